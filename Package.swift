@@ -1,0 +1,41 @@
+// swift-tools-version:6.0
+// svcproxy: a userspace TCP port-forwarding proxy for one Linux node.
+import PackageDescription
+
+let package = Package(
+    name: "svcproxy",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "svcproxy", targets: ["svcproxy"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: [
+        .target(name: "CLinux"),
+        .systemLibrary(
+            name: "CSystemd",
+            pkgConfig: "libsystemd",
+            providers: [.apt(["libsystemd-dev"])]
+        ),
+        .target(name: "LinuxIO", dependencies: ["CLinux"]),
+        .target(name: "ServiceConfig", dependencies: ["Yams"]),
+        .target(
+            name: "ProxyEngine",
+            dependencies: ["LinuxIO", "ServiceConfig", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(name: "Systemd", dependencies: ["CSystemd", "LinuxIO"]),
+        .executableTarget(
+            name: "svcproxy",
+            dependencies: [
+                "LinuxIO", "ServiceConfig", "ProxyEngine", "Systemd",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "ServiceConfigTests", dependencies: ["ServiceConfig"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

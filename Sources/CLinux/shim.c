@@ -1,0 +1,2 @@
+// Everything lives in the header as static inline functions; SwiftPM needs one source file.
+#include "CLinux.h"

@@ -1,0 +1,32 @@
+// Pipes and splice(2): the zero-copy path for bulk flows. Not used by the relay today:
+// on this machine's loopback benchmark, read/write through a pooled buffer moved bulk
+// data as fast and cost less CPU per small request (see docs/kernel-notes.md). Kept
+// here, tested, for the day a benchmark shows splice winning.
+internal import CLinux
+
+/// The two ends of a non-blocking pipe.
+public struct Pipe: ~Copyable {
+    public let readEnd: FileDescriptor
+    public let writeEnd: FileDescriptor
+
+    public init() throws(Errno) {
+        var ends: [Int32] = [-1, -1]
+        _ = try retryingInterrupts { pipe2(&ends, Int32(O_NONBLOCK | O_CLOEXEC)) }
+        readEnd = FileDescriptor(owning: ends[0])
+        writeEnd = FileDescriptor(owning: ends[1])
+    }
+
+    /// Sets the pipe's capacity and returns what the kernel granted (it rounds up to pages).
+    public func setCapacity(_ bytes: Int32) throws(Errno) -> Int32 {
+        try retryingInterrupts { clinux_set_pipe_size(writeEnd.rawValue, bytes) }
+    }
+}
+
+/// Moves up to `count` bytes from `source` to `destination` inside the kernel; one of
+/// them must be a pipe. 0 means end of stream.
+///
+/// The corresponding C function is `splice`.
+public func splice(from source: borrowing FileDescriptor, to destination: borrowing FileDescriptor, count: Int) throws(Errno) -> IOResult<Int> {
+    let flags = UInt32(SPLICE_F_MOVE | SPLICE_F_NONBLOCK)
+    return try nonBlocking { CLinux.splice(source.rawValue, nil, destination.rawValue, nil, count, flags) }
+}

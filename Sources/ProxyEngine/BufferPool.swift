@@ -1,0 +1,34 @@
+// Relay buffers. A direction of a connection holds a buffer only while bytes are in
+// flight; it takes one from its worker's pool when it reads and gives it back as soon as
+// everything is written. So an idle connection owns no buffer, and memory follows the
+// number of busy connections, not open ones. One pool per worker: no locks.
+
+final class BufferPool {
+    /// Large enough that a bulk transfer moves 64 KiB per system call.
+    static let bufferSize = 64 * 1024
+
+    private var free: [UnsafeMutableRawPointer] = []
+    /// Free buffers kept for reuse; more are returned to the allocator.
+    private let retained: Int
+
+    init(retained: Int = 64) {
+        self.retained = retained
+        free.reserveCapacity(retained)
+    }
+
+    func take() -> UnsafeMutableRawPointer {
+        free.popLast() ?? UnsafeMutableRawPointer.allocate(byteCount: Self.bufferSize, alignment: 16)
+    }
+
+    func give(_ buffer: UnsafeMutableRawPointer) {
+        if free.count < retained {
+            free.append(buffer)
+        } else {
+            buffer.deallocate()
+        }
+    }
+
+    deinit {
+        for buffer in free { buffer.deallocate() }
+    }
+}

@@ -1,0 +1,40 @@
+// Where a service port's connections go: its ready endpoints and the round-robin position.
+// One route object is shared by every worker, so the rotation is exact across workers: a
+// single atomic counter per service port (kube-proxy's balancer kept one index per
+// service port for the same reason). A reload swaps in a new route; connections hold the
+// route they started with.
+import LinuxIO
+import ServiceConfig
+import Synchronization
+
+/// An endpoint with its socket address prepared once, not per connection.
+struct EndpointTarget: Sendable {
+    let endpoint: Endpoint
+    let address: SocketAddress
+}
+
+final class ServicePortRoute: Sendable {
+    let name: ServicePortName
+    let endpoints: [EndpointTarget]
+    private let next = Atomic<Int>(0)
+
+    init(plan: ServicePortPlan) {
+        name = plan.name
+        endpoints = plan.endpoints.compactMap { endpoint in
+            SocketAddress(ip: endpoint.ip.description, port: UInt16(endpoint.port)).map { EndpointTarget(endpoint: endpoint, address: $0) }
+        }
+    }
+
+    /// The index of the endpoint the next connection starts at, or nil with no endpoints.
+    func nextStartIndex() -> Int? {
+        guard !endpoints.isEmpty else { return nil }
+        let ticket = next.wrappingAdd(1, ordering: .relaxed).oldValue
+        return Int(UInt(bitPattern: ticket) % UInt(endpoints.count))
+    }
+
+    /// The endpoint for connect attempt `attempt` (0-based) of a connection that started at
+    /// `start`: each retry moves to the next endpoint without disturbing the rotation.
+    func endpoint(start: Int, attempt: Int) -> EndpointTarget {
+        endpoints[(start + attempt) % endpoints.count]
+    }
+}

@@ -1,0 +1,46 @@
+// Deadlines of a worker (connect timeouts), earliest first, in a binary heap. The event
+// loop sleeps in epoll_wait until the earliest one; an entry whose connection has since
+// moved on is recognised by its tag and dropped when it comes up.
+
+struct TimerQueue {
+    struct Entry {
+        let deadline: UInt64
+        let slot: UInt32
+        let tag: UInt32
+    }
+
+    private var heap: [Entry] = []
+
+    var earliestDeadline: UInt64? { heap.first?.deadline }
+
+    mutating func schedule(_ entry: Entry) {
+        heap.append(entry)
+        var child = heap.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard heap[child].deadline < heap[parent].deadline else { break }
+            heap.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    /// Removes and returns the earliest entry if it is due at `now`.
+    mutating func popDue(now: UInt64) -> Entry? {
+        guard let first = heap.first, first.deadline <= now else { return nil }
+        let last = heap.removeLast()
+        if !heap.isEmpty {
+            heap[0] = last
+            var parent = 0
+            while true {
+                let left = 2 * parent + 1, right = left + 1
+                var smallest = parent
+                if left < heap.count, heap[left].deadline < heap[smallest].deadline { smallest = left }
+                if right < heap.count, heap[right].deadline < heap[smallest].deadline { smallest = right }
+                if smallest == parent { break }
+                heap.swapAt(parent, smallest)
+                parent = smallest
+            }
+        }
+        return first
+    }
+}

@@ -1,0 +1,84 @@
+// Accepting: take pending connections from a listener, refuse at once when the service
+// port has no endpoint, and survive running out of descriptors (EMFILE/ENFILE) by pausing
+// accepts for a moment instead of spinning or crashing; the kernel keeps the backlog.
+import LinuxIO
+import Logging
+
+extension Worker {
+    func acceptConnections(on listener: WorkerListener) {
+        for _ in 0..<Self.acceptsPerEvent {
+            let result: IOResult<AcceptedConnection>
+            do {
+                result = try listener.descriptor.accept()
+            } catch let error where error.isDescriptorExhaustion || error == .noBufferSpace || error == .noMemory {
+                pauseAccepting(after: error, on: listener)
+                return
+            } catch {
+                // ECONNABORTED and friends: that one connection is gone; keep accepting.
+                logLimited(.notice, key: "accept:\(error.rawValue)", "Failed to accept a connection on \(listener.address): \(error)")
+                continue
+            }
+            switch consume result {
+            case .wouldBlock:
+                return
+            case .done(let accepted):
+                if acceptExhaustionLogged {
+                    acceptExhaustionLogged = false
+                    logger.notice("Accepting connections again: descriptors are available")
+                }
+                admit(accepted, from: listener)
+            }
+        }
+    }
+
+    /// Starts relaying an accepted connection, or refuses it with a reset.
+    private func admit(_ accepted: consuming AcceptedConnection, from listener: WorkerListener) {
+        let route = listener.route
+        let peer = accepted.peer
+        let client = accepted.takeSocket()
+        guard let start = route.nextStartIndex() else {
+            logLimited(.notice, key: "noendpoints:\(route.name)",
+                       "No ready endpoint for \(route.name): refusing connections from \(peer.map { "\($0)" } ?? "unknown")",
+                       metadata: ["service": "\(route.name)"])
+            try? client.setResetOnClose()
+            return
+        }
+        try? client.setNoDelay()
+        let target = route.endpoint(start: start, attempt: 0)
+        let backend: FileDescriptor
+        do {
+            backend = try FileDescriptor.tcpSocket(for: target.address)
+        } catch {
+            logLimited(.warning, key: "socket:\(error.rawValue)",
+                       "Failed to create a socket for endpoint \(target.endpoint) of \(route.name): \(error); refusing the connection")
+            try? client.setResetOnClose()
+            return
+        }
+        let slot = connections.reserveSlot()
+        let connection = Connection(slot: slot, client: client, clientAddress: peer, backend: backend,
+                                    route: route, startIndex: start)
+        connection.clientTag = nextTag()
+        connections.insert(connection)
+        connect(connection)
+    }
+
+    private func pauseAccepting(after error: Errno, on listener: WorkerListener) {
+        if !acceptExhaustionLogged {
+            acceptExhaustionLogged = true
+            logger.warning("Failed to accept a connection on \(listener.address): \(error); pausing accepts until descriptors free up",
+                           metadata: ["open_connections": "\(connections.count)"])
+        }
+        for listener in listeners {
+            try? epoll.modify(listener.descriptor.rawValue, wanted: [], token: 0)
+        }
+        acceptResumeAt = MonotonicClock.now() + Self.acceptPause
+    }
+
+    func resumeAccepting() {
+        acceptResumeAt = nil
+        for (slot, listener) in listeners.enumerated() {
+            try? epoll.modify(listener.descriptor.rawValue, wanted: .readable,
+                              token: EventToken(kind: .listener, slot: UInt32(slot), generation: 0).rawValue)
+        }
+    }
+}

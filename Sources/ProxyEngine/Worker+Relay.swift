@@ -1,0 +1,70 @@
+// Relaying: readiness on either socket moves bytes in the directions it concerns, then
+// the connection settles: half-closes are relayed, a finished connection is closed, and
+// the epoll interest of both sockets is brought in line with the flows.
+import LinuxIO
+import Logging
+
+extension Worker {
+    func clientEvent(_ connection: Connection, _ events: EpollEvents) {
+        guard case .established = connection.state else { return }
+        if events.contains(.writable) || events.contains(.error) || events.contains(.hangup) {
+            guard pump(connection, from: .backend) else { return }
+        }
+        if !events.intersection([.readable, .error, .hangup]).isEmpty {
+            guard pump(connection, from: .client) else { return }
+        }
+        settle(connection)
+    }
+
+    func backendEvent(_ connection: Connection, _ events: EpollEvents) {
+        if case .connecting = connection.state {
+            connectionCompleted(connection)
+            return
+        }
+        if events.contains(.writable) || events.contains(.error) || events.contains(.hangup) {
+            guard pump(connection, from: .client) else { return }
+        }
+        if !events.intersection([.readable, .error, .hangup]).isEmpty {
+            guard pump(connection, from: .backend) else { return }
+        }
+        settle(connection)
+    }
+
+    /// Moves the direction that starts at `source`; false if the connection failed and
+    /// was closed.
+    private func pump(_ connection: Connection, from source: Connection.Side) -> Bool {
+        let outcome = switch source {
+        case .client: connection.upstream.pump(from: connection.client, to: connection.backend, pool: pool)
+        case .backend: connection.downstream.pump(from: connection.backend, to: connection.client, pool: pool)
+        }
+        if case .failed(let error) = outcome {
+            logger.debug("Connection for \(connection.route.name) via \(connection.endpoint.endpoint) failed: \(error)")
+            close(connection, reset: true)
+            return false
+        }
+        return true
+    }
+
+    /// Relays half-closes, closes a finished connection, and updates epoll interest.
+    private func settle(_ connection: Connection) {
+        do {
+            if connection.upstream.shouldShutDestination {
+                try connection.backend.shutdown(.write)
+                connection.upstream.destinationShut = true
+            }
+            if connection.downstream.shouldShutDestination {
+                try connection.client.shutdown(.write)
+                connection.downstream.destinationShut = true
+            }
+        } catch {
+            close(connection, reset: true)
+            return
+        }
+        if connection.isFinished {
+            close(connection, reset: false)
+            return
+        }
+        updateInterest(connection, .client)
+        updateInterest(connection, .backend)
+    }
+}

@@ -1,0 +1,189 @@
+// One event loop on its own thread. A worker owns its listeners (one SO_REUSEPORT socket
+// per listen address), its connections, its buffers and its timers outright; it shares
+// only the routes (immutable, with an atomic round-robin counter) and its stop signal.
+import LinuxIO
+import Logging
+import ServiceConfig
+import Synchronization
+
+/// A listening socket of a worker and the service port it serves.
+final class WorkerListener {
+    let descriptor: FileDescriptor
+    let address: ListenAddress
+    let route: ServicePortRoute
+
+    init(descriptor: consuming FileDescriptor, address: ListenAddress, route: ServicePortRoute) {
+        self.descriptor = descriptor
+        self.address = address
+        self.route = route
+    }
+}
+
+/// What the engine hands a worker thread: listener descriptors by number (ownership moves
+/// with them) and the routes they serve.
+struct WorkerSetup: Sendable {
+    struct Listener: Sendable {
+        let descriptor: Int32
+        let address: ListenAddress
+        let route: ServicePortRoute
+    }
+
+    let index: Int
+    let listeners: [Listener]
+    let control: WorkerControl
+    let logger: Logger
+}
+
+/// How other threads talk to a worker: a stop flag and the eventfd that wakes it.
+final class WorkerControl: Sendable {
+    let wakeup: EventDescriptor
+    let stopRequested = Atomic<Bool>(false)
+
+    init(wakeup: consuming EventDescriptor) { self.wakeup = wakeup }
+}
+
+final class Worker {
+    /// kube-proxy's connect ladder: four tries, each with a longer timeout.
+    static let connectTimeouts: [UInt64] = [250, 500, 1_000, 2_000].map { $0 * 1_000_000 }
+    /// How long accepting pauses when descriptors run out.
+    static let acceptPause: UInt64 = 100_000_000
+    /// Most connections accepted per listener event, so accepting cannot starve relaying.
+    static let acceptsPerEvent = 32
+
+    let index: Int
+    let epoll: Epoll
+    let control: WorkerControl
+    var logger: Logger
+    let listeners: [WorkerListener]
+    var connections = ConnectionTable()
+    var timers = TimerQueue()
+    let pool = BufferPool()
+    var logLimiter = LogLimiter()
+    /// Registration tags; 0 is never used.
+    private var lastTag: UInt32 = 0
+    /// Set while accepting is paused for lack of descriptors: when to try again.
+    var acceptResumeAt: UInt64?
+    var acceptExhaustionLogged = false
+
+    init(setup: WorkerSetup) throws(Errno) {
+        index = setup.index
+        control = setup.control
+        logger = setup.logger
+        logger[metadataKey: "worker"] = "\(setup.index)"
+        epoll = try Epoll(capacity: 256)
+        listeners = setup.listeners.map {
+            WorkerListener(descriptor: FileDescriptor(owning: $0.descriptor), address: $0.address, route: $0.route)
+        }
+        try epoll.add(control.wakeup.descriptor.rawValue, wanted: .readable,
+                      token: EventToken(kind: .wakeup, slot: 0, generation: 0).rawValue)
+        for (slot, listener) in listeners.enumerated() {
+            try epoll.add(listener.descriptor.rawValue, wanted: .readable,
+                          token: EventToken(kind: .listener, slot: UInt32(slot), generation: 0).rawValue)
+        }
+    }
+
+    func nextTag() -> UInt32 {
+        lastTag = lastTag == EventToken.generationMask ? 1 : lastTag + 1
+        return lastTag
+    }
+
+    /// Runs until the engine asks the worker to stop, then closes every connection.
+    func run() {
+        while !control.stopRequested.load(ordering: .acquiring) {
+            let count: Int
+            do {
+                count = try epoll.wait(timeoutMilliseconds: waitTimeout())
+            } catch {
+                logger.critical("epoll_wait failed: \(error)")
+                break
+            }
+            for i in 0..<count {
+                let event = epoll.event(at: i)
+                dispatch(EventToken(rawValue: event.token), event.events)
+            }
+            fireTimers()
+        }
+        for connection in connections.all { close(connection, reset: false) }
+    }
+
+    private func dispatch(_ token: EventToken, _ events: EpollEvents) {
+        switch token.kind {
+        case .wakeup:
+            control.wakeup.drain()
+        case .listener:
+            acceptConnections(on: listeners[Int(token.slot)])
+        case .client:
+            guard let connection = connections[token.slot], connection.clientTag == token.generation else { return }
+            clientEvent(connection, events)
+        case .backend:
+            guard let connection = connections[token.slot], connection.backendTag == token.generation else { return }
+            backendEvent(connection, events)
+        }
+    }
+
+    /// Milliseconds until the earliest deadline, rounded up; -1 with none.
+    private func waitTimeout() -> Int32 {
+        let deadlines = [timers.earliestDeadline, acceptResumeAt].compactMap { $0 }
+        guard let earliest = deadlines.min() else { return -1 }
+        let now = MonotonicClock.now()
+        if earliest <= now { return 0 }
+        return Int32(min((earliest - now + 999_999) / 1_000_000, 60_000))
+    }
+
+    private func fireTimers() {
+        let now = MonotonicClock.now()
+        if let resume = acceptResumeAt, resume <= now { resumeAccepting() }
+        while let entry = timers.popDue(now: now) {
+            guard let connection = connections[entry.slot], connection.backendTag == entry.tag,
+                  case .connecting = connection.state else { continue }
+            connectFailed(connection, .timedOut)
+        }
+    }
+
+    /// Registers, re-registers or removes `side`'s socket so that epoll watches exactly
+    /// what the connection wants; calls epoll_ctl only when that changed.
+    func updateInterest(_ connection: Connection, _ side: Connection.Side) {
+        let wanted = connection.wantedEvents(side)
+        let current = side == .client ? connection.clientInterest : connection.backendInterest
+        guard wanted != current else { return }
+        let fd = side == .client ? connection.client.rawValue : connection.backend.rawValue
+        let tag = side == .client ? connection.clientTag : connection.backendTag
+        let token = EventToken(kind: side == .client ? .client : .backend, slot: connection.slot, generation: tag).rawValue
+        do {
+            if current.isEmpty {
+                try epoll.add(fd, wanted: wanted, token: token)
+            } else if wanted.isEmpty {
+                // Removed rather than left with an empty mask: epoll reports hang-ups even
+                // then, and a level-triggered hang-up nobody handles would spin the loop.
+                try epoll.remove(fd)
+            } else {
+                try epoll.modify(fd, wanted: wanted, token: token)
+            }
+        } catch {
+            logger.error("epoll_ctl failed for a connection of \(connection.route.name): \(error)")
+            close(connection, reset: true)
+            return
+        }
+        if side == .client { connection.clientInterest = wanted } else { connection.backendInterest = wanted }
+    }
+
+    /// Closes both sockets; with `reset`, they send RST rather than FIN, so a failure is
+    /// seen as one by both peers.
+    func close(_ connection: Connection, reset: Bool) {
+        if reset {
+            try? connection.client.setResetOnClose()
+            try? connection.backend.setResetOnClose()
+        }
+        connection.upstream.release(to: pool)
+        connection.downstream.release(to: pool)
+        connections.remove(connection)
+        // The descriptors close when the connection object goes away, just after this.
+    }
+
+    /// Logs `message` at most once per interval for `key`.
+    func logLimited(_ level: Logger.Level, key: String, _ message: @autoclosure () -> String, metadata: Logger.Metadata = [:]) {
+        guard let suppressed = logLimiter.admit(key, now: MonotonicClock.now()) else { return }
+        let suffix = suppressed > 0 ? " (\(suppressed) similar messages suppressed)" : ""
+        logger.log(level: level, "\(message())\(suffix)", metadata: metadata)
+    }
+}

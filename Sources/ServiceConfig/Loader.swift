@@ -1,0 +1,90 @@
+// Reads configuration paths into objects: files and directories (`*.yaml`, `*.yml`,
+// sorted, not recursive), multi-document YAML, and `kind: List`. Objects of kinds that
+// svcproxy does not serve are skipped with a note, so a whole application manifest loads.
+import Foundation
+import Yams
+
+public enum ConfigLoader {
+    /// Loads every object under `paths`. Returns the objects, or every error found.
+    public static func load(paths: [String]) -> Result<ConfigObjects, ConfigErrors> {
+        let diagnostics = Diagnostics()
+        var objects = ConfigObjects()
+        for file in expand(paths: paths, diagnostics: diagnostics) {
+            load(file: file, into: &objects, diagnostics: diagnostics)
+        }
+        return diagnostics.errors.isEmpty ? .success(objects) : .failure(ConfigErrors(diagnostics.errors))
+    }
+
+    /// Files named by `paths`, directories replaced by their YAML files in name order.
+    static func expand(paths: [String], diagnostics: Diagnostics) -> [String] {
+        var files: [String] = []
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                diagnostics.report(ConfigError(location: nil, object: nil, field: "", reason: .unreadable(detail: "\(path): No such file or directory")))
+                continue
+            }
+            guard isDirectory.boolValue else {
+                files.append(path)
+                continue
+            }
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+            files += names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }
+                .filter { !$0.hasPrefix(".") }
+                .sorted()
+                .map { path.hasSuffix("/") ? path + $0 : path + "/" + $0 }
+        }
+        return files
+    }
+
+    /// Loads one file's documents.
+    static func load(file: String, into objects: inout ConfigObjects, diagnostics: Diagnostics) {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            diagnostics.report(ConfigError(location: nil, object: nil, field: "", reason: .unreadable(detail: "\(file): cannot be read")))
+            return
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            diagnostics.report(ConfigError(location: SourceLocation(file: file, line: 1, column: 1), object: nil, field: "",
+                                           reason: .unreadable(detail: "not UTF-8 text")))
+            return
+        }
+        let context = DecodingContext(file: file, object: nil, diagnostics: diagnostics)
+        do {
+            var documents = try Yams.compose_all(yaml: text)
+            while let root = documents.next() {
+                loadObject(FieldNode(node: root, path: "", context: context), into: &objects)
+            }
+            if let error = documents.error { throw error }
+        } catch {
+            diagnostics.report(YAMLSyntax.describe(error, file: file, text: text))
+        }
+    }
+
+    /// Dispatches one document (or one item of a `List`) on its `kind`.
+    static func loadObject(_ root: FieldNode, into objects: inout ConfigObjects) {
+        if root.node.isNull { return }
+        guard case .mapping = root.node else {
+            root.report(.invalid(value: root.shortValue, detail: "a document must be a Kubernetes object (a mapping with apiVersion and kind)"))
+            return
+        }
+        guard let kindNode = root.field("kind") else {
+            root.report(missing: "kind", .required(detail: "every object needs apiVersion and kind"))
+            return
+        }
+        guard let kind = kindNode.string() else { return }
+        var decoder = ObjectDecoder(root: root)
+        switch kind {
+        case "Service":
+            objects.services.append(decoder.decodeService())
+        case "Endpoints":
+            objects.endpoints.append(decoder.decodeEndpoints())
+        case "List", "ServiceList", "EndpointsList":
+            for item in root.field("items")?.elements() ?? [] {
+                loadObject(item, into: &objects)
+            }
+        default:
+            let name = root.field("metadata")?.field("name")?.string() ?? "(unnamed)"
+            objects.skipped.append("\(root.location): skipped \(kind) \"\(name)\": svcproxy does not serve this kind")
+        }
+    }
+}

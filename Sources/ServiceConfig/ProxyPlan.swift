@@ -1,0 +1,71 @@
+// The complete desired state of the proxy: for every service port, where to listen and
+// where to send. An immutable value that the engine applies and that a reload compares
+// with the running one; nothing here refers to a socket.
+
+/// A service port's identity: namespace, service name and port name (`default/web:http`),
+/// as kube-proxy keys everything.
+public struct ServicePortName: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public let service: ObjectKey
+    public let port: String
+
+    public init(service: ObjectKey, port: String) {
+        self.service = service
+        self.port = port
+    }
+
+    public var description: String { port.isEmpty ? "\(service)" : "\(service):\(port)" }
+
+    public static func < (lhs: ServicePortName, rhs: ServicePortName) -> Bool {
+        (lhs.service, lhs.port) < (rhs.service, rhs.port)
+    }
+}
+
+/// An address and port to accept connections on, and why.
+public struct ListenAddress: Hashable, Sendable, CustomStringConvertible {
+    public enum Kind: String, Hashable, Sendable {
+        case clusterIP
+        case nodePort
+    }
+
+    public let ip: IPAddress
+    public let port: Int
+    public let kind: Kind
+
+    public var description: String { ip.family == .ipv4 ? "\(ip):\(port)" : "[\(ip)]:\(port)" }
+}
+
+/// A ready backend: where connections for a service port go.
+public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
+    public let ip: IPAddress
+    public let port: Int
+
+    public var description: String { ip.family == .ipv4 ? "\(ip):\(port)" : "[\(ip)]:\(port)" }
+}
+
+public struct ServicePortPlan: Hashable, Sendable {
+    public let name: ServicePortName
+    public let `protocol`: TransportProtocol
+    public let listenAddresses: [ListenAddress]
+    /// In a stable order; round-robin walks them in this order.
+    public let endpoints: [Endpoint]
+}
+
+public struct ProxyPlan: Hashable, Sendable {
+    /// Sorted by name.
+    public let servicePorts: [ServicePortPlan]
+
+    public init(servicePorts: [ServicePortPlan]) {
+        self.servicePorts = servicePorts.sorted { $0.name < $1.name }
+    }
+
+    public var listenerCount: Int { servicePorts.reduce(0) { $0 + $1.listenAddresses.count } }
+    public var endpointCount: Int { servicePorts.reduce(0) { $0 + $1.endpoints.count } }
+    public var serviceCount: Int { Set(servicePorts.map(\.name.service)).count }
+
+    /// "2 services, 3 endpoints, 4 listeners": the one-line summary for logs and STATUS=.
+    public var summary: String {
+        "\(serviceCount) service\(serviceCount == 1 ? "" : "s"), "
+            + "\(endpointCount) endpoint\(endpointCount == 1 ? "" : "s"), "
+            + "\(listenerCount) listener\(listenerCount == 1 ? "" : "s")"
+    }
+}

@@ -1,0 +1,47 @@
+// `svcproxy check`: validate a configuration without serving it, for ExecStartPre=,
+// ExecReload= and CI. Prints every error, or the plan's summary.
+import ArgumentParser
+import Glibc
+import ServiceConfig
+
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Validate the configuration and exit: 0 if valid, 78 with every error if not."
+    )
+
+    @OptionGroup var config: ConfigOptions
+
+    func run() throws {
+        let loaded = try config.loadPlan(nodeAddresses: NodeAddresses.current())
+        for note in loaded.notes { print(note) }
+        print("Configuration is valid: \(loaded.plan.summary)")
+    }
+}
+
+/// The exit status for an invalid configuration (sysexits' EX_CONFIG).
+let exitConfigurationError = ExitCode(78)
+
+extension ConfigOptions {
+    /// Loads and plans the configuration, or prints every error to stderr and exits 78.
+    func loadPlan(nodeAddresses: [IPAddress]) throws -> LoadedPlan {
+        var settings = NodeSettings(nodeAddresses: nodeAddresses)
+        settings.nodePortAddresses = try parsedNodePortAddresses()
+        switch Configuration.plan(paths: paths, settings: settings) {
+        case .success(let loaded):
+            return loaded
+        case .failure(let errors):
+            let count = errors.errors.count
+            StandardError.write(errors.description + "\n")
+            StandardError.write("svcproxy: \(count) error\(count == 1 ? "" : "s") in the configuration\n")
+            throw exitConfigurationError
+        }
+    }
+}
+
+enum StandardError {
+    static func write(_ text: String) {
+        var bytes = Array(text.utf8)
+        _ = bytes.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress, $0.count) }
+    }
+}

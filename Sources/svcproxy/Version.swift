@@ -1,0 +1,3 @@
+enum SvcProxyVersion {
+    static let current = "0.1.0"
+}
