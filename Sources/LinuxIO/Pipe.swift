@@ -1,7 +1,7 @@
 // Pipes and splice(2): the zero-copy path for bulk flows. Not used by the relay today:
-// on this machine's loopback benchmark, read/write through a pooled buffer moved bulk
-// data as fast and cost less CPU per small request (see docs/kernel-notes.md). Kept
-// here, tested, for the day a benchmark shows splice winning.
+// on loopback, proxies that splice were no faster in bulk and cost more CPU per small
+// request than proxies that copy through user space (see the design notes). Kept here
+// for the day our own benchmark shows splice winning.
 internal import CLinux
 
 /// The two ends of a non-blocking pipe.

@@ -5,14 +5,16 @@ import Foundation
 import Yams
 
 public enum ConfigLoader {
-    /// Loads every object under `paths`. Returns the objects, or every error found.
-    public static func load(paths: [String]) -> Result<ConfigObjects, ConfigErrors> {
+    /// Loads every object under `paths`: what could be read, and every error found on
+    /// the way (an object with an error is still returned, so that validation can report
+    /// its other errors too).
+    public static func load(paths: [String]) -> (objects: ConfigObjects, errors: [ConfigError]) {
         let diagnostics = Diagnostics()
         var objects = ConfigObjects()
         for file in expand(paths: paths, diagnostics: diagnostics) {
             load(file: file, into: &objects, diagnostics: diagnostics)
         }
-        return diagnostics.errors.isEmpty ? .success(objects) : .failure(ConfigErrors(diagnostics.errors))
+        return (objects, diagnostics.errors)
     }
 
     /// Files named by `paths`, directories replaced by their YAML files in name order.

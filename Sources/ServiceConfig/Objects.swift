@@ -25,8 +25,17 @@ public struct ObjectSource: Hashable, Sendable {
     /// Field path (`spec.ports[1].nodePort`) → where that value was written.
     public var fields: [String: SourceLocation] = [:]
 
-    /// The location of `path`, or of the object when the field was not written.
-    public func location(of path: String) -> SourceLocation { fields[path] ?? location }
+    /// The location of `path`; for a field that was not written, the location of the
+    /// nearest enclosing one that was (`spec.ports[0]` for a missing `spec.ports[0].name`).
+    public func location(of path: String) -> SourceLocation {
+        var path = Substring(path)
+        while !path.isEmpty {
+            if let found = fields[String(path)] { return found }
+            guard let cut = path.lastIndex(where: { $0 == "." || $0 == "[" }) else { break }
+            path = path[..<cut]
+        }
+        return location
+    }
 }
 
 public enum TransportProtocol: String, Hashable, Sendable, CaseIterable {

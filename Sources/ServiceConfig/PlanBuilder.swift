@@ -13,22 +13,36 @@ public struct LoadedPlan: Sendable {
 public enum Configuration {
     /// Loads, validates and plans the configuration at `paths`.
     public static func plan(paths: [String], settings: NodeSettings) -> Result<LoadedPlan, ConfigErrors> {
-        switch ConfigLoader.load(paths: paths) {
-        case .failure(let errors): .failure(errors)
-        case .success(let objects): plan(objects: objects, settings: settings)
-        }
+        let (objects, loadErrors) = ConfigLoader.load(paths: paths)
+        return plan(objects: objects, settings: settings, loadErrors: loadErrors)
     }
 
-    /// Validates and plans objects that are already loaded.
-    public static func plan(objects: ConfigObjects, settings: NodeSettings) -> Result<LoadedPlan, ConfigErrors> {
+    /// Validates and plans objects that are already loaded. `loadErrors` are the errors of
+    /// reading them; a field that could not be read is not judged again by validation.
+    public static func plan(objects: ConfigObjects, settings: NodeSettings,
+                            loadErrors: [ConfigError] = []) -> Result<LoadedPlan, ConfigErrors> {
         var errors = objects.services.flatMap { Validation.validate($0, settings: settings) }
         errors += objects.endpoints.flatMap { Validation.validate($0) }
         errors += Validation.validateUniqueness(objects)
-        guard errors.isEmpty else { return .failure(ConfigErrors(errors)) }
+        let unreadable = Set(loadErrors.map { "\($0.object ?? "")|\($0.field)" })
+        errors = loadErrors + errors.filter { !unreadable.contains("\($0.object ?? "")|\($0.field)") }
+        guard errors.isEmpty else { return .failure(ConfigErrors(errors.sortedByLocation())) }
         var builder = PlanBuilder(objects: objects, settings: settings)
         let plan = builder.build()
         guard builder.errors.isEmpty else { return .failure(ConfigErrors(builder.errors)) }
         return .success(LoadedPlan(plan: plan, notes: objects.skipped + builder.notes))
+    }
+}
+
+extension [ConfigError] {
+    /// In file order, so a user reads them top to bottom; errors without a place first.
+    func sortedByLocation() -> [ConfigError] {
+        enumerated().sorted { a, b in
+            let l = a.element.location, r = b.element.location
+            let left = (l?.file ?? "", l?.line ?? 0, l?.column ?? 0, a.offset)
+            let right = (r?.file ?? "", r?.line ?? 0, r?.column ?? 0, b.offset)
+            return left < right
+        }.map(\.element)
     }
 }
 

@@ -1,0 +1,89 @@
+import Foundation
+import Testing
+@testable import ServiceConfig
+
+@Suite struct PlanTests {
+    @Test func servicePortsJoinEndpointsByPortName() throws {
+        let loaded = try ConfigFixture(["web.yaml": webService]).plan().get()
+        let http = try #require(loaded.plan.servicePorts.first { $0.name.port == "http" })
+        #expect(http.name.description == "shop/web:http")
+        #expect(http.endpoints.map(\.description) == ["10.0.0.1:8080", "10.0.0.2:8080"])
+        let metrics = try #require(loaded.plan.servicePorts.first { $0.name.port == "metrics" })
+        #expect(metrics.endpoints.map(\.description) == ["10.0.0.1:9100", "10.0.0.2:9100"])
+    }
+
+    @Test func nodePortIsServedOnEveryNodeAddressAndClusterIPOnItsOwn() throws {
+        let loaded = try ConfigFixture(["web.yaml": webService]).plan().get()
+        let http = try #require(loaded.plan.servicePorts.first { $0.name.port == "http" })
+        #expect(http.listenAddresses.map(\.description) == ["10.96.0.10:80", "127.0.0.1:30080", "[::1]:30080"])
+    }
+
+    @Test func nodePortAddressesSelectNodeAddressesByCIDR() throws {
+        var settings = NodeSettings(nodeAddresses: ["127.0.0.1", "192.0.2.2", "::1", "fe80::1"].compactMap(IPAddress.init))
+        settings.nodePortAddresses = [CIDR("192.0.2.0/24")!]
+        #expect(settings.selectedNodePortAddresses.map(\.description) == ["192.0.2.2"])
+        settings.nodePortAddresses = []
+        #expect(settings.selectedNodePortAddresses.map(\.description) == ["127.0.0.1", "192.0.2.2", "::1"])
+    }
+
+    @Test func omittedNodePortIsAllocatedInRangeAndStable() throws {
+        let yaml = webService.replacingOccurrences(of: "    nodePort: 30080\n", with: "")
+        let first = try ConfigFixture(["web.yaml": yaml]).plan().get()
+        let second = try ConfigFixture(["web.yaml": yaml]).plan().get()
+        #expect(first.plan == second.plan)
+        let ports = first.plan.servicePorts.flatMap(\.listenAddresses).filter { $0.kind == .nodePort }.map(\.port)
+        #expect(ports.count == 4)
+        #expect(ports.allSatisfy { (30000...32767).contains($0) })
+        #expect(Set(ports).count == 2)
+    }
+
+    @Test func serviceWithoutEndpointsHasNone() throws {
+        let yaml = webService.components(separatedBy: "---")[0]
+        let loaded = try ConfigFixture(["web.yaml": yaml]).plan().get()
+        #expect(loaded.plan.servicePorts.allSatisfy { $0.endpoints.isEmpty })
+        #expect(loaded.plan.summary == "1 service, 0 endpoints, 6 listeners")
+    }
+
+    @Test func otherKindsAreSkippedWithANote() throws {
+        let deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n"
+        let loaded = try ConfigFixture(["a.yaml": deployment, "b.yaml": webService]).plan().get()
+        #expect(loaded.notes.contains { $0.contains("skipped Deployment \"web\"") })
+        #expect(loaded.plan.servicePorts.count == 2)
+    }
+
+    @Test func listItemsAreLoaded() throws {
+        let list = """
+            apiVersion: v1
+            kind: List
+            items:
+            - apiVersion: v1
+              kind: Service
+              metadata: {name: one}
+              spec:
+                clusterIP: 10.96.0.1
+                ports: [{port: 80}]
+            """
+        let loaded = try ConfigFixture(["list.yaml": list]).plan().get()
+        #expect(loaded.plan.servicePorts.map(\.name.description) == ["default/one"])
+    }
+}
+
+@Suite struct AddressTests {
+    @Test func parsesAndPrintsCanonicalForms() {
+        #expect(IPAddress("10.96.0.10")?.description == "10.96.0.10")
+        #expect(IPAddress("FD00:0::10")?.description == "fd00::10")
+        #expect(IPAddress("010.1.1.1") == nil)
+        #expect(IPAddress("10.1.1") == nil)
+        #expect(IPAddress("web") == nil)
+    }
+
+    @Test func cidrContainment() throws {
+        let loopback = try #require(CIDR("127.0.0.0/8"))
+        #expect(loopback.contains(IPAddress("127.1.2.3")!))
+        #expect(!loopback.contains(IPAddress("128.0.0.1")!))
+        #expect(!loopback.contains(IPAddress("::1")!))
+        #expect(try #require(CIDR("::1/128")).contains(IPAddress("::1")!))
+        #expect(CIDR("10.0.0.0/33") == nil)
+        #expect(CIDR("10.0.0.0") == nil)
+    }
+}
