@@ -26,6 +26,8 @@ final class Connection {
     let startIndex: Int
     var attempt = 0
     var state: State = .established
+    /// Set by the worker's `close`: nothing may touch the connection afterwards.
+    var isClosed = false
 
     /// Client → backend.
     var upstream = Flow()

@@ -14,6 +14,13 @@ public struct ListenFailure: Sendable, CustomStringConvertible {
     public var description: String { "Failed to listen on \(address) for \(servicePort): \(error)" }
 }
 
+/// Moves a worker, built on the starting thread, to its own thread; the starting thread
+/// never touches it again.
+private final class WorkerHandOff: @unchecked Sendable {
+    let worker: Worker
+    init(_ worker: Worker) { self.worker = worker }
+}
+
 public final class Engine {
     private let workerCount: Int
     private let logger: Logger
@@ -45,19 +52,14 @@ public final class Engine {
                 }
             }
         }
+        // Workers are built here, so that every listener is registered in an epoll set
+        // (and any failure is reported) before start returns and READY=1 goes out.
         for index in 0..<workerCount {
             let control = WorkerControl(wakeup: try EventDescriptor())
             let setup = WorkerSetup(index: index, listeners: perWorker[index], control: control, logger: logger)
-            let thread = try JoinableThread(name: "svcproxy-w\(index)") {
-                do {
-                    let worker = try Worker(setup: setup)
-                    worker.run()
-                } catch {
-                    setup.logger.critical("Worker \(setup.index) failed to start: \(error)")
-                }
-            }
+            let handOff = WorkerHandOff(try Worker(setup: setup))
+            threads.append(try JoinableThread(name: "svcproxy-w\(index)") { handOff.worker.run() })
             controls.append(control)
-            threads.append(thread)
         }
         return failures
     }

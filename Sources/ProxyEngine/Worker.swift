@@ -143,6 +143,7 @@ final class Worker {
     /// Registers, re-registers or removes `side`'s socket so that epoll watches exactly
     /// what the connection wants; calls epoll_ctl only when that changed.
     func updateInterest(_ connection: Connection, _ side: Connection.Side) {
+        guard !connection.isClosed else { return }
         let wanted = connection.wantedEvents(side)
         let current = side == .client ? connection.clientInterest : connection.backendInterest
         guard wanted != current else { return }
@@ -170,6 +171,8 @@ final class Worker {
     /// Closes both sockets; with `reset`, they send RST rather than FIN, so a failure is
     /// seen as one by both peers.
     func close(_ connection: Connection, reset: Bool) {
+        guard !connection.isClosed else { return }
+        connection.isClosed = true
         if reset {
             try? connection.client.setResetOnClose()
             try? connection.backend.setResetOnClose()

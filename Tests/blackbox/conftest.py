@@ -1,0 +1,109 @@
+"""Fixtures for the svcproxy black-box suite: config files, free ports, backends, daemons.
+
+Every fixture that starts something also ends it: backends are shut down and joined, daemons
+are stopped with SIGTERM and must exit 0 (a hung daemon is killed by PID and the test fails).
+When a test fails, the daemon's log tail is printed in its teardown section.
+
+Run from the repository root: `python3 -m pytest -q Tests/blackbox` (standard library and
+pytest only). The binary is `$SVCPROXY_BIN`, by default `.build/debug/svcproxy`; without it
+the tests are skipped, unless CI=true or SVCPROXY_REQUIRE_BIN=1, where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import BINARY, Backend, Daemon, pick_port  # noqa: E402
+
+
+def pytest_report_header(config):
+    return f"svcproxy binary: {BINARY} ({'present' if BINARY.exists() else 'MISSING'})"
+
+
+def pytest_collection_modifyitems(config, items):
+    if BINARY.exists():
+        return
+    if os.environ.get("CI") == "true" or os.environ.get("SVCPROXY_REQUIRE_BIN") == "1":
+        return  # let the tests fail loudly: a missing binary in CI is a broken build
+    skip = pytest.mark.skip(reason=f"svcproxy binary not built at {BINARY} (set SVCPROXY_BIN)")
+    for item in items:
+        item.add_marker(skip)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"report_{report.when}", report)
+
+
+@pytest.fixture
+def write_config(tmp_path):
+    """write_config(text, name="svc.yaml") -> Path of the written file in the test's config dir."""
+    config_dir = tmp_path / "config"
+    config_dir.mkdir()
+
+    def write(text: str, name: str = "svc.yaml") -> Path:
+        path = config_dir / name
+        path.write_text(text)
+        return path
+
+    return write
+
+
+@pytest.fixture
+def node_port() -> int:
+    """A NodePort free on both 127.0.0.1 and ::1."""
+    return pick_port()
+
+
+@pytest.fixture
+def start_backend():
+    """start_backend(handler, host="127.0.0.1", name=...) -> a running Backend."""
+    backends: list[Backend] = []
+
+    def start(handler, host: str = "127.0.0.1", name: str | None = None) -> Backend:
+        backend = Backend(handler, host=host, name=name or f"backend-{len(backends)}")
+        backends.append(backend)
+        return backend
+
+    yield start
+    for backend in backends:
+        backend.stop()
+
+
+@pytest.fixture
+def start_daemon(request, tmp_path, start_backend):
+    """start_daemon(configs, workers=1, nofile_limit=None, log_level=None) -> a READY Daemon.
+
+    Depends on start_backend so that daemons stop before their backends do."""
+    daemons: list[Daemon] = []
+
+    def start(configs, **options) -> Daemon:
+        if isinstance(configs, (str, Path)):
+            configs = [configs]
+        daemon = Daemon([Path(c) for c in configs], tmp_path, **options)
+        daemons.append(daemon)
+        return daemon
+
+    yield start
+    call_report = getattr(request.node, "report_call", None)
+    failed = call_report is not None and call_report.failed
+    problems = []
+    for daemon in daemons:
+        if failed:
+            print(daemon.log_tail(80))
+        try:
+            daemon.stop()
+        except AssertionError as error:
+            problems.append(str(error))
+    if problems and not failed:
+        pytest.fail("\n".join(problems), pytrace=False)
+    elif problems:
+        print("\n".join(problems))

@@ -1,0 +1,46 @@
+"""Connect failures: a refusing endpoint is skipped by retrying the next one, a service whose
+endpoints all refuse closes the client within the retry budget (250+500+1000+2000 ms at
+worst), and a service without endpoints resets the client at once."""
+
+import pytest
+
+from harness import ask_name, identify, refusing_endpoint, service_yaml, time_until_end
+
+
+def test_every_connection_is_answered_when_one_of_three_endpoints_refuses(
+        start_backend, start_daemon, write_config, node_port):
+    a = start_backend(identify, name="a")
+    b = start_backend(identify, name="b")
+    dead = refusing_endpoint()
+    start_daemon(write_config(service_yaml("web", node_port=node_port, endpoints=[a.endpoint, dead, b.endpoint])))
+
+    answers = []
+    for _ in range(100):
+        try:
+            answers.append(ask_name(("127.0.0.1", node_port), timeout=5))
+        except OSError as error:
+            answers.append(repr(error))
+
+    unanswered = [answer for answer in answers if answer not in ("a", "b")]
+    assert unanswered == [], f"{len(unanswered)} of 100 connections got no answer: {unanswered[:5]}"
+
+
+def test_client_connection_ends_within_5_s_when_every_endpoint_refuses(start_daemon, write_config, node_port):
+    start_daemon(write_config(service_yaml(
+        "web", node_port=node_port, endpoints=[refusing_endpoint(), refusing_endpoint("::1")])))
+
+    ending, elapsed = time_until_end(("127.0.0.1", node_port), timeout=8)
+
+    assert ending in ("eof", "reset"), "the client connection stayed open after every endpoint refused"
+    assert elapsed < 5, f"the client connection ended only after {elapsed:.2f} s"
+
+
+@pytest.mark.parametrize("endpoints", [None, []], ids=["no-endpoints-object", "empty-subsets"])
+def test_connection_ends_at_once_when_the_service_has_no_endpoints(
+        endpoints, start_daemon, write_config, node_port):
+    start_daemon(write_config(service_yaml("empty", node_port=node_port, endpoints=endpoints)))
+
+    ending, elapsed = time_until_end(("127.0.0.1", node_port), timeout=5)
+
+    assert ending in ("eof", "reset"), "the client connection stayed open though the service has no endpoints"
+    assert elapsed < 1, f"the client connection ended only after {elapsed:.2f} s"
