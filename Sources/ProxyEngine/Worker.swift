@@ -123,14 +123,20 @@ final class Worker {
 
     /// Milliseconds until the earliest deadline, rounded up; -1 with none.
     private func waitTimeout() -> Int32 {
-        let deadlines = [timers.earliestDeadline, acceptResumeAt].compactMap { $0 }
-        guard let earliest = deadlines.min() else { return -1 }
+        let earliest: UInt64
+        switch (timers.earliestDeadline, acceptResumeAt) {
+        case (nil, nil): return -1
+        case (let timer?, nil): earliest = timer
+        case (nil, let resume?): earliest = resume
+        case (let timer?, let resume?): earliest = min(timer, resume)
+        }
         let now = MonotonicClock.now()
         if earliest <= now { return 0 }
         return Int32(min((earliest - now + 999_999) / 1_000_000, 60_000))
     }
 
     private func fireTimers() {
+        guard timers.earliestDeadline != nil || acceptResumeAt != nil else { return }
         let now = MonotonicClock.now()
         if let resume = acceptResumeAt, resume <= now { resumeAccepting() }
         while let entry = timers.popDue(now: now) {
