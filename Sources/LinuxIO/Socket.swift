@@ -51,6 +51,9 @@ extension FileDescriptor {
         if freeBind {
             try socket.setOption(Int32(IPPROTO_IP), IP_FREEBIND, 1)
         }
+        // Accepted sockets inherit TCP_NODELAY from their listener: one call here instead
+        // of one per connection.
+        try socket.setNoDelay()
         try address.withSockaddr { (pointer, length) throws(Errno) in
             _ = try retryingInterrupts { clinux_bind(socket.rawValue, pointer, length) }
         }

@@ -69,7 +69,4 @@ final class Connection {
         }
         return wanted
     }
-
-    /// Both directions have ended and been relayed.
-    var isFinished: Bool { upstream.destinationShut && downstream.destinationShut }
 }

@@ -26,6 +26,8 @@ struct Flow {
     var wantsRead: Bool { !sourceEnded && pending == 0 }
     var wantsWrite: Bool { pending > 0 }
     var shouldShutDestination: Bool { sourceEnded && pending == 0 && !destinationShut }
+    /// The source ended and every byte it sent was written: nothing more will move.
+    var isDrained: Bool { sourceEnded && pending == 0 }
 }
 
 /// How a relay step ended.

@@ -43,7 +43,6 @@ extension Worker {
             try? client.setResetOnClose()
             return
         }
-        try? client.setNoDelay()
         let target = route.endpoint(start: start, attempt: 0)
         let backend: FileDescriptor
         do {

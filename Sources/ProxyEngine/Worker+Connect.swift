@@ -25,7 +25,13 @@ extension Worker {
     }
 
     /// The backend socket became writable (or failed) while connecting.
-    func connectionCompleted(_ connection: Connection) {
+    func connectionCompleted(_ connection: Connection, _ events: EpollEvents) {
+        // Writable without an error or hang-up means the connect succeeded (connect(2));
+        // only a failure needs SO_ERROR to learn why.
+        if events == .writable {
+            established(connection)
+            return
+        }
         do {
             if let error = try connection.backend.pendingError() {
                 connectFailed(connection, error)

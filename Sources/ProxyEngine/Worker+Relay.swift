@@ -18,7 +18,7 @@ extension Worker {
 
     func backendEvent(_ connection: Connection, _ events: EpollEvents) {
         if case .connecting = connection.state {
-            connectionCompleted(connection)
+            connectionCompleted(connection, events)
             return
         }
         if events.contains(.writable) || events.contains(.error) || events.contains(.hangup) {
@@ -47,6 +47,13 @@ extension Worker {
 
     /// Relays half-closes, closes a finished connection, and updates epoll interest.
     private func settle(_ connection: Connection) {
+        // Both sources ended and everything was written: close(2) sends the FINs that
+        // are still owed, so no shutdown call is needed. Neither socket holds unread
+        // bytes here, so close does not turn into a reset.
+        if connection.upstream.isDrained && connection.downstream.isDrained {
+            close(connection, reset: false)
+            return
+        }
         do {
             if connection.upstream.shouldShutDestination {
                 try connection.backend.shutdown(.write)
@@ -58,10 +65,6 @@ extension Worker {
             }
         } catch {
             close(connection, reset: true)
-            return
-        }
-        if connection.isFinished {
-            close(connection, reset: false)
             return
         }
         updateInterest(connection, .client)
