@@ -43,6 +43,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "ServiceConfigTests", dependencies: ["ServiceConfig"]),
+        .testTarget(name: "LinuxIOTests", dependencies: ["LinuxIO"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -67,10 +67,9 @@ extension FileDescriptor {
     public func accept() throws(Errno) -> IOResult<AcceptedConnection> {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let flags = Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue)
         let result = try withUnsafeMutablePointer(to: &storage) { (pointer) throws(Errno) -> IOResult<Int32> in
             try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { (address) throws(Errno) -> IOResult<Int32> in
-                try nonBlocking { clinux_accept4(rawValue, address, &length, flags) }
+                try nonBlocking { clinux_accept4(rawValue, address, &length) }
             }
         }
         switch result {

@@ -26,7 +26,7 @@ public final class JoinableThread: @unchecked Sendable {
             throw Errno(rawValue: status)
         }
         handle = thread
-        _ = pthread_setname_np(thread, String(name.prefix(15)))
+        _ = clinux_set_thread_name(thread, String(name.prefix(15)))
     }
 
     /// Waits until the thread has returned.

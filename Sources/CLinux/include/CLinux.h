@@ -1,64 +1,63 @@
-// What Glibc hides from Swift: the GNU and Linux-only calls svcproxy needs.
-// The header defines _GNU_SOURCE itself because a swiftSettings define does not
-// reach a C module's headers (see shared LINUX-NOTES).
+// What Glibc's Swift module hides: epoll, signalfd, timerfd, eventfd, TCP options, and
+// (through functions in shim.c) the GNU-only calls accept4, pipe2 and splice.
+//
+// This header deliberately does not define _GNU_SOURCE. Headers that the Glibc module
+// also includes would then be compiled twice with different macros, and any Swift module
+// that imports both (every module that imports Foundation, Logging or Synchronization)
+// fails with "has different definitions in different modules". The GNU-only calls are
+// therefore defined in shim.c, which does define _GNU_SOURCE, behind plain C signatures.
 #ifndef SVCPROXY_CLINUX_H
 #define SVCPROXY_CLINUX_H
 
-#define _GNU_SOURCE 1
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <arpa/inet.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
-#include <sys/uio.h>
-#include <sys/un.h>
+#include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
-/// accept4 with a plain `struct sockaddr *`: Glibc's transparent-union parameter
-/// imports awkwardly into Swift.
-/// bind, connect and getsockname with a plain `struct sockaddr *`, for the same reason.
-static inline int clinux_bind(int fd, const struct sockaddr *addr, socklen_t len) {
-    return bind(fd, addr, len);
-}
+/// accept4(2) with SOCK_NONBLOCK | SOCK_CLOEXEC.
+int clinux_accept4(int fd, struct sockaddr *addr, socklen_t *len);
 
-static inline int clinux_connect(int fd, const struct sockaddr *addr, socklen_t len) {
-    return connect(fd, addr, len);
-}
+/// bind(2), connect(2) and getsockname(2) with a plain `struct sockaddr *`.
+int clinux_bind(int fd, const struct sockaddr *addr, socklen_t len);
+int clinux_connect(int fd, const struct sockaddr *addr, socklen_t len);
+int clinux_getsockname(int fd, struct sockaddr *addr, socklen_t *len);
 
-static inline int clinux_getsockname(int fd, struct sockaddr *addr, socklen_t *len) {
-    return getsockname(fd, addr, len);
-}
-
-static inline int clinux_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags) {
-    return accept4(fd, addr, len, flags);
-}
-
-/// Blocks a signal set for the calling thread; threads created later inherit it.
-static inline int clinux_block_signals(const int *signals, int count, sigset_t *out) {
-    sigemptyset(out);
-    for (int i = 0; i < count; i++) sigaddset(out, signals[i]);
-    return pthread_sigmask(SIG_BLOCK, out, NULL);
-}
-
-static inline int clinux_ignore_sigpipe(void) {
-    struct sigaction action = {0};
-    action.sa_handler = SIG_IGN;
-    return sigaction(SIGPIPE, &action, NULL);
-}
+/// pipe2(2) with O_NONBLOCK | O_CLOEXEC.
+int clinux_pipe(int fds[2]);
 
 /// fcntl(F_SETPIPE_SZ): fcntl is variadic, which Swift cannot call.
-static inline int clinux_set_pipe_size(int fd, int size) { return fcntl(fd, F_SETPIPE_SZ, size); }
+int clinux_set_pipe_size(int fd, int size);
 
-static inline int clinux_errno(void) { return errno; }
+/// splice(2) between two descriptors (one a pipe) with SPLICE_F_MOVE | SPLICE_F_NONBLOCK.
+ssize_t clinux_splice(int from, int to, size_t count);
+
+/// Blocks a set of signals for the calling thread; threads created later inherit it.
+/// Fills `out` with the set, for signalfd.
+int clinux_block_signals(const int *signals, int count, sigset_t *out);
+
+/// Makes writes to a closed connection fail with EPIPE instead of killing the process.
+int clinux_ignore_sigpipe(void);
+
+/// pthread_setname_np(3).
+int clinux_set_thread_name(pthread_t thread, const char *name);
+
+/// The calling thread's errno.
+int clinux_errno(void);
 
 #endif

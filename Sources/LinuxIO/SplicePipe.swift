@@ -5,13 +5,13 @@
 internal import CLinux
 
 /// The two ends of a non-blocking pipe.
-public struct Pipe: ~Copyable {
+public struct SplicePipe: ~Copyable {
     public let readEnd: FileDescriptor
     public let writeEnd: FileDescriptor
 
     public init() throws(Errno) {
         var ends: [Int32] = [-1, -1]
-        _ = try retryingInterrupts { pipe2(&ends, Int32(O_NONBLOCK | O_CLOEXEC)) }
+        _ = try retryingInterrupts { clinux_pipe(&ends) }
         readEnd = FileDescriptor(owning: ends[0])
         writeEnd = FileDescriptor(owning: ends[1])
     }
@@ -27,6 +27,5 @@ public struct Pipe: ~Copyable {
 ///
 /// The corresponding C function is `splice`.
 public func splice(from source: borrowing FileDescriptor, to destination: borrowing FileDescriptor, count: Int) throws(Errno) -> IOResult<Int> {
-    let flags = UInt32(SPLICE_F_MOVE | SPLICE_F_NONBLOCK)
-    return try nonBlocking { CLinux.splice(source.rawValue, nil, destination.rawValue, nil, count, flags) }
+    try nonBlocking { clinux_splice(source.rawValue, destination.rawValue, count) }
 }
