@@ -1,10 +1,8 @@
-# svcproxy: build, test, demo, benchmark and install.
+# svcproxy: build, test, demo and benchmark.
 SWIFT ?= swift
-PREFIX ?= /usr/local
-DESTDIR ?=
 BENCH_ARGS ?=
 
-.PHONY: all build release test unit-test blackbox-test demo bench clean
+.PHONY: all build release test demo bench clean
 
 all: build
 
@@ -16,17 +14,11 @@ release:
 	scripts/ensure-packages build
 	$(SWIFT) build -c release
 
-# Unit tests (serially: the descriptor tests count this process's open descriptors),
-# then the black-box tests that start the real binary and talk to it over loopback.
+# The README's commands, for those who prefer make.
 test:
-	scripts/ensure-packages test
-	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --no-parallel
-	python3 -m pytest -q Tests/blackbox
+	scripts/test
 
 demo:
-	scripts/ensure-packages demo
-	$(SWIFT) build
 	scripts/demo
 
 # svcproxy, HAProxy and a direct connection side by side: `make bench BENCH_ARGS=--quick`.
