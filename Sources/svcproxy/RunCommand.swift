@@ -28,7 +28,8 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let level = logging.logLevel
-        LoggingSystem.bootstrap { _ in TextLogHandler(level: level) }
+        let toJournal = getenv("JOURNAL_STREAM") != nil
+        LoggingSystem.bootstrap { _ in TextLogHandler(level: level, priorityPrefixes: toJournal) }
         let logger = Logger(label: "svcproxy")
 
         // Before any thread starts, so that every thread inherits the mask and the
