@@ -12,7 +12,7 @@ import socket
 import struct
 import threading
 
-from .basics import Deadline, family_of, pattern_chunks, recv_loop
+from .basics import Deadline, StreamTally, family_of, pattern_chunks, recv_loop
 
 HANDLER_TIMEOUT = 60.0
 
@@ -111,17 +111,14 @@ def identify(conn: socket.socket, backend: Backend) -> None:
 
 def echo(conn: socket.socket, backend: Backend) -> None:
     """Send back every byte received; at end of stream, half-close. Records (count, sha256)."""
-    digest = hashlib.sha256()
-    count = 0
+    received = StreamTally()
 
     def on_data(data):
-        nonlocal count
-        digest.update(data)
-        count += len(data)
+        received.add(data)
         conn.sendall(data)
 
     recv_loop(conn, on_data, Deadline(HANDLER_TIMEOUT))
-    backend.record((count, digest.hexdigest()))  # before the peer can see our end of stream
+    backend.record((received.count, received.hexdigest))  # before the peer can see our end of stream
     conn.shutdown(socket.SHUT_WR)
 
 
@@ -131,20 +128,13 @@ def answer_after_eof(answer_size: int, seed: int = 7):
     Records (request count, request sha256, answer sha256)."""
 
     def handler(conn: socket.socket, backend: Backend) -> None:
-        request = hashlib.sha256()
-        count = 0
-
-        def on_data(data):
-            nonlocal count
-            request.update(data)
-            count += len(data)
-
-        recv_loop(conn, on_data, Deadline(HANDLER_TIMEOUT))
+        request = StreamTally()
+        recv_loop(conn, request.add, Deadline(HANDLER_TIMEOUT))
         answer = hashlib.sha256()
         for chunk in pattern_chunks(answer_size, seed):
             conn.sendall(chunk)
             answer.update(chunk)
-        backend.record((count, request.hexdigest(), answer.hexdigest()))
+        backend.record((request.count, request.hexdigest, answer.hexdigest()))
 
     return handler
 

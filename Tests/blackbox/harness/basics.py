@@ -129,6 +129,22 @@ def pattern_bytes(total: int, seed: int = 0) -> bytes:
     return b"".join(pattern_chunks(total, seed))
 
 
+class StreamTally:
+    """The byte count and SHA-256 of a stream, fed chunk by chunk."""
+
+    def __init__(self):
+        self.count = 0
+        self._digest = hashlib.sha256()
+
+    def add(self, data) -> None:
+        self.count += len(data)
+        self._digest.update(data)
+
+    @property
+    def hexdigest(self) -> str:
+        return self._digest.hexdigest()
+
+
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 

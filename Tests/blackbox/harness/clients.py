@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from .basics import CHUNK, KiB, MiB, Deadline, family_of, pattern_bytes, pattern_chunks, recv_loop, sha256
+from .basics import CHUNK, KiB, MiB, Deadline, StreamTally, family_of, pattern_bytes, pattern_chunks, recv_loop, sha256
 
 IO_TIMEOUT = 10.0
 
@@ -29,16 +29,9 @@ def recv_to_eof(sock: socket.socket, timeout: float = IO_TIMEOUT) -> bytes:
 
 
 def recv_hash_to_eof(sock: socket.socket, timeout: float) -> tuple[int, str]:
-    digest = hashlib.sha256()
-    count = 0
-
-    def on_data(data):
-        nonlocal count
-        digest.update(data)
-        count += len(data)
-
-    recv_loop(sock, on_data, Deadline(timeout), bufsize=MiB)
-    return count, digest.hexdigest()
+    received = StreamTally()
+    recv_loop(sock, received.add, Deadline(timeout), bufsize=MiB)
+    return received.count, received.hexdigest
 
 
 def ask_name(address: tuple[str, int], timeout: float = IO_TIMEOUT) -> str:
