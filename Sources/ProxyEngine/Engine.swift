@@ -72,7 +72,7 @@ public final class Engine {
         var descriptors: [Int32] = []
         for _ in 0..<workerCount {
             do {
-                let listener = try FileDescriptor.listener(on: socketAddress, freeBind: address.kind == .clusterIP)
+                let listener = try FileDescriptor.listener(on: socketAddress, freeBind: address.kind != .nodePort)
                 descriptors.append(listener.releaseOwnership())
             } catch {
                 for descriptor in descriptors { FileDescriptor(owning: descriptor).close() }
