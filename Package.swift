@@ -33,7 +33,10 @@ let package = Package(
             dependencies: ["LinuxIO", "ServiceConfig", .product(name: "Logging", package: "swift-log")],
             swiftSettings: [uncheckedExclusivityInRelease]
         ),
-        .target(name: "Systemd", dependencies: ["CSystemd", "LinuxIO"]),
+        .target(
+            name: "Systemd",
+            dependencies: ["CSystemd", "LinuxIO", .product(name: "Logging", package: "swift-log")]
+        ),
         .executableTarget(
             name: "svcproxy",
             dependencies: [

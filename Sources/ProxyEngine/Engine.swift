@@ -1,6 +1,9 @@
-// The engine: binds every listener of a plan (one SO_REUSEPORT socket per listen address
-// and worker), starts the workers, and stops them. A listener that cannot be bound fails
+// The engine: starts the workers and applies plans to them. Applying a plan is the whole
+// of a reload: listeners the new plan keeps stay open (the same sockets keep accepting,
+// with the new endpoints for new connections), listeners it drops are closed, new ones are
+// bound first, and no open connection is touched. A listener that cannot be bound fails
 // alone, with a clear error; the rest of the plan is served.
+import Dispatch
 import LinuxIO
 import Logging
 import ServiceConfig
@@ -14,6 +17,14 @@ public struct ListenFailure: Sendable, CustomStringConvertible {
     public var description: String { "Failed to listen on \(address) for \(servicePort): \(error)" }
 }
 
+/// What applying a plan changed.
+public struct ApplyResult: Sendable {
+    public var opened: [ListenAddress] = []
+    public var closed: [ListenAddress] = []
+    public var kept = 0
+    public var failures: [ListenFailure] = []
+}
+
 /// Moves a worker, built on the starting thread, to its own thread; the starting thread
 /// never touches it again.
 private final class WorkerHandOff: @unchecked Sendable {
@@ -22,46 +33,94 @@ private final class WorkerHandOff: @unchecked Sendable {
 }
 
 public final class Engine {
-    private let workerCount: Int
-    private let logger: Logger
-    private var threads: [JoinableThread] = []
-    private var controls: [WorkerControl] = []
-
-    public init(workers: Int, logger: Logger) {
-        workerCount = max(1, workers)
-        self.logger = logger
+    /// A listen address as a socket sees it: the same IP and port is the same listener,
+    /// whichever service port it serves.
+    private struct ListenKey: Hashable {
+        let ip: IPAddress
+        let port: Int
     }
 
-    /// Binds the plan's listeners and starts the workers. Returns the listen addresses
-    /// that could not be bound (each already logged); everything else is being served.
-    public func start(plan: ProxyPlan) throws(Errno) -> [ListenFailure] {
-        var perWorker = Array(repeating: [WorkerSetup.Listener](), count: workerCount)
-        var failures: [ListenFailure] = []
-        for servicePort in plan.servicePorts {
-            let route = ServicePortRoute(plan: servicePort)
-            for address in servicePort.listenAddresses {
-                switch bind(address) {
-                case .success(let descriptors):
-                    for (worker, descriptor) in descriptors.enumerated() {
-                        perWorker[worker].append(.init(descriptor: descriptor, address: address, route: route))
-                    }
-                case .failure(let error):
-                    let failure = ListenFailure(servicePort: servicePort.name, address: address, error: error)
-                    logger.error("\(failure)", metadata: ["service": "\(servicePort.name)"])
-                    failures.append(failure)
-                }
-            }
-        }
-        // Workers are built here, so that every listener is registered in an epoll set
-        // (and any failure is reported) before start returns and READY=1 goes out.
-        for index in 0..<workerCount {
+    private struct ActiveListener {
+        let id: UInt32
+        let address: ListenAddress
+    }
+
+    private let logger: Logger
+    private var controls: [WorkerControl] = []
+    private var threads: [JoinableThread] = []
+    private var listeners: [ListenKey: ActiveListener] = [:]
+    private var routes: [ServicePortName: ServicePortRoute] = [:]
+    private var lastListenerID: UInt32 = 0
+
+    /// Starts `workers` event loops with nothing to serve yet; `apply` gives them a plan.
+    /// - Parameter checkInInterval: the longest a worker sleeps before it checks in.
+    public init(workers: Int, checkInInterval: UInt64 = 1_000_000_000, logger: Logger) throws(Errno) {
+        self.logger = logger
+        for index in 0..<max(1, workers) {
             let control = WorkerControl(wakeup: try EventDescriptor())
-            let setup = WorkerSetup(index: index, listeners: perWorker[index], control: control, logger: logger)
-            let handOff = WorkerHandOff(try Worker(setup: setup))
+            let handOff = WorkerHandOff(try Worker(index: index, control: control, logger: logger,
+                                                   checkInInterval: checkInInterval))
             threads.append(try JoinableThread(name: "svcproxy-w\(index)") { handOff.worker.run() })
             controls.append(control)
         }
-        return failures
+    }
+
+    /// The oldest worker check-in, in monotonic nanoseconds: a stalled loop shows here.
+    public var oldestCheckIn: UInt64 {
+        controls.map { $0.lastCheckIn.load(ordering: .relaxed) }.min() ?? 0
+    }
+
+    /// Makes `plan` the one served, changing as little as possible, and returns once
+    /// every worker has taken it on (so dropped ports are free and new ones accept).
+    public func apply(_ plan: ProxyPlan) -> ApplyResult {
+        var result = ApplyResult()
+        var nextRoutes: [ServicePortName: ServicePortRoute] = [:]
+        var nextListeners: [ListenKey: ActiveListener] = [:]
+        var assignments = Array(repeating: [ListenerAssignment](), count: controls.count)
+        for servicePort in plan.servicePorts {
+            // A route whose endpoints did not change is kept, and with it the round-robin
+            // position; a changed one starts afresh, as kube-proxy's balancer did.
+            let route: ServicePortRoute
+            if let current = routes[servicePort.name], current.plannedEndpoints == servicePort.endpoints {
+                route = current
+            } else {
+                route = ServicePortRoute(plan: servicePort)
+            }
+            nextRoutes[servicePort.name] = route
+            for address in servicePort.listenAddresses {
+                let key = ListenKey(ip: address.ip, port: address.port)
+                if let active = listeners[key] {
+                    nextListeners[key] = ActiveListener(id: active.id, address: address)
+                    for worker in assignments.indices {
+                        assignments[worker].append(.init(id: active.id, descriptor: nil, address: address, route: route))
+                    }
+                    result.kept += 1
+                    continue
+                }
+                switch bind(address) {
+                case .success(let descriptors):
+                    lastListenerID += 1
+                    nextListeners[key] = ActiveListener(id: lastListenerID, address: address)
+                    for (worker, descriptor) in descriptors.enumerated() {
+                        assignments[worker].append(.init(id: lastListenerID, descriptor: descriptor, address: address, route: route))
+                    }
+                    result.opened.append(address)
+                case .failure(let error):
+                    let failure = ListenFailure(servicePort: servicePort.name, address: address, error: error)
+                    logger.error("\(failure)", metadata: ["service": "\(servicePort.name)", "event": "listen-failed"])
+                    result.failures.append(failure)
+                }
+            }
+        }
+        result.closed = listeners.filter { nextListeners[$0.key] == nil }.map(\.value.address)
+        let done = DispatchSemaphore(value: 0)
+        for (worker, control) in controls.enumerated() {
+            control.send(.applyListeners(assignments[worker], done: done))
+        }
+        for _ in controls { done.wait() }
+        listeners = nextListeners
+        routes = nextRoutes
+        return result
     }
 
     /// One listening socket per worker on `address`, or the error of the first bind.
@@ -70,7 +129,7 @@ public final class Engine {
             return .failure(.invalidArgument)
         }
         var descriptors: [Int32] = []
-        for _ in 0..<workerCount {
+        for _ in controls {
             do {
                 let listener = try FileDescriptor.listener(on: socketAddress, freeBind: address.kind != .nodePort)
                 descriptors.append(listener.releaseOwnership())
@@ -82,14 +141,14 @@ public final class Engine {
         return .success(descriptors)
     }
 
-    /// Asks every worker to stop, waits for them, and closes every connection they held.
-    public func stop() {
-        for control in controls {
-            control.stopRequested.store(true, ordering: .releasing)
-            control.wakeup.signal()
-        }
+    /// Stops accepting at once, lets open connections finish for up to `gracePeriod`
+    /// nanoseconds, closes the rest, and returns when every worker has finished.
+    public func stop(gracePeriod: UInt64) {
+        let deadline = MonotonicClock.now() + gracePeriod
+        for control in controls { control.send(.drain(deadline: deadline)) }
         for thread in threads { thread.join() }
         threads = []
         controls = []
+        listeners = [:]
     }
 }

@@ -16,10 +16,13 @@ struct EndpointTarget: Sendable {
 final class ServicePortRoute: Sendable {
     let name: ServicePortName
     let endpoints: [EndpointTarget]
+    /// The plan's endpoints, to tell whether a reload changed them.
+    let plannedEndpoints: [Endpoint]
     private let next = Atomic<Int>(0)
 
     init(plan: ServicePortPlan) {
         name = plan.name
+        plannedEndpoints = plan.endpoints
         endpoints = plan.endpoints.compactMap { endpoint in
             SocketAddress(ip: endpoint.ip.description, port: UInt16(endpoint.port)).map { EndpointTarget(endpoint: endpoint, address: $0) }
         }

@@ -67,17 +67,16 @@ extension Worker {
             logger.warning("Failed to accept a connection on \(listener.address): \(error); pausing accepts until descriptors free up",
                            metadata: ["open_connections": "\(connections.count)"])
         }
-        for listener in listeners {
-            try? epoll.modify(listener.descriptor.rawValue, wanted: [], token: 0)
+        for listener in listeners.values {
+            try? epoll.modify(listener.descriptor.rawValue, wanted: [], token: listener.token)
         }
         acceptResumeAt = MonotonicClock.now() + Self.acceptPause
     }
 
     func resumeAccepting() {
         acceptResumeAt = nil
-        for (slot, listener) in listeners.enumerated() {
-            try? epoll.modify(listener.descriptor.rawValue, wanted: .readable,
-                              token: EventToken(kind: .listener, slot: UInt32(slot), generation: 0).rawValue)
+        for listener in listeners.values {
+            try? epoll.modify(listener.descriptor.rawValue, wanted: .readable, token: listener.token)
         }
     }
 }

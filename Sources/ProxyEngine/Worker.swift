@@ -1,6 +1,6 @@
 // One event loop on its own thread. A worker owns its listeners (one SO_REUSEPORT socket
 // per listen address), its connections, its buffers and its timers outright; it shares
-// only the routes (immutable, with an atomic round-robin counter) and its stop signal.
+// only the routes (immutable, with an atomic round-robin counter) and its control inbox.
 import LinuxIO
 import Logging
 import ServiceConfig
@@ -8,38 +8,20 @@ import Synchronization
 
 /// A listening socket of a worker and the service port it serves.
 final class WorkerListener {
+    let id: UInt32
     let descriptor: FileDescriptor
-    let address: ListenAddress
-    let route: ServicePortRoute
+    var address: ListenAddress
+    /// Swapped by a reload; a connection keeps the route it was accepted with.
+    var route: ServicePortRoute
 
-    init(descriptor: consuming FileDescriptor, address: ListenAddress, route: ServicePortRoute) {
+    init(id: UInt32, descriptor: consuming FileDescriptor, address: ListenAddress, route: ServicePortRoute) {
+        self.id = id
         self.descriptor = descriptor
         self.address = address
         self.route = route
     }
-}
 
-/// What the engine hands a worker thread: listener descriptors by number (ownership moves
-/// with them) and the routes they serve.
-struct WorkerSetup: Sendable {
-    struct Listener: Sendable {
-        let descriptor: Int32
-        let address: ListenAddress
-        let route: ServicePortRoute
-    }
-
-    let index: Int
-    let listeners: [Listener]
-    let control: WorkerControl
-    let logger: Logger
-}
-
-/// How other threads talk to a worker: a stop flag and the eventfd that wakes it.
-final class WorkerControl: Sendable {
-    let wakeup: EventDescriptor
-    let stopRequested = Atomic<Bool>(false)
-
-    init(wakeup: consuming EventDescriptor) { self.wakeup = wakeup }
+    var token: UInt64 { EventToken(kind: .listener, slot: id, generation: 0).rawValue }
 }
 
 final class Worker {
@@ -54,7 +36,7 @@ final class Worker {
     let epoll: Epoll
     let control: WorkerControl
     var logger: Logger
-    let listeners: [WorkerListener]
+    var listeners: [UInt32: WorkerListener] = [:]
     var connections = ConnectionTable()
     var timers = TimerQueue()
     let pool = BufferPool()
@@ -64,22 +46,20 @@ final class Worker {
     /// Set while accepting is paused for lack of descriptors: when to try again.
     var acceptResumeAt: UInt64?
     var acceptExhaustionLogged = false
+    /// Set once the worker is told to drain: when to give up on open connections.
+    var drainDeadline: UInt64?
+    /// Longest sleep in epoll_wait, so the worker checks in for the watchdog.
+    let checkInInterval: UInt64
 
-    init(setup: WorkerSetup) throws(Errno) {
-        index = setup.index
-        control = setup.control
-        logger = setup.logger
-        logger[metadataKey: "worker"] = "\(setup.index)"
+    init(index: Int, control: WorkerControl, logger: Logger, checkInInterval: UInt64) throws(Errno) {
+        self.index = index
+        self.control = control
+        self.logger = logger
+        self.logger[metadataKey: "worker"] = "\(index)"
+        self.checkInInterval = checkInInterval
         epoll = try Epoll(capacity: 256)
-        listeners = setup.listeners.map {
-            WorkerListener(descriptor: FileDescriptor(owning: $0.descriptor), address: $0.address, route: $0.route)
-        }
         try epoll.add(control.wakeup.descriptor.rawValue, wanted: .readable,
                       token: EventToken(kind: .wakeup, slot: 0, generation: 0).rawValue)
-        for (slot, listener) in listeners.enumerated() {
-            try epoll.add(listener.descriptor.rawValue, wanted: .readable,
-                          token: EventToken(kind: .listener, slot: UInt32(slot), generation: 0).rawValue)
-        }
     }
 
     func nextTag() -> UInt32 {
@@ -87,9 +67,9 @@ final class Worker {
         return lastTag
     }
 
-    /// Runs until the engine asks the worker to stop, then closes every connection.
+    /// Runs until a drain has finished, then closes whatever is left.
     func run() {
-        while !control.stopRequested.load(ordering: .acquiring) {
+        while !drainFinished {
             let count: Int
             do {
                 count = try epoll.wait(timeoutMilliseconds: waitTimeout())
@@ -102,16 +82,28 @@ final class Worker {
                 dispatch(EventToken(rawValue: event.token), event.events)
             }
             fireTimers()
+            control.lastCheckIn.store(MonotonicClock.now(), ordering: .relaxed)
         }
-        for connection in connections.all { close(connection, reset: false) }
+        if connections.count > 0 {
+            logger.notice("Closing \(connections.count) connections still open at the end of the shutdown grace period")
+        }
+        for connection in connections.all { close(connection, reset: true) }
+    }
+
+    /// Draining, and nothing (or no time) is left.
+    private var drainFinished: Bool {
+        guard let deadline = drainDeadline else { return false }
+        return connections.count == 0 || MonotonicClock.now() >= deadline
     }
 
     private func dispatch(_ token: EventToken, _ events: EpollEvents) {
         switch token.kind {
         case .wakeup:
             control.wakeup.drain()
+            for command in control.takeCommands() { perform(command) }
         case .listener:
-            acceptConnections(on: listeners[Int(token.slot)])
+            guard let listener = listeners[token.slot] else { return }
+            acceptConnections(on: listener)
         case .client:
             guard let connection = connections[token.slot], connection.clientTag == token.generation else { return }
             clientEvent(connection, events)
@@ -121,16 +113,14 @@ final class Worker {
         }
     }
 
-    /// Milliseconds until the earliest deadline, rounded up; -1 with none.
+    /// Milliseconds until the earliest deadline, rounded up, and never longer than the
+    /// check-in interval.
     private func waitTimeout() -> Int32 {
-        let earliest: UInt64
-        switch (timers.earliestDeadline, acceptResumeAt) {
-        case (nil, nil): return -1
-        case (let timer?, nil): earliest = timer
-        case (nil, let resume?): earliest = resume
-        case (let timer?, let resume?): earliest = min(timer, resume)
-        }
         let now = MonotonicClock.now()
+        var earliest = now + checkInInterval
+        if let deadline = timers.earliestDeadline, deadline < earliest { earliest = deadline }
+        if let deadline = acceptResumeAt, deadline < earliest { earliest = deadline }
+        if let deadline = drainDeadline, deadline < earliest { earliest = deadline }
         if earliest <= now { return 0 }
         return Int32(min((earliest - now + 999_999) / 1_000_000, 60_000))
     }

@@ -23,11 +23,16 @@ struct CheckCommand: ParsableCommand {
 let exitConfigurationError = ExitCode(78)
 
 extension ConfigOptions {
+    /// Loads, validates and plans the configuration.
+    func plan(nodeAddresses: [IPAddress]) -> Result<LoadedPlan, ConfigErrors> {
+        var settings = NodeSettings(nodeAddresses: nodeAddresses)
+        settings.nodePortAddresses = (try? parsedNodePortAddresses()) ?? []
+        return Configuration.plan(paths: paths, settings: settings)
+    }
+
     /// Loads and plans the configuration, or prints every error to stderr and exits 78.
     func loadPlan(nodeAddresses: [IPAddress]) throws -> LoadedPlan {
-        var settings = NodeSettings(nodeAddresses: nodeAddresses)
-        settings.nodePortAddresses = try parsedNodePortAddresses()
-        switch Configuration.plan(paths: paths, settings: settings) {
+        switch plan(nodeAddresses: nodeAddresses) {
         case .success(let loaded):
             return loaded
         case .failure(let errors):

@@ -1,18 +1,21 @@
 // `svcproxy run`: load the configuration, bind every listener, tell the service manager
-// that the daemon is ready, and serve until SIGTERM or SIGINT.
+// that the daemon is ready, and serve until SIGTERM or SIGINT (see Daemon).
 import ArgumentParser
 import Glibc
 import LinuxIO
 import Logging
-import ProxyEngine
-import ServiceConfig
 import Systemd
 
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Serve the configured services until stopped (SIGTERM or SIGINT)."
+        abstract: "Serve the configured services: SIGHUP reloads, SIGTERM or SIGINT stops gracefully."
     )
+
+    enum LogFormat: String, ExpressibleByArgument, CaseIterable {
+        case text
+        case journal
+    }
 
     @OptionGroup var config: ConfigOptions
     @OptionGroup var logging: LoggingOptions
@@ -20,51 +23,63 @@ struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Event-loop threads (default: the number of CPUs).", valueName: "n"))
     var workers: Int?
 
+    @Option(help: ArgumentHelp(
+        "text (lines on stderr) or journal (native journal entries with structured fields). "
+            + "Default: journal when stderr is the journal, text otherwise.", valueName: "format"))
+    var logFormat: LogFormat?
+
+    @Option(help: ArgumentHelp(
+        "How long open connections may take to finish after SIGTERM, e.g. 30s, 500ms, 2m.", valueName: "duration"))
+    var shutdownGracePeriod: String = "30s"
+
     func validate() throws {
         if let workers, !(1...256).contains(workers) {
             throw ValidationError("--workers must be between 1 and 256")
+        }
+        if DurationText.nanoseconds(shutdownGracePeriod) == nil {
+            throw ValidationError("--shutdown-grace-period: '\(shutdownGracePeriod)' is not a duration (e.g. 30s, 500ms, 2m)")
         }
     }
 
     func run() throws {
         let level = logging.logLevel
-        let toJournal = getenv("JOURNAL_STREAM") != nil
-        LoggingSystem.bootstrap { _ in TextLogHandler(level: level, priorityPrefixes: toJournal) }
+        switch logFormat ?? (JournalStream.isStandardErrorJournal() ? .journal : .text) {
+        case .journal:
+            LoggingSystem.bootstrap { _ in JournalLogHandler(identifier: "svcproxy", level: level) }
+        case .text:
+            let toJournal = getenv("JOURNAL_STREAM") != nil
+            LoggingSystem.bootstrap { _ in TextLogHandler(level: level, priorityPrefixes: toJournal) }
+        }
         let logger = Logger(label: "svcproxy")
 
         // Before any thread starts, so that every thread inherits the mask and the
-        // signals arrive only through the signalfd below.
+        // signals arrive only through the signalfd.
         let signals = try SignalDescriptor(blocking: [SIGINT, SIGTERM, SIGHUP])
         SignalDescriptor.ignoreBrokenPipe()
 
         let loaded = try config.loadPlan(nodeAddresses: NodeAddresses.current())
-        for note in loaded.notes { logger.info("\(note)") }
         let descriptorLimit = ResourceLimits.raiseOpenFilesToHardLimit()
         let workerCount = workers ?? ResourceLimits.availableProcessors()
+        logger.info("svcproxy \(SvcProxyVersion.current) starting", metadata: [
+            "workers": "\(workerCount)", "descriptor_limit": "\(descriptorLimit)", "event": "starting",
+        ])
+        let daemon = Daemon(config: config, workers: workerCount,
+                            gracePeriod: DurationText.nanoseconds(shutdownGracePeriod) ?? 30_000_000_000,
+                            logger: logger, plan: loaded)
+        try daemon.run(signals: signals)
+    }
+}
 
-        let engine = Engine(workers: workerCount, logger: logger)
-        let failures = try engine.start(plan: loaded.plan)
-        for servicePort in loaded.plan.servicePorts {
-            for address in servicePort.listenAddresses where !failures.contains(where: { $0.address == address }) {
-                logger.info("Listening on \(address) for \(servicePort.name) (\(servicePort.endpoints.count) endpoints)")
-            }
+/// Durations as kube-proxy's flags write them: "30s", "500ms", "2m", "1h"; a bare number
+/// is seconds.
+enum DurationText {
+    static func nanoseconds(_ text: String) -> UInt64? {
+        let units: [(String, Double)] = [("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9)]
+        for (suffix, scale) in units where text.hasSuffix(suffix) {
+            guard let value = Double(text.dropLast(suffix.count)), value >= 0 else { return nil }
+            return UInt64(value * scale)
         }
-        let status = "Serving \(loaded.plan.summary)" + (failures.isEmpty ? "" : "; \(failures.count) listeners failed")
-        logger.notice("Started svcproxy \(SvcProxyVersion.current): \(status)",
-                      metadata: ["workers": "\(workerCount)", "descriptor_limit": "\(descriptorLimit)"])
-        SystemdNotifier.ready(status: status)
-
-        while true {
-            let signal = try signals.next()
-            if signal == SIGHUP {
-                logger.notice("Received SIGHUP: reloading is not supported by this version; the configuration is unchanged")
-                continue
-            }
-            logger.notice("Received \(signal == SIGINT ? "SIGINT" : "SIGTERM"): stopping")
-            SystemdNotifier.stopping()
-            engine.stop()
-            logger.notice("Stopped")
-            return
-        }
+        guard let seconds = Double(text), seconds >= 0 else { return nil }
+        return UInt64(seconds * 1e9)
     }
 }

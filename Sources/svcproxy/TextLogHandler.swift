@@ -4,6 +4,7 @@
 // a terminal, warnings and errors are marked in words instead.
 import Glibc
 import Logging
+import Systemd
 
 struct TextLogHandler: LogHandler {
     var logLevel: Logger.Level
@@ -22,7 +23,7 @@ struct TextLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        var line = priorityPrefixes ? "<\(Self.syslogPriority(event.level))>" : Self.levelWord(event.level)
+        var line = priorityPrefixes ? "<\(SyslogPriority.of(event.level))>" : Self.levelWord(event.level)
         line += "\(event.message)"
         let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
         if !merged.isEmpty {
@@ -39,18 +40,6 @@ struct TextLogHandler: LogHandler {
         case .warning: "warning: "
         case .error: "error: "
         case .critical: "critical: "
-        }
-    }
-
-    /// syslog(3) priorities, as journald and `<N>` prefixes use them.
-    static func syslogPriority(_ level: Logger.Level) -> Int {
-        switch level {
-        case .trace, .debug: 7
-        case .info: 6
-        case .notice: 5
-        case .warning: 4
-        case .error: 3
-        case .critical: 2
         }
     }
 }

@@ -1,0 +1,52 @@
+// How other threads talk to a worker: commands in an inbox, an eventfd that wakes the
+// worker to read them, and the time the worker last went round its loop (for the
+// watchdog). Everything else a worker owns is touched by its own thread only.
+import Dispatch
+import LinuxIO
+import ServiceConfig
+import Synchronization
+
+/// One listen address as a worker must hold it after a plan is applied.
+struct ListenerAssignment: Sendable {
+    /// Stable across reloads for as long as the address stays in the plan.
+    let id: UInt32
+    /// A new listening socket for this worker to own, or nil to keep the one it has.
+    let descriptor: Int32?
+    let address: ListenAddress
+    /// The route that new connections on this listener take from now on.
+    let route: ServicePortRoute
+}
+
+enum WorkerCommand: Sendable {
+    /// Hold exactly these listeners: adopt the new ones, swap routes on the kept ones,
+    /// close the rest. Signals `done` once applied, so the caller knows the ports of
+    /// dropped listeners are free.
+    case applyListeners([ListenerAssignment], done: DispatchSemaphore)
+    /// Close every listener and exit once the connections have finished, or at the
+    /// deadline (monotonic nanoseconds), whichever comes first.
+    case drain(deadline: UInt64)
+}
+
+final class WorkerControl: Sendable {
+    let wakeup: EventDescriptor
+    private let inbox = Mutex<[WorkerCommand]>([])
+    /// Monotonic nanoseconds of the worker's last trip round its loop.
+    let lastCheckIn = Atomic<UInt64>(0)
+
+    init(wakeup: consuming EventDescriptor) {
+        self.wakeup = wakeup
+        lastCheckIn.store(MonotonicClock.now(), ordering: .relaxed)
+    }
+
+    func send(_ command: WorkerCommand) {
+        inbox.withLock { $0.append(command) }
+        wakeup.signal()
+    }
+
+    func takeCommands() -> [WorkerCommand] {
+        inbox.withLock { commands in
+            defer { commands.removeAll() }
+            return commands
+        }
+    }
+}

@@ -1,0 +1,131 @@
+// The daemon's lifecycle on the main thread: start (load, validate, plan, bind, READY=1),
+// reload on SIGHUP (RELOADING=1, load, validate, plan, apply, READY=1), stop on SIGTERM
+// or SIGINT (STOPPING=1, drain, exit 0), and the watchdog in between. The event loops run
+// on worker threads; this thread only waits for signals and the watchdog's clock.
+import Glibc
+import LinuxIO
+import Logging
+import ProxyEngine
+import ServiceConfig
+import Systemd
+
+final class Daemon {
+    let config: ConfigOptions
+    let workers: Int
+    let gracePeriod: UInt64
+    let logger: Logger
+    private var plan: ProxyPlan
+    private var failedListeners = 0
+    private var reloadFailed = false
+
+    init(config: ConfigOptions, workers: Int, gracePeriod: UInt64, logger: Logger, plan: LoadedPlan) {
+        self.config = config
+        self.workers = workers
+        self.gracePeriod = gracePeriod
+        self.logger = logger
+        self.plan = plan.plan
+        for note in plan.notes { logger.info("\(note)", metadata: ["event": "config-note"]) }
+    }
+
+    /// Serves until SIGTERM or SIGINT; `signals` were blocked before any thread started.
+    func run(signals: borrowing SignalDescriptor) throws {
+        let watchdog = SystemdNotifier.watchdogInterval()
+        // Workers check in at least four times per watchdog interval (and every second
+        // without one), so one missed check-in is not yet a missed ping.
+        let checkIn = min(watchdog.map { $0 / 4 } ?? 1_000_000_000, 1_000_000_000)
+        let engine = try Engine(workers: workers, checkInInterval: checkIn, logger: logger)
+        report(engine.apply(plan), action: "Started")
+        SystemdNotifier.ready(status: status)
+
+        let events = try Epoll(capacity: 4)
+        try events.add(signals.descriptor.rawValue, wanted: .readable, token: 0)
+        var nextPing = MonotonicClock.now()
+        while true {
+            var timeout: Int32 = -1
+            if let watchdog {
+                let now = MonotonicClock.now()
+                if now >= nextPing {
+                    pingWatchdog(engine: engine, interval: watchdog, now: now)
+                    nextPing = now + watchdog / 2
+                }
+                timeout = Int32((nextPing - min(now, nextPing)) / 1_000_000 + 1)
+            }
+            guard try events.wait(timeoutMilliseconds: timeout) > 0 else { continue }
+            switch try signals.next() {
+            case SIGHUP:
+                reload(engine: engine)
+            case let signal:
+                let name = signal == SIGINT ? "SIGINT" : "SIGTERM"
+                let seconds = Double(gracePeriod) / 1e9
+                logger.notice("Received \(name): no longer accepting connections; open ones may finish within \(seconds) s",
+                              metadata: ["event": "stopping"])
+                SystemdNotifier.stopping(status: "Stopping: draining open connections")
+                engine.stop(gracePeriod: gracePeriod)
+                logger.notice("Stopped", metadata: ["event": "stopped"])
+                return
+            }
+        }
+    }
+
+    /// Loads the configuration again and applies it; an invalid one changes nothing.
+    private func reload(engine: Engine) {
+        SystemdNotifier.reloading()
+        logger.notice("Received SIGHUP: reloading the configuration", metadata: ["event": "reloading"])
+        switch config.plan(nodeAddresses: NodeAddresses.current()) {
+        case .failure(let errors):
+            for error in errors.errors {
+                logger.error("\(error)", metadata: ["event": "reload-invalid"])
+            }
+            reloadFailed = true
+            logger.error("Reload failed: \(errors.errors.count) errors in the configuration; still serving the previous one",
+                         metadata: ["event": "reload-failed"])
+        case .success(let loaded):
+            for note in loaded.notes { logger.info("\(note)", metadata: ["event": "config-note"]) }
+            plan = loaded.plan
+            reloadFailed = false
+            report(engine.apply(plan), action: "Reloaded")
+        }
+        SystemdNotifier.ready(status: status)
+    }
+
+    private func report(_ result: ApplyResult, action: String) {
+        failedListeners = result.failures.count
+        for address in result.closed {
+            logger.info("Stopped listening on \(address)", metadata: ["event": "listener-closed"])
+        }
+        for servicePort in plan.servicePorts {
+            for address in servicePort.listenAddresses where result.opened.contains(address) {
+                logger.info("Listening on \(address) for \(servicePort.name) (\(servicePort.endpoints.count) endpoints)",
+                            metadata: ["service": "\(servicePort.name)", "port": "\(address.port)", "event": "listener-opened"])
+            }
+        }
+        logger.notice("\(action): \(status)", metadata: [
+            "event": "\(action.lowercased())", "workers": "\(workers)",
+            "listeners_opened": "\(result.opened.count)", "listeners_kept": "\(result.kept)",
+            "listeners_closed": "\(result.closed.count)",
+        ])
+    }
+
+    /// The one-line summary for STATUS= and the log.
+    private var status: String {
+        var text = "Serving \(plan.summary)"
+        if failedListeners > 0 { text += "; \(failedListeners) listeners failed to bind" }
+        if reloadFailed { text += "; the last reload failed, serving the previous configuration" }
+        return text
+    }
+
+    /// Pings only while every worker has gone round its loop within half the interval,
+    /// so a wedged event loop stops the pings and systemd restarts the service.
+    private var watchdogStallLogged = false
+    private func pingWatchdog(engine: Engine, interval: UInt64, now: UInt64) {
+        let oldest = engine.oldestCheckIn
+        if now <= oldest || now - oldest < interval / 2 {
+            SystemdNotifier.watchdogPing()
+            watchdogStallLogged = false
+        } else if !watchdogStallLogged {
+            watchdogStallLogged = true
+            logger.critical("An event loop has not checked in for \((now - oldest) / 1_000_000) ms; withholding the watchdog ping",
+                            metadata: ["event": "watchdog-stall"])
+        }
+    }
+}
