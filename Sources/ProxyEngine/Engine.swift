@@ -141,14 +141,19 @@ public final class Engine {
         return .success(descriptors)
     }
 
-    /// Stops accepting at once, lets open connections finish for up to `gracePeriod`
-    /// nanoseconds, closes the rest, and returns when every worker has finished.
-    public func stop(gracePeriod: UInt64) {
+    /// Closes every listener and returns once each worker has: new connections are
+    /// refused from then on, open ones carry on.
+    public func stopAccepting() {
+        _ = apply(ProxyPlan(servicePorts: []))
+    }
+
+    /// Lets open connections finish for up to `gracePeriod` nanoseconds, closes the rest,
+    /// and returns when every worker has finished.
+    public func drain(gracePeriod: UInt64) {
         let deadline = MonotonicClock.now() + gracePeriod
         for control in controls { control.send(.drain(deadline: deadline)) }
         for thread in threads { thread.join() }
         threads = []
         controls = []
-        listeners = [:]
     }
 }

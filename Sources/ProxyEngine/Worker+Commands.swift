@@ -10,7 +10,7 @@ extension Worker {
             applyListeners(assignments)
             done.signal()
         case .drain(let deadline):
-            applyListeners([])
+            listeners = [:]
             drainDeadline = deadline
         }
     }

@@ -22,7 +22,7 @@ enum WorkerCommand: Sendable {
     /// close the rest. Signals `done` once applied, so the caller knows the ports of
     /// dropped listeners are free.
     case applyListeners([ListenerAssignment], done: DispatchSemaphore)
-    /// Close every listener and exit once the connections have finished, or at the
+    /// Close any listener left and exit once the connections have finished, or at the
     /// deadline (monotonic nanoseconds), whichever comes first.
     case drain(deadline: UInt64)
 }

@@ -59,8 +59,9 @@ final class Daemon {
                 let seconds = Double(gracePeriod) / 1e9
                 logger.notice("Received \(name): no longer accepting connections; open ones may finish within \(seconds) s",
                               metadata: ["event": "stopping"])
+                engine.stopAccepting()
                 SystemdNotifier.stopping(status: "Stopping: draining open connections")
-                engine.stop(gracePeriod: gracePeriod)
+                engine.drain(gracePeriod: gracePeriod)
                 logger.notice("Stopped", metadata: ["event": "stopped"])
                 return
             }

@@ -101,6 +101,7 @@ class Daemon:
         nofile_limit: int | None = None,
         log_level: str | None = None,
         extra_args: tuple[str, ...] = (),
+        extra_env: dict[str, str] | None = None,
     ):
         Daemon._serial += 1
         self.notify_dir = tempfile.mkdtemp(prefix="svcproxy-notify-", dir="/tmp")
@@ -118,6 +119,7 @@ class Daemon:
         self.argv += list(extra_args)
         env = {k: v for k, v in os.environ.items() if k not in ("LISTEN_FDS", "LISTEN_PID", "WATCHDOG_USEC")}
         env["NOTIFY_SOCKET"] = self.notify_path
+        env.update(extra_env or {})
         preexec = None
         if nofile_limit is not None:
             def preexec():
@@ -165,6 +167,42 @@ class Daemon:
                 fields[key] = value
         self.notifications.append(fields)
         return fields
+
+    def next_notification(self, timeout: float) -> dict[str, str] | None:
+        """The next datagram on NOTIFY_SOCKET as KEY=value fields, or None after `timeout`."""
+        with selectors.DefaultSelector() as sel:
+            sel.register(self.notify, selectors.EVENT_READ)
+            if not sel.select(timeout=timeout):
+                return None
+        return self._read_notification()
+
+    def reload(self, timeout: float = READY_TIMEOUT) -> list[dict[str, str]]:
+        """Send SIGHUP and return the notifications up to and including the next READY=1."""
+        first = len(self.notifications)
+        self.process.send_signal(signal.SIGHUP)
+        deadline = Deadline(timeout)
+        while not deadline.expired():
+            message = self.next_notification(deadline.remaining())
+            if message is not None and message.get("READY") == "1":
+                return self.notifications[first:]
+        raise DaemonError(f"no READY=1 within {timeout} s of SIGHUP\n{self.log_tail()}")
+
+    def listening_inodes(self, port: int) -> set[int]:
+        """Inodes of this daemon's listening sockets on `port` (any address), from /proc."""
+        own = set()
+        for target in self.fd_targets().values():
+            if target.startswith("socket:["):
+                own.add(int(target[len("socket:["):-1]))
+        found = set()
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            with open(table) as rows:
+                next(rows)
+                for row in rows:
+                    fields = row.split()
+                    local_port = int(fields[1].rsplit(":", 1)[1], 16)
+                    if local_port == port and fields[3] == "0A" and int(fields[9]) in own:
+                        found.add(int(fields[9]))
+        return found
 
     # -- observation
 
