@@ -1,8 +1,15 @@
-# svcproxy: build, test, demo and benchmark.
+# svcproxy: build, test, demo, benchmark and install.
 SWIFT ?= swift
 BENCH_ARGS ?=
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SYSCONFDIR ?= /etc
+UNITDIR ?= /etc/systemd/system
+DESTDIR ?=
+# Release builds carry the Swift runtime inside the binary, so a node needs no toolchain.
+RELEASE_FLAGS = -c release --static-swift-stdlib
 
-.PHONY: all build release test demo bench clean
+.PHONY: all build release test demo bench install uninstall clean
 
 all: build
 
@@ -12,7 +19,7 @@ build:
 
 release:
 	scripts/ensure-packages build
-	$(SWIFT) build -c release
+	$(SWIFT) build $(RELEASE_FLAGS)
 
 # The README's commands, for those who prefer make.
 test:
@@ -24,8 +31,22 @@ demo:
 # svcproxy, HAProxy and a direct connection side by side: `make bench BENCH_ARGS=--quick`.
 bench:
 	scripts/ensure-packages bench
-	$(SWIFT) build -c release
+	$(SWIFT) build $(RELEASE_FLAGS)
 	SVCPROXY_BIN=.build/release/svcproxy bench/run $(BENCH_ARGS)
+
+# The binary, the unit (with its paths filled in) and, unless one exists, a starting
+# configuration. `make install DESTDIR=/tmp/stage` stages it all under /tmp/stage.
+install: release
+	install -D -m 0755 .build/release/svcproxy $(DESTDIR)$(BINDIR)/svcproxy
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|@BINDIR@|$(BINDIR)|g' systemd/svcproxy.service.in > $(DESTDIR)$(UNITDIR)/svcproxy.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/svcproxy.service
+	install -d $(DESTDIR)$(SYSCONFDIR)/svcproxy
+	[ -e $(DESTDIR)$(SYSCONFDIR)/svcproxy/services.yaml ] || \
+		install -m 0644 config/default/services.yaml $(DESTDIR)$(SYSCONFDIR)/svcproxy/services.yaml
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/svcproxy $(DESTDIR)$(UNITDIR)/svcproxy.service
 
 clean:
 	rm -rf .build
