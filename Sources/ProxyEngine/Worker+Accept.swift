@@ -15,7 +15,8 @@ extension Worker {
                 return
             } catch {
                 // ECONNABORTED and friends: that one connection is gone; keep accepting.
-                logLimited(.notice, key: "accept:\(error.rawValue)", "Failed to accept a connection on \(listener.address): \(error)")
+                logLimited(.notice, event: "accept-failed", subject: "\(error.rawValue)",
+                           "Failed to accept a connection on \(listener.address): \(error)")
                 continue
             }
             switch consume result {
@@ -24,7 +25,7 @@ extension Worker {
             case .done(let accepted):
                 if acceptExhaustionLogged {
                     acceptExhaustionLogged = false
-                    logger.notice("Accepting connections again: descriptors are available")
+                    logger.notice("Accepting connections again: descriptors are available", metadata: ["event": "accept-resumed"])
                 }
                 admit(accepted, from: listener)
             }
@@ -37,9 +38,9 @@ extension Worker {
         let peer = accepted.peer
         let client = accepted.takeSocket()
         guard let start = route.nextStartIndex() else {
-            logLimited(.notice, key: "noendpoints:\(route.name)",
-                       "No ready endpoint for \(route.name): refusing connections from \(peer.map { "\($0)" } ?? "unknown")",
-                       metadata: ["service": "\(route.name)"])
+            logLimited(.notice, event: "no-endpoints", subject: "\(route.name)",
+                       "No ready endpoint for \(route.name): refusing connections",
+                       metadata: ["service": "\(route.name)", "client": "\(peer.map { "\($0)" } ?? "unknown")"])
             try? client.setResetOnClose()
             return
         }
@@ -48,7 +49,7 @@ extension Worker {
         do {
             backend = try FileDescriptor.tcpSocket(for: target.address)
         } catch {
-            logLimited(.warning, key: "socket:\(error.rawValue)",
+            logLimited(.warning, event: "socket-failed", subject: "\(error.rawValue)",
                        "Failed to create a socket for endpoint \(target.endpoint) of \(route.name): \(error); refusing the connection")
             try? client.setResetOnClose()
             return
@@ -65,7 +66,7 @@ extension Worker {
         if !acceptExhaustionLogged {
             acceptExhaustionLogged = true
             logger.warning("Failed to accept a connection on \(listener.address): \(error); pausing accepts until descriptors free up",
-                           metadata: ["open_connections": "\(connections.count)"])
+                           metadata: ["open_connections": "\(connections.count)", "event": "accept-paused"])
         }
         for listener in listeners.values {
             try? epoll.modify(listener.descriptor.rawValue, wanted: [], token: listener.token)

@@ -46,12 +46,12 @@ extension Worker {
     func connectFailed(_ connection: Connection, _ error: Errno) {
         let target = connection.endpoint
         let name = connection.route.name
-        logLimited(.warning, key: "connect:\(name):\(target.endpoint)",
+        logLimited(.warning, event: "connect-failed", subject: "\(name)|\(target.endpoint)",
                    "Failed to connect to endpoint \(target.endpoint) for \(name): \(error)",
                    metadata: ["service": "\(name)", "endpoint": "\(target.endpoint)"])
         connection.attempt += 1
         guard connection.attempt < Self.connectTimeouts.count else {
-            logLimited(.warning, key: "exhausted:\(name)",
+            logLimited(.warning, event: "connect-exhausted", subject: "\(name)",
                        "Giving up on a connection for \(name) after \(connection.attempt) tries; resetting the client",
                        metadata: ["service": "\(name)"])
             close(connection, reset: true)
@@ -63,7 +63,7 @@ extension Worker {
             connection.backend = try FileDescriptor.tcpSocket(for: next.address)
             connection.backendInterest = []
         } catch {
-            logLimited(.warning, key: "socket:\(error.rawValue)",
+            logLimited(.warning, event: "socket-failed", subject: "\(error.rawValue)",
                        "Failed to create a socket for endpoint \(next.endpoint) of \(name): \(error); resetting the client")
             close(connection, reset: true)
             return

@@ -85,7 +85,8 @@ final class Worker {
             control.lastCheckIn.store(MonotonicClock.now(), ordering: .relaxed)
         }
         if connections.count > 0 {
-            logger.notice("Closing \(connections.count) connections still open at the end of the shutdown grace period")
+            logger.notice("Closing \(connections.count) connections still open at the end of the shutdown grace period",
+                          metadata: ["event": "drain-expired"])
         }
         for connection in connections.all { close(connection, reset: true) }
     }
@@ -179,10 +180,15 @@ final class Worker {
         // The descriptors close when the connection object goes away, just after this.
     }
 
-    /// Logs `message` at most once per interval for `key`.
-    func logLimited(_ level: Logger.Level, key: String, _ message: @autoclosure () -> String, metadata: Logger.Metadata = [:]) {
-        guard let suppressed = logLimiter.admit(key, now: MonotonicClock.now()) else { return }
+    /// Logs `message` at most once per interval for each `event` and `subject` (a service,
+    /// an endpoint), saying how many were held back; `event` is also the entry's
+    /// SVCPROXY_EVENT field.
+    func logLimited(_ level: Logger.Level, event: String, subject: String = "",
+                    _ message: @autoclosure () -> String, metadata: @autoclosure () -> Logger.Metadata = [:]) {
+        guard let suppressed = logLimiter.admit("\(event)|\(subject)", now: MonotonicClock.now()) else { return }
         let suffix = suppressed > 0 ? " (\(suppressed) similar messages suppressed)" : ""
+        var metadata = metadata()
+        metadata["event"] = "\(event)"
         logger.log(level: level, "\(message())\(suffix)", metadata: metadata)
     }
 }
