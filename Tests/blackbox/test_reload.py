@@ -122,6 +122,10 @@ def test_deleted_service_refuses_new_connections_while_its_open_transfer_finishe
 
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", other_port), timeout=5).close()
+    with socket.socket() as taker:  # no listener holds the port: a server can take it at once
+        taker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers do, past the open transfer
+        taker.bind(("127.0.0.1", other_port))
+        taker.listen(1)
     thread.join(timeout=40)
     sock.close()
     result = transfer["result"]
