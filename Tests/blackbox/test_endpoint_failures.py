@@ -12,7 +12,7 @@ def test_every_connection_is_answered_when_one_of_three_endpoints_refuses(
     a = start_backend(identify, name="a")
     b = start_backend(identify, name="b")
     dead = refusing_endpoint()
-    start_daemon(write_config(service_yaml("web", node_port=node_port, endpoints=[a.endpoint, dead, b.endpoint])))
+    daemon = start_daemon(write_config(service_yaml("web", node_port=node_port, endpoints=[a.endpoint, dead, b.endpoint])))
 
     answers = []
     for _ in range(100):
@@ -23,6 +23,9 @@ def test_every_connection_is_answered_when_one_of_three_endpoints_refuses(
 
     unanswered = [answer for answer in answers if answer not in ("a", "b")]
     assert unanswered == [], f"{len(unanswered)} of 100 connections got no answer: {unanswered[:5]}"
+    # About 33 connects failed; the log says so once, not once per connection.
+    daemon_log = daemon.log_text()
+    assert daemon_log.count(f"Failed to connect to endpoint {dead[0]}:{dead[1]}") == 1
 
 
 def test_client_connection_ends_within_5_s_when_every_endpoint_refuses(start_daemon, write_config, node_port):
