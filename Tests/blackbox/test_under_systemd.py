@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import Deadline, poll_until
+from harness import Deadline, poll_until, service_yaml
 from harness.daemon import REPO
 
 pytestmark = pytest.mark.systemd
@@ -209,25 +209,6 @@ def test_systemd_analyze_security_scores_2_or_better(host_unit):
 
 # --------------------------------------------------------------------------- the container
 
-def service_yaml(backend_port: int) -> str:
-    return f"""\
-apiVersion: v1
-kind: Service
-metadata: {{name: web, namespace: default}}
-spec:
-  type: NodePort
-  ports:
-  - {{name: http, port: 80, targetPort: 8080, nodePort: {NODE_PORT}, protocol: TCP}}
----
-apiVersion: v1
-kind: Endpoints
-metadata: {{name: web, namespace: default}}
-subsets:
-- addresses: [{{ip: "127.0.0.1"}}]
-  ports: [{{name: http, port: {backend_port}}}]
-"""
-
-
 class Container:
     """systemd as PID 1 in systemd-nspawn, booted from the host's /usr with our unit enabled."""
 
@@ -270,7 +251,7 @@ class Container:
         """Point default/web at `backend`; written whole, then renamed into place."""
         path = self.config_dir / "web.yaml"
         scratch = self.config_dir / ".web.yaml.new"
-        scratch.write_text(service_yaml(BACKEND_PORTS[backend]))
+        scratch.write_text(service_yaml("web", node_port=NODE_PORT, endpoints=[("127.0.0.1", BACKEND_PORTS[backend])]))
         scratch.chmod(0o644)
         os.replace(scratch, path)
         self.answer = backend
