@@ -12,9 +12,13 @@ struct CheckCommand: ParsableCommand {
 
     @OptionGroup var config: ConfigOptions
 
+    @Flag(name: .customLong("print-plan"), help: "Print each service port's listen addresses and resolved endpoints.")
+    var printPlan = false
+
     func run() throws {
         let loaded = try config.loadPlan(nodeAddresses: NodeAddresses.current())
         for note in loaded.notes { print(note) }
+        if printPlan { print(loaded.plan.printed, terminator: "") }
         print("Configuration is valid: \(loaded.plan.summary)")
     }
 }
@@ -24,10 +28,10 @@ let exitConfigurationError = ExitCode(78)
 
 extension ConfigOptions {
     /// Loads and plans the configuration, or prints every error to stderr and exits 78.
-    func loadPlan(nodeAddresses: [IPAddress]) throws -> LoadedPlan {
-        var settings = NodeSettings(nodeAddresses: nodeAddresses)
-        settings.nodePortAddresses = try parsedNodePortAddresses()
-        switch Configuration.plan(paths: paths, settings: settings) {
+    /// `previous` is the running plan's allocations, kept by a reload where they still fit.
+    func loadPlan(nodeAddresses: [IPAddress], previous: Allocations? = nil) throws -> LoadedPlan {
+        let settings = NodeSettings(nodeAddresses: nodeAddresses)
+        switch Configuration.plan(paths: paths, settings: settings, overrides: try overrides(), previous: previous) {
         case .success(let loaded):
             return loaded
         case .failure(let errors):
