@@ -60,7 +60,7 @@ struct ObjectDecoder {
     }
 
     private mutating func decodeServiceSpec(_ spec: FieldNode, into service: inout Service) {
-        if let typeNode = mark(spec.field("type")), let text = typeNode.string() {
+        if let typeNode = mark(spec.field("type")), let text = typeNode.string(), !text.isEmpty {
             if let type = ServiceType(rawValue: text) {
                 service.type = type
             } else {
@@ -132,8 +132,10 @@ struct ObjectDecoder {
         return port
     }
 
+    /// An empty protocol is TCP, as the API server defaults it.
     func decodeProtocol(_ node: FieldNode) -> TransportProtocol? {
         guard let text = node.string() else { return nil }
+        if text.isEmpty { return .tcp }
         guard let value = TransportProtocol(rawValue: text) else {
             node.report(.unsupported(value: "\"\(text)\"", allowed: TransportProtocol.allCases.map(\.rawValue).sorted()))
             return nil
