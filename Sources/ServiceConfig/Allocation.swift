@@ -86,18 +86,27 @@ struct Allocator {
             result.clusterIPs[service.key] = assigned
             if assigned.count < families.count { wanting.append((service, Array(families.dropFirst(assigned.count)))) }
         }
+        // Remembered values first, all of them, so that no new service takes one.
+        var deriving: [(Service, IPAddress.Family, CIDR)] = []
         for (service, families) in wanting.sorted(by: { $0.0.key < $1.0.key }) {
             for family in families {
                 guard let range = settings.clusterIPRange(for: family) else { continue }
-                let remembered = previous.clusterIPs[service.key]?.first { $0.family == family && Self.isAllocatable($0, in: range) && taken[$0] == nil }
-                guard let ip = remembered ?? Self.derive(for: "\(service.key)", in: range, taken: taken) else {
-                    fail(service, "spec.clusterIPs", .invalid(value: "\"\"", detail: "failed to allocate a service IP: range \(range) is full"))
-                    continue
+                if let ip = previous.clusterIPs[service.key]?.first(where: { $0.family == family && Self.isAllocatable($0, in: range) && taken[$0] == nil }) {
+                    taken[ip] = service.label
+                    result.clusterIPs[service.key, default: []].append(ip)
+                } else {
+                    deriving.append((service, family, range))
                 }
-                taken[ip] = service.label
-                result.clusterIPs[service.key, default: []].append(ip)
-                notes.append("\(service.label): allocated ClusterIP \(ip)")
             }
+        }
+        for (service, _, range) in deriving {
+            guard let ip = Self.derive(for: "\(service.key)", in: range, taken: taken) else {
+                fail(service, "spec.clusterIPs", .invalid(value: "\"\"", detail: "failed to allocate a service IP: range \(range) is full"))
+                continue
+            }
+            taken[ip] = service.label
+            result.clusterIPs[service.key, default: []].append(ip)
+            notes.append("\(service.label): allocated ClusterIP \(ip)")
         }
     }
 
@@ -142,24 +151,37 @@ struct Allocator {
                 result.nodePorts[ServicePortName(service: service.key, port: port.name)] = nodePort
             }
         }
+        // Remembered values first, all of them, so that no new service takes one.
+        var deriving: [(Service, ServicePort)] = []
         for service in services.sorted(by: { $0.key < $1.key }) where service.allocatesNodePorts {
-            var byPortNumber: [Int: Int] = [:]  // TCP and UDP on one port share a NodePort, as in Kubernetes
             for port in service.ports where port.nodePort == nil {
                 let name = ServicePortName(service: service.key, port: port.name)
-                if let shared = byPortNumber[port.port] {
-                    result.nodePorts[name] = shared
-                    continue
+                if let remembered = previous.nodePorts[name], range.contains(remembered),
+                   taken[remembered] == nil || taken[remembered] == service.label {
+                    taken[remembered] = service.label
+                    result.nodePorts[name] = remembered
+                } else {
+                    deriving.append((service, port))
                 }
-                let remembered = previous.nodePorts[name].flatMap { range.contains($0) && taken[$0] == nil ? $0 : nil }
-                guard let nodePort = remembered ?? Self.derive(for: "\(name)", in: range, taken: taken) else {
-                    fail(service, "spec.ports", .invalid(value: "\(port.port)", detail: "failed to allocate a NodePort: range \(range.lowerBound)-\(range.upperBound) is full"))
-                    continue
-                }
-                taken[nodePort] = service.label
-                byPortNumber[port.port] = nodePort
-                result.nodePorts[name] = nodePort
-                notes.append("\(name): allocated NodePort \(nodePort)")
             }
+        }
+        var shared: [String: Int] = [:]  // TCP and UDP on one port of a service share a NodePort, as in Kubernetes
+        for (service, port) in deriving {
+            let name = ServicePortName(service: service.key, port: port.name)
+            let sharingKey = "\(service.key)|\(port.port)"
+            if let nodePort = shared[sharingKey] ?? service.ports.first(where: { $0.port == port.port && $0.nodePort == nil })
+                .flatMap({ result.nodePorts[ServicePortName(service: service.key, port: $0.name)] }) {
+                result.nodePorts[name] = nodePort
+                continue
+            }
+            guard let nodePort = Self.derive(for: "\(name)", in: range, taken: taken) else {
+                fail(service, "spec.ports", .invalid(value: "\(port.port)", detail: "failed to allocate a NodePort: range \(range.lowerBound)-\(range.upperBound) is full"))
+                continue
+            }
+            taken[nodePort] = service.label
+            shared[sharingKey] = nodePort
+            result.nodePorts[name] = nodePort
+            notes.append("\(name): allocated NodePort \(nodePort)")
         }
     }
 
