@@ -1,5 +1,6 @@
 // swift-tools-version:6.0
 // svcproxy: a userspace TCP port-forwarding proxy for one Linux node.
+import Foundation
 import PackageDescription
 
 // The event loop's objects are touched only by their own worker thread, yet the runtime
@@ -50,3 +51,12 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// The loader's libFuzzer target exists only for fuzz builds (scripts/fuzz-config): it has
+// no `main` of its own, so an ordinary build could not link it.
+if ProcessInfo.processInfo.environment["SVCPROXY_FUZZ"] == "1" {
+    package.targets += [
+        .target(name: "CLibFuzzer"),
+        .executableTarget(name: "ConfigFuzzer", dependencies: ["ServiceConfig", "CLibFuzzer"]),
+    ]
+}

@@ -18,7 +18,7 @@ public struct SourceLocation: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// One error, printed as
-/// `FILE:LINE:COL: Service "ns/name" spec.ports[1].nodePort: Invalid value: 40000: ...`.
+/// `FILE:LINE:COL: Service "ns/name" is invalid: spec.ports[1].nodePort: Invalid value: 40000: ...`.
 public struct ConfigError: Error, Hashable, Sendable, CustomStringConvertible {
     /// What is wrong, with Kubernetes' wording for each kind.
     public enum Reason: Hashable, Sendable {
@@ -32,6 +32,8 @@ public struct ConfigError: Error, Hashable, Sendable, CustomStringConvertible {
         case duplicate(value: String, detail: String)
         /// The field may not be set here.
         case forbidden(detail: String)
+        /// The key is not a field of this kind; `suggestion` is the field most likely meant.
+        case unknownField(suggestion: String?)
         /// The file cannot be read or parsed at all.
         case unreadable(detail: String)
     }
@@ -52,7 +54,7 @@ public struct ConfigError: Error, Hashable, Sendable, CustomStringConvertible {
 
     public var description: String {
         var text = location.map { "\($0): " } ?? ""
-        if let object { text += "\(object) " }
+        if let object { text += "\(object) is invalid: " }
         if !field.isEmpty { text += "\(field): " }
         switch reason {
         case .invalid(let value, let detail):
@@ -65,6 +67,8 @@ public struct ConfigError: Error, Hashable, Sendable, CustomStringConvertible {
             text += "Duplicate value: \(value)" + (detail.isEmpty ? "" : ": \(detail)")
         case .forbidden(let detail):
             text += "Forbidden: \(detail)"
+        case .unknownField(let suggestion):
+            text += "Unknown field" + (suggestion.map { ": did you mean \($0)?" } ?? "")
         case .unreadable(let detail):
             text += detail
         }

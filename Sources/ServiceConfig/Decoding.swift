@@ -1,6 +1,7 @@
 // Turns YAML documents into the object model. Decoding checks types (an integer where
-// an integer belongs) and records where each field was; the Kubernetes rules on the
-// values themselves live in Validation.swift, as they do in the API server.
+// an integer belongs) and records where each field was, then applies the defaults the API
+// server applies (protocol TCP, session affinity None, traffic policies Cluster); the
+// Kubernetes rules on the values themselves live in Validation.swift, as they do there.
 import Yams
 
 /// Reads one object document; `fields` collects the location of every field read.
@@ -21,36 +22,100 @@ struct ObjectDecoder {
 
     /// Reads `metadata.name` and `metadata.namespace` (default "default") and names the
     /// object in every later error.
-    mutating func readKey(kind: String) -> ObjectKey {
+    mutating func readKey(kind: String, namespaced: Bool = true) -> ObjectKey {
         let metadata = root.field("metadata")
         let name = mark(metadata?.field("name"))?.string() ?? ""
-        let namespace = mark(metadata?.field("namespace"))?.string() ?? "default"
+        let namespace = namespaced ? (mark(metadata?.field("namespace"))?.string() ?? "default") : ""
         let key = ObjectKey(namespace: namespace, name: name)
         var context = root.context
-        context.object = "\(kind) \"\(key)\""
+        context.object = "\(kind) \"\(namespaced ? key.description : name)\""
         root = root.within(context)
-        if name.isEmpty { root.report(missing: "metadata.name", .required(detail: "name is required")) }
+        if name.isEmpty, namespaced { root.report(missing: "metadata.name", .required(detail: "name or generateName is required")) }
         return key
+    }
+
+    /// The labels in `metadata.labels`.
+    mutating func readLabels() -> [String: String] {
+        mark(root.field("metadata")?.field("labels"))?.stringMap() ?? [:]
     }
 
     mutating func decodeService() -> Service {
         let key = readKey(kind: "Service")
         var service = Service(key: key, source: source)
-        guard let spec = mark(root.field("spec")) else {
+        if let spec = mark(root.field("spec")) {
+            decodeServiceSpec(spec, into: &service)
+        } else {
             root.report(missing: "spec", .required(detail: ""))
-            return service
         }
-        if let typeNode = mark(spec.field("type")), let text = typeNode.string() {
+        if let ingress = root.field("status")?.field("loadBalancer")?.field("ingress") {
+            service.loadBalancerIngress = ingress.elements().map { node in
+                _ = mark(node)
+                return LoadBalancerIngress(ip: mark(node.field("ip"))?.string(), hostname: mark(node.field("hostname"))?.string(),
+                                           ipMode: mark(node.field("ipMode"))?.string())
+            }
+        }
+        applyDefaults(to: &service)
+        service.source = source
+        return service
+    }
+
+    private mutating func decodeServiceSpec(_ spec: FieldNode, into service: inout Service) {
+        if let typeNode = mark(spec.field("type")), let text = typeNode.string(), !text.isEmpty {
             if let type = ServiceType(rawValue: text) {
                 service.type = type
             } else {
-                typeNode.report(.unsupported(value: "\"\(text)\"", allowed: ServiceType.allCases.map(\.rawValue)))
+                typeNode.report(.unsupported(value: "\"\(text)\"", allowed: ServiceType.allCases.map(\.rawValue).sorted()))
             }
         }
         service.clusterIP = mark(spec.field("clusterIP"))?.string() ?? ""
+        service.clusterIPs = markList(spec.field("clusterIPs"))
+        if spec.field("clusterIPs") == nil, let written = source.fields["spec.clusterIP"] {
+            source.fields["spec.clusterIPs"] = written  // the API server's normalization, for error locations
+            source.fields["spec.clusterIPs[0]"] = written
+        }
+        service.ipFamilies = markList(spec.field("ipFamilies"))
+        service.ipFamilyPolicy = mark(spec.field("ipFamilyPolicy"))?.string()
         service.ports = (spec.field("ports")?.elements() ?? []).map { decodeServicePort($0) }
-        service.source = source
-        return service
+        service.selector = mark(spec.field("selector"))?.stringMap()
+        service.externalIPs = markList(spec.field("externalIPs"))
+        service.externalName = mark(spec.field("externalName"))?.string() ?? ""
+        service.loadBalancerIP = mark(spec.field("loadBalancerIP"))?.string() ?? ""
+        service.loadBalancerSourceRanges = markList(spec.field("loadBalancerSourceRanges"))
+        service.loadBalancerClass = mark(spec.field("loadBalancerClass"))?.string()
+        service.allocateLoadBalancerNodePorts = mark(spec.field("allocateLoadBalancerNodePorts"))?.bool()
+        if let affinity = mark(spec.field("sessionAffinity"))?.string() { service.sessionAffinity = affinity }
+        if let config = mark(spec.field("sessionAffinityConfig")) {
+            service.hasSessionAffinityConfig = true
+            service.affinityTimeoutSeconds = mark(mark(config.field("clientIP"))?.field("timeoutSeconds"))?.int()
+        }
+        service.externalTrafficPolicy = mark(spec.field("externalTrafficPolicy"))?.string()
+        service.internalTrafficPolicy = mark(spec.field("internalTrafficPolicy"))?.string()
+        service.healthCheckNodePort = mark(spec.field("healthCheckNodePort"))?.int()
+        service.publishNotReadyAddresses = mark(spec.field("publishNotReadyAddresses"))?.bool() ?? false
+        service.trafficDistribution = mark(spec.field("trafficDistribution"))?.string()
+    }
+
+    /// SetDefaults_Service, for what svcproxy reads: affinity timeout 10800 s for ClientIP,
+    /// traffic policies Cluster where they apply, and LoadBalancer NodePorts allocated.
+    private func applyDefaults(to service: inout Service) {
+        if service.sessionAffinity == "ClientIP", service.affinityTimeoutSeconds == nil {
+            service.affinityTimeoutSeconds = 10800
+        }
+        if service.isExternallyAccessible, service.externalTrafficPolicy == nil {
+            service.externalTrafficPolicy = "Cluster"
+        }
+        if service.type != .externalName, service.internalTrafficPolicy == nil {
+            service.internalTrafficPolicy = "Cluster"
+        }
+        if service.type == .loadBalancer, service.allocateLoadBalancerNodePorts == nil {
+            service.allocateLoadBalancerNodePorts = true
+        }
+    }
+
+    /// A list of strings, each element's place recorded.
+    mutating func markList(_ node: FieldNode?) -> [String] {
+        guard let node = mark(node) else { return [] }
+        return node.elements().compactMap { mark($0)?.string() }
     }
 
     private mutating func decodeServicePort(_ node: FieldNode) -> ServicePort {
@@ -63,54 +128,29 @@ struct ObjectDecoder {
         port.port = mark(node.field("port"))?.int() ?? 0
         port.targetPort = mark(node.field("targetPort"))?.intOrString()
         port.nodePort = mark(node.field("nodePort"))?.int()
+        port.appProtocol = mark(node.field("appProtocol"))?.string()
         return port
     }
 
-    private func decodeProtocol(_ node: FieldNode) -> TransportProtocol? {
+    /// An empty protocol is TCP, as the API server defaults it.
+    func decodeProtocol(_ node: FieldNode) -> TransportProtocol? {
         guard let text = node.string() else { return nil }
+        if text.isEmpty { return .tcp }
         guard let value = TransportProtocol(rawValue: text) else {
-            node.report(.unsupported(value: "\"\(text)\"", allowed: TransportProtocol.allCases.map(\.rawValue)))
+            node.report(.unsupported(value: "\"\(text)\"", allowed: TransportProtocol.allCases.map(\.rawValue).sorted()))
             return nil
         }
         return value
     }
 
-    mutating func decodeEndpoints() -> Endpoints {
-        let key = readKey(kind: "Endpoints")
-        var endpoints = Endpoints(key: key, source: source)
-        endpoints.subsets = (root.field("subsets")?.elements() ?? []).map { subsetNode in
-            _ = mark(subsetNode)
-            var subset = EndpointSubset()
-            subset.addresses = decodeAddresses(subsetNode.field("addresses"))
-            subset.notReadyAddresses = decodeAddresses(subsetNode.field("notReadyAddresses"))
-            subset.ports = (subsetNode.field("ports")?.elements() ?? []).map { portNode in
-                _ = mark(portNode)
-                var port = EndpointPort()
-                port.name = mark(portNode.field("name"))?.string() ?? ""
-                port.port = mark(portNode.field("port"))?.int() ?? 0
-                if let protocolNode = mark(portNode.field("protocol")) {
-                    port.protocol = decodeProtocol(protocolNode) ?? .tcp
-                }
-                return port
-            }
-            return subset
+    /// Checks `apiVersion` against the one version of this kind svcproxy reads.
+    func checkAPIVersion(_ expected: String) {
+        guard let node = root.field("apiVersion") else {
+            root.report(missing: "apiVersion", .required(detail: "must be \"\(expected)\""))
+            return
         }
-        endpoints.source = source
-        return endpoints
-    }
-
-    private mutating func decodeAddresses(_ list: FieldNode?) -> [IPAddress] {
-        (list?.elements() ?? []).compactMap { addressNode in
-            guard let ipNode = mark(addressNode.field("ip")) else {
-                addressNode.report(missing: "ip", .required(detail: ""))
-                return nil
-            }
-            guard let text = ipNode.string() else { return nil }
-            guard let ip = IPAddress(text) else {
-                ipNode.report(.invalid(value: "\"\(text)\"", detail: "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"))
-                return nil
-            }
-            return ip
+        if let text = node.string(), text != expected {
+            node.report(.unsupported(value: "\"\(text)\"", allowed: [expected]))
         }
     }
 }

@@ -69,6 +69,11 @@ struct FieldNode {
         return FieldNode(node: value, path: childPath(key), context: context)
     }
 
+    /// The node `value` found under `key` of this mapping.
+    func child(_ key: String, value: Node) -> FieldNode {
+        FieldNode(node: value, path: childPath(key), context: context)
+    }
+
     /// The keys of this mapping, in document order.
     var keys: [String] {
         guard case .mapping(let mapping) = node else { return [] }
@@ -100,6 +105,20 @@ struct FieldNode {
             return nil
         }
         return value
+    }
+
+    /// A scalar read as a boolean (`true`/`false`, as YAML 1.1 resolves them).
+    func bool() -> Bool? {
+        guard case .scalar = node, node.tagName == .bool, let value = node.bool else {
+            report(.invalid(value: shortValue, detail: "must be a boolean"))
+            return nil
+        }
+        return value
+    }
+
+    /// A list of strings (`externalIPs`, `clusterIPs`); elements of another type are reported.
+    func strings() -> [String] {
+        elements().compactMap { $0.string() }
     }
 
     /// A scalar that may be an integer or a string (`targetPort`).

@@ -81,3 +81,29 @@ public struct CIDR: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { "\(address)/\(prefixLength)" }
 }
+
+extension CIDR {
+    /// How many addresses the block holds, capped at 2^62 (an IPv6 /64 is plenty to hash into).
+    public var addressCount: UInt64 {
+        let hostBits = address.bytes.count * 8 - prefixLength
+        return hostBits >= 62 ? 1 << 62 : 1 << UInt64(hostBits)
+    }
+
+    /// The address `offset` places after the block's first one (host bits zero).
+    public func address(at offset: UInt64) -> IPAddress {
+        var bytes = address.bytes
+        var remaining = prefixLength
+        for index in bytes.indices {
+            let bits = min(8, max(0, remaining))
+            bytes[index] &= UInt8(truncatingIfNeeded: 0xff << (8 - bits))
+            remaining -= 8
+        }
+        var carry = offset
+        for index in bytes.indices.reversed() where carry > 0 {
+            let sum = UInt64(bytes[index]) + (carry & 0xff)
+            bytes[index] = UInt8(truncatingIfNeeded: sum)
+            carry = (carry >> 8) + (sum >> 8)
+        }
+        return IPAddress(bytes: bytes)
+    }
+}

@@ -50,11 +50,23 @@ public enum ConfigLoader {
                                            reason: .unreadable(detail: "not UTF-8 text")))
             return
         }
+        load(text: text, file: file, into: &objects, diagnostics: diagnostics)
+    }
+
+    /// Loads the documents of `text` as if read from `file` (the fuzz target's entry).
+    public static func load(text: String, file: String) -> (objects: ConfigObjects, errors: [ConfigError]) {
+        let diagnostics = Diagnostics()
+        var objects = ConfigObjects()
+        load(text: text, file: file, into: &objects, diagnostics: diagnostics)
+        return (objects, diagnostics.errors)
+    }
+
+    static func load(text: String, file: String, into objects: inout ConfigObjects, diagnostics: Diagnostics) {
         let context = DecodingContext(file: file, object: nil, diagnostics: diagnostics)
         do {
             var documents = try Yams.compose_all(yaml: text)
             while let root = documents.next() {
-                loadObject(FieldNode(node: root, path: "", context: context), into: &objects)
+                loadObject(FieldNode(node: root, path: "", context: context), into: &objects, depth: 0)
             }
             if let error = documents.error { throw error }
         } catch {
@@ -62,8 +74,9 @@ public enum ConfigLoader {
         }
     }
 
-    /// Dispatches one document (or one item of a `List`) on its `kind`.
-    static func loadObject(_ root: FieldNode, into objects: inout ConfigObjects) {
+    /// Dispatches one document (or one item of a `List`) on its `kind`, and checks its
+    /// fields strictly where svcproxy knows the kind's whole schema.
+    static func loadObject(_ root: FieldNode, into objects: inout ConfigObjects, depth: Int) {
         if root.node.isNull { return }
         guard case .mapping = root.node else {
             root.report(.invalid(value: root.shortValue, detail: "a document must be a Kubernetes object (a mapping with apiVersion and kind)"))
@@ -78,11 +91,34 @@ public enum ConfigLoader {
         switch kind {
         case "Service":
             objects.services.append(decoder.decodeService())
+            decoder.checkAPIVersion("v1")
+            StrictFields.check(decoder.root, against: Schemas.service)
         case "Endpoints":
             objects.endpoints.append(decoder.decodeEndpoints())
-        case "List", "ServiceList", "EndpointsList":
+            decoder.checkAPIVersion("v1")
+            StrictFields.check(decoder.root, against: Schemas.endpoints)
+        case "EndpointSlice":
+            objects.endpointSlices.append(decoder.decodeEndpointSlice())
+            decoder.checkAPIVersion("discovery.k8s.io/v1")
+            StrictFields.check(decoder.root, against: Schemas.endpointSlice)
+        case "Pod":
+            objects.pods.append(decoder.decodePod())
+            decoder.checkAPIVersion("v1")
+        case "NetworkPolicy":
+            objects.networkPolicies.append(decoder.readKey(kind: "NetworkPolicy"))
+            decoder.checkAPIVersion("networking.k8s.io/v1")
+            StrictFields.check(decoder.root, against: Schemas.networkPolicy)
+        case "ProxyConfiguration":
+            objects.proxyConfigurations.append(decoder.decodeProxyConfiguration())
+            StrictFields.check(decoder.root, against: Schemas.proxyConfiguration)
+        case "List", "ServiceList", "EndpointsList", "EndpointSliceList", "PodList", "NetworkPolicyList":
+            StrictFields.check(root, against: Schemas.list)
+            guard depth < 8 else {
+                root.report(.invalid(value: "List", detail: "Lists may be nested at most 8 deep"))
+                return
+            }
             for item in root.field("items")?.elements() ?? [] {
-                loadObject(item, into: &objects)
+                loadObject(item, into: &objects, depth: depth + 1)
             }
         default:
             let name = root.field("metadata")?.field("name")?.string() ?? "(unnamed)"

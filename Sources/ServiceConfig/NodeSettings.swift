@@ -1,13 +1,31 @@
 // What the node itself contributes to a plan: its addresses and the settings that
-// kube-proxy and the API server take as flags.
+// kube-proxy and the API server take as flags. They come from three layers, each
+// overriding the one before: the defaults, a `ProxyConfiguration` document in the
+// configuration, and the command line (with kube-proxy's flag names).
 
 public struct NodeSettings: Sendable, Equatable {
     /// `--nodeport-addresses`: which node addresses serve NodePorts. Empty means all.
     public var nodePortAddresses: [CIDR] = []
     /// `--service-node-port-range`.
     public var nodePortRange: ClosedRange<Int> = 30000...32767
+    /// `--service-cluster-ip-range`: at most one block per IP family; the first is the
+    /// family a single-stack service gets.
+    public var serviceClusterIPRanges: [CIDR] = NodeSettings.defaultClusterIPRanges
     /// Every address the node has (read by the caller; this module makes no system calls).
     public var nodeAddresses: [IPAddress] = []
+    /// Event-loop threads; nil means one per CPU.
+    public var workers: Int?
+    /// How long a connection to an endpoint may take before the next one is tried.
+    public var connectTimeout: Duration?
+    /// How long a relayed connection may stay silent before it is closed.
+    public var idleTimeout: Duration?
+    public var maxConnections: Int?
+    /// `--metrics-bind-address`, as `IP:PORT`.
+    public var metricsBindAddress: String?
+    /// `--healthz-bind-address`, as `IP:PORT`.
+    public var healthzBindAddress: String?
+
+    public static let defaultClusterIPRanges = [CIDR("10.96.0.0/12")].compactMap { $0 }
 
     public init(nodeAddresses: [IPAddress] = []) {
         self.nodeAddresses = nodeAddresses
@@ -21,5 +39,136 @@ public struct NodeSettings: Sendable, Equatable {
             ? candidates
             : candidates.filter { ip in nodePortAddresses.contains { $0.contains(ip) } }
         return Array(Set(selected)).sorted()
+    }
+
+    /// The ClusterIP range of `family`, if the node has one.
+    public func clusterIPRange(for family: IPAddress.Family) -> CIDR? {
+        serviceClusterIPRanges.first { $0.address.family == family }
+    }
+
+    /// These settings with every value `overrides` sets replacing ours.
+    public func applying(_ overrides: NodeSettingsOverrides) -> NodeSettings {
+        var settings = self
+        if let value = overrides.nodePortAddresses { settings.nodePortAddresses = value }
+        if let value = overrides.nodePortRange { settings.nodePortRange = value }
+        if let value = overrides.serviceClusterIPRanges { settings.serviceClusterIPRanges = value }
+        if let value = overrides.workers { settings.workers = value }
+        if let value = overrides.connectTimeout { settings.connectTimeout = value }
+        if let value = overrides.idleTimeout { settings.idleTimeout = value }
+        if let value = overrides.maxConnections { settings.maxConnections = value }
+        if let value = overrides.metricsBindAddress { settings.metricsBindAddress = value }
+        if let value = overrides.healthzBindAddress { settings.healthzBindAddress = value }
+        return settings
+    }
+}
+
+/// Settings given explicitly, by a `ProxyConfiguration` document or by flags; nil means
+/// "not given here".
+public struct NodeSettingsOverrides: Sendable, Equatable {
+    public var nodePortAddresses: [CIDR]?
+    public var nodePortRange: ClosedRange<Int>?
+    public var serviceClusterIPRanges: [CIDR]?
+    public var workers: Int?
+    public var connectTimeout: Duration?
+    public var idleTimeout: Duration?
+    public var maxConnections: Int?
+    public var metricsBindAddress: String?
+    public var healthzBindAddress: String?
+
+    public init() {}
+}
+
+/// A `kind: ProxyConfiguration` document: node settings kept with the services.
+public struct ProxyConfiguration: Sendable {
+    public static let apiVersion = "svcproxy.io/v1alpha1"
+    public var source: ObjectSource
+    public var settings = NodeSettingsOverrides()
+}
+
+/// The text forms of node settings, shared by the document and the flags; each parser
+/// returns the value or what is wrong with the text, in words.
+public enum SettingsSyntax {
+    /// "30000-32767" (or a single port), as `--service-node-port-range` takes it.
+    public static func portRange(_ text: String) -> Result<ClosedRange<Int>, SettingsSyntaxError> {
+        let parts = text.trimmingSpaces.split(separator: "-", omittingEmptySubsequences: false).map { Int($0.trimmingSpaces) }
+        let bad = SettingsSyntaxError("'\(text)' is not a port range (e.g. 30000-32767)")
+        guard parts.count == 1 || parts.count == 2, let low = parts.first ?? nil, let high = parts.last ?? nil else {
+            return .failure(bad)
+        }
+        guard (1...65535).contains(low), (1...65535).contains(high), low <= high else {
+            return .failure(SettingsSyntaxError("'\(text)' must be a range of ports between 1 and 65535, low-high"))
+        }
+        return .success(low...high)
+    }
+
+    /// Comma-separated CIDRs, as `--nodeport-addresses` takes them.
+    public static func cidrList(_ text: String) -> Result<[CIDR], SettingsSyntaxError> {
+        var result: [CIDR] = []
+        for part in text.split(separator: ",") {
+            let trimmed = part.trimmingSpaces
+            guard let cidr = CIDR(trimmed) else {
+                return .failure(SettingsSyntaxError("'\(trimmed)' is not a CIDR (e.g. 127.0.0.0/8 or fd00::/64)"))
+            }
+            result.append(cidr)
+        }
+        return .success(result)
+    }
+
+    /// One or two CIDRs, one per IP family, as `--service-cluster-ip-range` takes them.
+    public static func clusterIPRanges(_ text: String) -> Result<[CIDR], SettingsSyntaxError> {
+        cidrList(text).flatMap { ranges in
+            if ranges.isEmpty || ranges.count > 2 {
+                return .failure(SettingsSyntaxError("'\(text)' must be one CIDR, or two (one IPv4, one IPv6)"))
+            }
+            if ranges.count == 2, ranges[0].address.family == ranges[1].address.family {
+                return .failure(SettingsSyntaxError("'\(text)' must hold at most one CIDR per IP family"))
+            }
+            if let tiny = ranges.first(where: { $0.addressCount < 4 }) {
+                return .failure(SettingsSyntaxError("'\(tiny)' is too small to allocate service IPs from"))
+            }
+            return .success(ranges)
+        }
+    }
+
+    /// A Go duration such as "5s", "250ms" or "1h30m", as kube-proxy's timeouts are written.
+    public static func duration(_ text: String) -> Result<Duration, SettingsSyntaxError> {
+        let bad = SettingsSyntaxError("'\(text)' is not a duration (e.g. 5s, 250ms, 1m30s)")
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+        var rest = Substring(text.trimmingSpaces)
+        var seconds = 0.0
+        guard !rest.isEmpty else { return .failure(bad) }
+        while !rest.isEmpty {
+            let number = rest.prefix { $0.isNumber || $0 == "." }
+            guard let value = Double(number) else { return .failure(bad) }
+            rest = rest.dropFirst(number.count)
+            guard let (unit, scale) = units.first(where: { rest.hasPrefix($0.0) && !(($0.0 == "m") && rest.hasPrefix("ms")) }) else {
+                return .failure(bad)
+            }
+            rest = rest.dropFirst(unit.count)
+            seconds += value * scale
+        }
+        return .success(.milliseconds(Int64((seconds * 1000).rounded())))
+    }
+
+    /// `IP:PORT` or `[IPv6]:PORT`, as kube-proxy's bind addresses are written.
+    public static func bindAddress(_ text: String) -> Result<String, SettingsSyntaxError> {
+        let bad = SettingsSyntaxError("'\(text)' is not an address and port (e.g. 127.0.0.1:10249 or [::]:10256)")
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+              (0...65535).contains(port) else { return .failure(bad) }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard IPAddress(host) != nil else { return .failure(bad) }
+        return .success(text)
+    }
+}
+
+public struct SettingsSyntaxError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+extension StringProtocol {
+    var trimmingSpaces: String {
+        String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
     }
 }

@@ -58,6 +58,18 @@ public struct ServicePort: Hashable, Sendable {
     /// Defaults to `port`, as the API server defaults it.
     public var targetPort: IntOrString?
     public var nodePort: Int?
+    public var appProtocol: String?
+
+    /// The target port after defaulting: `port` when it was left out.
+    public var resolvedTargetPort: IntOrString { targetPort ?? .int(port) }
+}
+
+/// A LoadBalancer's ingress point, from `status.loadBalancer.ingress[]`.
+public struct LoadBalancerIngress: Hashable, Sendable {
+    public var ip: String?
+    public var hostname: String?
+    /// "VIP" (the default) or "Proxy"; kube-proxy does not capture Proxy-mode addresses.
+    public var ipMode: String?
 }
 
 public struct Service: Hashable, Sendable {
@@ -66,38 +78,75 @@ public struct Service: Hashable, Sendable {
     public var type: ServiceType = .clusterIP
     /// Empty when the user left it to allocation; "None" for a headless service.
     public var clusterIP: String = ""
+    /// As written; the API server fills it from `clusterIP` (see `normalizedClusterIPs`).
+    public var clusterIPs: [String] = []
+    public var ipFamilies: [String] = []
+    public var ipFamilyPolicy: String?
     public var ports: [ServicePort] = []
+    /// Nil when absent: such a service has endpoints only from Endpoints or EndpointSlices.
+    public var selector: [String: String]?
+    public var externalIPs: [String] = []
+    public var externalName: String = ""
+    public var loadBalancerIP: String = ""
+    public var loadBalancerSourceRanges: [String] = []
+    public var loadBalancerClass: String?
+    public var allocateLoadBalancerNodePorts: Bool?
+    public var loadBalancerIngress: [LoadBalancerIngress] = []
+    /// The API server's default is "None".
+    public var sessionAffinity: String = "None"
+    public var hasSessionAffinityConfig = false
+    /// `sessionAffinityConfig.clientIP.timeoutSeconds`, defaulted to 10800 for ClientIP.
+    public var affinityTimeoutSeconds: Int?
+    /// Defaulted to "Cluster" for externally accessible services, as the API server does.
+    public var externalTrafficPolicy: String?
+    /// Defaulted to "Cluster" for every type but ExternalName.
+    public var internalTrafficPolicy: String?
+    public var healthCheckNodePort: Int?
+    public var publishNotReadyAddresses = false
+    public var trafficDistribution: String?
+
+    public init(key: ObjectKey, source: ObjectSource) {
+        self.key = key
+        self.source = source
+    }
 
     /// `Service "default/web"`, as errors name it.
     public var label: String { "Service \"\(key)\"" }
-}
 
-public struct EndpointPort: Hashable, Sendable {
-    public var name: String = ""
-    public var port: Int = 0
-    public var `protocol`: TransportProtocol = .tcp
-}
+    /// Headless: `clusterIP: None`; it gets no virtual IP and is not proxied.
+    public var isHeadless: Bool { normalizedClusterIPs == ["None"] }
 
-public struct EndpointSubset: Hashable, Sendable {
-    /// Ready addresses; `notReadyAddresses` are read but never served.
-    public var addresses: [IPAddress] = []
-    public var notReadyAddresses: [IPAddress] = []
-    public var ports: [EndpointPort] = []
-}
+    /// `clusterIPs` with `clusterIP` folded in, as the API server normalizes them on create.
+    public var normalizedClusterIPs: [String] {
+        if clusterIPs.isEmpty, !clusterIP.isEmpty { return [clusterIP] }
+        return clusterIPs
+    }
 
-public struct Endpoints: Hashable, Sendable {
-    public var key: ObjectKey
-    public var source: ObjectSource
-    public var subsets: [EndpointSubset] = []
+    /// Reachable from outside the cluster (Kubernetes' apiservice.ExternallyAccessible).
+    public var isExternallyAccessible: Bool {
+        type == .loadBalancer || type == .nodePort || (type == .clusterIP && !externalIPs.isEmpty)
+    }
 
-    public var label: String { "Endpoints \"\(key)\"" }
+    /// Whether this service's ports get NodePorts allocated when they omit one.
+    public var allocatesNodePorts: Bool {
+        type == .nodePort || (type == .loadBalancer && allocateLoadBalancerNodePorts != false)
+    }
+
+    /// Whether svcproxy serves it at all: ExternalName and headless services are DNS-only.
+    public var isProxied: Bool { type != .externalName && !isHeadless }
 }
 
 /// Everything a load produced, in file order.
 public struct ConfigObjects: Sendable {
     public var services: [Service] = []
     public var endpoints: [Endpoints] = []
-    /// One line per object of a kind svcproxy does not serve ("Skipped Deployment ...").
+    public var endpointSlices: [EndpointSlice] = []
+    public var pods: [Pod] = []
+    /// The `ProxyConfiguration` documents (more than one is an error).
+    public var proxyConfigurations: [ProxyConfiguration] = []
+    /// NetworkPolicies are checked strictly and counted; enforcing them is not ours yet.
+    public var networkPolicies: [ObjectKey] = []
+    /// One line per object of a kind svcproxy does not serve ("skipped Deployment ...").
     public var skipped: [String] = []
 
     public init() {}

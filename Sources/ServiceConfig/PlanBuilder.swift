@@ -1,36 +1,61 @@
-// From validated objects to a ProxyPlan: joins each Service to its Endpoints by
-// namespace/name and each service port to endpoint ports by name (as the endpoints
-// controller and kube-proxy do), allocates omitted NodePorts, and works out every
-// address the node must listen on.
+// From loaded objects to a ProxyPlan: merges the node settings (defaults, the
+// ProxyConfiguration document, then flags), validates every object, allocates omitted
+// ClusterIPs and NodePorts, joins each service port to its ready endpoints
+// (EndpointJoin.swift) and works out every address the node must listen on.
 
 /// A plan and what the user should know about how it was made.
 public struct LoadedPlan: Sendable {
     public let plan: ProxyPlan
-    /// Informational lines: skipped objects, allocated NodePorts, ports not proxied.
+    /// Informational lines: skipped objects, allocated values, ports not proxied.
     public let notes: [String]
+    /// The node settings in effect: defaults, then the ProxyConfiguration, then flags.
+    public let settings: NodeSettings
+    /// What was allocated; pass it to the next load so that a reload keeps it.
+    public let allocations: Allocations
 }
 
 public enum Configuration {
-    /// Loads, validates and plans the configuration at `paths`.
-    public static func plan(paths: [String], settings: NodeSettings) -> Result<LoadedPlan, ConfigErrors> {
+    /// Loads, validates and plans the configuration at `paths`. `settings` holds the
+    /// defaults and the node's addresses, a ProxyConfiguration document in the files
+    /// overrides them, and `overrides` (the command line) overrides both. `previous` is
+    /// the running plan's allocations, which a reload keeps where it can.
+    public static func plan(paths: [String], settings: NodeSettings, overrides: NodeSettingsOverrides = NodeSettingsOverrides(),
+                            previous: Allocations? = nil) -> Result<LoadedPlan, ConfigErrors> {
         let (objects, loadErrors) = ConfigLoader.load(paths: paths)
-        return plan(objects: objects, settings: settings, loadErrors: loadErrors)
+        return plan(objects: objects, settings: settings, overrides: overrides, previous: previous, loadErrors: loadErrors)
     }
 
     /// Validates and plans objects that are already loaded. `loadErrors` are the errors of
     /// reading them; a field that could not be read is not judged again by validation.
-    public static func plan(objects: ConfigObjects, settings: NodeSettings,
-                            loadErrors: [ConfigError] = []) -> Result<LoadedPlan, ConfigErrors> {
-        var errors = objects.services.flatMap { Validation.validate($0, settings: settings) }
+    public static func plan(objects: ConfigObjects, settings: NodeSettings, overrides: NodeSettingsOverrides = NodeSettingsOverrides(),
+                            previous: Allocations? = nil, loadErrors: [ConfigError] = []) -> Result<LoadedPlan, ConfigErrors> {
+        var effective = settings
+        if let document = objects.proxyConfigurations.first { effective = effective.applying(document.settings) }
+        effective = effective.applying(overrides)
+
+        var errors: [ConfigError] = []
+        var validServices: [Service] = []
+        for service in objects.services {
+            let found = Validation.validate(service)
+            errors += found
+            if found.isEmpty { validServices.append(service) }
+        }
         errors += objects.endpoints.flatMap { Validation.validate($0) }
+        errors += objects.endpointSlices.flatMap { Validation.validate($0) }
+        errors += objects.pods.flatMap { Validation.validate($0) }
         errors += Validation.validateUniqueness(objects)
+        var allocator = Allocator(settings: effective, previous: previous)
+        allocator.allocate(validServices)
+        errors += allocator.errors
         let unreadable = Set(loadErrors.map { "\($0.object ?? "")|\($0.field)" })
         errors = loadErrors + errors.filter { !unreadable.contains("\($0.object ?? "")|\($0.field)") }
         guard errors.isEmpty else { return .failure(ConfigErrors(errors.sortedByLocation())) }
-        var builder = PlanBuilder(objects: objects, settings: settings)
+
+        var builder = PlanBuilder(objects: objects, settings: effective, allocations: allocator.result)
         let plan = builder.build()
         guard builder.errors.isEmpty else { return .failure(ConfigErrors(builder.errors)) }
-        return .success(LoadedPlan(plan: plan, notes: objects.skipped + builder.notes))
+        return .success(LoadedPlan(plan: plan, notes: objects.skipped + allocator.notes + builder.notes,
+                                   settings: effective, allocations: allocator.result))
     }
 }
 
@@ -49,103 +74,74 @@ extension [ConfigError] {
 struct PlanBuilder {
     let objects: ConfigObjects
     let settings: NodeSettings
+    let allocations: Allocations
     var notes: [String] = []
     var errors: [ConfigError] = []
 
-    init(objects: ConfigObjects, settings: NodeSettings) {
-        self.objects = objects
-        self.settings = settings
-    }
-
     mutating func build() -> ProxyPlan {
-        let endpointsByKey = Dictionary(objects.endpoints.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
-        let nodePorts = allocateNodePorts()
+        let join = EndpointJoin(objects: objects)
+        notes += join.notes
         let nodeAddresses = settings.selectedNodePortAddresses
         var plans: [ServicePortPlan] = []
         var listenOwners: [ListenAddress: ServicePortName] = [:]
-        for service in objects.services.sorted(by: { $0.key < $1.key }) {
-            guard service.type != .externalName, service.clusterIP != "None" else {
+        var seen: Set<ObjectKey> = []
+        for service in objects.services.sorted(by: { $0.key < $1.key }) where seen.insert(service.key).inserted {
+            guard service.isProxied else {
                 notes.append("\(service.label) is \(service.type == .externalName ? "an ExternalName" : "a headless") service: not proxied")
                 continue
             }
-            let clusterIP = IPAddress(service.clusterIP)
+            let clusterIPs = allocations.clusterIPs[service.key] ?? []
+            let families = Array(Set(clusterIPs.map(\.family))).sorted { $0 == .ipv4 && $1 == .ipv6 }
+            let externalIPs = service.externalIPs.compactMap(IPAddress.init)
+            let loadBalancerIPs = service.type == .loadBalancer ? Self.loadBalancerIPs(of: service) : []
+            let affinity: SessionAffinity = service.sessionAffinity == "ClientIP"
+                ? .clientIP(timeoutSeconds: service.affinityTimeoutSeconds ?? 10800) : .none
             for (index, port) in service.ports.enumerated() {
                 let name = ServicePortName(service: service.key, port: port.name)
                 guard port.protocol == .tcp else {
                     notes.append("\(name) is \(port.protocol.rawValue): only TCP is proxied, this port is not served")
                     continue
                 }
-                var listen: [ListenAddress] = []
-                if let clusterIP { listen.append(ListenAddress(ip: clusterIP, port: port.port, kind: .clusterIP)) }
-                if let nodePort = nodePorts[name] {
+                var listen = clusterIPs.map { ListenAddress(ip: $0, port: port.port, kind: .clusterIP) }
+                if let nodePort = allocations.nodePorts[name] {
                     listen += nodeAddresses.map { ListenAddress(ip: $0, port: nodePort, kind: .nodePort) }
                 }
-                for address in listen {
-                    if let owner = listenOwners[address] {
-                        let path = "spec.ports[\(index)]"
-                        errors.append(ConfigError(location: service.source.location(of: path), object: service.label, field: path,
-                                                  reason: .duplicate(value: "\(address)", detail: "\(owner) already listens there")))
-                    }
-                    listenOwners[address] = name
-                }
-                let endpoints = endpointsByKey[service.key].map { readyEndpoints(of: $0, for: port) } ?? []
-                plans.append(ServicePortPlan(name: name, protocol: port.protocol, listenAddresses: listen, endpoints: endpoints))
+                listen += externalIPs.map { ListenAddress(ip: $0, port: port.port, kind: .externalIP) }
+                listen += loadBalancerIPs.map { ListenAddress(ip: $0, port: port.port, kind: .loadBalancer) }
+                listen = Self.uniqued(listen)
+                claim(listen, for: name, service: service, path: "spec.ports[\(index)]", owners: &listenOwners)
+                plans.append(ServicePortPlan(
+                    name: name, protocol: port.protocol, listenAddresses: listen,
+                    endpoints: join.endpoints(for: service, port: port, families: families),
+                    sessionAffinity: affinity,
+                    externalTrafficPolicy: TrafficPolicy(rawValue: service.externalTrafficPolicy ?? "") ?? .cluster,
+                    internalTrafficPolicy: TrafficPolicy(rawValue: service.internalTrafficPolicy ?? "") ?? .cluster))
             }
         }
         return ProxyPlan(servicePorts: plans)
     }
 
-    /// The ready endpoints of `port`: every address of every subset whose ports include
-    /// one of the same name and protocol, at that port's number. Duplicates are dropped.
-    func readyEndpoints(of endpoints: Endpoints, for port: ServicePort) -> [Endpoint] {
-        var result: [Endpoint] = []
-        var seen: Set<Endpoint> = []
-        for subset in endpoints.subsets {
-            guard let match = subset.ports.first(where: { $0.name == port.name && $0.protocol == port.protocol }) else { continue }
-            for ip in subset.addresses {
-                let endpoint = Endpoint(ip: ip, port: match.port)
-                if seen.insert(endpoint).inserted { result.append(endpoint) }
-            }
-        }
-        return result
+    /// `loadBalancerIP` and every ingress IP that is not in Proxy mode (kube-proxy leaves
+    /// those to the load balancer), without repeats.
+    static func loadBalancerIPs(of service: Service) -> [IPAddress] {
+        let written = [service.loadBalancerIP] + service.loadBalancerIngress.filter { $0.ipMode != "Proxy" }.compactMap(\.ip)
+        return uniqued(written.compactMap(IPAddress.init))
     }
 
-    /// The NodePort of every service port that has one: the one written, or, for a
-    /// NodePort or LoadBalancer service that left it out, one derived from the service
-    /// port's name, so that it stays the same across reloads and restarts.
-    mutating func allocateNodePorts() -> [ServicePortName: Int] {
-        var result: [ServicePortName: Int] = [:]
-        var taken: Set<String> = []
-        var wanting: [(ServicePortName, TransportProtocol)] = []
-        for service in objects.services.sorted(by: { $0.key < $1.key }) {
-            for port in service.ports {
-                let name = ServicePortName(service: service.key, port: port.name)
-                if let nodePort = port.nodePort {
-                    result[name] = nodePort
-                    taken.insert("\(nodePort)/\(port.protocol.rawValue)")
-                } else if service.type == .nodePort || service.type == .loadBalancer {
-                    wanting.append((name, port.protocol))
-                }
-            }
-        }
-        let range = settings.nodePortRange
-        let size = range.count
-        for (name, proto) in wanting {
-            let start = Int(Self.stableHash("\(name)/\(proto.rawValue)") % UInt64(size))
-            for step in 0..<size {
-                let candidate = range.lowerBound + (start + step) % size
-                if taken.insert("\(candidate)/\(proto.rawValue)").inserted {
-                    result[name] = candidate
-                    notes.append("\(name): allocated NodePort \(candidate)")
-                    break
-                }
-            }
-        }
-        return result
+    static func uniqued<T: Hashable>(_ items: [T]) -> [T] {
+        var seen: Set<T> = []
+        return items.filter { seen.insert($0).inserted }
     }
 
-    /// FNV-1a: stable across runs and builds, unlike Swift's seeded `Hasher`.
-    static func stableHash(_ text: String) -> UInt64 {
-        text.utf8.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x0000_0100_0000_01b3 }
+    /// Two service ports may not listen on one address and port.
+    private mutating func claim(_ listen: [ListenAddress], for name: ServicePortName, service: Service, path: String,
+                                owners: inout [ListenAddress: ServicePortName]) {
+        for address in listen {
+            if let owner = owners[address] {
+                errors.append(ConfigError(location: service.source.location(of: path), object: service.label, field: path,
+                                          reason: .duplicate(value: "\(address)", detail: "\(owner) already listens there")))
+            }
+            owners[address] = name
+        }
     }
 }

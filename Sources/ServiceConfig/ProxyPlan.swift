@@ -25,11 +25,21 @@ public struct ListenAddress: Hashable, Sendable, CustomStringConvertible {
     public enum Kind: String, Hashable, Sendable {
         case clusterIP
         case nodePort
+        /// One of the service's `externalIPs`.
+        case externalIP
+        /// `loadBalancerIP` or a `status.loadBalancer.ingress[].ip`.
+        case loadBalancer
     }
 
     public let ip: IPAddress
     public let port: Int
     public let kind: Kind
+
+    public init(ip: IPAddress, port: Int, kind: Kind) {
+        self.ip = ip
+        self.port = port
+        self.kind = kind
+    }
 
     public var description: String { ip.family == .ipv4 ? "\(ip):\(port)" : "[\(ip)]:\(port)" }
 }
@@ -39,7 +49,32 @@ public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
     public let ip: IPAddress
     public let port: Int
 
+    public init(ip: IPAddress, port: Int) {
+        self.ip = ip
+        self.port = port
+    }
+
     public var description: String { ip.family == .ipv4 ? "\(ip):\(port)" : "[\(ip)]:\(port)" }
+}
+
+/// Which client a service port keeps sending to the same endpoint.
+public enum SessionAffinity: Hashable, Sendable, CustomStringConvertible {
+    case none
+    /// The same client IP goes to the same endpoint until it has been idle this long.
+    case clientIP(timeoutSeconds: Int)
+
+    public var description: String {
+        switch self {
+        case .none: "None"
+        case .clientIP(let timeout): "ClientIP (\(timeout)s)"
+        }
+    }
+}
+
+/// `externalTrafficPolicy` / `internalTrafficPolicy`.
+public enum TrafficPolicy: String, Hashable, Sendable {
+    case cluster = "Cluster"
+    case local = "Local"
 }
 
 public struct ServicePortPlan: Hashable, Sendable {
@@ -48,6 +83,23 @@ public struct ServicePortPlan: Hashable, Sendable {
     public let listenAddresses: [ListenAddress]
     /// In a stable order; round-robin walks them in this order.
     public let endpoints: [Endpoint]
+    public let sessionAffinity: SessionAffinity
+    /// For traffic arriving on NodePorts, external IPs and load-balancer IPs.
+    public let externalTrafficPolicy: TrafficPolicy
+    /// For traffic arriving on ClusterIPs.
+    public let internalTrafficPolicy: TrafficPolicy
+
+    public init(name: ServicePortName, protocol: TransportProtocol, listenAddresses: [ListenAddress], endpoints: [Endpoint],
+                sessionAffinity: SessionAffinity = .none, externalTrafficPolicy: TrafficPolicy = .cluster,
+                internalTrafficPolicy: TrafficPolicy = .cluster) {
+        self.name = name
+        self.protocol = `protocol`
+        self.listenAddresses = listenAddresses
+        self.endpoints = endpoints
+        self.sessionAffinity = sessionAffinity
+        self.externalTrafficPolicy = externalTrafficPolicy
+        self.internalTrafficPolicy = internalTrafficPolicy
+    }
 }
 
 public struct ProxyPlan: Hashable, Sendable {

@@ -1,38 +1,6 @@
-// The Kubernetes rules for the values of each object (after ValidateService and
-// ValidateEndpoints in pkg/apis/core/validation), and the node allocator's rules that
-// span objects (NodePort range and uniqueness). Every error found is returned.
-
-/// Names and formats Kubernetes checks, with its own wording.
-enum NameFormat {
-    static let dns1035Message = "a DNS-1035 label must consist of lower case alphanumeric characters or '-', "
-        + "start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', "
-        + "regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')"
-    static let dns1123Message = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
-        + "and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', "
-        + "regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
-    static let portNameMessage = "must contain only lower case alphanumeric characters or '-', at most 15 characters, "
-        + "at least one letter, and no leading, trailing or double '-' (an IANA service name)"
-
-    private static func isLower(_ c: Character) -> Bool { c >= "a" && c <= "z" }
-    private static func isDigit(_ c: Character) -> Bool { c >= "0" && c <= "9" }
-
-    static func isDNS1123Label(_ s: String) -> Bool {
-        guard let first = s.first, let last = s.last, s.count <= 63 else { return false }
-        return (isLower(first) || isDigit(first)) && (isLower(last) || isDigit(last))
-            && s.allSatisfy { isLower($0) || isDigit($0) || $0 == "-" }
-    }
-
-    static func isDNS1035Label(_ s: String) -> Bool {
-        guard let first = s.first else { return false }
-        return isDNS1123Label(s) && isLower(first)
-    }
-
-    /// IANA_SVC_NAME: what a named `targetPort` or container port may be called.
-    static func isPortName(_ s: String) -> Bool {
-        s.count >= 1 && s.count <= 15 && s.allSatisfy { isLower($0) || isDigit($0) || $0 == "-" }
-            && s.contains(where: isLower) && !s.hasPrefix("-") && !s.hasSuffix("-") && !s.contains("--")
-    }
-}
+// The Kubernetes rules for a Service's values, after ValidateService in
+// pkg/apis/core/validation, in its order and with its field paths, error types and words.
+// The rules that need the node's ranges or other services (allocation) are in Allocation.swift.
 
 /// Collects the errors of one object, each pointing at the line of its field.
 struct ObjectErrors {
@@ -49,119 +17,206 @@ struct ObjectErrors {
             add(path, .invalid(value: "\(port)", detail: "must be between 1 and 65535, inclusive"))
         }
     }
+
+    /// Each message as its own Invalid error at `path`.
+    mutating func invalid(_ path: String, _ value: String, _ messages: [String]) {
+        for message in messages { add(path, .invalid(value: value, detail: message)) }
+    }
 }
 
 enum Validation {
-    static func validate(_ service: Service, settings: NodeSettings) -> [ConfigError] {
+    static func validate(_ service: Service) -> [ConfigError] {
         var errors = ObjectErrors(label: service.label, source: service.source)
-        validateMetadata(service.key, into: &errors)
-        let clusterIP = service.clusterIP
-        if !clusterIP.isEmpty, clusterIP != "None", IPAddress(clusterIP) == nil {
-            errors.add("spec.clusterIP", .invalid(value: "\"\(clusterIP)\"", detail: "must be empty, 'None', or a valid IP address"))
+        if !service.key.name.isEmpty {
+            errors.invalid("metadata.name", "\"\(service.key.name)\"", NameFormat.dns1035Label(service.key.name))
         }
-        if service.type != .externalName, service.ports.isEmpty {
+        validateNamespace(service.key, into: &errors)
+        if service.ports.isEmpty, !service.isHeadless, service.type != .externalName {
             errors.add("spec.ports", .required(detail: ""))
         }
-        var seenNames: Set<String> = []
+        validateTypeSpecific(service, into: &errors)
+        var names: Set<String> = []
         for (index, port) in service.ports.enumerated() {
-            let path = "spec.ports[\(index)]"
-            if service.ports.count > 1, port.name.isEmpty {
-                errors.add("\(path).name", .required(detail: "a name is required when a service has more than one port"))
-            } else if !port.name.isEmpty, !NameFormat.isDNS1123Label(port.name) {
-                errors.add("\(path).name", .invalid(value: "\"\(port.name)\"", detail: NameFormat.dns1123Message))
+            validatePort(port, path: "spec.ports[\(index)]", requireName: service.ports.count > 1, names: &names, into: &errors)
+        }
+        for (key, value) in (service.selector ?? [:]).sorted(by: { $0.key < $1.key }) {
+            errors.invalid("spec.selector", "\"\(key)\"", NameFormat.qualifiedName(key))
+            errors.invalid("spec.selector", "\"\(value)\"", NameFormat.labelValue(value))
+        }
+        validateSessionAffinity(service, into: &errors)
+        ClusterIPRules.validate(service, into: &errors)
+        for (index, text) in service.externalIPs.enumerated() {
+            let path = "spec.externalIPs[\(index)]"
+            guard let ip = IPAddress(text) else {
+                errors.add(path, .invalid(value: "\"\(text)\"", detail: IPRules.invalidIPMessage))
+                continue
             }
-            if !port.name.isEmpty, !seenNames.insert(port.name).inserted {
-                errors.add("\(path).name", .duplicate(value: "\"\(port.name)\"", detail: ""))
-            }
-            errors.checkPortNumber("\(path).port", port.port)
-            switch port.targetPort {
-            case .int(let number)?:
-                errors.checkPortNumber("\(path).targetPort", number)
-            case .string(let name)?:
-                if !NameFormat.isPortName(name) {
-                    errors.add("\(path).targetPort", .invalid(value: "\"\(name)\"", detail: NameFormat.portNameMessage))
-                }
-            case nil:
-                break
-            }
-            if let nodePort = port.nodePort {
-                validateNodePort(nodePort, path: "\(path).nodePort", type: service.type, settings: settings, into: &errors)
+            if let reason = IPRules.specialUse(ip) { errors.add(path, .invalid(value: "\"\(text)\"", detail: reason)) }
+        }
+        if service.type == .clusterIP {
+            for (index, port) in service.ports.enumerated() where port.nodePort != nil {
+                errors.add("spec.ports[\(index)].nodePort", .forbidden(detail: "may not be used when `type` is 'ClusterIP'"))
             }
         }
+        validateDuplicatePorts(service, into: &errors)
+        validateLoadBalancerFields(service, into: &errors)
+        validateTrafficPolicies(service, into: &errors)
         return errors.errors
     }
 
-    private static func validateNodePort(_ nodePort: Int, path: String, type: ServiceType, settings: NodeSettings,
-                                         into errors: inout ObjectErrors) {
-        if type == .clusterIP || type == .externalName {
-            errors.add(path, .forbidden(detail: "may not be used when `type` is '\(type.rawValue)'"))
-        } else if !settings.nodePortRange.contains(nodePort) {
-            let range = "\(settings.nodePortRange.lowerBound)-\(settings.nodePortRange.upperBound)"
-            errors.add(path, .invalid(value: "\(nodePort)",
-                                      detail: "provided port is not in the valid range. The range of valid ports is \(range)"))
+    static func validateNamespace(_ key: ObjectKey, into errors: inout ObjectErrors) {
+        errors.invalid("metadata.namespace", "\"\(key.namespace)\"", NameFormat.dns1123Label(key.namespace))
+    }
+
+    private static func validateTypeSpecific(_ service: Service, into errors: inout ObjectErrors) {
+        let first = service.normalizedClusterIPs.first ?? ""
+        switch service.type {
+        case .loadBalancer where service.isHeadless:
+            errors.add("spec.clusterIPs[0]", .invalid(value: "\"\(first)\"", detail: "may not be set to 'None' for LoadBalancer services"))
+        case .nodePort where service.isHeadless:
+            errors.add("spec.clusterIPs[0]", .invalid(value: "\"\(first)\"", detail: "may not be set to 'None' for NodePort services"))
+        case .externalName:
+            if !service.normalizedClusterIPs.isEmpty {
+                errors.add("spec.clusterIPs", .forbidden(detail: "may not be set for ExternalName services"))
+            }
+            if !service.ipFamilies.isEmpty {
+                errors.add("spec.ipFamilies", .forbidden(detail: "may not be set for ExternalName services"))
+            }
+            if service.ipFamilyPolicy != nil {
+                errors.add("spec.ipFamilyPolicy", .forbidden(detail: "may not be set for ExternalName services"))
+            }
+            let cname = service.externalName.hasSuffix(".") ? String(service.externalName.dropLast()) : service.externalName
+            if cname.isEmpty {
+                errors.add("spec.externalName", .required(detail: ""))
+            } else {
+                errors.invalid("spec.externalName", "\"\(cname)\"", NameFormat.dns1123Subdomain(cname))
+            }
+        default:
+            break
         }
     }
 
-    static func validate(_ endpoints: Endpoints) -> [ConfigError] {
-        var errors = ObjectErrors(label: endpoints.label, source: endpoints.source)
-        validateMetadata(endpoints.key, into: &errors)
-        for (s, subset) in endpoints.subsets.enumerated() {
-            for (p, port) in subset.ports.enumerated() {
-                let path = "subsets[\(s)].ports[\(p)]"
-                errors.checkPortNumber("\(path).port", port.port)
-                if subset.ports.count > 1, port.name.isEmpty {
-                    errors.add("\(path).name", .required(detail: "a name is required when a subset has more than one port"))
+    private static func validatePort(_ port: ServicePort, path: String, requireName: Bool, names: inout Set<String>,
+                                     into errors: inout ObjectErrors) {
+        if requireName, port.name.isEmpty {
+            errors.add("\(path).name", .required(detail: ""))
+        } else if !port.name.isEmpty {
+            errors.invalid("\(path).name", "\"\(port.name)\"", NameFormat.dns1123Label(port.name))
+            if !names.insert(port.name).inserted { errors.add("\(path).name", .duplicate(value: "\"\(port.name)\"", detail: "")) }
+        }
+        errors.checkPortNumber("\(path).port", port.port)
+        switch port.targetPort {
+        case .int(let number)?:
+            errors.checkPortNumber("\(path).targetPort", number)
+        case .string(let name)?:
+            errors.invalid("\(path).targetPort", "\"\(name)\"", NameFormat.portName(name))
+        case nil:
+            break
+        }
+        if let appProtocol = port.appProtocol {
+            errors.invalid("\(path).appProtocol", "\"\(appProtocol)\"", NameFormat.qualifiedName(appProtocol))
+        }
+    }
+
+    private static func validateSessionAffinity(_ service: Service, into errors: inout ObjectErrors) {
+        switch service.sessionAffinity {
+        case "ClientIP":
+            if let timeout = service.affinityTimeoutSeconds, !(1...86400).contains(timeout) {
+                errors.add("spec.sessionAffinityConfig.clientIP.timeoutSeconds",
+                           .invalid(value: "\(timeout)", detail: "must be greater than 0 and less than 86400"))
+            }
+        case "None":
+            if service.hasSessionAffinityConfig {
+                errors.add("spec.sessionAffinityConfig", .forbidden(detail: "must not be set when session affinity is None"))
+            }
+        case "":
+            errors.add("spec.sessionAffinity", .required(detail: ""))
+        default:
+            errors.add("spec.sessionAffinity", .unsupported(value: "\"\(service.sessionAffinity)\"", allowed: ["ClientIP", "None"]))
+        }
+    }
+
+    /// (protocol, nodePort) and (protocol, port) are each used once per service.
+    private static func validateDuplicatePorts(_ service: Service, into errors: inout ObjectErrors) {
+        var nodePorts: Set<String> = []
+        for (index, port) in service.ports.enumerated() {
+            guard let nodePort = port.nodePort, nodePort != 0 else { continue }
+            if !nodePorts.insert("\(port.protocol.rawValue)/\(nodePort)").inserted {
+                errors.add("spec.ports[\(index)].nodePort", .duplicate(value: "\(nodePort)", detail: ""))
+            }
+        }
+        var ports: Set<String> = []
+        for (index, port) in service.ports.enumerated()
+        where !ports.insert("\(port.protocol.rawValue)/\(port.port)").inserted {
+            errors.add("spec.ports[\(index)]", .duplicate(value: "{\"protocol\": \"\(port.protocol.rawValue)\", \"port\": \(port.port)}", detail: ""))
+        }
+    }
+
+    private static func validateLoadBalancerFields(_ service: Service, into errors: inout ObjectErrors) {
+        let isLoadBalancer = service.type == .loadBalancer
+        if !service.loadBalancerSourceRanges.isEmpty {
+            if !isLoadBalancer {
+                errors.add("spec.LoadBalancerSourceRanges", .forbidden(detail: "may only be used when `type` is 'LoadBalancer'"))
+            }
+            for (index, text) in service.loadBalancerSourceRanges.enumerated() where CIDR(text.trimmingSpaces) == nil {
+                errors.add("spec.LoadBalancerSourceRanges[\(index)]",
+                           .invalid(value: "\"\(text)\"", detail: "must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)"))
+            }
+        }
+        if service.allocateLoadBalancerNodePorts != nil, !isLoadBalancer {
+            errors.add("spec.allocateLoadBalancerNodePorts", .forbidden(detail: "may only be used when `type` is 'LoadBalancer'"))
+        }
+        if let lbClass = service.loadBalancerClass {
+            if isLoadBalancer {
+                errors.invalid("spec.loadBalancerClass", "\"\(lbClass)\"", NameFormat.qualifiedName(lbClass))
+            } else {
+                errors.add("spec.loadBalancerClass", .forbidden(detail: "may only be used when `type` is 'LoadBalancer'"))
+            }
+        }
+        // svcproxy serves loadBalancerIP itself, so it must be an address (the API server leaves it to the cloud).
+        if !service.loadBalancerIP.isEmpty, isLoadBalancer, IPAddress(service.loadBalancerIP) == nil {
+            errors.add("spec.loadBalancerIP", .invalid(value: "\"\(service.loadBalancerIP)\"", detail: IPRules.invalidIPMessage))
+        }
+        for (index, ingress) in service.loadBalancerIngress.enumerated() {
+            let path = "status.loadBalancer.ingress[\(index)]"
+            if let ip = ingress.ip, IPAddress(ip) == nil {
+                errors.add("\(path).ip", .invalid(value: "\"\(ip)\"", detail: IPRules.invalidIPMessage))
+            }
+            if let hostname = ingress.hostname {
+                errors.invalid("\(path).hostname", "\"\(hostname)\"", NameFormat.dns1123Subdomain(hostname))
+                if IPAddress(hostname) != nil {
+                    errors.add("\(path).hostname", .invalid(value: "\"\(hostname)\"", detail: "must be a DNS name, not an IP address"))
                 }
             }
-        }
-        return errors.errors
-    }
-
-    private static func validateMetadata(_ key: ObjectKey, into errors: inout ObjectErrors) {
-        if !key.name.isEmpty, !NameFormat.isDNS1035Label(key.name) {
-            errors.add("metadata.name", .invalid(value: "\"\(key.name)\"", detail: NameFormat.dns1035Message))
-        }
-        if !NameFormat.isDNS1123Label(key.namespace) {
-            errors.add("metadata.namespace", .invalid(value: "\"\(key.namespace)\"", detail: NameFormat.dns1123Message))
+            if let mode = ingress.ipMode {
+                if ingress.ip == nil { errors.add("\(path).ipMode", .forbidden(detail: "may not be specified when `ip` is not")) }
+                else if mode != "VIP", mode != "Proxy" { errors.add("\(path).ipMode", .unsupported(value: "\"\(mode)\"", allowed: ["Proxy", "VIP"])) }
+            }
         }
     }
 
-    /// The rules that span objects: one object per namespace/name and kind, and every
-    /// NodePort (per protocol) taken once.
-    static func validateUniqueness(_ objects: ConfigObjects) -> [ConfigError] {
-        var errors: [ConfigError] = []
-        var services: [ObjectKey: SourceLocation] = [:]
-        for service in objects.services {
-            if let first = services[service.key] {
-                errors.append(ConfigError(location: service.source.location, object: service.label, field: "metadata.name",
-                                          reason: .duplicate(value: "\"\(service.key.name)\"", detail: "Service \"\(service.key)\" is already defined at \(first)")))
+    private static func validateTrafficPolicies(_ service: Service, into errors: inout ObjectErrors) {
+        if let policy = service.externalTrafficPolicy {
+            if !service.isExternallyAccessible {
+                errors.add("spec.externalTrafficPolicy", .invalid(value: "\"\(policy)\"", detail: "may only be set for externally-accessible services"))
+            } else if policy != "Cluster", policy != "Local" {
+                errors.add("spec.externalTrafficPolicy", .unsupported(value: "\"\(policy)\"", allowed: ["Cluster", "Local"]))
+            }
+        }
+        let needsHealthCheck = service.type == .loadBalancer && service.externalTrafficPolicy == "Local"
+        if let port = service.healthCheckNodePort, port != 0 {
+            if !needsHealthCheck {
+                errors.add("spec.healthCheckNodePort", .invalid(value: "\(port)",
+                                                                detail: "may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'"))
             } else {
-                services[service.key] = service.source.location
+                errors.checkPortNumber("spec.healthCheckNodePort", port)
             }
         }
-        var endpoints: [ObjectKey: SourceLocation] = [:]
-        for object in objects.endpoints {
-            if let first = endpoints[object.key] {
-                errors.append(ConfigError(location: object.source.location, object: object.label, field: "metadata.name",
-                                          reason: .duplicate(value: "\"\(object.key.name)\"", detail: "Endpoints \"\(object.key)\" is already defined at \(first)")))
-            } else {
-                endpoints[object.key] = object.source.location
-            }
+        if let policy = service.internalTrafficPolicy, policy != "Cluster", policy != "Local" {
+            errors.add("spec.internalTrafficPolicy", .unsupported(value: "\"\(policy)\"", allowed: ["Cluster", "Local"]))
         }
-        var nodePorts: [String: String] = [:]
-        for service in objects.services {
-            for (index, port) in service.ports.enumerated() {
-                guard let nodePort = port.nodePort else { continue }
-                let key = "\(nodePort)/\(port.protocol.rawValue)"
-                let path = "spec.ports[\(index)].nodePort"
-                if let owner = nodePorts[key] {
-                    errors.append(ConfigError(location: service.source.location(of: path), object: service.label, field: path,
-                                              reason: .duplicate(value: "\(nodePort)", detail: "provided port is already allocated to \(owner)")))
-                } else {
-                    nodePorts[key] = "Service \"\(service.key)\""
-                }
-            }
+        if let distribution = service.trafficDistribution, distribution != "PreferClose" {
+            errors.add("spec.trafficDistribution", .unsupported(value: "\"\(distribution)\"", allowed: ["PreferClose"]))
         }
-        return errors
     }
 }

@@ -16,21 +16,28 @@ enum YAMLSyntax {
             ("duplicate key " + duplicates.map { "\"\($0)\"" }.joined(separator: ", "), context.mark, nil)
         default: ("\(yamlError)", nil, nil)
         }
-        let line = mark?.line ?? 1
+        var line = mark?.line ?? 1
+        var column = mark?.column ?? 1
         var detail = "YAML syntax error: \(problem)"
         if let context { detail += " (\(context.text) at line \(context.mark.line), column \(context.mark.column))" }
-        if hasTabIndentation(text: text, near: line) {
-            detail += "; a tab character is used for indentation: YAML allows only spaces"
+        if let tabLine = tabIndentedLine(text: text, near: line) {
+            line = tabLine
+            column = 1
+            detail = "YAML syntax error: line \(tabLine) is indented with a tab character, and YAML allows only spaces "
+                + "for indentation: replace each tab with spaces (libyaml: \(problem))"
         }
-        return ConfigError(location: SourceLocation(file: file, line: line, column: mark?.column ?? 1), object: nil, field: "",
+        return ConfigError(location: SourceLocation(file: file, line: line, column: column), object: nil, field: "",
                            reason: .unreadable(detail: detail))
     }
 
-    /// True if the line (or the one before, where libyaml often stops) indents with a tab.
-    static func hasTabIndentation(text: String, near line: Int) -> Bool {
+    static func hasTabIndentation(text: String, near line: Int) -> Bool { tabIndentedLine(text: text, near: line) != nil }
+
+    /// The line (1-based) near `line` that indents with a tab: the line itself, or the
+    /// one before, where libyaml often stops.
+    static func tabIndentedLine(text: String, near line: Int) -> Int? {
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        return [line - 1, line - 2].contains { index in
+        return [line - 1, line - 2].first { index in
             index >= 0 && index < lines.count && lines[index].prefix { $0 == " " || $0 == "\t" }.contains("\t")
-        }
+        }.map { $0 + 1 }
     }
 }

@@ -12,9 +12,13 @@ struct CheckCommand: ParsableCommand {
 
     @OptionGroup var config: ConfigOptions
 
+    @Flag(name: .customLong("print-plan"), help: "Print each service port's listen addresses and resolved endpoints.")
+    var printPlan = false
+
     func run() throws {
         let loaded = try config.loadPlan(nodeAddresses: NodeAddresses.current())
         for note in loaded.notes { print(note) }
+        if printPlan { print(loaded.plan.printed, terminator: "") }
         print("Configuration is valid: \(loaded.plan.summary)")
     }
 }
@@ -23,16 +27,16 @@ struct CheckCommand: ParsableCommand {
 let exitConfigurationError = ExitCode(78)
 
 extension ConfigOptions {
-    /// Loads, validates and plans the configuration.
-    func plan(nodeAddresses: [IPAddress]) -> Result<LoadedPlan, ConfigErrors> {
-        var settings = NodeSettings(nodeAddresses: nodeAddresses)
-        settings.nodePortAddresses = (try? parsedNodePortAddresses()) ?? []
-        return Configuration.plan(paths: paths, settings: settings)
+    /// Loads, validates and plans the configuration. `previous` is the running plan's
+    /// allocations, which a reload keeps where they still fit.
+    func plan(nodeAddresses: [IPAddress], previous: Allocations? = nil) throws -> Result<LoadedPlan, ConfigErrors> {
+        let settings = NodeSettings(nodeAddresses: nodeAddresses)
+        return Configuration.plan(paths: paths, settings: settings, overrides: try overrides(), previous: previous)
     }
 
     /// Loads and plans the configuration, or prints every error to stderr and exits 78.
-    func loadPlan(nodeAddresses: [IPAddress]) throws -> LoadedPlan {
-        switch plan(nodeAddresses: nodeAddresses) {
+    func loadPlan(nodeAddresses: [IPAddress], previous: Allocations? = nil) throws -> LoadedPlan {
+        switch try plan(nodeAddresses: nodeAddresses, previous: previous) {
         case .success(let loaded):
             return loaded
         case .failure(let errors):

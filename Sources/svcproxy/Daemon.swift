@@ -15,6 +15,8 @@ final class Daemon {
     let gracePeriod: UInt64
     let logger: Logger
     private var plan: ProxyPlan
+    /// The ClusterIPs and NodePorts the running plan allocated, kept across reloads.
+    private var allocations: Allocations
     private var failedListeners = 0
     private var reloadFailed = false
 
@@ -24,6 +26,7 @@ final class Daemon {
         self.gracePeriod = gracePeriod
         self.logger = logger
         self.plan = plan.plan
+        self.allocations = plan.allocations
         for note in plan.notes { logger.info("\(note)", metadata: ["event": "config-note"]) }
     }
 
@@ -72,7 +75,13 @@ final class Daemon {
     private func reload(engine: Engine) {
         SystemdNotifier.reloading()
         logger.notice("Received SIGHUP: reloading the configuration", metadata: ["event": "reloading"])
-        switch config.plan(nodeAddresses: NodeAddresses.current()) {
+        let result: Result<LoadedPlan, ConfigErrors>
+        do {
+            result = try config.plan(nodeAddresses: NodeAddresses.current(), previous: allocations)
+        } catch {
+            result = .failure(ConfigErrors([ConfigError(location: nil, object: nil, field: "", reason: .unreadable(detail: "\(error)"))]))
+        }
+        switch result {
         case .failure(let errors):
             for error in errors.errors {
                 logger.error("\(error)", metadata: ["event": "reload-invalid"])
@@ -83,6 +92,7 @@ final class Daemon {
         case .success(let loaded):
             for note in loaded.notes { logger.info("\(note)", metadata: ["event": "config-note"]) }
             plan = loaded.plan
+            allocations = loaded.allocations
             reloadFailed = false
             report(engine.apply(plan), action: "Reloaded")
         }

@@ -15,19 +15,45 @@ struct ConfigOptions: ParsableArguments {
         valueName: "cidrs"))
     var nodePortAddresses: String?
 
+    @Option(name: .customLong("service-node-port-range"), help: ArgumentHelp(
+        "The range NodePorts are written in and allocated from (default: 30000-32767).", valueName: "low-high"))
+    var nodePortRange: String?
+
+    @Option(name: .customLong("service-cluster-ip-range"), help: ArgumentHelp(
+        "The CIDR ClusterIPs are written in and allocated from, or two (one per IP family) separated by a comma "
+            + "(default: 10.96.0.0/12).", valueName: "cidrs"))
+    var clusterIPRange: String?
+
+    @Option(name: .customLong("metrics-bind-address"), help: ArgumentHelp(
+        "Where the metrics endpoint listens, as IP:PORT.", valueName: "address"))
+    var metricsBindAddress: String?
+
+    @Option(name: .customLong("healthz-bind-address"), help: ArgumentHelp(
+        "Where the health endpoint listens, as IP:PORT.", valueName: "address"))
+    var healthzBindAddress: String?
+
     func validate() throws {
         if paths.isEmpty { throw ValidationError("Missing expected argument '--config <path>'") }
-        _ = try parsedNodePortAddresses()
+        _ = try overrides()
     }
 
-    func parsedNodePortAddresses() throws -> [CIDR] {
-        guard let nodePortAddresses else { return [] }
-        return try nodePortAddresses.split(separator: ",").map { text in
-            let trimmed = text.trimmingCharacters(in: .whitespaces)
-            guard let cidr = CIDR(trimmed) else {
-                throw ValidationError("--nodeport-addresses: '\(trimmed)' is not a CIDR (e.g. 127.0.0.0/8 or fd00::/64)")
-            }
-            return cidr
+    /// The node settings given on the command line; they override a ProxyConfiguration.
+    func overrides() throws -> NodeSettingsOverrides {
+        var overrides = NodeSettingsOverrides()
+        overrides.nodePortAddresses = try nodePortAddresses.map { try parse("--nodeport-addresses", $0, SettingsSyntax.cidrList) }
+        overrides.nodePortRange = try nodePortRange.map { try parse("--service-node-port-range", $0, SettingsSyntax.portRange) }
+        overrides.serviceClusterIPRanges = try clusterIPRange.map {
+            try parse("--service-cluster-ip-range", $0, SettingsSyntax.clusterIPRanges)
+        }
+        overrides.metricsBindAddress = try metricsBindAddress.map { try parse("--metrics-bind-address", $0, SettingsSyntax.bindAddress) }
+        overrides.healthzBindAddress = try healthzBindAddress.map { try parse("--healthz-bind-address", $0, SettingsSyntax.bindAddress) }
+        return overrides
+    }
+
+    private func parse<T>(_ flag: String, _ text: String, _ parser: (String) -> Result<T, SettingsSyntaxError>) throws -> T {
+        switch parser(text) {
+        case .success(let value): return value
+        case .failure(let error): throw ValidationError("\(flag): \(error)")
         }
     }
 }

@@ -59,7 +59,7 @@ struct RunCommand: ParsableCommand {
 
         let loaded = try config.loadPlan(nodeAddresses: NodeAddresses.current())
         let descriptorLimit = ResourceLimits.raiseOpenFilesToHardLimit()
-        let workerCount = workers ?? ResourceLimits.availableProcessors()
+        let workerCount = workers ?? loaded.settings.workers ?? ResourceLimits.availableProcessors()
         logger.info("svcproxy \(SvcProxyVersion.current) starting", metadata: [
             "workers": "\(workerCount)", "descriptor_limit": "\(descriptorLimit)", "event": "starting",
         ])

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from harness import BINARY, NODEPORT_ADDRESSES, pick_port, service_yaml
+from harness import BINARY, CLUSTER_IP_RANGE, NODEPORT_ADDRESSES, pick_port, service_yaml
 
 EX_USAGE = 64
 EX_CONFIG = 78
@@ -19,7 +19,8 @@ def run(*args, timeout: float = 10) -> subprocess.CompletedProcess:
 
 
 def run_config(path, *extra) -> subprocess.CompletedProcess:
-    return run("run", "--config", str(path), "--nodeport-addresses", NODEPORT_ADDRESSES, *extra)
+    return run("run", "--config", str(path), "--nodeport-addresses", NODEPORT_ADDRESSES,
+               "--service-cluster-ip-range", CLUSTER_IP_RANGE, *extra)
 
 
 def test_help_exits_0_and_mentions_run():

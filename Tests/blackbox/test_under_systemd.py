@@ -485,8 +485,9 @@ def test_journal_has_our_structured_fields_and_priorities(container):
     assert entries, f"no journal entry with SVCPROXY_EVENT=reloaded from PID {state['MainPID']}\n" \
                     f"{container.diagnostics()}"
 
-    def first(event):
-        found = [e for e in entries if e.get("SVCPROXY_EVENT") == event]
+    def first(event, **fields):
+        found = [e for e in entries if e.get("SVCPROXY_EVENT") == event
+                 and all(e.get(key) == value for key, value in fields.items())]
         assert found, f"no journal entry with SVCPROXY_EVENT={event}; events seen: " \
                       f"{sorted({str(e.get('SVCPROXY_EVENT')) for e in entries})}"
         return found[0]
@@ -494,7 +495,7 @@ def test_journal_has_our_structured_fields_and_priorities(container):
     def describe(entry):
         return {k: v for k, v in entry.items() if not k.startswith("__") and k not in ("_BOOT_ID", "_MACHINE_ID")}
 
-    started, listening, reloaded = first("started"), first("listener-opened"), first("reloaded")
+    started, listening, reloaded = first("started"), first("listener-opened", SVCPROXY_PORT=str(NODE_PORT)), first("reloaded")
     for entry in (started, listening, reloaded):
         assert entry.get("_TRANSPORT") == "journal", \
             f"expected a native journal entry (sd_journal_sendv), got: {describe(entry)}"

@@ -18,4 +18,4 @@ from .clients import (
     DuplexResult, EchoOutcome, ask_name, connect, duplex_transfer, echo_many, echo_once,
     recv_hash_to_eof, recv_to_eof, time_until_end, wait_for_end,
 )
-from .daemon import BINARY, NODEPORT_ADDRESSES, Daemon, DaemonError, service_yaml
+from .daemon import BINARY, CLUSTER_IP_RANGE, NODEPORT_ADDRESSES, Daemon, DaemonError, service_yaml

@@ -22,6 +22,8 @@ from .basics import Deadline
 REPO = Path(__file__).resolve().parents[3]
 BINARY = Path(os.environ.get("SVCPROXY_BIN", str(REPO / ".build" / "debug" / "svcproxy")))
 NODEPORT_ADDRESSES = "127.0.0.1/32,::1/128"
+# Loopback ClusterIPs reach the daemon without any routing; allocated ones land here too.
+CLUSTER_IP_RANGE = "127.0.0.0/8"
 READY_TIMEOUT = 10.0
 STOP_TIMEOUT = 10.0
 
@@ -113,7 +115,8 @@ class Daemon:
         self.argv = [str(BINARY), "run"]
         for config in configs:
             self.argv += ["--config", str(config)]
-        self.argv += ["--workers", str(workers), "--nodeport-addresses", NODEPORT_ADDRESSES]
+        self.argv += ["--workers", str(workers), "--nodeport-addresses", NODEPORT_ADDRESSES,
+                      "--service-cluster-ip-range", CLUSTER_IP_RANGE]
         if log_level:
             self.argv += ["--log-level", log_level]
         self.argv += list(extra_args)

@@ -1,0 +1,202 @@
+// The allocators' rules, after the API server's ClusterIP and NodePort allocators: a
+// written ClusterIP must lie in the node's range for its family and a written NodePort in
+// the NodePort range, and neither may be taken twice. What a service leaves out is
+// allocated: first the value it had in the previous plan (a reload keeps it), else one
+// derived from the service's name by a stable hash (a restart gives the same), probing
+// onward on a collision. Written values are placed before any allocation, so a new
+// service never takes a surviving service's written value.
+
+/// What a plan allocated, keyed by service and service port.
+public struct Allocations: Sendable, Equatable {
+    public var clusterIPs: [ObjectKey: [IPAddress]] = [:]
+    public var nodePorts: [ServicePortName: Int] = [:]
+
+    public init() {}
+}
+
+struct Allocator {
+    let settings: NodeSettings
+    let previous: Allocations
+    var errors: [ConfigError] = []
+    var notes: [String] = []
+    var result = Allocations()
+
+    init(settings: NodeSettings, previous: Allocations?) {
+        self.settings = settings
+        self.previous = previous ?? Allocations()
+    }
+
+    /// Allocates for `services`, given in file order (the first to write a value owns it).
+    mutating func allocate(_ services: [Service]) {
+        allocateClusterIPs(services.filter(\.isProxied))
+        allocateNodePorts(services.filter { $0.type == .nodePort || $0.type == .loadBalancer })
+    }
+
+    private mutating func fail(_ service: Service, _ path: String, _ reason: ConfigError.Reason) {
+        errors.append(ConfigError(location: service.source.location(of: path), object: service.label, field: path, reason: reason))
+    }
+
+    // MARK: ClusterIPs
+
+    /// The families a service asks for, in order, each with the field that asked.
+    private mutating func requestedFamilies(_ service: Service) -> [IPAddress.Family]? {
+        let written = service.normalizedClusterIPs.compactMap(IPAddress.init).map(\.family)
+        var families = written
+        for (index, name) in service.ipFamilies.enumerated() where index >= written.count {
+            families.append(name == "IPv6" ? .ipv6 : .ipv4)
+        }
+        let configured = settings.serviceClusterIPRanges.map(\.address.family)
+        let dualStack = service.ipFamilyPolicy == "RequireDualStack" || service.ipFamilyPolicy == "PreferDualStack"
+        if service.ipFamilyPolicy == "RequireDualStack", configured.count < 2 {
+            fail(service, "spec.ipFamilyPolicy", .invalid(value: "\"RequireDualStack\"", detail: "this cluster is not configured for dual-stack services"))
+            return nil
+        }
+        for (index, family) in families.enumerated() where !configured.contains(family) {
+            let path = index < written.count ? "spec.clusterIPs[\(index)]" : "spec.ipFamilies[\(index)]"
+            fail(service, path, .invalid(value: "\"\(family == .ipv4 ? "IPv4" : "IPv6")\"", detail: "not configured on this cluster"))
+            return nil
+        }
+        if families.isEmpty, let primary = configured.first { families = [primary] }
+        if dualStack, families.count == 1, let other = configured.first(where: { $0 != families[0] }) {
+            families.append(other)
+        }
+        return families
+    }
+
+    private mutating func allocateClusterIPs(_ services: [Service]) {
+        var taken: [IPAddress: String] = [:]
+        var wanting: [(Service, [IPAddress.Family])] = []
+        for service in services {
+            guard let families = requestedFamilies(service) else { continue }
+            var assigned: [IPAddress] = []
+            for (index, ip) in service.normalizedClusterIPs.compactMap(IPAddress.init).enumerated() {
+                let path = "spec.clusterIPs[\(index)]"
+                guard let range = settings.clusterIPRange(for: ip.family), Self.isAllocatable(ip, in: range) else {
+                    let range = settings.clusterIPRange(for: ip.family).map(\.description) ?? "(none)"
+                    fail(service, path, .invalid(value: "\"\(ip)\"", detail: "failed to allocate IP \(ip): the provided IP (\(ip)) is not in the valid range. The range of valid IPs is \(range)"))
+                    continue
+                }
+                if let owner = taken[ip] {
+                    fail(service, path, .invalid(value: "\"\(ip)\"", detail: "failed to allocate IP \(ip): provided IP is already allocated to \(owner)"))
+                    continue
+                }
+                taken[ip] = service.label
+                assigned.append(ip)
+            }
+            result.clusterIPs[service.key] = assigned
+            if assigned.count < families.count { wanting.append((service, Array(families.dropFirst(assigned.count)))) }
+        }
+        // Remembered values first, all of them, so that no new service takes one.
+        var deriving: [(Service, IPAddress.Family, CIDR)] = []
+        for (service, families) in wanting.sorted(by: { $0.0.key < $1.0.key }) {
+            for family in families {
+                guard let range = settings.clusterIPRange(for: family) else { continue }
+                if let ip = previous.clusterIPs[service.key]?.first(where: { $0.family == family && Self.isAllocatable($0, in: range) && taken[$0] == nil }) {
+                    taken[ip] = service.label
+                    result.clusterIPs[service.key, default: []].append(ip)
+                } else {
+                    deriving.append((service, family, range))
+                }
+            }
+        }
+        for (service, _, range) in deriving {
+            guard let ip = Self.derive(for: "\(service.key)", in: range, taken: taken) else {
+                fail(service, "spec.clusterIPs", .invalid(value: "\"\"", detail: "failed to allocate a service IP: range \(range) is full"))
+                continue
+            }
+            taken[ip] = service.label
+            result.clusterIPs[service.key, default: []].append(ip)
+            notes.append("\(service.label): allocated ClusterIP \(ip)")
+        }
+    }
+
+    /// In the block and neither its network address nor (IPv4) its broadcast address.
+    static func isAllocatable(_ ip: IPAddress, in range: CIDR) -> Bool {
+        guard range.contains(ip) else { return false }
+        let size = range.addressCount
+        return ip != range.address(at: 0) && !(ip.family == .ipv4 && ip == range.address(at: size - 1))
+    }
+
+    private static func derive(for name: String, in range: CIDR, taken: [IPAddress: String]) -> IPAddress? {
+        let usable = range.addressCount - (range.address.family == .ipv4 ? 2 : 1)
+        guard usable > 0 else { return nil }
+        let start = stableHash("\(name)|\(range.address.family)") % usable
+        for step in 0...UInt64(taken.count) where step < usable {
+            let candidate = range.address(at: 1 + (start + step) % usable)
+            if taken[candidate] == nil { return candidate }
+        }
+        return nil
+    }
+
+    // MARK: NodePorts
+
+    private mutating func allocateNodePorts(_ services: [Service]) {
+        let range = settings.nodePortRange
+        var taken: [Int: String] = [:]
+        for service in services {
+            var own: Set<Int> = []
+            for (index, port) in service.ports.enumerated() {
+                guard let nodePort = port.nodePort else { continue }
+                let path = "spec.ports[\(index)].nodePort"
+                if !range.contains(nodePort) {
+                    fail(service, path, .invalid(value: "\(nodePort)", detail: "provided port is not in the valid range. The range of valid ports is \(range.lowerBound)-\(range.upperBound)"))
+                    continue
+                }
+                if let owner = taken[nodePort], !own.contains(nodePort) {
+                    fail(service, path, .invalid(value: "\(nodePort)", detail: "provided port is already allocated to \(owner)"))
+                    continue
+                }
+                taken[nodePort] = service.label
+                own.insert(nodePort)
+                result.nodePorts[ServicePortName(service: service.key, port: port.name)] = nodePort
+            }
+        }
+        // Remembered values first, all of them, so that no new service takes one.
+        var deriving: [(Service, ServicePort)] = []
+        for service in services.sorted(by: { $0.key < $1.key }) where service.allocatesNodePorts {
+            for port in service.ports where port.nodePort == nil {
+                let name = ServicePortName(service: service.key, port: port.name)
+                if let remembered = previous.nodePorts[name], range.contains(remembered),
+                   taken[remembered] == nil || taken[remembered] == service.label {
+                    taken[remembered] = service.label
+                    result.nodePorts[name] = remembered
+                } else {
+                    deriving.append((service, port))
+                }
+            }
+        }
+        var shared: [String: Int] = [:]  // TCP and UDP on one port of a service share a NodePort, as in Kubernetes
+        for (service, port) in deriving {
+            let name = ServicePortName(service: service.key, port: port.name)
+            let sharingKey = "\(service.key)|\(port.port)"
+            if let nodePort = shared[sharingKey] ?? service.ports.first(where: { $0.port == port.port && $0.nodePort == nil })
+                .flatMap({ result.nodePorts[ServicePortName(service: service.key, port: $0.name)] }) {
+                result.nodePorts[name] = nodePort
+                continue
+            }
+            guard let nodePort = Self.derive(for: "\(name)", in: range, taken: taken) else {
+                fail(service, "spec.ports", .invalid(value: "\(port.port)", detail: "failed to allocate a NodePort: range \(range.lowerBound)-\(range.upperBound) is full"))
+                continue
+            }
+            taken[nodePort] = service.label
+            shared[sharingKey] = nodePort
+            result.nodePorts[name] = nodePort
+            notes.append("\(name): allocated NodePort \(nodePort)")
+        }
+    }
+
+    private static func derive(for name: String, in range: ClosedRange<Int>, taken: [Int: String]) -> Int? {
+        let size = UInt64(range.count)
+        let start = stableHash(name) % size
+        for step in 0...UInt64(taken.count) where step < size {
+            let candidate = range.lowerBound + Int((start + step) % size)
+            if taken[candidate] == nil { return candidate }
+        }
+        return nil
+    }
+
+    /// FNV-1a: stable across runs and builds, unlike Swift's seeded `Hasher`.
+    static func stableHash(_ text: String) -> UInt64 {
+        text.utf8.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x0000_0100_0000_01b3 }
+    }
+}

@@ -1,0 +1,145 @@
+// Decoding of the objects endpoints come from (Endpoints, EndpointSlice, Pod) and of the
+// ProxyConfiguration document. A Pod is read only for what the endpoints controller uses:
+// its labels, IPs, Ready condition and named container ports; the rest is ignored.
+import Yams
+
+extension ObjectDecoder {
+    mutating func decodeEndpoints() -> Endpoints {
+        let key = readKey(kind: "Endpoints")
+        var endpoints = Endpoints(key: key, source: source)
+        endpoints.subsets = (root.field("subsets")?.elements() ?? []).map { subsetNode in
+            _ = mark(subsetNode)
+            var subset = EndpointSubset()
+            subset.addresses = decodeAddresses(subsetNode.field("addresses"))
+            subset.notReadyAddresses = decodeAddresses(subsetNode.field("notReadyAddresses"))
+            subset.ports = (subsetNode.field("ports")?.elements() ?? []).map { decodeEndpointPort($0) }
+            return subset
+        }
+        endpoints.source = source
+        return endpoints
+    }
+
+    private mutating func decodeEndpointPort(_ node: FieldNode) -> EndpointPort {
+        _ = mark(node)
+        var port = EndpointPort()
+        port.name = mark(node.field("name"))?.string() ?? ""
+        port.port = mark(node.field("port"))?.int() ?? 0
+        if let protocolNode = mark(node.field("protocol")) {
+            port.protocol = decodeProtocol(protocolNode) ?? .tcp
+        }
+        return port
+    }
+
+    private mutating func decodeAddresses(_ list: FieldNode?) -> [IPAddress] {
+        (list?.elements() ?? []).compactMap { addressNode in
+            guard let ipNode = mark(addressNode.field("ip")) else {
+                addressNode.report(missing: "ip", .required(detail: ""))
+                return nil
+            }
+            guard let text = ipNode.string() else { return nil }
+            guard let ip = IPAddress(text) else {
+                ipNode.report(.invalid(value: "\"\(text)\"", detail: IPRules.invalidIPMessage))
+                return nil
+            }
+            return ip
+        }
+    }
+
+    mutating func decodeEndpointSlice() -> EndpointSlice {
+        let key = readKey(kind: "EndpointSlice")
+        var slice = EndpointSlice(key: key, source: source)
+        slice.labels = readLabels()
+        slice.addressType = mark(root.field("addressType"))?.string() ?? ""
+        slice.endpoints = (root.field("endpoints")?.elements() ?? []).map { node in
+            _ = mark(node)
+            var endpoint = SliceEndpoint()
+            endpoint.addresses = markList(node.field("addresses"))
+            endpoint.ready = mark(node.field("conditions")?.field("ready"))?.bool() ?? true
+            return endpoint
+        }
+        slice.ports = (root.field("ports")?.elements() ?? []).map { decodeEndpointPort($0) }
+        slice.source = source
+        return slice
+    }
+
+    mutating func decodePod() -> Pod {
+        let key = readKey(kind: "Pod")
+        var pod = Pod(key: key, source: source)
+        pod.labels = readLabels()
+        if mark(root.field("metadata")?.field("deletionTimestamp")) != nil { pod.terminated = true }
+        for container in root.field("spec")?.field("containers")?.elements() ?? [] {
+            for portNode in container.field("ports")?.elements() ?? [] {
+                _ = mark(portNode)
+                var port = ContainerPort()
+                port.name = mark(portNode.field("name"))?.string() ?? ""
+                port.containerPort = mark(portNode.field("containerPort"))?.int() ?? 0
+                if let protocolNode = mark(portNode.field("protocol")) { port.protocol = decodeProtocol(protocolNode) ?? .tcp }
+                pod.ports.append(port)
+            }
+        }
+        if let status = root.field("status") {
+            if let phase = status.field("phase")?.string(), phase == "Succeeded" || phase == "Failed" { pod.terminated = true }
+            let listed = (mark(status.field("podIPs"))?.elements() ?? []).compactMap { mark($0.field("ip")) }
+            let written = listed.isEmpty ? [mark(status.field("podIP"))].compactMap { $0 } : listed
+            pod.ips = written.compactMap { node in
+                guard let text = node.string() else { return nil }
+                guard let ip = IPAddress(text) else {
+                    node.report(.invalid(value: "\"\(text)\"", detail: IPRules.invalidIPMessage))
+                    return nil
+                }
+                return ip
+            }
+            for condition in status.field("conditions")?.elements() ?? [] where condition.field("type")?.string() == "Ready" {
+                pod.ready = mark(condition.field("status"))?.string() == "True"
+            }
+        }
+        pod.source = source
+        return pod
+    }
+
+    mutating func decodeProxyConfiguration() -> ProxyConfiguration {
+        var context = root.context
+        context.object = "ProxyConfiguration"
+        root = root.within(context)
+        checkAPIVersion(ProxyConfiguration.apiVersion)
+        var settings = NodeSettingsOverrides()
+        if let node = mark(root.field("nodePortAddresses")) {
+            settings.nodePortAddresses = node.elements().compactMap { element in
+                guard let text = element.string() else { return nil }
+                guard let cidr = CIDR(text) else {
+                    element.report(.invalid(value: "\"\(text)\"", detail: "must be a CIDR (e.g. 127.0.0.0/8 or fd00::/64)"))
+                    return nil
+                }
+                return cidr
+            }
+        }
+        settings.nodePortRange = parse(root.field("serviceNodePortRange"), SettingsSyntax.portRange)
+        settings.serviceClusterIPRanges = parse(root.field("serviceClusterIPRange"), SettingsSyntax.clusterIPRanges)
+        settings.connectTimeout = parse(root.field("connectTimeout"), SettingsSyntax.duration)
+        settings.idleTimeout = parse(root.field("idleTimeout"), SettingsSyntax.duration)
+        settings.metricsBindAddress = parse(root.field("metricsBindAddress"), SettingsSyntax.bindAddress)
+        settings.healthzBindAddress = parse(root.field("healthzBindAddress"), SettingsSyntax.bindAddress)
+        settings.workers = positive(root.field("workers"), limit: 256)
+        settings.maxConnections = positive(root.field("maxConnections"), limit: 1 << 24)
+        return ProxyConfiguration(source: source, settings: settings)
+    }
+
+    private mutating func parse<T>(_ node: FieldNode?, _ parser: (String) -> Result<T, SettingsSyntaxError>) -> T? {
+        guard let node = mark(node), let text = node.string() else { return nil }
+        switch parser(text) {
+        case .success(let value): return value
+        case .failure(let error):
+            node.report(.invalid(value: "\"\(text)\"", detail: error.description))
+            return nil
+        }
+    }
+
+    private mutating func positive(_ node: FieldNode?, limit: Int) -> Int? {
+        guard let node = mark(node), let value = node.int() else { return nil }
+        guard (1...limit).contains(value) else {
+            node.report(.invalid(value: "\(value)", detail: "must be between 1 and \(limit), inclusive"))
+            return nil
+        }
+        return value
+    }
+}

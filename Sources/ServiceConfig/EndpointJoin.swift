@@ -1,0 +1,78 @@
+// Which ready endpoints a service port has, from whichever source Kubernetes would use:
+// - a Service with a selector, when the configuration holds Pods, takes the ready Pods of
+//   its namespace whose labels match, each at the number its named targetPort has in that
+//   Pod (a Pod without that port name is left out), as the endpoints controller does;
+// - otherwise its EndpointSlices (joined by the `kubernetes.io/service-name` label, ports
+//   matched by name, `conditions.ready` absent meaning ready), as kube-proxy reads them;
+// - otherwise its Endpoints object (only `addresses`; `notReadyAddresses` never serve).
+
+struct EndpointJoin {
+    private let endpointsByKey: [ObjectKey: Endpoints]
+    private let slicesByService: [ObjectKey: [EndpointSlice]]
+    private let podsByNamespace: [String: [Pod]]
+    private let hasPods: Bool
+    private(set) var notes: [String] = []
+
+    init(objects: ConfigObjects) {
+        endpointsByKey = Dictionary(objects.endpoints.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
+        var slices: [ObjectKey: [EndpointSlice]] = [:]
+        for slice in objects.endpointSlices {
+            guard let service = slice.serviceName else {
+                notes.append("\(slice.source.location): \(slice.label) has no \(EndpointSlice.serviceNameLabel) label: it belongs to no service")
+                continue
+            }
+            slices[ObjectKey(namespace: slice.key.namespace, name: service), default: []].append(slice)
+        }
+        slicesByService = slices
+        podsByNamespace = Dictionary(grouping: objects.pods, by: \.key.namespace)
+        hasPods = !objects.pods.isEmpty
+    }
+
+    /// The endpoints of `port`, in a stable order, without repeats. `families` are the
+    /// service's ClusterIP families, which choose among a dual-stack Pod's IPs.
+    func endpoints(for service: Service, port: ServicePort, families: [IPAddress.Family]) -> [Endpoint] {
+        let found: [Endpoint]
+        if let selector = service.selector, hasPods {
+            found = fromPods(selector: selector, service: service, port: port, families: families)
+        } else if let slices = slicesByService[service.key] {
+            found = slices.flatMap { fromSlice($0, port: port) }
+        } else if let endpoints = endpointsByKey[service.key] {
+            found = fromEndpoints(endpoints, port: port)
+        } else {
+            found = []
+        }
+        return PlanBuilder.uniqued(found)
+    }
+
+    private func fromPods(selector: [String: String], service: Service, port: ServicePort, families: [IPAddress.Family]) -> [Endpoint] {
+        (podsByNamespace[service.key.namespace] ?? []).flatMap { pod -> [Endpoint] in
+            guard selector.allSatisfy({ pod.labels[$0.key] == $0.value }), !pod.terminated,
+                  pod.ready || service.publishNotReadyAddresses else { return [] }
+            let number: Int?
+            switch port.resolvedTargetPort {
+            case .int(let value): number = value
+            case .string(let name):
+                number = pod.ports.first { $0.name == name && $0.protocol == port.protocol }?.containerPort
+            }
+            guard let number else { return [] }
+            let wanted = families.isEmpty ? Array(Set(pod.ips.map(\.family))) : families
+            let ips = wanted.compactMap { family in pod.ips.first { $0.family == family } }
+            return ips.map { Endpoint(ip: $0, port: number) }
+        }
+    }
+
+    private func fromSlice(_ slice: EndpointSlice, port: ServicePort) -> [Endpoint] {
+        guard slice.addressType == "IPv4" || slice.addressType == "IPv6",
+              let match = slice.ports.first(where: { $0.name == port.name && $0.protocol == port.protocol }) else { return [] }
+        return slice.endpoints.filter(\.ready).flatMap { endpoint in
+            endpoint.addresses.compactMap(IPAddress.init).map { Endpoint(ip: $0, port: match.port) }
+        }
+    }
+
+    private func fromEndpoints(_ endpoints: Endpoints, port: ServicePort) -> [Endpoint] {
+        endpoints.subsets.flatMap { subset -> [Endpoint] in
+            guard let match = subset.ports.first(where: { $0.name == port.name && $0.protocol == port.protocol }) else { return [] }
+            return subset.addresses.map { Endpoint(ip: $0, port: match.port) }
+        }
+    }
+}

@@ -1,0 +1,70 @@
+// The objects a service's endpoints come from: Endpoints (v1), EndpointSlices
+// (discovery.k8s.io/v1) and, for a service with a selector, its Pods. Plain values, each
+// remembering where it was written.
+
+public struct EndpointPort: Hashable, Sendable {
+    public var name: String = ""
+    public var port: Int = 0
+    public var `protocol`: TransportProtocol = .tcp
+}
+
+public struct EndpointSubset: Hashable, Sendable {
+    /// Ready addresses; `notReadyAddresses` are read but never served.
+    public var addresses: [IPAddress] = []
+    public var notReadyAddresses: [IPAddress] = []
+    public var ports: [EndpointPort] = []
+}
+
+public struct Endpoints: Hashable, Sendable {
+    public var key: ObjectKey
+    public var source: ObjectSource
+    public var subsets: [EndpointSubset] = []
+
+    public var label: String { "Endpoints \"\(key)\"" }
+}
+
+/// One endpoint of a slice; `ready` is already defaulted (absent means ready).
+public struct SliceEndpoint: Hashable, Sendable {
+    public var addresses: [String] = []
+    public var ready = true
+}
+
+public struct EndpointSlice: Hashable, Sendable {
+    /// The label that joins a slice to its Service.
+    public static let serviceNameLabel = "kubernetes.io/service-name"
+
+    public var key: ObjectKey
+    public var source: ObjectSource
+    /// IPv4, IPv6 or FQDN (FQDN slices are valid but never served).
+    public var addressType: String = ""
+    public var labels: [String: String] = [:]
+    public var endpoints: [SliceEndpoint] = []
+    /// A nil port number means "all ports" in the API; svcproxy needs a number to connect.
+    public var ports: [EndpointPort] = []
+
+    public var label: String { "EndpointSlice \"\(key)\"" }
+    public var serviceName: String? { labels[Self.serviceNameLabel] }
+}
+
+/// A named port a container declares (`spec.containers[].ports[]`).
+public struct ContainerPort: Hashable, Sendable {
+    public var name: String = ""
+    public var containerPort: Int = 0
+    public var `protocol`: TransportProtocol = .tcp
+}
+
+/// The parts of a Pod the endpoints controller reads.
+public struct Pod: Hashable, Sendable {
+    public var key: ObjectKey
+    public var source: ObjectSource
+    public var labels: [String: String] = [:]
+    /// `status.podIPs`, or `status.podIP` alone; parsed, in the order written.
+    public var ips: [IPAddress] = []
+    /// The `Ready` condition is "True".
+    public var ready = false
+    /// Succeeded, Failed, or being deleted: never an endpoint.
+    public var terminated = false
+    public var ports: [ContainerPort] = []
+
+    public var label: String { "Pod \"\(key)\"" }
+}
