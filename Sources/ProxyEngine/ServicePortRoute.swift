@@ -18,14 +18,25 @@ final class ServicePortRoute: Sendable {
     let endpoints: [EndpointTarget]
     /// The plan's endpoints, to tell whether a reload changed them.
     let plannedEndpoints: [Endpoint]
+    /// Affinity, admission, limits and timeouts (RouteRules.swift).
+    let rules: RouteRules
+    /// Kept across reloads for this service port.
+    let shared: ServicePortShared
     private let next = Atomic<Int>(0)
 
-    init(plan: ServicePortPlan) {
+    init(plan: ServicePortPlan, source: RouteSource, budget: ConnectionBudget, shared: ServicePortShared) {
         name = plan.name
         plannedEndpoints = plan.endpoints
         endpoints = plan.endpoints.compactMap { endpoint in
             SocketAddress(ip: endpoint.ip.description, port: UInt16(endpoint.port)).map { EndpointTarget(endpoint: endpoint, address: $0) }
         }
+        rules = RouteRules(source: source, endpoints: endpoints, budget: budget)
+        self.shared = shared
+    }
+
+    /// The next round-robin turn, as a count.
+    func nextTicket() -> UInt {
+        UInt(bitPattern: next.wrappingAdd(1, ordering: .relaxed).oldValue)
     }
 
     /// The index of the endpoint the next connection starts at, or nil with no endpoints.

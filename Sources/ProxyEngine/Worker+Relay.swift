@@ -69,5 +69,6 @@ extension Worker {
         }
         updateInterest(connection, .client)
         updateInterest(connection, .backend)
+        noteActivity(connection)
     }
 }

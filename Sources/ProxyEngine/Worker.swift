@@ -131,6 +131,10 @@ final class Worker {
         let now = MonotonicClock.now()
         if let resume = acceptResumeAt, resume <= now { resumeAccepting() }
         while let entry = timers.popDue(now: now) {
+            if entry.kind == .activity {
+                activityTimerFired(entry, now: now)
+                continue
+            }
             guard let connection = connections[entry.slot], connection.backendTag == entry.tag,
                   case .connecting = connection.state else { continue }
             connectFailed(connection, .timedOut)
@@ -170,6 +174,7 @@ final class Worker {
     func close(_ connection: Connection, reset: Bool) {
         guard !connection.isClosed else { return }
         connection.isClosed = true
+        releaseLimits(of: connection)
         if reset {
             try? connection.client.setResetOnClose()
             try? connection.backend.setResetOnClose()

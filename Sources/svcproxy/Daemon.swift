@@ -19,8 +19,12 @@ final class Daemon {
     private var allocations: Allocations
     private var failedListeners = 0
     private var reloadFailed = false
+    /// ClusterIPs and external IPs added to the node's interface (`--cluster-ip-interface`).
+    private let clusterIPs: ClusterIPAddresses
 
-    init(config: ConfigOptions, workers: Int, gracePeriod: UInt64, logger: Logger, plan: LoadedPlan) {
+    init(config: ConfigOptions, workers: Int, gracePeriod: UInt64, logger: Logger, plan: LoadedPlan,
+         clusterIPInterface: String? = nil) {
+        clusterIPs = ClusterIPAddresses(interface: clusterIPInterface, logger: logger)
         self.config = config
         self.workers = workers
         self.gracePeriod = gracePeriod
@@ -38,6 +42,7 @@ final class Daemon {
         let checkIn = min(watchdog.map { $0 / 4 } ?? 1_000_000_000, 1_000_000_000)
         let engine = try Engine(workers: workers, checkInInterval: checkIn, logger: logger)
         report(engine.apply(plan), action: "Started")
+        clusterIPs.sync(plan)
         SystemdNotifier.ready(status: status)
 
         let events = try Epoll(capacity: 4)
@@ -65,6 +70,7 @@ final class Daemon {
                 engine.stopAccepting()
                 SystemdNotifier.stopping(status: "Stopping: draining open connections")
                 engine.drain(gracePeriod: gracePeriod)
+                clusterIPs.removeAll()
                 logger.notice("Stopped", metadata: ["event": "stopped"])
                 return
             }
@@ -95,6 +101,7 @@ final class Daemon {
             allocations = loaded.allocations
             reloadFailed = false
             report(engine.apply(plan), action: "Reloaded")
+            clusterIPs.sync(plan)
         }
         SystemdNotifier.ready(status: status)
     }

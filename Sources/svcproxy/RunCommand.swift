@@ -32,6 +32,11 @@ struct RunCommand: ParsableCommand {
         "How long open connections may take to finish after SIGTERM, e.g. 30s, 500ms, 2m.", valueName: "duration"))
     var shutdownGracePeriod: String = "30s"
 
+    @Option(name: .customLong("cluster-ip-interface"), help: ArgumentHelp(
+        "Add each ClusterIP and external IP that is not yet local to this interface (as /32 or /128, "
+            + "needs CAP_NET_ADMIN), and remove them when their service goes and on exit.", valueName: "name"))
+    var clusterIPInterface: String?
+
     func validate() throws {
         if let workers, !(1...256).contains(workers) {
             throw ValidationError("--workers must be between 1 and 256")
@@ -65,7 +70,7 @@ struct RunCommand: ParsableCommand {
         ])
         let daemon = Daemon(config: config, workers: workerCount,
                             gracePeriod: DurationText.nanoseconds(shutdownGracePeriod) ?? 30_000_000_000,
-                            logger: logger, plan: loaded)
+                            logger: logger, plan: loaded, clusterIPInterface: clusterIPInterface)
         try daemon.run(signals: signals)
     }
 }
