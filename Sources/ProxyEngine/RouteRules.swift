@@ -26,7 +26,8 @@ struct RouteSource: Hashable, Sendable {
     let connections: ConnectionSettings
 }
 
-struct RouteRules: Sendable {
+/// A class, so that reading it per connection costs one reference, not a copy of each field.
+final class RouteRules: Sendable {
     let source: RouteSource
     /// Nanoseconds; nil without ClientIP affinity.
     let affinityTimeout: UInt64?
