@@ -49,7 +49,8 @@ public final class Engine {
     private var controls: [WorkerControl] = []
     private var threads: [JoinableThread] = []
     private var listeners: [ListenKey: ActiveListener] = [:]
-    private var routes: [ServicePortName: ServicePortRoute] = [:]
+    /// The route of each service port in the running plan (read by EngineCounters.swift).
+    private(set) var routes: [ServicePortName: ServicePortRoute] = [:]
     private var lastListenerID: UInt32 = 0
     /// The node-wide connection count, for `--max-connections`.
     let budget = ConnectionBudget()
