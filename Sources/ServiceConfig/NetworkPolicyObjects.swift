@@ -105,11 +105,8 @@ extension ObjectDecoder {
             policy.source = source
             return policy
         }
-        if let selector = mark(spec.field("podSelector")) {
-            policy.podSelector = decodeSelector(selector)
-        } else {
-            spec.report(missing: "podSelector", .required(detail: ""))
-        }
+        // Left out, it decodes as the API server decodes it: empty, selecting every pod.
+        if let selector = mark(spec.field("podSelector")) { policy.podSelector = decodeSelector(selector) }
         if let types = mark(spec.field("policyTypes")) { policy.policyTypes = types.elements().compactMap { mark($0)?.string() } }
         policy.ingress = (mark(spec.field("ingress"))?.elements() ?? []).map { rule in
             _ = mark(rule)
