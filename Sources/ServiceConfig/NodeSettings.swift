@@ -159,6 +159,10 @@ public enum SettingsSyntax {
             rest = rest.dropFirst(unit.count)
             seconds += value * scale
         }
+        // Past a century it is a typo, and past Int64 milliseconds the conversion would trap.
+        guard seconds <= 100 * 365 * 86400 else {
+            return .failure(SettingsSyntaxError("'\(text)' is too long: at most 100 years"))
+        }
         return .success(.milliseconds(Int64((seconds * 1000).rounded())))
     }
 
