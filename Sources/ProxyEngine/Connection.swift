@@ -28,6 +28,8 @@ final class Connection {
     var state: State = .established
     /// Set by the worker's `close`: nothing may touch the connection afterwards.
     var isClosed = false
+    /// Monotonic nanoseconds, for the access log's duration.
+    let acceptedAt: UInt64
 
     /// Client → backend.
     var upstream = Flow()
@@ -49,6 +51,7 @@ final class Connection {
         self.backend = backend
         self.route = route
         self.startIndex = startIndex
+        acceptedAt = MonotonicClock.now()
     }
 
     var endpoint: EndpointTarget { route.endpoint(start: startIndex, attempt: attempt) }

@@ -7,10 +7,12 @@ import LinuxIO
 import ServiceConfig
 import Synchronization
 
-/// An endpoint with its socket address prepared once, not per connection.
+/// An endpoint with its socket address prepared once, not per connection, and its
+/// counters (one set per worker).
 struct EndpointTarget: Sendable {
     let endpoint: Endpoint
     let address: SocketAddress
+    let counters: [EndpointCounters]
 }
 
 final class ServicePortRoute: Sendable {
@@ -18,13 +20,17 @@ final class ServicePortRoute: Sendable {
     let endpoints: [EndpointTarget]
     /// The plan's endpoints, to tell whether a reload changed them.
     let plannedEndpoints: [Endpoint]
+    let statistics: ServicePortStatistics
     private let next = Atomic<Int>(0)
 
-    init(plan: ServicePortPlan) {
+    init(plan: ServicePortPlan, statistics: ServicePortStatistics) {
         name = plan.name
         plannedEndpoints = plan.endpoints
+        self.statistics = statistics
         endpoints = plan.endpoints.compactMap { endpoint in
-            SocketAddress(ip: endpoint.ip.description, port: UInt16(endpoint.port)).map { EndpointTarget(endpoint: endpoint, address: $0) }
+            SocketAddress(ip: endpoint.ip.description, port: UInt16(endpoint.port)).map {
+                EndpointTarget(endpoint: endpoint, address: $0, counters: statistics.counters(for: endpoint))
+            }
         }
     }
 

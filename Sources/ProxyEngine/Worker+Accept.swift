@@ -37,7 +37,10 @@ extension Worker {
         let route = listener.route
         let peer = accepted.peer
         let client = accepted.takeSocket()
+        let counters = route.statistics.perWorker[index]
+        counters.accepted.bump()
         guard let start = route.nextStartIndex() else {
+            counters.refusedNoEndpoints.bump()
             logLimited(.notice, event: "no-endpoints", subject: "\(route.name)",
                        "No ready endpoint for \(route.name): refusing connections",
                        metadata: ["service": "\(route.name)", "client": "\(peer.map { "\($0)" } ?? "unknown")"])

@@ -46,17 +46,21 @@ extension Worker {
     func connectFailed(_ connection: Connection, _ error: Errno) {
         let target = connection.endpoint
         let name = connection.route.name
+        target.counters[index].connectErrors.bump()
+        target.counters[index].lastConnect.store(ConnectOutcome.failed.rawValue, ordering: .relaxed)
         logLimited(.warning, event: "connect-failed", subject: "\(name)|\(target.endpoint)",
                    "Failed to connect to endpoint \(target.endpoint) for \(name): \(error)",
                    metadata: ["service": "\(name)", "endpoint": "\(target.endpoint)"])
         connection.attempt += 1
         guard connection.attempt < Self.connectTimeouts.count else {
+            connection.route.statistics.perWorker[index].connectsExhausted.bump()
             logLimited(.warning, event: "connect-exhausted", subject: "\(name)",
                        "Giving up on a connection for \(name) after \(connection.attempt) tries; resetting the client",
                        metadata: ["service": "\(name)"])
             close(connection, reset: true)
             return
         }
+        connection.route.statistics.perWorker[index].retries.bump()
         let next = connection.endpoint
         do {
             // The old socket closes here, which also takes it out of the epoll set.
@@ -73,6 +77,9 @@ extension Worker {
 
     private func established(_ connection: Connection) {
         connection.state = .established
+        let counters = connection.endpoint.counters[index]
+        counters.established.bump()
+        counters.lastConnect.store(ConnectOutcome.succeeded.rawValue, ordering: .relaxed)
         try? connection.backend.setNoDelay()
         updateInterest(connection, .client)
         updateInterest(connection, .backend)
