@@ -59,7 +59,7 @@ extension Worker {
         }
         let slot = connections.reserveSlot()
         let connection = Connection(slot: slot, client: client, clientAddress: peer, backend: backend,
-                                    route: route, startIndex: start)
+                                    route: route, startIndex: start, counters: target.counters[index])
         connection.clientTag = nextTag()
         connections.insert(connection)
         connect(connection)

@@ -8,6 +8,7 @@ extension Worker {
     /// Starts connect attempt `connection.attempt` on the current backend socket.
     func connect(_ connection: Connection) {
         let target = connection.endpoint
+        connection.counters = target.counters[index]
         connection.backendTag = nextTag()
         do {
             switch try connection.backend.connect(to: target.address) {
@@ -46,8 +47,8 @@ extension Worker {
     func connectFailed(_ connection: Connection, _ error: Errno) {
         let target = connection.endpoint
         let name = connection.route.name
-        target.counters[index].connectErrors.bump()
-        target.counters[index].lastConnect.store(ConnectOutcome.failed.rawValue, ordering: .relaxed)
+        connection.counters.connectErrors.bump()
+        connection.counters.lastConnect.store(ConnectOutcome.failed.rawValue, ordering: .relaxed)
         logLimited(.warning, event: "connect-failed", subject: "\(name)|\(target.endpoint)",
                    "Failed to connect to endpoint \(target.endpoint) for \(name): \(error)",
                    metadata: ["service": "\(name)", "endpoint": "\(target.endpoint)"])
@@ -77,9 +78,8 @@ extension Worker {
 
     private func established(_ connection: Connection) {
         connection.state = .established
-        let counters = connection.endpoint.counters[index]
-        counters.established.bump()
-        counters.lastConnect.store(ConnectOutcome.succeeded.rawValue, ordering: .relaxed)
+        connection.counters.established.bump()
+        connection.counters.lastConnect.store(ConnectOutcome.succeeded.rawValue, ordering: .relaxed)
         try? connection.backend.setNoDelay()
         updateInterest(connection, .client)
         updateInterest(connection, .backend)

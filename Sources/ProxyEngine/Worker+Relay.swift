@@ -17,7 +17,7 @@ extension Worker {
     }
 
     func backendEvent(_ connection: Connection, _ events: EpollEvents) {
-        if case .connecting = connection.state {
+        guard case .established = connection.state else {
             connectionCompleted(connection, events)
             return
         }
@@ -33,7 +33,7 @@ extension Worker {
     /// Moves the direction that starts at `source`; false if the connection failed and
     /// was closed.
     private func pump(_ connection: Connection, from source: Connection.Side) -> Bool {
-        let counters = connection.endpoint.counters[index]
+        let counters = connection.counters
         let outcome: PumpOutcome
         switch source {
         case .client:

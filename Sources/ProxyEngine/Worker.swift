@@ -175,7 +175,7 @@ final class Worker {
         guard !connection.isClosed else { return }
         connection.isClosed = true
         if case .established = connection.state {
-            connection.endpoint.counters[index].closed.bump()
+            connection.counters.closed.bump()
         }
         if accessLog { logAccess(connection, reset: reset) }
         if reset {
