@@ -33,17 +33,16 @@ extension Worker {
     /// Moves the direction that starts at `source`; false if the connection failed and
     /// was closed.
     private func pump(_ connection: Connection, from source: Connection.Side) -> Bool {
-        let counters = connection.counters
         let outcome: PumpOutcome
         switch source {
         case .client:
             let before = connection.upstream.bytesMoved
             outcome = connection.upstream.pump(from: connection.client, to: connection.backend, pool: pool)
-            counters.bytesSent.bump(by: connection.upstream.bytesMoved &- before)
+            connection.counters.bytesSent.bump(by: connection.upstream.bytesMoved &- before)
         case .backend:
             let before = connection.downstream.bytesMoved
             outcome = connection.downstream.pump(from: connection.backend, to: connection.client, pool: pool)
-            counters.bytesReceived.bump(by: connection.downstream.bytesMoved &- before)
+            connection.counters.bytesReceived.bump(by: connection.downstream.bytesMoved &- before)
         }
         if case .failed(let error) = outcome {
             logger.debug("Connection for \(connection.route.name) via \(connection.endpoint.endpoint) failed: \(error)")
