@@ -31,6 +31,7 @@ public struct Errno: Error, Hashable, Sendable, CustomStringConvertible {
     public static let addressInUse = Errno(rawValue: EADDRINUSE)
     public static let addressNotAvailable = Errno(rawValue: EADDRNOTAVAIL)
     public static let invalidArgument = Errno(rawValue: EINVAL)
+    public static let permissionDenied = Errno(rawValue: EACCES)
 
     /// True for the errors that mean "out of descriptors": the process limit or the system's.
     public var isDescriptorExhaustion: Bool { self == .tooManyOpenFiles || self == .fileTableOverflow }

@@ -40,10 +40,13 @@ extension FileDescriptor {
     /// A listening socket bound to `address` with `SO_REUSEADDR` and `SO_REUSEPORT`, so that
     /// each worker can hold its own listener on the same address and the kernel spreads
     /// accepts among them. `freeBind` allows an address that is not (yet) on an interface.
-    public static func listener(on address: SocketAddress, backlog: Int32 = 4096, freeBind: Bool = false) throws(Errno) -> FileDescriptor {
+    /// Without `reusePort`, a second process cannot bind the same address unnoticed (for
+    /// the metrics and health endpoints, which only one process may serve).
+    public static func listener(on address: SocketAddress, backlog: Int32 = 4096, freeBind: Bool = false,
+                                reusePort: Bool = true) throws(Errno) -> FileDescriptor {
         let socket = try tcpSocket(family: address.family)
         try socket.setOption(SOL_SOCKET, SO_REUSEADDR, 1)
-        try socket.setOption(SOL_SOCKET, SO_REUSEPORT, 1)
+        if reusePort { try socket.setOption(SOL_SOCKET, SO_REUSEPORT, 1) }
         if address.family == AF_INET6 {
             // Serve exactly the IPv6 address given; IPv4 gets its own listener.
             try socket.setOption(Int32(IPPROTO_IPV6), IPV6_V6ONLY, 1)

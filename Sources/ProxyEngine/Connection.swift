@@ -25,9 +25,15 @@ final class Connection {
     /// Where round-robin put this connection; retries walk on from here.
     let startIndex: Int
     var attempt = 0
-    var state: State = .established
+    var state: State = .connecting(deadline: 0)
+    /// This worker's counters for the endpoint of the current attempt. Unowned: the route,
+    /// which the connection holds, keeps them alive, and the data path then pays no
+    /// reference counting for them.
+    unowned(unsafe) var counters: EndpointCounters
     /// Set by the worker's `close`: nothing may touch the connection afterwards.
     var isClosed = false
+    /// Monotonic nanoseconds, for the access log's duration.
+    let acceptedAt: UInt64
 
     /// Client → backend.
     var upstream = Flow()
@@ -54,13 +60,15 @@ final class Connection {
     var activityDeadline: UInt64 = 0
 
     init(slot: UInt32, client: consuming FileDescriptor, clientAddress: SocketAddress?, backend: consuming FileDescriptor,
-         route: ServicePortRoute, startIndex: Int) {
+         route: ServicePortRoute, startIndex: Int, counters: EndpointCounters) {
         self.slot = slot
         self.client = client
         self.clientAddress = clientAddress
         self.backend = backend
         self.route = route
         self.startIndex = startIndex
+        self.counters = counters
+        acceptedAt = MonotonicClock.now()
     }
 
     var endpoint: EndpointTarget { route.endpoint(start: startIndex, attempt: attempt, candidates: candidates) }

@@ -7,6 +7,7 @@ import Dispatch
 import LinuxIO
 import Logging
 import ServiceConfig
+import Synchronization
 
 /// A listen address of the plan that could not be bound.
 public struct ListenFailure: Sendable, CustomStringConvertible {
@@ -32,6 +33,21 @@ private final class WorkerHandOff: @unchecked Sendable {
     init(_ worker: Worker) { self.worker = worker }
 }
 
+/// What other threads may ask of a running engine.
+public final class EngineMonitor: Sendable {
+    private let controls: [WorkerControl]
+    /// How many listen addresses are being served.
+    public let listeners = Atomic<Int>(0)
+
+    init(controls: [WorkerControl]) { self.controls = controls }
+
+    /// The oldest check-in of a running worker, in monotonic nanoseconds (UInt64.max when
+    /// none is running): a stalled event loop shows here.
+    public var oldestCheckIn: UInt64 {
+        controls.map { $0.lastCheckIn.load(ordering: .relaxed) }.min() ?? .max
+    }
+}
+
 public final class Engine {
     /// A listen address as a socket sees it: the same IP and port is the same listener,
     /// whichever service port it serves.
@@ -46,6 +62,10 @@ public final class Engine {
     }
 
     private let logger: Logger
+    /// Every service port's counters, for the metrics and status endpoints.
+    public let statistics: StatisticsRegistry
+    /// Liveness and size, readable from any thread.
+    public let monitor: EngineMonitor
     private var controls: [WorkerControl] = []
     private var threads: [JoinableThread] = []
     private var listeners: [ListenKey: ActiveListener] = [:]
@@ -57,25 +77,32 @@ public final class Engine {
 
     /// Starts `workers` event loops with nothing to serve yet; `apply` gives them a plan.
     /// - Parameter checkInInterval: the longest a worker sleeps before it checks in.
-    public init(workers: Int, checkInInterval: UInt64 = 1_000_000_000, logger: Logger) throws(Errno) {
+    /// - Parameter accessLog: log one entry per finished connection.
+    public init(workers: Int, checkInInterval: UInt64 = 1_000_000_000, accessLog: Bool = false, logger: Logger) throws(Errno) {
         self.logger = logger
+        statistics = StatisticsRegistry(workers: max(1, workers))
+        var controls: [WorkerControl] = []
         for index in 0..<max(1, workers) {
             let control = WorkerControl(wakeup: try EventDescriptor())
             let handOff = WorkerHandOff(try Worker(index: index, control: control, logger: logger,
-                                                   checkInInterval: checkInInterval))
+                                                   checkInInterval: checkInInterval, accessLog: accessLog))
             threads.append(try JoinableThread(name: "svcproxy-w\(index)") { handOff.worker.run() })
             controls.append(control)
         }
+        self.controls = controls
+        monitor = EngineMonitor(controls: controls)
     }
 
-    /// The oldest worker check-in, in monotonic nanoseconds: a stalled loop shows here.
-    public var oldestCheckIn: UInt64 {
-        controls.map { $0.lastCheckIn.load(ordering: .relaxed) }.min() ?? 0
-    }
 
     /// Makes `plan` the one served, changing as little as possible, and returns once
     /// every worker has taken it on (so dropped ports are free and new ones accept).
     public func apply(_ plan: ProxyPlan) -> ApplyResult {
+        let result = serve(plan)
+        statistics.retain(plan)
+        return result
+    }
+
+    private func serve(_ plan: ProxyPlan) -> ApplyResult {
         var result = ApplyResult()
         var nextRoutes: [ServicePortName: ServicePortRoute] = [:]
         var nextListeners: [ListenKey: ActiveListener] = [:]
@@ -83,7 +110,8 @@ public final class Engine {
         for servicePort in plan.servicePorts {
             // A route whose endpoints did not change is kept, and with it the round-robin
             // position; a changed one starts afresh, as kube-proxy's balancer did.
-            let route = ServicePortRoute.reusing(routes[servicePort.name], for: servicePort, connections: plan.connections, budget: budget)
+            let route = ServicePortRoute.reusing(routes[servicePort.name], for: servicePort, connections: plan.connections,
+                                                 budget: budget, statistics: statistics.statistics(for: servicePort.name))
             nextRoutes[servicePort.name] = route
             for address in servicePort.listenAddresses {
                 let key = ListenKey(ip: address.ip, port: address.port)
@@ -118,6 +146,7 @@ public final class Engine {
         for _ in controls { done.wait() }
         listeners = nextListeners
         routes = nextRoutes
+        monitor.listeners.store(nextListeners.count, ordering: .relaxed)
         return result
     }
 
@@ -142,7 +171,7 @@ public final class Engine {
     /// Closes every listener and returns once each worker has: new connections are
     /// refused from then on, open ones carry on.
     public func stopAccepting() {
-        _ = apply(ProxyPlan(servicePorts: []))
+        _ = serve(ProxyPlan(servicePorts: []))  // the counters stay, for scrapes while draining
     }
 
     /// Lets open connections finish for up to `gracePeriod` nanoseconds, closes the rest,

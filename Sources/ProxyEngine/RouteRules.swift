@@ -79,11 +79,12 @@ extension ServicePortRoute {
     /// round-robin position, as kube-proxy's balancer did), else a new one that keeps the
     /// service port's shared state.
     static func reusing(_ current: ServicePortRoute?, for plan: ServicePortPlan, connections: ConnectionSettings,
-                        budget: ConnectionBudget) -> ServicePortRoute {
+                        budget: ConnectionBudget, statistics: @autoclosure () -> ServicePortStatistics) -> ServicePortRoute {
         let source = RouteSource(affinity: plan.sessionAffinity, ingress: plan.ingress, maxConnections: plan.maxConnections,
                                  idleTimeout: plan.idleTimeout, connections: connections)
         if let current, current.plannedEndpoints == plan.endpoints, current.rules.source == source { return current }
-        return ServicePortRoute(plan: plan, source: source, budget: budget, shared: current?.shared ?? ServicePortShared())
+        return ServicePortRoute(plan: plan, statistics: statistics(), source: source, budget: budget,
+                                shared: current?.shared ?? ServicePortShared())
     }
 
     /// `eligible` (endpoint indices, in order) rotated to start at the next round-robin turn.
@@ -115,6 +116,7 @@ extension Worker {
     /// logged): no endpoint, a limit reached, or no endpoint that admits the client.
     func chooseEndpoint(route: ServicePortRoute, peer: SocketAddress?, client socket: borrowing FileDescriptor) -> EndpointChoice? {
         guard !route.endpoints.isEmpty else {
+            route.statistics.perWorker[index].refusedNoEndpoints.bump()
             logLimited(.notice, event: "no-endpoints", subject: "\(route.name)",
                        "No ready endpoint for \(route.name): refusing connections",
                        metadata: ["service": "\(route.name)", "client": "\(peer.map { "\($0)" } ?? "unknown")"])

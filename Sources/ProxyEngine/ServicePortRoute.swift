@@ -7,10 +7,12 @@ import LinuxIO
 import ServiceConfig
 import Synchronization
 
-/// An endpoint with its socket address prepared once, not per connection.
+/// An endpoint with its socket address prepared once, not per connection, and its
+/// counters (one set per worker).
 struct EndpointTarget: Sendable {
     let endpoint: Endpoint
     let address: SocketAddress
+    let counters: [EndpointCounters]
 }
 
 final class ServicePortRoute: Sendable {
@@ -18,17 +20,22 @@ final class ServicePortRoute: Sendable {
     let endpoints: [EndpointTarget]
     /// The plan's endpoints, to tell whether a reload changed them.
     let plannedEndpoints: [Endpoint]
+    let statistics: ServicePortStatistics
     /// Affinity, admission, limits and timeouts (RouteRules.swift).
     let rules: RouteRules
     /// Kept across reloads for this service port.
     let shared: ServicePortShared
     private let next = Atomic<Int>(0)
 
-    init(plan: ServicePortPlan, source: RouteSource, budget: ConnectionBudget, shared: ServicePortShared) {
+    init(plan: ServicePortPlan, statistics: ServicePortStatistics, source: RouteSource, budget: ConnectionBudget,
+         shared: ServicePortShared) {
         name = plan.name
         plannedEndpoints = plan.endpoints
+        self.statistics = statistics
         endpoints = plan.endpoints.compactMap { endpoint in
-            SocketAddress(ip: endpoint.ip.description, port: UInt16(endpoint.port)).map { EndpointTarget(endpoint: endpoint, address: $0) }
+            SocketAddress(ip: endpoint.ip.description, port: UInt16(endpoint.port)).map {
+                EndpointTarget(endpoint: endpoint, address: $0, counters: statistics.counters(for: endpoint))
+            }
         }
         rules = RouteRules(source: source, endpoints: endpoints, budget: budget)
         self.shared = shared

@@ -37,6 +37,7 @@ extension Worker {
         let route = listener.route
         let peer = accepted.peer
         let client = accepted.takeSocket()
+        route.statistics.perWorker[index].accepted.bump()
         guard let choice = chooseEndpoint(route: route, peer: peer, client: client) else { return }
         let start = choice.start
         let target = route.endpoint(start: start, attempt: 0)
@@ -52,7 +53,7 @@ extension Worker {
         }
         let slot = connections.reserveSlot()
         let connection = Connection(slot: slot, client: client, clientAddress: peer, backend: backend,
-                                    route: route, startIndex: start)
+                                    route: route, startIndex: start, counters: target.counters[index])
         connection.clientTag = nextTag()
         adopt(choice, into: connection)
         connections.insert(connection)

@@ -8,6 +8,7 @@ extension Worker {
     /// Starts connect attempt `connection.attempt` on the current backend socket.
     func connect(_ connection: Connection) {
         let target = connection.endpoint
+        connection.counters = target.counters[index]
         connection.backendTag = nextTag()
         do {
             switch try connection.backend.connect(to: target.address) {
@@ -46,17 +47,21 @@ extension Worker {
     func connectFailed(_ connection: Connection, _ error: Errno) {
         let target = connection.endpoint
         let name = connection.route.name
+        connection.counters.connectErrors.bump()
+        connection.counters.lastConnect.store(ConnectOutcome.failed.rawValue, ordering: .relaxed)
         logLimited(.warning, event: "connect-failed", subject: "\(name)|\(target.endpoint)",
                    "Failed to connect to endpoint \(target.endpoint) for \(name): \(error)",
                    metadata: ["service": "\(name)", "endpoint": "\(target.endpoint)"])
         connection.attempt += 1
         guard connection.attempt < Self.connectTimeouts.count else {
+            connection.route.statistics.perWorker[index].connectsExhausted.bump()
             logLimited(.warning, event: "connect-exhausted", subject: "\(name)",
                        "Giving up on a connection for \(name) after \(connection.attempt) tries; resetting the client",
                        metadata: ["service": "\(name)"])
             close(connection, reset: true)
             return
         }
+        connection.route.statistics.perWorker[index].retries.bump()
         let next = connection.endpoint
         do {
             // The old socket closes here, which also takes it out of the epoll set.
@@ -73,6 +78,8 @@ extension Worker {
 
     private func established(_ connection: Connection) {
         connection.state = .established
+        connection.counters.established.bump()
+        connection.counters.lastConnect.store(ConnectOutcome.succeeded.rawValue, ordering: .relaxed)
         try? connection.backend.setNoDelay()
         updateInterest(connection, .client)
         updateInterest(connection, .backend)

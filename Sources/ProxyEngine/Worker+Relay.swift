@@ -17,7 +17,7 @@ extension Worker {
     }
 
     func backendEvent(_ connection: Connection, _ events: EpollEvents) {
-        if case .connecting = connection.state {
+        guard case .established = connection.state else {
             connectionCompleted(connection, events)
             return
         }
@@ -33,9 +33,16 @@ extension Worker {
     /// Moves the direction that starts at `source`; false if the connection failed and
     /// was closed.
     private func pump(_ connection: Connection, from source: Connection.Side) -> Bool {
-        let outcome = switch source {
-        case .client: connection.upstream.pump(from: connection.client, to: connection.backend, pool: pool)
-        case .backend: connection.downstream.pump(from: connection.backend, to: connection.client, pool: pool)
+        let outcome: PumpOutcome
+        switch source {
+        case .client:
+            let before = connection.upstream.bytesMoved
+            outcome = connection.upstream.pump(from: connection.client, to: connection.backend, pool: pool)
+            connection.counters.bytesSent.bump(by: connection.upstream.bytesMoved &- before)
+        case .backend:
+            let before = connection.downstream.bytesMoved
+            outcome = connection.downstream.pump(from: connection.backend, to: connection.client, pool: pool)
+            connection.counters.bytesReceived.bump(by: connection.downstream.bytesMoved &- before)
         }
         if case .failed(let error) = outcome {
             logger.debug("Connection for \(connection.route.name) via \(connection.endpoint.endpoint) failed: \(error)")

@@ -50,9 +50,12 @@ final class Worker {
     var drainDeadline: UInt64?
     /// Longest sleep in epoll_wait, so the worker checks in for the watchdog.
     let checkInInterval: UInt64
+    /// Log one entry per finished connection.
+    let accessLog: Bool
 
-    init(index: Int, control: WorkerControl, logger: Logger, checkInInterval: UInt64) throws(Errno) {
+    init(index: Int, control: WorkerControl, logger: Logger, checkInInterval: UInt64, accessLog: Bool) throws(Errno) {
         self.index = index
+        self.accessLog = accessLog
         self.control = control
         self.logger = logger
         self.logger[metadataKey: "worker"] = "\(index)"
@@ -89,6 +92,7 @@ final class Worker {
                           metadata: ["event": "drain-expired"])
         }
         for connection in connections.all { close(connection, reset: true) }
+        control.lastCheckIn.store(.max, ordering: .relaxed)  // finished, not stalled
     }
 
     /// Draining, and nothing (or no time) is left.
@@ -175,6 +179,10 @@ final class Worker {
         guard !connection.isClosed else { return }
         connection.isClosed = true
         releaseLimits(of: connection)
+        if case .established = connection.state {
+            connection.counters.closed.bump()
+        }
+        if accessLog { logAccess(connection, reset: reset) }
         if reset {
             try? connection.client.setResetOnClose()
             try? connection.backend.setResetOnClose()

@@ -2,6 +2,7 @@
 // reload on SIGHUP (RELOADING=1, load, validate, plan, apply, READY=1), stop on SIGTERM
 // or SIGINT (STOPPING=1, drain, exit 0), and the watchdog in between. The event loops run
 // on worker threads; this thread only waits for signals and the watchdog's clock.
+import Foundation
 import Glibc
 import LinuxIO
 import Logging
@@ -14,6 +15,10 @@ final class Daemon {
     let workers: Int
     let gracePeriod: UInt64
     let logger: Logger
+    let admin: AdminAddresses
+    let accessLog: Bool
+    /// Shared with the admin thread, which reports it.
+    let state = DaemonState()
     private var plan: ProxyPlan
     /// The ClusterIPs and NodePorts the running plan allocated, kept across reloads.
     private var allocations: Allocations
@@ -22,12 +27,14 @@ final class Daemon {
     /// ClusterIPs and external IPs added to the node's interface (`--cluster-ip-interface`).
     private let clusterIPs: ClusterIPAddresses
 
-    init(config: ConfigOptions, workers: Int, gracePeriod: UInt64, logger: Logger, plan: LoadedPlan,
-         clusterIPInterface: String? = nil) {
+    init(config: ConfigOptions, workers: Int, gracePeriod: UInt64, admin: AdminAddresses, accessLog: Bool,
+         logger: Logger, plan: LoadedPlan, clusterIPInterface: String? = nil) {
         clusterIPs = ClusterIPAddresses(interface: clusterIPInterface, logger: logger)
         self.config = config
         self.workers = workers
         self.gracePeriod = gracePeriod
+        self.admin = admin
+        self.accessLog = accessLog
         self.logger = logger
         self.plan = plan.plan
         self.allocations = plan.allocations
@@ -40,9 +47,13 @@ final class Daemon {
         // Workers check in at least four times per watchdog interval (and every second
         // without one), so one missed check-in is not yet a missed ping.
         let checkIn = min(watchdog.map { $0 / 4 } ?? 1_000_000_000, 1_000_000_000)
-        let engine = try Engine(workers: workers, checkInInterval: checkIn, logger: logger)
-        report(engine.apply(plan), action: "Started")
+        let engine = try Engine(workers: workers, checkInInterval: checkIn, accessLog: accessLog, logger: logger)
+        let started = MonotonicClock.now()
+        report(engine.apply(plan), action: "Started", since: started)
         clusterIPs.sync(plan)
+        let endpoints = try AdminEndpoints(addresses: admin, state: state, engine: engine, logger: logger)
+        try endpoints.start()
+        defer { endpoints.stop() }
         SystemdNotifier.ready(status: status)
 
         let events = try Epoll(capacity: 4)
@@ -67,6 +78,7 @@ final class Daemon {
                 let seconds = Double(gracePeriod) / 1e9
                 logger.notice("Received \(name): no longer accepting connections; open ones may finish within \(seconds) s",
                               metadata: ["event": "stopping"])
+                state.draining.store(true, ordering: .relaxed)
                 engine.stopAccepting()
                 SystemdNotifier.stopping(status: "Stopping: draining open connections")
                 engine.drain(gracePeriod: gracePeriod)
@@ -79,6 +91,7 @@ final class Daemon {
 
     /// Loads the configuration again and applies it; an invalid one changes nothing.
     private func reload(engine: Engine) {
+        let started = MonotonicClock.now()
         SystemdNotifier.reloading()
         logger.notice("Received SIGHUP: reloading the configuration", metadata: ["event": "reloading"])
         let result: Result<LoadedPlan, ConfigErrors>
@@ -93,6 +106,12 @@ final class Daemon {
                 logger.error("\(error)", metadata: ["event": "reload-invalid"])
             }
             reloadFailed = true
+            state.update {
+                $0.reloads += 1
+                $0.reloadFailures += 1
+                $0.lastReloadSucceeded = false
+                $0.lastReloadErrors = errors.errors.map(\.description)
+            }
             logger.error("Reload failed: \(errors.errors.count) errors in the configuration; still serving the previous one",
                          metadata: ["event": "reload-failed"])
         case .success(let loaded):
@@ -100,14 +119,26 @@ final class Daemon {
             plan = loaded.plan
             allocations = loaded.allocations
             reloadFailed = false
-            report(engine.apply(plan), action: "Reloaded")
+            state.update {
+                $0.reloads += 1
+                $0.lastReloadSucceeded = true
+                $0.lastReloadErrors = []
+            }
+            report(engine.apply(plan), action: "Reloaded", since: started)
             clusterIPs.sync(plan)
         }
         SystemdNotifier.ready(status: status)
     }
 
-    private func report(_ result: ApplyResult, action: String) {
+    private func report(_ result: ApplyResult, action: String, since started: UInt64) {
         failedListeners = result.failures.count
+        let seconds = Double(MonotonicClock.now() - started) / 1e9
+        state.update { [plan] in
+            $0.plan = plan
+            $0.listenFailures = result.failures.map(\.description)
+            $0.lastApplied = Date().timeIntervalSince1970
+            $0.applyDurations.observe(seconds)
+        }
         for address in result.closed {
             logger.info("Stopped listening on \(address)", metadata: ["event": "listener-closed"])
         }
@@ -136,7 +167,7 @@ final class Daemon {
     /// so a wedged event loop stops the pings and systemd restarts the service.
     private var watchdogStallLogged = false
     private func pingWatchdog(engine: Engine, interval: UInt64, now: UInt64) {
-        let oldest = engine.oldestCheckIn
+        let oldest = engine.monitor.oldestCheckIn
         if now <= oldest || now - oldest < interval / 2 {
             SystemdNotifier.watchdogPing()
             watchdogStallLogged = false

@@ -32,6 +32,12 @@ struct RunCommand: ParsableCommand {
         "How long open connections may take to finish after SIGTERM, e.g. 30s, 500ms, 2m.", valueName: "duration"))
     var shutdownGracePeriod: String = "30s"
 
+    @Option(help: ArgumentHelp("Where `svcproxy status` asks the daemon (a unix socket, mode 0600).", valueName: "path"))
+    var statusSocket: String = "/run/svcproxy/status.sock"
+
+    @Flag(help: "Log one entry per finished connection: client, service port, endpoint, bytes, duration, ending.")
+    var accessLog = false
+
     @Option(name: .customLong("cluster-ip-interface"), help: ArgumentHelp(
         "Add each ClusterIP and external IP that is not yet local to this interface (as /32 or /128, "
             + "needs CAP_NET_ADMIN), and remove them when their service goes and on exit.", valueName: "name"))
@@ -68,9 +74,14 @@ struct RunCommand: ParsableCommand {
         logger.info("svcproxy \(SvcProxyVersion.current) starting", metadata: [
             "workers": "\(workerCount)", "descriptor_limit": "\(descriptorLimit)", "event": "starting",
         ])
+        var admin = AdminAddresses()
+        admin.statusSocket = statusSocket
+        if let metrics = loaded.settings.metricsBindAddress { admin.metrics = metrics }
+        if let healthz = loaded.settings.healthzBindAddress { admin.healthz = healthz }
         let daemon = Daemon(config: config, workers: workerCount,
                             gracePeriod: DurationText.nanoseconds(shutdownGracePeriod) ?? 30_000_000_000,
-                            logger: logger, plan: loaded, clusterIPInterface: clusterIPInterface)
+                            admin: admin, accessLog: accessLog, logger: logger, plan: loaded,
+                            clusterIPInterface: clusterIPInterface)
         try daemon.run(signals: signals)
     }
 }

@@ -13,7 +13,7 @@ struct SvcProxy: ParsableCommand {
             Exit status: 0 success, 64 bad usage, 78 invalid configuration.
             """,
         version: SvcProxyVersion.current,
-        subcommands: [RunCommand.self, CheckCommand.self, VersionCommand.self]
+        subcommands: [RunCommand.self, CheckCommand.self, StatusCommand.self, VersionCommand.self]
     )
 }
 

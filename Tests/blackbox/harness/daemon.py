@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .basics import Deadline
+from .basics import Deadline, pick_port
 
 REPO = Path(__file__).resolve().parents[3]
 BINARY = Path(os.environ.get("SVCPROXY_BIN", str(REPO / ".build" / "debug" / "svcproxy")))
@@ -119,6 +119,13 @@ class Daemon:
                       "--service-cluster-ip-range", CLUSTER_IP_RANGE]
         if log_level:
             self.argv += ["--log-level", log_level]
+        # Admin endpoints on ports and a socket of this daemon's own, so daemons never collide.
+        self.metrics_address = ("127.0.0.1", pick_port(("127.0.0.1",)))
+        self.healthz_address = ("127.0.0.1", pick_port(("127.0.0.1",)))
+        self.status_socket = os.path.join(self.notify_dir, "status.sock")
+        self.argv += ["--metrics-bind-address", "%s:%d" % self.metrics_address,
+                      "--healthz-bind-address", "%s:%d" % self.healthz_address,
+                      "--status-socket", self.status_socket]
         self.argv += list(extra_args)
         env = {k: v for k, v in os.environ.items() if k not in ("LISTEN_FDS", "LISTEN_PID", "WATCHDOG_USEC")}
         env["NOTIFY_SOCKET"] = self.notify_path

@@ -1,0 +1,81 @@
+// Counters on the data path. Each worker has its own set for every service port and
+// endpoint and is the only thread that writes it, so an increment is a relaxed load and
+// store (no locked instruction, no lock); a scrape reads every worker's set and adds them up.
+import ServiceConfig
+import Synchronization
+
+extension Atomic where Value == UInt64 {
+    /// Adds `amount`. Only for counters that a single thread writes.
+    @inline(__always)
+    func bump(by amount: UInt64 = 1) {
+        store(load(ordering: .relaxed) &+ amount, ordering: .relaxed)
+    }
+
+    var current: UInt64 { load(ordering: .relaxed) }
+}
+
+/// One worker's counts for one service port.
+final class ServicePortCounters: Sendable {
+    let accepted = Atomic<UInt64>(0)
+    let refusedNoEndpoints = Atomic<UInt64>(0)
+    /// Connect attempts after a connection's first.
+    let retries = Atomic<UInt64>(0)
+    /// Connections whose every connect attempt failed.
+    let connectsExhausted = Atomic<UInt64>(0)
+}
+
+/// One worker's counts for one endpoint of a service port.
+final class EndpointCounters: Sendable {
+    /// Connections established to this endpoint; with `closed`, gives the active count.
+    let established = Atomic<UInt64>(0)
+    let closed = Atomic<UInt64>(0)
+    let connectErrors = Atomic<UInt64>(0)
+    /// Client → endpoint.
+    let bytesSent = Atomic<UInt64>(0)
+    /// Endpoint → client.
+    let bytesReceived = Atomic<UInt64>(0)
+    /// How the last connect to this endpoint from this worker went.
+    let lastConnect = Atomic<UInt8>(ConnectOutcome.none.rawValue)
+}
+
+enum ConnectOutcome: UInt8 {
+    case none = 0
+    case succeeded = 1
+    case failed = 2
+}
+
+/// Every worker's counters for one service port; kept across reloads by name, so the
+/// counters of a service port whose endpoints change keep counting up.
+final class ServicePortStatistics: Sendable {
+    let name: ServicePortName
+    let perWorker: [ServicePortCounters]
+    private let endpoints: Mutex<[Endpoint: [EndpointCounters]]>
+    private let workerCount: Int
+
+    init(name: ServicePortName, workers: Int) {
+        self.name = name
+        workerCount = workers
+        perWorker = (0..<workers).map { _ in ServicePortCounters() }
+        endpoints = Mutex([:])
+    }
+
+    /// The per-worker counters of `endpoint`, made on first use.
+    func counters(for endpoint: Endpoint) -> [EndpointCounters] {
+        endpoints.withLock { table in
+            if let existing = table[endpoint] { return existing }
+            let made = (0..<workerCount).map { _ in EndpointCounters() }
+            table[endpoint] = made
+            return made
+        }
+    }
+
+    /// Forgets endpoints that are no longer in the plan.
+    func keepOnly(_ current: [Endpoint]) {
+        let keep = Set(current)
+        endpoints.withLock { table in table = table.filter { keep.contains($0.key) } }
+    }
+
+    func endpointCounters() -> [(Endpoint, [EndpointCounters])] {
+        endpoints.withLock { table in table.sorted { $0.key.description < $1.key.description }.map { ($0.key, $0.value) } }
+    }
+}

@@ -1,0 +1,40 @@
+// The engine's counters by service port, shared with whoever reads them (the metrics and
+// status endpoints run on their own thread). A reload looks counters up by name, so they
+// survive endpoint changes; service ports that leave the plan leave the registry.
+import ServiceConfig
+import Synchronization
+
+public final class StatisticsRegistry: Sendable {
+    private let table = Mutex<[ServicePortName: ServicePortStatistics]>([:])
+    let workerCount: Int
+
+    init(workers: Int) {
+        workerCount = workers
+    }
+
+    /// The statistics of `name`, made on first use.
+    func statistics(for name: ServicePortName) -> ServicePortStatistics {
+        table.withLock { table in
+            if let existing = table[name] { return existing }
+            let made = ServicePortStatistics(name: name, workers: workerCount)
+            table[name] = made
+            return made
+        }
+    }
+
+    /// Keeps only the service ports and endpoints of `plan`.
+    func retain(_ plan: ProxyPlan) {
+        let current = Dictionary(plan.servicePorts.map { ($0.name, $0.endpoints) }, uniquingKeysWith: { first, _ in first })
+        let kept = table.withLock { table in
+            table = table.filter { current[$0.key] != nil }
+            return Array(table.values)
+        }
+        for statistics in kept { statistics.keepOnly(current[statistics.name] ?? []) }
+    }
+
+    /// Every service port's counters, summed over workers, in name order.
+    public func snapshot() -> [ServicePortSnapshot] {
+        let all = table.withLock { Array($0.values) }
+        return all.sorted { $0.name < $1.name }.map { $0.snapshot() }
+    }
+}

@@ -1,0 +1,50 @@
+// What a scrape or `svcproxy status` sees: every worker's counters added up, per service
+// port and endpoint, as plain values.
+import ServiceConfig
+
+public struct EndpointSnapshot: Sendable {
+    /// From the last connect attempts: up if the last one (of any worker) succeeded.
+    public enum Health: String, Sendable, Codable {
+        case up
+        case down
+        case unknown
+    }
+
+    public let endpoint: Endpoint
+    public let health: Health
+    public let established: UInt64
+    public let active: UInt64
+    public let connectErrors: UInt64
+    public let bytesSent: UInt64
+    public let bytesReceived: UInt64
+}
+
+public struct ServicePortSnapshot: Sendable {
+    public let name: ServicePortName
+    public let accepted: UInt64
+    public let refusedNoEndpoints: UInt64
+    public let retries: UInt64
+    public let connectsExhausted: UInt64
+    public let endpoints: [EndpointSnapshot]
+}
+
+extension ServicePortStatistics {
+    func snapshot() -> ServicePortSnapshot {
+        func sum(_ value: (ServicePortCounters) -> UInt64) -> UInt64 { perWorker.reduce(0) { $0 &+ value($1) } }
+        let endpoints = endpointCounters().map { endpoint, workers in
+            func sum(_ value: (EndpointCounters) -> UInt64) -> UInt64 { workers.reduce(0) { $0 &+ value($1) } }
+            let established = sum { $0.established.current }
+            let closed = sum { $0.closed.current }
+            let outcomes = workers.map { ConnectOutcome(rawValue: $0.lastConnect.load(ordering: .relaxed)) ?? .none }
+            let health: EndpointSnapshot.Health = outcomes.contains(.succeeded) ? .up : outcomes.contains(.failed) ? .down : .unknown
+            return EndpointSnapshot(endpoint: endpoint, health: health, established: established,
+                                    active: established >= closed ? established - closed : 0,
+                                    connectErrors: sum { $0.connectErrors.current },
+                                    bytesSent: sum { $0.bytesSent.current }, bytesReceived: sum { $0.bytesReceived.current })
+        }
+        return ServicePortSnapshot(name: name, accepted: sum { $0.accepted.current },
+                                   refusedNoEndpoints: sum { $0.refusedNoEndpoints.current },
+                                   retries: sum { $0.retries.current },
+                                   connectsExhausted: sum { $0.connectsExhausted.current }, endpoints: endpoints)
+    }
+}

@@ -1,0 +1,72 @@
+// Binds the admin endpoints and runs them on their own thread: metrics and health over
+// HTTP (one listener if both have the same address), and the status socket. An endpoint
+// that cannot be bound is reported and left out; forwarding never depends on them.
+import Foundation
+import Glibc
+import LinuxIO
+import Logging
+import ProxyEngine
+import Synchronization
+
+struct AdminAddresses {
+    var metrics = "127.0.0.1:10249"
+    var healthz = "127.0.0.1:10256"
+    var statusSocket = "/run/svcproxy/status.sock"
+}
+
+final class AdminEndpoints: @unchecked Sendable {
+    // @unchecked: `server` is used by the admin thread only, once `start` has handed it over.
+    private let server: AdminServer
+    private let stopped = Atomic<Bool>(false)
+    private var thread: JoinableThread?
+    private let statusSocket: String
+
+    init(addresses: AdminAddresses, state: DaemonState, engine: Engine, logger: Logger) throws(Errno) {
+        server = try AdminServer(state: state, statistics: engine.statistics, monitor: engine.monitor, logger: logger)
+        statusSocket = addresses.statusSocket
+        let httpAddresses = addresses.metrics == addresses.healthz ? [addresses.metrics] : [addresses.metrics, addresses.healthz]
+        for text in httpAddresses {
+            guard let address = Self.socketAddress(text) else {
+                logger.error("Not serving metrics or health on \(text): not an address and port", metadata: ["event": "admin-failed"])
+                continue
+            }
+            do {
+                try server.serve(try FileDescriptor.listener(on: address, backlog: 64, reusePort: false), as: .http)
+                logger.info("Serving metrics and health on http://\(address)", metadata: ["event": "admin-listening"])
+            } catch {
+                logger.error("Failed to serve metrics and health on \(address): \(error)", metadata: ["event": "admin-failed"])
+            }
+        }
+        do {
+            let directory = (statusSocket as NSString).deletingLastPathComponent
+            try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                     attributes: [.posixPermissions: 0o755])
+            try server.serve(try FileDescriptor.unixListener(path: statusSocket, mode: 0o600), as: .status)
+        } catch {
+            logger.error("Failed to open the status socket \(statusSocket): \(error); `svcproxy status` will not answer",
+                         metadata: ["event": "admin-failed"])
+        }
+    }
+
+    func start() throws(Errno) {
+        thread = try JoinableThread(name: "svcproxy-admin") { [self] in
+            server.run { self.stopped.load(ordering: .acquiring) }
+        }
+    }
+
+    func stop() {
+        stopped.store(true, ordering: .releasing)
+        server.wake()
+        thread?.join()
+        thread = nil
+        _ = unlink(statusSocket)
+    }
+
+    /// "127.0.0.1:10249" or "[::1]:10256".
+    static func socketAddress(_ text: String) -> SocketAddress? {
+        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return SocketAddress(ip: host, port: port)
+    }
+}

@@ -1,0 +1,190 @@
+// The admin endpoints on a thread of their own, away from the relaying event loops:
+// /metrics, /healthz and /livez over HTTP, and the status socket. Every connection is
+// bounded in size (8 KiB of request) and time (5 s), answered once and closed, so a
+// slow or malformed client costs one small slot here and nothing on the data path.
+import Foundation
+import LinuxIO
+import Logging
+import ProxyEngine
+
+final class AdminServer {
+    enum Endpoint {
+        case http
+        case status
+    }
+
+    private final class Listener {
+        let descriptor: FileDescriptor
+        let endpoint: Endpoint
+
+        init(descriptor: consuming FileDescriptor, endpoint: Endpoint) {
+            self.descriptor = descriptor
+            self.endpoint = endpoint
+        }
+    }
+
+    private final class Client {
+        let descriptor: FileDescriptor
+        let endpoint: Endpoint
+        let deadline: UInt64
+        var request: [UInt8] = []
+        var response: [UInt8] = []
+        var written = 0
+        var interest: EpollEvents = .readable
+
+        init(descriptor: consuming FileDescriptor, endpoint: Endpoint, deadline: UInt64) {
+            self.descriptor = descriptor
+            self.endpoint = endpoint
+            self.deadline = deadline
+        }
+    }
+
+    static let clientTimeout: UInt64 = 5_000_000_000
+    static let maximumClients = 64
+    private static let wakeupToken: UInt64 = 1 << 62
+
+    private let epoll: Epoll
+    private let wakeup: EventDescriptor
+    private var listeners: [Listener] = []
+    private var clients: [UInt64: Client] = [:]
+    private var nextClientToken: UInt64 = 1 << 32
+    private let state: DaemonState
+    private let statistics: StatisticsRegistry
+    private let monitor: EngineMonitor
+    private let logger: Logger
+
+    init(state: DaemonState, statistics: StatisticsRegistry, monitor: EngineMonitor, logger: Logger) throws(Errno) {
+        epoll = try Epoll(capacity: 64)
+        wakeup = try EventDescriptor()
+        self.state = state
+        self.statistics = statistics
+        self.monitor = monitor
+        self.logger = logger
+        try epoll.add(wakeup.descriptor.rawValue, wanted: .readable, token: Self.wakeupToken)
+    }
+
+    /// Starts serving `endpoint` on `descriptor` (a listening socket).
+    func serve(_ descriptor: consuming FileDescriptor, as endpoint: Endpoint) throws(Errno) {
+        try epoll.add(descriptor.rawValue, wanted: .readable, token: UInt64(listeners.count))
+        listeners.append(Listener(descriptor: descriptor, endpoint: endpoint))
+    }
+
+    /// Runs on the calling thread until `stop` is called from another.
+    func run(until stopped: @Sendable () -> Bool) {
+        while !stopped() {
+            let now = MonotonicClock.now()
+            let earliest = clients.values.map(\.deadline).min()
+            let timeout = earliest.map { Int32(min(($0 > now ? $0 - now : 0) / 1_000_000 + 1, 5_000)) } ?? -1
+            guard let count = try? epoll.wait(timeoutMilliseconds: timeout) else { break }
+            for index in 0..<count {
+                let event = epoll.event(at: index)
+                if event.token == Self.wakeupToken {
+                    wakeup.drain()
+                } else if event.token < UInt64(listeners.count) {
+                    accept(from: Int(event.token))
+                } else if let client = clients[event.token] {
+                    handle(client, token: event.token, events: event.events)
+                }
+            }
+            expire(now: MonotonicClock.now())
+        }
+        clients = [:]
+    }
+
+    /// Wakes the loop so that it sees the stop condition.
+    func wake() { wakeup.signal() }
+
+    private func accept(from index: Int) {
+        for _ in 0..<16 {
+            guard case .done(let accepted) = try? listeners[index].descriptor.accept() else { return }
+            let socket = accepted.takeSocket()
+            guard clients.count < Self.maximumClients else { continue }  // closed at once
+            let token = nextClientToken
+            nextClientToken += 1
+            let client = Client(descriptor: socket, endpoint: listeners[index].endpoint,
+                                deadline: MonotonicClock.now() + Self.clientTimeout)
+            if client.endpoint == .status {
+                client.response = Array(statusReport().json().utf8)
+                client.interest = .writable
+            }
+            guard (try? epoll.add(client.descriptor.rawValue, wanted: client.interest, token: token)) != nil else { continue }
+            clients[token] = client
+        }
+    }
+
+    private func handle(_ client: Client, token: UInt64, events: EpollEvents) {
+        if client.response.isEmpty {
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            let result = chunk.withUnsafeMutableBytes { bytes -> IOResult<Int>? in
+                guard let base = bytes.baseAddress else { return nil }
+                return try? client.descriptor.read(into: base, count: bytes.count)
+            }
+            switch result {
+            case .done(let count)? where count > 0:
+                client.request += chunk[..<count]
+                respondIfComplete(client)
+            case .wouldBlock?:
+                return
+            default:
+                clients[token] = nil  // end of stream or error before a whole request
+                return
+            }
+        }
+        guard !client.response.isEmpty else { return }
+        while client.written < client.response.count {
+            let result = client.response.withUnsafeBytes { bytes -> IOResult<Int>? in
+                guard let base = bytes.baseAddress else { return nil }
+                return try? client.descriptor.write(from: base + client.written, count: bytes.count - client.written)
+            }
+            guard case .done(let count)? = result else {
+                if case .wouldBlock? = result, client.interest != .writable {
+                    client.interest = .writable
+                    try? epoll.modify(client.descriptor.rawValue, wanted: .writable, token: token)
+                    return
+                }
+                if case .wouldBlock? = result { return }
+                break
+            }
+            client.written += count
+        }
+        clients[token] = nil  // answered (or failed): closing it ends the exchange
+    }
+
+    private func respondIfComplete(_ client: Client) {
+        switch HTTPRequest.parse(client.request) {
+        case .incomplete:
+            return
+        case .invalid(let status, let reason):
+            client.response = HTTPResponse.error(status, reason).bytes()
+        case .request(let method, let path):
+            client.response = response(for: path).bytes(includeBody: method == "GET")
+        }
+    }
+
+    private func response(for path: String) -> HTTPResponse {
+        switch path {
+        case "/metrics":
+            let page = MetricsPage(services: statistics.snapshot(), state: state.read(),
+                                   listeners: monitor.listeners.load(ordering: .relaxed), startTime: state.startTime)
+            return HTTPResponse(status: 200, reason: "OK", contentType: "text/plain; version=0.0.4; charset=utf-8", body: page.render())
+        case "/healthz", "/livez":
+            let now = MonotonicClock.now()
+            let oldest = monitor.oldestCheckIn
+            return HealthPage(kind: path == "/healthz" ? .healthz : .livez, draining: state.draining.load(ordering: .relaxed),
+                              sinceCheckIn: now > oldest ? now - oldest : 0, lastApplied: state.read().lastApplied).response()
+        default:
+            return .error(404, "Not Found")
+        }
+    }
+
+    func statusReport() -> StatusReport {
+        StatusReport(state: state.read(), draining: state.draining.load(ordering: .relaxed), statistics: statistics.snapshot())
+    }
+
+    /// Closes every client past its deadline: a slow or silent client gets 5 s, no more.
+    private func expire(now: UInt64) {
+        for (token, client) in clients where client.deadline <= now {
+            clients[token] = nil
+        }
+    }
+}

@@ -1,0 +1,135 @@
+// GET /metrics in the Prometheus text format (version 0.0.4): per service port and
+// endpoint counters summed over workers, reload results in the shape of kube-proxy's
+// sync_proxy_rules metrics, listeners, and the process's own figures.
+import Foundation
+import Glibc
+import ProxyEngine
+import ServiceConfig
+
+struct MetricsPage {
+    let services: [ServicePortSnapshot]
+    let state: DaemonState.Snapshot
+    let listeners: Int
+    let startTime: Double
+
+    func render() -> String {
+        var out = MetricsWriter()
+        out.family("svcproxy_connections_accepted_total", "counter", "Connections accepted on the service port's listeners.")
+        for service in services { out.sample("svcproxy_connections_accepted_total", labels(service.name), service.accepted) }
+        out.family("svcproxy_connections_refused_total", "counter", "Connections refused, by reason.")
+        for service in services {
+            out.sample("svcproxy_connections_refused_total", labels(service.name) + [("reason", "no_endpoints")], service.refusedNoEndpoints)
+            out.sample("svcproxy_connections_refused_total", labels(service.name) + [("reason", "connect_failed")], service.connectsExhausted)
+        }
+        out.family("svcproxy_connect_retries_total", "counter", "Connect attempts after a connection's first, onto the next endpoint.")
+        for service in services { out.sample("svcproxy_connect_retries_total", labels(service.name), service.retries) }
+        let endpointFamilies: [(String, String, String, (EndpointSnapshot) -> UInt64)] = [
+            ("svcproxy_endpoint_connections_total", "counter", "Connections established to the endpoint.", { $0.established }),
+            ("svcproxy_endpoint_active_connections", "gauge", "Connections to the endpoint open now.", { $0.active }),
+            ("svcproxy_endpoint_connect_errors_total", "counter", "Failed connect attempts to the endpoint.", { $0.connectErrors }),
+            ("svcproxy_endpoint_sent_bytes_total", "counter", "Bytes relayed from clients to the endpoint.", { $0.bytesSent }),
+            ("svcproxy_endpoint_received_bytes_total", "counter", "Bytes relayed from the endpoint to clients.", { $0.bytesReceived }),
+        ]
+        for (name, type, help, value) in endpointFamilies {
+            out.family(name, type, help)
+            for service in services {
+                for endpoint in service.endpoints {
+                    out.sample(name, labels(service.name) + [("endpoint", endpoint.endpoint.description)], value(endpoint))
+                }
+            }
+        }
+        out.family("svcproxy_listeners", "gauge", "Listen addresses being served.")
+        out.sample("svcproxy_listeners", [], UInt64(listeners))
+        out.family("svcproxy_reloads_total", "counter", "Configuration reloads, by result.")
+        out.sample("svcproxy_reloads_total", [("result", "success")], state.reloads - state.reloadFailures)
+        out.sample("svcproxy_reloads_total", [("result", "failure")], state.reloadFailures)
+        out.family("svcproxy_sync_proxy_rules_last_timestamp_seconds", "gauge", "When the last plan was applied (start or successful reload).")
+        out.sample("svcproxy_sync_proxy_rules_last_timestamp_seconds", [], state.lastApplied)
+        renderHistogram(&out)
+        renderProcess(&out)
+        return out.text
+    }
+
+    private func renderHistogram(_ out: inout MetricsWriter) {
+        let name = "svcproxy_sync_proxy_rules_duration_seconds"
+        let histogram = state.applyDurations
+        out.family(name, "histogram", "How long loading, validating, planning and applying a configuration took.")
+        for (bound, count) in zip(DurationHistogram.bounds, histogram.counts) {
+            out.sample("\(name)_bucket", [("le", "\(bound)")], count)
+        }
+        out.sample("\(name)_bucket", [("le", "+Inf")], histogram.count)
+        out.sample("\(name)_sum", [], histogram.sum)
+        out.sample("\(name)_count", [], histogram.count)
+    }
+
+    private func renderProcess(_ out: inout MetricsWriter) {
+        let process = ProcessFigures.read()
+        out.family("process_cpu_seconds_total", "counter", "User and system CPU time spent, in seconds.")
+        out.sample("process_cpu_seconds_total", [], process.cpuSeconds)
+        out.family("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.")
+        out.sample("process_resident_memory_bytes", [], UInt64(process.residentBytes))
+        out.family("process_open_fds", "gauge", "Open file descriptors.")
+        out.sample("process_open_fds", [], UInt64(process.openDescriptors))
+        out.family("process_max_fds", "gauge", "The limit on open file descriptors.")
+        out.sample("process_max_fds", [], UInt64(process.maxDescriptors))
+        out.family("process_start_time_seconds", "gauge", "Start time of the process since the epoch, in seconds.")
+        out.sample("process_start_time_seconds", [], startTime)
+    }
+
+    private func labels(_ name: ServicePortName) -> [(String, String)] {
+        [("namespace", name.service.namespace), ("service", name.service.name), ("port", name.port)]
+    }
+}
+
+/// Builds the text format: HELP and TYPE once per family, then its samples.
+struct MetricsWriter {
+    private(set) var text = ""
+
+    mutating func family(_ name: String, _ type: String, _ help: String) {
+        text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
+    }
+
+    mutating func sample(_ name: String, _ labels: [(String, String)], _ value: UInt64) {
+        text += "\(name)\(Self.format(labels)) \(value)\n"
+    }
+
+    mutating func sample(_ name: String, _ labels: [(String, String)], _ value: Double) {
+        text += "\(name)\(Self.format(labels)) \(value)\n"
+    }
+
+    private static func format(_ labels: [(String, String)]) -> String {
+        guard !labels.isEmpty else { return "" }
+        return "{" + labels.map { "\($0.0)=\"\(escape($0.1))\"" }.joined(separator: ",") + "}"
+    }
+
+    /// Label values escape backslash, double quote and newline (the text format's rules).
+    private static func escape(_ value: String) -> String {
+        value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n")
+    }
+}
+
+/// The process's CPU time, memory and descriptors, from /proc and getrusage(2).
+struct ProcessFigures {
+    var cpuSeconds: Double = 0
+    var residentBytes = 0
+    var openDescriptors = 0
+    var maxDescriptors = 0
+
+    static func read() -> ProcessFigures {
+        var figures = ProcessFigures()
+        var usage = rusage()
+        if getrusage(RUSAGE_SELF.rawValue, &usage) == 0 {
+            figures.cpuSeconds = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+                + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+        }
+        if let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) {
+            let fields = statm.split(separator: " ")
+            if fields.count > 1, let pages = Int(fields[1]) { figures.residentBytes = pages * Int(sysconf(Int32(_SC_PAGESIZE))) }
+        }
+        figures.openDescriptors = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd"))?.count ?? 1) - 1
+        var limit = rlimit()
+        if getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 { figures.maxDescriptors = Int(limit.rlim_cur) }
+        return figures
+    }
+}
