@@ -1,7 +1,7 @@
 // Connection limits: `--max-connections` over the whole node and the annotation
 // `svcproxy.io/max-connections` per service port. A connection beyond a limit is refused
-// with a reset at accept and counted; open connections are never touched. Counting is
-// done only while a limit is set, so a node without limits pays nothing for them; the
+// with a reset at accept and counted in the service port's statistics; open connections
+// are never touched. Open connections are counted only while a limit is set, so a node without limits pays nothing for them; the
 // counters live in objects that reloads keep, so a new limit sees the connections that
 // were counted under the old one.
 import LinuxIO
@@ -11,8 +11,6 @@ import Synchronization
 /// The node-wide count of open connections, shared by every worker.
 final class ConnectionBudget: Sendable {
     let open = Atomic<Int>(0)
-    /// Connections refused because a limit was reached (this one or a service's).
-    let refused = Atomic<Int>(0)
 
     /// Counts one more connection unless that would pass `limit`.
     func tryAcquire(limit: Int) -> Bool {
@@ -39,6 +37,7 @@ extension Worker {
         let rules = route.rules
         if let limit = rules.nodeLimit {
             guard rules.budget.tryAcquire(limit: limit) else {
+                route.statistics.perWorker[index].refusedNodeLimit.bump()
                 refuse(route, because: "\(limit) connections are open on this node, the limit (--max-connections)")
                 return nil
             }
@@ -49,6 +48,7 @@ extension Worker {
             if shared.open.wrappingAdd(1, ordering: .relaxed).newValue > limit {
                 shared.open.wrappingSubtract(1, ordering: .relaxed)
                 releaseLimits(tokens, route: route)
+                route.statistics.perWorker[index].refusedServiceLimit.bump()
                 refuse(route, because: "\(limit) connections are open to it, its limit (svcproxy.io/max-connections)")
                 return nil
             }
@@ -71,8 +71,6 @@ extension Worker {
     }
 
     private func refuse(_ route: ServicePortRoute, because reason: String) {
-        route.rules.budget.refused.wrappingAdd(1, ordering: .relaxed)
-        route.shared.refused.wrappingAdd(1, ordering: .relaxed)
         logLimited(.warning, event: "connection-limit", subject: "\(route.name)",
                    "Refusing a connection to \(route.name): \(reason)", metadata: ["service": "\(route.name)"])
     }

@@ -69,8 +69,7 @@ public final class Engine {
     private var controls: [WorkerControl] = []
     private var threads: [JoinableThread] = []
     private var listeners: [ListenKey: ActiveListener] = [:]
-    /// The route of each service port in the running plan (read by EngineCounters.swift).
-    private(set) var routes: [ServicePortName: ServicePortRoute] = [:]
+    private var routes: [ServicePortName: ServicePortRoute] = [:]
     private var lastListenerID: UInt32 = 0
     /// The node-wide connection count, for `--max-connections`.
     let budget = ConnectionBudget()

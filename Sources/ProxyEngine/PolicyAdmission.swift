@@ -56,7 +56,7 @@ extension Worker {
 
     /// Logs and counts a connection that no endpoint admits.
     func logPolicyDenial(route: ServicePortRoute, admissions: [CompiledAdmission], client: IPBits?) {
-        route.shared.denied.wrappingAdd(1, ordering: .relaxed)
+        route.statistics.perWorker[index].deniedByPolicy.bump()
         let policies = Set(admissions.map(\.policies).filter { !$0.isEmpty }).sorted().joined(separator: ", ")
         let clientText = client.map { "\($0)" } ?? "unknown"
         logLimited(.notice, event: "policy-denied", subject: "\(route.name)|\(clientText)",

@@ -11,9 +11,6 @@ final class ServicePortShared: Sendable {
     let affinity = AffinityTable()
     /// Open connections, counted while the service has a limit.
     let open = Atomic<Int>(0)
-    let refused = Atomic<Int>(0)
-    /// Connections that no endpoint's NetworkPolicy admitted.
-    let denied = Atomic<Int>(0)
 }
 
 /// The plan's inputs a route was made from, beyond its endpoints: a reload that changes

@@ -8,7 +8,7 @@ import socket
 import time
 
 from harness import Deadline, echo, pick_cluster_ip, pick_port, service_yaml, wait_for_end
-from harness.node import connect_from, echo_round_trip
+from harness.node import connect_from, echo_round_trip, refused_count
 
 CLIENT = "127.0.0.2"
 
@@ -64,6 +64,7 @@ def test_max_connections_refuses_the_101st_and_the_100_open_keep_working(start_b
         assert all(echo_round_trip(sock, b"still here") for sock in socks)
         socks.pop().close()
         assert "Refusing a connection to default/web:http" in daemon.log_text()
+        assert refused_count(daemon, "default/web:http", "max_connections") == 1
         replacement = None
         deadline = Deadline(5)
         while replacement is None and not deadline.expired():  # the daemon sees the close a moment later
@@ -88,10 +89,11 @@ def test_a_service_limit_refuses_beyond_it_and_leaves_other_services_alone(start
     other_ip = pick_cluster_ip()
     other_port = pick_port((other_ip,))
     free = service_yaml("other", cluster_ip=other_ip, port=other_port, endpoints=[backend.endpoint])
-    start_daemon(write_config(limited + "---\n" + free))
+    daemon = start_daemon(write_config(limited + "---\n" + free))
     socks = open_working((cluster_ip, port), 2)
     try:
         assert refused((cluster_ip, port))
+        assert refused_count(daemon, "default/web:http", "service_max_connections") == 1
         socks += open_working((other_ip, other_port), 3)
         assert all(echo_round_trip(sock) for sock in socks)
     finally:

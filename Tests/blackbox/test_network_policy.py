@@ -6,7 +6,7 @@ only endpoints whose pod admits its client; when none does, it is reset."""
 from collections import Counter
 
 from harness import identify, pick_cluster_ip, pick_port
-from harness.node import documents, name_from, pod_yaml, policy_yaml, selector_service_yaml
+from harness.node import documents, name_from, pod_yaml, policy_yaml, refused_count, selector_service_yaml
 
 ALLOWED, DENIED, OTHER = "127.0.0.2", "127.0.0.3", "127.0.0.4"
 
@@ -52,6 +52,7 @@ def test_default_deny_ingress_refuses_every_client_and_says_why(start_backend, s
     assert [web.ask(client) for client in (ALLOWED, DENIED, OTHER)] == ["reset"] * 3
     log = daemon.log_text()
     assert "NetworkPolicy denies client 127.0.0.2 every endpoint of default/web:http (default/deny-all)" in log
+    assert refused_count(daemon, "default/web:http", "network_policy") == 3
 
 
 def test_allow_all_admits_every_client_even_beside_a_deny(start_backend, start_daemon, write_config):
