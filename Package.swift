@@ -48,6 +48,7 @@ let package = Package(
         ),
         .testTarget(name: "ServiceConfigTests", dependencies: ["ServiceConfig"]),
         .testTarget(name: "LinuxIOTests", dependencies: ["LinuxIO"]),
+        .testTarget(name: "ProxyEngineTests", dependencies: ["ProxyEngine", "LinuxIO", "ServiceConfig"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -47,6 +47,18 @@ final class Connection {
     var clientInterest: EpollEvents = []
     var backendInterest: EpollEvents = []
 
+    /// Set at accept when a policy or affinity narrowed the endpoints (RouteRules.swift).
+    var candidates: [Int]?
+    /// The client's address, kept only for session affinity.
+    var affinityClient: IPBits?
+    /// The limits this connection counts against (ConnectionLimits.swift).
+    var limitTokens: LimitTokens = []
+    /// Idle and half-close timeouts (Worker+Timeouts.swift), in monotonic nanoseconds;
+    /// zero means none or not armed.
+    var idleLimit: UInt64 = 0
+    var lastActivity: UInt64 = 0
+    var activityDeadline: UInt64 = 0
+
     init(slot: UInt32, client: consuming FileDescriptor, clientAddress: SocketAddress?, backend: consuming FileDescriptor,
          route: ServicePortRoute, startIndex: Int, counters: EndpointCounters) {
         self.slot = slot
@@ -59,7 +71,7 @@ final class Connection {
         acceptedAt = MonotonicClock.now()
     }
 
-    var endpoint: EndpointTarget { route.endpoint(start: startIndex, attempt: attempt) }
+    var endpoint: EndpointTarget { route.endpoint(start: startIndex, attempt: attempt, candidates: candidates) }
 
     /// What each socket must be watched for, derived from the flows alone.
     func wantedEvents(_ side: Side) -> EpollEvents {

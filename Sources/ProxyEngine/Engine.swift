@@ -71,6 +71,8 @@ public final class Engine {
     private var listeners: [ListenKey: ActiveListener] = [:]
     private var routes: [ServicePortName: ServicePortRoute] = [:]
     private var lastListenerID: UInt32 = 0
+    /// The node-wide connection count, for `--max-connections`.
+    let budget = ConnectionBudget()
 
     /// Starts `workers` event loops with nothing to serve yet; `apply` gives them a plan.
     /// - Parameter checkInInterval: the longest a worker sleeps before it checks in.
@@ -107,12 +109,8 @@ public final class Engine {
         for servicePort in plan.servicePorts {
             // A route whose endpoints did not change is kept, and with it the round-robin
             // position; a changed one starts afresh, as kube-proxy's balancer did.
-            let route: ServicePortRoute
-            if let current = routes[servicePort.name], current.plannedEndpoints == servicePort.endpoints {
-                route = current
-            } else {
-                route = ServicePortRoute(plan: servicePort, statistics: statistics.statistics(for: servicePort.name))
-            }
+            let route = ServicePortRoute.reusing(routes[servicePort.name], for: servicePort, connections: plan.connections,
+                                                 budget: budget, statistics: statistics.statistics(for: servicePort.name))
             nextRoutes[servicePort.name] = route
             for address in servicePort.listenAddresses {
                 let key = ListenKey(ip: address.ip, port: address.port)

@@ -21,9 +21,14 @@ final class ServicePortRoute: Sendable {
     /// The plan's endpoints, to tell whether a reload changed them.
     let plannedEndpoints: [Endpoint]
     let statistics: ServicePortStatistics
+    /// Affinity, admission, limits and timeouts (RouteRules.swift).
+    let rules: RouteRules
+    /// Kept across reloads for this service port.
+    let shared: ServicePortShared
     private let next = Atomic<Int>(0)
 
-    init(plan: ServicePortPlan, statistics: ServicePortStatistics) {
+    init(plan: ServicePortPlan, statistics: ServicePortStatistics, source: RouteSource, budget: ConnectionBudget,
+         shared: ServicePortShared) {
         name = plan.name
         plannedEndpoints = plan.endpoints
         self.statistics = statistics
@@ -32,6 +37,13 @@ final class ServicePortRoute: Sendable {
                 EndpointTarget(endpoint: endpoint, address: $0, counters: statistics.counters(for: endpoint))
             }
         }
+        rules = RouteRules(source: source, endpoints: endpoints, budget: budget)
+        self.shared = shared
+    }
+
+    /// The next round-robin turn, as a count.
+    func nextTicket() -> UInt {
+        UInt(bitPattern: next.wrappingAdd(1, ordering: .relaxed).oldValue)
     }
 
     /// The index of the endpoint the next connection starts at, or nil with no endpoints.

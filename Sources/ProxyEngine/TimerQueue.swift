@@ -1,17 +1,32 @@
-// Deadlines of a worker (connect timeouts), earliest first, in a binary heap. The event
+// Deadlines of a worker (connect, idle and half-close timeouts), earliest first, in a binary heap. The event
 // loop sleeps in epoll_wait until the earliest one; an entry whose connection has since
 // moved on is recognised by its tag and dropped when it comes up.
 
 struct TimerQueue {
+    enum Kind {
+        /// Tagged with the connection's backend tag (one connect attempt).
+        case connect
+        /// Tagged with the connection's client tag (Worker+Timeouts.swift).
+        case activity
+    }
+
     struct Entry {
         let deadline: UInt64
         let slot: UInt32
         let tag: UInt32
+        var kind: Kind = .connect
     }
 
     private var heap: [Entry] = []
 
     var earliestDeadline: UInt64? { heap.first?.deadline }
+    var count: Int { heap.count }
+
+    /// Drops the entries `isStale` picks and restores the heap order.
+    mutating func removeAll(where isStale: (Entry) -> Bool) {
+        heap.removeAll(where: isStale)
+        for index in stride(from: heap.count / 2 - 1, through: 0, by: -1) { siftDown(from: index) }
+    }
 
     mutating func schedule(_ entry: Entry) {
         heap.append(entry)
@@ -30,17 +45,21 @@ struct TimerQueue {
         let last = heap.removeLast()
         if !heap.isEmpty {
             heap[0] = last
-            var parent = 0
-            while true {
-                let left = 2 * parent + 1, right = left + 1
-                var smallest = parent
-                if left < heap.count, heap[left].deadline < heap[smallest].deadline { smallest = left }
-                if right < heap.count, heap[right].deadline < heap[smallest].deadline { smallest = right }
-                if smallest == parent { break }
-                heap.swapAt(parent, smallest)
-                parent = smallest
-            }
+            siftDown(from: 0)
         }
         return first
+    }
+
+    private mutating func siftDown(from start: Int) {
+        var parent = start
+        while true {
+            let left = 2 * parent + 1, right = left + 1
+            var smallest = parent
+            if left < heap.count, heap[left].deadline < heap[smallest].deadline { smallest = left }
+            if right < heap.count, heap[right].deadline < heap[smallest].deadline { smallest = right }
+            if smallest == parent { break }
+            heap.swapAt(parent, smallest)
+            parent = smallest
+        }
     }
 }

@@ -37,16 +37,9 @@ extension Worker {
         let route = listener.route
         let peer = accepted.peer
         let client = accepted.takeSocket()
-        let counters = route.statistics.perWorker[index]
-        counters.accepted.bump()
-        guard let start = route.nextStartIndex() else {
-            counters.refusedNoEndpoints.bump()
-            logLimited(.notice, event: "no-endpoints", subject: "\(route.name)",
-                       "No ready endpoint for \(route.name): refusing connections",
-                       metadata: ["service": "\(route.name)", "client": "\(peer.map { "\($0)" } ?? "unknown")"])
-            try? client.setResetOnClose()
-            return
-        }
+        route.statistics.perWorker[index].accepted.bump()
+        guard let choice = chooseEndpoint(route: route, peer: peer, client: client) else { return }
+        let start = choice.start
         let target = route.endpoint(start: start, attempt: 0)
         let backend: FileDescriptor
         do {
@@ -54,6 +47,7 @@ extension Worker {
         } catch {
             logLimited(.warning, event: "socket-failed", subject: "\(error.rawValue)",
                        "Failed to create a socket for endpoint \(target.endpoint) of \(route.name): \(error); refusing the connection")
+            releaseLimits(choice.tokens, route: route)
             try? client.setResetOnClose()
             return
         }
@@ -61,6 +55,7 @@ extension Worker {
         let connection = Connection(slot: slot, client: client, clientAddress: peer, backend: backend,
                                     route: route, startIndex: start, counters: target.counters[index])
         connection.clientTag = nextTag()
+        adopt(choice, into: connection)
         connections.insert(connection)
         connect(connection)
     }

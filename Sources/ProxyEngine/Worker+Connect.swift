@@ -15,7 +15,7 @@ extension Worker {
             case .done:
                 established(connection)
             case .wouldBlock:
-                let deadline = MonotonicClock.now() + Self.connectTimeouts[connection.attempt]
+                let deadline = MonotonicClock.now() + connectTimeout(for: connection)
                 connection.state = .connecting(deadline: deadline)
                 timers.schedule(.init(deadline: deadline, slot: connection.slot, tag: connection.backendTag))
                 updateInterest(connection, .backend)
@@ -83,5 +83,6 @@ extension Worker {
         try? connection.backend.setNoDelay()
         updateInterest(connection, .client)
         updateInterest(connection, .backend)
+        didEstablish(connection)
     }
 }

@@ -76,5 +76,6 @@ extension Worker {
         }
         updateInterest(connection, .client)
         updateInterest(connection, .backend)
+        noteActivity(connection)
     }
 }

@@ -135,6 +135,10 @@ final class Worker {
         let now = MonotonicClock.now()
         if let resume = acceptResumeAt, resume <= now { resumeAccepting() }
         while let entry = timers.popDue(now: now) {
+            if entry.kind == .activity {
+                activityTimerFired(entry, now: now)
+                continue
+            }
             guard let connection = connections[entry.slot], connection.backendTag == entry.tag,
                   case .connecting = connection.state else { continue }
             connectFailed(connection, .timedOut)
@@ -174,6 +178,7 @@ final class Worker {
     func close(_ connection: Connection, reset: Bool) {
         guard !connection.isClosed else { return }
         connection.isClosed = true
+        releaseLimits(of: connection)
         if case .established = connection.state {
             connection.counters.closed.bump()
         }

@@ -42,6 +42,7 @@ struct ObjectDecoder {
     mutating func decodeService() -> Service {
         let key = readKey(kind: "Service")
         var service = Service(key: key, source: source)
+        service.annotations = mark(root.field("metadata")?.field("annotations"))?.stringMap() ?? [:]
         if let spec = mark(root.field("spec")) {
             decodeServiceSpec(spec, into: &service)
         } else {

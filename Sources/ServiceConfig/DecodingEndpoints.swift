@@ -117,6 +117,7 @@ extension ObjectDecoder {
         settings.serviceClusterIPRanges = parse(root.field("serviceClusterIPRange"), SettingsSyntax.clusterIPRanges)
         settings.connectTimeout = parse(root.field("connectTimeout"), SettingsSyntax.duration)
         settings.idleTimeout = parse(root.field("idleTimeout"), SettingsSyntax.duration)
+        settings.halfCloseTimeout = parse(root.field("halfCloseTimeout"), SettingsSyntax.duration)
         settings.metricsBindAddress = parse(root.field("metricsBindAddress"), SettingsSyntax.bindAddress)
         settings.healthzBindAddress = parse(root.field("healthzBindAddress"), SettingsSyntax.bindAddress)
         settings.workers = positive(root.field("workers"), limit: 256)

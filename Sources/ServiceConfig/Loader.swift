@@ -105,13 +105,17 @@ public enum ConfigLoader {
             objects.pods.append(decoder.decodePod())
             decoder.checkAPIVersion("v1")
         case "NetworkPolicy":
-            objects.networkPolicies.append(decoder.readKey(kind: "NetworkPolicy"))
+            objects.networkPolicies.append(decoder.decodeNetworkPolicy())
             decoder.checkAPIVersion("networking.k8s.io/v1")
             StrictFields.check(decoder.root, against: Schemas.networkPolicy)
+        case "Namespace":
+            objects.namespaces.append(decoder.decodeNamespace())
+            decoder.checkAPIVersion("v1")
+            StrictFields.check(decoder.root, against: Schemas.namespace)
         case "ProxyConfiguration":
             objects.proxyConfigurations.append(decoder.decodeProxyConfiguration())
             StrictFields.check(decoder.root, against: Schemas.proxyConfiguration)
-        case "List", "ServiceList", "EndpointsList", "EndpointSliceList", "PodList", "NetworkPolicyList":
+        case "List", "ServiceList", "EndpointsList", "EndpointSliceList", "PodList", "NetworkPolicyList", "NamespaceList":
             StrictFields.check(root, against: Schemas.list)
             guard depth < 8 else {
                 root.report(.invalid(value: "List", detail: "Lists may be nested at most 8 deep"))

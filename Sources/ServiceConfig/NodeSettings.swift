@@ -20,10 +20,20 @@ public struct NodeSettings: Sendable, Equatable {
     /// How long a relayed connection may stay silent before it is closed.
     public var idleTimeout: Duration?
     public var maxConnections: Int?
+    /// How long a half-closed connection may stay silent; zero turns the limit off.
+    public var halfCloseTimeout: Duration = NodeSettings.defaultHalfCloseTimeout
     /// `--metrics-bind-address`, as `IP:PORT`.
     public var metricsBindAddress: String?
     /// `--healthz-bind-address`, as `IP:PORT`.
     public var healthzBindAddress: String?
+
+    public static let defaultHalfCloseTimeout: Duration = .seconds(300)
+
+    /// The node-wide part of a plan's connection limits.
+    public var connectionSettings: ConnectionSettings {
+        ConnectionSettings(connectTimeout: connectTimeout.flatMap { $0 == .zero ? nil : $0 }, maxConnections: maxConnections,
+                           halfCloseTimeout: halfCloseTimeout == .zero ? nil : halfCloseTimeout)
+    }
 
     public static let defaultClusterIPRanges = [CIDR("10.96.0.0/12")].compactMap { $0 }
 
@@ -54,8 +64,9 @@ public struct NodeSettings: Sendable, Equatable {
         if let value = overrides.serviceClusterIPRanges { settings.serviceClusterIPRanges = value }
         if let value = overrides.workers { settings.workers = value }
         if let value = overrides.connectTimeout { settings.connectTimeout = value }
-        if let value = overrides.idleTimeout { settings.idleTimeout = value }
+        if let value = overrides.idleTimeout { settings.idleTimeout = value == .zero ? nil : value }
         if let value = overrides.maxConnections { settings.maxConnections = value }
+        if let value = overrides.halfCloseTimeout { settings.halfCloseTimeout = value }
         if let value = overrides.metricsBindAddress { settings.metricsBindAddress = value }
         if let value = overrides.healthzBindAddress { settings.healthzBindAddress = value }
         return settings
@@ -72,6 +83,7 @@ public struct NodeSettingsOverrides: Sendable, Equatable {
     public var connectTimeout: Duration?
     public var idleTimeout: Duration?
     public var maxConnections: Int?
+    public var halfCloseTimeout: Duration?
     public var metricsBindAddress: String?
     public var healthzBindAddress: String?
 
@@ -146,6 +158,10 @@ public enum SettingsSyntax {
             }
             rest = rest.dropFirst(unit.count)
             seconds += value * scale
+        }
+        // Past a century it is a typo, and past Int64 milliseconds the conversion would trap.
+        guard seconds <= 100 * 365 * 86400 else {
+            return .failure(SettingsSyntaxError("'\(text)' is too long: at most 100 years"))
         }
         return .success(.milliseconds(Int64((seconds * 1000).rounded())))
     }

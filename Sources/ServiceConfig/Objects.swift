@@ -104,6 +104,8 @@ public struct Service: Hashable, Sendable {
     public var healthCheckNodePort: Int?
     public var publishNotReadyAddresses = false
     public var trafficDistribution: String?
+    /// `metadata.annotations`; svcproxy reads its own (ConnectionSettings.swift).
+    public var annotations: [String: String] = [:]
 
     public init(key: ObjectKey, source: ObjectSource) {
         self.key = key
@@ -144,8 +146,10 @@ public struct ConfigObjects: Sendable {
     public var pods: [Pod] = []
     /// The `ProxyConfiguration` documents (more than one is an error).
     public var proxyConfigurations: [ProxyConfiguration] = []
-    /// NetworkPolicies are checked strictly and counted; enforcing them is not ours yet.
-    public var networkPolicies: [ObjectKey] = []
+    /// Enforced for ingress at the endpoints they select (NetworkPolicyAdmission.swift).
+    public var networkPolicies: [NetworkPolicy] = []
+    /// Their labels are what `namespaceSelector` matches.
+    public var namespaces: [Namespace] = []
     /// One line per object of a kind svcproxy does not serve ("skipped Deployment ...").
     public var skipped: [String] = []
 

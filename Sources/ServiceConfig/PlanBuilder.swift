@@ -43,6 +43,8 @@ public enum Configuration {
         errors += objects.endpoints.flatMap { Validation.validate($0) }
         errors += objects.endpointSlices.flatMap { Validation.validate($0) }
         errors += objects.pods.flatMap { Validation.validate($0) }
+        errors += objects.networkPolicies.flatMap { Validation.validate($0) }
+        errors += objects.namespaces.flatMap { Validation.validate($0) }
         errors += Validation.validateUniqueness(objects)
         var allocator = Allocator(settings: effective, previous: previous)
         allocator.allocate(validServices)
@@ -80,6 +82,7 @@ struct PlanBuilder {
 
     mutating func build() -> ProxyPlan {
         let join = EndpointJoin(objects: objects)
+        let ingress = IngressResolver(objects: objects)
         notes += join.notes
         let nodeAddresses = settings.selectedNodePortAddresses
         var plans: [ServicePortPlan] = []
@@ -110,15 +113,18 @@ struct PlanBuilder {
                 listen += loadBalancerIPs.map { ListenAddress(ip: $0, port: port.port, kind: .loadBalancer) }
                 listen = Self.uniqued(listen)
                 claim(listen, for: name, service: service, path: "spec.ports[\(index)]", owners: &listenOwners)
+                let endpoints = join.endpoints(for: service, port: port, families: families)
                 plans.append(ServicePortPlan(
                     name: name, protocol: port.protocol, listenAddresses: listen,
-                    endpoints: join.endpoints(for: service, port: port, families: families),
+                    endpoints: endpoints,
                     sessionAffinity: affinity,
                     externalTrafficPolicy: TrafficPolicy(rawValue: service.externalTrafficPolicy ?? "") ?? .cluster,
-                    internalTrafficPolicy: TrafficPolicy(rawValue: service.internalTrafficPolicy ?? "") ?? .cluster))
+                    internalTrafficPolicy: TrafficPolicy(rawValue: service.internalTrafficPolicy ?? "") ?? .cluster,
+                    ingress: ingress.admissions(for: endpoints), maxConnections: service.maxConnectionsLimit,
+                    idleTimeout: service.idleTimeout(nodeDefault: settings.idleTimeout)))
             }
         }
-        return ProxyPlan(servicePorts: plans)
+        return ProxyPlan(servicePorts: plans, connections: settings.connectionSettings)
     }
 
     /// `loadBalancerIP` and every ingress IP that is not in Proxy mode (kube-proxy leaves

@@ -9,6 +9,8 @@ extension ProxyPlan {
             if port.sessionAffinity != .none { traits.append("session affinity \(port.sessionAffinity)") }
             if port.externalTrafficPolicy == .local { traits.append("externalTrafficPolicy Local") }
             if port.internalTrafficPolicy == .local { traits.append("internalTrafficPolicy Local") }
+            if let limit = port.maxConnections { traits.append("at most \(limit) connections") }
+            if let idle = port.idleTimeout { traits.append("idle timeout \(idle.goStyle)") }
             text += "\(port.name) (\(traits.joined(separator: ", ")))\n"
             for address in port.listenAddresses {
                 text += "  listen   \(address) (\(address.kind.label))\n"
@@ -16,6 +18,10 @@ extension ProxyPlan {
             if port.endpoints.isEmpty { text += "  no ready endpoints: connections are refused\n" }
             for endpoint in port.endpoints {
                 text += "  endpoint \(endpoint)\n"
+                if let admission = port.ingress[endpoint] {
+                    let peers = admission.peers.isEmpty ? "no one" : admission.peers.map(\.description).joined(separator: "; ")
+                    text += "    ingress from \(peers) (\(admission.policies.map(\.description).joined(separator: ", ")))\n"
+                }
             }
         }
         return text
@@ -31,5 +37,13 @@ extension ListenAddress.Kind {
         case .externalIP: "external IP"
         case .loadBalancer: "LoadBalancer"
         }
+    }
+}
+
+extension Duration {
+    /// "90s" or "250ms", as the flags and annotations write durations.
+    var goStyle: String {
+        let (seconds, attoseconds) = components
+        return attoseconds == 0 ? "\(seconds)s" : "\(seconds * 1000 + attoseconds / 1_000_000_000_000_000)ms"
     }
 }

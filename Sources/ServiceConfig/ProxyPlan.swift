@@ -88,10 +88,22 @@ public struct ServicePortPlan: Hashable, Sendable {
     public let externalTrafficPolicy: TrafficPolicy
     /// For traffic arriving on ClusterIPs.
     public let internalTrafficPolicy: TrafficPolicy
+    /// Who may reach each endpoint that a NetworkPolicy isolates; endpoints not listed
+    /// admit everyone (NetworkPolicyAdmission.swift).
+    public let ingress: [Endpoint: IngressAdmission]
+    /// Most connections open at once (annotation `svcproxy.io/max-connections`).
+    public let maxConnections: Int?
+    /// How long a connection may stay silent (annotation `svcproxy.io/idle-timeout`, else
+    /// the node's idle timeout); nil: no limit.
+    public let idleTimeout: Duration?
 
     public init(name: ServicePortName, protocol: TransportProtocol, listenAddresses: [ListenAddress], endpoints: [Endpoint],
                 sessionAffinity: SessionAffinity = .none, externalTrafficPolicy: TrafficPolicy = .cluster,
-                internalTrafficPolicy: TrafficPolicy = .cluster) {
+                internalTrafficPolicy: TrafficPolicy = .cluster, ingress: [Endpoint: IngressAdmission] = [:],
+                maxConnections: Int? = nil, idleTimeout: Duration? = nil) {
+        self.ingress = ingress
+        self.maxConnections = maxConnections
+        self.idleTimeout = idleTimeout
         self.name = name
         self.protocol = `protocol`
         self.listenAddresses = listenAddresses
@@ -105,9 +117,12 @@ public struct ServicePortPlan: Hashable, Sendable {
 public struct ProxyPlan: Hashable, Sendable {
     /// Sorted by name.
     public let servicePorts: [ServicePortPlan]
+    /// The node-wide limits and timeouts for connections.
+    public let connections: ConnectionSettings
 
-    public init(servicePorts: [ServicePortPlan]) {
+    public init(servicePorts: [ServicePortPlan], connections: ConnectionSettings = ConnectionSettings()) {
         self.servicePorts = servicePorts.sorted { $0.name < $1.name }
+        self.connections = connections
     }
 
     public var listenerCount: Int { servicePorts.reduce(0) { $0 + $1.listenAddresses.count } }

@@ -106,13 +106,18 @@ enum Schemas {
         "status": object(["conditions": .list(condition)]),
     ])
 
+    static let namespace = kind([
+        "spec": object(["finalizers": strings]),
+        "status": object(["conditions": .list(condition), "phase": .scalar]),
+    ])
+
     static let list = object([
         "apiVersion": .scalar, "kind": .scalar, "items": .list(.any),
         "metadata": object(["continue": .scalar, "remainingItemCount": .scalar, "resourceVersion": .scalar, "selfLink": .scalar]),
     ])
 
     static let proxyConfiguration = kind([
-        "connectTimeout": .scalar, "healthzBindAddress": .scalar, "idleTimeout": .scalar,
+        "connectTimeout": .scalar, "halfCloseTimeout": .scalar, "healthzBindAddress": .scalar, "idleTimeout": .scalar,
         "maxConnections": .scalar, "metricsBindAddress": .scalar, "nodePortAddresses": strings,
         "serviceClusterIPRange": .scalar, "serviceNodePortRange": .scalar, "workers": .scalar,
     ])

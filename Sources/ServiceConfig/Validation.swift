@@ -44,6 +44,7 @@ enum Validation {
             errors.invalid("spec.selector", "\"\(value)\"", NameFormat.labelValue(value))
         }
         validateSessionAffinity(service, into: &errors)
+        validateAnnotations(service, into: &errors)
         ClusterIPRules.validate(service, into: &errors)
         for (index, text) in service.externalIPs.enumerated() {
             let path = "spec.externalIPs[\(index)]"

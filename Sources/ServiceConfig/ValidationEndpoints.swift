@@ -99,6 +99,8 @@ extension Validation {
         unique("Endpoints", objects.endpoints.map { ($0.key, $0.source) })
         unique("EndpointSlice", objects.endpointSlices.map { ($0.key, $0.source) })
         unique("Pod", objects.pods.map { ($0.key, $0.source) })
+        unique("NetworkPolicy", objects.networkPolicies.map { ($0.key, $0.source) })
+        unique("Namespace", objects.namespaces.map { (ObjectKey(namespace: "", name: $0.name), $0.source) })
         if let first = objects.proxyConfigurations.first {
             for extra in objects.proxyConfigurations.dropFirst() {
                 errors.append(ConfigError(location: extra.source.location, object: "ProxyConfiguration", field: "",

@@ -24,9 +24,12 @@ final class Daemon {
     private var allocations: Allocations
     private var failedListeners = 0
     private var reloadFailed = false
+    /// ClusterIPs and external IPs added to the node's interface (`--cluster-ip-interface`).
+    private let clusterIPs: ClusterIPAddresses
 
     init(config: ConfigOptions, workers: Int, gracePeriod: UInt64, admin: AdminAddresses, accessLog: Bool,
-         logger: Logger, plan: LoadedPlan) {
+         logger: Logger, plan: LoadedPlan, clusterIPInterface: String? = nil) {
+        clusterIPs = ClusterIPAddresses(interface: clusterIPInterface, logger: logger)
         self.config = config
         self.workers = workers
         self.gracePeriod = gracePeriod
@@ -47,6 +50,7 @@ final class Daemon {
         let engine = try Engine(workers: workers, checkInInterval: checkIn, accessLog: accessLog, logger: logger)
         let started = MonotonicClock.now()
         report(engine.apply(plan), action: "Started", since: started)
+        clusterIPs.sync(plan)
         let endpoints = try AdminEndpoints(addresses: admin, state: state, engine: engine, logger: logger)
         try endpoints.start()
         defer { endpoints.stop() }
@@ -78,6 +82,7 @@ final class Daemon {
                 engine.stopAccepting()
                 SystemdNotifier.stopping(status: "Stopping: draining open connections")
                 engine.drain(gracePeriod: gracePeriod)
+                clusterIPs.removeAll()
                 logger.notice("Stopped", metadata: ["event": "stopped"])
                 return
             }
@@ -120,6 +125,7 @@ final class Daemon {
                 $0.lastReloadErrors = []
             }
             report(engine.apply(plan), action: "Reloaded", since: started)
+            clusterIPs.sync(plan)
         }
         SystemdNotifier.ready(status: status)
     }

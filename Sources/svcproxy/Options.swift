@@ -32,6 +32,26 @@ struct ConfigOptions: ParsableArguments {
         "Where the health endpoint listens, as IP:PORT.", valueName: "address"))
     var healthzBindAddress: String?
 
+    @Option(name: .customLong("connect-timeout"), help: ArgumentHelp(
+        "How long one connect to an endpoint may take before the next is tried, e.g. 1s "
+            + "(default: kube-proxy's 250ms, 500ms, 1s, 2s).", valueName: "duration"))
+    var connectTimeout: String?
+
+    @Option(name: .customLong("idle-timeout"), help: ArgumentHelp(
+        "How long a connection may stay silent before it is closed, e.g. 15m; 0s means never (the default). "
+            + "A service's annotation svcproxy.io/idle-timeout overrides it.", valueName: "duration"))
+    var idleTimeout: String?
+
+    @Option(name: .customLong("half-close-timeout"), help: ArgumentHelp(
+        "How long a connection one side has finished may stay silent before it is closed (default: 5m; 0s: never).",
+        valueName: "duration"))
+    var halfCloseTimeout: String?
+
+    @Option(name: .customLong("max-connections"), help: ArgumentHelp(
+        "Most connections open at once over the node; more are refused. A service's annotation "
+            + "svcproxy.io/max-connections limits its own.", valueName: "n"))
+    var maxConnections: Int?
+
     func validate() throws {
         if paths.isEmpty { throw ValidationError("Missing expected argument '--config <path>'") }
         _ = try overrides()
@@ -47,6 +67,13 @@ struct ConfigOptions: ParsableArguments {
         }
         overrides.metricsBindAddress = try metricsBindAddress.map { try parse("--metrics-bind-address", $0, SettingsSyntax.bindAddress) }
         overrides.healthzBindAddress = try healthzBindAddress.map { try parse("--healthz-bind-address", $0, SettingsSyntax.bindAddress) }
+        overrides.connectTimeout = try connectTimeout.map { try parse("--connect-timeout", $0, SettingsSyntax.duration) }
+        overrides.idleTimeout = try idleTimeout.map { try parse("--idle-timeout", $0, SettingsSyntax.duration) }
+        overrides.halfCloseTimeout = try halfCloseTimeout.map { try parse("--half-close-timeout", $0, SettingsSyntax.duration) }
+        if let maxConnections {
+            guard (1...(1 << 24)).contains(maxConnections) else { throw ValidationError("--max-connections must be between 1 and \(1 << 24)") }
+            overrides.maxConnections = maxConnections
+        }
         return overrides
     }
 

@@ -38,6 +38,11 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Log one entry per finished connection: client, service port, endpoint, bytes, duration, ending.")
     var accessLog = false
 
+    @Option(name: .customLong("cluster-ip-interface"), help: ArgumentHelp(
+        "Add each ClusterIP and external IP that is not yet local to this interface (as /32 or /128, "
+            + "needs CAP_NET_ADMIN), and remove them when their service goes and on exit.", valueName: "name"))
+    var clusterIPInterface: String?
+
     func validate() throws {
         if let workers, !(1...256).contains(workers) {
             throw ValidationError("--workers must be between 1 and 256")
@@ -75,7 +80,8 @@ struct RunCommand: ParsableCommand {
         if let healthz = loaded.settings.healthzBindAddress { admin.healthz = healthz }
         let daemon = Daemon(config: config, workers: workerCount,
                             gracePeriod: DurationText.nanoseconds(shutdownGracePeriod) ?? 30_000_000_000,
-                            admin: admin, accessLog: accessLog, logger: logger, plan: loaded)
+                            admin: admin, accessLog: accessLog, logger: logger, plan: loaded,
+                            clusterIPInterface: clusterIPInterface)
         try daemon.run(signals: signals)
     }
 }

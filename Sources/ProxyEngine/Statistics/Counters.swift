@@ -18,6 +18,11 @@ extension Atomic where Value == UInt64 {
 final class ServicePortCounters: Sendable {
     let accepted = Atomic<UInt64>(0)
     let refusedNoEndpoints = Atomic<UInt64>(0)
+    /// Refused by `--max-connections`, by the service's `svcproxy.io/max-connections`, and
+    /// because no endpoint's NetworkPolicy admitted the client.
+    let refusedNodeLimit = Atomic<UInt64>(0)
+    let refusedServiceLimit = Atomic<UInt64>(0)
+    let deniedByPolicy = Atomic<UInt64>(0)
     /// Connect attempts after a connection's first.
     let retries = Atomic<UInt64>(0)
     /// Connections whose every connect attempt failed.

@@ -23,6 +23,9 @@ public struct ServicePortSnapshot: Sendable {
     public let name: ServicePortName
     public let accepted: UInt64
     public let refusedNoEndpoints: UInt64
+    public let refusedNodeLimit: UInt64
+    public let refusedServiceLimit: UInt64
+    public let deniedByPolicy: UInt64
     public let retries: UInt64
     public let connectsExhausted: UInt64
     public let endpoints: [EndpointSnapshot]
@@ -44,6 +47,9 @@ extension ServicePortStatistics {
         }
         return ServicePortSnapshot(name: name, accepted: sum { $0.accepted.current },
                                    refusedNoEndpoints: sum { $0.refusedNoEndpoints.current },
+                                   refusedNodeLimit: sum { $0.refusedNodeLimit.current },
+                                   refusedServiceLimit: sum { $0.refusedServiceLimit.current },
+                                   deniedByPolicy: sum { $0.deniedByPolicy.current },
                                    retries: sum { $0.retries.current },
                                    connectsExhausted: sum { $0.connectsExhausted.current }, endpoints: endpoints)
     }

@@ -20,6 +20,10 @@ struct MetricsPage {
         for service in services {
             out.sample("svcproxy_connections_refused_total", labels(service.name) + [("reason", "no_endpoints")], service.refusedNoEndpoints)
             out.sample("svcproxy_connections_refused_total", labels(service.name) + [("reason", "connect_failed")], service.connectsExhausted)
+            out.sample("svcproxy_connections_refused_total", labels(service.name) + [("reason", "max_connections")], service.refusedNodeLimit)
+            out.sample("svcproxy_connections_refused_total", labels(service.name) + [("reason", "service_max_connections")],
+                       service.refusedServiceLimit)
+            out.sample("svcproxy_connections_refused_total", labels(service.name) + [("reason", "network_policy")], service.deniedByPolicy)
         }
         out.family("svcproxy_connect_retries_total", "counter", "Connect attempts after a connection's first, onto the next endpoint.")
         for service in services { out.sample("svcproxy_connect_retries_total", labels(service.name), service.retries) }

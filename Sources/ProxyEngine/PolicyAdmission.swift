@@ -1,0 +1,66 @@
+// NetworkPolicy admission at accept: the plan says, per isolated endpoint, who may reach
+// it (ServiceConfig's IngressAdmission); here that is compiled once per route into blocks
+// and address sets of 128-bit integers, so that the check per connection is a few integer
+// compares and a hash lookup. A connection goes only to endpoints that admit its client;
+// when none does, it is reset, counted, and logged (rate-limited) with the client, the
+// service and the policies that deny it.
+import LinuxIO
+import Logging
+import ServiceConfig
+
+/// Who may reach one endpoint, in the engine's form.
+struct CompiledAdmission: Sendable {
+    /// Not isolated, or some rule admits everyone.
+    let anyone: Bool
+    let blocks: [(block: IPBlock, holes: [IPBlock])]
+    let addresses: Set<IPBits>
+    /// "default/deny-all, default/allow-web", for log lines.
+    let policies: String
+
+    static let open = CompiledAdmission(anyone: true, blocks: [], addresses: [], policies: "")
+
+    init(anyone: Bool, blocks: [(block: IPBlock, holes: [IPBlock])], addresses: Set<IPBits>, policies: String) {
+        self.anyone = anyone
+        self.blocks = blocks
+        self.addresses = addresses
+        self.policies = policies
+    }
+
+    init(_ admission: IngressAdmission) {
+        var blocks: [(block: IPBlock, holes: [IPBlock])] = []
+        var addresses: Set<IPBits> = []
+        var anyone = false
+        for peer in admission.peers {
+            switch peer {
+            case .anyone: anyone = true
+            case .block(let cidr, let holes): blocks.append((IPBlock(cidr), holes.map(IPBlock.init)))
+            case .addresses(let ips): addresses.formUnion(ips.map(IPBits.init))
+            }
+        }
+        self.init(anyone: anyone, blocks: blocks, addresses: addresses,
+                  policies: admission.policies.map(\.description).joined(separator: ", "))
+    }
+
+    func admits(_ client: IPBits) -> Bool {
+        if anyone || addresses.contains(client) { return true }
+        return blocks.contains { $0.block.contains(client) && !$0.holes.contains { $0.contains(client) } }
+    }
+}
+
+extension Worker {
+    /// The indices of `route`'s endpoints that admit `client`, in round-robin order.
+    func admittedEndpoints(of route: ServicePortRoute, admissions: [CompiledAdmission], client: IPBits?) -> [Int] {
+        guard let client else { return admissions.indices.filter { admissions[$0].anyone } }
+        return admissions.indices.filter { admissions[$0].admits(client) }
+    }
+
+    /// Logs and counts a connection that no endpoint admits.
+    func logPolicyDenial(route: ServicePortRoute, admissions: [CompiledAdmission], client: IPBits?) {
+        route.statistics.perWorker[index].deniedByPolicy.bump()
+        let policies = Set(admissions.map(\.policies).filter { !$0.isEmpty }).sorted().joined(separator: ", ")
+        let clientText = client.map { "\($0)" } ?? "unknown"
+        logLimited(.notice, event: "policy-denied", subject: "\(route.name)|\(clientText)",
+                   "NetworkPolicy denies client \(clientText) every endpoint of \(route.name) (\(policies)): refusing the connection",
+                   metadata: ["service": "\(route.name)", "client": "\(clientText)", "policy": "\(policies)"])
+    }
+}
