@@ -9,6 +9,7 @@ import secrets
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 
 import pytest
 
@@ -73,6 +74,28 @@ def namespaces():
             subprocess.run(["ip", "netns", "delete", name], timeout=10, check=False)
 
 
+def run_daemons_in(namespace: str, tmp_path, monkeypatch, prefix: str = "") -> None:
+    """Make start_daemon run svcproxy inside `namespace` (through a wrapper script), with
+    `prefix` (e.g. a setpriv call) in front of it."""
+    wrapper = tmp_path / "svcproxy-in-node"
+    wrapper.write_text(f'#!/bin/sh\nexec ip netns exec {namespace} {prefix}{harness.daemon.BINARY} "$@"\n')
+    wrapper.chmod(0o755)
+    monkeypatch.setattr(harness.daemon, "BINARY", wrapper)
+
+
+@contextmanager
+def backend_in(namespace: str):
+    """The echo-name backend on 127.0.0.1:8080 inside `namespace`, for as long as the block runs."""
+    backend = subprocess.Popen(["ip", "netns", "exec", namespace, sys.executable, "-c", BACKEND],
+                               stdout=subprocess.PIPE, text=True)
+    try:
+        assert backend.stdout is not None and backend.stdout.readline().strip() == "ready"
+        yield backend
+    finally:
+        backend.kill()  # our own child, by PID
+        backend.wait(timeout=10)
+
+
 def lo_addresses(namespace: str) -> str:
     return ip("-n", namespace, "-o", "addr", "show", "dev", "lo")
 
@@ -86,14 +109,8 @@ def ask_from(namespace: str, host: str, port: int) -> str:
 def test_cluster_ips_are_added_to_the_interface_reached_from_another_namespace_and_removed(
         namespaces, start_daemon, write_config, tmp_path, monkeypatch):
     node, client = namespaces
-    backend = subprocess.Popen(["ip", "netns", "exec", node, sys.executable, "-c", BACKEND],
-                               stdout=subprocess.PIPE, text=True)
-    try:
-        assert backend.stdout is not None and backend.stdout.readline().strip() == "ready"
-        wrapper = tmp_path / "svcproxy-in-node"
-        wrapper.write_text(f'#!/bin/sh\nexec ip netns exec {node} {harness.daemon.BINARY} "$@"\n')
-        wrapper.chmod(0o755)
-        monkeypatch.setattr(harness.daemon, "BINARY", wrapper)
+    with backend_in(node):
+        run_daemons_in(node, tmp_path, monkeypatch)
         web = service_yaml("web", cluster_ip="10.96.0.10", port=80, endpoints=[("127.0.0.1", 8080)])
         extra = service_yaml("extra", cluster_ip="10.96.0.11", port=80, endpoints=[("127.0.0.1", 8080)])
         extra = extra.replace('  clusterIP: "10.96.0.11"\n', '  clusterIP: "10.96.0.11"\n  externalIPs: ["10.250.1.1"]\n')
@@ -116,18 +133,12 @@ def test_cluster_ips_are_added_to_the_interface_reached_from_another_namespace_a
         addresses = lo_addresses(node)
         assert "10.96.0.11/32" not in addresses and "10.250.1.1/32" not in addresses
         assert "127.0.0.1/8" in addresses
-    finally:
-        backend.kill()  # our own child, by PID
-        backend.wait(timeout=10)
 
 
 def test_without_an_interface_the_daemon_says_once_which_addresses_will_not_receive_traffic(
         namespaces, start_daemon, write_config, tmp_path, monkeypatch):
     node, _ = namespaces
-    wrapper = tmp_path / "svcproxy-in-node"
-    wrapper.write_text(f'#!/bin/sh\nexec ip netns exec {node} {harness.daemon.BINARY} "$@"\n')
-    wrapper.chmod(0o755)
-    monkeypatch.setattr(harness.daemon, "BINARY", wrapper)
+    run_daemons_in(node, tmp_path, monkeypatch)
     config = write_config(service_yaml("web", cluster_ip="10.96.0.10", port=80, endpoints=[("127.0.0.1", 8080)]))
     daemon = start_daemon(config, extra_args=("--service-cluster-ip-range", "10.96.0.0/12"))
     daemon.reload()
@@ -139,11 +150,7 @@ def test_without_an_interface_the_daemon_says_once_which_addresses_will_not_rece
 def test_without_cap_net_admin_the_daemon_says_once_which_addresses_will_not_receive_traffic(
         namespaces, start_daemon, write_config, tmp_path, monkeypatch):
     node, _ = namespaces
-    wrapper = tmp_path / "svcproxy-in-node"
-    wrapper.write_text(f"#!/bin/sh\nexec ip netns exec {node} setpriv --inh-caps=-net_admin --bounding-set=-net_admin "
-                       f'{harness.daemon.BINARY} "$@"\n')
-    wrapper.chmod(0o755)
-    monkeypatch.setattr(harness.daemon, "BINARY", wrapper)
+    run_daemons_in(node, tmp_path, monkeypatch, prefix="setpriv --inh-caps=-net_admin --bounding-set=-net_admin ")
     config = write_config(service_yaml("web", cluster_ip="10.96.0.10", port=80, endpoints=[("127.0.0.1", 8080)]))
     daemon = start_daemon(config, extra_args=("--service-cluster-ip-range", "10.96.0.0/12", "--cluster-ip-interface", "lo"))
     daemon.reload()
@@ -157,14 +164,8 @@ def test_connect_timeout_replaces_the_per_try_timeout_of_the_ladder(namespaces, 
     # Packets to 10.251.0.1 go to the client namespace, which does not forward them: a
     # connect there gets no answer at all and can only time out.
     ip("-n", node, "route", "add", "10.251.0.0/24", "via", "10.250.0.2")
-    backend = subprocess.Popen(["ip", "netns", "exec", node, sys.executable, "-c", BACKEND],
-                               stdout=subprocess.PIPE, text=True)
-    try:
-        assert backend.stdout is not None and backend.stdout.readline().strip() == "ready"
-        wrapper = tmp_path / "svcproxy-in-node"
-        wrapper.write_text(f'#!/bin/sh\nexec ip netns exec {node} {harness.daemon.BINARY} "$@"\n')
-        wrapper.chmod(0o755)
-        monkeypatch.setattr(harness.daemon, "BINARY", wrapper)
+    with backend_in(node):
+        run_daemons_in(node, tmp_path, monkeypatch)
         config = write_config(service_yaml("web", cluster_ip="10.96.0.10", port=80,
                                            endpoints=[("10.251.0.1", 80), ("127.0.0.1", 8080)]))
         start_daemon(config, extra_args=("--service-cluster-ip-range", "10.96.0.0/12", "--cluster-ip-interface", "lo",
@@ -174,6 +175,3 @@ def test_connect_timeout_replaces_the_per_try_timeout_of_the_ladder(namespaces, 
         elapsed = time.monotonic() - started
         assert answer == "node-backend"
         assert 1.4 <= elapsed < 5.0, elapsed  # not the ladder's 250 ms first try
-    finally:
-        backend.kill()  # our own child, by PID
-        backend.wait(timeout=10)
