@@ -8,6 +8,9 @@ extension FileDescriptor {
     public static func unixListener(path: String, mode: UInt32 = 0o600, backlog: Int32 = 64) throws(Errno) -> FileDescriptor {
         let type = Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue)
         let socket = FileDescriptor(owning: try retryingInterrupts { CLinux.socket(AF_UNIX, type, 0) })
+        // A socket file that still answers belongs to a running daemon: leave it alone.
+        // One that refuses is left over from a process that is gone.
+        if (try? unixConnection(path: path)) != nil { throw Errno(rawValue: EADDRINUSE) }
         _ = unlink(path)
         // Created with no permissions at all, then opened up to `mode`: no window in which
         // another user could connect.

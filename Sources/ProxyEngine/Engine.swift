@@ -114,6 +114,7 @@ public final class Engine {
             nextRoutes[servicePort.name] = route
             for address in servicePort.listenAddresses {
                 let key = ListenKey(ip: address.ip, port: address.port)
+                guard nextListeners[key] == nil else { continue }  // one socket per address and port
                 if let active = listeners[key] {
                     nextListeners[key] = ActiveListener(id: active.id, address: address)
                     for worker in assignments.indices {

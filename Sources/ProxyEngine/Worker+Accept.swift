@@ -28,6 +28,7 @@ extension Worker {
                     logger.notice("Accepting connections again: descriptors are available", metadata: ["event": "accept-resumed"])
                 }
                 admit(accepted, from: listener)
+                if acceptResumeAt != nil { return }  // admitting ran out of descriptors
             }
         }
     }
@@ -49,6 +50,10 @@ extension Worker {
                        "Failed to create a socket for endpoint \(target.endpoint) of \(route.name): \(error); refusing the connection")
             releaseLimits(choice.tokens, route: route)
             try? client.setResetOnClose()
+            if error.isDescriptorExhaustion {
+                // Accepting more would only reset more: leave them queued until descriptors free up.
+                pauseAccepting(after: error, on: listener)
+            }
             return
         }
         let slot = connections.reserveSlot()

@@ -17,7 +17,7 @@ extension Worker {
             case .wouldBlock:
                 let deadline = MonotonicClock.now() + connectTimeout(for: connection)
                 connection.state = .connecting(deadline: deadline)
-                timers.schedule(.init(deadline: deadline, slot: connection.slot, tag: connection.backendTag))
+                schedule(.init(deadline: deadline, slot: connection.slot, tag: connection.backendTag))
                 updateInterest(connection, .backend)
             }
         } catch {

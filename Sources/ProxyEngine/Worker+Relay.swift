@@ -5,13 +5,16 @@ import LinuxIO
 import Logging
 
 extension Worker {
+    // Each handler reads the socket that reported first, then writes to it: when a peer
+    // answers and resets at once (an HTTP 413 during an upload), its answer is read and
+    // relayed before the failing write closes the connection.
     func clientEvent(_ connection: Connection, _ events: EpollEvents) {
         guard case .established = connection.state else { return }
-        if events.contains(.writable) || events.contains(.error) || events.contains(.hangup) {
-            guard pump(connection, from: .backend) else { return }
-        }
         if !events.intersection([.readable, .error, .hangup]).isEmpty {
             guard pump(connection, from: .client) else { return }
+        }
+        if events.contains(.writable) || events.contains(.error) || events.contains(.hangup) {
+            guard pump(connection, from: .backend) else { return }
         }
         settle(connection)
     }
@@ -21,11 +24,11 @@ extension Worker {
             connectionCompleted(connection, events)
             return
         }
-        if events.contains(.writable) || events.contains(.error) || events.contains(.hangup) {
-            guard pump(connection, from: .client) else { return }
-        }
         if !events.intersection([.readable, .error, .hangup]).isEmpty {
             guard pump(connection, from: .backend) else { return }
+        }
+        if events.contains(.writable) || events.contains(.error) || events.contains(.hangup) {
+            guard pump(connection, from: .client) else { return }
         }
         settle(connection)
     }

@@ -45,15 +45,30 @@ extension Worker {
 
     private func scheduleActivityTimer(_ connection: Connection, at deadline: UInt64) {
         connection.activityDeadline = deadline
-        // Timers of closed connections stay in the heap until due; drop them once they
-        // outnumber the live ones, so a long timeout cannot make the heap grow without bound.
-        if timers.count > 1024 + 2 * connections.count {
-            timers.removeAll { entry in
-                guard let owner = connections[entry.slot] else { return true }
-                return entry.kind == .activity ? owner.clientTag != entry.tag : owner.backendTag != entry.tag
-            }
+        schedule(.init(deadline: deadline, slot: connection.slot, tag: connection.clientTag, kind: .activity))
+    }
+
+    /// Adds a timer. Timers that no longer matter (their connection closed, connected, or
+    /// re-armed) stay in the heap until due; once they outnumber the live ones they are
+    /// dropped, so long timeouts cannot make the heap grow without bound.
+    func schedule(_ entry: TimerQueue.Entry) {
+        if timers.count > 1024 + 3 * connections.count {
+            timers.removeAll { !isLive($0) }
         }
-        timers.schedule(.init(deadline: deadline, slot: connection.slot, tag: connection.clientTag, kind: .activity))
+        timers.schedule(entry)
+    }
+
+    /// Whether a timer can still fire for something: a connect still in progress, or the
+    /// activity deadline its connection is waiting for.
+    private func isLive(_ entry: TimerQueue.Entry) -> Bool {
+        guard let owner = connections[entry.slot] else { return false }
+        switch entry.kind {
+        case .activity:
+            return owner.clientTag == entry.tag && owner.activityDeadline == entry.deadline
+        case .connect:
+            guard case .connecting = owner.state else { return false }
+            return owner.backendTag == entry.tag
+        }
     }
 
     /// An activity timer came due: close the connection if it was silent for its whole

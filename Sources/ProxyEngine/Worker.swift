@@ -77,8 +77,10 @@ final class Worker {
             do {
                 count = try epoll.wait(timeoutMilliseconds: waitTimeout())
             } catch {
+                // Only a bug can get here (EBADF, EINVAL); carrying on without this loop
+                // would hang the next reload, so fail loudly and let systemd restart us.
                 logger.critical("epoll_wait failed: \(error)")
-                break
+                fatalError("svcproxy bug: epoll_wait failed in worker \(index): \(error)")
             }
             for i in 0..<count {
                 let event = epoll.event(at: i)

@@ -86,7 +86,7 @@ struct PlanBuilder {
         notes += join.notes
         let nodeAddresses = settings.selectedNodePortAddresses
         var plans: [ServicePortPlan] = []
-        var listenOwners: [ListenAddress: ServicePortName] = [:]
+        var listenOwners: [String: ServicePortName] = [:]
         var seen: Set<ObjectKey> = []
         for service in objects.services.sorted(by: { $0.key < $1.key }) where seen.insert(service.key).inserted {
             guard service.isProxied else {
@@ -111,7 +111,10 @@ struct PlanBuilder {
                 }
                 listen += externalIPs.map { ListenAddress(ip: $0, port: port.port, kind: .externalIP) }
                 listen += loadBalancerIPs.map { ListenAddress(ip: $0, port: port.port, kind: .loadBalancer) }
-                listen = Self.uniqued(listen)
+                // One socket per address and port, whichever kinds led there (an external IP
+                // that is also a load-balancer IP or a node address).
+                var seenAddresses: Set<String> = []
+                listen = listen.filter { seenAddresses.insert($0.description).inserted }
                 claim(listen, for: name, service: service, path: "spec.ports[\(index)]", owners: &listenOwners)
                 let endpoints = join.endpoints(for: service, port: port, families: families)
                 plans.append(ServicePortPlan(
@@ -139,15 +142,16 @@ struct PlanBuilder {
         return items.filter { seen.insert($0).inserted }
     }
 
-    /// Two service ports may not listen on one address and port.
+    /// Two service ports may not listen on one address and port, whatever made each of them
+    /// listen there (a ClusterIP, an external IP, a load-balancer IP, a NodePort).
     private mutating func claim(_ listen: [ListenAddress], for name: ServicePortName, service: Service, path: String,
-                                owners: inout [ListenAddress: ServicePortName]) {
+                                owners: inout [String: ServicePortName]) {
         for address in listen {
-            if let owner = owners[address] {
+            if let owner = owners[address.description], owner != name {
                 errors.append(ConfigError(location: service.source.location(of: path), object: service.label, field: path,
                                           reason: .duplicate(value: "\(address)", detail: "\(owner) already listens there")))
             }
-            owners[address] = name
+            owners[address.description] = name
         }
     }
 }

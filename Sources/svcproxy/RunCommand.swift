@@ -89,13 +89,18 @@ struct RunCommand: ParsableCommand {
 /// Durations as kube-proxy's flags write them: "30s", "500ms", "2m", "1h"; a bare number
 /// is seconds.
 enum DurationText {
+    /// A century: longer is a typo, and would overflow deadlines.
+    static let longest: Double = 100 * 365 * 24 * 3600e9
+
     static func nanoseconds(_ text: String) -> UInt64? {
         let units: [(String, Double)] = [("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9)]
-        for (suffix, scale) in units where text.hasSuffix(suffix) {
-            guard let value = Double(text.dropLast(suffix.count)), value >= 0 else { return nil }
-            return UInt64(value * scale)
+        var scale = 1e9
+        var number = Substring(text)
+        if let unit = units.first(where: { text.hasSuffix($0.0) }) {
+            scale = unit.1
+            number = number.dropLast(unit.0.count)
         }
-        guard let seconds = Double(text), seconds >= 0 else { return nil }
-        return UInt64(seconds * 1e9)
+        guard let value = Double(number), value.isFinite, value >= 0, value * scale <= longest else { return nil }
+        return UInt64(value * scale)
     }
 }

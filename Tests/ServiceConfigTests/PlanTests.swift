@@ -87,3 +87,43 @@ import Testing
         #expect(CIDR("10.0.0.0") == nil)
     }
 }
+
+@Suite struct ListenAddressTests {
+    @Test func anExternalIPOnAnotherServicesNodePortIsADuplicate() throws {
+        let nodePortService = webService.components(separatedBy: "---")[0]
+        let other = """
+            apiVersion: v1
+            kind: Service
+            metadata: {name: edge, namespace: shop}
+            spec:
+              externalIPs: [192.0.2.2]
+              ports:
+              - {name: http, port: 30080}
+            """
+        let node = NodeSettings(nodeAddresses: [IPAddress("192.0.2.2")!])
+        guard case .failure(let errors) = try ConfigFixture(["a.yaml": nodePortService, "b.yaml": other]).plan(settings: node) else {
+            Issue.record("an external IP on another service's NodePort must be refused")
+            return
+        }
+        #expect(errors.description.contains("Duplicate value: 192.0.2.2:30080"))
+    }
+
+    @Test func oneAddressReachedTwoWaysIsOneListener() throws {
+        let yaml = """
+            apiVersion: v1
+            kind: Service
+            metadata: {name: lb, namespace: shop}
+            spec:
+              type: LoadBalancer
+              clusterIP: 10.96.0.20
+              externalIPs: [192.0.2.50]
+              loadBalancerIP: 192.0.2.50
+              ports:
+              - {name: http, port: 80, nodePort: 30090}
+            """
+        let loaded = try ConfigFixture(["lb.yaml": yaml]).plan().get()
+        let addresses = try #require(loaded.plan.servicePorts.first).listenAddresses.map(\.description)
+        #expect(addresses.filter { $0 == "192.0.2.50:80" }.count == 1)
+        #expect(Set(addresses).count == addresses.count)
+    }
+}

@@ -34,7 +34,9 @@ def test_help_exits_0_and_mentions_run():
     ("--no-such-flag",),
     ("run", "--config", "{config}", "--nodeport-addresses", NODEPORT_ADDRESSES, "--no-such-flag"),
     ("run", "--config", "{config}", "--nodeport-addresses", NODEPORT_ADDRESSES, "--workers", "many"),
-], ids=["top-level", "run", "bad-value"])
+    ("run", "--config", "{config}", "--nodeport-addresses", NODEPORT_ADDRESSES, "--shutdown-grace-period", "inf"),
+    ("run", "--config", "{config}", "--nodeport-addresses", NODEPORT_ADDRESSES, "--shutdown-grace-period", "2e10s"),
+], ids=["top-level", "run", "bad-value", "infinite-grace", "century-grace"])
 def test_bad_flag_exits_64(args, write_config):
     config = write_config(service_yaml("web", node_port=pick_port(), endpoints=[("127.0.0.1", 1)]))
 

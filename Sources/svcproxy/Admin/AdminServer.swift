@@ -26,7 +26,7 @@ final class AdminServer {
     private final class Client {
         let descriptor: FileDescriptor
         let endpoint: Endpoint
-        let deadline: UInt64
+        var deadline: UInt64
         var request: [UInt8] = []
         var response: [UInt8] = []
         var written = 0
@@ -39,6 +39,8 @@ final class AdminServer {
         }
     }
 
+    /// How long a client may take to send its request, and to read the answer.
+    static let requestTimeout: UInt64 = 2_000_000_000
     static let clientTimeout: UInt64 = 5_000_000_000
     static let maximumClients = 64
     private static let wakeupToken: UInt64 = 1 << 62
@@ -48,6 +50,8 @@ final class AdminServer {
     private var listeners: [Listener] = []
     private var clients: [UInt64: Client] = [:]
     private var nextClientToken: UInt64 = 1 << 32
+    /// Set while accepting is paused for lack of descriptors.
+    private var acceptResumeAt: UInt64?
     private let state: DaemonState
     private let statistics: StatisticsRegistry
     private let monitor: EngineMonitor
@@ -73,7 +77,7 @@ final class AdminServer {
     func run(until stopped: @Sendable () -> Bool) {
         while !stopped() {
             let now = MonotonicClock.now()
-            let earliest = clients.values.map(\.deadline).min()
+            let earliest = (clients.values.map(\.deadline) + [acceptResumeAt].compactMap { $0 }).min()
             let timeout = earliest.map { Int32(min(($0 > now ? $0 - now : 0) / 1_000_000 + 1, 5_000)) } ?? -1
             guard let count = try? epoll.wait(timeoutMilliseconds: timeout) else { break }
             for index in 0..<count {
@@ -87,6 +91,7 @@ final class AdminServer {
                 }
             }
             expire(now: MonotonicClock.now())
+            resumeAcceptingIfDue(now: MonotonicClock.now())
         }
         clients = [:]
     }
@@ -96,19 +101,53 @@ final class AdminServer {
 
     private func accept(from index: Int) {
         for _ in 0..<16 {
-            guard case .done(let accepted) = try? listeners[index].descriptor.accept() else { return }
+            let result: IOResult<AcceptedConnection>
+            do {
+                result = try listeners[index].descriptor.accept()
+            } catch let error where error.isDescriptorExhaustion {
+                pauseAccepting()  // level-triggered: retrying at once would spin
+                return
+            } catch {
+                continue
+            }
+            guard case .done(let accepted) = consume result else { return }
             let socket = accepted.takeSocket()
+            if clients.count >= Self.maximumClients { evictOldestWaiting() }
             guard clients.count < Self.maximumClients else { continue }  // closed at once
             let token = nextClientToken
             nextClientToken += 1
-            let client = Client(descriptor: socket, endpoint: listeners[index].endpoint,
-                                deadline: MonotonicClock.now() + Self.clientTimeout)
+            let endpoint = listeners[index].endpoint
+            let client = Client(descriptor: socket, endpoint: endpoint,
+                                deadline: MonotonicClock.now() + (endpoint == .status ? Self.clientTimeout : Self.requestTimeout))
             if client.endpoint == .status {
                 client.response = Array(statusReport().json().utf8)
                 client.interest = .writable
             }
             guard (try? epoll.add(client.descriptor.rawValue, wanted: client.interest, token: token)) != nil else { continue }
             clients[token] = client
+        }
+    }
+
+    /// Makes room when every slot is taken: the client that has waited longest without
+    /// finishing its request goes, so idle connections cannot lock health checks out.
+    private func evictOldestWaiting() {
+        if let oldest = clients.filter({ $0.value.response.isEmpty }).min(by: { $0.value.deadline < $1.value.deadline }) {
+            clients[oldest.key] = nil
+        }
+    }
+
+    private func pauseAccepting() {
+        for (token, listener) in listeners.enumerated() {
+            try? epoll.modify(listener.descriptor.rawValue, wanted: [], token: UInt64(token))
+        }
+        acceptResumeAt = MonotonicClock.now() + 100_000_000
+    }
+
+    private func resumeAcceptingIfDue(now: UInt64) {
+        guard let resume = acceptResumeAt, resume <= now else { return }
+        acceptResumeAt = nil
+        for (token, listener) in listeners.enumerated() {
+            try? epoll.modify(listener.descriptor.rawValue, wanted: .readable, token: UInt64(token))
         }
     }
 
@@ -159,6 +198,7 @@ final class AdminServer {
         case .request(let method, let path):
             client.response = response(for: path).bytes(includeBody: method == "GET")
         }
+        client.deadline = MonotonicClock.now() + Self.clientTimeout
     }
 
     private func response(for path: String) -> HTTPResponse {
