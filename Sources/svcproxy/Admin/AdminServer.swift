@@ -30,6 +30,8 @@ final class AdminServer {
         var request: [UInt8] = []
         var response: [UInt8] = []
         var written = 0
+        /// The whole response is written: only the client's end of stream is awaited.
+        var answered = false
         var interest: EpollEvents = .readable
 
         init(descriptor: consuming FileDescriptor, endpoint: Endpoint, deadline: UInt64) {
@@ -128,10 +130,12 @@ final class AdminServer {
         }
     }
 
-    /// Makes room when every slot is taken: the client that has waited longest without
-    /// finishing its request goes, so idle connections cannot lock health checks out.
+    /// Makes room when every slot is taken: the idle client closest to its deadline goes, so
+    /// idle connections cannot lock health checks out.
     private func evictOldestWaiting() {
-        if let oldest = clients.filter({ $0.value.response.isEmpty }).min(by: { $0.value.deadline < $1.value.deadline }) {
+        // Clients still sending a request or already answered; not those reading an answer.
+        let idle = clients.filter { $0.value.response.isEmpty || $0.value.answered }
+        if let oldest = idle.min(by: { $0.value.deadline < $1.value.deadline }) {
             clients[oldest.key] = nil
         }
     }
@@ -152,7 +156,7 @@ final class AdminServer {
     }
 
     private func handle(_ client: Client, token: UInt64, events: EpollEvents) {
-        if client.response.isEmpty {
+        if client.response.isEmpty || client.answered {
             var chunk = [UInt8](repeating: 0, count: 4096)
             let result = chunk.withUnsafeMutableBytes { bytes -> IOResult<Int>? in
                 guard let base = bytes.baseAddress else { return nil }
@@ -160,12 +164,13 @@ final class AdminServer {
             }
             switch result {
             case .done(let count)? where count > 0:
+                if client.answered { return }  // the rest of a request already answered: discarded
                 client.request += chunk[..<count]
                 respondIfComplete(client)
             case .wouldBlock?:
                 return
             default:
-                clients[token] = nil  // end of stream or error before a whole request
+                clients[token] = nil  // end of stream or error: nothing more to say
                 return
             }
         }
@@ -182,11 +187,19 @@ final class AdminServer {
                     return
                 }
                 if case .wouldBlock? = result { return }
-                break
+                clients[token] = nil  // the client went away
+                return
             }
             client.written += count
         }
-        clients[token] = nil  // answered (or failed): closing it ends the exchange
+        // Answered. Closing now, with request bytes still unread (an oversized or pipelined
+        // request), would send a reset that can destroy the answer in flight; so end our
+        // side and read until the client closes, within its deadline.
+        client.answered = true
+        client.deadline = min(client.deadline, MonotonicClock.now() + 1_000_000_000)
+        try? client.descriptor.shutdown(.write)
+        client.interest = .readable
+        try? epoll.modify(client.descriptor.rawValue, wanted: .readable, token: token)
     }
 
     private func respondIfComplete(_ client: Client) {
