@@ -32,7 +32,8 @@ final class Connection {
     unowned(unsafe) var counters: EndpointCounters
     /// Set by the worker's `close`: nothing may touch the connection afterwards.
     var isClosed = false
-    /// Monotonic nanoseconds, for the access log's duration.
+    /// Monotonic nanoseconds, for the access log's duration; 0 when there is no access log,
+    /// which spares every connection a clock read.
     let acceptedAt: UInt64
 
     /// Client → backend.
@@ -60,7 +61,7 @@ final class Connection {
     var activityDeadline: UInt64 = 0
 
     init(slot: UInt32, client: consuming FileDescriptor, clientAddress: SocketAddress?, backend: consuming FileDescriptor,
-         route: ServicePortRoute, startIndex: Int, counters: EndpointCounters) {
+         route: ServicePortRoute, startIndex: Int, counters: EndpointCounters, acceptedAt: UInt64) {
         self.slot = slot
         self.client = client
         self.clientAddress = clientAddress
@@ -68,7 +69,7 @@ final class Connection {
         self.route = route
         self.startIndex = startIndex
         self.counters = counters
-        acceptedAt = MonotonicClock.now()
+        self.acceptedAt = acceptedAt
     }
 
     var endpoint: EndpointTarget { route.endpoint(start: startIndex, attempt: attempt, candidates: candidates) }

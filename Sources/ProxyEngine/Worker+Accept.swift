@@ -58,7 +58,8 @@ extension Worker {
         }
         let slot = connections.reserveSlot()
         let connection = Connection(slot: slot, client: client, clientAddress: peer, backend: backend,
-                                    route: route, startIndex: start, counters: target.counters[index])
+                                    route: route, startIndex: start, counters: target.counters[index],
+                                    acceptedAt: accessLog ? MonotonicClock.now() : 0)
         connection.clientTag = nextTag()
         adopt(choice, into: connection)
         connections.insert(connection)

@@ -22,8 +22,6 @@ final class Daemon {
     private var plan: ProxyPlan
     /// The ClusterIPs and NodePorts the running plan allocated, kept across reloads.
     private var allocations: Allocations
-    private var failedListeners = 0
-    private var reloadFailed = false
     /// ClusterIPs and external IPs added to the node's interface (`--cluster-ip-interface`).
     private let clusterIPs: ClusterIPAddresses
 
@@ -105,7 +103,6 @@ final class Daemon {
             for error in errors.errors {
                 logger.error("\(error)", metadata: ["event": "reload-invalid"])
             }
-            reloadFailed = true
             state.update {
                 $0.reloads += 1
                 $0.reloadFailures += 1
@@ -118,7 +115,6 @@ final class Daemon {
             for note in loaded.notes { logger.info("\(note)", metadata: ["event": "config-note"]) }
             plan = loaded.plan
             allocations = loaded.allocations
-            reloadFailed = false
             state.update {
                 $0.reloads += 1
                 $0.lastReloadSucceeded = true
@@ -131,7 +127,6 @@ final class Daemon {
     }
 
     private func report(_ result: ApplyResult, action: String, since started: UInt64) {
-        failedListeners = result.failures.count
         let seconds = Double(MonotonicClock.now() - started) / 1e9
         state.update { [plan] in
             $0.plan = plan
@@ -158,8 +153,9 @@ final class Daemon {
     /// The one-line summary for STATUS= and the log.
     private var status: String {
         var text = "Serving \(plan.summary)"
-        if failedListeners > 0 { text += "; \(failedListeners) listeners failed to bind" }
-        if reloadFailed { text += "; the last reload failed, serving the previous configuration" }
+        let state = self.state.read()
+        if !state.listenFailures.isEmpty { text += "; \(state.listenFailures.count) listeners failed to bind" }
+        if !state.lastReloadSucceeded { text += "; the last reload failed, serving the previous configuration" }
         return text
     }
 

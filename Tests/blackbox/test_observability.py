@@ -201,3 +201,22 @@ def test_malformed_and_slow_admin_clients_do_not_disturb_forwarding(start_backen
     assert any(answer.startswith(b"HTTP/1.1 431") for answer in answers)
     assert health(daemon, "/livez")[0] == 200
     assert echo_once(("127.0.0.1", node_port), b"fine") == b"fine"
+
+
+def test_access_log_has_one_entry_per_finished_connection(start_backend, start_daemon, write_config, node_port):
+    backend = start_backend(echo)
+    daemon = start_daemon(write_config(service_yaml("web", node_port=node_port, endpoints=[backend.endpoint])),
+                          extra_args=("--access-log",))
+
+    for payload in (b"ping", b"pong!"):
+        assert echo_once(("127.0.0.1", node_port), payload) == payload
+
+    endpoint = "%s:%d" % backend.endpoint
+    deadline = Deadline(5)
+    while daemon.log_text().count("event=access") < 2 and not deadline.expired():
+        time.sleep(0.05)  # the entry is written as the daemon closes, just after the client sees EOF
+    entries = [line for line in daemon.log_text().splitlines() if "event=access" in line]
+    assert len(entries) == 2, entries
+    assert f"to default/web:http via {endpoint} closed: 4 bytes sent, 4 bytes received" in entries[0]
+    assert f"to default/web:http via {endpoint} closed: 5 bytes sent, 5 bytes received" in entries[1]
+    assert all("client=127.0.0.1:" in entry for entry in entries)
