@@ -1,8 +1,9 @@
-// The engine: starts the workers and applies plans to them. Applying a plan is the whole
-// of a reload: listeners the new plan keeps stay open (the same sockets keep accepting,
-// with the new endpoints for new connections), listeners it drops are closed, new ones are
-// bound first, and no open connection is touched. A listener that cannot be bound fails
-// alone, with a clear error; the rest of the plan is served.
+// The engine: starts the workers and carries out plan diffs on them. Applying a plan is
+// the whole of a reload: PlanDiff says what changes; listeners it keeps stay open (the
+// same sockets keep accepting, with the new route for new connections), listeners it
+// closes are closed, new ones are bound first, and no open connection is touched. A
+// listener that cannot be bound fails alone, with a clear error; the rest is served, and
+// the next reload tries it again.
 import Dispatch
 import LinuxIO
 import Logging
@@ -21,9 +22,44 @@ public struct ListenFailure: Sendable, CustomStringConvertible {
 /// What applying a plan changed.
 public struct ApplyResult: Sendable {
     public var opened: [ListenAddress] = []
-    public var closed: [ListenAddress] = []
+    public var closed: [SocketKey] = []
     public var kept = 0
     public var failures: [ListenFailure] = []
+    /// The diff that was carried out.
+    public var diff: PlanDiff
+}
+
+/// How the engine's workers run: fixed for the life of the process.
+public struct EngineSettings: Sendable {
+    public var workers: Int
+    /// The longest a worker sleeps before it checks in (for the watchdog).
+    public var checkInInterval: UInt64 = 1_000_000_000
+    /// Log one entry per finished connection.
+    public var accessLog = false
+    /// Keepalive on client and endpoint sockets; nil turns it off (`--tcp-keepalive 0s`).
+    public var keepAlive: KeepAlive? = EngineSettings.defaultKeepAlive
+    /// Affinity pins per service port (`--affinity-table-size`).
+    public var affinityTableSize = EngineSettings.defaultAffinityTableSize
+    /// Bytes per relay read and write.
+    public var bufferSize = BufferPool.defaultBufferSize
+    /// The node-wide connection limit when neither `--max-connections` nor the
+    /// ProxyConfiguration sets one.
+    public var maxConnections: Int?
+
+    public static let defaultAffinityTableSize = AffinityTable.defaultCapacity
+    public static let defaultKeepAlive = KeepAlive(idleSeconds: 15)
+
+    /// A default for `--max-connections` that the descriptor limit can carry: two
+    /// descriptors per connection, after a reserve for listeners (one per address and
+    /// worker), the admin server, the journal and the like.
+    public static func maxConnections(descriptorLimit: Int) -> Int {
+        let reserve = max(256, descriptorLimit / 16)
+        return max(1, (descriptorLimit - reserve) / 2)
+    }
+
+    public init(workers: Int) {
+        self.workers = max(1, workers)
+    }
 }
 
 /// Moves a worker, built on the starting thread, to its own thread; the starting thread
@@ -49,42 +85,32 @@ public final class EngineMonitor: Sendable {
 }
 
 public final class Engine {
-    /// A listen address as a socket sees it: the same IP and port is the same listener,
-    /// whichever service port it serves.
-    private struct ListenKey: Hashable {
-        let ip: IPAddress
-        let port: Int
-    }
-
-    private struct ActiveListener {
-        let id: UInt32
-        let address: ListenAddress
-    }
-
     private let logger: Logger
+    private let settings: EngineSettings
     /// Every service port's counters, for the metrics and status endpoints.
     public let statistics: StatisticsRegistry
     /// Liveness and size, readable from any thread.
     public let monitor: EngineMonitor
     private var controls: [WorkerControl] = []
     private var threads: [JoinableThread] = []
-    private var listeners: [ListenKey: ActiveListener] = [:]
+    /// What is served: the last plan applied, less the listen addresses that failed.
+    private var served: ProxyPlan?
+    private var listenerIDs: [SocketKey: UInt32] = [:]
     private var routes: [ServicePortName: ServicePortRoute] = [:]
+    private var shared: [ServicePortName: ServicePortShared] = [:]
     private var lastListenerID: UInt32 = 0
     /// The node-wide connection count, for `--max-connections`.
     let budget = ConnectionBudget()
 
-    /// Starts `workers` event loops with nothing to serve yet; `apply` gives them a plan.
-    /// - Parameter checkInInterval: the longest a worker sleeps before it checks in.
-    /// - Parameter accessLog: log one entry per finished connection.
-    public init(workers: Int, checkInInterval: UInt64 = 1_000_000_000, accessLog: Bool = false, logger: Logger) throws(Errno) {
+    /// Starts the event loops with nothing to serve yet; `apply` gives them a plan.
+    public init(settings: EngineSettings, logger: Logger) throws(Errno) {
         self.logger = logger
-        statistics = StatisticsRegistry(workers: max(1, workers))
+        self.settings = settings
+        statistics = StatisticsRegistry(workers: settings.workers)
         var controls: [WorkerControl] = []
-        for index in 0..<max(1, workers) {
+        for index in 0..<settings.workers {
             let control = WorkerControl(wakeup: try EventDescriptor())
-            let handOff = WorkerHandOff(try Worker(index: index, control: control, logger: logger,
-                                                   checkInInterval: checkInInterval, accessLog: accessLog))
+            let handOff = WorkerHandOff(try Worker(index: index, control: control, logger: logger, settings: settings))
             threads.append(try JoinableThread(name: "svcproxy-w\(index)") { handOff.worker.run() })
             controls.append(control)
         }
@@ -92,61 +118,64 @@ public final class Engine {
         monitor = EngineMonitor(controls: controls)
     }
 
-
-    /// Makes `plan` the one served, changing as little as possible, and returns once
-    /// every worker has taken it on (so dropped ports are free and new ones accept).
+    /// Makes `plan` the one served, changing only what differs, and returns once every
+    /// worker has taken it on (so dropped ports are free and new ones accept).
     public func apply(_ plan: ProxyPlan) -> ApplyResult {
-        let result = serve(plan)
-        statistics.retain(plan)
-        return result
-    }
+        let diff = PlanDiff(from: served, to: plan)
+        var result = ApplyResult(diff: diff)
+        var connections = plan.connections
+        if connections.maxConnections == nil { connections.maxConnections = settings.maxConnections }
+        let servicePorts = Dictionary(plan.servicePorts.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
 
-    private func serve(_ plan: ProxyPlan) -> ApplyResult {
-        var result = ApplyResult()
-        var nextRoutes: [ServicePortName: ServicePortRoute] = [:]
-        var nextListeners: [ListenKey: ActiveListener] = [:]
+        for name in diff.removedServicePorts {
+            routes[name] = nil
+            shared[name] = nil
+        }
+        for name in diff.newRoutes {
+            guard let servicePort = servicePorts[name] else { continue }
+            let state = shared[name] ?? ServicePortShared(affinityCapacity: settings.affinityTableSize)
+            shared[name] = state
+            routes[name] = ServicePortRoute(plan: servicePort, connections: connections,
+                                            statistics: statistics.statistics(for: name), budget: budget, shared: state)
+        }
+
         var assignments = Array(repeating: [ListenerAssignment](), count: controls.count)
-        for servicePort in plan.servicePorts {
-            // A route whose endpoints did not change is kept, and with it the round-robin
-            // position; a changed one starts afresh, as kube-proxy's balancer did.
-            let route = ServicePortRoute.reusing(routes[servicePort.name], for: servicePort, connections: plan.connections,
-                                                 budget: budget, statistics: statistics.statistics(for: servicePort.name))
-            nextRoutes[servicePort.name] = route
-            for address in servicePort.listenAddresses {
-                let key = ListenKey(ip: address.ip, port: address.port)
-                guard nextListeners[key] == nil else { continue }  // one socket per address and port
-                if let active = listeners[key] {
-                    nextListeners[key] = ActiveListener(id: active.id, address: address)
-                    for worker in assignments.indices {
-                        assignments[worker].append(.init(id: active.id, descriptor: nil, address: address, route: route))
-                    }
-                    result.kept += 1
-                    continue
+        var failed = Set<SocketKey>()
+        for listener in diff.kept {
+            guard let id = listenerIDs[listener.address.socketKey], let route = routes[listener.servicePort] else { continue }
+            for worker in assignments.indices {
+                assignments[worker].append(.init(id: id, descriptor: nil, address: listener.address, route: route))
+            }
+            result.kept += 1
+        }
+        for listener in diff.opened {
+            guard let route = routes[listener.servicePort] else { continue }
+            switch bind(listener.address) {
+            case .success(let descriptors):
+                lastListenerID += 1
+                listenerIDs[listener.address.socketKey] = lastListenerID
+                for (worker, descriptor) in descriptors.enumerated() {
+                    assignments[worker].append(.init(id: lastListenerID, descriptor: descriptor, address: listener.address, route: route))
                 }
-                switch bind(address) {
-                case .success(let descriptors):
-                    lastListenerID += 1
-                    nextListeners[key] = ActiveListener(id: lastListenerID, address: address)
-                    for (worker, descriptor) in descriptors.enumerated() {
-                        assignments[worker].append(.init(id: lastListenerID, descriptor: descriptor, address: address, route: route))
-                    }
-                    result.opened.append(address)
-                case .failure(let error):
-                    let failure = ListenFailure(servicePort: servicePort.name, address: address, error: error)
-                    logger.error("\(failure)", metadata: ["service": "\(servicePort.name)", "event": "listen-failed"])
-                    result.failures.append(failure)
-                }
+                result.opened.append(listener.address)
+            case .failure(let error):
+                let failure = ListenFailure(servicePort: listener.servicePort, address: listener.address, error: error)
+                logger.error("\(failure)", metadata: ["service": "\(listener.servicePort)", "event": "listen-failed"])
+                result.failures.append(failure)
+                failed.insert(listener.address.socketKey)
             }
         }
-        result.closed = listeners.filter { nextListeners[$0.key] == nil }.map(\.value.address)
+        for key in diff.closed { listenerIDs[key] = nil }
+        result.closed = diff.closed
+
         let done = DispatchSemaphore(value: 0)
         for (worker, control) in controls.enumerated() {
             control.send(.applyListeners(assignments[worker], done: done))
         }
         for _ in controls { done.wait() }
-        listeners = nextListeners
-        routes = nextRoutes
-        monitor.listeners.store(nextListeners.count, ordering: .relaxed)
+        statistics.drop(servicePorts: diff.removedServicePorts, endpoints: diff.removedEndpoints)
+        served = plan.removingListenAddresses(failed)
+        monitor.listeners.store(listenerIDs.count, ordering: .relaxed)
         return result
     }
 
@@ -159,6 +188,8 @@ public final class Engine {
         for _ in controls {
             do {
                 let listener = try FileDescriptor.listener(on: socketAddress, freeBind: address.kind != .nodePort)
+                // Accepted sockets inherit keepalive from their listener.
+                if let keepAlive = settings.keepAlive { try listener.setKeepAlive(keepAlive) }
                 descriptors.append(listener.releaseOwnership())
             } catch {
                 for descriptor in descriptors { FileDescriptor(owning: descriptor).close() }
@@ -171,7 +202,13 @@ public final class Engine {
     /// Closes every listener and returns once each worker has: new connections are
     /// refused from then on, open ones carry on.
     public func stopAccepting() {
-        _ = serve(ProxyPlan(servicePorts: []))  // the counters stay, for scrapes while draining
+        let done = DispatchSemaphore(value: 0)
+        for control in controls { control.send(.applyListeners([], done: done)) }
+        for _ in controls { done.wait() }
+        listenerIDs = [:]
+        served = served.map { ProxyPlan(servicePorts: [], connections: $0.connections) }
+        monitor.listeners.store(0, ordering: .relaxed)
+        // The counters stay, for scrapes while draining.
     }
 
     /// Lets open connections finish for up to `gracePeriod` nanoseconds, closes the rest,

@@ -12,11 +12,10 @@ import Systemd
 
 final class Daemon {
     let config: ConfigOptions
-    let workers: Int
+    let engineSettings: EngineSettings
     let gracePeriod: UInt64
     let logger: Logger
     let admin: AdminAddresses
-    let accessLog: Bool
     /// Shared with the admin thread, which reports it.
     let state = DaemonState()
     private var plan: ProxyPlan
@@ -25,14 +24,13 @@ final class Daemon {
     /// ClusterIPs and external IPs added to the node's interface (`--cluster-ip-interface`).
     private let clusterIPs: ClusterIPAddresses
 
-    init(config: ConfigOptions, workers: Int, gracePeriod: UInt64, admin: AdminAddresses, accessLog: Bool,
+    init(config: ConfigOptions, engineSettings: EngineSettings, gracePeriod: UInt64, admin: AdminAddresses,
          logger: Logger, plan: LoadedPlan, clusterIPInterface: String? = nil) {
         clusterIPs = ClusterIPAddresses(interface: clusterIPInterface, logger: logger)
         self.config = config
-        self.workers = workers
+        self.engineSettings = engineSettings
         self.gracePeriod = gracePeriod
         self.admin = admin
-        self.accessLog = accessLog
         self.logger = logger
         self.plan = plan.plan
         self.allocations = plan.allocations
@@ -45,7 +43,9 @@ final class Daemon {
         // Workers check in at least four times per watchdog interval (and every second
         // without one), so one missed check-in is not yet a missed ping.
         let checkIn = min(watchdog.map { $0 / 4 } ?? 1_000_000_000, 1_000_000_000)
-        let engine = try Engine(workers: workers, checkInInterval: checkIn, accessLog: accessLog, logger: logger)
+        var settings = engineSettings
+        settings.checkInInterval = checkIn
+        let engine = try Engine(settings: settings, logger: logger)
         let started = MonotonicClock.now()
         report(engine.apply(plan), action: "Started", since: started)
         clusterIPs.sync(plan)
@@ -144,7 +144,7 @@ final class Daemon {
             }
         }
         logger.notice("\(action): \(status)", metadata: [
-            "event": "\(action.lowercased())", "workers": "\(workers)",
+            "event": "\(action.lowercased())", "workers": "\(engineSettings.workers)",
             "listeners_opened": "\(result.opened.count)", "listeners_kept": "\(result.kept)",
             "listeners_closed": "\(result.closed.count)",
         ])

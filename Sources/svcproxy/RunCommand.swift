@@ -4,6 +4,8 @@ import ArgumentParser
 import Glibc
 import LinuxIO
 import Logging
+import ProxyEngine
+import ServiceConfig
 import Systemd
 
 struct RunCommand: ParsableCommand {
@@ -43,10 +45,24 @@ struct RunCommand: ParsableCommand {
             + "needs CAP_NET_ADMIN), and remove them when their service goes and on exit.", valueName: "name"))
     var clusterIPInterface: String?
 
+    @Option(name: .customLong("tcp-keepalive"), help: ArgumentHelp(
+        "Silence after which TCP keepalive probes go to clients and endpoints, and their interval; "
+            + "9 unanswered probes close the connection. 0s turns keepalive off.", valueName: "duration"))
+    var tcpKeepAlive: String = "15s"
+
+    @Option(name: .customLong("affinity-table-size"), help: ArgumentHelp(
+        "Most ClientIP session-affinity pins kept per service port; when full, the least recently used pin goes.",
+        valueName: "n"))
+    var affinityTableSize: Int = EngineSettings.defaultAffinityTableSize
+
     func validate() throws {
         if let workers, !(1...256).contains(workers) {
             throw ValidationError("--workers must be between 1 and 256")
         }
+        if !(1...(1 << 24)).contains(affinityTableSize) {
+            throw ValidationError("--affinity-table-size must be between 1 and \(1 << 24)")
+        }
+        _ = try keepAlive()
         if DurationText.nanoseconds(shutdownGracePeriod) == nil {
             throw ValidationError("--shutdown-grace-period: '\(shutdownGracePeriod)' is not a duration (e.g. 30s, 500ms, 2m)")
         }
@@ -70,19 +86,49 @@ struct RunCommand: ParsableCommand {
 
         let loaded = try config.loadPlan(nodeAddresses: NodeAddresses.current())
         let descriptorLimit = ResourceLimits.raiseOpenFilesToHardLimit()
-        let workerCount = workers ?? loaded.settings.workers ?? ResourceLimits.availableProcessors()
+        var engine = EngineSettings(workers: workers ?? loaded.settings.workers ?? ResourceLimits.availableProcessors())
+        engine.accessLog = accessLog
+        engine.keepAlive = try keepAlive()
+        engine.affinityTableSize = affinityTableSize
+        engine.maxConnections = EngineSettings.maxConnections(descriptorLimit: Int(descriptorLimit))
         logger.info("svcproxy \(SvcProxyVersion.current) starting", metadata: [
-            "workers": "\(workerCount)", "descriptor_limit": "\(descriptorLimit)", "event": "starting",
+            "workers": "\(engine.workers)", "descriptor_limit": "\(descriptorLimit)", "event": "starting",
         ])
+        logBounds(engine, configured: loaded.plan.connections.maxConnections, logger: logger)
         var admin = AdminAddresses()
         admin.statusSocket = statusSocket
         if let metrics = loaded.settings.metricsBindAddress { admin.metrics = metrics }
         if let healthz = loaded.settings.healthzBindAddress { admin.healthz = healthz }
-        let daemon = Daemon(config: config, workers: workerCount,
+        let daemon = Daemon(config: config, engineSettings: engine,
                             gracePeriod: DurationText.nanoseconds(shutdownGracePeriod) ?? 30_000_000_000,
-                            admin: admin, accessLog: accessLog, logger: logger, plan: loaded,
+                            admin: admin, logger: logger, plan: loaded,
                             clusterIPInterface: clusterIPInterface)
         try daemon.run(signals: signals)
+    }
+}
+
+extension RunCommand {
+    /// `--tcp-keepalive` as the engine takes it: nil when off.
+    func keepAlive() throws -> KeepAlive? {
+        guard case .success(let duration) = SettingsSyntax.duration(tcpKeepAlive) else {
+            throw ValidationError("--tcp-keepalive: '\(tcpKeepAlive)' is not a duration (e.g. 15s, 1m, 0s to turn it off)")
+        }
+        let seconds = duration.components.seconds + (duration.components.attoseconds > 0 ? 1 : 0)
+        guard seconds > 0 else { return nil }
+        guard seconds <= 86_400 else { throw ValidationError("--tcp-keepalive must be at most 24h") }
+        return KeepAlive(idleSeconds: Int32(seconds))
+    }
+
+    /// Every bound a peer could otherwise push against, once at start.
+    func logBounds(_ engine: EngineSettings, configured maxConnections: Int?, logger: Logger) {
+        let connections = maxConnections.map { "\($0) (configured)" }
+            ?? "\(engine.maxConnections ?? 0) (from the descriptor limit; --max-connections sets another)"
+        let keepAlive = engine.keepAlive.map { "after \($0.idleSeconds) s of silence, dead peers closed within \($0.boundSeconds) s" } ?? "off"
+        let text = "Bounds: at most \(connections) connections on the node; \(engine.affinityTableSize) affinity pins per service port; "
+            + "TCP keepalive \(keepAlive)"
+        logger.info("\(text)",
+                    metadata: ["event": "bounds", "max_connections": "\(maxConnections ?? engine.maxConnections ?? 0)",
+                               "affinity_table_size": "\(engine.affinityTableSize)"])
     }
 }
 

@@ -59,9 +59,9 @@ private func bits(_ text: String) throws -> IPBits { IPBits(try #require(IPAddre
     @Test func timerHeapKeepsItsOrderAfterStaleEntriesAreDropped() {
         var timers = TimerQueue()
         for deadline in [50, 10, 40, 20, 30, 60, 5].map(UInt64.init) {
-            timers.schedule(.init(deadline: deadline, slot: UInt32(deadline), tag: 0, kind: deadline % 20 == 0 ? .activity : .connect))
+            timers.schedule(.init(deadline: deadline, slot: UInt32(deadline), tag: 0, kind: deadline % 20 == 0 ? .tcpActivity : .tcpConnect))
         }
-        timers.removeAll { $0.kind == .activity }
+        timers.removeAll { $0.kind == .tcpActivity }
         #expect(timers.count == 4)
         var order: [UInt64] = []
         while let entry = timers.popDue(now: 100) { order.append(entry.deadline) }

@@ -54,6 +54,9 @@ enum ConnectOutcome: UInt8 {
 final class ServicePortStatistics: Sendable {
     let name: ServicePortName
     let perWorker: [ServicePortCounters]
+    /// Affinity pins evicted for room; any worker may count one, so this one is shared
+    /// (and rare: only a full table evicts).
+    let affinityEvictions = Atomic<UInt64>(0)
     private let endpoints: Mutex<[Endpoint: [EndpointCounters]]>
     private let workerCount: Int
 
@@ -74,10 +77,9 @@ final class ServicePortStatistics: Sendable {
         }
     }
 
-    /// Forgets endpoints that are no longer in the plan.
-    func keepOnly(_ current: [Endpoint]) {
-        let keep = Set(current)
-        endpoints.withLock { table in table = table.filter { keep.contains($0.key) } }
+    /// Forgets endpoints that left the plan.
+    func forget(_ gone: Set<Endpoint>) {
+        endpoints.withLock { table in for endpoint in gone { table[endpoint] = nil } }
     }
 
     func endpointCounters() -> [(Endpoint, [EndpointCounters])] {

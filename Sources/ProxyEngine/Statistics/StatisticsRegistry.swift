@@ -22,14 +22,13 @@ public final class StatisticsRegistry: Sendable {
         }
     }
 
-    /// Keeps only the service ports and endpoints of `plan`.
-    func retain(_ plan: ProxyPlan) {
-        let current = Dictionary(plan.servicePorts.map { ($0.name, $0.endpoints) }, uniquingKeysWith: { first, _ in first })
+    /// Forgets service ports and endpoints that left the plan (PlanDiff).
+    func drop(servicePorts: Set<ServicePortName>, endpoints: [ServicePortName: Set<Endpoint>]) {
         let kept = table.withLock { table in
-            table = table.filter { current[$0.key] != nil }
-            return Array(table.values)
+            for name in servicePorts { table[name] = nil }
+            return endpoints.keys.compactMap { table[$0] }
         }
-        for statistics in kept { statistics.keepOnly(current[statistics.name] ?? []) }
+        for statistics in kept { statistics.forget(endpoints[statistics.name] ?? []) }
     }
 
     /// Every service port's counters, summed over workers, in name order.

@@ -28,6 +28,8 @@ public struct ServicePortSnapshot: Sendable {
     public let deniedByPolicy: UInt64
     public let retries: UInt64
     public let connectsExhausted: UInt64
+    /// Affinity pins evicted because the table was full (`--affinity-table-size`).
+    public let affinityEvictions: UInt64
     public let endpoints: [EndpointSnapshot]
 }
 
@@ -51,6 +53,7 @@ extension ServicePortStatistics {
                                    refusedServiceLimit: sum { $0.refusedServiceLimit.current },
                                    deniedByPolicy: sum { $0.deniedByPolicy.current },
                                    retries: sum { $0.retries.current },
-                                   connectsExhausted: sum { $0.connectsExhausted.current }, endpoints: endpoints)
+                                   connectsExhausted: sum { $0.connectsExhausted.current },
+                                   affinityEvictions: affinityEvictions.load(ordering: .relaxed), endpoints: endpoints)
     }
 }

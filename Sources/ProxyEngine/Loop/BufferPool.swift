@@ -4,20 +4,22 @@
 // number of busy connections, not open ones. One pool per worker: no locks.
 
 final class BufferPool {
-    /// Large enough that a bulk transfer moves 64 KiB per system call.
-    static let bufferSize = 64 * 1024
+    /// What `make bench` chose (README, "Relay buffers"): bytes moved per read and write.
+    static let defaultBufferSize = 64 * 1024
 
+    let bufferSize: Int
     private var free: [UnsafeMutableRawPointer] = []
     /// Free buffers kept for reuse; more are returned to the allocator.
     private let retained: Int
 
-    init(retained: Int = 64) {
+    init(bufferSize: Int = BufferPool.defaultBufferSize, retained: Int = 64) {
+        self.bufferSize = bufferSize
         self.retained = retained
         free.reserveCapacity(retained)
     }
 
     func take() -> UnsafeMutableRawPointer {
-        free.popLast() ?? UnsafeMutableRawPointer.allocate(byteCount: Self.bufferSize, alignment: 16)
+        free.popLast() ?? UnsafeMutableRawPointer.allocate(byteCount: bufferSize, alignment: 16)
     }
 
     func give(_ buffer: UnsafeMutableRawPointer) {

@@ -1,8 +1,8 @@
 // Where a service port's connections go: its ready endpoints and the round-robin position.
 // One route object is shared by every worker, so the rotation is exact across workers: a
 // single atomic counter per service port (kube-proxy's balancer kept one index per
-// service port for the same reason). A reload swaps in a new route; connections hold the
-// route they started with.
+// service port for the same reason). A reload that changes the service port (PlanDiff)
+// swaps in a new route; connections hold the route they started with.
 import LinuxIO
 import ServiceConfig
 import Synchronization
@@ -18,8 +18,6 @@ struct EndpointTarget: Sendable {
 final class ServicePortRoute: Sendable {
     let name: ServicePortName
     let endpoints: [EndpointTarget]
-    /// The plan's endpoints, to tell whether a reload changed them.
-    let plannedEndpoints: [Endpoint]
     let statistics: ServicePortStatistics
     /// Affinity, admission, limits and timeouts (RouteRules.swift).
     let rules: RouteRules
@@ -27,17 +25,16 @@ final class ServicePortRoute: Sendable {
     let shared: ServicePortShared
     private let next = Atomic<Int>(0)
 
-    init(plan: ServicePortPlan, statistics: ServicePortStatistics, source: RouteSource, budget: ConnectionBudget,
-         shared: ServicePortShared) {
+    init(plan: ServicePortPlan, connections: ConnectionSettings, statistics: ServicePortStatistics,
+         budget: ConnectionBudget, shared: ServicePortShared) {
         name = plan.name
-        plannedEndpoints = plan.endpoints
         self.statistics = statistics
         endpoints = plan.endpoints.compactMap { endpoint in
             SocketAddress(ip: endpoint.ip.description, port: UInt16(endpoint.port)).map {
                 EndpointTarget(endpoint: endpoint, address: $0, counters: statistics.counters(for: endpoint))
             }
         }
-        rules = RouteRules(source: source, endpoints: endpoints, budget: budget)
+        rules = RouteRules(plan: plan, connections: connections, endpoints: endpoints, budget: budget)
         self.shared = shared
     }
 
@@ -49,13 +46,22 @@ final class ServicePortRoute: Sendable {
     /// The index of the endpoint the next connection starts at, or nil with no endpoints.
     func nextStartIndex() -> Int? {
         guard !endpoints.isEmpty else { return nil }
-        let ticket = next.wrappingAdd(1, ordering: .relaxed).oldValue
-        return Int(UInt(bitPattern: ticket) % UInt(endpoints.count))
+        return Int(nextTicket() % UInt(endpoints.count))
     }
 
-    /// The endpoint for connect attempt `attempt` (0-based) of a connection that started at
-    /// `start`: each retry moves to the next endpoint without disturbing the rotation.
-    func endpoint(start: Int, attempt: Int) -> EndpointTarget {
-        endpoints[(start + attempt) % endpoints.count]
+    /// `eligible` (endpoint indices, in order) rotated to start at the next round-robin turn.
+    func roundRobin(_ eligible: [Int]) -> [Int] {
+        guard !eligible.isEmpty else { return [] }
+        let position = Int(nextTicket() % UInt(eligible.count))
+        return Array(eligible[position...] + eligible[..<position])
+    }
+
+    /// The endpoint for connect attempt `attempt` (0-based) of a connection that started
+    /// at `start`, or whose endpoints to try are `candidates` (nil: every endpoint in
+    /// round-robin order from `start`): each retry moves to the next endpoint without
+    /// disturbing the rotation.
+    func endpoint(start: Int, attempt: Int, candidates: [Int]? = nil) -> EndpointTarget {
+        guard let candidates, !candidates.isEmpty else { return endpoints[(start + attempt) % endpoints.count] }
+        return endpoints[candidates[attempt % candidates.count]]
     }
 }

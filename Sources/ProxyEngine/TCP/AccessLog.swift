@@ -3,20 +3,18 @@
 import LinuxIO
 import Logging
 
-extension Worker {
+extension TCPRelayHandler {
     func logAccess(_ connection: Connection, reset: Bool) {
-        let established: Bool
-        if case .established = connection.state { established = true } else { established = false }
-        let ending = !established ? "connect-failed" : reset ? "reset" : "closed"
+        let ending = !connection.machine.connected ? "connect-failed" : reset ? "reset" : "closed"
         let milliseconds = (MonotonicClock.now() &- connection.acceptedAt) / 1_000_000
         let client = connection.clientAddress.map { "\($0)" } ?? "unknown"
         let endpoint = connection.endpoint.endpoint
-        logger.info("""
+        loop.logger.info("""
             Connection from \(client) to \(connection.route.name) via \(endpoint) \(ending): \
-            \(connection.upstream.bytesMoved) bytes sent, \(connection.downstream.bytesMoved) bytes received, \(milliseconds) ms
+            \(connection.machine.upstream.bytesMoved) bytes sent, \(connection.machine.downstream.bytesMoved) bytes received, \(milliseconds) ms
             """, metadata: [
                 "event": "access", "client": "\(client)", "service": "\(connection.route.name)", "endpoint": "\(endpoint)",
-                "bytes_sent": "\(connection.upstream.bytesMoved)", "bytes_received": "\(connection.downstream.bytesMoved)",
+                "bytes_sent": "\(connection.machine.upstream.bytesMoved)", "bytes_received": "\(connection.machine.downstream.bytesMoved)",
                 "duration_ms": "\(milliseconds)", "ending": "\(ending)",
             ])
     }

@@ -2,10 +2,7 @@
 // it (ServiceConfig's IngressAdmission); here that is compiled once per route into blocks
 // and address sets of 128-bit integers, so that the check per connection is a few integer
 // compares and a hash lookup. A connection goes only to endpoints that admit its client;
-// when none does, it is reset, counted, and logged (rate-limited) with the client, the
-// service and the policies that deny it.
-import LinuxIO
-import Logging
+// when none does, it is refused (RoutePolicy.swift).
 import ServiceConfig
 
 /// Who may reach one endpoint, in the engine's form.
@@ -47,20 +44,16 @@ struct CompiledAdmission: Sendable {
     }
 }
 
-extension Worker {
-    /// The indices of `route`'s endpoints that admit `client`, in round-robin order.
-    func admittedEndpoints(of route: ServicePortRoute, admissions: [CompiledAdmission], client: IPBits?) -> [Int] {
-        guard let client else { return admissions.indices.filter { admissions[$0].anyone } }
-        return admissions.indices.filter { admissions[$0].admits(client) }
+extension [CompiledAdmission] {
+    /// The indices of the endpoints that admit `client`, in order; without a client
+    /// address only those open to anyone.
+    func admitting(_ client: IPBits?) -> [Int] {
+        guard let client else { return indices.filter { self[$0].anyone } }
+        return indices.filter { self[$0].admits(client) }
     }
 
-    /// Logs and counts a connection that no endpoint admits.
-    func logPolicyDenial(route: ServicePortRoute, admissions: [CompiledAdmission], client: IPBits?) {
-        route.statistics.perWorker[index].deniedByPolicy.bump()
-        let policies = Set(admissions.map(\.policies).filter { !$0.isEmpty }).sorted().joined(separator: ", ")
-        let clientText = client.map { "\($0)" } ?? "unknown"
-        logLimited(.notice, event: "policy-denied", subject: "\(route.name)|\(clientText)",
-                   "NetworkPolicy denies client \(clientText) every endpoint of \(route.name) (\(policies)): refusing the connection",
-                   metadata: ["service": "\(route.name)", "client": "\(clientText)", "policy": "\(policies)"])
+    /// "default/deny-all, default/allow-web": every policy that isolates these endpoints.
+    var policyNames: String {
+        Set(map(\.policies).filter { !$0.isEmpty }).sorted().joined(separator: ", ")
     }
 }

@@ -1,20 +1,22 @@
-// Deadlines of a worker (connect, idle and half-close timeouts), earliest first, in a binary heap. The event
-// loop sleeps in epoll_wait until the earliest one; an entry whose connection has since
-// moved on is recognised by its tag and dropped when it comes up.
+// Deadlines of a worker (connect, idle and half-close timeouts), earliest first, in a
+// binary heap. The event loop sleeps in epoll_wait until the earliest one; an entry whose
+// connection has since moved on is recognised by its tag and dropped when it comes up, or
+// purged once stale entries outnumber live ones (Worker.swift).
 
 struct TimerQueue {
+    /// Which handler's timer, and what for.
     enum Kind {
-        /// Tagged with the connection's backend tag (one connect attempt).
-        case connect
-        /// Tagged with the connection's client tag (Worker+Timeouts.swift).
-        case activity
+        /// A TCP connect attempt; tagged with the connection's backend tag.
+        case tcpConnect
+        /// A TCP connection's idle or half-close timeout; tagged with its client tag.
+        case tcpActivity
     }
 
     struct Entry {
         let deadline: UInt64
         let slot: UInt32
         let tag: UInt32
-        var kind: Kind = .connect
+        var kind: Kind
     }
 
     private var heap: [Entry] = []

@@ -7,7 +7,7 @@ struct ConnectionTable {
     private var freeSlots: [UInt32] = []
     private(set) var count = 0
 
-    /// A slot number for a new connection.
+    /// A slot number for a new connection, filled by `insert`.
     mutating func reserveSlot() -> UInt32 {
         if let slot = freeSlots.popLast() { return slot }
         slots.append(nil)
@@ -17,11 +17,6 @@ struct ConnectionTable {
     mutating func insert(_ connection: Connection) {
         slots[Int(connection.slot)] = connection
         count += 1
-    }
-
-    /// Gives a reserved slot back without ever filling it.
-    mutating func unreserve(_ slot: UInt32) {
-        freeSlots.append(slot)
     }
 
     mutating func remove(_ connection: Connection) {

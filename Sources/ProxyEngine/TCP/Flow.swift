@@ -8,7 +8,19 @@
 // A flow holds a pooled buffer only while bytes are pending.
 import LinuxIO
 
-struct Flow {
+/// What a flow reads from: a socket, or a script in the tests.
+protocol RelaySource: ~Copyable {
+    func read(into buffer: UnsafeMutableRawPointer, count: Int) throws(Errno) -> IOResult<Int>
+}
+
+/// What a flow writes to: a socket, or a script in the tests.
+protocol RelayDestination: ~Copyable {
+    func write(from buffer: UnsafeRawPointer, count: Int) throws(Errno) -> IOResult<Int>
+}
+
+extension FileDescriptor: RelaySource, RelayDestination {}
+
+struct Flow: Equatable {
     var buffer: UnsafeMutableRawPointer?
     /// Pending bytes are `buffer[start..<end]`.
     var start = 0
@@ -31,7 +43,7 @@ struct Flow {
 }
 
 /// How a relay step ended.
-enum PumpOutcome {
+enum PumpOutcome: Equatable {
     /// Nothing more can move now; wait for readiness.
     case idle
     /// The source or the destination failed: the connection must close.
@@ -45,8 +57,9 @@ extension Flow {
 
     /// Moves bytes from `source` to `destination` until one of them would block, the
     /// source ends, or the round budget is spent.
-    mutating func pump(from source: borrowing FileDescriptor, to destination: borrowing FileDescriptor,
-                       pool: BufferPool) -> PumpOutcome {
+    mutating func pump<Source: RelaySource & ~Copyable, Destination: RelayDestination & ~Copyable>(
+        from source: borrowing Source, to destination: borrowing Destination, pool: BufferPool
+    ) -> PumpOutcome {
         do throws(Errno) {
             for _ in 0..<Self.roundsPerStep {
                 if pending > 0 {
@@ -67,7 +80,7 @@ extension Flow {
                 if sourceEnded { return .idle }
                 let buffer = self.buffer ?? pool.take()
                 self.buffer = buffer
-                switch try source.read(into: buffer, count: BufferPool.bufferSize) {
+                switch try source.read(into: buffer, count: pool.bufferSize) {
                 case .wouldBlock:
                     release(to: pool)
                     return .idle
@@ -78,7 +91,7 @@ extension Flow {
                 case .done(let count):
                     start = 0
                     end = count
-                    readFilledBuffer = count == BufferPool.bufferSize
+                    readFilledBuffer = count == pool.bufferSize
                 }
             }
             return .idle

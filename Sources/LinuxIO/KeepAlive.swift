@@ -1,0 +1,45 @@
+// TCP keepalive: the kernel probes a connection that has been silent for a while, and
+// fails it (ETIMEDOUT on the next read or write, or an error event) when the peer stops
+// answering, so that a peer that vanished without a FIN does not hold the socket forever.
+internal import CLinux
+
+/// When keepalive probes start, how often they repeat, and how many go unanswered before
+/// the connection fails.
+public struct KeepAlive: Sendable, Equatable {
+    public let idleSeconds: Int32
+    public let intervalSeconds: Int32
+    public let probes: Int32
+
+    /// Go's net package (which kube-proxy's userspace proxier used) sends the first probe
+    /// after 15 s of silence and repeats every 15 s; the kernel's default of 9 probes
+    /// then bounds a dead peer's connection at idle + 9 × interval.
+    public init(idleSeconds: Int32, intervalSeconds: Int32? = nil, probes: Int32 = 9) {
+        self.idleSeconds = max(1, idleSeconds)
+        self.intervalSeconds = max(1, intervalSeconds ?? idleSeconds)
+        self.probes = max(1, probes)
+    }
+
+    /// The longest a silent dead peer can hold a connection, in seconds.
+    public var boundSeconds: Int32 { idleSeconds + probes * intervalSeconds }
+}
+
+extension FileDescriptor {
+    /// Turns keepalive on with `settings`. Sockets accepted from a listener inherit it.
+    ///
+    /// The corresponding C function is `setsockopt` (`SO_KEEPALIVE`, `TCP_KEEPIDLE`,
+    /// `TCP_KEEPINTVL`, `TCP_KEEPCNT`).
+    public func setKeepAlive(_ settings: KeepAlive) throws(Errno) {
+        try setOption(SOL_SOCKET, SO_KEEPALIVE, 1)
+        try setOption(Int32(IPPROTO_TCP), TCP_KEEPIDLE, settings.idleSeconds)
+        try setOption(Int32(IPPROTO_TCP), TCP_KEEPINTVL, settings.intervalSeconds)
+        try setOption(Int32(IPPROTO_TCP), TCP_KEEPCNT, settings.probes)
+    }
+
+    /// Reads an integer socket option: what the kernel holds, for tests.
+    public func integerOption(level: Int32, name: Int32) throws(Errno) -> Int32 {
+        var value: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        _ = try retryingInterrupts { getsockopt(rawValue, level, name, &value, &length) }
+        return value
+    }
+}

@@ -1,0 +1,96 @@
+// The one place that decides, at accept, whether a connection is served and which
+// endpoints it may try in what order: no endpoint, a full limit or a NetworkPolicy that
+// admits the client nowhere refuses it; otherwise session affinity or round-robin orders
+// the endpoints that admit it. A decision is a value; the handler that asked counts,
+// logs and resets by it, so this is tested without an event loop.
+import LinuxIO
+import ServiceConfig
+
+/// Why a connection is not served.
+enum Refusal: Error, Equatable, Sendable {
+    case noEndpoints
+    /// `--max-connections` (the value) is reached.
+    case nodeLimit(Int)
+    /// The service's `svcproxy.io/max-connections` is reached.
+    case serviceLimit(Int)
+    /// No endpoint's NetworkPolicy admits the client; the policies that isolate them.
+    case policy(String)
+}
+
+/// Where an accepted connection may go.
+struct EndpointChoice: Equatable, Sendable {
+    /// Where round-robin put the connection; retries walk on from here.
+    let start: Int
+    /// The endpoints to try, in order; nil: all of them from `start`.
+    let candidates: [Int]?
+    /// The client, kept only for session affinity (to re-pin after a retry).
+    let affinityClient: IPBits?
+    /// The limits the connection holds a place in.
+    let tokens: LimitTokens
+}
+
+extension ServicePortRoute {
+    /// Serve `client` (nil when its address is unknown) or refuse it; `now` is the
+    /// monotonic clock, for affinity pins. A served connection holds places in the
+    /// limits, given back with `releaseLimits`.
+    func decide(for client: IPBits?, now: UInt64) -> Result<EndpointChoice, Refusal> {
+        guard !endpoints.isEmpty else { return .failure(.noEndpoints) }
+        var tokens: LimitTokens = []
+        if rules.nodeLimit != nil || rules.serviceLimit != nil {
+            switch acquireLimits() {
+            case .success(let taken): tokens = taken
+            case .failure(let refusal): return .failure(refusal)
+            }
+        }
+        guard rules.needsClient else {
+            guard let start = nextStartIndex() else { return .failure(.noEndpoints) }
+            return .success(EndpointChoice(start: start, candidates: nil, affinityClient: nil, tokens: tokens))
+        }
+        var eligible = Array(endpoints.indices)
+        if let admissions = rules.admissions {
+            eligible = admissions.admitting(client)
+            if eligible.isEmpty {
+                releaseLimits(tokens)
+                return .failure(.policy(admissions.policyNames))
+            }
+        }
+        let candidates: [Int]
+        var affinityClient: IPBits?
+        if let timeout = rules.affinityTimeout, let client {
+            candidates = affinityCandidates(for: client, timeout: timeout, eligible: eligible, now: now)
+            affinityClient = client
+        } else {
+            candidates = roundRobin(eligible)
+        }
+        guard let first = candidates.first else {
+            releaseLimits(tokens)
+            return .failure(.noEndpoints)
+        }
+        return .success(EndpointChoice(start: first, candidates: candidates, affinityClient: affinityClient, tokens: tokens))
+    }
+
+    /// Where an affinity client goes: its pinned endpoint if that is still eligible (then
+    /// the others as fallbacks), else the round-robin choice among `eligible`, which
+    /// becomes its pin.
+    private func affinityCandidates(for client: IPBits, timeout: UInt64, eligible: [Int], now: UInt64) -> [Int] {
+        let table = shared.affinity
+        if let endpoint = table.endpoint(for: client, now: now, timeout: timeout),
+           let index = rules.endpointIndex[endpoint], let position = eligible.firstIndex(of: index) {
+            return Array(eligible[position...] + eligible[..<position])
+        }
+        let candidates = roundRobin(eligible)
+        if let first = candidates.first, table.pin(client, to: endpoints[first].endpoint, now: now, timeout: timeout) {
+            statistics.affinityEvictions.wrappingAdd(1, ordering: .relaxed)
+        }
+        return candidates
+    }
+
+    /// A connection of an affinity client reached `endpoint` after its first try failed:
+    /// the client stays where it landed.
+    func repin(_ client: IPBits, to endpoint: Endpoint, now: UInt64) {
+        guard let timeout = rules.affinityTimeout else { return }
+        if shared.affinity.pin(client, to: endpoint, now: now, timeout: timeout) {
+            statistics.affinityEvictions.wrappingAdd(1, ordering: .relaxed)
+        }
+    }
+}

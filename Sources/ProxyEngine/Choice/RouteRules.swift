@@ -1,0 +1,66 @@
+// What a route knows beyond its endpoints: session affinity, NetworkPolicy admission,
+// limits and timeouts, compiled from the plan when the route is made; and the state a
+// service port keeps across reloads (affinity pins, open-connection count).
+import LinuxIO
+import ServiceConfig
+import Synchronization
+
+/// What a service port keeps across reloads, whichever route serves it.
+final class ServicePortShared: Sendable {
+    let affinity: AffinityTable
+    /// Open connections, counted while the service has a limit.
+    let open = Atomic<Int>(0)
+
+    init(affinityCapacity: Int = AffinityTable.defaultCapacity) {
+        affinity = AffinityTable(capacity: affinityCapacity)
+    }
+}
+
+/// A class, so that reading it per connection costs one reference, not a copy of each field.
+final class RouteRules: Sendable {
+    /// Nanoseconds; nil without ClientIP affinity.
+    let affinityTimeout: UInt64?
+    /// Per endpoint (in the route's order); nil when no endpoint is isolated.
+    let admissions: [CompiledAdmission]?
+    /// Endpoint → index, for finding an affinity pin.
+    let endpointIndex: [Endpoint: Int]
+    let nodeLimit: Int?
+    let serviceLimit: Int?
+    let budget: ConnectionBudget
+    /// Nanoseconds; nil keeps the connect ladder.
+    let connectTimeout: UInt64?
+    /// Nanoseconds; zero means none.
+    let idleTimeout: UInt64
+    let halfCloseTimeout: UInt64
+
+    init(plan: ServicePortPlan, connections: ConnectionSettings, endpoints: [EndpointTarget], budget: ConnectionBudget) {
+        if case .clientIP(let seconds) = plan.sessionAffinity {
+            affinityTimeout = UInt64(max(1, seconds)) * 1_000_000_000
+        } else {
+            affinityTimeout = nil
+        }
+        admissions = plan.ingress.isEmpty ? nil : endpoints.map { target in
+            plan.ingress[target.endpoint].map(CompiledAdmission.init) ?? .open
+        }
+        var index: [Endpoint: Int] = [:]
+        if affinityTimeout != nil { for (i, target) in endpoints.enumerated() { index[target.endpoint] = i } }
+        endpointIndex = index
+        nodeLimit = connections.maxConnections
+        serviceLimit = plan.maxConnections
+        self.budget = budget
+        connectTimeout = connections.connectTimeout?.nanoseconds
+        idleTimeout = plan.idleTimeout?.nanoseconds ?? 0
+        halfCloseTimeout = connections.halfCloseTimeout?.nanoseconds ?? 0
+    }
+
+    /// Whether choosing an endpoint needs the client's address.
+    var needsClient: Bool { affinityTimeout != nil || admissions != nil }
+}
+
+extension Duration {
+    /// Whole nanoseconds, never negative.
+    var nanoseconds: UInt64 {
+        let (seconds, attoseconds) = components
+        return UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000)
+    }
+}

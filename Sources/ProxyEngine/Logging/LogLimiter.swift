@@ -1,0 +1,60 @@
+// Keeps repeated failures (a dead endpoint, a flood, exhausted descriptors) to one log
+// line per key per interval, with a count of what was held back: never a line per
+// connection. Keys are an event and a service port (or an errno), never a client
+// address, and the table has a hard bound, so a stream of clients cannot grow it. One per
+// worker, so no lock.
+
+/// The events that are logged rate-limited; also the journal's SVCPROXY_EVENT.
+enum LogEvent: String, Sendable {
+    case acceptFailed = "accept-failed"
+    case socketFailed = "socket-failed"
+    case connectFailed = "connect-failed"
+    case connectExhausted = "connect-exhausted"
+    case noEndpoints = "no-endpoints"
+    case connectionLimit = "connection-limit"
+    case policyDenied = "policy-denied"
+    case idleTimeout = "idle-timeout"
+    case halfCloseTimeout = "half-close-timeout"
+}
+
+struct LogLimiter {
+    struct Key: Hashable {
+        let event: LogEvent
+        let subject: String
+    }
+
+    /// Most keys held at once. Keys come from the configuration (service ports,
+    /// endpoints), so this is reached only by a very large one; then the oldest windows go.
+    static let capacity = 4096
+
+    private var windows: [Key: (start: UInt64, suppressed: Int)] = [:]
+    let interval: UInt64
+
+    init(intervalNanoseconds: UInt64 = 10_000_000_000) {
+        interval = intervalNanoseconds
+    }
+
+    var count: Int { windows.count }
+
+    /// Whether to log `key` now; if so, how many were held back since the last line.
+    mutating func admit(_ key: Key, now: UInt64) -> Int? {
+        if let window = windows[key], now &- window.start < interval {
+            windows[key] = (window.start, window.suppressed + 1)
+            return nil
+        }
+        let suppressed = windows[key]?.suppressed ?? 0
+        if windows[key] == nil, windows.count >= Self.capacity { makeRoom(now: now) }
+        windows[key] = (now, 0)
+        return suppressed
+    }
+
+    /// Drops the windows that have ended, or, if none has, the older half: O(1) amortised
+    /// per new key, since it runs only once per `capacity / 2` new keys at most.
+    private mutating func makeRoom(now: UInt64) {
+        windows = windows.filter { now &- $0.value.start < interval }
+        guard windows.count >= Self.capacity else { return }
+        let starts = windows.values.map(\.start).sorted()
+        let median = starts[starts.count / 2]
+        windows = windows.filter { $0.value.start > median }
+    }
+}

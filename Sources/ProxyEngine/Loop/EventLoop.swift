@@ -1,0 +1,58 @@
+// What a worker's handlers share: the epoll set, the timer heap, the relay buffers, the
+// registration tags and the rate-limited log. One per worker thread, touched by that
+// thread only, so none of it takes a lock.
+import LinuxIO
+import Logging
+
+final class EventLoop {
+    let index: Int
+    let epoll: Epoll
+    var timers = TimerQueue()
+    let pool: BufferPool
+    var logger: Logger
+    var logLimiter = LogLimiter()
+    /// Registration tags; 0 is never used.
+    private var lastTag: UInt32 = 0
+
+    init(index: Int, logger: Logger, bufferSize: Int) throws(Errno) {
+        self.index = index
+        self.logger = logger
+        self.logger[metadataKey: "worker"] = "\(index)"
+        pool = BufferPool(bufferSize: bufferSize)
+        epoll = try Epoll(capacity: 256)
+    }
+
+    func nextTag() -> UInt32 {
+        lastTag = lastTag == EventToken.generationMask ? 1 : lastTag + 1
+        return lastTag
+    }
+
+    /// Brings `descriptor`'s registration from `current` to `wanted`, calling epoll_ctl
+    /// only when they differ.
+    func watch(_ descriptor: Int32, current: EpollEvents, wanted: EpollEvents, token: EventToken) throws(Errno) {
+        guard wanted != current else { return }
+        if current.isEmpty {
+            try epoll.add(descriptor, wanted: wanted, token: token.rawValue)
+        } else if wanted.isEmpty {
+            // Removed rather than left with an empty mask: epoll reports hang-ups even
+            // then, and a level-triggered hang-up nobody handles would spin the loop.
+            try epoll.remove(descriptor)
+        } else {
+            try epoll.modify(descriptor, wanted: wanted, token: token.rawValue)
+        }
+    }
+
+    /// Logs `message` at most once per interval for each `event` and `subject` (a service
+    /// port, never a client: clients are unbounded), saying how many were held back;
+    /// `event` is also the entry's SVCPROXY_EVENT field.
+    func logLimited(_ level: Logger.Level, event: LogEvent, subject: String = "",
+                    _ message: @autoclosure () -> String, metadata: @autoclosure () -> Logger.Metadata = [:]) {
+        guard let suppressed = logLimiter.admit(LogLimiter.Key(event: event, subject: subject), now: MonotonicClock.now()) else {
+            return
+        }
+        let suffix = suppressed > 0 ? " (\(suppressed) similar messages suppressed)" : ""
+        var metadata = metadata()
+        metadata["event"] = "\(event.rawValue)"
+        logger.log(level: level, "\(message())\(suffix)", metadata: metadata)
+    }
+}

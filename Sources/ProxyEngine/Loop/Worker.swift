@@ -1,0 +1,228 @@
+// One event loop on its own thread. A worker owns its loop (epoll, timers, buffers), its
+// listeners (one SO_REUSEPORT socket per listen address) and one handler per kind of
+// traffic, and dispatches each event to the handler its token names. It shares only the
+// routes (immutable, with an atomic round-robin counter) and its control inbox.
+import LinuxIO
+import Logging
+import ServiceConfig
+
+/// A listening socket of a worker and the service port it serves.
+final class WorkerListener {
+    let id: UInt32
+    let descriptor: FileDescriptor
+    var address: ListenAddress
+    /// Swapped by a reload; a connection keeps the route it was accepted with.
+    var route: ServicePortRoute
+
+    init(id: UInt32, descriptor: consuming FileDescriptor, address: ListenAddress, route: ServicePortRoute) {
+        self.id = id
+        self.descriptor = descriptor
+        self.address = address
+        self.route = route
+    }
+
+    var token: EventToken { EventToken(kind: .listener, slot: id, generation: 0) }
+}
+
+final class Worker {
+    /// How long accepting pauses when descriptors run out.
+    static let acceptPause: UInt64 = 100_000_000
+    /// Most connections accepted per listener event, so accepting cannot starve relaying.
+    static let acceptsPerEvent = 32
+
+    let loop: EventLoop
+    let control: WorkerControl
+    let tcp: TCPRelayHandler
+    var listeners: [UInt32: WorkerListener] = [:]
+    /// Set while accepting is paused for lack of descriptors: when to try again.
+    private var acceptResumeAt: UInt64?
+    private var acceptExhaustionLogged = false
+    /// Set once the worker is told to drain: when to give up on open connections.
+    private var drainDeadline: UInt64?
+    /// Longest sleep in epoll_wait, so the worker checks in for the watchdog.
+    let checkInInterval: UInt64
+
+    init(index: Int, control: WorkerControl, logger: Logger, settings: EngineSettings) throws(Errno) {
+        self.control = control
+        self.checkInInterval = settings.checkInInterval
+        loop = try EventLoop(index: index, logger: logger, bufferSize: settings.bufferSize)
+        tcp = TCPRelayHandler(loop: loop, accessLog: settings.accessLog, keepAlive: settings.keepAlive)
+        try loop.epoll.add(control.wakeup.descriptor.rawValue, wanted: .readable,
+                           token: EventToken(kind: .wakeup, slot: 0, generation: 0).rawValue)
+    }
+
+    /// Runs until a drain has finished, then closes whatever is left.
+    func run() {
+        while !drainFinished {
+            let count: Int
+            do {
+                count = try loop.epoll.wait(timeoutMilliseconds: waitTimeout())
+            } catch {
+                // Only a bug can get here (EBADF, EINVAL); carrying on without this loop
+                // would hang the next reload, so fail loudly and let systemd restart us.
+                loop.logger.critical("epoll_wait failed: \(error)")
+                fatalError("svcproxy bug: epoll_wait failed in worker \(loop.index): \(error)")
+            }
+            for i in 0..<count {
+                let event = loop.epoll.event(at: i)
+                dispatch(EventToken(rawValue: event.token), event.events)
+            }
+            fireTimers()
+            control.lastCheckIn.store(MonotonicClock.now(), ordering: .relaxed)
+        }
+        if tcp.connections.count > 0 {
+            loop.logger.notice("Closing \(tcp.connections.count) connections still open at the end of the shutdown grace period",
+                               metadata: ["event": "drain-expired"])
+        }
+        tcp.closeAll()
+        control.lastCheckIn.store(.max, ordering: .relaxed)  // finished, not stalled
+    }
+
+    /// Draining, and nothing (or no time) is left.
+    private var drainFinished: Bool {
+        guard let deadline = drainDeadline else { return false }
+        return tcp.connections.count == 0 || MonotonicClock.now() >= deadline
+    }
+
+    private func dispatch(_ token: EventToken, _ events: EpollEvents) {
+        switch token.kind {
+        case .tcpClient:
+            tcp.clientEvent(slot: token.slot, tag: token.generation, events)
+        case .tcpBackend:
+            tcp.backendEvent(slot: token.slot, tag: token.generation, events)
+        case .listener:
+            guard let listener = listeners[token.slot] else { return }
+            acceptConnections(on: listener)
+        case .wakeup:
+            control.wakeup.drain()
+            for command in control.takeCommands() { perform(command) }
+        }
+    }
+
+    /// Milliseconds until the earliest deadline, rounded up, and never longer than the
+    /// check-in interval.
+    private func waitTimeout() -> Int32 {
+        let now = MonotonicClock.now()
+        var earliest = now + checkInInterval
+        if let deadline = loop.timers.earliestDeadline, deadline < earliest { earliest = deadline }
+        if let deadline = acceptResumeAt, deadline < earliest { earliest = deadline }
+        if let deadline = drainDeadline, deadline < earliest { earliest = deadline }
+        if earliest <= now { return 0 }
+        return Int32(min((earliest - now + 999_999) / 1_000_000, 60_000))
+    }
+
+    private func fireTimers() {
+        // Timers that no longer matter (their connection closed, connected, or re-armed)
+        // stay in the heap until due; once they outnumber the live ones they are dropped,
+        // so long timeouts cannot make the heap grow without bound.
+        if loop.timers.count > 1024 + 3 * tcp.connections.count {
+            loop.timers.removeAll { !tcp.isLive($0) }
+        }
+        guard loop.timers.earliestDeadline != nil || acceptResumeAt != nil else { return }
+        let now = MonotonicClock.now()
+        if let resume = acceptResumeAt, resume <= now { resumeAccepting() }
+        while let entry = loop.timers.popDue(now: now) {
+            switch entry.kind {
+            case .tcpConnect, .tcpActivity: tcp.timerFired(entry, now: now)
+            }
+        }
+    }
+
+    // MARK: Accepting
+
+    /// Takes pending connections from a listener and hands them to the handler; survives
+    /// running out of descriptors (EMFILE/ENFILE) by pausing accepts for a moment instead
+    /// of spinning or crashing: the kernel keeps the backlog.
+    private func acceptConnections(on listener: WorkerListener) {
+        for _ in 0..<Self.acceptsPerEvent {
+            let result: IOResult<AcceptedConnection>
+            do {
+                result = try listener.descriptor.accept()
+            } catch let error where error.isDescriptorExhaustion || error == .noBufferSpace || error == .noMemory {
+                pauseAccepting(after: error, on: listener)
+                return
+            } catch {
+                // ECONNABORTED and friends: that one connection is gone; keep accepting.
+                loop.logLimited(.notice, event: .acceptFailed, subject: "\(error.rawValue)",
+                                "Failed to accept a connection on \(listener.address): \(error)")
+                continue
+            }
+            switch consume result {
+            case .wouldBlock:
+                return
+            case .done(let accepted):
+                if acceptExhaustionLogged {
+                    acceptExhaustionLogged = false
+                    loop.logger.notice("Accepting connections again: descriptors are available", metadata: ["event": "accept-resumed"])
+                }
+                do {
+                    try tcp.admit(accepted, route: listener.route)
+                } catch {
+                    // Accepting more would only reset more: leave them queued until
+                    // descriptors free up.
+                    pauseAccepting(after: error, on: listener)
+                    return
+                }
+            }
+        }
+    }
+
+    private func pauseAccepting(after error: Errno, on listener: WorkerListener) {
+        if !acceptExhaustionLogged {
+            acceptExhaustionLogged = true
+            loop.logger.warning("Failed to accept a connection on \(listener.address): \(error); pausing accepts until descriptors free up",
+                                metadata: ["open_connections": "\(tcp.connections.count)", "event": "accept-paused"])
+        }
+        for listener in listeners.values {
+            try? loop.epoll.modify(listener.descriptor.rawValue, wanted: [], token: listener.token.rawValue)
+        }
+        acceptResumeAt = MonotonicClock.now() + Self.acceptPause
+    }
+
+    private func resumeAccepting() {
+        acceptResumeAt = nil
+        for listener in listeners.values {
+            try? loop.epoll.modify(listener.descriptor.rawValue, wanted: .readable, token: listener.token.rawValue)
+        }
+    }
+
+    // MARK: Commands
+
+    /// What the engine asks: take on a new set of listeners (a reload) or drain (a
+    /// graceful stop). Open connections are never touched by either: they keep the route
+    /// they were accepted with and finish on their own.
+    private func perform(_ command: WorkerCommand) {
+        switch command {
+        case .applyListeners(let assignments, let done):
+            applyListeners(assignments)
+            done.signal()
+        case .drain(let deadline):
+            listeners = [:]
+            drainDeadline = deadline
+        }
+    }
+
+    /// Holds exactly `assignments`: kept listeners get their new route, new ones are
+    /// registered, and the others are closed (which frees their ports once every
+    /// worker has closed its socket).
+    private func applyListeners(_ assignments: [ListenerAssignment]) {
+        var next: [UInt32: WorkerListener] = [:]
+        for assignment in assignments {
+            if let kept = listeners[assignment.id] {
+                kept.route = assignment.route
+                kept.address = assignment.address
+                next[assignment.id] = kept
+            } else if let descriptor = assignment.descriptor {
+                let listener = WorkerListener(id: assignment.id, descriptor: FileDescriptor(owning: descriptor),
+                                              address: assignment.address, route: assignment.route)
+                do {
+                    try loop.epoll.add(descriptor, wanted: acceptResumeAt == nil ? .readable : [], token: listener.token.rawValue)
+                    next[assignment.id] = listener
+                } catch {
+                    loop.logger.error("Failed to watch the listener on \(assignment.address): \(error)")
+                }
+            }
+        }
+        listeners = next  // listeners left out are released here, closing their sockets
+    }
+}

@@ -1,0 +1,387 @@
+// The TCP relay on a worker's loop: accepts connections from the worker's listeners,
+// asks the route where each may go (RoutePolicy), connects with kube-proxy's ladder
+// (four tries; 250 ms, 500 ms, 1 s, 2 s unless `--connect-timeout`), relays both
+// directions and their half-closes, and enforces the idle and half-close timeouts.
+// What happens to a connection is decided by its RelayMachine; this file performs the
+// machine's actions (system calls, epoll, timers, counters, logs) and reports back.
+import LinuxIO
+import Logging
+
+final class TCPRelayHandler {
+    /// kube-proxy's connect ladder: four tries, each with a longer timeout.
+    static let connectTimeouts: [UInt64] = [250, 500, 1_000, 2_000].map { $0 * 1_000_000 }
+
+    let loop: EventLoop
+    private(set) var connections = ConnectionTable()
+    /// Log one entry per finished connection.
+    let accessLog: Bool
+    /// Set on endpoint sockets; client sockets inherit it from their listener.
+    let keepAlive: KeepAlive?
+
+    init(loop: EventLoop, accessLog: Bool, keepAlive: KeepAlive?) {
+        self.loop = loop
+        self.accessLog = accessLog
+        self.keepAlive = keepAlive
+    }
+
+    var index: Int { loop.index }
+
+    // MARK: Accepting
+
+    /// Starts relaying an accepted connection, or refuses it with a reset. Throws only
+    /// when descriptors ran out, so the caller pauses accepting.
+    func admit(_ accepted: consuming AcceptedConnection, route: ServicePortRoute) throws(Errno) {
+        let peer = accepted.peer
+        let client = accepted.takeSocket()
+        route.statistics.perWorker[index].accepted.bump()
+        let choice: EndpointChoice
+        switch route.decide(for: route.rules.needsClient ? peer.map(IPBits.init) : nil, now: MonotonicClock.now()) {
+        case .success(let chosen):
+            choice = chosen
+        case .failure(let refusal):
+            refuse(route: route, refusal, peer: peer)
+            try? client.setResetOnClose()
+            return
+        }
+        let target = route.endpoint(start: choice.start, attempt: 0, candidates: choice.candidates)
+        let backend: FileDescriptor
+        do {
+            backend = try endpointSocket(for: target)
+        } catch {
+            loop.logLimited(.warning, event: .socketFailed, subject: "\(error.rawValue)",
+                            "Failed to create a socket for endpoint \(target.endpoint) of \(route.name): \(error); refusing the connection")
+            route.releaseLimits(choice.tokens)
+            try? client.setResetOnClose()
+            if error.isDescriptorExhaustion { throw error }
+            return
+        }
+        let connection = Connection(slot: connections.reserveSlot(), client: client, clientAddress: peer, backend: backend,
+                                    route: route, choice: choice, attempts: Self.connectTimeouts.count,
+                                    acceptedAt: accessLog ? MonotonicClock.now() : 0)
+        connection.clientTag = loop.nextTag()
+        connections.insert(connection)
+        connect(connection)
+    }
+
+    private func endpointSocket(for target: EndpointTarget) throws(Errno) -> FileDescriptor {
+        let socket = try FileDescriptor.tcpSocket(for: target.address)
+        if let keepAlive { try socket.setKeepAlive(keepAlive) }
+        return socket
+    }
+
+    /// Counts and logs (rate-limited, by service port) a connection that is not served.
+    private func refuse(route: ServicePortRoute, _ refusal: Refusal, peer: SocketAddress?) {
+        let counters = route.statistics.perWorker[index]
+        let name = route.name
+        switch refusal {
+        case .noEndpoints:
+            counters.refusedNoEndpoints.bump()
+            loop.logLimited(.notice, event: .noEndpoints, subject: "\(name)", "No ready endpoint for \(name): refusing connections",
+                            metadata: ["service": "\(name)"])
+        case .nodeLimit(let limit):
+            counters.refusedNodeLimit.bump()
+            loop.logLimited(.warning, event: .connectionLimit, subject: "\(name)",
+                            "Refusing a connection to \(name): \(limit) connections are open on this node, the limit (--max-connections)",
+                            metadata: ["service": "\(name)"])
+        case .serviceLimit(let limit):
+            counters.refusedServiceLimit.bump()
+            loop.logLimited(.warning, event: .connectionLimit, subject: "\(name)",
+                            "Refusing a connection to \(name): \(limit) connections are open to it, its limit (svcproxy.io/max-connections)",
+                            metadata: ["service": "\(name)"])
+        case .policy(let policies):
+            counters.deniedByPolicy.bump()
+            // Keyed by the service port, not the client: a flood from many addresses gets
+            // one line per interval, naming the first client held back.
+            let client = peer.map { "\(IPBits($0))" } ?? "unknown"
+            loop.logLimited(.notice, event: .policyDenied, subject: "\(name)",
+                            "NetworkPolicy denies client \(client) every endpoint of \(name) (\(policies)): refusing the connection",
+                            metadata: ["service": "\(name)", "client": "\(client)", "policy": "\(policies)"])
+        }
+    }
+
+    // MARK: Events
+
+    func clientEvent(slot: UInt32, tag: UInt32, _ events: EpollEvents) {
+        guard let connection = connections[slot], connection.clientTag == tag else { return }
+        guard connection.machine.isEstablished else { return }
+        // Each side reads the socket that reported first, then writes to it: when a peer
+        // answers and resets at once (an HTTP 413 during an upload), its answer is read
+        // and relayed before the failing write closes the connection.
+        relay(connection, readFirst: .client, events)
+    }
+
+    func backendEvent(slot: UInt32, tag: UInt32, _ events: EpollEvents) {
+        guard let connection = connections[slot], connection.backendTag == tag else { return }
+        guard connection.machine.isEstablished else {
+            connectCompleted(connection, events)
+            return
+        }
+        relay(connection, readFirst: .backend, events)
+    }
+
+    private func relay(_ connection: Connection, readFirst side: RelayMachine.Side, _ events: EpollEvents) {
+        let other: RelayMachine.Side = side == .client ? .backend : .client
+        if !events.intersection([.readable, .error, .hangup]).isEmpty, let error = pump(connection, from: side) {
+            perform(connection.machine.handle(.relayFailed(error)), on: connection)
+            return
+        }
+        if !events.intersection([.writable, .error, .hangup]).isEmpty, let error = pump(connection, from: other) {
+            perform(connection.machine.handle(.relayFailed(error)), on: connection)
+            return
+        }
+        perform(connection.machine.handle(.relayed), on: connection)
+    }
+
+    /// Moves the direction that starts at `source`; the error if it failed.
+    private func pump(_ connection: Connection, from source: RelayMachine.Side) -> Errno? {
+        let outcome: PumpOutcome
+        switch source {
+        case .client:
+            let before = connection.machine.upstream.bytesMoved
+            outcome = connection.machine.upstream.pump(from: connection.client, to: connection.backend, pool: loop.pool)
+            connection.counters.bytesSent.bump(by: connection.machine.upstream.bytesMoved &- before)
+        case .backend:
+            let before = connection.machine.downstream.bytesMoved
+            outcome = connection.machine.downstream.pump(from: connection.backend, to: connection.client, pool: loop.pool)
+            connection.counters.bytesReceived.bump(by: connection.machine.downstream.bytesMoved &- before)
+        }
+        if case .failed(let error) = outcome { return error }
+        return nil
+    }
+
+    // MARK: Performing the machine's actions
+
+    private func perform(_ action: RelayMachine.Action, on connection: Connection) {
+        switch action {
+        case .none:
+            return
+        case .connect(let attempt):
+            retry(connection, attempt: attempt)
+        case .startRelaying:
+            established(connection)
+        case .shutDown(let client, let backend):
+            do {
+                if backend { try connection.backend.shutdown(.write) }
+                if client { try connection.client.shutdown(.write) }
+            } catch {
+                perform(connection.machine.handle(.relayFailed(error)), on: connection)
+                return
+            }
+            watch(connection)
+        case .watch:
+            watch(connection)
+        case .close:
+            close(connection, reset: false)
+        case .reset(let failure):
+            report(failure, of: connection)
+            close(connection, reset: true)
+        }
+    }
+
+    private func watch(_ connection: Connection) {
+        updateInterest(connection, .client)
+        updateInterest(connection, .backend)
+        noteActivity(connection)
+    }
+
+    /// Logs (rate-limited) and counts why a connection is reset.
+    private func report(_ failure: RelayMachine.Failure, of connection: Connection) {
+        let name = connection.route.name
+        let endpoint = connection.endpoint.endpoint
+        switch failure {
+        case .connectsExhausted:
+            connection.route.statistics.perWorker[index].connectsExhausted.bump()
+            loop.logLimited(.warning, event: .connectExhausted, subject: "\(name)",
+                            "Giving up on a connection for \(name) after \(connection.attempt + 1) tries; resetting the client",
+                            metadata: ["service": "\(name)"])
+        case .io(let error):
+            loop.logger.debug("Connection for \(name) via \(endpoint) failed: \(error)")
+        case .idleTimeout, .halfCloseTimeout:
+            let halfClosed = failure == .halfCloseTimeout
+            loop.logLimited(.info, event: halfClosed ? .halfCloseTimeout : .idleTimeout, subject: "\(name)",
+                            "Closing a connection for \(name) via \(endpoint) after \(connection.silenceLimit / 1_000_000) ms "
+                                + (halfClosed ? "half-closed and silent" : "idle"),
+                            metadata: ["service": "\(name)", "endpoint": "\(endpoint)"])
+        case .drainExpired:
+            break  // the worker logs the count once
+        }
+    }
+
+    // MARK: Connecting
+
+    /// Starts connect attempt `connection.attempt` on the current endpoint socket.
+    private func connect(_ connection: Connection) {
+        let target = connection.endpoint
+        connection.counters = target.counters[index]
+        connection.backendTag = loop.nextTag()
+        do {
+            switch try connection.backend.connect(to: target.address) {
+            case .done:
+                perform(connection.machine.handle(.connected), on: connection)
+            case .wouldBlock:
+                let timeout = connection.route.rules.connectTimeout ?? Self.connectTimeouts[connection.attempt]
+                loop.timers.schedule(.init(deadline: MonotonicClock.now() + timeout, slot: connection.slot,
+                                           tag: connection.backendTag, kind: .tcpConnect))
+                updateInterest(connection, .backend)
+            }
+        } catch {
+            connectFailed(connection, error)
+        }
+    }
+
+    /// The endpoint socket became writable (or failed) while connecting.
+    private func connectCompleted(_ connection: Connection, _ events: EpollEvents) {
+        // Writable without an error or hang-up means the connect succeeded (connect(2));
+        // only a failure needs SO_ERROR to learn why.
+        if events == .writable {
+            perform(connection.machine.handle(.connected), on: connection)
+            return
+        }
+        do {
+            if let error = try connection.backend.pendingError() {
+                connectFailed(connection, error)
+            } else {
+                perform(connection.machine.handle(.connected), on: connection)
+            }
+        } catch {
+            connectFailed(connection, error)
+        }
+    }
+
+    private func connectFailed(_ connection: Connection, _ error: Errno) {
+        let target = connection.endpoint
+        let name = connection.route.name
+        connection.counters.connectErrors.bump()
+        connection.counters.lastConnect.store(ConnectOutcome.failed.rawValue, ordering: .relaxed)
+        loop.logLimited(.warning, event: .connectFailed, subject: "\(name)|\(target.endpoint)",
+                        "Failed to connect to endpoint \(target.endpoint) for \(name): \(error)",
+                        metadata: ["service": "\(name)", "endpoint": "\(target.endpoint)"])
+        perform(connection.machine.handle(error == .timedOut ? .connectTimedOut : .connectFailed(error)), on: connection)
+    }
+
+    /// The machine moved on to attempt `attempt`: a new socket for the next endpoint.
+    private func retry(_ connection: Connection, attempt: Int) {
+        connection.route.statistics.perWorker[index].retries.bump()
+        connection.attempt = attempt
+        let next = connection.endpoint
+        do {
+            // The old socket closes here, which also takes it out of the epoll set.
+            connection.backend = try endpointSocket(for: next)
+            connection.backendInterest = []
+        } catch {
+            loop.logLimited(.warning, event: .socketFailed, subject: "\(error.rawValue)",
+                            "Failed to create a socket for endpoint \(next.endpoint) of \(connection.route.name): \(error); resetting the client")
+            perform(connection.machine.handle(.aborted(error)), on: connection)
+            return
+        }
+        connect(connection)
+    }
+
+    private func established(_ connection: Connection) {
+        connection.counters.established.bump()
+        connection.counters.lastConnect.store(ConnectOutcome.succeeded.rawValue, ordering: .relaxed)
+        try? connection.backend.setNoDelay()
+        if connection.attempt > 0, let client = connection.choice.affinityClient {
+            connection.route.repin(client, to: connection.endpoint.endpoint, now: MonotonicClock.now())
+        }
+        watch(connection)
+    }
+
+    // MARK: Timers
+
+    /// Remembers activity after a relay step and arms the silence timer if none due soon
+    /// enough is armed. A busy connection costs a timestamp per step, not a timer.
+    private func noteActivity(_ connection: Connection) {
+        let limit = connection.silenceLimit
+        guard limit != 0, !connection.machine.isClosed else { return }
+        let now = MonotonicClock.now()
+        connection.lastActivity = now
+        let due = now + limit
+        if connection.activityDeadline == 0 || due < connection.activityDeadline {
+            scheduleActivityTimer(connection, at: due)
+        }
+    }
+
+    private func scheduleActivityTimer(_ connection: Connection, at deadline: UInt64) {
+        connection.activityDeadline = deadline
+        loop.timers.schedule(.init(deadline: deadline, slot: connection.slot, tag: connection.clientTag, kind: .tcpActivity))
+    }
+
+    func timerFired(_ entry: TimerQueue.Entry, now: UInt64) {
+        guard isLive(entry), let connection = connections[entry.slot] else { return }
+        switch entry.kind {
+        case .tcpConnect:
+            connectFailed(connection, .timedOut)
+        case .tcpActivity:
+            connection.activityDeadline = 0
+            let limit = connection.silenceLimit
+            guard limit != 0 else { return }
+            let due = connection.lastActivity + limit
+            guard due <= now else {
+                scheduleActivityTimer(connection, at: due)  // there was activity since: look again then
+                return
+            }
+            perform(connection.machine.handle(.silenceExpired), on: connection)
+        }
+    }
+
+    /// Whether a timer can still fire for something: a connect still in progress, or the
+    /// activity deadline its connection is waiting for.
+    func isLive(_ entry: TimerQueue.Entry) -> Bool {
+        guard let owner = connections[entry.slot] else { return false }
+        switch entry.kind {
+        case .tcpActivity:
+            return owner.clientTag == entry.tag && owner.activityDeadline == entry.deadline
+        case .tcpConnect:
+            return !owner.machine.isEstablished && !owner.machine.isClosed && owner.backendTag == entry.tag
+        }
+    }
+
+    // MARK: Epoll interest and closing
+
+    /// Registers, re-registers or removes `side`'s socket so that epoll watches exactly
+    /// what the machine wants.
+    private func updateInterest(_ connection: Connection, _ side: RelayMachine.Side) {
+        guard !connection.machine.isClosed else { return }
+        let wanted = connection.machine.wantedEvents(side)
+        do {
+            switch side {
+            case .client:
+                try loop.watch(connection.client.rawValue, current: connection.clientInterest, wanted: wanted,
+                               token: EventToken(kind: .tcpClient, slot: connection.slot, generation: connection.clientTag))
+                connection.clientInterest = wanted
+            case .backend:
+                try loop.watch(connection.backend.rawValue, current: connection.backendInterest, wanted: wanted,
+                               token: EventToken(kind: .tcpBackend, slot: connection.slot, generation: connection.backendTag))
+                connection.backendInterest = wanted
+            }
+        } catch {
+            loop.logger.error("epoll_ctl failed for a connection of \(connection.route.name): \(error)")
+            perform(connection.machine.handle(.aborted(error)), on: connection)
+        }
+    }
+
+    /// Closes both sockets; with `reset`, they send RST rather than FIN, so a failure is
+    /// seen as one by both peers.
+    private func close(_ connection: Connection, reset: Bool) {
+        guard connections[connection.slot] === connection else { return }
+        connection.route.releaseLimits(connection.choice.tokens)
+        if connection.machine.connected { connection.counters.closed.bump() }
+        if accessLog { logAccess(connection, reset: reset) }
+        if reset {
+            try? connection.client.setResetOnClose()
+            try? connection.backend.setResetOnClose()
+        }
+        connection.machine.upstream.release(to: loop.pool)
+        connection.machine.downstream.release(to: loop.pool)
+        connections.remove(connection)
+        // The descriptors close when the connection object goes away, just after this.
+    }
+
+    /// Resets whatever is still open: the end of the shutdown grace period.
+    func closeAll() {
+        for connection in connections.all {
+            perform(connection.machine.handle(.drainExpired), on: connection)
+        }
+    }
+}

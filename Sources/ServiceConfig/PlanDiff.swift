@@ -1,0 +1,147 @@
+// What a reload changes, as a value: which listen addresses open, close and stay, which
+// service ports get a new route (and which keep theirs, with its round-robin position),
+// which node addresses come and go, and which statistics are dropped. The engine only
+// carries it out, so the reload invariants ("a kept listener is never closed", "an
+// unchanged route is kept") are stated and tested here on plain values.
+
+/// A socket's identity: the same IP and port is the same listener, whichever service
+/// port and kind of address it serves.
+public struct SocketKey: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public let ip: IPAddress
+    public let port: Int
+
+    public init(ip: IPAddress, port: Int) {
+        self.ip = ip
+        self.port = port
+    }
+
+    public var description: String { ip.family == .ipv4 ? "\(ip):\(port)" : "[\(ip)]:\(port)" }
+
+    public static func < (lhs: SocketKey, rhs: SocketKey) -> Bool { (lhs.ip, lhs.port) < (rhs.ip, rhs.port) }
+}
+
+extension ListenAddress {
+    public var socketKey: SocketKey { SocketKey(ip: ip, port: port) }
+}
+
+public struct PlanDiff: Sendable, Equatable {
+    /// One listen address of the new plan and the service port it serves (the first
+    /// service port of the plan's order that claims it).
+    public struct Listener: Sendable, Equatable {
+        public let address: ListenAddress
+        public let servicePort: ServicePortName
+    }
+
+    /// To bind, in the new plan's order.
+    public let opened: [Listener]
+    /// To keep open: the same socket, perhaps now serving another service port.
+    public let kept: [Listener]
+    /// To close.
+    public let closed: [SocketKey]
+    /// Service ports whose route must be made anew: new ones, and those whose endpoints,
+    /// affinity, policy, limits or timeouts changed (or the node's connection settings).
+    public let newRoutes: Set<ServicePortName>
+    /// Service ports whose route stays as it is, round-robin position and all.
+    public let keptRoutes: Set<ServicePortName>
+    /// Service ports gone from the plan: their statistics and shared state go too.
+    public let removedServicePorts: Set<ServicePortName>
+    /// Endpoints gone from service ports that stay: their counters go.
+    public let removedEndpoints: [ServicePortName: Set<Endpoint>]
+    /// Addresses that are not node addresses (ClusterIPs, external and load-balancer IPs)
+    /// wanted now and not before, and no longer wanted.
+    public let addedServiceAddresses: Set<IPAddress>
+    public let removedServiceAddresses: Set<IPAddress>
+
+    /// The changes that take `old` (what is served; nil at start) to `new`.
+    public init(from old: ProxyPlan?, to new: ProxyPlan) {
+        let oldPorts = Dictionary((old?.servicePorts ?? []).map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let oldSockets = old.map(Self.claims) ?? [:]
+        var opened: [Listener] = []
+        var kept: [Listener] = []
+        var seen = Set<SocketKey>()
+        for servicePort in new.servicePorts {
+            for address in servicePort.listenAddresses where seen.insert(address.socketKey).inserted {
+                let listener = Listener(address: address, servicePort: servicePort.name)
+                if oldSockets[address.socketKey] != nil { kept.append(listener) } else { opened.append(listener) }
+            }
+        }
+        self.opened = opened
+        self.kept = kept
+        closed = oldSockets.keys.filter { !seen.contains($0) }.sorted()
+
+        var newRoutes = Set<ServicePortName>()
+        var keptRoutes = Set<ServicePortName>()
+        var removedEndpoints: [ServicePortName: Set<Endpoint>] = [:]
+        let settingsChanged = old?.connections != new.connections
+        for servicePort in new.servicePorts {
+            guard let previous = oldPorts[servicePort.name] else {
+                newRoutes.insert(servicePort.name)
+                continue
+            }
+            if settingsChanged || !previous.routesLike(servicePort) {
+                newRoutes.insert(servicePort.name)
+            } else {
+                keptRoutes.insert(servicePort.name)
+            }
+            let gone = Set(previous.endpoints).subtracting(servicePort.endpoints)
+            if !gone.isEmpty { removedEndpoints[servicePort.name] = gone }
+        }
+        self.newRoutes = newRoutes
+        self.keptRoutes = keptRoutes
+        self.removedEndpoints = removedEndpoints
+        removedServicePorts = Set(oldPorts.keys).subtracting(new.servicePorts.map(\.name))
+
+        let before = old.map(Self.serviceAddresses) ?? []
+        let after = Self.serviceAddresses(of: new)
+        addedServiceAddresses = after.subtracting(before)
+        removedServiceAddresses = before.subtracting(after)
+    }
+
+    /// Whether the reload changes nothing the engine holds.
+    public var isEmpty: Bool {
+        opened.isEmpty && closed.isEmpty && newRoutes.isEmpty && removedServicePorts.isEmpty
+            && removedEndpoints.isEmpty && addedServiceAddresses.isEmpty && removedServiceAddresses.isEmpty
+    }
+
+    /// Every socket a plan listens on, and the first service port that claims it.
+    private static func claims(of plan: ProxyPlan) -> [SocketKey: ServicePortName] {
+        var claims: [SocketKey: ServicePortName] = [:]
+        for servicePort in plan.servicePorts {
+            for address in servicePort.listenAddresses where claims[address.socketKey] == nil {
+                claims[address.socketKey] = servicePort.name
+            }
+        }
+        return claims
+    }
+
+    /// The addresses a plan serves that are not the node's own.
+    public static func serviceAddresses(of plan: ProxyPlan) -> Set<IPAddress> {
+        Set(plan.servicePorts.flatMap(\.listenAddresses).filter { $0.kind != .nodePort }.map(\.ip))
+    }
+}
+
+extension ServicePortPlan {
+    /// Whether connections to `other` go where and as connections to this one do: all
+    /// but the listen addresses, which do not change a route.
+    func routesLike(_ other: ServicePortPlan) -> Bool {
+        endpoints == other.endpoints && sessionAffinity == other.sessionAffinity && ingress == other.ingress
+            && maxConnections == other.maxConnections && idleTimeout == other.idleTimeout && `protocol` == other.protocol
+            && externalTrafficPolicy == other.externalTrafficPolicy && internalTrafficPolicy == other.internalTrafficPolicy
+    }
+}
+
+extension ProxyPlan {
+    /// This plan without the listen addresses in `failed`: what is really served when
+    /// those could not be bound, so that the next reload tries them again.
+    public func removingListenAddresses(_ failed: Set<SocketKey>) -> ProxyPlan {
+        guard !failed.isEmpty else { return self }
+        return ProxyPlan(servicePorts: servicePorts.map { servicePort in
+            ServicePortPlan(name: servicePort.name, protocol: servicePort.protocol,
+                            listenAddresses: servicePort.listenAddresses.filter { !failed.contains($0.socketKey) },
+                            endpoints: servicePort.endpoints, sessionAffinity: servicePort.sessionAffinity,
+                            externalTrafficPolicy: servicePort.externalTrafficPolicy,
+                            internalTrafficPolicy: servicePort.internalTrafficPolicy, ingress: servicePort.ingress,
+                            maxConnections: servicePort.maxConnections, idleTimeout: servicePort.idleTimeout)
+        }, connections: connections)
+    }
+}

@@ -1,0 +1,214 @@
+// Every transition of the TCP relay's state machine, and the flows it settles, driven
+// without a socket: scripted reads and writes stand in for the kernel.
+import LinuxIO
+import Testing
+@testable import ProxyEngine
+
+/// A socket that answers reads and writes from a script, and records what was written.
+final class ScriptedSocket: RelaySource, RelayDestination {
+    enum Step {
+        /// A read returns these bytes; a write takes at most this many.
+        case bytes(Int)
+        case endOfStream
+        case wouldBlock
+        case fail(Errno)
+    }
+
+    var reads: [Step]
+    var writes: [Step]
+    private(set) var written = 0
+
+    init(reads: [Step] = [], writes: [Step] = []) {
+        self.reads = reads
+        self.writes = writes
+    }
+
+    func read(into buffer: UnsafeMutableRawPointer, count: Int) throws(Errno) -> IOResult<Int> {
+        guard !reads.isEmpty else { return .wouldBlock }
+        switch reads.removeFirst() {
+        case .bytes(let n): return .done(min(n, count))
+        case .endOfStream: return .done(0)
+        case .wouldBlock: return .wouldBlock
+        case .fail(let error): throw error
+        }
+    }
+
+    func write(from buffer: UnsafeRawPointer, count: Int) throws(Errno) -> IOResult<Int> {
+        guard !writes.isEmpty else { return .wouldBlock }
+        switch writes.removeFirst() {
+        case .bytes(let n):
+            written += min(n, count)
+            return .done(min(n, count))
+        case .endOfStream, .wouldBlock: return .wouldBlock
+        case .fail(let error): throw error
+        }
+    }
+}
+
+@Suite struct RelayMachineTests {
+    typealias Event = RelayMachine.Event
+    typealias Action = RelayMachine.Action
+
+    /// Runs `events` from a fresh machine and returns the actions.
+    private func run(_ events: [Event], attempts: Int = 4) -> (RelayMachine, [Action]) {
+        var machine = RelayMachine(attempts: attempts)
+        let actions = events.map { machine.handle($0) }
+        return (machine, actions)
+    }
+
+    @Test func connectingThenConnectedStartsRelaying() {
+        let (machine, actions) = run([.connected])
+        #expect(actions == [.startRelaying])
+        #expect(machine.isEstablished && machine.connected)
+        #expect(machine.wantedEvents(.client) == .readable)
+        #expect(machine.wantedEvents(.backend) == .readable)
+    }
+
+    @Test func whileConnectingOnlyTheEndpointSocketIsWatchedForWritable() {
+        let machine = RelayMachine(attempts: 4)
+        #expect(machine.wantedEvents(.backend) == .writable)
+        #expect(machine.wantedEvents(.client) == [])
+    }
+
+    @Test func failedAndTimedOutConnectsMoveToTheNextAttemptUntilTheLadderEnds() {
+        let (machine, actions) = run([.connectFailed(.connectionRefused), .connectTimedOut, .connectFailed(.addressNotAvailable),
+                                      .connectTimedOut])
+        #expect(actions == [.connect(attempt: 1), .connect(attempt: 2), .connect(attempt: 3), .reset(.connectsExhausted)])
+        #expect(machine.isClosed && !machine.connected)
+    }
+
+    @Test func aRetryThatConnectsRelays() {
+        let (_, actions) = run([.connectFailed(.connectionRefused), .connected])
+        #expect(actions == [.connect(attempt: 1), .startRelaying])
+    }
+
+    @Test func staleEventsForAnotherPhaseDoNothing() {
+        let (_, connecting) = run([.relayed, .relayFailed(.connectionReset), .silenceExpired])
+        #expect(connecting == [.none, .none, .none])
+        let (machine, established) = run([.connected, .connectTimedOut, .connectFailed(.connectionRefused), .connected])
+        #expect(established == [.startRelaying, .none, .none, .none])
+        #expect(machine.isEstablished)
+        let (_, closed) = run([.connected, .relayFailed(.connectionReset), .relayed, .drainExpired, .aborted(.noMemory)])
+        #expect(closed == [.startRelaying, .reset(.io(.connectionReset)), .none, .none, .none])
+    }
+
+    @Test func eachTimeoutResetsWithItsOwnReason() {
+        #expect(run([.connected, .silenceExpired]).1.last == .reset(.idleTimeout))
+        #expect(run([.drainExpired]).1 == [.reset(.drainExpired)])
+        #expect(run([.connected, .drainExpired]).1.last == .reset(.drainExpired))
+        var machine = RelayMachine(attempts: 4)
+        _ = machine.handle(.connected)
+        machine.upstream.sourceEnded = true
+        #expect(machine.handle(.relayed) == .shutDown(client: false, backend: true))
+        #expect(machine.handle(.silenceExpired) == .reset(.halfCloseTimeout))
+    }
+
+    @Test func anAbortedConnectionResetsFromAnyPhase() {
+        #expect(run([.aborted(.tooManyOpenFiles)]).1 == [.reset(.io(.tooManyOpenFiles))])
+        #expect(run([.connected, .aborted(.invalidArgument)]).1.last == .reset(.io(.invalidArgument)))
+    }
+
+    @Test func endOfStreamInEachOrderRelaysHalfClosesThenCloses() {
+        // Client first, then backend.
+        var machine = RelayMachine(attempts: 1)
+        _ = machine.handle(.connected)
+        machine.upstream.sourceEnded = true
+        #expect(machine.handle(.relayed) == .shutDown(client: false, backend: true))
+        #expect(machine.handle(.relayed) == .watch, "a half-close is relayed once")
+        #expect(machine.wantedEvents(.client) == [], "nothing more is read from an ended client")
+        #expect(machine.wantedEvents(.backend) == .readable)
+        machine.downstream.sourceEnded = true
+        #expect(machine.handle(.relayed) == .close)
+        #expect(machine.isClosed)
+
+        // Backend first, then client.
+        machine = RelayMachine(attempts: 1)
+        _ = machine.handle(.connected)
+        machine.downstream.sourceEnded = true
+        #expect(machine.handle(.relayed) == .shutDown(client: true, backend: false))
+        machine.upstream.sourceEnded = true
+        #expect(machine.handle(.relayed) == .close)
+
+        // Both in one step: no shutdown is needed, close sends both FINs.
+        machine = RelayMachine(attempts: 1)
+        _ = machine.handle(.connected)
+        machine.upstream.sourceEnded = true
+        machine.downstream.sourceEnded = true
+        #expect(machine.handle(.relayed) == .close)
+    }
+
+    @Test func anEndedSourceWithBytesStillPendingIsNotShutYet() {
+        var machine = RelayMachine(attempts: 1)
+        _ = machine.handle(.connected)
+        machine.upstream.sourceEnded = true
+        machine.upstream.end = 10
+        #expect(machine.handle(.relayed) == .watch)
+        #expect(machine.wantedEvents(.backend) == [.readable, .writable])
+    }
+}
+
+@Suite struct FlowTests {
+    @Test func aShortWriteKeepsTheRestPendingAndStopsReading() {
+        let pool = BufferPool(bufferSize: 100)
+        var flow = Flow()
+        let source = ScriptedSocket(reads: [.bytes(100), .bytes(100)])
+        let destination = ScriptedSocket(writes: [.bytes(30)])
+        #expect(flow.pump(from: source, to: destination, pool: pool) == .idle)
+        #expect(flow.pending == 70 && flow.bytesMoved == 30)
+        #expect(!flow.wantsRead && flow.wantsWrite, "backpressure: no read while bytes wait")
+        #expect(source.reads.count == 1)
+        destination.writes = [.bytes(70)]
+        #expect(flow.pump(from: source, to: destination, pool: pool) == .idle)
+        #expect(destination.written == 100)
+    }
+
+    @Test func wouldBlockOnEitherSideWaitsAndHoldsNoBufferWhenNothingIsPending() {
+        let pool = BufferPool(bufferSize: 64)
+        var flow = Flow()
+        #expect(flow.pump(from: ScriptedSocket(reads: [.wouldBlock]), to: ScriptedSocket(), pool: pool) == .idle)
+        #expect(flow.buffer == nil && flow.pending == 0, "an idle flow owns no buffer")
+        #expect(flow.pump(from: ScriptedSocket(reads: [.bytes(10)]), to: ScriptedSocket(writes: [.wouldBlock]), pool: pool) == .idle)
+        #expect(flow.pending == 10 && flow.buffer != nil)
+    }
+
+    @Test func aFullReadIsFollowedByAnotherReadAndAShortOneIsNot() {
+        let pool = BufferPool(bufferSize: 50)
+        var flow = Flow()
+        let source = ScriptedSocket(reads: [.bytes(50), .bytes(20), .bytes(50)])
+        let destination = ScriptedSocket(writes: [.bytes(50), .bytes(50), .bytes(50)])
+        _ = flow.pump(from: source, to: destination, pool: pool)
+        #expect(destination.written == 70, "the short read drained the socket: wait for epoll")
+        #expect(source.reads.count == 1)
+    }
+
+    @Test func endOfStreamAfterDataIsRecordedOnceTheDataIsWritten() {
+        let pool = BufferPool(bufferSize: 50)
+        var flow = Flow()
+        let source = ScriptedSocket(reads: [.bytes(50), .endOfStream])
+        let destination = ScriptedSocket(writes: [.bytes(50)])
+        _ = flow.pump(from: source, to: destination, pool: pool)
+        #expect(flow.sourceEnded && flow.isDrained && flow.shouldShutDestination)
+        #expect(destination.written == 50)
+    }
+
+    @Test func aResetMidStreamFailsTheFlowFromEitherSide() {
+        let pool = BufferPool(bufferSize: 50)
+        var flow = Flow()
+        #expect(flow.pump(from: ScriptedSocket(reads: [.bytes(50), .fail(.connectionReset)]),
+                          to: ScriptedSocket(writes: [.bytes(50)]), pool: pool) == .failed(.connectionReset))
+        flow = Flow()
+        #expect(flow.pump(from: ScriptedSocket(reads: [.bytes(10)]), to: ScriptedSocket(writes: [.fail(.brokenPipe)]),
+                          pool: pool) == .failed(.brokenPipe))
+    }
+
+    @Test func oneStepMovesAtMostItsRoundBudget() {
+        let pool = BufferPool(bufferSize: 10)
+        var flow = Flow()
+        let source = ScriptedSocket(reads: Array(repeating: .bytes(10), count: 20))
+        let destination = ScriptedSocket(writes: Array(repeating: .bytes(10), count: 20))
+        _ = flow.pump(from: source, to: destination, pool: pool)
+        #expect(destination.written + flow.pending == 10 * Flow.roundsPerStep, "one busy connection cannot starve the others")
+        #expect(source.reads.count == 20 - Flow.roundsPerStep)
+        flow.release(to: pool)
+    }
+}
