@@ -47,6 +47,7 @@ public struct EngineSettings: Sendable {
     public var maxConnections: Int?
 
     public static let defaultAffinityTableSize = AffinityTable.defaultCapacity
+    public static let defaultBufferSize = BufferPool.defaultBufferSize
     public static let defaultKeepAlive = KeepAlive(idleSeconds: 15)
 
     /// A default for `--max-connections` that the descriptor limit can carry: two

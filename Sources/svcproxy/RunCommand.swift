@@ -55,6 +55,11 @@ struct RunCommand: ParsableCommand {
         valueName: "n"))
     var affinityTableSize: Int = EngineSettings.defaultAffinityTableSize
 
+    @Option(name: .customLong("relay-buffer-size"), help: ArgumentHelp(
+        "Bytes each relay read and write moves: a power of two from 4096 to 1048576 (default 65536, chosen by make bench).",
+        valueName: "bytes"))
+    var relayBufferSize: Int = EngineSettings.defaultBufferSize
+
     func validate() throws {
         if let workers, !(1...256).contains(workers) {
             throw ValidationError("--workers must be between 1 and 256")
@@ -63,6 +68,9 @@ struct RunCommand: ParsableCommand {
             throw ValidationError("--affinity-table-size must be between 1 and \(1 << 24)")
         }
         _ = try keepAlive()
+        if !(4096...(1 << 20)).contains(relayBufferSize) || relayBufferSize & (relayBufferSize - 1) != 0 {
+            throw ValidationError("--relay-buffer-size must be a power of two from 4096 to 1048576")
+        }
         if DurationText.nanoseconds(shutdownGracePeriod) == nil {
             throw ValidationError("--shutdown-grace-period: '\(shutdownGracePeriod)' is not a duration (e.g. 30s, 500ms, 2m)")
         }
@@ -90,6 +98,7 @@ struct RunCommand: ParsableCommand {
         engine.accessLog = accessLog
         engine.keepAlive = try keepAlive()
         engine.affinityTableSize = affinityTableSize
+        engine.bufferSize = relayBufferSize
         engine.maxConnections = EngineSettings.maxConnections(descriptorLimit: Int(descriptorLimit))
         logger.info("svcproxy \(SvcProxyVersion.current) starting", metadata: [
             "workers": "\(engine.workers)", "descriptor_limit": "\(descriptorLimit)", "event": "starting",

@@ -27,6 +27,9 @@ struct MetricsPage {
         }
         out.family("svcproxy_connect_retries_total", "counter", "Connect attempts after a connection's first, onto the next endpoint.")
         for service in services { out.sample("svcproxy_connect_retries_total", labels(service.name), service.retries) }
+        out.family("svcproxy_affinity_evictions_total", "counter",
+                   "Session-affinity pins evicted because the table was full (--affinity-table-size).")
+        for service in services { out.sample("svcproxy_affinity_evictions_total", labels(service.name), service.affinityEvictions) }
         let endpointFamilies: [(String, String, String, (EndpointSnapshot) -> UInt64)] = [
             ("svcproxy_endpoint_connections_total", "counter", "Connections established to the endpoint.", { $0.established }),
             ("svcproxy_endpoint_active_connections", "gauge", "Connections to the endpoint open now.", { $0.active }),
