@@ -18,4 +18,10 @@ extension SocketAddress {
             }
         }
     }
+
+    /// Whether this is an IPv4 address (`addressBits` then holds it mapped into ::ffff:0:0/96).
+    public var isIPv4: Bool {
+        if case .v4 = storage { return true }
+        return false
+    }
 }

@@ -2,14 +2,24 @@
 // time; the engine turns them into socket addresses when it applies a plan.
 import Glibc
 
-/// An IPv4 or IPv6 address, compared and printed in canonical form.
+/// An IPv4 or IPv6 address, compared and printed in canonical form. Held as 128 bits
+/// (IPv4 mapped into ::ffff:0:0/96) in two integers: the configuration's addresses and the
+/// engine's per-connection checks (policy admission, affinity pins) use this one type,
+/// which compares and hashes without text or allocation.
 public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
     public enum Family: Sendable, Hashable { case ipv4, ipv6 }
 
-    /// 4 bytes for IPv4, 16 for IPv6, in network order.
-    public let bytes: [UInt8]
+    public let family: Family
+    /// The most and least significant 64 bits, in host order.
+    public let high: UInt64
+    public let low: UInt64
 
-    public var family: Family { bytes.count == 4 ? .ipv4 : .ipv6 }
+    /// An address from its 128 bits; IPv4 when they lie in ::ffff:0:0/96 and `family` says so.
+    public init(family: Family, high: UInt64, low: UInt64) {
+        self.family = family
+        self.high = high
+        self.low = low
+    }
 
     /// Parses dotted IPv4 ("10.96.0.10") or IPv6 ("fd00::10"); nil for anything else,
     /// including IPv4 with leading zeros, which Kubernetes rejects as ambiguous.
@@ -18,36 +28,60 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
         if inet_pton(AF_INET, text, &v4) == 1 {
             let parts = text.split(separator: ".")
             if parts.contains(where: { $0.count > 1 && $0.first == "0" }) { return nil }
-            bytes = withUnsafeBytes(of: v4) { Array($0) }
+            self.init(bytes: withUnsafeBytes(of: v4) { Array($0) })
             return
         }
         var v6 = in6_addr()
         if inet_pton(AF_INET6, text, &v6) == 1 {
-            bytes = withUnsafeBytes(of: v6) { Array($0) }
+            self.init(bytes: withUnsafeBytes(of: v6) { Array($0) })
             return
         }
         return nil
     }
 
-    init(bytes: [UInt8]) { self.bytes = bytes }
+    /// 4 bytes for IPv4, 16 for IPv6, in network order.
+    init(bytes: [UInt8]) {
+        func number(_ slice: ArraySlice<UInt8>) -> UInt64 { slice.reduce(0) { $0 << 8 | UInt64($1) } }
+        if bytes.count == 4 {
+            self.init(family: .ipv4, high: 0, low: Self.ipv4Mapped | number(bytes[...]))
+        } else {
+            self.init(family: .ipv6, high: number(bytes[0..<8]), low: number(bytes[8..<16]))
+        }
+    }
+
+    /// The ::ffff:0:0/96 prefix that IPv4 addresses are held under.
+    static let ipv4Mapped: UInt64 = 0x0000_ffff_0000_0000
+
+    /// 4 bytes for IPv4, 16 for IPv6, in network order.
+    public var bytes: [UInt8] {
+        func bytes(of value: UInt64, count: Int) -> [UInt8] {
+            (0..<count).map { UInt8(truncatingIfNeeded: value >> UInt64(8 * (count - 1 - $0))) }
+        }
+        return family == .ipv4 ? bytes(of: low, count: 4) : bytes(of: high, count: 8) + bytes(of: low, count: 8)
+    }
+
+    /// Address bits: 32 for IPv4, 128 for IPv6.
+    public var bitCount: Int { family == .ipv4 ? 32 : 128 }
 
     public var description: String {
         var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
-        let family = bytes.count == 4 ? AF_INET : AF_INET6
+        let family = self.family == .ipv4 ? AF_INET : AF_INET6
         _ = bytes.withUnsafeBytes { inet_ntop(family, $0.baseAddress, &text, socklen_t(text.count)) }
         return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    public var isUnspecified: Bool { bytes.allSatisfy { $0 == 0 } }
+    public var isUnspecified: Bool { family == .ipv4 ? low == Self.ipv4Mapped : high == 0 && low == 0 }
     public var isLoopback: Bool {
-        family == .ipv4 ? bytes[0] == 127 : bytes == [UInt8](repeating: 0, count: 15) + [1]
+        family == .ipv4 ? low >> 24 & 0xff == 127 : high == 0 && low == 1
     }
     public var isLinkLocal: Bool {
-        family == .ipv4 ? (bytes[0] == 169 && bytes[1] == 254) : (bytes[0] == 0xfe && bytes[1] & 0xc0 == 0x80)
+        family == .ipv4 ? low >> 16 & 0xffff == 0xa9fe : high >> 54 == 0x3fa
     }
 
+    /// IPv4 first, then by value.
     public static func < (lhs: IPAddress, rhs: IPAddress) -> Bool {
-        lhs.bytes.count != rhs.bytes.count ? lhs.bytes.count < rhs.bytes.count : lhs.bytes.lexicographicallyPrecedes(rhs.bytes)
+        if lhs.family != rhs.family { return lhs.family == .ipv4 }
+        return (lhs.high, lhs.low) < (rhs.high, rhs.low)
     }
 }
 
@@ -61,7 +95,7 @@ public struct CIDR: Hashable, Sendable, CustomStringConvertible {
     public init?(_ text: String) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2, let address = IPAddress(String(parts[0])),
-              let length = Int(parts[1]), length >= 0, length <= address.bytes.count * 8
+              let length = Int(parts[1]), length >= 0, length <= address.bitCount
         else { return nil }
         self.address = address
         self.prefixLength = length
@@ -69,14 +103,15 @@ public struct CIDR: Hashable, Sendable, CustomStringConvertible {
 
     public func contains(_ ip: IPAddress) -> Bool {
         guard ip.family == address.family else { return false }
-        var remaining = prefixLength
-        for (a, b) in zip(address.bytes, ip.bytes) where remaining > 0 {
-            let bits = min(8, remaining)
-            let mask = UInt8(truncatingIfNeeded: 0xff << (8 - bits))
-            if a & mask != b & mask { return false }
-            remaining -= bits
-        }
-        return true
+        let (high, low) = mask
+        return ip.high & high == address.high & high && ip.low & low == address.low & low
+    }
+
+    /// The prefix as a mask over the 128 bits (an IPv4 prefix counts from bit 96).
+    public var mask: (high: UInt64, low: UInt64) {
+        let length = prefixLength + (address.family == .ipv4 ? 96 : 0)
+        let highBits = min(64, length), lowBits = max(0, length - 64)
+        return (highBits == 0 ? 0 : ~0 << UInt64(64 - highBits), lowBits == 0 ? 0 : ~0 << UInt64(64 - lowBits))
     }
 
     public var description: String { "\(address)/\(prefixLength)" }
@@ -85,25 +120,15 @@ public struct CIDR: Hashable, Sendable, CustomStringConvertible {
 extension CIDR {
     /// How many addresses the block holds, capped at 2^62 (an IPv6 /64 is plenty to hash into).
     public var addressCount: UInt64 {
-        let hostBits = address.bytes.count * 8 - prefixLength
+        let hostBits = address.bitCount - prefixLength
         return hostBits >= 62 ? 1 << 62 : 1 << UInt64(hostBits)
     }
 
     /// The address `offset` places after the block's first one (host bits zero).
     public func address(at offset: UInt64) -> IPAddress {
-        var bytes = address.bytes
-        var remaining = prefixLength
-        for index in bytes.indices {
-            let bits = min(8, max(0, remaining))
-            bytes[index] &= UInt8(truncatingIfNeeded: 0xff << (8 - bits))
-            remaining -= 8
-        }
-        var carry = offset
-        for index in bytes.indices.reversed() where carry > 0 {
-            let sum = UInt64(bytes[index]) + (carry & 0xff)
-            bytes[index] = UInt8(truncatingIfNeeded: sum)
-            carry = (carry >> 8) + (sum >> 8)
-        }
-        return IPAddress(bytes: bytes)
+        let (highMask, lowMask) = mask
+        let high = address.high & highMask, low = address.low & lowMask
+        let (sum, carry) = low.addingReportingOverflow(offset)
+        return IPAddress(family: address.family, high: carry ? high &+ 1 : high, low: sum)
     }
 }

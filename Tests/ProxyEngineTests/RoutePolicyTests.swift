@@ -6,7 +6,7 @@ import Testing
 @testable import ProxyEngine
 
 private func ip(_ text: String) throws -> IPAddress { try #require(IPAddress(text)) }
-private func bits(_ text: String) throws -> IPBits { IPBits(try ip(text)) }
+private func bits(_ text: String) throws -> IPAddress { try ip(text) }
 
 private func route(endpoints: [String], affinity: SessionAffinity = .none, ingress: [String: IngressAdmission] = [:],
                    maxConnections: Int? = nil, nodeLimit: Int? = nil, shared: ServicePortShared = ServicePortShared(),

@@ -86,6 +86,32 @@ import Testing
         #expect(CIDR("10.0.0.0/33") == nil)
         #expect(CIDR("10.0.0.0") == nil)
     }
+
+    @Test func theBitsRoundTripAndOrderIPv4FirstThenByValue() throws {
+        for text in ["0.0.0.0", "10.96.0.10", "255.255.255.255", "::", "::1", "fe80::1", "2001:db8::ffff:1", "::ffff:10.0.0.1"] {
+            let address = try #require(IPAddress(text))
+            #expect(IPAddress(bytes: address.bytes) == address, "\(text)")
+            #expect(IPAddress(address.description) == address, "\(text)")
+        }
+        #expect(IPAddress("10.0.0.1")! != IPAddress("::ffff:10.0.0.1")!, "the family tells a mapped IPv6 address from IPv4")
+        let sorted = ["fd00::1", "255.0.0.1", "::1", "10.0.0.2", "10.0.0.1"].compactMap(IPAddress.init).sorted()
+        #expect(sorted.map(\.description) == ["10.0.0.1", "10.0.0.2", "255.0.0.1", "::1", "fd00::1"])
+        #expect(IPAddress("127.9.9.9")!.isLoopback && IPAddress("::1")!.isLoopback && !IPAddress("128.0.0.1")!.isLoopback)
+        #expect(IPAddress("169.254.3.4")!.isLinkLocal && IPAddress("fe80::5")!.isLinkLocal && !IPAddress("fec0::5")!.isLinkLocal)
+        #expect(IPAddress("0.0.0.0")!.isUnspecified && IPAddress("::")!.isUnspecified && !IPAddress("0.0.0.1")!.isUnspecified)
+    }
+
+    @Test func blocksCountAndOffsetTheirAddressesWithCarries() throws {
+        let v4 = try #require(CIDR("10.96.0.7/12"))
+        #expect(v4.addressCount == 1 << 20)
+        #expect(v4.address(at: 0).description == "10.96.0.0")
+        #expect(v4.address(at: 256 + 5).description == "10.96.1.5")
+        let v6 = try #require(CIDR("fd00:0:0:1::/64"))
+        #expect(v6.address(at: 0x1_0000_0001).description == "fd00::1:0:1:0:1")
+        let wide = try #require(CIDR("fd00::/56"))
+        #expect(wide.address(at: UInt64.max).description == "fd00::ffff:ffff:ffff:ffff")
+        #expect(try #require(CIDR("0.0.0.0/0")).contains(IPAddress("203.0.113.9")!))
+    }
 }
 
 @Suite struct ListenAddressTests {

@@ -10,13 +10,13 @@ struct CompiledAdmission: Sendable {
     /// Not isolated, or some rule admits everyone.
     let anyone: Bool
     let blocks: [(block: IPBlock, holes: [IPBlock])]
-    let addresses: Set<IPBits>
+    let addresses: Set<IPAddress>
     /// "default/deny-all, default/allow-web", for log lines.
     let policies: String
 
     static let open = CompiledAdmission(anyone: true, blocks: [], addresses: [], policies: "")
 
-    init(anyone: Bool, blocks: [(block: IPBlock, holes: [IPBlock])], addresses: Set<IPBits>, policies: String) {
+    init(anyone: Bool, blocks: [(block: IPBlock, holes: [IPBlock])], addresses: Set<IPAddress>, policies: String) {
         self.anyone = anyone
         self.blocks = blocks
         self.addresses = addresses
@@ -25,20 +25,20 @@ struct CompiledAdmission: Sendable {
 
     init(_ admission: IngressAdmission) {
         var blocks: [(block: IPBlock, holes: [IPBlock])] = []
-        var addresses: Set<IPBits> = []
+        var addresses: Set<IPAddress> = []
         var anyone = false
         for peer in admission.peers {
             switch peer {
             case .anyone: anyone = true
             case .block(let cidr, let holes): blocks.append((IPBlock(cidr), holes.map(IPBlock.init)))
-            case .addresses(let ips): addresses.formUnion(ips.map(IPBits.init))
+            case .addresses(let ips): addresses.formUnion(ips)
             }
         }
         self.init(anyone: anyone, blocks: blocks, addresses: addresses,
                   policies: admission.policies.map(\.description).joined(separator: ", "))
     }
 
-    func admits(_ client: IPBits) -> Bool {
+    func admits(_ client: IPAddress) -> Bool {
         if anyone || addresses.contains(client) { return true }
         return blocks.contains { $0.block.contains(client) && !$0.holes.contains { $0.contains(client) } }
     }
@@ -47,7 +47,7 @@ struct CompiledAdmission: Sendable {
 extension [CompiledAdmission] {
     /// The indices of the endpoints that admit `client`, in order; without a client
     /// address only those open to anyone.
-    func admitting(_ client: IPBits?) -> [Int] {
+    func admitting(_ client: IPAddress?) -> [Int] {
         guard let client else { return indices.filter { self[$0].anyone } }
         return indices.filter { self[$0].admits(client) }
     }

@@ -24,7 +24,7 @@ struct EndpointChoice: Equatable, Sendable {
     /// The endpoints to try, in order; nil: all of them from `start`.
     let candidates: [Int]?
     /// The client, kept only for session affinity (to re-pin after a retry).
-    let affinityClient: IPBits?
+    let affinityClient: IPAddress?
     /// The limits the connection holds a place in.
     let tokens: LimitTokens
 }
@@ -33,7 +33,7 @@ extension ServicePortRoute {
     /// Serve `client` (nil when its address is unknown) or refuse it; `now` is the
     /// monotonic clock, for affinity pins. A served connection holds places in the
     /// limits, given back with `releaseLimits`.
-    func decide(for client: IPBits?, now: UInt64) -> Result<EndpointChoice, Refusal> {
+    func decide(for client: IPAddress?, now: UInt64) -> Result<EndpointChoice, Refusal> {
         guard !endpoints.isEmpty else { return .failure(.noEndpoints) }
         var tokens: LimitTokens = []
         if rules.nodeLimit != nil || rules.serviceLimit != nil {
@@ -55,7 +55,7 @@ extension ServicePortRoute {
             }
         }
         let candidates: [Int]
-        var affinityClient: IPBits?
+        var affinityClient: IPAddress?
         if let timeout = rules.affinityTimeout, let client {
             candidates = affinityCandidates(for: client, timeout: timeout, eligible: eligible, now: now)
             affinityClient = client
@@ -72,7 +72,7 @@ extension ServicePortRoute {
     /// Where an affinity client goes: its pinned endpoint if that is still eligible (then
     /// the others as fallbacks), else the round-robin choice among `eligible`, which
     /// becomes its pin.
-    private func affinityCandidates(for client: IPBits, timeout: UInt64, eligible: [Int], now: UInt64) -> [Int] {
+    private func affinityCandidates(for client: IPAddress, timeout: UInt64, eligible: [Int], now: UInt64) -> [Int] {
         let table = shared.affinity
         if let endpoint = table.endpoint(for: client, now: now, timeout: timeout),
            let index = rules.endpointIndex[endpoint], let position = eligible.firstIndex(of: index) {
@@ -87,7 +87,7 @@ extension ServicePortRoute {
 
     /// A connection of an affinity client reached `endpoint` after its first try failed:
     /// the client stays where it landed.
-    func repin(_ client: IPBits, to endpoint: Endpoint, now: UInt64) {
+    func repin(_ client: IPAddress, to endpoint: Endpoint, now: UInt64) {
         guard let timeout = rules.affinityTimeout else { return }
         if shared.affinity.pin(client, to: endpoint, now: now, timeout: timeout) {
             statistics.affinityEvictions.wrappingAdd(1, ordering: .relaxed)

@@ -29,7 +29,7 @@ final class AffinityTable: Sendable {
 
     /// The endpoint `client` is pinned to, if the pin is younger than `timeout`; the pin
     /// is refreshed by the lookup.
-    func endpoint(for client: IPBits, now: UInt64, timeout: UInt64) -> Endpoint? {
+    func endpoint(for client: IPAddress, now: UInt64, timeout: UInt64) -> Endpoint? {
         pins.withLock { list in
             guard let slot = list.slot(of: client) else { return nil }
             guard now &- list.lastUsed(slot) < timeout else {
@@ -43,7 +43,7 @@ final class AffinityTable: Sendable {
 
     /// Pins `client` to `endpoint` from `now`; true if a live pin was evicted for room.
     @discardableResult
-    func pin(_ client: IPBits, to endpoint: Endpoint, now: UInt64, timeout: UInt64) -> Bool {
+    func pin(_ client: IPAddress, to endpoint: Endpoint, now: UInt64, timeout: UInt64) -> Bool {
         pins.withLock { list -> Bool in
             if let slot = list.slot(of: client) {
                 list.remove(slot)
@@ -60,7 +60,7 @@ final class AffinityTable: Sendable {
     }
 
     /// Forgets `client`'s pin if it still points at `endpoint`.
-    func unpin(_ client: IPBits, from endpoint: Endpoint) {
+    func unpin(_ client: IPAddress, from endpoint: Endpoint) {
         pins.withLock { list in
             if let slot = list.slot(of: client), list.endpoint(slot) == endpoint { list.remove(slot) }
         }
@@ -71,7 +71,7 @@ final class AffinityTable: Sendable {
 /// client: lookup, refresh, insert and removal at either end are O(1).
 struct PinList {
     private struct Node {
-        var client: IPBits
+        var client: IPAddress
         var endpoint: Endpoint
         var lastUsed: UInt64
         var newer: Int32 = -1
@@ -80,17 +80,17 @@ struct PinList {
 
     private var nodes: [Node] = []
     private var freeSlots: [Int32] = []
-    private var byClient: [IPBits: Int32] = [:]
+    private var byClient: [IPAddress: Int32] = [:]
     private var newest: Int32 = -1
     private var oldest: Int32 = -1
 
     var count: Int { byClient.count }
 
-    func slot(of client: IPBits) -> Int32? { byClient[client] }
+    func slot(of client: IPAddress) -> Int32? { byClient[client] }
     func lastUsed(_ slot: Int32) -> UInt64 { nodes[Int(slot)].lastUsed }
     func endpoint(_ slot: Int32) -> Endpoint { nodes[Int(slot)].endpoint }
 
-    mutating func insert(_ client: IPBits, endpoint: Endpoint, now: UInt64) {
+    mutating func insert(_ client: IPAddress, endpoint: Endpoint, now: UInt64) {
         let node = Node(client: client, endpoint: endpoint, lastUsed: now)
         let slot: Int32
         if let free = freeSlots.popLast() {

@@ -6,6 +6,7 @@
 // machine's actions (system calls, epoll, timers, counters, logs) and reports back.
 import LinuxIO
 import Logging
+import ServiceConfig
 
 final class TCPRelayHandler {
     /// kube-proxy's connect ladder: four tries, each with a longer timeout.
@@ -35,7 +36,7 @@ final class TCPRelayHandler {
         let client = accepted.takeSocket()
         route.statistics.perWorker[index].accepted.bump()
         let choice: EndpointChoice
-        switch route.decide(for: route.rules.needsClient ? peer.map(IPBits.init) : nil, now: MonotonicClock.now()) {
+        switch route.decide(for: route.rules.needsClient ? peer.map(IPAddress.init) : nil, now: MonotonicClock.now()) {
         case .success(let chosen):
             choice = chosen
         case .failure(let refusal):
@@ -92,7 +93,7 @@ final class TCPRelayHandler {
             counters.deniedByPolicy.bump()
             // Keyed by the service port, not the client: a flood from many addresses gets
             // one line per interval, naming the first client held back.
-            let client = peer.map { "\(IPBits($0))" } ?? "unknown"
+            let client = peer.map { "\(IPAddress($0))" } ?? "unknown"
             loop.logLimited(.notice, event: .policyDenied, subject: "\(name)",
                             "NetworkPolicy denies client \(client) every endpoint of \(name) (\(policies)): refusing the connection",
                             metadata: ["service": "\(name)", "client": "\(client)", "policy": "\(policies)"])
