@@ -6,19 +6,7 @@
 
 /// A socket's identity: the same IP and port is the same listener, whichever service
 /// port and kind of address it serves.
-public struct SocketKey: Hashable, Sendable, Comparable, CustomStringConvertible {
-    public let ip: IPAddress
-    public let port: Int
-
-    public init(ip: IPAddress, port: Int) {
-        self.ip = ip
-        self.port = port
-    }
-
-    public var description: String { ip.family == .ipv4 ? "\(ip):\(port)" : "[\(ip)]:\(port)" }
-
-    public static func < (lhs: SocketKey, rhs: SocketKey) -> Bool { (lhs.ip, lhs.port) < (rhs.ip, rhs.port) }
-}
+public typealias SocketKey = IPPort
 
 extension ListenAddress {
     public var socketKey: SocketKey { SocketKey(ip: ip, port: port) }

@@ -44,8 +44,8 @@ public struct ListenAddress: Hashable, Sendable, CustomStringConvertible {
     public var description: String { ip.family == .ipv4 ? "\(ip):\(port)" : "[\(ip)]:\(port)" }
 }
 
-/// A ready backend: where connections for a service port go.
-public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
+/// An IP address and a port, printed as `10.0.0.1:80` or `[fd00::1]:80`.
+public struct IPPort: Hashable, Sendable, Comparable, CustomStringConvertible {
     public let ip: IPAddress
     public let port: Int
 
@@ -55,7 +55,12 @@ public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { ip.family == .ipv4 ? "\(ip):\(port)" : "[\(ip)]:\(port)" }
+
+    public static func < (lhs: IPPort, rhs: IPPort) -> Bool { (lhs.ip, lhs.port) < (rhs.ip, rhs.port) }
 }
+
+/// A ready backend: where connections for a service port go.
+public typealias Endpoint = IPPort
 
 /// Which client a service port keeps sending to the same endpoint.
 public enum SessionAffinity: Hashable, Sendable, CustomStringConvertible {
