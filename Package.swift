@@ -34,20 +34,22 @@ let package = Package(
             dependencies: ["LinuxIO", "ServiceConfig", .product(name: "Logging", package: "swift-log")],
             swiftSettings: [uncheckedExclusivityInRelease]
         ),
+        .target(name: "LogPipeline", dependencies: ["LinuxIO", .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "Systemd",
-            dependencies: ["CSystemd", "LinuxIO", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["CSystemd", "LinuxIO", "LogPipeline", .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(
             name: "svcproxy",
             dependencies: [
-                "LinuxIO", "ServiceConfig", "ProxyEngine", "Systemd",
+                "LinuxIO", "ServiceConfig", "ProxyEngine", "Systemd", "LogPipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "ServiceConfigTests", dependencies: ["ServiceConfig"]),
         .testTarget(name: "LinuxIOTests", dependencies: ["LinuxIO"]),
+        .testTarget(name: "LogPipelineTests", dependencies: ["LogPipeline", "LinuxIO", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ProxyEngineTests", dependencies: ["ProxyEngine", "LinuxIO", "ServiceConfig"]),
     ],
     swiftLanguageModes: [.v6]

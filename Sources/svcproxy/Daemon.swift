@@ -17,6 +17,8 @@ final class Daemon {
     let logger: Logger
     let admin: AdminAddresses
     let accessLog: Bool
+    /// Log records dropped because the log destination did not keep up, for /metrics.
+    let logMessagesDropped: @Sendable () -> UInt64
     /// Shared with the admin thread, which reports it.
     let state = DaemonState()
     private var plan: ProxyPlan
@@ -26,13 +28,15 @@ final class Daemon {
     private let clusterIPs: ClusterIPAddresses
 
     init(config: ConfigOptions, workers: Int, gracePeriod: UInt64, admin: AdminAddresses, accessLog: Bool,
-         logger: Logger, plan: LoadedPlan, clusterIPInterface: String? = nil) {
+         logger: Logger, plan: LoadedPlan, logMessagesDropped: @escaping @Sendable () -> UInt64,
+         clusterIPInterface: String? = nil) {
         clusterIPs = ClusterIPAddresses(interface: clusterIPInterface, logger: logger)
         self.config = config
         self.workers = workers
         self.gracePeriod = gracePeriod
         self.admin = admin
         self.accessLog = accessLog
+        self.logMessagesDropped = logMessagesDropped
         self.logger = logger
         self.plan = plan.plan
         self.allocations = plan.allocations
@@ -49,7 +53,8 @@ final class Daemon {
         let started = MonotonicClock.now()
         report(engine.apply(plan), action: "Started", since: started)
         clusterIPs.sync(plan)
-        let endpoints = try AdminEndpoints(addresses: admin, state: state, engine: engine, logger: logger)
+        let endpoints = try AdminEndpoints(addresses: admin, state: state, engine: engine,
+                                           logMessagesDropped: logMessagesDropped, logger: logger)
         try endpoints.start()
         defer { endpoints.stop() }
         SystemdNotifier.ready(status: status)

@@ -21,8 +21,10 @@ final class AdminEndpoints: @unchecked Sendable {
     private var thread: JoinableThread?
     private let statusSocket: String
 
-    init(addresses: AdminAddresses, state: DaemonState, engine: Engine, logger: Logger) throws(Errno) {
-        server = try AdminServer(state: state, statistics: engine.statistics, monitor: engine.monitor, logger: logger)
+    init(addresses: AdminAddresses, state: DaemonState, engine: Engine,
+         logMessagesDropped: @escaping @Sendable () -> UInt64, logger: Logger) throws(Errno) {
+        server = try AdminServer(state: state, statistics: engine.statistics, monitor: engine.monitor,
+                                 logMessagesDropped: logMessagesDropped, logger: logger)
         statusSocket = addresses.statusSocket
         let httpAddresses = addresses.metrics == addresses.healthz ? [addresses.metrics] : [addresses.metrics, addresses.healthz]
         for text in httpAddresses {

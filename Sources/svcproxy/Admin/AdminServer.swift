@@ -57,14 +57,17 @@ final class AdminServer {
     private let state: DaemonState
     private let statistics: StatisticsRegistry
     private let monitor: EngineMonitor
+    private let logMessagesDropped: @Sendable () -> UInt64
     private let logger: Logger
 
-    init(state: DaemonState, statistics: StatisticsRegistry, monitor: EngineMonitor, logger: Logger) throws(Errno) {
+    init(state: DaemonState, statistics: StatisticsRegistry, monitor: EngineMonitor,
+         logMessagesDropped: @escaping @Sendable () -> UInt64, logger: Logger) throws(Errno) {
         epoll = try Epoll(capacity: 64)
         wakeup = try EventDescriptor()
         self.state = state
         self.statistics = statistics
         self.monitor = monitor
+        self.logMessagesDropped = logMessagesDropped
         self.logger = logger
         try epoll.add(wakeup.descriptor.rawValue, wanted: .readable, token: Self.wakeupToken)
     }
@@ -218,7 +221,8 @@ final class AdminServer {
         switch path {
         case "/metrics":
             let page = MetricsPage(services: statistics.snapshot(), state: state.read(),
-                                   listeners: monitor.listeners.load(ordering: .relaxed), startTime: state.startTime)
+                                   listeners: monitor.listeners.load(ordering: .relaxed), startTime: state.startTime,
+                                   logMessagesDropped: logMessagesDropped())
             return HTTPResponse(status: 200, reason: "OK", contentType: "text/plain; version=0.0.4; charset=utf-8", body: page.render())
         case "/healthz", "/livez":
             let now = MonotonicClock.now()

@@ -11,6 +11,7 @@ struct MetricsPage {
     let state: DaemonState.Snapshot
     let listeners: Int
     let startTime: Double
+    let logMessagesDropped: UInt64
 
     func render() -> String {
         var out = MetricsWriter()
@@ -49,6 +50,9 @@ struct MetricsPage {
         out.sample("svcproxy_reloads_total", [("result", "failure")], state.reloadFailures)
         out.family("svcproxy_sync_proxy_rules_last_timestamp_seconds", "gauge", "When the last plan was applied (start or successful reload).")
         out.sample("svcproxy_sync_proxy_rules_last_timestamp_seconds", [], state.lastApplied)
+        out.family("svcproxy_log_messages_dropped_total", "counter",
+                   "Log messages dropped because the log destination (journal or stderr) did not keep up.")
+        out.sample("svcproxy_log_messages_dropped_total", [], logMessagesDropped)
         renderHistogram(&out)
         renderProcess(&out)
         return out.text
