@@ -29,6 +29,9 @@ let package = Package(
         ),
         .target(name: "LinuxIO", dependencies: ["CLinux"], swiftSettings: [uncheckedExclusivityInRelease]),
         .target(name: "ServiceConfig", dependencies: ["Yams"]),
+        // HTTP/1.1 heads in and out, as pure values: shared by the admin server and the
+        // coming Ingress proxy.
+        .target(name: "HTTP1"),
         .target(
             name: "ProxyEngine",
             dependencies: ["LinuxIO", "ServiceConfig", .product(name: "Logging", package: "swift-log")],
@@ -49,6 +52,7 @@ let package = Package(
         ),
         .testTarget(name: "ServiceConfigTests", dependencies: ["ServiceConfig"]),
         .testTarget(name: "LinuxIOTests", dependencies: ["LinuxIO"]),
+        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
         .testTarget(name: "LogPipelineTests", dependencies: ["LogPipeline", "LinuxIO", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ProxyEngineTests", dependencies: ["ProxyEngine", "LinuxIO", "ServiceConfig"]),
     ],
