@@ -42,10 +42,16 @@ let package = Package(
             name: "Systemd",
             dependencies: ["CSystemd", "LinuxIO", "LogPipeline", .product(name: "Logging", package: "swift-log")]
         ),
+        // The admin endpoints (/metrics, /healthz, /livez, the status socket) on their own
+        // thread, built on HTTP1.
+        .target(
+            name: "Admin",
+            dependencies: ["HTTP1", "LinuxIO", "ServiceConfig", "ProxyEngine", .product(name: "Logging", package: "swift-log")]
+        ),
         .executableTarget(
             name: "svcproxy",
             dependencies: [
-                "LinuxIO", "ServiceConfig", "ProxyEngine", "Systemd", "LogPipeline",
+                "Admin", "LinuxIO", "ServiceConfig", "ProxyEngine", "Systemd", "LogPipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

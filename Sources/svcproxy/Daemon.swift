@@ -2,6 +2,7 @@
 // reload on SIGHUP (RELOADING=1, load, validate, plan, apply, READY=1), stop on SIGTERM
 // or SIGINT (STOPPING=1, drain, exit 0), and the watchdog in between. The event loops run
 // on worker threads; this thread only waits for signals and the watchdog's clock.
+import Admin
 import Foundation
 import Glibc
 import LinuxIO
@@ -53,7 +54,7 @@ final class Daemon {
         let started = MonotonicClock.now()
         report(engine.apply(plan), action: "Started", since: started)
         clusterIPs.sync(plan)
-        let endpoints = try AdminEndpoints(addresses: admin, state: state, engine: engine,
+        let endpoints = try AdminEndpoints(addresses: admin, version: SvcProxyVersion.current, state: state, engine: engine,
                                            logMessagesDropped: logMessagesDropped, logger: logger)
         try endpoints.start()
         defer { endpoints.stop() }

@@ -1,5 +1,6 @@
 // `svcproxy run`: load the configuration, bind every listener, tell the service manager
 // that the daemon is ready, and serve until SIGTERM or SIGINT (see Daemon).
+import Admin
 import ArgumentParser
 import Glibc
 import LogPipeline

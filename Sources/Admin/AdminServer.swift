@@ -3,6 +3,7 @@
 // bounded in size (8 KiB of request) and time (5 s), answered once and closed, so a
 // slow or malformed client costs one small slot here and nothing on the data path.
 import Foundation
+import HTTP1
 import LinuxIO
 import Logging
 import ProxyEngine
@@ -27,7 +28,7 @@ final class AdminServer {
         let descriptor: FileDescriptor
         let endpoint: Endpoint
         var deadline: UInt64
-        var request: [UInt8] = []
+        var request = HTTPRequestHeadParser()
         var response: [UInt8] = []
         var written = 0
         /// The whole response is written: only the client's end of stream is awaited.
@@ -59,8 +60,9 @@ final class AdminServer {
     private let monitor: EngineMonitor
     private let logMessagesDropped: @Sendable () -> UInt64
     private let logger: Logger
+    private let version: String
 
-    init(state: DaemonState, statistics: StatisticsRegistry, monitor: EngineMonitor,
+    init(version: String, state: DaemonState, statistics: StatisticsRegistry, monitor: EngineMonitor,
          logMessagesDropped: @escaping @Sendable () -> UInt64, logger: Logger) throws(Errno) {
         epoll = try Epoll(capacity: 64)
         wakeup = try EventDescriptor()
@@ -69,6 +71,7 @@ final class AdminServer {
         self.monitor = monitor
         self.logMessagesDropped = logMessagesDropped
         self.logger = logger
+        self.version = version
         try epoll.add(wakeup.descriptor.rawValue, wanted: .readable, token: Self.wakeupToken)
     }
 
@@ -168,8 +171,7 @@ final class AdminServer {
             switch result {
             case .done(let count)? where count > 0:
                 if client.answered { return }  // the rest of a request already answered: discarded
-                client.request += chunk[..<count]
-                respondIfComplete(client)
+                respondIfComplete(client, received: chunk[..<count])
             case .wouldBlock?:
                 return
             default:
@@ -205,37 +207,52 @@ final class AdminServer {
         try? epoll.modify(client.descriptor.rawValue, wanted: .readable, token: token)
     }
 
-    private func respondIfComplete(_ client: Client) {
-        switch HTTPRequest.parse(client.request) {
-        case .incomplete:
+    private func respondIfComplete(_ client: Client, received: ArraySlice<UInt8>) {
+        switch client.request.feed(received) {
+        case .needMore:
             return
-        case .invalid(let status, let reason):
-            client.response = HTTPResponse.error(status, reason).bytes()
-        case .request(let method, let path):
-            client.response = response(for: path).bytes(includeBody: method == "GET")
+        case .invalid(_, let status):
+            client.response = Self.closing(.error(status))
+        case .complete(let head, _):
+            client.response = response(to: head)
         }
         client.deadline = MonotonicClock.now() + Self.clientTimeout
     }
 
-    private func response(for path: String) -> HTTPResponse {
+    /// GET and HEAD only: the admin endpoints take no bodies and change nothing.
+    private func response(to head: HTTPRequestHead) -> [UInt8] {
+        guard head.method == "GET" || head.method == "HEAD" else {
+            return Self.closing(.error(.methodNotAllowed, fields: [HTTPField(name: "Allow", value: "GET, HEAD")]))
+        }
+        return Self.closing(response(for: head.path), includeBody: head.method == "GET")
+    }
+
+    /// Every answer ends its connection, and says so.
+    private static func closing(_ response: HTTPResponse, includeBody: Bool = true) -> [UInt8] {
+        var response = response
+        response.fields.append(HTTPField(name: "Connection", value: "close"))
+        return response.serialized(includeBody: includeBody)
+    }
+
+    private func response(for path: Substring) -> HTTPResponse {
         switch path {
         case "/metrics":
             let page = MetricsPage(services: statistics.snapshot(), state: state.read(),
                                    listeners: monitor.listeners.load(ordering: .relaxed), startTime: state.startTime,
                                    logMessagesDropped: logMessagesDropped())
-            return HTTPResponse(status: 200, reason: "OK", contentType: "text/plain; version=0.0.4; charset=utf-8", body: page.render())
+            return HTTPResponse(status: .ok, contentType: "text/plain; version=0.0.4; charset=utf-8", body: page.render())
         case "/healthz", "/livez":
             let now = MonotonicClock.now()
             let oldest = monitor.oldestCheckIn
             return HealthPage(kind: path == "/healthz" ? .healthz : .livez, draining: state.draining.load(ordering: .relaxed),
                               sinceCheckIn: now > oldest ? now - oldest : 0, lastApplied: state.read().lastApplied).response()
         default:
-            return .error(404, "Not Found")
+            return .error(.notFound)
         }
     }
 
     func statusReport() -> StatusReport {
-        StatusReport(state: state.read(), draining: state.draining.load(ordering: .relaxed), statistics: statistics.snapshot())
+        StatusReport(version: version, state: state.read(), draining: state.draining.load(ordering: .relaxed), statistics: statistics.snapshot())
     }
 
     /// Closes every client past its deadline: a slow or silent client gets 5 s, no more.
