@@ -30,8 +30,8 @@ public final class AdminEndpoints: @unchecked Sendable {
     ///   - logMessagesDropped: the log pipeline's drop count, for /metrics.
     public init(addresses: AdminAddresses, version: String, state: DaemonState, engine: Engine,
                 logMessagesDropped: @escaping @Sendable () -> UInt64, logger: Logger) throws(Errno) {
-        server = try AdminServer(version: version, state: state, statistics: engine.statistics, monitor: engine.monitor,
-                                 logMessagesDropped: logMessagesDropped, logger: logger)
+        server = try AdminServer(pages: AdminPages(version: version, state: state, statistics: engine.statistics,
+                                                   monitor: engine.monitor, logMessagesDropped: logMessagesDropped))
         statusSocket = addresses.statusSocket
         let httpAddresses = addresses.metrics == addresses.healthz ? [addresses.metrics] : [addresses.metrics, addresses.healthz]
         for text in httpAddresses {
@@ -40,7 +40,7 @@ public final class AdminEndpoints: @unchecked Sendable {
                 continue
             }
             do {
-                try server.serve(try FileDescriptor.listener(on: address, backlog: 64, reusePort: false), as: .http)
+                try server.serve(try FileDescriptor.listener(on: address, backlog: AdminServer.listenBacklog, reusePort: false), as: .http)
                 logger.info("Serving metrics and health on http://\(address)", metadata: ["event": "admin-listening"])
             } catch {
                 logger.error("Failed to serve metrics and health on \(address): \(error)", metadata: ["event": "admin-failed"])
