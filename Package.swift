@@ -29,25 +29,38 @@ let package = Package(
         ),
         .target(name: "LinuxIO", dependencies: ["CLinux"], swiftSettings: [uncheckedExclusivityInRelease]),
         .target(name: "ServiceConfig", dependencies: ["Yams"]),
+        // HTTP/1.1 heads in and out, as pure values: shared by the admin server and the
+        // coming Ingress proxy.
+        .target(name: "HTTP1"),
         .target(
             name: "ProxyEngine",
             dependencies: ["LinuxIO", "ServiceConfig", .product(name: "Logging", package: "swift-log")],
             swiftSettings: [uncheckedExclusivityInRelease]
         ),
+        .target(name: "LogPipeline", dependencies: ["LinuxIO", .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "Systemd",
-            dependencies: ["CSystemd", "LinuxIO", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["CSystemd", "LinuxIO", "LogPipeline", .product(name: "Logging", package: "swift-log")]
+        ),
+        // The admin endpoints (/metrics, /healthz, /livez, the status socket) on their own
+        // thread, built on HTTP1.
+        .target(
+            name: "Admin",
+            dependencies: ["HTTP1", "LinuxIO", "ServiceConfig", "ProxyEngine", .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(
             name: "svcproxy",
             dependencies: [
-                "LinuxIO", "ServiceConfig", "ProxyEngine", "Systemd",
+                "Admin", "LinuxIO", "ServiceConfig", "ProxyEngine", "Systemd", "LogPipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "ServiceConfigTests", dependencies: ["ServiceConfig"]),
         .testTarget(name: "LinuxIOTests", dependencies: ["LinuxIO"]),
+        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
+        .testTarget(name: "AdminTests", dependencies: ["Admin"]),
+        .testTarget(name: "LogPipelineTests", dependencies: ["LogPipeline", "LinuxIO", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ProxyEngineTests", dependencies: ["ProxyEngine", "LinuxIO", "ServiceConfig"]),
     ],
     swiftLanguageModes: [.v6]

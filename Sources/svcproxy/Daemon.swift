@@ -2,6 +2,7 @@
 // reload on SIGHUP (RELOADING=1, load, validate, plan, apply, READY=1), stop on SIGTERM
 // or SIGINT (STOPPING=1, drain, exit 0), and the watchdog in between. The event loops run
 // on worker threads; this thread only waits for signals and the watchdog's clock.
+import Admin
 import Foundation
 import Glibc
 import LinuxIO
@@ -16,6 +17,8 @@ final class Daemon {
     let gracePeriod: UInt64
     let logger: Logger
     let admin: AdminAddresses
+    /// Log records dropped because the log destination did not keep up, for /metrics.
+    let logMessagesDropped: @Sendable () -> UInt64
     /// Shared with the admin thread, which reports it.
     let state = DaemonState()
     private var plan: ProxyPlan
@@ -25,12 +28,14 @@ final class Daemon {
     private let clusterIPs: ClusterIPAddresses
 
     init(config: ConfigOptions, engineSettings: EngineSettings, gracePeriod: UInt64, admin: AdminAddresses,
-         logger: Logger, plan: LoadedPlan, clusterIPInterface: String? = nil) {
+         logger: Logger, plan: LoadedPlan, logMessagesDropped: @escaping @Sendable () -> UInt64,
+         clusterIPInterface: String? = nil) {
         clusterIPs = ClusterIPAddresses(interface: clusterIPInterface, logger: logger)
         self.config = config
         self.engineSettings = engineSettings
         self.gracePeriod = gracePeriod
         self.admin = admin
+        self.logMessagesDropped = logMessagesDropped
         self.logger = logger
         self.plan = plan.plan
         self.allocations = plan.allocations
@@ -49,7 +54,8 @@ final class Daemon {
         let started = MonotonicClock.now()
         report(engine.apply(plan), action: "Started", since: started)
         clusterIPs.sync(plan)
-        let endpoints = try AdminEndpoints(addresses: admin, state: state, engine: engine, logger: logger)
+        let endpoints = try AdminEndpoints(addresses: admin, version: SvcProxyVersion.current, state: state, engine: engine,
+                                           logMessagesDropped: logMessagesDropped, logger: logger)
         try endpoints.start()
         defer { endpoints.stop() }
         SystemdNotifier.ready(status: status)

@@ -1,7 +1,9 @@
 // `svcproxy run`: load the configuration, bind every listener, tell the service manager
 // that the daemon is ready, and serve until SIGTERM or SIGINT (see Daemon).
+import Admin
 import ArgumentParser
 import Glibc
+import LogPipeline
 import LinuxIO
 import Logging
 import ProxyEngine
@@ -77,20 +79,14 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        let level = logging.logLevel
-        switch logFormat ?? (JournalStream.isStandardErrorJournal() ? .journal : .text) {
-        case .journal:
-            LoggingSystem.bootstrap { _ in JournalLogHandler(identifier: "svcproxy", level: level) }
-        case .text:
-            let toJournal = getenv("JOURNAL_STREAM") != nil
-            LoggingSystem.bootstrap { _ in TextLogHandler(level: level, priorityPrefixes: toJournal) }
-        }
-        let logger = Logger(label: "svcproxy")
-
-        // Before any thread starts, so that every thread inherits the mask and the
-        // signals arrive only through the signalfd.
+        // Before any thread starts (the logging thread too), so that every thread inherits
+        // the mask and the signals arrive only through the signalfd.
         let signals = try SignalDescriptor(blocking: [SIGINT, SIGTERM, SIGHUP])
         SignalDescriptor.ignoreBrokenPipe()
+        let logs = try LogSetup.start(logFormat ?? (JournalStream.isStandardErrorJournal() ? .journal : .text),
+                                      level: logging.logLevel)
+        defer { logs.finish(timeout: LogSetup.flushTimeout) }
+        let logger = Logger(label: "svcproxy")
 
         let loaded = try config.loadPlan(nodeAddresses: NodeAddresses.current())
         let descriptorLimit = ResourceLimits.raiseOpenFilesToHardLimit()
@@ -111,6 +107,7 @@ struct RunCommand: ParsableCommand {
         let daemon = Daemon(config: config, engineSettings: engine,
                             gracePeriod: DurationText.nanoseconds(shutdownGracePeriod) ?? 30_000_000_000,
                             admin: admin, logger: logger, plan: loaded,
+                            logMessagesDropped: { logs.dropped },
                             clusterIPInterface: clusterIPInterface)
         try daemon.run(signals: signals)
     }

@@ -1,5 +1,6 @@
 // `svcproxy status`: asks the running daemon over its unix socket what it serves now,
 // and prints a table (or the JSON, for scripts).
+import Admin
 import ArgumentParser
 import Foundation
 import LinuxIO

@@ -11,7 +11,8 @@ import pytest
 
 from harness import Deadline, identify, pick_cluster_ip, pick_port
 from harness.netns import ip, namespace_pair, python_in, run_daemons_in
-from harness.node import documents, metric_total, name_from, pod_yaml, policy_yaml, selector_service_yaml
+from harness.admin import metric_total
+from harness.node import documents, name_from, pod_yaml, policy_yaml, selector_service_yaml
 from harness.daemon import service_yaml
 
 DENY_ALL = policy_yaml("deny-all", "  podSelector: {}\n  policyTypes: [Ingress]\n")

@@ -9,39 +9,13 @@ import socket
 import subprocess
 import threading
 import time
-import urllib.error
-import urllib.request
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
-
 from harness import (
     BINARY, MiB, Deadline, ask_name, connect, duplex_transfer, echo, echo_once, identify, refusing_endpoint,
     service_yaml,
 )
-
-
-def scrape(daemon):
-    with urllib.request.urlopen("http://%s:%d/metrics" % daemon.metrics_address, timeout=5) as response:
-        assert response.headers["Content-Type"].startswith("text/plain; version=0.0.4")
-        text = response.read().decode()
-    samples = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
-    return samples
-
-
-def series(samples, name, **labels):
-    return samples.get((name, tuple(sorted(labels.items()))))
-
-
-def health(daemon, path):
-    try:
-        with urllib.request.urlopen("http://%s:%d%s" % (daemon.healthz_address + (path,)), timeout=5) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
+from harness.admin import health, scrape, series
 
 
 def test_metrics_count_exactly_the_traffic_sent(start_backend, start_daemon, write_config, node_port):

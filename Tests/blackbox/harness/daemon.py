@@ -104,6 +104,7 @@ class Daemon:
         log_level: str | None = None,
         extra_args: tuple[str, ...] = (),
         extra_env: dict[str, str] | None = None,
+        stderr: int | None = None,
     ):
         Daemon._serial += 1
         self.notify_dir = tempfile.mkdtemp(prefix="svcproxy-notify-", dir="/tmp")
@@ -134,9 +135,11 @@ class Daemon:
         if nofile_limit is not None:
             def preexec():
                 resource.setrlimit(resource.RLIMIT_NOFILE, (nofile_limit, nofile_limit))
+        # `stderr`, a descriptor, replaces the log file for stderr (a pipe the test controls);
+        # the log file then holds stdout alone.
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
-                self.argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
+                self.argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log if stderr is None else stderr, env=env,
                 preexec_fn=preexec, close_fds=True,
             )
         self.pid = self.process.pid

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import socket
 
+from .admin import scrape, series
 from .basics import Deadline
 from .clients import IO_TIMEOUT, recv_to_eof
 
@@ -89,26 +90,13 @@ def documents(*parts: str) -> str:
     return "\n---\n".join(part.rstrip("\n") for part in parts) + "\n"
 
 
-def metric_samples(daemon) -> list:
-    """Every sample of the daemon's metrics endpoint, read by Prometheus' own parser."""
-    import urllib.request
-
-    from prometheus_client.parser import text_string_to_metric_families
-
-    with urllib.request.urlopen("http://%s:%d/metrics" % daemon.metrics_address, timeout=5) as response:
-        text = response.read().decode()
-    return [sample for family in text_string_to_metric_families(text) for sample in family.samples]
-
-
-def metric_total(daemon, name: str) -> float:
-    """The sum of every sample called `name`."""
-    return sum(sample.value for sample in metric_samples(daemon) if sample.name == name)
-
-
 def refused_count(daemon, service_port: str, reason: str) -> float:
-    """svcproxy_connections_refused_total for `service_port` ("default/web:http") and `reason`."""
-    for sample in metric_samples(daemon):
-        if sample.name == "svcproxy_connections_refused_total" and sample.labels.get("reason") == reason \
-                and f"{sample.labels.get('namespace')}/{sample.labels.get('service')}:{sample.labels.get('port')}" == service_port:
-            return sample.value
-    raise AssertionError(f"no svcproxy_connections_refused_total for {service_port} reason={reason}")
+    """svcproxy_connections_refused_total for `service_port` ("default/web:http") and `reason`,
+    from the daemon's metrics endpoint."""
+    namespace, _, rest = service_port.partition("/")
+    service, _, port = rest.partition(":")
+    value = series(scrape(daemon), "svcproxy_connections_refused_total",
+                   namespace=namespace, service=service, port=port, reason=reason)
+    if value is None:
+        raise AssertionError(f"no svcproxy_connections_refused_total for {service_port} reason={reason}")
+    return value

@@ -1,27 +1,21 @@
 // Native journal entries (sd_journal_sendv(3)): the message, its priority, where in the
 // code it was logged, and every metadata key as a field of its own (`service` becomes
 // SVCPROXY_SERVICE), so that `journalctl SVCPROXY_SERVICE=default/web` finds a service's
-// lines. One entry is one datagram to journald, so lines from several threads never mix.
+// lines. The entry's fields are made on the thread that logs; the datagram to journald is
+// sent from the log pipeline's thread, which alone waits when journald does not keep up.
 internal import CSystemd
 import Glibc
+import LogPipeline
 import Logging
 
-public struct JournalLogHandler: LogHandler {
-    public var logLevel: Logger.Level
-    public var metadata: Logger.Metadata = [:]
+public struct JournalLogWriter: LogSink {
     private let identifier: String
 
-    public init(identifier: String, level: Logger.Level) {
+    public init(identifier: String) {
         self.identifier = identifier
-        logLevel = level
     }
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    public func log(event: LogEvent) {
+    public func record(for event: LogEvent, metadata: Logger.Metadata) -> [String] {
         var fields = [
             "MESSAGE=\(event.message)",
             "PRIORITY=\(SyslogPriority.of(event.level))",
@@ -30,10 +24,13 @@ public struct JournalLogHandler: LogHandler {
             "CODE_LINE=\(event.line)",
             "CODE_FUNC=\(event.function)",
         ]
-        let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
-        for (key, value) in merged {
+        for (key, value) in metadata {
             fields.append("\(Self.fieldName(key))=\(value)")
         }
+        return fields
+    }
+
+    public func write(_ fields: [String]) {
         Self.send(fields)
     }
 

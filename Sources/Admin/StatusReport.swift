@@ -4,8 +4,8 @@ import Foundation
 import ProxyEngine
 import ServiceConfig
 
-struct StatusReport: Codable {
-    struct EndpointRow: Codable {
+public struct StatusReport: Codable, Sendable {
+    public struct EndpointRow: Codable, Sendable {
         let endpoint: String
         let health: EndpointSnapshot.Health
         let active: UInt64
@@ -15,7 +15,7 @@ struct StatusReport: Codable {
         let bytesReceived: UInt64
     }
 
-    struct ServicePortRow: Codable {
+    public struct ServicePortRow: Codable, Sendable {
         let name: String
         let listen: [String]
         let accepted: UInt64
@@ -34,9 +34,9 @@ struct StatusReport: Codable {
     let listenFailures: [String]
     let services: [ServicePortRow]
 
-    init(state: DaemonState.Snapshot, draining: Bool, statistics: [ServicePortSnapshot]) {
+    init(version: String, state: DaemonState.Snapshot, draining: Bool, statistics: [ServicePortSnapshot]) {
         let byName = Dictionary(statistics.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        version = SvcProxyVersion.current
+        self.version = version
         self.state = draining ? "draining" : "serving"
         summary = state.plan.summary
         lastApplied = HealthPage.timestamp(Date(timeIntervalSince1970: state.lastApplied))
@@ -71,7 +71,7 @@ struct StatusReport: Codable {
     }
 
     /// The report as a person reads it.
-    func table() -> String {
+    public func table() -> String {
         var lines = ["svcproxy \(version): \(state), \(summary)"]
         var reload = "last applied \(lastApplied); \(reloads) reloads, \(reloadFailures) failed"
         if !lastReloadSucceeded { reload += "; THE LAST RELOAD FAILED, the previous configuration is serving" }

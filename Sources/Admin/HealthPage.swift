@@ -3,6 +3,7 @@
 // SIGTERM (so a load balancer stops sending this node new traffic) or when an event loop
 // has stalled; /livez only for the latter.
 import Foundation
+import HTTP1
 
 struct HealthPage {
     enum Kind { case healthz, livez }
@@ -24,8 +25,7 @@ struct HealthPage {
         body += "\"currentTime\": \"\(Self.timestamp(now))\""
         if kind == .healthz { body += ", \"draining\": \(draining)" }
         body += ", \"eventLoopsResponsive\": \(!stalled)}\n"
-        return HTTPResponse(status: healthy ? 200 : 503, reason: healthy ? "OK" : "Service Unavailable",
-                            contentType: "application/json", body: body)
+        return HTTPResponse(status: healthy ? .ok : .serviceUnavailable, contentType: "application/json", body: body)
     }
 
     static func timestamp(_ date: Date) -> String {

@@ -8,21 +8,30 @@ import Logging
 import ProxyEngine
 import Synchronization
 
-struct AdminAddresses {
-    var metrics = "127.0.0.1:10249"
-    var healthz = "127.0.0.1:10256"
-    var statusSocket = "/run/svcproxy/status.sock"
+public struct AdminAddresses: Sendable {
+    public var metrics = "127.0.0.1:10249"
+    public var healthz = "127.0.0.1:10256"
+    public var statusSocket = "/run/svcproxy/status.sock"
+
+    public init() {}
 }
 
-final class AdminEndpoints: @unchecked Sendable {
+public final class AdminEndpoints: @unchecked Sendable {
     // @unchecked: `server` is used by the admin thread only, once `start` has handed it over.
     private let server: AdminServer
     private let stopped = Atomic<Bool>(false)
     private var thread: JoinableThread?
     private let statusSocket: String
 
-    init(addresses: AdminAddresses, state: DaemonState, engine: Engine, logger: Logger) throws(Errno) {
-        server = try AdminServer(state: state, statistics: engine.statistics, monitor: engine.monitor, logger: logger)
+    /// Binds every endpoint it can; those that fail are logged and left out.
+    ///
+    /// - Parameters:
+    ///   - version: the daemon's version, for the status report.
+    ///   - logMessagesDropped: the log pipeline's drop count, for /metrics.
+    public init(addresses: AdminAddresses, version: String, state: DaemonState, engine: Engine,
+                logMessagesDropped: @escaping @Sendable () -> UInt64, logger: Logger) throws(Errno) {
+        server = try AdminServer(pages: AdminPages(version: version, state: state, statistics: engine.statistics,
+                                                   monitor: engine.monitor, logMessagesDropped: logMessagesDropped))
         statusSocket = addresses.statusSocket
         let httpAddresses = addresses.metrics == addresses.healthz ? [addresses.metrics] : [addresses.metrics, addresses.healthz]
         for text in httpAddresses {
@@ -31,7 +40,7 @@ final class AdminEndpoints: @unchecked Sendable {
                 continue
             }
             do {
-                try server.serve(try FileDescriptor.listener(on: address, backlog: 64, reusePort: false), as: .http)
+                try server.serve(try FileDescriptor.listener(on: address, backlog: AdminServer.listenBacklog, reusePort: false), as: .http)
                 logger.info("Serving metrics and health on http://\(address)", metadata: ["event": "admin-listening"])
             } catch {
                 logger.error("Failed to serve metrics and health on \(address): \(error)", metadata: ["event": "admin-failed"])
@@ -48,13 +57,13 @@ final class AdminEndpoints: @unchecked Sendable {
         }
     }
 
-    func start() throws(Errno) {
+    public func start() throws(Errno) {
         thread = try JoinableThread(name: "svcproxy-admin") { [self] in
             server.run { self.stopped.load(ordering: .acquiring) }
         }
     }
 
-    func stop() {
+    public func stop() {
         stopped.store(true, ordering: .releasing)
         server.wake()
         thread?.join()

@@ -11,6 +11,7 @@ struct MetricsPage {
     let state: DaemonState.Snapshot
     let listeners: Int
     let startTime: Double
+    let logMessagesDropped: UInt64
 
     func render() -> String {
         var out = MetricsWriter()
@@ -52,6 +53,9 @@ struct MetricsPage {
         out.sample("svcproxy_reloads_total", [("result", "failure")], state.reloadFailures)
         out.family("svcproxy_sync_proxy_rules_last_timestamp_seconds", "gauge", "When the last plan was applied (start or successful reload).")
         out.sample("svcproxy_sync_proxy_rules_last_timestamp_seconds", [], state.lastApplied)
+        out.family("svcproxy_log_messages_dropped_total", "counter",
+                   "Log messages dropped because the log destination (journal or stderr) did not keep up.")
+        out.sample("svcproxy_log_messages_dropped_total", [], logMessagesDropped)
         renderHistogram(&out)
         renderProcess(&out)
         return out.text
@@ -85,58 +89,5 @@ struct MetricsPage {
 
     private func labels(_ name: ServicePortName) -> [(String, String)] {
         [("namespace", name.service.namespace), ("service", name.service.name), ("port", name.port)]
-    }
-}
-
-/// Builds the text format: HELP and TYPE once per family, then its samples.
-struct MetricsWriter {
-    private(set) var text = ""
-
-    mutating func family(_ name: String, _ type: String, _ help: String) {
-        text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
-    }
-
-    mutating func sample(_ name: String, _ labels: [(String, String)], _ value: UInt64) {
-        text += "\(name)\(Self.format(labels)) \(value)\n"
-    }
-
-    mutating func sample(_ name: String, _ labels: [(String, String)], _ value: Double) {
-        text += "\(name)\(Self.format(labels)) \(value)\n"
-    }
-
-    private static func format(_ labels: [(String, String)]) -> String {
-        guard !labels.isEmpty else { return "" }
-        return "{" + labels.map { "\($0.0)=\"\(escape($0.1))\"" }.joined(separator: ",") + "}"
-    }
-
-    /// Label values escape backslash, double quote and newline (the text format's rules).
-    private static func escape(_ value: String) -> String {
-        value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-            .replacingOccurrences(of: "\n", with: "\\n")
-    }
-}
-
-/// The process's CPU time, memory and descriptors, from /proc and getrusage(2).
-struct ProcessFigures {
-    var cpuSeconds: Double = 0
-    var residentBytes = 0
-    var openDescriptors = 0
-    var maxDescriptors = 0
-
-    static func read() -> ProcessFigures {
-        var figures = ProcessFigures()
-        var usage = rusage()
-        if getrusage(RUSAGE_SELF.rawValue, &usage) == 0 {
-            figures.cpuSeconds = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
-                + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
-        }
-        if let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) {
-            let fields = statm.split(separator: " ")
-            if fields.count > 1, let pages = Int(fields[1]) { figures.residentBytes = pages * Int(sysconf(Int32(_SC_PAGESIZE))) }
-        }
-        figures.openDescriptors = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd"))?.count ?? 1) - 1
-        var limit = rlimit()
-        if getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 { figures.maxDescriptors = Int(limit.rlim_cur) }
-        return figures
     }
 }

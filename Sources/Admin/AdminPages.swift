@@ -1,0 +1,59 @@
+// What the admin endpoints answer: /metrics, /healthz, /livez and the status report, from
+// the daemon's shared state, the engine's statistics and the log pipeline's drop count.
+// The server owns the sockets; this owns the content.
+import HTTP1
+import LinuxIO
+import ProxyEngine
+
+struct AdminPages: Sendable {
+    let version: String
+    let state: DaemonState
+    let statistics: StatisticsRegistry
+    let monitor: EngineMonitor
+    let logMessagesDropped: @Sendable () -> UInt64
+
+    /// The bytes to send for what the parser made of a request so far; nil while it needs more.
+    func response(to parsed: HTTPHeadParseResult) -> [UInt8]? {
+        switch parsed {
+        case .needMore:
+            return nil
+        case .invalid(_, let status):
+            return Self.closing(.error(status))
+        case .complete(let head, _):
+            // GET and HEAD only: the admin endpoints take no bodies and change nothing.
+            guard head.method == "GET" || head.method == "HEAD" else {
+                return Self.closing(.error(.methodNotAllowed, fields: [HTTPField(name: "Allow", value: "GET, HEAD")]))
+            }
+            return Self.closing(page(at: head.path), includeBody: head.method == "GET")
+        }
+    }
+
+    func statusReport() -> StatusReport {
+        StatusReport(version: version, state: state.read(), draining: state.draining.load(ordering: .relaxed),
+                     statistics: statistics.snapshot())
+    }
+
+    private func page(at path: Substring) -> HTTPResponse {
+        switch path {
+        case "/metrics":
+            let page = MetricsPage(services: statistics.snapshot(), state: state.read(),
+                                   listeners: monitor.listeners.load(ordering: .relaxed), startTime: state.startTime,
+                                   logMessagesDropped: logMessagesDropped())
+            return HTTPResponse(status: .ok, contentType: "text/plain; version=0.0.4; charset=utf-8", body: page.render())
+        case "/healthz", "/livez":
+            let now = MonotonicClock.now()
+            let oldest = monitor.oldestCheckIn
+            return HealthPage(kind: path == "/healthz" ? .healthz : .livez, draining: state.draining.load(ordering: .relaxed),
+                              sinceCheckIn: now > oldest ? now - oldest : 0, lastApplied: state.read().lastApplied).response()
+        default:
+            return .error(.notFound)
+        }
+    }
+
+    /// Every answer ends its connection, and says so.
+    private static func closing(_ response: HTTPResponse, includeBody: Bool = true) -> [UInt8] {
+        var response = response
+        response.fields.append(HTTPField(name: "Connection", value: "close"))
+        return response.serialized(includeBody: includeBody)
+    }
+}

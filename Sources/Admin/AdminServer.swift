@@ -1,0 +1,230 @@
+// The admin endpoints on a thread of their own, away from the relaying event loops:
+// /metrics, /healthz and /livez over HTTP, and the status socket. Every connection is
+// bounded in size (8 KiB of request) and time (2 s to send it, 5 s in all), answered once
+// and closed, so a slow or malformed client costs one small slot here and nothing on the
+// data path.
+//
+// Probes must be answered while thousands of idle connections sit on the port and are
+// replaced as fast as they are dropped. Hence, in each round of the loop: clients that
+// sent something are read before anyone new is accepted; the listen queue is emptied, not
+// sampled, so that it never fills and drops a probe's SYN (a 1 s retransmission, past
+// kubelet's default timeout); a newcomer whose request is already there is answered at
+// once; and a full house makes room by AdminEvictionOrder's rule.
+import Foundation
+import HTTP1
+import LinuxIO
+import Logging
+import ProxyEngine
+
+final class AdminServer {
+    enum Endpoint {
+        case http
+        case status
+    }
+
+    private final class Listener {
+        let descriptor: FileDescriptor
+        let endpoint: Endpoint
+
+        init(descriptor: consuming FileDescriptor, endpoint: Endpoint) {
+            self.descriptor = descriptor
+            self.endpoint = endpoint
+        }
+    }
+
+    /// How long a client may take to send its request, and to read the answer.
+    static let requestTimeout: UInt64 = 2_000_000_000
+    static let clientTimeout: UInt64 = 5_000_000_000
+    /// Enough that a probe's request arrives before a flood pushes it out; a few hundred
+    /// descriptors and a few KiB each, next to the daemon's LimitNOFILE of 1048576.
+    static let maximumClients = 512
+    /// The listen queue: deep enough to absorb a burst between two rounds of the loop.
+    static let listenBacklog: Int32 = 4096
+    /// Deadlines are checked this often, not every round: a flood makes rounds short.
+    private static let expiryInterval: UInt64 = 50_000_000
+    private static let wakeupToken: UInt64 = 1 << 62
+
+    private let epoll: Epoll
+    private let wakeup: EventDescriptor
+    private var listeners: [Listener] = []
+    private var clients: [UInt64: AdminClient] = [:]
+    private var evictionOrder = AdminEvictionOrder()
+    private var nextClientToken: UInt64 = 1 << 32
+    private var nextExpiry: UInt64 = 0
+    /// Set while accepting is paused for lack of descriptors.
+    private var acceptResumeAt: UInt64?
+    private let pages: AdminPages
+
+    init(pages: AdminPages) throws(Errno) {
+        epoll = try Epoll(capacity: 256)
+        wakeup = try EventDescriptor()
+        self.pages = pages
+        try epoll.add(wakeup.descriptor.rawValue, wanted: .readable, token: Self.wakeupToken)
+    }
+
+    /// Starts serving `endpoint` on `descriptor` (a listening socket).
+    func serve(_ descriptor: consuming FileDescriptor, as endpoint: Endpoint) throws(Errno) {
+        try epoll.add(descriptor.rawValue, wanted: .readable, token: UInt64(listeners.count))
+        listeners.append(Listener(descriptor: descriptor, endpoint: endpoint))
+    }
+
+    /// Runs on the calling thread until `stop` is called from another.
+    func run(until stopped: @Sendable () -> Bool) {
+        while !stopped() {
+            guard let count = try? epoll.wait(timeoutMilliseconds: waitTimeout(now: MonotonicClock.now())) else { break }
+            var readyListeners: [Int] = []
+            for index in 0..<count {
+                let event = epoll.event(at: index)
+                if event.token == Self.wakeupToken {
+                    wakeup.drain()
+                } else if event.token < UInt64(listeners.count) {
+                    readyListeners.append(Int(event.token))
+                } else if let client = clients[event.token] {
+                    handle(client, token: event.token)
+                }
+            }
+            for index in readyListeners { accept(from: index) }
+            let now = MonotonicClock.now()
+            if now >= nextExpiry { expire(now: now) }
+            resumeAcceptingIfDue(now: now)
+        }
+        clients = [:]
+    }
+
+    /// Wakes the loop so that it sees the stop condition.
+    func wake() { wakeup.signal() }
+
+    private func waitTimeout(now: UInt64) -> Int32 {
+        let earliest = [clients.isEmpty ? nil : nextExpiry, acceptResumeAt].compactMap { $0 }.min()
+        return earliest.map { Int32(min(($0 > now ? $0 - now : 0) / 1_000_000 + 1, 5_000)) } ?? -1
+    }
+
+    /// Takes every connection waiting, up to one house-full per round so that the clients
+    /// already here get their turn.
+    private func accept(from index: Int) {
+        for _ in 0..<Self.maximumClients {
+            let result: IOResult<AcceptedConnection>
+            do {
+                result = try listeners[index].descriptor.accept()
+            } catch let error where error.isDescriptorExhaustion {
+                pauseAccepting()  // level-triggered: retrying at once would spin
+                return
+            } catch {
+                continue
+            }
+            guard case .done(let accepted) = consume result else { return }
+            admit(accepted.takeSocket(), endpoint: listeners[index].endpoint)
+        }
+    }
+
+    private func admit(_ socket: consuming FileDescriptor, endpoint: Endpoint) {
+        if clients.count >= Self.maximumClients, let victim = evictionOrder.victim(phase: { clients[$0]?.phase }) {
+            close(victim)
+        }
+        guard clients.count < Self.maximumClients else { return }  // everyone is being answered: closed at once
+        let token = nextClientToken
+        nextClientToken += 1
+        let now = MonotonicClock.now()
+        let client = AdminClient(descriptor: socket, endpoint: endpoint,
+                                 deadline: now + (endpoint == .status ? Self.clientTimeout : Self.requestTimeout))
+        if endpoint == .status {
+            client.response = Array(pages.statusReport().json().utf8)
+            client.phase = .answering
+            client.interest = .writable
+        }
+        guard (try? epoll.add(client.descriptor.rawValue, wanted: client.interest, token: token)) != nil else { return }
+        clients[token] = client
+        evictionOrder.clientArrived(token)
+        handle(client, token: token)  // a probe's request is usually here already: answer it now
+    }
+
+    private func close(_ token: UInt64) {
+        clients[token] = nil  // the descriptor closes with its client; epoll forgets it
+        evictionOrder.forgetGone(limit: Self.maximumClients) { clients[$0]?.phase }
+    }
+
+    private func handle(_ client: AdminClient, token: UInt64) {
+        switch client.phase {
+        case .receiving:
+            receive(client, token: token)
+        case .answering:
+            answer(client, token: token)
+        case .answered:
+            drain(client, token: token)
+        }
+    }
+
+    /// Discards the rest of a request already answered, and closes at its end.
+    private func drain(_ client: AdminClient, token: UInt64) {
+        while true {
+            switch client.read() {
+            case .received: continue
+            case .nothingYet: return
+            case .ended: return close(token)
+            }
+        }
+    }
+
+    private func receive(_ client: AdminClient, token: UInt64) {
+        switch client.read() {
+        case .nothingYet:
+            return
+        case .ended:
+            close(token)  // nothing more to say
+        case .received(let bytes):
+            guard let response = pages.response(to: client.request.feed(bytes)) else { return }
+            client.response = response
+            client.phase = .answering
+            client.deadline = MonotonicClock.now() + Self.clientTimeout
+            answer(client, token: token)
+        }
+    }
+
+    private func answer(_ client: AdminClient, token: UInt64) {
+        switch client.writeResponse() {
+        case .failed:
+            close(token)  // the client went away
+        case .blocked:
+            if client.interest != .writable {
+                client.interest = .writable
+                try? epoll.modify(client.descriptor.rawValue, wanted: .writable, token: token)
+            }
+        case .finished:
+            // Closing now, with request bytes still unread (an oversized or pipelined
+            // request), would send a reset that can destroy the answer in flight; so end
+            // our side and read until the client closes, within its deadline.
+            client.phase = .answered
+            client.deadline = min(client.deadline, MonotonicClock.now() + 1_000_000_000)
+            try? client.descriptor.shutdown(.write)
+            evictionOrder.clientAnswered(token)
+            if client.interest != .readable {
+                client.interest = .readable
+                try? epoll.modify(client.descriptor.rawValue, wanted: .readable, token: token)
+            }
+        }
+    }
+
+    private func pauseAccepting() {
+        for (token, listener) in listeners.enumerated() {
+            try? epoll.modify(listener.descriptor.rawValue, wanted: [], token: UInt64(token))
+        }
+        acceptResumeAt = MonotonicClock.now() + 100_000_000
+    }
+
+    private func resumeAcceptingIfDue(now: UInt64) {
+        guard let resume = acceptResumeAt, resume <= now else { return }
+        acceptResumeAt = nil
+        for (token, listener) in listeners.enumerated() {
+            try? epoll.modify(listener.descriptor.rawValue, wanted: .readable, token: UInt64(token))
+        }
+    }
+
+    /// Closes every client past its deadline: a slow or silent client gets its 2 s (5 s in
+    /// all), no more.
+    private func expire(now: UInt64) {
+        for (token, client) in clients where client.deadline <= now {
+            close(token)
+        }
+        nextExpiry = now + Self.expiryInterval
+    }
+}

@@ -1,0 +1,74 @@
+// A request head as the parser hands it over: the request line, the field lines in the
+// order received, and how the body is framed, already decided by RFC 9112 §6's rules so
+// that whoever forwards the request never has to decide it again.
+
+/// `HTTP/1.0` or `HTTP/1.1`: the only versions the parser accepts.
+public struct HTTPVersion: Sendable, Hashable, CustomStringConvertible {
+    public let major: Int
+    public let minor: Int
+
+    public init(major: Int, minor: Int) {
+        self.major = major
+        self.minor = minor
+    }
+
+    public static let http10 = HTTPVersion(major: 1, minor: 0)
+    public static let http11 = HTTPVersion(major: 1, minor: 1)
+
+    public var description: String { "HTTP/\(major).\(minor)" }
+}
+
+/// One field line: the name as sent (compared without case) and the value without its
+/// surrounding whitespace.
+public struct HTTPField: Sendable, Hashable {
+    public let name: String
+    public let value: String
+
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
+    }
+}
+
+/// How the request's body is delimited (RFC 9112 §6.3).
+public enum HTTPBodyFraming: Sendable, Hashable {
+    /// No body: neither Content-Length nor Transfer-Encoding.
+    case none
+    case contentLength(UInt64)
+    /// Transfer-Encoding whose final (and only) coding is chunked.
+    case chunked
+}
+
+public struct HTTPRequestHead: Sendable, Hashable {
+    /// Case-sensitive, as RFC 9110 §9.1 says: `get` is not `GET`.
+    public let method: String
+    /// The request-target as sent: origin-form, absolute-form, authority-form or `*`.
+    public let target: String
+    public let version: HTTPVersion
+    public let fields: [HTTPField]
+    public let framing: HTTPBodyFraming
+
+    public init(method: String, target: String, version: HTTPVersion, fields: [HTTPField], framing: HTTPBodyFraming) {
+        self.method = method
+        self.target = target
+        self.version = version
+        self.fields = fields
+        self.framing = framing
+    }
+
+    /// The values of every field line named `name`, in order; names compare without case.
+    public func values(of name: String) -> [String] {
+        fields.filter { $0.name.lowercased() == name.lowercased() }.map(\.value)
+    }
+
+    /// The target's path, without its query.
+    public var path: Substring { target.prefix { $0 != "?" } }
+
+    /// Whether the connection may carry another request after this one (RFC 9112 §9.3):
+    /// HTTP/1.1 unless `Connection: close`, HTTP/1.0 only with `Connection: keep-alive`.
+    public var keepsAlive: Bool {
+        let options = HTTPListSyntax.elements(values(of: "Connection")).map { $0.lowercased() }
+        if options.contains("close") { return false }
+        return version == .http11 || options.contains("keep-alive")
+    }
+}
