@@ -131,7 +131,7 @@ extension RunCommand {
             ?? "\(engine.maxConnections ?? 0) (from the descriptor limit; --max-connections sets another)"
         let keepAlive = engine.keepAlive.map { "after \($0.idleSeconds) s of silence, dead peers closed within \($0.boundSeconds) s" } ?? "off"
         let text = "Bounds: at most \(connections) connections on the node; \(engine.affinityTableSize) affinity pins per service port; "
-            + "TCP keepalive \(keepAlive)"
+            + "TCP keepalive \(keepAlive); \(LogPipeline<TextLogWriter>.defaultCapacity) log records queued at most"
         logger.info("\(text)",
                     metadata: ["event": "bounds", "max_connections": "\(maxConnections ?? engine.maxConnections ?? 0)",
                                "affinity_table_size": "\(engine.affinityTableSize)"])
