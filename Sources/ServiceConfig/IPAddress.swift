@@ -31,6 +31,12 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
 
     init(bytes: [UInt8]) { self.bytes = bytes }
 
+    /// 4 or 16 bytes in network order, as the kernel reports an address; nil for any other length.
+    public init?(networkOrder bytes: [UInt8]) {
+        guard bytes.count == 4 || bytes.count == 16 else { return nil }
+        self.bytes = bytes
+    }
+
     public var description: String {
         var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
         let family = bytes.count == 4 ? AF_INET : AF_INET6
