@@ -4,6 +4,7 @@ import ArgumentParser
 import Glibc
 import LinuxIO
 import Logging
+import ServiceConfig
 import Systemd
 
 struct RunCommand: ParsableCommand {
@@ -47,8 +48,17 @@ struct RunCommand: ParsableCommand {
         if let workers, !(1...256).contains(workers) {
             throw ValidationError("--workers must be between 1 and 256")
         }
-        if DurationText.nanoseconds(shutdownGracePeriod) == nil {
-            throw ValidationError("--shutdown-grace-period: '\(shutdownGracePeriod)' is not a duration (e.g. 30s, 500ms, 2m)")
+        _ = try gracePeriodNanoseconds()
+    }
+
+    /// --shutdown-grace-period in the one duration grammar (SettingsSyntax.duration).
+    private func gracePeriodNanoseconds() throws -> UInt64 {
+        switch SettingsSyntax.duration(shutdownGracePeriod) {
+        case .success(let duration):
+            let (seconds, attoseconds) = duration.components  // never negative: the grammar rejects it
+            return UInt64(seconds) * 1_000_000_000 + UInt64(attoseconds / 1_000_000_000)
+        case .failure(let error):
+            throw ValidationError("--shutdown-grace-period: \(error)")
         }
     }
 
@@ -76,31 +86,12 @@ struct RunCommand: ParsableCommand {
         ])
         var admin = AdminAddresses()
         admin.statusSocket = statusSocket
-        if let metrics = loaded.settings.metricsBindAddress { admin.metrics = metrics }
-        if let healthz = loaded.settings.healthzBindAddress { admin.healthz = healthz }
+        if let metrics = loaded.settings.metricsBindAddress { admin.metrics = metrics.description }
+        if let healthz = loaded.settings.healthzBindAddress { admin.healthz = healthz.description }
         let daemon = Daemon(config: config, workers: workerCount,
-                            gracePeriod: DurationText.nanoseconds(shutdownGracePeriod) ?? 30_000_000_000,
+                            gracePeriod: try gracePeriodNanoseconds(),
                             admin: admin, accessLog: accessLog, logger: logger, plan: loaded,
                             clusterIPInterface: clusterIPInterface)
         try daemon.run(signals: signals)
-    }
-}
-
-/// Durations as kube-proxy's flags write them: "30s", "500ms", "2m", "1h"; a bare number
-/// is seconds.
-enum DurationText {
-    /// A century: longer is a typo, and would overflow deadlines.
-    static let longest: Double = 100 * 365 * 24 * 3600e9
-
-    static func nanoseconds(_ text: String) -> UInt64? {
-        let units: [(String, Double)] = [("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9)]
-        var scale = 1e9
-        var number = Substring(text)
-        if let unit = units.first(where: { text.hasSuffix($0.0) }) {
-            scale = unit.1
-            number = number.dropLast(unit.0.count)
-        }
-        guard let value = Double(number), value.isFinite, value >= 0, value * scale <= longest else { return nil }
-        return UInt64(value * scale)
     }
 }
