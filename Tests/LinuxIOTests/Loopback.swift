@@ -21,6 +21,12 @@ struct LoopbackConnection: ~Copyable {
         self.client = client
         self.accepted = connection.takeSocket()
     }
+
+    /// Closes every socket but the client's, which it returns.
+    consuming func keepingClientOnly() -> FileDescriptor { client }
+
+    /// Closes every socket but the accepted one, which it returns.
+    consuming func keepingAcceptedOnly() -> FileDescriptor { accepted }
 }
 
 /// The events `fd` reports within `milliseconds` when watched for `wanted`; empty if none.
