@@ -7,15 +7,8 @@ public struct BindAddress: Sendable, Hashable, CustomStringConvertible {
     public let ip: IPAddress
     public let port: UInt16
 
-    public init(ip: IPAddress, port: UInt16) {
-        self.ip = ip
-        self.port = port
-    }
-
     /// "127.0.0.1:10249" or "[::1]:10256", which `SettingsSyntax.bindAddress` reads back.
-    public var description: String {
-        ip.family == .ipv4 ? "\(ip):\(port)" : "[\(ip)]:\(port)"
-    }
+    public var description: String { ip.withPort(port) }
 }
 
 extension SettingsSyntax {

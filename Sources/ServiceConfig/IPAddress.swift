@@ -44,6 +44,11 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
         return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    /// "10.0.0.1:80" or "[fd00::1]:80": the address with a port, as kube-proxy writes it.
+    public func withPort<Port: BinaryInteger>(_ port: Port) -> String {
+        family == .ipv4 ? "\(self):\(port)" : "[\(self)]:\(port)"
+    }
+
     public var isUnspecified: Bool { bytes.allSatisfy { $0 == 0 } }
     public var isLoopback: Bool {
         family == .ipv4 ? bytes[0] == 127 : bytes == [UInt8](repeating: 0, count: 15) + [1]

@@ -41,7 +41,7 @@ public struct ListenAddress: Hashable, Sendable, CustomStringConvertible {
         self.kind = kind
     }
 
-    public var description: String { ip.family == .ipv4 ? "\(ip):\(port)" : "[\(ip)]:\(port)" }
+    public var description: String { ip.withPort(port) }
 }
 
 /// A ready backend: where connections for a service port go.
@@ -54,7 +54,7 @@ public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
         self.port = port
     }
 
-    public var description: String { ip.family == .ipv4 ? "\(ip):\(port)" : "[\(ip)]:\(port)" }
+    public var description: String { ip.withPort(port) }
 }
 
 /// Which client a service port keeps sending to the same endpoint.

@@ -10,11 +10,8 @@ struct LoopbackConnection: ~Copyable {
     let accepted: FileDescriptor
 
     init() throws {
-        let any = try #require(SocketAddress(ip: "127.0.0.1", port: 0))
-        let listener = try FileDescriptor.listener(on: any)
-        let bound = try #require(try listener.localAddress())
-        let client = try FileDescriptor.tcpSocket(for: bound)
-        _ = try client.connect(to: bound)
+        let listener = try loopbackListener()
+        let client = try connectingClient(to: listener)
         _ = try readiness(of: listener, for: .readable)
         guard case .done(let connection) = try listener.accept() else { throw Errno.wouldBlock }
         self.listener = listener
@@ -27,6 +24,19 @@ struct LoopbackConnection: ~Copyable {
 
     /// Closes every socket but the accepted one, which it returns.
     consuming func keepingAcceptedOnly() -> FileDescriptor { accepted }
+}
+
+/// A listener on 127.0.0.1 at a port the kernel chose.
+func loopbackListener() throws -> FileDescriptor {
+    try FileDescriptor.listener(on: try #require(SocketAddress(ip: "127.0.0.1", port: 0)))
+}
+
+/// A client socket whose non-blocking connect to `listener` has started.
+func connectingClient(to listener: borrowing FileDescriptor) throws -> FileDescriptor {
+    let address = try #require(try listener.localAddress())
+    let client = try FileDescriptor.tcpSocket(for: address)
+    _ = try client.connect(to: address)
+    return client
 }
 
 /// The events `fd` reports within `milliseconds` when watched for `wanted`; empty if none.

@@ -23,10 +23,8 @@ import Testing
     }
 
     @Test func nonBlockingConnectBecomesWritableWithNoPendingError() throws {
-        let listener = try FileDescriptor.listener(on: try #require(SocketAddress(ip: "127.0.0.1", port: 0)))
-        let address = try #require(try listener.localAddress())
-        let client = try FileDescriptor.tcpSocket(for: address)
-        _ = try client.connect(to: address)
+        let listener = try loopbackListener()
+        let client = try connectingClient(to: listener)
         #expect(try readiness(of: client, for: .writable).contains(.writable))
         #expect(try client.pendingError() == nil)
     }
@@ -47,7 +45,6 @@ import Testing
 
     /// An address on 127.0.0.1 whose port had a listener a moment ago and has none now.
     private func freeLoopbackAddress() throws -> SocketAddress {
-        let listener = try FileDescriptor.listener(on: try #require(SocketAddress(ip: "127.0.0.1", port: 0)))
-        return try #require(try listener.localAddress())
+        try #require(try loopbackListener().localAddress())
     }
 }
