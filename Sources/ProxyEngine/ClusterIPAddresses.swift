@@ -13,7 +13,7 @@
 // rather than a record in the runtime directory: the mark cannot disagree with the
 // kernel (no window between adding and recording, nothing stale after someone else
 // removes and re-adds an address), survives a wiped or different runtime directory, goes
-// away with the interface, and shows in `ip address show` (iproute2 6.2+) for operators.
+// away with the interface, and shows in `ip address show` (iproute2 6.3+) for operators.
 // Where the kernel keeps no mark (before 5.18) svcproxy still knows what it added itself
 // during one run; only the clean-up after a crash is lost there, as before.
 import LinuxIO
