@@ -6,6 +6,7 @@ import Glibc
 import LinuxIO
 import Logging
 import ProxyEngine
+import ServiceConfig
 import Synchronization
 
 public struct AdminAddresses: Sendable {
@@ -71,11 +72,9 @@ public final class AdminEndpoints: @unchecked Sendable {
         _ = unlink(statusSocket)
     }
 
-    /// "127.0.0.1:10249" or "[::1]:10256".
+    /// "127.0.0.1:10249" or "[::1]:10256", read as the flags read it.
     static func socketAddress(_ text: String) -> SocketAddress? {
-        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else { return nil }
-        var host = String(text[..<colon])
-        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        return SocketAddress(ip: host, port: port)
+        guard case .success(let address) = SettingsSyntax.bindAddress(text) else { return nil }
+        return SocketAddress(ip: address.ip.description, port: address.port)
     }
 }

@@ -12,14 +12,6 @@ int clinux_connect(int fd, const struct sockaddr *addr, socklen_t len) { return 
 
 int clinux_getsockname(int fd, struct sockaddr *addr, socklen_t *len) { return getsockname(fd, addr, len); }
 
-int clinux_pipe(int fds[2]) { return pipe2(fds, O_NONBLOCK | O_CLOEXEC); }
-
-int clinux_set_pipe_size(int fd, int size) { return fcntl(fd, F_SETPIPE_SZ, size); }
-
-ssize_t clinux_splice(int from, int to, size_t count) {
-    return splice(from, NULL, to, NULL, count, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-}
-
 int clinux_block_signals(const int *signals, int count, sigset_t *out) {
     sigemptyset(out);
     for (int i = 0; i < count; i++) sigaddset(out, signals[i]);

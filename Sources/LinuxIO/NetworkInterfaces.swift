@@ -1,22 +1,13 @@
 // The node's own addresses, for serving NodePorts on each of them (getifaddrs(3)).
 internal import CLinux
 
-/// One address of a network interface.
-public struct InterfaceAddress: Sendable, Hashable {
-    public let interface: String
-    /// The address in text form, without a zone.
-    public let ip: String
-    /// The interface index, for IPv6 link-local addresses.
-    public let scopeID: UInt32
-}
-
 public enum NetworkInterfaces {
-    /// Every IPv4 and IPv6 address on an interface that is up.
-    public static func addresses() throws(Errno) -> [InterfaceAddress] {
+    /// Every IPv4 and IPv6 address on an interface that is up, in text form without a zone.
+    public static func addresses() throws(Errno) -> [String] {
         var list: UnsafeMutablePointer<ifaddrs>?
         _ = try retryingInterrupts { getifaddrs(&list) }
         defer { freeifaddrs(list) }
-        var result: [InterfaceAddress] = []
+        var result: [String] = []
         var cursor = list
         while let entry = cursor?.pointee {
             cursor = entry.ifa_next
@@ -27,9 +18,7 @@ public enum NetworkInterfaces {
             let size = family == AF_INET ? MemoryLayout<sockaddr_in>.size : MemoryLayout<sockaddr_in6>.size
             withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: UnsafeRawBufferPointer(start: address, count: size)) }
             guard let socketAddress = SocketAddress(storage: storage) else { continue }
-            var scope: UInt32 = 0
-            if case .v6(let v6) = socketAddress.storage { scope = v6.sin6_scope_id }
-            result.append(InterfaceAddress(interface: String(cString: entry.ifa_name), ip: socketAddress.ip, scopeID: scope))
+            result.append(socketAddress.ip)
         }
         return result
     }

@@ -2,15 +2,14 @@
 // svcproxy sets. Every socket is non-blocking and close-on-exec from birth.
 internal import CLinux
 
-/// Which half of a connection `shutdown` ends.
+/// Which half of a connection `shutdown` ends. Only the sending half: a relay ends a
+/// direction with it (half-close) and closes the socket to end both.
 public enum ShutdownHow: Sendable {
     case write
-    case both
 
     var rawValue: Int32 {
         switch self {
         case .write: Int32(SHUT_WR)
-        case .both: Int32(SHUT_RDWR)
         }
     }
 }
@@ -104,7 +103,7 @@ extension FileDescriptor {
         return value == 0 ? nil : Errno(rawValue: value)
     }
 
-    /// Ends one or both directions of the connection.
+    /// Ends the sending direction of the connection; the peer reads end of stream.
     ///
     /// The corresponding C function is `shutdown`.
     public func shutdown(_ how: ShutdownHow) throws(Errno) {

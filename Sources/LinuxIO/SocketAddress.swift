@@ -4,7 +4,7 @@
 internal import CLinux
 
 /// An IPv4 or IPv6 address and port.
-public struct SocketAddress: Sendable, Equatable, CustomStringConvertible {
+public struct SocketAddress: Sendable, CustomStringConvertible {
     enum Storage {
         case v4(sockaddr_in)
         case v6(sockaddr_in6)
@@ -100,8 +100,30 @@ public struct SocketAddress: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-extension SocketAddress {
+/// Two addresses are equal when the kernel would treat them as the same endpoint: same
+/// family, port, address bytes and (IPv6) scope id. Compared as integers, not as text, so
+/// that a table keyed by address costs no formatting. The IPv6 flow label is not part of
+/// the identity and is ignored.
+extension SocketAddress: Hashable {
     public static func == (lhs: SocketAddress, rhs: SocketAddress) -> Bool {
-        lhs.description == rhs.description
+        lhs.family == rhs.family && lhs.port == rhs.port && lhs.scopeID == rhs.scopeID
+            && lhs.addressBits == rhs.addressBits
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        let bits = addressBits
+        hasher.combine(family)
+        hasher.combine(port)
+        hasher.combine(scopeID)
+        hasher.combine(bits.high)
+        hasher.combine(bits.low)
+    }
+
+    /// The IPv6 scope id (the interface of a link-local address); 0 for IPv4.
+    var scopeID: UInt32 {
+        switch storage {
+        case .v4: 0
+        case .v6(let a): a.sin6_scope_id
+        }
     }
 }

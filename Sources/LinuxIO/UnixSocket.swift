@@ -10,7 +10,7 @@ extension FileDescriptor {
         let socket = FileDescriptor(owning: try retryingInterrupts { CLinux.socket(AF_UNIX, type, 0) })
         // A socket file that still answers belongs to a running daemon: leave it alone.
         // One that refuses is left over from a process that is gone.
-        if (try? unixConnection(path: path)) != nil { throw Errno(rawValue: EADDRINUSE) }
+        if (try? unixConnection(path: path)) != nil { throw Errno.addressInUse }
         _ = unlink(path)
         // Created with no permissions at all, then opened up to `mode`: no window in which
         // another user could connect.

@@ -5,15 +5,33 @@
 // it added on exit. Addresses that were already local are left alone. Without the
 // interface or the capability it says once, per address, which ones will not receive
 // traffic unless something else routes them here.
+//
+// Every address svcproxy adds carries a mark on the address itself, IFA_PROTO =
+// `addressProtocol`, so that a daemon started after a crash (SIGKILL, OOM kill, power
+// loss of the process but not of the node) recognises what an earlier run added: it
+// removes those no longer wanted and keeps the rest in place. Why a mark on the address
+// rather than a record in the runtime directory: the mark cannot disagree with the
+// kernel (no window between adding and recording, nothing stale after someone else
+// removes and re-adds an address), survives a wiped or different runtime directory, goes
+// away with the interface, and shows in `ip address show` (iproute2 6.3+) for operators.
+// Where the kernel keeps no mark (before 5.18) svcproxy still knows what it added itself
+// during one run; only the clean-up after a crash is lost there, as before.
 import LinuxIO
 import Logging
 import ServiceConfig
 
 public final class ClusterIPAddresses {
+    /// IFA_PROTO on the addresses svcproxy adds: 83, ASCII "S". The kernel names only 0-3
+    /// (unspecified, loopback, router advertisement, link-local: if_addr.h), and tools that
+    /// mark their addresses reuse their route protocol numbers (rtnetlink.h: 8-18 for
+    /// gated to keepalived, 42 babel, 99 openr, 186-192 for the routing daemons'
+    /// protocols); 83 is none of those, so an address with it is svcproxy's.
+    public static let addressProtocol: UInt8 = 83
+
     private let interface: String?
     private let logger: Logger
-    /// The addresses svcproxy added, and so must remove.
-    private var added: Set<IPAddress> = []
+    /// The addresses svcproxy added or adopted from an earlier run, and so must remove.
+    private var added: Set<PlacedAddress> = []
     /// Addresses already reported as not receiving traffic.
     private var reported: Set<IPAddress> = []
 
@@ -22,43 +40,59 @@ public final class ClusterIPAddresses {
         self.logger = logger
     }
 
-    /// The service addresses of `plan` that are not local and so need adding.
-    private func serviceAddresses(of plan: ProxyPlan) -> Set<IPAddress> {
-        var wanted: Set<IPAddress> = []
-        for servicePort in plan.servicePorts {
-            for address in servicePort.listenAddresses where address.kind == .clusterIP || address.kind == .externalIP {
-                if !address.ip.isLoopback, !address.ip.isUnspecified { wanted.insert(address.ip) }
-            }
-        }
-        return wanted
+    /// Brings the node in line with `plan`: adds its addresses that are not local yet,
+    /// removes svcproxy's that it no longer has (also those an earlier run left behind).
+    public func sync(_ plan: ProxyPlan) {
+        reconcile(wanted: PlanDiff.serviceAddresses(of: plan))
     }
 
-    /// Brings the interface in line with `plan`: adds its addresses that are not local yet,
-    /// removes the ones added before that it no longer has.
-    public func sync(_ plan: ProxyPlan) {
-        let wanted = serviceAddresses(of: plan)
-        for ip in added.subtracting(wanted).sorted() { remove(ip) }
-        let local = Set(((try? NetworkInterfaces.addresses()) ?? []).compactMap { IPAddress($0.ip) })
-        let missing = wanted.subtracting(local).subtracting(added)
+    /// Removes every address svcproxy added (on exit).
+    public func removeAll() {
+        reconcile(wanted: [])
+    }
+
+    private func reconcile(wanted: Set<IPAddress>) {
+        let present: [InterfaceAddressRecord]
+        do {
+            present = try RouteNetlink.addresses()
+        } catch {
+            logger.warning("Failed to list the node's addresses: \(error); service addresses are neither added nor removed",
+                           metadata: ["event": "addresses-unreadable"])
+            return
+        }
+        let changes = ClusterIPAddressChanges(wanted: wanted, present: present, addedHere: added, marker: Self.addressProtocol)
+        // Without an interface svcproxy manages no addresses, not even an earlier run's.
+        if interface != nil {
+            for address in changes.remove { remove(address) }
+            for address in changes.keep where !added.contains(address) {
+                log("Kept \(address.ip) on \(interfaceName(address)), added by an earlier run", address, event: "address-kept")
+            }
+            added = Set(changes.keep)
+        }
+        add(changes.add)
+    }
+
+    private func add(_ missing: [IPAddress]) {
         guard !missing.isEmpty else { return }
         guard let interface else {
-            report(missing, reason: "not addresses of this node; they receive traffic only where it is routed here "
+            report(Set(missing), reason: "not addresses of this node; they receive traffic only where it is routed here "
                 + "(--cluster-ip-interface NAME adds them to an interface)")
             return
         }
         guard let index = RouteNetlink.interfaceIndex(named: interface) else {
-            report(missing, reason: "not added to interface \(interface): there is no such interface; they will not receive traffic")
+            report(Set(missing), reason: "not added to interface \(interface): there is no such interface; they will not receive traffic")
             return
         }
         var denied: Set<IPAddress> = []
-        for ip in missing.sorted() {
+        for ip in missing {
+            let placed = PlacedAddress(ip: ip, interfaceIndex: index)
             do {
-                try RouteNetlink.addAddress(ip.bytes, interfaceIndex: index)
-                added.insert(ip)
+                try RouteNetlink.addAddress(ip.bytes, interfaceIndex: index, protocolNumber: Self.addressProtocol)
+                added.insert(placed)
                 reported.remove(ip)
-                logger.info("Added \(ip) to \(interface)", metadata: ["address": "\(ip)", "interface": "\(interface)", "event": "address-added"])
+                log("Added \(ip) to \(interface)", placed, event: "address-added")
             } catch .exists {
-                continue  // someone else's: not ours to remove
+                continue  // someone else's, added since the listing: not ours to remove
             } catch .notPermitted {
                 denied.insert(ip)
             } catch {
@@ -70,23 +104,26 @@ public final class ClusterIPAddresses {
         }
     }
 
-    /// Removes every address svcproxy added (on exit).
-    public func removeAll() {
-        for ip in added.sorted() { remove(ip) }
-    }
-
-    private func remove(_ ip: IPAddress) {
-        added.remove(ip)
-        guard let interface, let index = RouteNetlink.interfaceIndex(named: interface) else { return }
+    private func remove(_ address: PlacedAddress) {
+        let wasAddedHere = added.remove(address) != nil
+        let name = interfaceName(address)
         do {
-            try RouteNetlink.removeAddress(ip.bytes, interfaceIndex: index)
-            logger.info("Removed \(ip) from \(interface)", metadata: ["address": "\(ip)", "interface": "\(interface)", "event": "address-removed"])
+            try RouteNetlink.removeAddress(address.ip.bytes, interfaceIndex: address.interfaceIndex)
+            log("Removed \(address.ip) from \(name)" + (wasAddedHere ? "" : ", left by an earlier run"), address, event: "address-removed")
         } catch .addressNotAvailable {
             return  // already gone
         } catch {
-            logger.warning("Failed to remove \(ip) from \(interface): \(error)",
-                           metadata: ["address": "\(ip)", "interface": "\(interface)", "event": "address-remove-failed"])
+            logger.warning("Failed to remove \(address.ip) from \(name): \(error)",
+                           metadata: ["address": "\(address.ip)", "interface": "\(name)", "event": "address-remove-failed"])
         }
+    }
+
+    private func interfaceName(_ address: PlacedAddress) -> String {
+        RouteNetlink.interfaceName(index: address.interfaceIndex) ?? "interface \(address.interfaceIndex)"
+    }
+
+    private func log(_ message: String, _ address: PlacedAddress, event: String) {
+        logger.info("\(message)", metadata: ["address": "\(address.ip)", "interface": "\(interfaceName(address))", "event": "\(event)"])
     }
 
     /// Says once per address why it will not receive traffic.

@@ -63,11 +63,22 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
     /// Address bits: 32 for IPv4, 128 for IPv6.
     public var bitCount: Int { family == .ipv4 ? 32 : 128 }
 
+    /// 4 or 16 bytes in network order, as the kernel reports an address; nil for any other length.
+    public init?(networkOrder bytes: [UInt8]) {
+        guard bytes.count == 4 || bytes.count == 16 else { return nil }
+        self.init(bytes: bytes)
+    }
+
     public var description: String {
         var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
         let family = self.family == .ipv4 ? AF_INET : AF_INET6
         _ = bytes.withUnsafeBytes { inet_ntop(family, $0.baseAddress, &text, socklen_t(text.count)) }
         return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// "10.0.0.1:80" or "[fd00::1]:80": the address with a port, as kube-proxy writes it.
+    public func withPort<Port: BinaryInteger>(_ port: Port) -> String {
+        family == .ipv4 ? "\(self):\(port)" : "[\(self)]:\(port)"
     }
 
     public var isUnspecified: Bool { family == .ipv4 ? low == Self.ipv4Mapped : high == 0 && low == 0 }

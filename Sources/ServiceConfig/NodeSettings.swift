@@ -22,10 +22,10 @@ public struct NodeSettings: Sendable, Equatable {
     public var maxConnections: Int?
     /// How long a half-closed connection may stay silent; zero turns the limit off.
     public var halfCloseTimeout: Duration = NodeSettings.defaultHalfCloseTimeout
-    /// `--metrics-bind-address`, as `IP:PORT`.
-    public var metricsBindAddress: String?
-    /// `--healthz-bind-address`, as `IP:PORT`.
-    public var healthzBindAddress: String?
+    /// `--metrics-bind-address`.
+    public var metricsBindAddress: BindAddress?
+    /// `--healthz-bind-address`.
+    public var healthzBindAddress: BindAddress?
 
     public static let defaultHalfCloseTimeout: Duration = .seconds(300)
 
@@ -84,8 +84,8 @@ public struct NodeSettingsOverrides: Sendable, Equatable {
     public var idleTimeout: Duration?
     public var maxConnections: Int?
     public var halfCloseTimeout: Duration?
-    public var metricsBindAddress: String?
-    public var healthzBindAddress: String?
+    public var metricsBindAddress: BindAddress?
+    public var healthzBindAddress: BindAddress?
 
     public init() {}
 }
@@ -98,7 +98,8 @@ public struct ProxyConfiguration: Sendable {
 }
 
 /// The text forms of node settings, shared by the document and the flags; each parser
-/// returns the value or what is wrong with the text, in words.
+/// returns the value or what is wrong with the text, in words. Durations are in
+/// DurationSyntax.swift, bind addresses in BindAddress.swift.
 public enum SettingsSyntax {
     /// "30000-32767" (or a single port), as `--service-node-port-range` takes it.
     public static func portRange(_ text: String) -> Result<ClosedRange<Int>, SettingsSyntaxError> {
@@ -140,41 +141,6 @@ public enum SettingsSyntax {
             }
             return .success(ranges)
         }
-    }
-
-    /// A Go duration such as "5s", "250ms" or "1h30m", as kube-proxy's timeouts are written.
-    public static func duration(_ text: String) -> Result<Duration, SettingsSyntaxError> {
-        let bad = SettingsSyntaxError("'\(text)' is not a duration (e.g. 5s, 250ms, 1m30s)")
-        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
-        var rest = Substring(text.trimmingSpaces)
-        var seconds = 0.0
-        guard !rest.isEmpty else { return .failure(bad) }
-        while !rest.isEmpty {
-            let number = rest.prefix { $0.isNumber || $0 == "." }
-            guard let value = Double(number) else { return .failure(bad) }
-            rest = rest.dropFirst(number.count)
-            guard let (unit, scale) = units.first(where: { rest.hasPrefix($0.0) && !(($0.0 == "m") && rest.hasPrefix("ms")) }) else {
-                return .failure(bad)
-            }
-            rest = rest.dropFirst(unit.count)
-            seconds += value * scale
-        }
-        // Past a century it is a typo, and past Int64 milliseconds the conversion would trap.
-        guard seconds <= 100 * 365 * 86400 else {
-            return .failure(SettingsSyntaxError("'\(text)' is too long: at most 100 years"))
-        }
-        return .success(.milliseconds(Int64((seconds * 1000).rounded())))
-    }
-
-    /// `IP:PORT` or `[IPv6]:PORT`, as kube-proxy's bind addresses are written.
-    public static func bindAddress(_ text: String) -> Result<String, SettingsSyntaxError> {
-        let bad = SettingsSyntaxError("'\(text)' is not an address and port (e.g. 127.0.0.1:10249 or [::]:10256)")
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
-              (0...65535).contains(port) else { return .failure(bad) }
-        var host = String(text[..<colon])
-        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        guard IPAddress(host) != nil else { return .failure(bad) }
-        return .success(text)
     }
 }
 

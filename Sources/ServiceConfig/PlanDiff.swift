@@ -35,7 +35,7 @@ public struct PlanDiff: Sendable, Equatable {
     public let removedServicePorts: Set<ServicePortName>
     /// Endpoints gone from service ports that stay: their counters go.
     public let removedEndpoints: [ServicePortName: Set<Endpoint>]
-    /// Addresses that are not node addresses (ClusterIPs, external and load-balancer IPs)
+    /// Service addresses (ClusterIPs and external IPs, which svcproxy may add to the node)
     /// wanted now and not before, and no longer wanted.
     public let addedServiceAddresses: Set<IPAddress>
     public let removedServiceAddresses: Set<IPAddress>
@@ -102,10 +102,16 @@ public struct PlanDiff: Sendable, Equatable {
         return claims
     }
 
-    /// The addresses a plan serves that are not the node's own.
+    /// The ClusterIPs and external IPs a plan serves, less loopback and unspecified ones:
+    /// the addresses `--cluster-ip-interface` adds to the node when they are not local.
     public static func serviceAddresses(of plan: ProxyPlan) -> Set<IPAddress> {
-        Set(plan.servicePorts.flatMap(\.listenAddresses).filter { $0.kind != .nodePort }.map(\.ip))
+        Set(plan.servicePorts.flatMap(\.listenAddresses).filter { address in
+            (address.kind == .clusterIP || address.kind == .externalIP) && !address.ip.isLoopback && !address.ip.isUnspecified
+        }.map(\.ip))
     }
+
+    /// Whether the service addresses changed, so the node's must be brought in line.
+    public var changesServiceAddresses: Bool { !addedServiceAddresses.isEmpty || !removedServiceAddresses.isEmpty }
 }
 
 extension ServicePortPlan {

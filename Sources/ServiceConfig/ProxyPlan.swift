@@ -41,7 +41,7 @@ public struct ListenAddress: Hashable, Sendable, CustomStringConvertible {
         self.kind = kind
     }
 
-    public var description: String { ip.family == .ipv4 ? "\(ip):\(port)" : "[\(ip)]:\(port)" }
+    public var description: String { ip.withPort(port) }
 }
 
 /// An IP address and a port, printed as `10.0.0.1:80` or `[fd00::1]:80`.
@@ -54,7 +54,7 @@ public struct IPPort: Hashable, Sendable, Comparable, CustomStringConvertible {
         self.port = port
     }
 
-    public var description: String { ip.family == .ipv4 ? "\(ip):\(port)" : "[\(ip)]:\(port)" }
+    public var description: String { ip.withPort(port) }
 
     public static func < (lhs: IPPort, rhs: IPPort) -> Bool { (lhs.ip, lhs.port) < (rhs.ip, rhs.port) }
 }

@@ -126,8 +126,10 @@ final class Daemon {
                 $0.lastReloadSucceeded = true
                 $0.lastReloadErrors = []
             }
-            report(engine.apply(plan), action: "Reloaded", since: started)
-            clusterIPs.sync(plan)
+            let applied = engine.apply(plan)
+            report(applied, action: "Reloaded", since: started)
+            // Only a change of service addresses needs the node's addresses read again.
+            if applied.diff.changesServiceAddresses { clusterIPs.sync(plan) }
         }
         SystemdNotifier.ready(status: status)
     }

@@ -4,6 +4,6 @@ import ServiceConfig
 
 enum NodeAddresses {
     static func current() -> [IPAddress] {
-        ((try? NetworkInterfaces.addresses()) ?? []).compactMap { IPAddress($0.ip) }
+        ((try? NetworkInterfaces.addresses()) ?? []).compactMap { IPAddress($0) }
     }
 }

@@ -73,8 +73,14 @@ struct RunCommand: ParsableCommand {
         if !(4096...(1 << 20)).contains(relayBufferSize) || relayBufferSize & (relayBufferSize - 1) != 0 {
             throw ValidationError("--relay-buffer-size must be a power of two from 4096 to 1048576")
         }
-        if DurationText.nanoseconds(shutdownGracePeriod) == nil {
-            throw ValidationError("--shutdown-grace-period: '\(shutdownGracePeriod)' is not a duration (e.g. 30s, 500ms, 2m)")
+        _ = try gracePeriodNanoseconds()
+    }
+
+    /// --shutdown-grace-period in the one duration grammar (SettingsSyntax.duration).
+    private func gracePeriodNanoseconds() throws -> UInt64 {
+        switch SettingsSyntax.duration(shutdownGracePeriod) {
+        case .success(let duration): return duration.nanoseconds
+        case .failure(let error): throw ValidationError("--shutdown-grace-period: \(error)")
         }
     }
 
@@ -102,10 +108,10 @@ struct RunCommand: ParsableCommand {
         logBounds(engine, configured: loaded.plan.connections.maxConnections, logger: logger)
         var admin = AdminAddresses()
         admin.statusSocket = statusSocket
-        if let metrics = loaded.settings.metricsBindAddress { admin.metrics = metrics }
-        if let healthz = loaded.settings.healthzBindAddress { admin.healthz = healthz }
+        if let metrics = loaded.settings.metricsBindAddress { admin.metrics = metrics.description }
+        if let healthz = loaded.settings.healthzBindAddress { admin.healthz = healthz.description }
         let daemon = Daemon(config: config, engineSettings: engine,
-                            gracePeriod: DurationText.nanoseconds(shutdownGracePeriod) ?? 30_000_000_000,
+                            gracePeriod: try gracePeriodNanoseconds(),
                             admin: admin, logger: logger, plan: loaded,
                             logMessagesDropped: { logs.dropped },
                             clusterIPInterface: clusterIPInterface)
@@ -116,10 +122,13 @@ struct RunCommand: ParsableCommand {
 extension RunCommand {
     /// `--tcp-keepalive` as the engine takes it: nil when off.
     func keepAlive() throws -> KeepAlive? {
-        guard case .success(let duration) = SettingsSyntax.duration(tcpKeepAlive) else {
-            throw ValidationError("--tcp-keepalive: '\(tcpKeepAlive)' is not a duration (e.g. 15s, 1m, 0s to turn it off)")
+        let duration: Duration
+        switch SettingsSyntax.duration(tcpKeepAlive) {
+        case .success(let value): duration = value
+        case .failure(let error): throw ValidationError("--tcp-keepalive: \(error)")
         }
-        let seconds = duration.components.seconds + (duration.components.attoseconds > 0 ? 1 : 0)
+        // Keepalive counts whole seconds: a fraction rounds up, so 500ms is 1s, not off.
+        let seconds = (duration.nanoseconds + 999_999_999) / 1_000_000_000
         guard seconds > 0 else { return nil }
         guard seconds <= 86_400 else { throw ValidationError("--tcp-keepalive must be at most 24h") }
         return KeepAlive(idleSeconds: Int32(seconds))
@@ -135,24 +144,5 @@ extension RunCommand {
         logger.info("\(text)",
                     metadata: ["event": "bounds", "max_connections": "\(maxConnections ?? engine.maxConnections ?? 0)",
                                "affinity_table_size": "\(engine.affinityTableSize)"])
-    }
-}
-
-/// Durations as kube-proxy's flags write them: "30s", "500ms", "2m", "1h"; a bare number
-/// is seconds.
-enum DurationText {
-    /// A century: longer is a typo, and would overflow deadlines.
-    static let longest: Double = 100 * 365 * 24 * 3600e9
-
-    static func nanoseconds(_ text: String) -> UInt64? {
-        let units: [(String, Double)] = [("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9)]
-        var scale = 1e9
-        var number = Substring(text)
-        if let unit = units.first(where: { text.hasSuffix($0.0) }) {
-            scale = unit.1
-            number = number.dropLast(unit.0.count)
-        }
-        guard let value = Double(number), value.isFinite, value >= 0, value * scale <= longest else { return nil }
-        return UInt64(value * scale)
     }
 }

@@ -11,9 +11,9 @@ func openDescriptorCount() -> Int {
     @Test func descriptorIsClosedWhenItsOwnerGoesAway() throws {
         let before = openDescriptorCount()
         do {
-            let pipe = try SplicePipe()
-            #expect(openDescriptorCount() == before + 2)
-            _ = pipe.readEnd.rawValue
+            let event = try EventDescriptor()
+            #expect(openDescriptorCount() == before + 1)
+            _ = event.descriptor.rawValue
         }
         #expect(openDescriptorCount() == before)
     }
@@ -34,28 +34,14 @@ func openDescriptorCount() -> Int {
         #expect(!FileManager.default.fileExists(atPath: "/proc/self/fd/\(raw)"))
     }
 
-    @Test func readOnAnEmptyNonBlockingPipeIsWouldBlockNotAnError() throws {
-        let pipe = try SplicePipe()
+    @Test func readOnAnEmptyNonBlockingSocketIsWouldBlockNotAnError() throws {
+        let connection = try LoopbackConnection()
         var byte: UInt8 = 0
-        let result = try pipe.readEnd.read(into: &byte, count: 1)
+        let result = try connection.accepted.read(into: &byte, count: 1)
         guard case .wouldBlock = result else {
             Issue.record("expected .wouldBlock, got \(result)")
             return
         }
-    }
-
-    @Test func spliceMovesBytesThroughAPipe() throws {
-        let source = try SplicePipe()
-        let through = try SplicePipe()
-        let message = Array("spliced".utf8)
-        let written = try message.withUnsafeBytes { try source.writeEnd.write(from: $0.baseAddress!, count: $0.count) }
-        #expect(written == .done(message.count))
-        #expect(try splice(from: source.readEnd, to: through.writeEnd, count: 64) == .done(message.count))
-        var received = [UInt8](repeating: 0, count: 64)
-        let count = try received.withUnsafeMutableBytes { try through.readEnd.read(into: $0.baseAddress!, count: 64) }
-        #expect(count == .done(message.count))
-        #expect(Array(received.prefix(message.count)) == message)
-        #expect(try through.setCapacity(1 << 20) >= 1 << 20)
     }
 
     @Test func eventDescriptorWakesAndDrains() throws {
@@ -67,16 +53,6 @@ func openDescriptorCount() -> Int {
         #expect(try epoll.wait(timeoutMilliseconds: 1000) == 1)
         #expect(epoll.event(at: 0).token == 42)
         event.drain()
-        #expect(try epoll.wait(timeoutMilliseconds: 0) == 0)
-    }
-
-    @Test func timerDescriptorFiresOnce() throws {
-        let timer = try TimerDescriptor()
-        let epoll = try Epoll(capacity: 4)
-        try epoll.add(timer.descriptor.rawValue, wanted: .readable, token: 7)
-        try timer.arm(afterNanoseconds: 1_000_000)
-        #expect(try epoll.wait(timeoutMilliseconds: 2000) == 1)
-        #expect(timer.acknowledge() == 1)
         #expect(try epoll.wait(timeoutMilliseconds: 0) == 0)
     }
 }
@@ -107,5 +83,27 @@ func openDescriptorCount() -> Int {
         case .wouldBlock:
             Issue.record("a pending connection was not accepted")
         }
+    }
+}
+
+@Suite struct SocketAddressEqualityTests {
+    static let cases: [(String, UInt16, UInt32, String, UInt16, UInt32, Bool)] = [
+        ("10.0.0.1", 80, 0, "10.0.0.1", 80, 0, true),
+        ("10.0.0.1", 80, 0, "10.0.0.1", 81, 0, false),
+        ("10.0.0.1", 80, 0, "10.0.0.2", 80, 0, false),
+        ("fd00::1", 80, 0, "fd00:0:0::1", 80, 0, true),
+        ("fe80::1", 80, 2, "fe80::1", 80, 2, true),
+        ("fe80::1", 80, 2, "fe80::1", 80, 3, false),
+        // Same 128 bits as addressBits maps them, different families: not the same endpoint.
+        ("127.0.0.1", 80, 0, "::ffff:127.0.0.1", 80, 0, false),
+    ]
+
+    @Test(arguments: cases)
+    func equalityComparesFamilyPortAddressAndScope(_ example: (String, UInt16, UInt32, String, UInt16, UInt32, Bool)) throws {
+        let left = try #require(SocketAddress(ip: example.0, port: example.1, scopeID: example.2))
+        let right = try #require(SocketAddress(ip: example.3, port: example.4, scopeID: example.5))
+        #expect((left == right) == example.6)
+        if example.6 { #expect(left.hashValue == right.hashValue) }
+        #expect(Set([left, right]).count == (example.6 ? 1 : 2))
     }
 }

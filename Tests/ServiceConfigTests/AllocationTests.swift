@@ -118,7 +118,7 @@ private func loadServices(_ names: [String], previous: Allocations? = nil, range
         #expect(loaded.settings.workers == 3)
         #expect(loaded.settings.connectTimeout == .seconds(90))
         #expect(loaded.settings.idleTimeout == .milliseconds(250))
-        #expect(loaded.settings.metricsBindAddress == "127.0.0.1:10249")
+        #expect(loaded.settings.metricsBindAddress?.description == "127.0.0.1:10249")
         #expect(loaded.allocations.clusterIPs.values.flatMap { $0 }.allSatisfy { $0.bytes[0] == 127 })
         #expect(loaded.plan.servicePorts.first?.listenAddresses.filter { $0.kind == .nodePort }.map(\.description) == ["127.0.0.1:20005"])
         var flags = NodeSettingsOverrides()
@@ -138,7 +138,7 @@ private func loadServices(_ names: [String], previous: Allocations? = nil, range
         #expect((try? SettingsSyntax.clusterIPRanges("10.96.0.0/12,10.0.0.0/8").get()) == nil)
         #expect((try? SettingsSyntax.duration("1h2m3s").get()) == .seconds(3723))
         #expect((try? SettingsSyntax.duration("5 minutes").get()) == nil)
-        #expect((try? SettingsSyntax.bindAddress("[::]:10256").get()) == "[::]:10256")
+        #expect((try? SettingsSyntax.bindAddress("[::]:10256").get())?.description == "[::]:10256")
         #expect((try? SettingsSyntax.bindAddress("localhost:10256").get()) == nil)
     }
 

@@ -1,5 +1,5 @@
-// What Glibc's Swift module hides: epoll, signalfd, timerfd, eventfd, TCP options, and
-// (through functions in shim.c) the GNU-only calls accept4, pipe2 and splice.
+// What Glibc's Swift module hides: epoll, signalfd, eventfd, TCP options, and (through
+// functions in shim.c) the GNU-only call accept4.
 //
 // This header deliberately does not define _GNU_SOURCE. Headers that the Glibc module
 // also includes would then be compiled twice with different macros, and any Swift module
@@ -25,7 +25,6 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/timerfd.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/un.h>
@@ -39,15 +38,6 @@ int clinux_accept4(int fd, struct sockaddr *addr, socklen_t *len);
 int clinux_bind(int fd, const struct sockaddr *addr, socklen_t len);
 int clinux_connect(int fd, const struct sockaddr *addr, socklen_t len);
 int clinux_getsockname(int fd, struct sockaddr *addr, socklen_t *len);
-
-/// pipe2(2) with O_NONBLOCK | O_CLOEXEC.
-int clinux_pipe(int fds[2]);
-
-/// fcntl(F_SETPIPE_SZ): fcntl is variadic, which Swift cannot call.
-int clinux_set_pipe_size(int fd, int size);
-
-/// splice(2) between two descriptors (one a pipe) with SPLICE_F_MOVE | SPLICE_F_NONBLOCK.
-ssize_t clinux_splice(int from, int to, size_t count);
 
 /// Blocks a set of signals for the calling thread; threads created later inherit it.
 /// Fills `out` with the set, for signalfd.

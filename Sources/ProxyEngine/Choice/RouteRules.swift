@@ -56,11 +56,3 @@ final class RouteRules: Sendable {
     /// Whether choosing an endpoint needs the client's address.
     var needsClient: Bool { affinityTimeout != nil || admissions != nil }
 }
-
-extension Duration {
-    /// Whole nanoseconds, never negative.
-    var nanoseconds: UInt64 {
-        let (seconds, attoseconds) = components
-        return UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000)
-    }
-}
