@@ -29,6 +29,7 @@ final class EventLoop {
 
     /// Brings `descriptor`'s registration from `current` to `wanted`, calling epoll_ctl
     /// only when they differ.
+    @inline(__always)
     func watch(_ descriptor: Int32, current: EpollEvents, wanted: EpollEvents, token: EventToken) throws(Errno) {
         guard wanted != current else { return }
         if current.isEmpty {

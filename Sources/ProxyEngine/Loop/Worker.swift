@@ -112,13 +112,13 @@ final class Worker {
     }
 
     private func fireTimers() {
+        guard loop.timers.earliestDeadline != nil || acceptResumeAt != nil else { return }
         // Timers that no longer matter (their connection closed, connected, or re-armed)
         // stay in the heap until due; once they outnumber the live ones they are dropped,
         // so long timeouts cannot make the heap grow without bound.
         if loop.timers.count > 1024 + 3 * tcp.connections.count {
             loop.timers.removeAll { !tcp.isLive($0) }
         }
-        guard loop.timers.earliestDeadline != nil || acceptResumeAt != nil else { return }
         let now = MonotonicClock.now()
         if let resume = acceptResumeAt, resume <= now { resumeAccepting() }
         while let entry = loop.timers.popDue(now: now) {

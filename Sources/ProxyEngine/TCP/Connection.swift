@@ -28,6 +28,9 @@ final class Connection {
     var clientInterest: EpollEvents = []
     var backendInterest: EpollEvents = []
 
+    /// The route's idle timeout in nanoseconds (zero: none), copied here because every
+    /// relay step reads it.
+    let idleTimeout: UInt64
     /// Idle and half-close timeouts, in monotonic nanoseconds; zero means not armed.
     var lastActivity: UInt64 = 0
     var activityDeadline: UInt64 = 0
@@ -43,17 +46,17 @@ final class Connection {
         self.machine = RelayMachine(attempts: attempts)
         self.counters = route.endpoint(start: choice.start, attempt: 0, candidates: choice.candidates).counters[0]
         self.acceptedAt = acceptedAt
+        idleTimeout = route.rules.idleTimeout
     }
 
-    /// The connect attempt in flight, or the one that succeeded (the machine's
-    /// `.connect(attempt:)` actions set it).
-    var attempt = 0
+    /// The connect attempt in flight, or the one that succeeded.
+    var attempt: Int { machine.attempt }
 
     var endpoint: EndpointTarget { route.endpoint(start: choice.start, attempt: attempt, candidates: choice.candidates) }
 
     /// The silence the connection may keep now, in nanoseconds; zero means no limit.
     var silenceLimit: UInt64 {
-        let idle = route.rules.idleTimeout
+        let idle = idleTimeout
         guard machine.isHalfClosed else { return idle }
         let halfClose = route.rules.halfCloseTimeout
         if idle == 0 { return halfClose }

@@ -7,8 +7,8 @@ import LinuxIO
 
 struct RelayMachine: Equatable {
     enum Phase: Equatable {
-        /// Connect attempt `attempt` (0-based) is in flight.
-        case connecting(attempt: Int)
+        /// Connect attempt `attempt` is in flight.
+        case connecting
         case established
         case closed
     }
@@ -65,7 +65,9 @@ struct RelayMachine: Equatable {
         case backend
     }
 
-    private(set) var phase: Phase = .connecting(attempt: 0)
+    private(set) var phase: Phase = .connecting
+    /// The connect attempt (0-based) in flight, or the one that succeeded.
+    private(set) var attempt = 0
     /// Client → backend.
     var upstream = Flow()
     /// Backend → client.
@@ -98,10 +100,10 @@ struct RelayMachine: Equatable {
             phase = .established
             connected = true
             return .startRelaying
-        case (.connecting(let attempt), .connectFailed), (.connecting(let attempt), .connectTimedOut):
+        case (.connecting, .connectFailed), (.connecting, .connectTimedOut):
             guard attempt + 1 < attempts else { return fail(.connectsExhausted) }
-            phase = .connecting(attempt: attempt + 1)
-            return .connect(attempt: attempt + 1)
+            attempt += 1
+            return .connect(attempt: attempt)
         case (.connecting, .relayed), (.connecting, .relayFailed), (.connecting, .silenceExpired):
             return .none
         case (.established, .connected), (.established, .connectFailed), (.established, .connectTimedOut):

@@ -13,6 +13,9 @@ final class TCPRelayHandler {
     static let connectTimeouts: [UInt64] = [250, 500, 1_000, 2_000].map { $0 * 1_000_000 }
 
     let loop: EventLoop
+    /// The loop's buffers, held here too: reached through `loop` on every relay step, the
+    /// pool cost a retain and a release each time (callgrind).
+    private let pool: BufferPool
     private(set) var connections = ConnectionTable()
     /// Log one entry per finished connection.
     let accessLog: Bool
@@ -21,6 +24,7 @@ final class TCPRelayHandler {
 
     init(loop: EventLoop, accessLog: Bool, keepAlive: KeepAlive?) {
         self.loop = loop
+        pool = loop.pool
         self.accessLog = accessLog
         self.keepAlive = keepAlive
     }
@@ -139,11 +143,11 @@ final class TCPRelayHandler {
         switch source {
         case .client:
             let before = connection.machine.upstream.bytesMoved
-            outcome = connection.machine.upstream.pump(from: connection.client, to: connection.backend, pool: loop.pool)
+            outcome = connection.machine.upstream.pump(from: connection.client, to: connection.backend, pool: pool)
             connection.counters.bytesSent.bump(by: connection.machine.upstream.bytesMoved &- before)
         case .backend:
             let before = connection.machine.downstream.bytesMoved
-            outcome = connection.machine.downstream.pump(from: connection.backend, to: connection.client, pool: loop.pool)
+            outcome = connection.machine.downstream.pump(from: connection.backend, to: connection.client, pool: pool)
             connection.counters.bytesReceived.bump(by: connection.machine.downstream.bytesMoved &- before)
         }
         if case .failed(let error) = outcome { return error }
@@ -156,8 +160,8 @@ final class TCPRelayHandler {
         switch action {
         case .none:
             return
-        case .connect(let attempt):
-            retry(connection, attempt: attempt)
+        case .connect:
+            retry(connection)
         case .startRelaying:
             established(connection)
         case .shutDown(let client, let backend):
@@ -260,10 +264,9 @@ final class TCPRelayHandler {
         perform(connection.machine.handle(error == .timedOut ? .connectTimedOut : .connectFailed(error)), on: connection)
     }
 
-    /// The machine moved on to attempt `attempt`: a new socket for the next endpoint.
-    private func retry(_ connection: Connection, attempt: Int) {
+    /// The machine moved on to the next attempt: a new socket for the next endpoint.
+    private func retry(_ connection: Connection) {
         connection.route.statistics.perWorker[index].retries.bump()
-        connection.attempt = attempt
         let next = connection.endpoint
         do {
             // The old socket closes here, which also takes it out of the epoll set.
@@ -345,14 +348,16 @@ final class TCPRelayHandler {
     private func updateInterest(_ connection: Connection, _ side: RelayMachine.Side) {
         guard !connection.machine.isClosed else { return }
         let wanted = connection.machine.wantedEvents(side)
+        let current = side == .client ? connection.clientInterest : connection.backendInterest
+        guard wanted != current else { return }  // the common case: nothing to tell epoll
         do {
             switch side {
             case .client:
-                try loop.watch(connection.client.rawValue, current: connection.clientInterest, wanted: wanted,
+                try loop.watch(connection.client.rawValue, current: current, wanted: wanted,
                                token: EventToken(kind: .tcpClient, slot: connection.slot, generation: connection.clientTag))
                 connection.clientInterest = wanted
             case .backend:
-                try loop.watch(connection.backend.rawValue, current: connection.backendInterest, wanted: wanted,
+                try loop.watch(connection.backend.rawValue, current: current, wanted: wanted,
                                token: EventToken(kind: .tcpBackend, slot: connection.slot, generation: connection.backendTag))
                 connection.backendInterest = wanted
             }
@@ -373,8 +378,8 @@ final class TCPRelayHandler {
             try? connection.client.setResetOnClose()
             try? connection.backend.setResetOnClose()
         }
-        connection.machine.upstream.release(to: loop.pool)
-        connection.machine.downstream.release(to: loop.pool)
+        connection.machine.upstream.release(to: pool)
+        connection.machine.downstream.release(to: pool)
         connections.remove(connection)
         // The descriptors close when the connection object goes away, just after this.
     }
