@@ -9,10 +9,11 @@ import Glibc
 public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
     public enum Family: Sendable, Hashable { case ipv4, ipv6 }
 
-    public let family: Family
-    /// The most and least significant 64 bits, in host order.
+    /// The most and least significant 64 bits, in host order. (The family last: a value
+    /// that follows an address in a struct can then sit in its padding.)
     public let high: UInt64
     public let low: UInt64
+    public let family: Family
 
     /// An address from its 128 bits; IPv4 when they lie in ::ffff:0:0/96 and `family` says so.
     public init(family: Family, high: UInt64, low: UInt64) {

@@ -70,6 +70,27 @@ import Testing
         #expect(value == 1)
     }
 
+    @Test func acceptedSocketsInheritKeepAliveFromTheirListener() throws {
+        let listener = try loopbackListener()
+        let settings = KeepAlive(idleSeconds: 7, intervalSeconds: 3, probes: 4)
+        try listener.setKeepAlive(settings)
+        let client = try connectingClient(to: listener)
+        #expect(try readiness(of: listener, for: .readable).contains(.readable))
+        let socket: FileDescriptor
+        switch try listener.accept() {
+        case .done(let accepted):
+            socket = accepted.takeSocket()
+        case .wouldBlock:
+            Issue.record("no connection to accept")
+            return
+        }
+        #expect(try socket.integerOption(level: SOL_SOCKET, name: SO_KEEPALIVE) == 1)
+        #expect(try socket.integerOption(level: Int32(IPPROTO_TCP), name: TCP_KEEPIDLE) == 7)
+        #expect(try socket.integerOption(level: Int32(IPPROTO_TCP), name: TCP_KEEPINTVL) == 3)
+        #expect(try socket.integerOption(level: Int32(IPPROTO_TCP), name: TCP_KEEPCNT) == 4)
+        #expect(try client.integerOption(level: SOL_SOCKET, name: SO_KEEPALIVE) == 0, "a plain socket has it off")
+    }
+
     @Test func acceptFailingWithEMFILELeavesTheConnectionQueued() throws {
         let listener = try loopbackListener()
         let client = try connectingClient(to: listener)

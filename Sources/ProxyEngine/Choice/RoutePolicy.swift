@@ -19,14 +19,21 @@ enum Refusal: Error, Equatable, Sendable {
 
 /// Where an accepted connection may go.
 struct EndpointChoice: Equatable, Sendable {
-    /// Where round-robin put the connection; retries walk on from here.
-    let start: Int
     /// The endpoints to try, in order; nil: all of them from `start`.
     let candidates: [Int]?
     /// The client, kept only for session affinity (to re-pin after a retry).
     let affinityClient: IPAddress?
+    /// Where round-robin put the connection; retries walk on from here.
+    let start: Int
     /// The limits the connection holds a place in.
     let tokens: LimitTokens
+
+    init(start: Int, candidates: [Int]?, affinityClient: IPAddress?, tokens: LimitTokens) {
+        self.start = start
+        self.candidates = candidates
+        self.affinityClient = affinityClient
+        self.tokens = tokens
+    }
 }
 
 extension ServicePortRoute {

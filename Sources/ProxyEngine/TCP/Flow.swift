@@ -20,13 +20,15 @@ protocol RelayDestination: ~Copyable {
 
 extension FileDescriptor: RelaySource, RelayDestination {}
 
+// Fields are laid out widest first, and offsets are 32-bit (a buffer is at most 1 MiB): a
+// connection holds two flows for its whole life, idle or not.
 struct Flow: Equatable {
     var buffer: UnsafeMutableRawPointer?
-    /// Pending bytes are `buffer[start..<end]`.
-    var start = 0
-    var end = 0
     /// Total bytes relayed in this direction.
     var bytesMoved: UInt64 = 0
+    /// Pending bytes are `buffer[start..<end]`.
+    var start: Int32 = 0
+    var end: Int32 = 0
     /// The source reported end of stream (read returned 0).
     var sourceEnded = false
     /// `shutdown(SHUT_WR)` was sent to the destination: this direction is finished.
@@ -34,7 +36,7 @@ struct Flow: Equatable {
     /// The last read filled the whole buffer, so more is probably waiting.
     var readFilledBuffer = false
 
-    var pending: Int { end - start }
+    var pending: Int { Int(end &- start) }
     var wantsRead: Bool { !sourceEnded && pending == 0 }
     var wantsWrite: Bool { pending > 0 }
     var shouldShutDestination: Bool { sourceEnded && pending == 0 && !destinationShut }
@@ -64,11 +66,11 @@ extension Flow {
             for _ in 0..<Self.roundsPerStep {
                 if pending > 0 {
                     guard let buffer else { return .idle }
-                    switch try destination.write(from: buffer + start, count: pending) {
+                    switch try destination.write(from: buffer + Int(start), count: pending) {
                     case .wouldBlock:
                         return .idle
                     case .done(let written):
-                        start += written
+                        start &+= Int32(truncatingIfNeeded: written)
                         bytesMoved += UInt64(written)
                         if pending > 0 { return .idle }  // the socket buffer is full
                         release(to: pool)
@@ -90,7 +92,7 @@ extension Flow {
                     return .idle
                 case .done(let count):
                     start = 0
-                    end = count
+                    end = Int32(truncatingIfNeeded: count)
                     readFilledBuffer = count == pool.bufferSize
                 }
             }

@@ -65,23 +65,27 @@ struct RelayMachine: Equatable {
         case backend
     }
 
-    private(set) var phase: Phase = .connecting
-    /// The connect attempt (0-based) in flight, or the one that succeeded.
-    private(set) var attempt = 0
+    // Widest fields first, small counts as bytes: every open connection holds one.
     /// Client → backend.
     var upstream = Flow()
     /// Backend → client.
     var downstream = Flow()
+    private var attemptIndex: UInt8 = 0
     /// Connect attempts before the client is reset.
-    let attempts: Int
-
-    init(attempts: Int) {
-        self.attempts = max(1, attempts)
-    }
-
+    private let attemptLimit: UInt8
+    private(set) var phase: Phase = .connecting
     /// The connect succeeded at some point (the connection counts as established and
     /// closed in the statistics, and its access log entry is not "connect-failed").
     private(set) var connected = false
+
+    init(attempts: Int) {
+        attemptLimit = UInt8(clamping: max(1, attempts))
+    }
+
+    /// The connect attempt (0-based) in flight, or the one that succeeded.
+    var attempt: Int { Int(attemptIndex) }
+    /// Connect attempts before the client is reset.
+    var attempts: Int { Int(attemptLimit) }
 
     var isEstablished: Bool { phase == .established }
     var isClosed: Bool { phase == .closed }
@@ -101,8 +105,8 @@ struct RelayMachine: Equatable {
             connected = true
             return .startRelaying
         case (.connecting, .connectFailed), (.connecting, .connectTimedOut):
-            guard attempt + 1 < attempts else { return fail(.connectsExhausted) }
-            attempt += 1
+            guard attemptIndex + 1 < attemptLimit else { return fail(.connectsExhausted) }
+            attemptIndex += 1
             return .connect(attempt: attempt)
         case (.connecting, .relayed), (.connecting, .relayFailed), (.connecting, .silenceExpired):
             return .none
