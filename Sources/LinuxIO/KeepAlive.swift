@@ -8,19 +8,25 @@ internal import CLinux
 public struct KeepAlive: Sendable, Equatable {
     public let idleSeconds: Int32
     public let intervalSeconds: Int32
-    public let probes: Int32
+    /// Nil leaves the node's `net.ipv4.tcp_keepalive_probes` (9 unless changed), as Go's
+    /// net package did, and spares every endpoint socket a system call.
+    public let probes: Int32?
+
+    /// The kernel's default number of probes.
+    public static let defaultProbes: Int32 = 9
 
     /// Go's net package (which kube-proxy's userspace proxier used) sends the first probe
     /// after 15 s of silence and repeats every 15 s; the kernel's default of 9 probes
     /// then bounds a dead peer's connection at idle + 9 × interval.
-    public init(idleSeconds: Int32, intervalSeconds: Int32? = nil, probes: Int32 = 9) {
+    public init(idleSeconds: Int32, intervalSeconds: Int32? = nil, probes: Int32? = nil) {
         self.idleSeconds = max(1, idleSeconds)
         self.intervalSeconds = max(1, intervalSeconds ?? idleSeconds)
-        self.probes = max(1, probes)
+        self.probes = probes.map { max(1, $0) }
     }
 
-    /// The longest a silent dead peer can hold a connection, in seconds.
-    public var boundSeconds: Int32 { idleSeconds + probes * intervalSeconds }
+    /// The longest a silent dead peer can hold a connection, in seconds (with the
+    /// kernel's default probe count when `probes` is nil).
+    public var boundSeconds: Int32 { idleSeconds + (probes ?? Self.defaultProbes) * intervalSeconds }
 }
 
 extension FileDescriptor {
@@ -32,7 +38,7 @@ extension FileDescriptor {
         try setOption(SOL_SOCKET, SO_KEEPALIVE, 1)
         try setOption(Int32(IPPROTO_TCP), TCP_KEEPIDLE, settings.idleSeconds)
         try setOption(Int32(IPPROTO_TCP), TCP_KEEPINTVL, settings.intervalSeconds)
-        try setOption(Int32(IPPROTO_TCP), TCP_KEEPCNT, settings.probes)
+        if let probes = settings.probes { try setOption(Int32(IPPROTO_TCP), TCP_KEEPCNT, probes) }
     }
 
     /// Reads an integer socket option: what the kernel holds, for tests.
