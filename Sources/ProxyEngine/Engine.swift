@@ -143,14 +143,22 @@ public final class Engine {
         var assignments = Array(repeating: [ListenerAssignment](), count: controls.count)
         var failed = Set<SocketKey>()
         for listener in diff.kept {
-            guard let id = listenerIDs[listener.address.socketKey], let route = routes[listener.servicePort] else { continue }
+            guard let id = listenerIDs[listener.address.socketKey], let route = routes[listener.servicePort] else {
+                // Cannot happen: a kept socket was served, and its service port has a route.
+                logger.critical("svcproxy bug: no listener or route for kept \(listener.address) of \(listener.servicePort)")
+                continue
+            }
             for worker in assignments.indices {
                 assignments[worker].append(.init(id: id, descriptor: nil, address: listener.address, route: route))
             }
             result.kept += 1
         }
         for listener in diff.opened {
-            guard let route = routes[listener.servicePort] else { continue }
+            guard let route = routes[listener.servicePort] else {
+                logger.critical("svcproxy bug: no route for \(listener.servicePort); \(listener.address) is not bound")
+                failed.insert(listener.address.socketKey)  // tried again by the next reload
+                continue
+            }
             switch bind(listener.address) {
             case .success(let descriptors):
                 lastListenerID += 1

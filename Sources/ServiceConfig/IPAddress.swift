@@ -136,11 +136,13 @@ extension CIDR {
         return hostBits >= 62 ? 1 << 62 : 1 << UInt64(hostBits)
     }
 
-    /// The address `offset` places after the block's first one (host bits zero).
+    /// The address `offset` places after the block's first one (host bits zero); an
+    /// offset past the block wraps within it (only its host bits are used), so the
+    /// result is always inside the block.
     public func address(at offset: UInt64) -> IPAddress {
         let (highMask, lowMask) = mask
-        let high = address.high & highMask, low = address.low & lowMask
-        let (sum, carry) = low.addingReportingOverflow(offset)
-        return IPAddress(family: address.family, high: carry ? high &+ 1 : high, low: sum)
+        // A 64-bit offset reaches only the low half: host bits in the high half stay zero.
+        return IPAddress(family: address.family, high: address.high & highMask,
+                         low: address.low & lowMask | offset & ~lowMask)
     }
 }

@@ -85,12 +85,6 @@ public struct PlanDiff: Sendable, Equatable {
         removedServiceAddresses = before.subtracting(after)
     }
 
-    /// Whether the reload changes nothing the engine holds.
-    public var isEmpty: Bool {
-        opened.isEmpty && closed.isEmpty && newRoutes.isEmpty && removedServicePorts.isEmpty
-            && removedEndpoints.isEmpty && addedServiceAddresses.isEmpty && removedServiceAddresses.isEmpty
-    }
-
     /// Every socket a plan listens on, and the first service port that claims it.
     private static func claims(of plan: ProxyPlan) -> [SocketKey: ServicePortName] {
         var claims: [SocketKey: ServicePortName] = [:]
@@ -109,18 +103,16 @@ public struct PlanDiff: Sendable, Equatable {
             (address.kind == .clusterIP || address.kind == .externalIP) && !address.ip.isLoopback && !address.ip.isUnspecified
         }.map(\.ip))
     }
-
-    /// Whether the service addresses changed, so the node's must be brought in line.
-    public var changesServiceAddresses: Bool { !addedServiceAddresses.isEmpty || !removedServiceAddresses.isEmpty }
 }
 
 extension ServicePortPlan {
     /// Whether connections to `other` go where and as connections to this one do: all
     /// but the listen addresses, which do not change a route.
     func routesLike(_ other: ServicePortPlan) -> Bool {
-        endpoints == other.endpoints && sessionAffinity == other.sessionAffinity && ingress == other.ingress
-            && maxConnections == other.maxConnections && idleTimeout == other.idleTimeout && `protocol` == other.protocol
-            && externalTrafficPolicy == other.externalTrafficPolicy && internalTrafficPolicy == other.internalTrafficPolicy
+        var mine = self, theirs = other
+        mine.listenAddresses = []
+        theirs.listenAddresses = []
+        return mine == theirs  // every other field, including any added later
     }
 }
 
@@ -130,12 +122,9 @@ extension ProxyPlan {
     public func removingListenAddresses(_ failed: Set<SocketKey>) -> ProxyPlan {
         guard !failed.isEmpty else { return self }
         return ProxyPlan(servicePorts: servicePorts.map { servicePort in
-            ServicePortPlan(name: servicePort.name, protocol: servicePort.protocol,
-                            listenAddresses: servicePort.listenAddresses.filter { !failed.contains($0.socketKey) },
-                            endpoints: servicePort.endpoints, sessionAffinity: servicePort.sessionAffinity,
-                            externalTrafficPolicy: servicePort.externalTrafficPolicy,
-                            internalTrafficPolicy: servicePort.internalTrafficPolicy, ingress: servicePort.ingress,
-                            maxConnections: servicePort.maxConnections, idleTimeout: servicePort.idleTimeout)
+            var served = servicePort
+            served.listenAddresses = servicePort.listenAddresses.filter { !failed.contains($0.socketKey) }
+            return served
         }, connections: connections)
     }
 }

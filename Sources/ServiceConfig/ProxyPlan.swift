@@ -85,7 +85,9 @@ public enum TrafficPolicy: String, Hashable, Sendable {
 public struct ServicePortPlan: Hashable, Sendable {
     public let name: ServicePortName
     public let `protocol`: TransportProtocol
-    public let listenAddresses: [ListenAddress]
+    /// Settable only here, so that a plan diff can compare and copy a service port
+    /// without its addresses.
+    public internal(set) var listenAddresses: [ListenAddress]
     /// In a stable order; round-robin walks them in this order.
     public let endpoints: [Endpoint]
     public let sessionAffinity: SessionAffinity

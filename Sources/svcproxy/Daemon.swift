@@ -126,10 +126,10 @@ final class Daemon {
                 $0.lastReloadSucceeded = true
                 $0.lastReloadErrors = []
             }
-            let applied = engine.apply(plan)
-            report(applied, action: "Reloaded", since: started)
-            // Only a change of service addresses needs the node's addresses read again.
-            if applied.diff.changesServiceAddresses { clusterIPs.sync(plan) }
+            report(engine.apply(plan), action: "Reloaded", since: started)
+            // Every reload, not only when the diff names service addresses: an add that
+            // failed before (no interface yet, no capability) is tried again.
+            clusterIPs.sync(plan)
         }
         SystemdNotifier.ready(status: status)
     }

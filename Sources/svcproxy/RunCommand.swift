@@ -49,7 +49,8 @@ struct RunCommand: ParsableCommand {
 
     @Option(name: .customLong("tcp-keepalive"), help: ArgumentHelp(
         "Silence after which TCP keepalive probes go to clients and endpoints, and their interval; "
-            + "9 unanswered probes close the connection. 0s turns keepalive off.", valueName: "duration"))
+            + "as many unanswered probes as net.ipv4.tcp_keepalive_probes says (9 by default) close the connection. "
+            + "0s turns keepalive off.", valueName: "duration"))
     var tcpKeepAlive: String = "15s"
 
     @Option(name: .customLong("affinity-table-size"), help: ArgumentHelp(
@@ -130,7 +131,8 @@ extension RunCommand {
         // Keepalive counts whole seconds: a fraction rounds up, so 500ms is 1s, not off.
         let seconds = (duration.nanoseconds + 999_999_999) / 1_000_000_000
         guard seconds > 0 else { return nil }
-        guard seconds <= 86_400 else { throw ValidationError("--tcp-keepalive must be at most 24h") }
+        // Linux refuses TCP_KEEPIDLE and TCP_KEEPINTVL above 32767 s (MAX_TCP_KEEPIDLE).
+        guard seconds <= 32_767 else { throw ValidationError("--tcp-keepalive must be at most 32767s (9h6m7s), the kernel's limit") }
         return KeepAlive(idleSeconds: Int32(seconds))
     }
 

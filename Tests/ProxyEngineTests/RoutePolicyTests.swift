@@ -6,7 +6,6 @@ import Testing
 @testable import ProxyEngine
 
 private func ip(_ text: String) throws -> IPAddress { try #require(IPAddress(text)) }
-private func bits(_ text: String) throws -> IPAddress { try ip(text) }
 
 private func route(endpoints: [String], affinity: SessionAffinity = .none, ingress: [String: IngressAdmission] = [:],
                    maxConnections: Int? = nil, nodeLimit: Int? = nil, shared: ServicePortShared = ServicePortShared(),
@@ -52,19 +51,19 @@ private func route(endpoints: [String], affinity: SessionAffinity = .none, ingre
                                          peers: [.block(try #require(CIDR("127.0.0.0/8")), except: [])])
         let web = try route(endpoints: ["10.0.0.1", "10.0.0.2"], ingress: ["10.0.0.2": onlyLocal])
         for _ in 0..<4 {
-            let choice = try web.decide(for: try bits("192.0.2.1"), now: 0).get()
+            let choice = try web.decide(for: try ip("192.0.2.1"), now: 0).get()
             #expect(choice.candidates == [0], "the isolated endpoint is never tried for an outside client")
         }
-        #expect(Set(try (0..<2).map { _ in try web.decide(for: try bits("127.0.0.9"), now: 0).get().start }) == [0, 1])
+        #expect(Set(try (0..<2).map { _ in try web.decide(for: try ip("127.0.0.9"), now: 0).get().start }) == [0, 1])
         let denyAll = IngressAdmission(policies: [ObjectKey(namespace: "default", name: "deny")], peers: [])
         let closed = try route(endpoints: ["10.0.0.1"], ingress: ["10.0.0.1": denyAll])
-        #expect(closed.decide(for: try bits("127.0.0.1"), now: 0) == .failure(.policy("default/deny")))
+        #expect(closed.decide(for: try ip("127.0.0.1"), now: 0) == .failure(.policy("default/deny")))
     }
 
     @Test func affinityKeepsAClientOnItsEndpointAndFallsBackWhenItIsGone() throws {
         let shared = ServicePortShared()
         let web = try route(endpoints: ["10.0.0.1", "10.0.0.2", "10.0.0.3"], affinity: .clientIP(timeoutSeconds: 10), shared: shared)
-        let client = try bits("127.0.0.2")
+        let client = try ip("127.0.0.2")
         let first = try web.decide(for: client, now: 0).get()
         for _ in 0..<5 { #expect(try web.decide(for: client, now: 1).get().start == first.start) }
         #expect(first.affinityClient == client)
@@ -77,7 +76,7 @@ private func route(endpoints: [String], affinity: SessionAffinity = .none, ingre
     @Test func theAffinityTableEvictsTheLeastRecentlyUsedPinWhenFull() throws {
         let table = AffinityTable(capacity: 3)
         let endpoint = Endpoint(ip: try ip("10.0.0.1"), port: 80)
-        let clients = try (1...4).map { try bits("127.0.0.\($0)") }
+        let clients = try (1...4).map { try ip("127.0.0.\($0)") }
         for (time, client) in clients.prefix(3).enumerated() {
             #expect(!table.pin(client, to: endpoint, now: UInt64(time), timeout: 100))
         }
@@ -86,28 +85,43 @@ private func route(endpoints: [String], affinity: SessionAffinity = .none, ingre
         #expect(table.count == 3)
         #expect(table.endpoint(for: clients[1], now: 7, timeout: 100) == nil, "the least recently used went")
         #expect(table.endpoint(for: clients[0], now: 7, timeout: 100) == endpoint)
-        #expect(!table.pin(try bits("127.0.0.9"), to: endpoint, now: 500, timeout: 100), "expired pins make room first")
+        #expect(!table.pin(try ip("127.0.0.9"), to: endpoint, now: 500, timeout: 100), "expired pins make room first")
         #expect(table.count == 1)
+    }
+
+    @Test func aPinRefreshedByAnotherWorkerWithALaterClockIsFreshNotExpired() throws {
+        let table = AffinityTable(capacity: 4)
+        let endpoint = Endpoint(ip: try ip("10.0.0.1"), port: 80)
+        let client = try ip("127.0.0.2")
+        table.pin(client, to: endpoint, now: 1_000, timeout: 100)
+        // This worker read its clock (990) before the other worker's refresh (1,000).
+        #expect(table.endpoint(for: client, now: 990, timeout: 100) == endpoint)
+        #expect(!table.pin(try ip("127.0.0.3"), to: endpoint, now: 990, timeout: 100))
+        #expect(table.count == 2, "the fresher pin was not swept as expired")
     }
 
     @Test func evictionsAreCountedInTheServicePortsStatistics() throws {
         let web = try route(endpoints: ["10.0.0.1"], affinity: .clientIP(timeoutSeconds: 100),
                             shared: ServicePortShared(affinityCapacity: 10))
-        for index in 0..<25 { _ = try web.decide(for: try bits("127.0.1.\(index)"), now: 0).get() }
+        for index in 0..<25 { _ = try web.decide(for: try ip("127.0.1.\(index)"), now: 0).get() }
         #expect(web.statistics.snapshot().affinityEvictions == 15)
         #expect(web.shared.affinity.count == 10)
     }
 
     @Test func theLogLimiterKeepsOneWindowPerEventAndSubjectInBoundedMemory() {
-        var limiter = LogLimiter(intervalNanoseconds: 10)
+        var limiter = LogLimiter(intervalNanoseconds: 1_000_000)
         let key = LogLimiter.Key(event: .policyDenied, subject: "default/web:http")
         #expect(limiter.admit(key, now: 0) == 0)
         #expect(limiter.admit(key, now: 5) == nil)
         #expect(limiter.admit(key, now: 6) == nil)
-        #expect(limiter.admit(key, now: 12) == 2, "the next line says how many were held back")
+        #expect(limiter.admit(key, now: 1_000_012) == 2, "the next line says how many were held back")
+        // Thrice the capacity of keys whose windows are all open: the table stays bounded,
+        // keeps the newest, and a window that is still open keeps holding its key back.
         for index in 0..<(3 * LogLimiter.capacity) {
-            _ = limiter.admit(LogLimiter.Key(event: .connectFailed, subject: "\(index)"), now: 13)
+            _ = limiter.admit(LogLimiter.Key(event: .connectFailed, subject: "\(index)"), now: 1_000_013 + UInt64(index))
         }
-        #expect(limiter.count <= LogLimiter.capacity)
+        #expect(limiter.count <= LogLimiter.capacity && limiter.count >= LogLimiter.capacity / 2)
+        let newest = LogLimiter.Key(event: .connectFailed, subject: "\(3 * LogLimiter.capacity - 1)")
+        #expect(limiter.admit(newest, now: 1_000_013 + UInt64(3 * LogLimiter.capacity)) == nil)
     }
 }

@@ -101,7 +101,7 @@ import Testing
         #expect(IPAddress("0.0.0.0")!.isUnspecified && IPAddress("::")!.isUnspecified && !IPAddress("0.0.0.1")!.isUnspecified)
     }
 
-    @Test func blocksCountAndOffsetTheirAddressesWithCarries() throws {
+    @Test func blocksCountAndOffsetTheirAddressesAndNeverLeaveTheBlock() throws {
         let v4 = try #require(CIDR("10.96.0.7/12"))
         #expect(v4.addressCount == 1 << 20)
         #expect(v4.address(at: 0).description == "10.96.0.0")
@@ -111,6 +111,9 @@ import Testing
         let wide = try #require(CIDR("fd00::/56"))
         #expect(wide.address(at: UInt64.max).description == "fd00::ffff:ffff:ffff:ffff")
         #expect(try #require(CIDR("0.0.0.0/0")).contains(IPAddress("203.0.113.9")!))
+        let small = try #require(CIDR("192.0.2.0/24"))
+        #expect(small.address(at: 256 + 7).description == "192.0.2.7", "past the block it wraps inside it")
+        #expect(small.address(at: 1 << 40).family == .ipv4 && small.contains(small.address(at: 1 << 40)))
     }
 }
 

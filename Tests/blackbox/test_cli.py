@@ -36,7 +36,11 @@ def test_help_exits_0_and_mentions_run():
     ("run", "--config", "{config}", "--nodeport-addresses", NODEPORT_ADDRESSES, "--workers", "many"),
     ("run", "--config", "{config}", "--nodeport-addresses", NODEPORT_ADDRESSES, "--shutdown-grace-period", "inf"),
     ("run", "--config", "{config}", "--nodeport-addresses", NODEPORT_ADDRESSES, "--shutdown-grace-period", "2e10s"),
-], ids=["top-level", "run", "bad-value", "infinite-grace", "century-grace"])
+    ("run", "--config", "{config}", "--nodeport-addresses", NODEPORT_ADDRESSES, "--tcp-keepalive", "10h"),
+    ("run", "--config", "{config}", "--nodeport-addresses", NODEPORT_ADDRESSES, "--affinity-table-size", "0"),
+    ("run", "--config", "{config}", "--nodeport-addresses", NODEPORT_ADDRESSES, "--relay-buffer-size", "5000"),
+], ids=["top-level", "run", "bad-value", "infinite-grace", "century-grace", "keepalive-past-the-kernel-limit",
+        "no-affinity-pins", "buffer-not-a-power-of-two"])
 def test_bad_flag_exits_64(args, write_config):
     config = write_config(service_yaml("web", node_port=pick_port(), endpoints=[("127.0.0.1", 1)]))
 

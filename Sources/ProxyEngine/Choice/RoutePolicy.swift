@@ -50,7 +50,8 @@ extension ServicePortRoute {
             }
         }
         guard rules.needsClient else {
-            guard let start = nextStartIndex() else { return .failure(.noEndpoints) }
+            // Never nil here (the endpoints are not empty); unwrapped without a trap.
+            let start = nextStartIndex() ?? 0
             return .success(EndpointChoice(start: start, candidates: nil, affinityClient: nil, tokens: tokens))
         }
         var eligible = Array(endpoints.indices)

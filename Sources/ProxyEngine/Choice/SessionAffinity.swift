@@ -32,7 +32,7 @@ final class AffinityTable: Sendable {
     func endpoint(for client: IPAddress, now: UInt64, timeout: UInt64) -> Endpoint? {
         pins.withLock { list in
             guard let slot = list.slot(of: client) else { return nil }
-            guard now &- list.lastUsed(slot) < timeout else {
+            guard age(of: list.lastUsed(slot), at: now) < timeout else {
                 list.remove(slot)
                 return nil
             }
@@ -65,6 +65,14 @@ final class AffinityTable: Sendable {
             if let slot = list.slot(of: client), list.endpoint(slot) == endpoint { list.remove(slot) }
         }
     }
+}
+
+/// How long ago `lastUsed` was at `now`. Workers read the clock before they take the lock,
+/// so another worker may have refreshed a pin with a later time: that pin is fresh, not
+/// (by wrapping arithmetic) ancient.
+@inline(__always)
+func age(of lastUsed: UInt64, at now: UInt64) -> UInt64 {
+    now > lastUsed ? now - lastUsed : 0
 }
 
 /// Pins in a doubly linked list kept in arrays (newest at the head), with an index by
@@ -124,7 +132,7 @@ struct PinList {
     /// Drops pins unused for `timeout` from the old end: each pin is dropped once, so
     /// this costs O(1) per pin over its life.
     mutating func dropExpired(now: UInt64, timeout: UInt64) {
-        while oldest >= 0, now &- nodes[Int(oldest)].lastUsed >= timeout { remove(oldest) }
+        while oldest >= 0, age(of: nodes[Int(oldest)].lastUsed, at: now) >= timeout { remove(oldest) }
     }
 
     private mutating func linkAsNewest(_ slot: Int32) {

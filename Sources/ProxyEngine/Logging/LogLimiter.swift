@@ -48,13 +48,13 @@ struct LogLimiter {
         return suppressed
     }
 
-    /// Drops the windows that have ended, or, if none has, the older half: O(1) amortised
-    /// per new key, since it runs only once per `capacity / 2` new keys at most.
+    /// Drops the windows that have ended, or, if none has, the older half (by position,
+    /// so ties cannot empty the table): O(1) amortised per new key, since it runs at most
+    /// once per `capacity / 2` new keys.
     private mutating func makeRoom(now: UInt64) {
         windows = windows.filter { now &- $0.value.start < interval }
         guard windows.count >= Self.capacity else { return }
-        let starts = windows.values.map(\.start).sorted()
-        let median = starts[starts.count / 2]
-        windows = windows.filter { $0.value.start > median }
+        let newest = windows.sorted { $0.value.start > $1.value.start }.prefix(Self.capacity / 2)
+        windows = Dictionary(uniqueKeysWithValues: newest.map { ($0.key, $0.value) })
     }
 }

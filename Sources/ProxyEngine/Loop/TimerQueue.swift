@@ -1,7 +1,8 @@
 // Deadlines of a worker (connect, idle and half-close timeouts), earliest first, in a
 // binary heap. The event loop sleeps in epoll_wait until the earliest one; an entry whose
 // connection has since moved on is recognised by its tag and dropped when it comes up, or
-// purged once stale entries outnumber live ones (Worker.swift).
+// purged once the heap holds more than 1,024 entries beyond three per connection
+// (Worker.swift).
 
 struct TimerQueue {
     /// Which handler's timer, and what for.

@@ -212,6 +212,9 @@ final class Worker {
                 kept.route = assignment.route
                 kept.address = assignment.address
                 next[assignment.id] = kept
+            } else if assignment.descriptor == nil {
+                // Kept by the plan, but this worker never held it (watching it failed).
+                loop.logger.error("Not accepting on \(assignment.address) in this worker: its listener could not be watched")
             } else if let descriptor = assignment.descriptor {
                 let listener = WorkerListener(id: assignment.id, descriptor: FileDescriptor(owning: descriptor),
                                               address: assignment.address, route: assignment.route)

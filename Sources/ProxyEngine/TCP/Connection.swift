@@ -36,7 +36,7 @@ final class Connection {
     let clientAddress: SocketAddress?
 
     init(slot: UInt32, client: consuming FileDescriptor, clientAddress: SocketAddress?, backend: consuming FileDescriptor,
-         route: ServicePortRoute, choice: EndpointChoice, attempts: Int, acceptedAt: UInt64) {
+         route: ServicePortRoute, choice: EndpointChoice, counters: EndpointCounters, attempts: Int, acceptedAt: UInt64) {
         self.slot = slot
         self.client = client
         self.clientAddress = clientAddress
@@ -44,7 +44,7 @@ final class Connection {
         self.route = route
         self.choice = choice
         self.machine = RelayMachine(attempts: attempts)
-        self.counters = route.endpoint(start: choice.start, attempt: 0, candidates: choice.candidates).counters[0]
+        self.counters = counters
         self.acceptedAt = acceptedAt
         idleTimeout = route.rules.idleTimeout
     }

@@ -1,6 +1,6 @@
-// A worker's connections, by slot. Slots are reused; a lookup checks the registration
-// tag carried by the event so that an event for a closed connection's descriptor finds
-// nothing.
+// A worker's connections, by slot. Slots are reused, so whoever looks a connection up for
+// an event or a timer also compares the registration tag it carries (TCPRelayHandler):
+// an event for a closed connection's descriptor then finds nothing.
 
 struct ConnectionTable {
     private var slots: [Connection?] = []

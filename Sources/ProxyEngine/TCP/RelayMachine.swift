@@ -17,7 +17,7 @@ struct RelayMachine: Equatable {
         /// The endpoint accepted: connect(2) finished, or the socket became writable
         /// without an error.
         case connected
-        /// The connect failed: refused, unreachable, or no socket could be made for it.
+        /// The connect failed: refused, unreachable, or any other error of connect(2).
         case connectFailed(Errno)
         /// The attempt's connect timer came due.
         case connectTimedOut
@@ -84,8 +84,6 @@ struct RelayMachine: Equatable {
 
     /// The connect attempt (0-based) in flight, or the one that succeeded.
     var attempt: Int { Int(attemptIndex) }
-    /// Connect attempts before the client is reset.
-    var attempts: Int { Int(attemptLimit) }
 
     var isEstablished: Bool { phase == .established }
     var isClosed: Bool { phase == .closed }

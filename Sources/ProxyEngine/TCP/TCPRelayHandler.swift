@@ -40,7 +40,8 @@ final class TCPRelayHandler {
         let client = accepted.takeSocket()
         route.statistics.perWorker[index].accepted.bump()
         let choice: EndpointChoice
-        switch route.decide(for: route.rules.needsClient ? peer.map(IPAddress.init) : nil, now: MonotonicClock.now()) {
+        let needsClient = route.rules.needsClient
+        switch route.decide(for: needsClient ? peer.map(IPAddress.init) : nil, now: needsClient ? MonotonicClock.now() : 0) {
         case .success(let chosen):
             choice = chosen
         case .failure(let refusal):
@@ -61,7 +62,8 @@ final class TCPRelayHandler {
             return
         }
         let connection = Connection(slot: connections.reserveSlot(), client: client, clientAddress: peer, backend: backend,
-                                    route: route, choice: choice, attempts: Self.connectTimeouts.count,
+                                    route: route, choice: choice, counters: target.counters[index],
+                                    attempts: Self.connectTimeouts.count,
                                     acceptedAt: accessLog ? MonotonicClock.now() : 0)
         connection.clientTag = loop.nextTag()
         connections.insert(connection)
@@ -97,10 +99,11 @@ final class TCPRelayHandler {
             counters.deniedByPolicy.bump()
             // Keyed by the service port, not the client: a flood from many addresses gets
             // one line per interval, naming the first client held back.
-            let client = peer.map { "\(IPAddress($0))" } ?? "unknown"
+            // The client's text is made only for a line that is written.
+            func client() -> String { peer.map { "\(IPAddress($0))" } ?? "unknown" }
             loop.logLimited(.notice, event: .policyDenied, subject: "\(name)",
-                            "NetworkPolicy denies client \(client) every endpoint of \(name) (\(policies)): refusing the connection",
-                            metadata: ["service": "\(name)", "client": "\(client)", "policy": "\(policies)"])
+                            "NetworkPolicy denies client \(client()) every endpoint of \(name) (\(policies)): refusing the connection",
+                            metadata: ["service": "\(name)", "client": "\(client())", "policy": "\(policies)"])
         }
     }
 
