@@ -59,7 +59,7 @@ struct RunCommand: ParsableCommand {
     var affinityTableSize: Int = EngineSettings.defaultAffinityTableSize
 
     @Option(name: .customLong("relay-buffer-size"), help: ArgumentHelp(
-        "Bytes each relay read and write moves: a power of two from 4096 to 1048576 (default 16384, chosen by make bench).",
+        "Bytes each relay read and write moves, chosen by make bench: a power of two from 4096 to 1048576.",
         valueName: "bytes"))
     var relayBufferSize: Int = EngineSettings.defaultBufferSize
 
