@@ -123,7 +123,7 @@ private func loadServices(_ names: [String], previous: Allocations? = nil, range
         #expect(loaded.plan.servicePorts.first?.listenAddresses.filter { $0.kind == .nodePort }.map(\.description) == ["127.0.0.1:20005"])
         var flags = NodeSettingsOverrides()
         flags.nodePortRange = 30000...32767
-        let overridden = Configuration.plan(paths: [fixture.directory], settings: NodeSettings(), overrides: flags)
+        let overridden = withExtendedLifetime(fixture) { Configuration.plan(paths: [fixture.directory], settings: NodeSettings(), overrides: flags) }
         guard case .failure(let errors) = overridden else {
             Issue.record("the flag's range must apply")
             return

@@ -1,8 +1,9 @@
-// Writes YAML into a fresh temporary directory so the loader reads real files.
+// Writes YAML into a fresh temporary directory so the loader reads real files, and removes
+// the directory when the fixture goes away.
 import Foundation
 @testable import ServiceConfig
 
-struct ConfigFixture {
+final class ConfigFixture {
     let directory: String
 
     init(_ files: [String: String]) throws {
@@ -11,6 +12,10 @@ struct ConfigFixture {
         for (name, text) in files {
             try text.write(toFile: directory + "/" + name, atomically: true, encoding: .utf8)
         }
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(atPath: directory)
     }
 
     func path(_ name: String) -> String { directory + "/" + name }
