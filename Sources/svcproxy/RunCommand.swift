@@ -138,13 +138,17 @@ extension RunCommand {
 
     /// Every bound a peer could otherwise push against, once at start.
     func logBounds(_ engine: EngineSettings, configured maxConnections: Int?, logger: Logger) {
-        let connections = maxConnections.map { "\($0) (configured)" }
-            ?? "\(engine.maxConnections ?? 0) (from the descriptor limit; --max-connections sets another)"
-        let keepAlive = engine.keepAlive.map { "after \($0.idleSeconds) s of silence, dead peers closed within \($0.boundSeconds) s" } ?? "off"
-        let text = "Bounds: at most \(connections) connections on the node; \(engine.affinityTableSize) affinity pins per service port; "
+        let connections = maxConnections.map { "\($0) connections on the node (configured)" }
+            ?? "\(engine.maxConnections ?? 0) connections on the node (from the descriptor limit; --max-connections sets another)"
+        let keepAlive = engine.keepAlive.map { keepAlive in
+            let probes = keepAlive.probes.map { "\($0) probes" } ?? "the kernel's default of \(KeepAlive.defaultProbes) probes"
+            return "after \(keepAlive.idleSeconds) s of silence, dead peers closed within \(keepAlive.boundSeconds) s with \(probes)"
+        } ?? "off"
+        let text = "Bounds: at most \(connections); \(engine.affinityTableSize) affinity pins per service port; "
             + "TCP keepalive \(keepAlive); \(LogPipeline<TextLogWriter>.defaultCapacity) log records queued at most"
         logger.info("\(text)",
                     metadata: ["event": "bounds", "max_connections": "\(maxConnections ?? engine.maxConnections ?? 0)",
                                "affinity_table_size": "\(engine.affinityTableSize)"])
     }
+
 }

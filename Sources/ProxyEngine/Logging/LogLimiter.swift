@@ -4,8 +4,9 @@
 // address, and the table has a hard bound, so a stream of clients cannot grow it. One per
 // worker, so no lock.
 
-/// The events that are logged rate-limited; also the journal's SVCPROXY_EVENT.
-enum LogEvent: String, Sendable {
+/// The events that are logged rate-limited; also the journal's SVCPROXY_EVENT. (Not swift-log's
+/// LogEvent, a record of any log call.)
+enum RateLimitedEvent: String, Sendable {
     case acceptFailed = "accept-failed"
     case socketFailed = "socket-failed"
     case connectFailed = "connect-failed"
@@ -19,7 +20,7 @@ enum LogEvent: String, Sendable {
 
 struct LogLimiter {
     struct Key: Hashable {
-        let event: LogEvent
+        let event: RateLimitedEvent
         let subject: String
     }
 

@@ -46,7 +46,7 @@ final class EventLoop {
     /// Logs `message` at most once per interval for each `event` and `subject` (a service
     /// port, never a client: clients are unbounded), saying how many were held back;
     /// `event` is also the entry's SVCPROXY_EVENT field.
-    func logLimited(_ level: Logger.Level, event: LogEvent, subject: String = "",
+    func logLimited(_ level: Logger.Level, event: RateLimitedEvent, subject: String = "",
                     _ message: @autoclosure () -> String, metadata: @autoclosure () -> Logger.Metadata = [:]) {
         guard let suppressed = logLimiter.admit(LogLimiter.Key(event: event, subject: subject), now: MonotonicClock.now()) else {
             return
