@@ -12,11 +12,11 @@ import Synchronization
 
 /// A listen address of the plan that could not be bound.
 public struct ListenFailure: Sendable, CustomStringConvertible {
-    public let servicePort: ServicePortName
+    public let target: ListenerTarget
     public let address: ListenAddress
     public let error: Errno
 
-    public var description: String { "Failed to listen on \(address) for \(servicePort): \(error)" }
+    public var description: String { "Failed to listen on \(address) for \(target): \(error)" }
 }
 
 /// What applying a plan changed.
@@ -143,9 +143,9 @@ public final class Engine {
         var assignments = Array(repeating: [ListenerAssignment](), count: controls.count)
         var failed = Set<SocketKey>()
         for listener in diff.kept {
-            guard let id = listenerIDs[listener.address.socketKey], let route = routes[listener.servicePort] else {
+            guard let id = listenerIDs[listener.address.socketKey], let route = route(for: listener.target) else {
                 // Cannot happen: a kept socket was served, and its service port has a route.
-                logger.critical("svcproxy bug: no listener or route for kept \(listener.address) of \(listener.servicePort)")
+                logger.critical("svcproxy bug: no listener or route for kept \(listener.address) of \(listener.target)")
                 continue
             }
             for worker in assignments.indices {
@@ -154,8 +154,8 @@ public final class Engine {
             result.kept += 1
         }
         for listener in diff.opened {
-            guard let route = routes[listener.servicePort] else {
-                logger.critical("svcproxy bug: no route for \(listener.servicePort); \(listener.address) is not bound")
+            guard let route = route(for: listener.target) else {
+                logger.critical("svcproxy bug: no route for \(listener.target); \(listener.address) is not bound")
                 failed.insert(listener.address.socketKey)  // tried again by the next reload
                 continue
             }
@@ -168,8 +168,8 @@ public final class Engine {
                 }
                 result.opened.append(listener.address)
             case .failure(let error):
-                let failure = ListenFailure(servicePort: listener.servicePort, address: listener.address, error: error)
-                logger.error("\(failure)", metadata: ["service": "\(listener.servicePort)", "event": "listen-failed"])
+                let failure = ListenFailure(target: listener.target, address: listener.address, error: error)
+                logger.error("\(failure)", metadata: ["service": "\(listener.target)", "event": "listen-failed"])
                 result.failures.append(failure)
                 failed.insert(listener.address.socketKey)
             }
@@ -186,6 +186,13 @@ public final class Engine {
         served = plan.removingListenAddresses(failed)
         monitor.listeners.store(listenerIDs.count, ordering: .relaxed)
         return result
+    }
+
+    private func route(for target: ListenerTarget) -> ServicePortRoute? {
+        switch target {
+        case .servicePort(let name): routes[name]
+        case .ingress: nil
+        }
     }
 
     /// One listening socket per worker on `address`, or the error of the first bind.

@@ -12,12 +12,25 @@ extension ListenAddress {
     public var socketKey: SocketKey { SocketKey(ip: ip, port: port) }
 }
 
+/// What a listening socket serves: a service port's TCP relay, or HTTP for the Ingresses.
+public enum ListenerTarget: Hashable, Sendable, CustomStringConvertible {
+    case servicePort(ServicePortName)
+    case ingress
+
+    public var description: String {
+        switch self {
+        case .servicePort(let name): "\(name)"
+        case .ingress: "Ingress"
+        }
+    }
+}
+
 public struct PlanDiff: Sendable, Equatable {
-    /// One listen address of the new plan and the service port it serves (the first
-    /// service port of the plan's order that claims it).
+    /// One listen address of the new plan and what it serves (the first service port of
+    /// the plan's order that claims it, else the Ingresses).
     public struct Listener: Sendable, Equatable {
         public let address: ListenAddress
-        public let servicePort: ServicePortName
+        public let target: ListenerTarget
     }
 
     /// To bind, in the new plan's order.
@@ -39,23 +52,27 @@ public struct PlanDiff: Sendable, Equatable {
     /// wanted now and not before, and no longer wanted.
     public let addedServiceAddresses: Set<IPAddress>
     public let removedServiceAddresses: Set<IPAddress>
+    /// Whether the Ingress routing table or its settings changed (its addresses aside).
+    public let ingressChanged: Bool
 
     /// The changes that take `old` (what is served; nil at start) to `new`.
     public init(from old: ProxyPlan?, to new: ProxyPlan) {
         let oldPorts = Dictionary((old?.servicePorts ?? []).map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        let oldSockets = old.map(Self.claims) ?? [:]
+        let oldSockets = old.map(Self.claims) ?? []
         var opened: [Listener] = []
         var kept: [Listener] = []
         var seen = Set<SocketKey>()
-        for servicePort in new.servicePorts {
-            for address in servicePort.listenAddresses where seen.insert(address.socketKey).inserted {
-                let listener = Listener(address: address, servicePort: servicePort.name)
-                if oldSockets[address.socketKey] != nil { kept.append(listener) } else { opened.append(listener) }
-            }
+        for (address, target) in Self.listeners(of: new) where seen.insert(address.socketKey).inserted {
+            let listener = Listener(address: address, target: target)
+            if oldSockets.contains(address.socketKey) { kept.append(listener) } else { opened.append(listener) }
         }
         self.opened = opened
         self.kept = kept
-        closed = oldSockets.keys.filter { !seen.contains($0) }.sorted()
+        closed = oldSockets.filter { !seen.contains($0) }.sorted()
+        var oldIngress = old?.ingress, newIngress = new.ingress
+        oldIngress?.listenAddresses = []
+        newIngress?.listenAddresses = []
+        ingressChanged = oldIngress != newIngress
 
         var newRoutes = Set<ServicePortName>()
         var keptRoutes = Set<ServicePortName>()
@@ -85,15 +102,15 @@ public struct PlanDiff: Sendable, Equatable {
         removedServiceAddresses = before.subtracting(after)
     }
 
-    /// Every socket a plan listens on, and the first service port that claims it.
-    private static func claims(of plan: ProxyPlan) -> [SocketKey: ServicePortName] {
-        var claims: [SocketKey: ServicePortName] = [:]
-        for servicePort in plan.servicePorts {
-            for address in servicePort.listenAddresses where claims[address.socketKey] == nil {
-                claims[address.socketKey] = servicePort.name
-            }
-        }
-        return claims
+    /// Every listen address of a plan and what it serves, service ports first, in order.
+    private static func listeners(of plan: ProxyPlan) -> [(ListenAddress, ListenerTarget)] {
+        plan.servicePorts.flatMap { servicePort in servicePort.listenAddresses.map { ($0, .servicePort(servicePort.name)) } }
+            + (plan.ingress?.listenAddresses ?? []).map { ($0, .ingress) }
+    }
+
+    /// Every socket a plan listens on.
+    private static func claims(of plan: ProxyPlan) -> Set<SocketKey> {
+        Set(listeners(of: plan).map(\.0.socketKey))
     }
 
     /// The ClusterIPs and external IPs a plan serves, less loopback and unspecified ones:
@@ -121,10 +138,12 @@ extension ProxyPlan {
     /// those could not be bound, so that the next reload tries them again.
     public func removingListenAddresses(_ failed: Set<SocketKey>) -> ProxyPlan {
         guard !failed.isEmpty else { return self }
+        var ingress = ingress
+        ingress?.listenAddresses.removeAll { failed.contains($0.socketKey) }
         return ProxyPlan(servicePorts: servicePorts.map { servicePort in
             var served = servicePort
             served.listenAddresses = servicePort.listenAddresses.filter { !failed.contains($0.socketKey) }
             return served
-        }, connections: connections)
+        }, connections: connections, ingress: ingress)
     }
 }

@@ -36,6 +36,7 @@ extension ListenAddress.Kind {
         case .nodePort: "NodePort"
         case .externalIP: "external IP"
         case .loadBalancer: "LoadBalancer"
+        case .ingressHTTP: "Ingress HTTP"
         }
     }
 }

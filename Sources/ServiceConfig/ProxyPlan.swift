@@ -29,6 +29,8 @@ public struct ListenAddress: Hashable, Sendable, CustomStringConvertible {
         case externalIP
         /// `loadBalancerIP` or a `status.loadBalancer.ingress[].ip`.
         case loadBalancer
+        /// `--ingress-http-bind-address`: HTTP for the Ingresses of our class.
+        case ingressHTTP
     }
 
     public let ip: IPAddress
@@ -126,13 +128,18 @@ public struct ProxyPlan: Hashable, Sendable {
     public let servicePorts: [ServicePortPlan]
     /// The node-wide limits and timeouts for connections.
     public let connections: ConnectionSettings
+    /// The Ingresses of our class, when the configuration holds any.
+    public internal(set) var ingress: IngressPlan?
 
-    public init(servicePorts: [ServicePortPlan], connections: ConnectionSettings = ConnectionSettings()) {
+    public init(servicePorts: [ServicePortPlan], connections: ConnectionSettings = ConnectionSettings(), ingress: IngressPlan? = nil) {
         self.servicePorts = servicePorts.sorted { $0.name < $1.name }
         self.connections = connections
+        self.ingress = ingress
     }
 
-    public var listenerCount: Int { servicePorts.reduce(0) { $0 + $1.listenAddresses.count } }
+    public var listenerCount: Int {
+        servicePorts.reduce(0) { $0 + $1.listenAddresses.count } + (ingress?.listenAddresses.count ?? 0)
+    }
     public var endpointCount: Int { servicePorts.reduce(0) { $0 + $1.endpoints.count } }
     public var serviceCount: Int { Set(servicePorts.map(\.name.service)).count }
 

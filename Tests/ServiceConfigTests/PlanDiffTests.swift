@@ -55,7 +55,7 @@ private func name(_ service: String, _ port: String = "http") -> ServicePortName
         let old = ProxyPlan(servicePorts: [web])
         let takeover = servicePort("zeta", listen: [("127.0.0.1", 30080, .nodePort)])
         let diff = PlanDiff(from: old, to: ProxyPlan(servicePorts: [takeover]))
-        #expect(diff.kept.map(\.servicePort) == [name("zeta")])
+        #expect(diff.kept.map(\.target) == [.servicePort(name("zeta"))])
         #expect(diff.opened.isEmpty)
     }
 

@@ -1,0 +1,210 @@
+// The Ingress part of a plan: where the node accepts HTTP for the Ingresses of its class,
+// and the routing table those Ingresses make, as values. Choosing a route for a request
+// (host, then path, as the Ingress specification says) is a pure function here, so that
+// every routing rule is tested without a socket.
+
+/// How an Ingress path is compared with a request's path.
+public enum IngressPathType: String, Hashable, Sendable, CaseIterable {
+    case exact = "Exact"
+    case prefix = "Prefix"
+    /// Served as `Prefix`; kept apart only so that `check --print-plan` shows what was written.
+    case implementationSpecific = "ImplementationSpecific"
+}
+
+/// Which requests' `Host` a rule takes.
+public enum IngressHostMatch: Hashable, Sendable, Comparable, CustomStringConvertible {
+    /// A rule without `host`: any host.
+    case any
+    /// `*.foo.com`, holding `foo.com`: exactly one more label in front.
+    case wildcard(suffix: String)
+    /// A host written out, lowercased.
+    case exact(String)
+
+    /// `foo.com`, `*.foo.com`, or `*` for any host.
+    public var description: String {
+        switch self {
+        case .any: "*"
+        case .wildcard(let suffix): "*.\(suffix)"
+        case .exact(let host): host
+        }
+    }
+
+    /// Whether `host` (lowercased, without port) is taken by this rule.
+    public func matches(_ host: String) -> Bool {
+        switch self {
+        case .any:
+            return true
+        case .exact(let name):
+            return host == name
+        case .wildcard(let suffix):
+            guard host.hasSuffix("." + suffix) else { return false }
+            let label = host.dropLast(suffix.count + 1)
+            return !label.isEmpty && !label.contains(".")
+        }
+    }
+
+    /// Exact hosts before wildcards before the catch-all: the order in which hosts are tried.
+    public static func < (lhs: IngressHostMatch, rhs: IngressHostMatch) -> Bool {
+        switch (lhs, rhs) {
+        case (.exact(let a), .exact(let b)): a < b
+        case (.wildcard(let a), .wildcard(let b)): a < b
+        case (.exact, _): true
+        case (.wildcard, .any): true
+        default: false
+        }
+    }
+}
+
+/// Where a matched request goes: a service port and its ready endpoints, in the order
+/// round-robin walks them (per request).
+public struct IngressBackend: Hashable, Sendable, CustomStringConvertible {
+    /// The service port the backend names (`default/web:http`).
+    public let servicePort: ServicePortName
+    /// The backend as written: the port's number or name (`web:80`, `web:http`).
+    public let written: String
+    public let endpoints: [Endpoint]
+
+    public init(servicePort: ServicePortName, written: String, endpoints: [Endpoint]) {
+        self.servicePort = servicePort
+        self.written = written
+        self.endpoints = endpoints
+    }
+
+    public var description: String { written }
+}
+
+/// One path of one host: what a request whose path matches is sent to.
+public struct IngressPath: Hashable, Sendable {
+    public let path: String
+    public let type: IngressPathType
+    public let backend: IngressBackend
+    /// The Ingress that wrote it, for metrics, logs and conflicts.
+    public let ingress: ObjectKey
+
+    public init(path: String, type: IngressPathType, backend: IngressBackend, ingress: ObjectKey) {
+        self.path = path
+        self.type = type
+        self.backend = backend
+        self.ingress = ingress
+    }
+
+    /// Whether a request for `requestPath` (without its query) matches.
+    public func matches(_ requestPath: Substring) -> Bool {
+        switch type {
+        case .exact:
+            return requestPath == path
+        case .prefix, .implementationSpecific:
+            // Element-wise on `/`-separated segments; a trailing slash on either side is
+            // ignored (`/aaa/bbb/` matches `/aaa/bbb`, `/aaa` does not match `/aaaccc`).
+            let prefix = Self.segments(Substring(path))
+            guard !prefix.isEmpty else { return true }  // "/" matches every path
+            let request = Self.segments(requestPath)
+            return request.count >= prefix.count && zip(prefix, request).allSatisfy { $0 == $1 }
+        }
+    }
+
+    /// Path segments, ignoring empty ones at the ends (`/a/b/` → [a, b]).
+    private static func segments(_ path: Substring) -> ArraySlice<Substring> {
+        var parts = path.split(separator: "/", omittingEmptySubsequences: false)[...]
+        if parts.first == "" { parts = parts.dropFirst() }
+        if parts.last == "" { parts = parts.dropLast() }
+        return parts
+    }
+
+    /// Longer paths first; on equal paths `Exact` before `Prefix`: the order in which paths
+    /// are tried, so the first match is the one the specification picks.
+    static func precedes(_ a: IngressPath, _ b: IngressPath) -> Bool {
+        if a.path.utf8.count != b.path.utf8.count { return a.path.utf8.count > b.path.utf8.count }
+        if (a.type == .exact) != (b.type == .exact) { return a.type == .exact }
+        return a.path < b.path
+    }
+}
+
+/// The paths of one host, merged from every Ingress that names it.
+public struct IngressVirtualHost: Hashable, Sendable {
+    public let host: IngressHostMatch
+    /// In the order they are tried (`IngressPath.precedes`).
+    public let paths: [IngressPath]
+
+    public init(host: IngressHostMatch, paths: [IngressPath]) {
+        self.host = host
+        self.paths = paths.sorted(by: IngressPath.precedes)
+    }
+}
+
+/// The result of routing one request.
+public enum IngressRouteMatch: Hashable, Sendable {
+    /// A rule's path matched.
+    case path(IngressPath)
+    /// No rule matched: the default backend, from the Ingress that wrote it.
+    case defaultBackend(IngressBackend, ingress: ObjectKey)
+    /// No rule matched and there is no default backend: 404.
+    case none
+}
+
+/// The Ingress controller's timeouts and limits, node-wide.
+public struct IngressSettings: Hashable, Sendable {
+    /// How long a client may take to send a complete request head (408 after).
+    public var clientHeaderTimeout: Duration = .seconds(60)
+    /// How long an endpoint may take to start answering (504 after), and the longest
+    /// silence in either direction while a request is in flight.
+    public var upstreamTimeout: Duration = .seconds(60)
+
+    public init() {}
+}
+
+public struct IngressPlan: Hashable, Sendable {
+    /// Where HTTP is accepted (kind `.ingressHTTP`). Settable only here, so that a plan
+    /// diff can compare and copy the plan without its addresses.
+    public internal(set) var listenAddresses: [ListenAddress]
+    /// In the order hosts are tried: exact hosts, wildcards, then the rules without host.
+    public let virtualHosts: [IngressVirtualHost]
+    /// What takes requests that match no rule: the oldest Ingress's `spec.defaultBackend`.
+    public let defaultBackend: IngressBackend?
+    /// The Ingress that wrote `defaultBackend`.
+    public let defaultBackendIngress: ObjectKey?
+    public let settings: IngressSettings
+
+    public init(listenAddresses: [ListenAddress], virtualHosts: [IngressVirtualHost], defaultBackend: IngressBackend? = nil,
+                defaultBackendIngress: ObjectKey? = nil, settings: IngressSettings = IngressSettings()) {
+        self.listenAddresses = listenAddresses
+        self.virtualHosts = virtualHosts.sorted { $0.host < $1.host }
+        self.defaultBackend = defaultBackend
+        self.defaultBackendIngress = defaultBackendIngress
+        self.settings = settings
+    }
+
+    /// Routes a request for `host` (as sent in `Host`: any case, perhaps with a port) and
+    /// `path` (without query). The most specific host that matches takes the request: an
+    /// exact host, else a wildcard, else the rules without host; if none of its paths
+    /// match, the request goes to the default backend, as ingress-nginx serves each host
+    /// as a server of its own.
+    public func route(host: Substring, path: Substring) -> IngressRouteMatch {
+        let name = Self.hostName(host)
+        if let virtualHost = virtualHosts.first(where: { $0.host.matches(name) }),
+           let match = virtualHost.paths.first(where: { $0.matches(path) }) {
+            return .path(match)
+        }
+        if let defaultBackend, let defaultBackendIngress { return .defaultBackend(defaultBackend, ingress: defaultBackendIngress) }
+        return .none
+    }
+
+    /// Every backend a request can reach: each has a route of its own in the engine.
+    public var backends: [IngressBackend] {
+        var seen = Set<IngressBackend>()
+        let all = virtualHosts.flatMap { $0.paths.map(\.backend) } + (defaultBackend.map { [$0] } ?? [])
+        return all.filter { seen.insert($0).inserted }
+    }
+
+    /// `Host` without its port, lowercased; an IPv6 literal keeps its brackets.
+    static func hostName(_ host: Substring) -> String {
+        var name = host
+        if name.hasPrefix("[") {
+            if let close = name.firstIndex(of: "]") { name = name[...close] }
+        } else if let colon = name.lastIndex(of: ":") {
+            name = name[..<colon]
+        }
+        if name.hasSuffix(".") { name = name.dropLast() }
+        return name.lowercased()
+    }
+}
