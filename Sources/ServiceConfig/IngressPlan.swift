@@ -180,10 +180,26 @@ public struct IngressPlan: Hashable, Sendable {
     /// match, the request goes to the default backend, as ingress-nginx serves each host
     /// as a server of its own.
     public func route(host: Substring, path: Substring) -> IngressRouteMatch {
+        switch locate(host: host, path: path) {
+        case .path(let host, let path): .path(virtualHosts[host].paths[path])
+        case .defaultBackend(let backend, let ingress): .defaultBackend(backend, ingress: ingress)
+        case .none: .none
+        }
+    }
+
+    /// Where `route` finds a request's path: indexes into `virtualHosts` and its `paths`,
+    /// so that the engine keeps its own per-path state in arrays of the same shape.
+    public enum Location: Hashable, Sendable {
+        case path(host: Int, path: Int)
+        case defaultBackend(IngressBackend, ingress: ObjectKey)
+        case none
+    }
+
+    public func locate(host: Substring, path: Substring) -> Location {
         let name = Self.hostName(host)
-        if let virtualHost = virtualHosts.first(where: { $0.host.matches(name) }),
-           let match = virtualHost.paths.first(where: { $0.matches(path) }) {
-            return .path(match)
+        if let hostIndex = virtualHosts.firstIndex(where: { $0.host.matches(name) }),
+           let pathIndex = virtualHosts[hostIndex].paths.firstIndex(where: { $0.matches(path) }) {
+            return .path(host: hostIndex, path: pathIndex)
         }
         if let defaultBackend, let defaultBackendIngress { return .defaultBackend(defaultBackend, ingress: defaultBackendIngress) }
         return .none
