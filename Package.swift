@@ -31,10 +31,10 @@ let package = Package(
         .target(name: "ServiceConfig", dependencies: ["Yams"]),
         // HTTP/1.1 heads in and out, as pure values: shared by the admin server and the
         // coming Ingress proxy.
-        .target(name: "HTTP1"),
+        .target(name: "HTTP1", swiftSettings: [uncheckedExclusivityInRelease]),
         .target(
             name: "ProxyEngine",
-            dependencies: ["LinuxIO", "ServiceConfig", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["HTTP1", "LinuxIO", "ServiceConfig", .product(name: "Logging", package: "swift-log")],
             swiftSettings: [uncheckedExclusivityInRelease]
         ),
         .target(name: "LogPipeline", dependencies: ["LinuxIO", .product(name: "Logging", package: "swift-log")]),

@@ -100,6 +100,8 @@ public final class Engine {
     private var routes: [ServicePortName: ServicePortRoute] = [:]
     private var shared: [ServicePortName: ServicePortShared] = [:]
     private var lastListenerID: UInt32 = 0
+    /// The workers hold an Ingress routing table.
+    private var ingressRouting = false
     /// The node-wide connection count, for `--max-connections`.
     let budget = ConnectionBudget()
 
@@ -111,7 +113,8 @@ public final class Engine {
         var controls: [WorkerControl] = []
         for index in 0..<settings.workers {
             let control = WorkerControl(wakeup: try EventDescriptor())
-            let handOff = WorkerHandOff(try Worker(index: index, control: control, logger: logger, settings: settings))
+            let handOff = WorkerHandOff(try Worker(index: index, control: control, logger: logger, settings: settings,
+                                                   upstreamCounters: statistics.upstream[index]))
             threads.append(try JoinableThread(name: "svcproxy-w\(index)") { handOff.worker.run() })
             controls.append(control)
         }
@@ -138,6 +141,14 @@ public final class Engine {
             shared[name] = state
             routes[name] = ServicePortRoute(plan: servicePort, connections: connections,
                                             statistics: statistics.statistics(for: name), budget: budget, shared: state)
+        }
+
+        var routerChange: RouterChange?
+        if diff.ingressChanged {
+            let router = plan.ingress.map { IngressRouter(plan: $0, statistics: statistics) }
+            routerChange = RouterChange(router: router)
+            ingressRouting = router != nil
+            statistics.keepIngressRoutes(router?.statisticsKeys ?? [])
         }
 
         var assignments = Array(repeating: [ListenerAssignment](), count: controls.count)
@@ -179,7 +190,7 @@ public final class Engine {
 
         let done = DispatchSemaphore(value: 0)
         for (worker, control) in controls.enumerated() {
-            control.send(.applyListeners(assignments[worker], done: done))
+            control.send(.applyListeners(assignments[worker], router: routerChange, done: done))
         }
         for _ in controls { done.wait() }
         statistics.drop(servicePorts: diff.removedServicePorts, endpoints: diff.removedEndpoints)
@@ -188,10 +199,10 @@ public final class Engine {
         return result
     }
 
-    private func route(for target: ListenerTarget) -> ServicePortRoute? {
+    private func route(for target: ListenerTarget) -> ListenerRoute? {
         switch target {
-        case .servicePort(let name): routes[name]
-        case .ingress: nil
+        case .servicePort(let name): routes[name].map { .tcp($0) }
+        case .ingress: ingressRouting ? .http : nil
         }
     }
 
@@ -203,7 +214,7 @@ public final class Engine {
         var descriptors: [Int32] = []
         for _ in controls {
             do {
-                let listener = try FileDescriptor.listener(on: socketAddress, freeBind: address.kind != .nodePort)
+                let listener = try FileDescriptor.listener(on: socketAddress, freeBind: address.kind.mayBeAbsent)
                 // Accepted sockets inherit keepalive from their listener.
                 if let keepAlive = settings.keepAlive { try listener.setKeepAlive(keepAlive) }
                 descriptors.append(listener.releaseOwnership())
@@ -219,7 +230,7 @@ public final class Engine {
     /// refused from then on, open ones carry on.
     public func stopAccepting() {
         let done = DispatchSemaphore(value: 0)
-        for control in controls { control.send(.applyListeners([], done: done)) }
+        for control in controls { control.send(.applyListeners([], router: nil, done: done)) }
         for _ in controls { done.wait() }
         listenerIDs = [:]
         served = served.map { ProxyPlan(servicePorts: [], connections: $0.connections) }
@@ -235,5 +246,17 @@ public final class Engine {
         for thread in threads { thread.join() }
         threads = []
         controls = []
+    }
+}
+
+extension ListenAddress.Kind {
+    /// Service addresses may be bound before the node has them (IP_FREEBIND): a ClusterIP
+    /// or external IP arrives on an interface later, or is routed here. NodePorts and
+    /// Ingress listeners are on the node's own addresses, where a missing one is a mistake.
+    var mayBeAbsent: Bool {
+        switch self {
+        case .clusterIP, .externalIP, .loadBalancer: true
+        case .nodePort, .ingressHTTP: false
+        }
     }
 }

@@ -16,6 +16,10 @@ enum RateLimitedEvent: String, Sendable {
     case policyDenied = "policy-denied"
     case idleTimeout = "idle-timeout"
     case halfCloseTimeout = "half-close-timeout"
+    /// An endpoint broke HTTP/1.1 or closed before answering an Ingress request.
+    case upstreamProtocol = "upstream-protocol"
+    /// An endpoint did not answer an Ingress request within --ingress-upstream-timeout.
+    case upstreamTimeout = "upstream-timeout"
 }
 
 struct LogLimiter {

@@ -12,6 +12,10 @@ struct EventToken: Equatable {
         case tcpClient = 2
         /// The endpoint side of a relayed TCP connection.
         case tcpBackend = 3
+        /// A client connection of the Ingress proxy.
+        case httpClient = 4
+        /// A connection of the Ingress proxy to an endpoint, busy or pooled.
+        case httpUpstream = 5
     }
 
     let kind: Kind

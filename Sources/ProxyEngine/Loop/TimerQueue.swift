@@ -11,6 +11,11 @@ struct TimerQueue {
         case tcpConnect
         /// A TCP connection's idle or half-close timeout; tagged with its client tag.
         case tcpActivity
+        /// An Ingress session's current wait (request head, endpoint, closing); tagged with
+        /// the session's tag.
+        case httpSession
+        /// A pooled endpoint connection's idle timeout; tagged with its tag.
+        case httpPooled
     }
 
     struct Entry {

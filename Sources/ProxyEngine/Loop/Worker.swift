@@ -12,9 +12,9 @@ final class WorkerListener {
     let descriptor: FileDescriptor
     var address: ListenAddress
     /// Swapped by a reload; a connection keeps the route it was accepted with.
-    var route: ServicePortRoute
+    var route: ListenerRoute
 
-    init(id: UInt32, descriptor: consuming FileDescriptor, address: ListenAddress, route: ServicePortRoute) {
+    init(id: UInt32, descriptor: consuming FileDescriptor, address: ListenAddress, route: ListenerRoute) {
         self.id = id
         self.descriptor = descriptor
         self.address = address
@@ -33,6 +33,7 @@ final class Worker {
     let loop: EventLoop
     let control: WorkerControl
     let tcp: TCPRelayHandler
+    let http: HTTPProxyHandler
     var listeners: [UInt32: WorkerListener] = [:]
     /// Set while accepting is paused for lack of descriptors: when to try again.
     private var acceptResumeAt: UInt64?
@@ -42,11 +43,13 @@ final class Worker {
     /// Longest sleep in epoll_wait, so the worker checks in for the watchdog.
     let checkInInterval: UInt64
 
-    init(index: Int, control: WorkerControl, logger: Logger, settings: EngineSettings) throws(Errno) {
+    init(index: Int, control: WorkerControl, logger: Logger, settings: EngineSettings, upstreamCounters: UpstreamCounters) throws(Errno) {
         self.control = control
         self.checkInInterval = settings.checkInInterval
         loop = try EventLoop(index: index, logger: logger, bufferSize: settings.bufferSize)
         tcp = TCPRelayHandler(loop: loop, accessLog: settings.accessLog, keepAlive: settings.keepAlive)
+        http = HTTPProxyHandler(loop: loop, accessLog: settings.accessLog, keepAlive: settings.keepAlive,
+                                upstreamCounters: upstreamCounters)
         try loop.epoll.add(control.wakeup.descriptor.rawValue, wanted: .readable,
                            token: EventToken(kind: .wakeup, slot: 0, generation: 0).rawValue)
     }
@@ -70,19 +73,23 @@ final class Worker {
             fireTimers()
             control.lastCheckIn.store(MonotonicClock.now(), ordering: .relaxed)
         }
-        if tcp.connections.count > 0 {
-            loop.logger.notice("Closing \(tcp.connections.count) connections still open at the end of the shutdown grace period",
+        if openConnections > 0 {
+            loop.logger.notice("Closing \(openConnections) connections still open at the end of the shutdown grace period",
                                metadata: ["event": "drain-expired"])
         }
         tcp.closeAll()
+        http.closeAll()
         control.lastCheckIn.store(.max, ordering: .relaxed)  // finished, not stalled
     }
 
     /// Draining, and nothing (or no time) is left.
     private var drainFinished: Bool {
         guard let deadline = drainDeadline else { return false }
-        return tcp.connections.count == 0 || MonotonicClock.now() >= deadline
+        return openConnections == 0 || MonotonicClock.now() >= deadline
     }
+
+    /// Relayed connections and Ingress client connections.
+    private var openConnections: Int { tcp.connections.count + http.openCount }
 
     private func dispatch(_ token: EventToken, _ events: EpollEvents) {
         switch token.kind {
@@ -90,6 +97,10 @@ final class Worker {
             tcp.clientEvent(slot: token.slot, tag: token.generation, events)
         case .tcpBackend:
             tcp.backendEvent(slot: token.slot, tag: token.generation, events)
+        case .httpClient:
+            http.clientEvent(slot: token.slot, tag: token.generation, events)
+        case .httpUpstream:
+            http.upstreamEvent(slot: token.slot, tag: token.generation, events)
         case .listener:
             guard let listener = listeners[token.slot] else { return }
             acceptConnections(on: listener)
@@ -116,15 +127,23 @@ final class Worker {
         // Timers that no longer matter (their connection closed, connected, or re-armed)
         // stay in the heap until due; once they outnumber the live ones they are dropped,
         // so long timeouts cannot make the heap grow without bound.
-        if loop.timers.count > 1024 + 3 * tcp.connections.count {
-            loop.timers.removeAll { !tcp.isLive($0) }
+        if loop.timers.count > 1024 + 3 * (tcp.connections.count + http.openCount + http.upstreams.count) {
+            loop.timers.removeAll { !isLive($0) }
         }
         let now = MonotonicClock.now()
         if let resume = acceptResumeAt, resume <= now { resumeAccepting() }
         while let entry = loop.timers.popDue(now: now) {
             switch entry.kind {
             case .tcpConnect, .tcpActivity: tcp.timerFired(entry, now: now)
+            case .httpSession, .httpPooled: http.timerFired(entry, now: now)
             }
+        }
+    }
+
+    private func isLive(_ entry: TimerQueue.Entry) -> Bool {
+        switch entry.kind {
+        case .tcpConnect, .tcpActivity: tcp.isLive(entry)
+        case .httpSession, .httpPooled: http.isLive(entry)
         }
     }
 
@@ -156,7 +175,10 @@ final class Worker {
                     loop.logger.notice("Accepting connections again: descriptors are available", metadata: ["event": "accept-resumed"])
                 }
                 do {
-                    try tcp.admit(accepted, route: listener.route)
+                    switch listener.route {
+                    case .tcp(let route): try tcp.admit(accepted, route: route)
+                    case .http: http.admit(accepted, listenerPort: listener.address.port)
+                    }
                 } catch {
                     // Accepting more would only reset more: leave them queued until
                     // descriptors free up.
@@ -171,7 +193,7 @@ final class Worker {
         if !acceptExhaustionLogged {
             acceptExhaustionLogged = true
             loop.logger.warning("Failed to accept a connection on \(listener.address): \(error); pausing accepts until descriptors free up",
-                                metadata: ["open_connections": "\(tcp.connections.count)", "event": "accept-paused"])
+                                metadata: ["open_connections": "\(openConnections)", "event": "accept-paused"])
         }
         for listener in listeners.values {
             try? loop.epoll.modify(listener.descriptor.rawValue, wanted: [], token: listener.token.rawValue)
@@ -193,8 +215,9 @@ final class Worker {
     /// they were accepted with and finish on their own.
     private func perform(_ command: WorkerCommand) {
         switch command {
-        case .applyListeners(let assignments, let done):
+        case .applyListeners(let assignments, let router, let done):
             applyListeners(assignments)
+            if let router { http.take(router.router) }
             done.signal()
         case .drain(let deadline):
             listeners = [:]

@@ -14,14 +14,22 @@ struct ListenerAssignment: Sendable {
     let descriptor: Int32?
     let address: ListenAddress
     /// The route that new connections on this listener take from now on.
-    let route: ServicePortRoute
+    let route: ListenerRoute
+}
+
+/// What a listener's connections get: a service port's TCP relay, or the Ingress proxy
+/// (which routes each request by the routing table of the worker's HTTP handler).
+enum ListenerRoute: Sendable {
+    case tcp(ServicePortRoute)
+    case http
 }
 
 enum WorkerCommand: Sendable {
     /// Hold exactly these listeners: adopt the new ones, swap routes on the kept ones,
     /// close the rest. Signals `done` once applied, so the caller knows the ports of
     /// dropped listeners are free.
-    case applyListeners([ListenerAssignment], done: DispatchSemaphore)
+    /// `router`, when given, replaces the Ingress routing table (its `router` nil: none).
+    case applyListeners([ListenerAssignment], router: RouterChange?, done: DispatchSemaphore)
     /// Close any listener left and exit once the connections have finished, or at the
     /// deadline (monotonic nanoseconds), whichever comes first.
     case drain(deadline: UInt64)
@@ -49,4 +57,9 @@ final class WorkerControl: Sendable {
             return commands
         }
     }
+}
+
+/// A new Ingress routing table for the workers, or the news that there is none.
+struct RouterChange: Sendable {
+    let router: IngressRouter?
 }

@@ -6,10 +6,37 @@ import Synchronization
 
 public final class StatisticsRegistry: Sendable {
     private let table = Mutex<[ServicePortName: ServicePortStatistics]>([:])
+    private let ingressTable = Mutex<[IngressRouteKey: IngressRouteStatistics]>([:])
+    /// Per worker: connections to endpoints the Ingress proxy opened and reused.
+    let upstream: [UpstreamCounters]
     let workerCount: Int
 
     init(workers: Int) {
         workerCount = workers
+        upstream = (0..<workers).map { _ in UpstreamCounters() }
+    }
+
+    /// The statistics of an Ingress path, made on first use.
+    func ingressStatistics(for key: IngressRouteKey) -> IngressRouteStatistics {
+        ingressTable.withLock { table in
+            if let existing = table[key] { return existing }
+            let made = IngressRouteStatistics(key: key, workers: workerCount)
+            table[key] = made
+            return made
+        }
+    }
+
+    /// Forgets the Ingress paths that left the plan.
+    func keepIngressRoutes(_ keys: Set<IngressRouteKey>) {
+        ingressTable.withLock { table in table = table.filter { keys.contains($0.key) } }
+    }
+
+    /// Every Ingress path's counters, summed over workers, in key order.
+    public func ingressSnapshot() -> IngressSnapshot {
+        let all = ingressTable.withLock { Array($0.values) }
+        return IngressSnapshot(routes: all.sorted { $0.key < $1.key }.map { $0.snapshot() },
+                               upstreamConnectionsOpened: upstream.reduce(0) { $0 &+ $1.opened.current },
+                               upstreamConnectionsReused: upstream.reduce(0) { $0 &+ $1.reused.current })
     }
 
     /// The statistics of `name`, made on first use.

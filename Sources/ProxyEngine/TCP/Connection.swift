@@ -4,7 +4,7 @@
 import LinuxIO
 import ServiceConfig
 
-final class Connection {
+final class Connection: SlotOccupant {
     // Properties are declared widest first, so that padding does not grow every open
     // connection (the idle-connection figure of `make bench`).
     let route: ServicePortRoute

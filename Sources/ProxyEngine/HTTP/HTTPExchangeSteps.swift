@@ -1,0 +1,479 @@
+// How a session's bytes move: `advance` takes every step that can be taken now (write what
+// is queued, read what is wanted, parse, route, forward) until each side would block.
+// Backpressure is by construction: a side is read only while what was read from it
+// before has been written on, so a session holds at most one read's worth of body per
+// direction, however slow its peers.
+import HTTP1
+import LinuxIO
+import Logging
+import ServiceConfig
+
+enum IOStep {
+    case progressed
+    case blocked
+    case ended
+    case failed(Errno)
+}
+
+extension HTTPProxyHandler {
+    func advance(_ session: HTTPSession) {
+        var moved = true
+        while moved, session.phase != .closed {
+            moved = false
+            if !session.toClient.isEmpty, session.writable {
+                switch flush(&session.toClient, to: session.client) {
+                case .progressed, .ended: moved = true
+                case .blocked: session.writable = false
+                case .failed: abort(session); return
+                }
+            }
+            if let upstream = session.upstream, upstream.connected, upstream.writable, !session.toUpstream.isEmpty {
+                switch flush(&session.toUpstream, to: upstream.socket) {
+                case .progressed, .ended: moved = true
+                case .blocked: upstream.writable = false
+                case .failed(let error): upstreamFailed(session, error); moved = true
+                }
+            }
+            switch session.phase {
+            case .awaitingHead:
+                moved = stepHead(session) || moved
+            case .exchanging:
+                moved = stepRequestBody(session) || moved
+                moved = stepResponse(session) || moved
+            case .tunnel:
+                moved = stepTunnel(session) || moved
+            case .closing:
+                guard session.toClient.isEmpty else { break }
+                try? session.client.shutdown(.write)
+                session.phase = .lingering
+                setDeadline(session, after: Self.lingerTimeout)
+                moved = true
+            case .lingering:
+                moved = stepLinger(session) || moved
+            case .closed:
+                return
+            }
+        }
+        updateInterest(session)
+    }
+
+    // MARK: Reading and writing
+
+    /// Writes what `queue` holds until it is empty or the socket would block.
+    func flush(_ queue: inout ByteQueue, to socket: borrowing FileDescriptor) -> IOStep {
+        while !queue.isEmpty {
+            let written: IOResult<Int>
+            do {
+                written = try queue.withBytes { (bytes: UnsafeRawBufferPointer) throws(Errno) -> IOResult<Int> in
+                    guard let start = bytes.baseAddress else { return .done(0) }
+                    return try socket.write(from: start, count: bytes.count)
+                }
+            } catch {
+                return .failed(error)
+            }
+            switch written {
+            case .wouldBlock: return .blocked
+            case .done(let count): queue.consume(count)
+            }
+        }
+        return .progressed
+    }
+
+    /// One read from `socket` onto the end of `queue`.
+    func read(from socket: borrowing FileDescriptor, into queue: inout ByteQueue) -> IOStep {
+        let buffer = pool.take()
+        defer { pool.give(buffer) }
+        do {
+            switch try socket.read(into: buffer, count: pool.bufferSize) {
+            case .wouldBlock: return .blocked
+            case .done(0): return .ended
+            case .done(let count):
+                queue.append(UnsafeRawBufferPointer(start: buffer, count: count))
+                return .progressed
+            }
+        } catch {
+            return .failed(error)
+        }
+    }
+
+    // MARK: Request heads
+
+    /// Starts waiting for the next request head.
+    func awaitHead(_ session: HTTPSession) {
+        session.phase = .awaitingHead
+        session.headStarted = !session.fromClient.isEmpty
+        session.fromUpstream.releaseIfEmpty()
+        session.toUpstream.releaseIfEmpty()
+        setDeadline(session, after: router?.headerTimeout ?? IngressSettings().clientHeaderTimeout.nanoseconds)
+    }
+
+    private func stepHead(_ session: HTTPSession) -> Bool {
+        if !session.fromClient.isEmpty {
+            session.headStarted = true
+            let available = session.fromClient.count
+            let result = session.fromClient.withBytes { session.parser.feed($0) }
+            switch result {
+            case .needMore:
+                session.fromClient.consume(available)
+            case .complete(let head, let consumed):
+                session.fromClient.consume(consumed)
+                start(head, on: session)
+            case .invalid(let error, let status):
+                session.fromClient.consume(available)
+                loop.logger.debug("Refusing a request from \(session.clientAddress): \(error)")
+                answer(session, status, to: nil, statistics: router?.unmatched, closing: true)
+            }
+            return true
+        }
+        guard session.toClient.isEmpty, session.readable else { return false }
+        switch read(from: session.client, into: &session.fromClient) {
+        case .progressed:
+            return true
+        case .blocked:
+            session.readable = false
+        case .ended:
+            close(session)
+        case .failed:
+            close(session, reset: true)
+        }
+        return false
+    }
+
+    /// Routes a complete request head and starts forwarding it, or answers it ourselves.
+    private func start(_ request: HTTPRequestHead, on session: HTTPSession) {
+        session.headStarted = false
+        session.requestsServed += 1
+        guard let router else {
+            answer(session, .serviceUnavailable, to: request, statistics: nil, closing: true)
+            return
+        }
+        let path = request.originFormTarget.prefix { $0 != "?" }
+        guard let entry = router.decide(host: request.routingHost, path: path) else {
+            answer(session, .notFound, to: request, statistics: router.unmatched)
+            return
+        }
+        guard let endpointIndex = entry.backend.pick() else {
+            loop.logLimited(.notice, event: .noEndpoints, subject: "\(entry.backend.servicePort)",
+                            "No ready endpoint for \(entry.backend.servicePort): answering Ingress requests with 503",
+                            metadata: ["service": "\(entry.backend.servicePort)"])
+            answer(session, .serviceUnavailable, to: request, statistics: entry.statistics)
+            return
+        }
+        let context = HTTPForwardingContext(clientAddress: session.clientAddress, proto: "http", listenerPort: session.listenerPort,
+                                            generatedRequestID: nextRequestID(), tunnel: request.upgradeRequested)
+        let exchange = Exchange(request: request, entry: entry, startedAt: MonotonicClock.now(),
+                                forwardedHead: request.forwardedHead(context), endpointIndex: endpointIndex)
+        session.exchange = exchange
+        session.phase = .exchanging
+        session.toUpstream.append(exchange.forwardedHead)
+        exchange.requestBytes += UInt64(exchange.forwardedHead.count)
+        setDeadline(session, after: router.upstreamTimeout)
+        attach(session, exchange, pooled: true)
+    }
+
+    // MARK: Bodies
+
+    /// Moves request body bytes from the client towards the endpoint, once connected.
+    private func stepRequestBody(_ session: HTTPSession) -> Bool {
+        guard let exchange = session.exchange, !exchange.requestBody.isDone, session.toUpstream.isEmpty,
+              session.upstream?.connected == true else { return false }
+        if session.fromClient.isEmpty {
+            guard session.readable else { return false }
+            switch read(from: session.client, into: &session.fromClient) {
+            case .progressed: break
+            case .blocked: session.readable = false; return false
+            case .ended, .failed: abort(session); return false  // the client left mid-request
+            }
+        }
+        var outcome: Result<Int, HTTPParseError> = .success(0)
+        session.fromClient.withBytes { bytes in
+            outcome = exchange.requestBody.take(bytes)
+            if case .success(let taken) = outcome { session.toUpstream.append(UnsafeRawBufferPointer(rebasing: bytes[..<taken])) }
+        }
+        switch outcome {
+        case .success(let taken):
+            session.fromClient.consume(taken)
+            exchange.requestBytes += UInt64(taken)
+            setDeadline(session, after: router?.upstreamTimeout ?? 0)
+        case .failure(let error):
+            loop.logger.debug("Refusing a request body from \(session.clientAddress): \(error)")
+            if let upstream = session.upstream { discard(upstream) }
+            session.upstream = nil
+            if exchange.responseStarted {
+                abort(session)
+            } else {
+                answer(session, error.status, to: nil, statistics: exchange.entry.statistics, closing: true)
+            }
+        }
+        return true
+    }
+
+    /// Reads the endpoint's response: interim heads, the final head, then the body.
+    private func stepResponse(_ session: HTTPSession) -> Bool {
+        guard let exchange = session.exchange, let upstream = session.upstream, upstream.connected, session.toClient.isEmpty
+        else { return false }
+        if session.fromUpstream.isEmpty {
+            guard upstream.readable else { return false }
+            switch read(from: upstream.socket, into: &session.fromUpstream) {
+            case .progressed:
+                exchange.receivedAny = true
+                setDeadline(session, after: router?.upstreamTimeout ?? 0)
+            case .blocked:
+                upstream.readable = false
+                return false
+            case .ended:
+                upstreamEnded(session, exchange)
+            case .failed(let error):
+                upstreamFailed(session, error)
+            }
+            return true
+        }
+        if exchange.response == nil {
+            receiveHead(session, exchange)
+            return true
+        }
+        var outcome: Result<Int, HTTPParseError> = .success(0)
+        session.fromUpstream.withBytes { bytes in
+            outcome = exchange.responseBody.take(bytes)
+            if case .success(let taken) = outcome { session.toClient.append(UnsafeRawBufferPointer(rebasing: bytes[..<taken])) }
+        }
+        switch outcome {
+        case .success(let taken):
+            session.fromUpstream.consume(taken)
+            exchange.responseBytes += UInt64(taken)
+            if exchange.responseBody.isDone { finish(session, exchange) }
+        case .failure(let error):
+            loop.logLimited(.warning, event: .upstreamProtocol, subject: "\(exchange.entry.backend.servicePort)",
+                            "Endpoint \(exchange.target.endpoint) of \(exchange.entry.backend.servicePort) sent a malformed response body: \(error)")
+            abort(session)
+        }
+        return true
+    }
+
+    private func receiveHead(_ session: HTTPSession, _ exchange: Exchange) {
+        let available = session.fromUpstream.count
+        let result = session.fromUpstream.withBytes { exchange.responseParser.feed($0) }
+        switch result {
+        case .needMore:
+            session.fromUpstream.consume(available)
+        case .invalid(let error):
+            session.fromUpstream.consume(available)
+            loop.logLimited(.warning, event: .upstreamProtocol, subject: "\(exchange.entry.backend.servicePort)",
+                            "Endpoint \(exchange.target.endpoint) of \(exchange.entry.backend.servicePort) sent a malformed response head: \(error)")
+            fail(session, exchange, .badGateway)
+        case .complete(let head, let consumed):
+            session.fromUpstream.consume(consumed)
+            forward(head, of: exchange, on: session)
+        }
+    }
+
+    /// Passes a response head on: an interim one (1xx) and wait for the next, a 101 that
+    /// opens a tunnel, or the final one and its body.
+    private func forward(_ head: HTTPResponseHead, of exchange: Exchange, on session: HTTPSession) {
+        if head.status == 101 {
+            guard exchange.upgrade else {
+                fail(session, exchange, .badGateway)
+                return
+            }
+            exchange.response = head
+            let bytes = head.forwardedHead(clientVersion: exchange.request.version, closing: false)
+            session.toClient.append(bytes)
+            exchange.responseBytes += UInt64(bytes.count)
+            record(exchange, status: head.status, session: session)
+            session.phase = .tunnel
+            session.deadline = 0  // a tunnel may stay quiet as long as its peers like
+            session.toUpstream.append(drained: &session.fromClient)
+            session.toClient.append(drained: &session.fromUpstream)
+            return
+        }
+        if head.status < 200 {
+            exchange.responseParser = HTTPResponseHeadParser()
+            // HTTP/1.0 clients know no interim responses (RFC 9110 §15.2).
+            if exchange.request.version == .http11 { session.toClient.append(head.forwardedHead(clientVersion: .http11, closing: false)) }
+            return
+        }
+        let framing: HTTPResponseFraming
+        switch head.framing(requestMethod: exchange.request.method) {
+        case .success(let found):
+            framing = found
+        case .failure(let error):
+            loop.logLimited(.warning, event: .upstreamProtocol, subject: "\(exchange.entry.backend.servicePort)",
+                            "Endpoint \(exchange.target.endpoint) of \(exchange.entry.backend.servicePort) sent a response with invalid framing: \(error)")
+            fail(session, exchange, .badGateway)
+            return
+        }
+        // A request body still arriving, or a body the endpoint ends by closing, leaves the
+        // client connection in no state to carry another request.
+        exchange.closing = !exchange.request.keepsAlive || framing == .untilClose || !exchange.requestBody.isDone
+        exchange.response = head
+        let bytes = head.forwardedHead(clientVersion: exchange.request.version, closing: exchange.closing)
+        session.toClient.append(bytes)
+        exchange.responseBytes += UInt64(bytes.count)
+        exchange.responseBody = BodyProgress(framing)
+        if exchange.responseBody.isDone { finish(session, exchange) }
+    }
+
+    /// The endpoint closed its connection.
+    private func upstreamEnded(_ session: HTTPSession, _ exchange: Exchange) {
+        if case .untilClose = exchange.responseBody {
+            exchange.responseBody = .done
+            if let upstream = session.upstream { discard(upstream) }
+            session.upstream = nil
+            finish(session, exchange)
+        } else if !exchange.responseStarted {
+            upstreamFailed(session, nil)
+        } else {
+            abort(session)  // the response was cut short: the client must see it failed
+        }
+    }
+
+    // MARK: Ends of exchanges
+
+    /// The response is complete (queued for the client): counts and logs it, returns the
+    /// endpoint connection to the pool when it can carry another request, and goes on to
+    /// the next request or to closing.
+    private func finish(_ session: HTTPSession, _ exchange: Exchange) {
+        record(exchange, status: exchange.response?.status ?? 0, session: session)
+        if let upstream = session.upstream {
+            session.upstream = nil
+            let reusable = exchange.requestBody.isDone && exchange.response?.keepsAlive == true && session.fromUpstream.isEmpty
+                && !exchange.upgrade && router?.endpoints.contains(upstream.target.endpoint) == true
+            if reusable { release(upstream) } else { discard(upstream) }
+        }
+        session.fromUpstream = ByteQueue()
+        session.exchange = nil
+        if exchange.closing {
+            session.phase = .closing
+            setDeadline(session, after: router?.upstreamTimeout ?? Self.lingerTimeout)
+        } else {
+            awaitHead(session)
+        }
+    }
+
+    /// Answers a request ourselves (404, 503, a refusal of the parser, a failed endpoint).
+    /// The connection stays open only when the request had no body and wants it open.
+    func answer(_ session: HTTPSession, _ status: HTTPStatus, to request: HTTPRequestHead?, statistics: IngressRouteStatistics?,
+                closing: Bool = false) {
+        let closing = closing || request.map { !$0.keepsAlive || $0.framing != .none } ?? true
+        let response = HTTPResponse.error(status, fields: closing ? [HTTPField(name: "Connection", value: "close")] : [])
+        let bytes = response.serialized(includeBody: request?.method != "HEAD")
+        session.toClient.append(bytes)
+        statistics?.perWorker[index].record(status: status.code, requestBytes: 0, responseBytes: UInt64(bytes.count), nanoseconds: 0)
+        if accessLog { logAnswer(session, status: status.code, request: request, bytes: bytes.count) }
+        session.exchange = nil
+        if let upstream = session.upstream { discard(upstream) }
+        session.upstream = nil
+        if closing {
+            session.phase = .closing
+            setDeadline(session, after: Self.lingerTimeout)
+        } else {
+            awaitHead(session)
+        }
+    }
+
+    /// Gives up on the exchange with `status`, if the client has seen nothing of the
+    /// response yet; otherwise resets the client.
+    func fail(_ session: HTTPSession, _ exchange: Exchange, _ status: HTTPStatus) {
+        guard !exchange.responseStarted else {
+            abort(session)
+            return
+        }
+        exchange.entry.statistics.perWorker[index].record(status: status.code, requestBytes: exchange.requestBytes, responseBytes: 0,
+                                                          nanoseconds: MonotonicClock.now() &- exchange.startedAt)
+        answer(session, status, to: exchange.request, statistics: nil, closing: !exchange.requestBody.isDone)
+    }
+
+    private func record(_ exchange: Exchange, status: Int, session: HTTPSession) {
+        let elapsed = MonotonicClock.now() &- exchange.startedAt
+        exchange.entry.statistics.perWorker[index].record(status: status, requestBytes: exchange.requestBytes,
+                                                          responseBytes: exchange.responseBytes, nanoseconds: elapsed)
+        if accessLog { logExchange(session, exchange, status: status, nanoseconds: elapsed) }
+    }
+
+    // MARK: Tunnels and closing
+
+    /// After 101: each direction moves as it comes; an end of stream is passed on as a
+    /// half-close, and the session closes when both directions have ended.
+    private func stepTunnel(_ session: HTTPSession) -> Bool {
+        guard let upstream = session.upstream else {
+            close(session)
+            return false
+        }
+        var moved = false
+        if session.toUpstream.isEmpty, !session.clientEnded, session.readable {
+            switch read(from: session.client, into: &session.toUpstream) {
+            case .progressed: moved = true
+            case .blocked: session.readable = false
+            case .ended: session.clientEnded = true; moved = true
+            case .failed: abort(session); return false
+            }
+        }
+        if session.toClient.isEmpty, !session.upstreamEnded, upstream.readable {
+            switch read(from: upstream.socket, into: &session.toClient) {
+            case .progressed: moved = true
+            case .blocked: upstream.readable = false
+            case .ended: session.upstreamEnded = true; moved = true
+            case .failed: abort(session); return false
+            }
+        }
+        if session.clientEnded, session.toUpstream.isEmpty, !session.upstreamShut {
+            session.upstreamShut = true
+            try? upstream.socket.shutdown(.write)
+        }
+        if session.upstreamEnded, session.toClient.isEmpty, !session.clientShut {
+            session.clientShut = true
+            try? session.client.shutdown(.write)
+        }
+        if session.clientShut, session.upstreamShut { close(session) }
+        return moved
+    }
+
+    /// Reads and drops what a closing client still sends, until it closes or the linger
+    /// time runs out.
+    private func stepLinger(_ session: HTTPSession) -> Bool {
+        guard session.readable else { return false }
+        session.fromClient = ByteQueue()
+        switch read(from: session.client, into: &session.fromClient) {
+        case .progressed: return true
+        case .blocked: session.readable = false
+        case .ended, .failed: close(session)
+        }
+        return false
+    }
+
+    /// The session's deadline passed.
+    func timedOut(_ session: HTTPSession) {
+        switch session.phase {
+        case .awaitingHead:
+            // A keep-alive connection that never started another request is closed
+            // quietly: a 408 could cross the client's next request on the wire.
+            if session.headStarted || session.requestsServed == 0 {
+                answer(session, .requestTimeout, to: nil, statistics: router?.unmatched, closing: true)
+            } else {
+                close(session)
+            }
+        case .exchanging:
+            guard let exchange = session.exchange else { return abort(session) }
+            loop.logLimited(.warning, event: .upstreamTimeout, subject: "\(exchange.entry.backend.servicePort)",
+                            "Endpoint \(exchange.target.endpoint) of \(exchange.entry.backend.servicePort) did not answer in time: 504",
+                            metadata: ["service": "\(exchange.entry.backend.servicePort)", "endpoint": "\(exchange.target.endpoint)"])
+            if let upstream = session.upstream { discard(upstream) }
+            session.upstream = nil
+            if exchange.responseStarted { abort(session) } else { fail(session, exchange, .gatewayTimeout) }
+        case .closing, .lingering:
+            close(session)
+        case .tunnel, .closed:
+            break
+        }
+    }
+}
+
+extension ByteQueue {
+    /// Moves everything `other` holds onto the end of this queue.
+    mutating func append(drained other: inout ByteQueue) {
+        guard !other.isEmpty else { return }
+        let count = other.count
+        other.withBytes { append($0) }
+        other.consume(count)
+    }
+}

@@ -1,0 +1,232 @@
+// The Ingress proxy on a worker's loop: HTTP/1.1 sessions accepted on the Ingress
+// listeners, each request routed by host and path (IngressRouter) to one endpoint of its
+// backend, over a pooled keep-alive connection or a new one. This file holds the sessions'
+// lifecycle: accepting, events, epoll interest, timers and closing; HTTPExchangeSteps.swift
+// moves the bytes of each exchange.
+import HTTP1
+import LinuxIO
+import Logging
+import ServiceConfig
+
+final class HTTPProxyHandler {
+    /// How long connecting to an endpoint may take before the next one is tried.
+    static let connectTimeout: UInt64 = 5_000_000_000
+    /// How long a closing session reads and drops what the client still sends.
+    static let lingerTimeout: UInt64 = 2_000_000_000
+    /// The Ingress's head limits: 8 KiB request line (414), 32 KiB head or 100 fields (431).
+    static let headLimits = HTTPRequestHeadParser.Limits(requestLineBytes: 8 * 1024, headBytes: 32 * 1024, fields: 100)
+    /// Endpoints tried for one request whose connects fail, at most.
+    static let maximumAttempts = 3
+
+    let loop: EventLoop
+    let pool: BufferPool
+    let accessLog: Bool
+    let keepAlive: KeepAlive?
+    let upstreamCounters: UpstreamCounters
+    /// The routing table new requests take; swapped by a reload.
+    var router: IngressRouter?
+    private(set) var sessions = SlotTable<HTTPSession>()
+    var upstreams = SlotTable<Upstream>()
+    var idle = UpstreamPool()
+    /// Per-worker prefix and counter of generated X-Request-IDs: unique without a system
+    /// call per request.
+    private let requestIDPrefix: String
+    private var requestCounter: UInt64 = 0
+
+    init(loop: EventLoop, accessLog: Bool, keepAlive: KeepAlive?, upstreamCounters: UpstreamCounters) {
+        self.loop = loop
+        pool = loop.pool
+        self.accessLog = accessLog
+        self.keepAlive = keepAlive
+        self.upstreamCounters = upstreamCounters
+        var random = SystemRandomNumberGenerator()
+        requestIDPrefix = String(random.next() as UInt64, radix: 16)
+    }
+
+    var index: Int { loop.index }
+    var openCount: Int { sessions.count }
+
+    func nextRequestID() -> String {
+        requestCounter &+= 1
+        return "\(requestIDPrefix)-\(index)-\(String(requestCounter, radix: 16))"
+    }
+
+    /// Takes the routing table of a plan (nil: no Ingress of ours). Idle pooled connections
+    /// to endpoints no backend names any more are closed now; busy ones when they finish.
+    func take(_ router: IngressRouter?) {
+        self.router = router
+        let wanted = router?.endpoints ?? []
+        for upstream in idle.removeAll(where: { !wanted.contains($0.target.endpoint) }) { discard(upstream) }
+    }
+
+    // MARK: Accepting
+
+    func admit(_ accepted: consuming AcceptedConnection, listenerPort: Int) {
+        let peer = accepted.peer
+        let session = HTTPSession(slot: sessions.reserveSlot(), tag: loop.nextTag(), client: accepted.takeSocket(), peer: peer,
+                                  listenerPort: listenerPort, limits: Self.headLimits)
+        sessions.insert(session)
+        awaitHead(session)
+        advance(session)
+    }
+
+    // MARK: Events
+
+    func clientEvent(slot: UInt32, tag: UInt32, _ events: EpollEvents) {
+        guard let session = sessions[slot], session.tag == tag else { return }
+        if !events.intersection([.readable, .error, .hangup]).isEmpty { session.readable = true }
+        if !events.intersection([.writable, .error, .hangup]).isEmpty { session.writable = true }
+        advance(session)
+    }
+
+    func upstreamEvent(slot: UInt32, tag: UInt32, _ events: EpollEvents) {
+        guard let upstream = upstreams[slot], upstream.tag == tag else { return }
+        guard let session = upstream.session else {
+            // Idle in the pool: the endpoint closed it, or sent what nobody asked for.
+            idle.remove(upstream)
+            discard(upstream)
+            return
+        }
+        if !upstream.connected {
+            connectCompleted(upstream, session, events)
+            return
+        }
+        if !events.intersection([.readable, .error, .hangup]).isEmpty { upstream.readable = true }
+        if !events.intersection([.writable, .error, .hangup]).isEmpty { upstream.writable = true }
+        advance(session)
+    }
+
+    // MARK: Interest
+
+    /// Registers each socket for exactly what the session waits for.
+    func updateInterest(_ session: HTTPSession) {
+        guard session.phase != .closed else { return }
+        var wanted: EpollEvents = []
+        if !session.toClient.isEmpty { wanted.insert(.writable) }
+        if wantsClientBytes(session) { wanted.insert(.readable) }
+        do {
+            try loop.watch(session.client.rawValue, current: session.interest, wanted: wanted,
+                           token: EventToken(kind: .httpClient, slot: session.slot, generation: session.tag))
+            session.interest = wanted
+            if let upstream = session.upstream { try watch(upstream, wanted: wantedEvents(upstream, session)) }
+        } catch {
+            loop.logger.error("epoll_ctl failed for an Ingress connection: \(error)")
+            abort(session)
+        }
+    }
+
+    func watch(_ upstream: Upstream, wanted: EpollEvents) throws(Errno) {
+        try loop.watch(upstream.socket.rawValue, current: upstream.interest, wanted: wanted,
+                       token: EventToken(kind: .httpUpstream, slot: upstream.slot, generation: upstream.tag))
+        upstream.interest = wanted
+    }
+
+    private func wantedEvents(_ upstream: Upstream, _ session: HTTPSession) -> EpollEvents {
+        guard upstream.connected else { return .writable }
+        var wanted: EpollEvents = []
+        if !session.toUpstream.isEmpty { wanted.insert(.writable) }
+        if wantsUpstreamBytes(session) { wanted.insert(.readable) }
+        return wanted
+    }
+
+    /// Whether the session would read from its client now, were bytes there.
+    func wantsClientBytes(_ session: HTTPSession) -> Bool {
+        guard session.fromClient.isEmpty else { return false }
+        switch session.phase {
+        case .awaitingHead: return session.toClient.isEmpty
+        case .exchanging: return !(session.exchange?.requestBody.isDone ?? true) && session.toUpstream.isEmpty
+        case .tunnel: return !session.clientEnded && session.toUpstream.isEmpty
+        case .lingering: return true
+        case .closing, .closed: return false
+        }
+    }
+
+    /// Whether the session would read from its endpoint now, were bytes there.
+    func wantsUpstreamBytes(_ session: HTTPSession) -> Bool {
+        guard session.fromUpstream.isEmpty, session.toClient.isEmpty, session.upstream?.connected == true else { return false }
+        switch session.phase {
+        case .exchanging: return true
+        case .tunnel: return !session.upstreamEnded
+        default: return false
+        }
+    }
+
+    // MARK: Timers
+
+    /// Sets when the session's current wait times out; arms a timer only when none due
+    /// soon enough is armed (a busy session moves its deadline without touching the heap).
+    func setDeadline(_ session: HTTPSession, after nanoseconds: UInt64) {
+        let deadline = MonotonicClock.now() + nanoseconds
+        session.deadline = deadline
+        if session.timerDeadline == 0 || deadline < session.timerDeadline {
+            session.timerDeadline = deadline
+            loop.timers.schedule(.init(deadline: deadline, slot: session.slot, tag: session.tag, kind: .httpSession))
+        }
+    }
+
+    func timerFired(_ entry: TimerQueue.Entry, now: UInt64) {
+        switch entry.kind {
+        case .httpPooled:
+            guard let upstream = upstreams[entry.slot], upstream.tag == entry.tag, upstream.session == nil,
+                  upstream.idleDeadline == entry.deadline else { return }
+            idle.remove(upstream)
+            discard(upstream)
+        default:
+            guard let session = sessions[entry.slot], session.tag == entry.tag, session.timerDeadline == entry.deadline else { return }
+            session.timerDeadline = 0
+            guard session.deadline != 0 else { return }
+            guard session.deadline <= now else {
+                session.timerDeadline = session.deadline
+                loop.timers.schedule(.init(deadline: session.deadline, slot: session.slot, tag: session.tag, kind: .httpSession))
+                return
+            }
+            session.deadline = 0
+            timedOut(session)
+            if session.phase != .closed { advance(session) }
+        }
+    }
+
+    /// Whether a timer can still fire for something.
+    func isLive(_ entry: TimerQueue.Entry) -> Bool {
+        switch entry.kind {
+        case .httpPooled:
+            guard let upstream = upstreams[entry.slot] else { return false }
+            return upstream.tag == entry.tag && upstream.idleDeadline == entry.deadline
+        default:
+            guard let session = sessions[entry.slot] else { return false }
+            return session.tag == entry.tag && session.timerDeadline == entry.deadline
+        }
+    }
+
+    // MARK: Closing
+
+    /// Closes the client connection and whatever endpoint connection the session holds.
+    func close(_ session: HTTPSession, reset: Bool = false) {
+        guard sessions[session.slot] === session, session.phase != .closed else { return }
+        session.phase = .closed
+        if reset { try? session.client.setResetOnClose() }
+        if let upstream = session.upstream { discard(upstream) }
+        session.upstream = nil
+        session.exchange = nil
+        sessions.remove(session)
+        // The client descriptor closes when the session object goes away, just after this.
+    }
+
+    /// Ends a session that cannot go on: both sides are reset.
+    func abort(_ session: HTTPSession) {
+        close(session, reset: true)
+    }
+
+    /// Closes an endpoint connection that will not be used again.
+    func discard(_ upstream: Upstream) {
+        upstream.session = nil
+        guard upstreams[upstream.slot] === upstream else { return }
+        upstreams.remove(upstream)
+    }
+
+    /// Resets every session still open: the end of the shutdown grace period.
+    func closeAll() {
+        for session in sessions.all { abort(session) }
+        for upstream in upstreams.all { discard(upstream) }
+    }
+}

@@ -1,0 +1,47 @@
+// A worker's idle keep-alive connections to endpoints, by endpoint: reused between complete
+// exchanges only, newest first (the least likely to have been closed by the endpoint), at
+// most `perEndpoint` each, and closed after `idleTimeout`. Pooled connections stay in the
+// epoll set, so one the endpoint closes is noticed and dropped at once.
+import ServiceConfig
+
+struct UpstreamPool {
+    /// Idle connections kept per endpoint and worker; more are closed.
+    static let perEndpoint = 32
+    /// How long a connection may wait in the pool: below the keep-alive timeouts of common
+    /// servers (nginx 75 s, Apache 5 s excepted), as nginx's upstream keepalive_timeout.
+    static let idleTimeout: UInt64 = 30_000_000_000
+
+    private var byEndpoint: [Endpoint: [Upstream]] = [:]
+    private(set) var count = 0
+
+    /// The newest idle connection to `endpoint`, taken out of the pool.
+    mutating func take(_ endpoint: Endpoint) -> Upstream? {
+        guard let upstream = byEndpoint[endpoint]?.popLast() else { return nil }
+        count -= 1
+        return upstream
+    }
+
+    /// Keeps `upstream`; false when the endpoint's share is full.
+    mutating func put(_ upstream: Upstream) -> Bool {
+        let endpoint = upstream.target.endpoint
+        guard byEndpoint[endpoint, default: []].count < Self.perEndpoint else { return false }
+        byEndpoint[endpoint, default: []].append(upstream)
+        count += 1
+        return true
+    }
+
+    mutating func remove(_ upstream: Upstream) {
+        let endpoint = upstream.target.endpoint
+        guard let index = byEndpoint[endpoint]?.firstIndex(where: { $0 === upstream }) else { return }
+        byEndpoint[endpoint]?.remove(at: index)
+        if byEndpoint[endpoint]?.isEmpty == true { byEndpoint[endpoint] = nil }
+        count -= 1
+    }
+
+    /// Takes out and returns every pooled connection `condition` picks.
+    mutating func removeAll(where condition: (Upstream) -> Bool) -> [Upstream] {
+        let picked = byEndpoint.values.joined().filter(condition)
+        for upstream in picked { remove(upstream) }
+        return picked
+    }
+}

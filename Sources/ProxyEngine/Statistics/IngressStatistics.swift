@@ -1,0 +1,115 @@
+// Counters of the Ingress proxy: one set per Ingress path (the labels of
+// svcproxy_ingress_requests_total), one per worker, written by that worker alone as the
+// TCP counters are (Counters.swift).
+import ServiceConfig
+import Synchronization
+
+/// Which Ingress path served a request; all empty for requests that matched no rule.
+public struct IngressRouteKey: Hashable, Sendable, Comparable {
+    public let namespace: String
+    public let ingress: String
+    public let host: String
+    public let path: String
+    public let service: String
+
+    public static let unmatched = IngressRouteKey(namespace: "", ingress: "", host: "", path: "", service: "")
+
+    public static func < (a: IngressRouteKey, b: IngressRouteKey) -> Bool {
+        (a.namespace, a.ingress, a.host, a.path, a.service) < (b.namespace, b.ingress, b.host, b.path, b.service)
+    }
+}
+
+/// A fixed number of relaxed atomic counters, for the per-class and per-bucket counts
+/// that would otherwise be a property each.
+final class CounterArray: @unchecked Sendable {
+    // Safe to share: the storage is fixed at init and only ever reached through Atomic.
+    private let storage: UnsafeMutablePointer<Atomic<UInt64>>
+    let count: Int
+
+    init(count: Int) {
+        self.count = count
+        storage = .allocate(capacity: count)
+        for index in 0..<count { (storage + index).initialize(to: Atomic(0)) }
+    }
+
+    deinit {
+        storage.deinitialize(count: count)
+        storage.deallocate()
+    }
+
+    func bump(_ index: Int, by amount: UInt64 = 1) { storage[index].bump(by: amount) }
+    subscript(index: Int) -> UInt64 { storage[index].current }
+}
+
+/// One worker's counts for one Ingress path.
+final class IngressRouteCounters: Sendable {
+    /// The Prometheus default buckets, in seconds, as ingress-nginx uses them.
+    static let durationBounds: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+    private static let boundNanoseconds = durationBounds.map { UInt64($0 * 1e9) }
+
+    /// Responses by status class: index 1 for 1xx … 5 for 5xx, 0 for anything else.
+    let responses = CounterArray(count: 6)
+    /// Request and response bytes, heads and bodies, as they crossed the proxy.
+    let requestBytes = Atomic<UInt64>(0)
+    let responseBytes = Atomic<UInt64>(0)
+    /// Requests per duration bucket (not cumulative; the scrape adds them up).
+    let durations = CounterArray(count: durationBounds.count + 1)
+    let durationNanoseconds = Atomic<UInt64>(0)
+
+    func record(status: Int, requestBytes sent: UInt64, responseBytes received: UInt64, nanoseconds: UInt64) {
+        let statusClass = status / 100
+        responses.bump((1...5).contains(statusClass) ? statusClass : 0)
+        requestBytes.bump(by: sent)
+        responseBytes.bump(by: received)
+        durations.bump(Self.boundNanoseconds.firstIndex { nanoseconds <= $0 } ?? Self.boundNanoseconds.count)
+        durationNanoseconds.bump(by: nanoseconds)
+    }
+}
+
+/// Every worker's counters for one Ingress path; kept across reloads by key.
+final class IngressRouteStatistics: Sendable {
+    let key: IngressRouteKey
+    let perWorker: [IngressRouteCounters]
+
+    init(key: IngressRouteKey, workers: Int) {
+        self.key = key
+        perWorker = (0..<workers).map { _ in IngressRouteCounters() }
+    }
+
+    func snapshot() -> IngressRouteSnapshot {
+        func sum(_ value: (IngressRouteCounters) -> UInt64) -> UInt64 { perWorker.reduce(0) { $0 &+ value($1) } }
+        return IngressRouteSnapshot(
+            key: key,
+            responsesByClass: (0..<6).map { index in sum { $0.responses[index] } },
+            requestBytes: sum { $0.requestBytes.current }, responseBytes: sum { $0.responseBytes.current },
+            durationBuckets: (0...IngressRouteCounters.durationBounds.count).map { index in sum { $0.durations[index] } },
+            durationSeconds: Double(sum { $0.durationNanoseconds.current }) / 1e9)
+    }
+}
+
+/// One worker's counts of connections to endpoints made and reused by the Ingress proxy.
+final class UpstreamCounters: Sendable {
+    let opened = Atomic<UInt64>(0)
+    /// Requests sent on a pooled connection rather than a new one.
+    let reused = Atomic<UInt64>(0)
+}
+
+public struct IngressRouteSnapshot: Sendable {
+    public let key: IngressRouteKey
+    /// Index 1 … 5: 1xx … 5xx; index 0: other.
+    public let responsesByClass: [UInt64]
+    public let requestBytes: UInt64
+    public let responseBytes: UInt64
+    /// Per bucket of `IngressRouteSnapshot.durationBounds`, then above the last; not cumulative.
+    public let durationBuckets: [UInt64]
+    public let durationSeconds: Double
+
+    public static let durationBounds = IngressRouteCounters.durationBounds
+    public var requests: UInt64 { responsesByClass.reduce(0, &+) }
+}
+
+public struct IngressSnapshot: Sendable {
+    public let routes: [IngressRouteSnapshot]
+    public let upstreamConnectionsOpened: UInt64
+    public let upstreamConnectionsReused: UInt64
+}
