@@ -62,18 +62,14 @@ extension HTTPProxyHandler {
     /// Writes what `queue` holds until it is empty or the socket would block.
     func flush(_ queue: inout ByteQueue, to socket: borrowing FileDescriptor) -> IOStep {
         while !queue.isEmpty {
-            let written: IOResult<Int>
-            do {
-                written = try queue.withBytes { (bytes: UnsafeRawBufferPointer) throws(Errno) -> IOResult<Int> in
-                    guard let start = bytes.baseAddress else { return .done(0) }
-                    return try socket.write(from: start, count: bytes.count)
-                }
-            } catch {
-                return .failed(error)
+            let written = queue.withBytes { (bytes: UnsafeRawBufferPointer) -> Result<IOResult<Int>, Errno> in
+                guard let start = bytes.baseAddress else { return .success(.done(0)) }
+                do throws(Errno) { return .success(try socket.write(from: start, count: bytes.count)) } catch { return .failure(error) }
             }
             switch written {
-            case .wouldBlock: return .blocked
-            case .done(let count): queue.consume(count)
+            case .failure(let error): return .failed(error)
+            case .success(.wouldBlock): return .blocked
+            case .success(.done(let count)): queue.consume(count)
             }
         }
         return .progressed

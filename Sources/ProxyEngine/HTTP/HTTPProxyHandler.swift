@@ -171,7 +171,7 @@ final class HTTPProxyHandler {
                   upstream.idleDeadline == entry.deadline else { return }
             idle.remove(upstream)
             discard(upstream)
-        default:
+        case .httpSession:
             guard let session = sessions[entry.slot], session.tag == entry.tag, session.timerDeadline == entry.deadline else { return }
             session.timerDeadline = 0
             guard session.deadline != 0 else { return }
@@ -183,6 +183,8 @@ final class HTTPProxyHandler {
             session.deadline = 0
             timedOut(session)
             if session.phase != .closed { advance(session) }
+        case .tcpConnect, .tcpActivity:
+            return  // the TCP relay's
         }
     }
 
@@ -192,9 +194,11 @@ final class HTTPProxyHandler {
         case .httpPooled:
             guard let upstream = upstreams[entry.slot] else { return false }
             return upstream.tag == entry.tag && upstream.idleDeadline == entry.deadline
-        default:
+        case .httpSession:
             guard let session = sessions[entry.slot] else { return false }
             return session.tag == entry.tag && session.timerDeadline == entry.deadline
+        case .tcpConnect, .tcpActivity:
+            return false
         }
     }
 

@@ -329,6 +329,8 @@ final class TCPRelayHandler {
                 return
             }
             perform(connection.machine.handle(.silenceExpired), on: connection)
+        case .httpSession, .httpPooled:
+            return  // the Ingress proxy's
         }
     }
 
@@ -341,6 +343,8 @@ final class TCPRelayHandler {
             return owner.clientTag == entry.tag && owner.activityDeadline == entry.deadline
         case .tcpConnect:
             return !owner.machine.isEstablished && !owner.machine.isClosed && owner.backendTag == entry.tag
+        case .httpSession, .httpPooled:
+            return false
         }
     }
 
