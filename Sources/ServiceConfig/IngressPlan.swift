@@ -151,6 +151,11 @@ public struct IngressSettings: Hashable, Sendable {
     public var upstreamTimeout: Duration = .seconds(60)
 
     public init() {}
+
+    public init(clientHeaderTimeout: Duration, upstreamTimeout: Duration) {
+        self.clientHeaderTimeout = clientHeaderTimeout
+        self.upstreamTimeout = upstreamTimeout
+    }
 }
 
 public struct IngressPlan: Hashable, Sendable {
