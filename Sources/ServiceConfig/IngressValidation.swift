@@ -15,6 +15,10 @@ extension Validation {
             errors.invalid("metadata.name", "\"\(ingress.key.name)\"", NameFormat.dns1123Subdomain(ingress.key.name))
         }
         validateNamespace(ingress.key, into: &errors)
+        // The API server writes it; svcproxy orders Ingresses by it, so it must read as a time.
+        if let stamp = ingress.creationTimestamp, ingress.creationDate == nil {
+            errors.add("metadata.creationTimestamp", .invalid(value: "\"\(stamp)\"", detail: "must be an RFC 3339 time (e.g. 2024-01-01T00:00:00Z)"))
+        }
         if ingress.rules.isEmpty, ingress.defaultBackend == nil {
             errors.add("spec", .invalid(value: "null", detail: "either `defaultBackend` or `rules` must be specified"))
         }
