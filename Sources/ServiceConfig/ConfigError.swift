@@ -32,6 +32,8 @@ public struct ConfigError: Error, Hashable, Sendable, CustomStringConvertible {
         case duplicate(value: String, detail: String)
         /// The field may not be set here.
         case forbidden(detail: String)
+        /// The value is longer than its limit; `detail` says the limit.
+        case tooLong(detail: String)
         /// The key is not a field of this kind; `suggestion` is the field most likely meant.
         case unknownField(suggestion: String?)
         /// The file cannot be read or parsed at all.
@@ -67,6 +69,8 @@ public struct ConfigError: Error, Hashable, Sendable, CustomStringConvertible {
             text += "Duplicate value: \(value)" + (detail.isEmpty ? "" : ": \(detail)")
         case .forbidden(let detail):
             text += "Forbidden: \(detail)"
+        case .tooLong(let detail):
+            text += "Too long: \(detail)"
         case .unknownField(let suggestion):
             text += "Unknown field" + (suggestion.map { ": did you mean \($0)?" } ?? "")
         case .unreadable(let detail):

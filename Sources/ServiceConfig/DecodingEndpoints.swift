@@ -120,6 +120,15 @@ extension ObjectDecoder {
         settings.halfCloseTimeout = parse(root.field("halfCloseTimeout"), SettingsSyntax.duration)
         settings.metricsBindAddress = parse(root.field("metricsBindAddress"), SettingsSyntax.bindAddress)
         settings.healthzBindAddress = parse(root.field("healthzBindAddress"), SettingsSyntax.bindAddress)
+        settings.ingressClass = parse(root.field("ingressClass"), SettingsSyntax.ingressClassName)
+        if let node = mark(root.field("ingressHTTPBindAddresses")) {
+            let elements = node.elements()
+            if elements.isEmpty { node.report(.invalid(value: "[]", detail: "must hold at least one address (e.g. 0.0.0.0:80)")) }
+            let addresses = elements.compactMap { parse($0, SettingsSyntax.ingressBindAddress) }
+            if !elements.isEmpty, addresses.count == elements.count { settings.ingressHTTPBindAddresses = addresses }
+        }
+        settings.ingressClientHeaderTimeout = parse(root.field("ingressClientHeaderTimeout"), SettingsSyntax.timeout)
+        settings.ingressUpstreamTimeout = parse(root.field("ingressUpstreamTimeout"), SettingsSyntax.timeout)
         settings.workers = positive(root.field("workers"), limit: 256)
         settings.maxConnections = positive(root.field("maxConnections"), limit: 1 << 24)
         return ProxyConfiguration(source: source, settings: settings)

@@ -112,11 +112,18 @@ public struct IngressPath: Hashable, Sendable {
     }
 
     /// Longer paths first; on equal paths `Exact` before `Prefix`: the order in which paths
-    /// are tried, so the first match is the one the specification picks.
+    /// are tried, so the first match is the one the specification picks. A prefix's
+    /// trailing slash does not count: `/foo/` matches just what `/foo` does, so `Exact /foo`
+    /// still comes first for a request for `/foo`.
     static func precedes(_ a: IngressPath, _ b: IngressPath) -> Bool {
-        if a.path.utf8.count != b.path.utf8.count { return a.path.utf8.count > b.path.utf8.count }
+        if a.matchedLength != b.matchedLength { return a.matchedLength > b.matchedLength }
         if (a.type == .exact) != (b.type == .exact) { return a.type == .exact }
         return a.path < b.path
+    }
+
+    /// The length of the path as it matches: a prefix without its trailing slash.
+    private var matchedLength: Int {
+        type != .exact && path.utf8.count > 1 && path.hasSuffix("/") ? path.utf8.count - 1 : path.utf8.count
     }
 }
 
@@ -151,6 +158,11 @@ public struct IngressSettings: Hashable, Sendable {
     public var upstreamTimeout: Duration = .seconds(60)
 
     public init() {}
+
+    public init(clientHeaderTimeout: Duration, upstreamTimeout: Duration) {
+        self.clientHeaderTimeout = clientHeaderTimeout
+        self.upstreamTimeout = upstreamTimeout
+    }
 }
 
 public struct IngressPlan: Hashable, Sendable {

@@ -112,10 +112,20 @@ public enum ConfigLoader {
             objects.namespaces.append(decoder.decodeNamespace())
             decoder.checkAPIVersion("v1")
             StrictFields.check(decoder.root, against: Schemas.namespace)
+        case "Ingress":
+            guard !decoder.reportRemovedIngressVersion() else { return }
+            objects.ingresses.append(decoder.decodeIngress())
+            decoder.checkAPIVersion(ObjectDecoder.networkingVersion)
+            StrictFields.check(decoder.root, against: Schemas.ingress)
+        case "IngressClass":
+            objects.ingressClasses.append(decoder.decodeIngressClass())
+            decoder.checkAPIVersion(ObjectDecoder.networkingVersion)
+            StrictFields.check(decoder.root, against: Schemas.ingressClass)
         case "ProxyConfiguration":
             objects.proxyConfigurations.append(decoder.decodeProxyConfiguration())
             StrictFields.check(decoder.root, against: Schemas.proxyConfiguration)
-        case "List", "ServiceList", "EndpointsList", "EndpointSliceList", "PodList", "NetworkPolicyList", "NamespaceList":
+        case "List", "ServiceList", "EndpointsList", "EndpointSliceList", "PodList", "NetworkPolicyList", "NamespaceList",
+             "IngressList", "IngressClassList":
             StrictFields.check(root, against: Schemas.list)
             guard depth < 8 else {
                 root.report(.invalid(value: "List", detail: "Lists may be nested at most 8 deep"))

@@ -19,6 +19,13 @@ enum NameFormat {
         + "and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', "
         + "regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"
 
+    static let wildcardSubdomainMessage = "a wildcard DNS-1123 subdomain must start with '*.', followed by a valid DNS subdomain, "
+        + "which must consist of lower case alphanumeric characters, '-' or '.' and end with an alphanumeric character "
+        + "(e.g. '*.example.com', regex used for validation is '\\*\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
+    /// apimachinery's httpPathFmt: the characters RFC 3986 allows in a URL path (unreserved,
+    /// percent-encoded, sub-delims, ':'), as Kubernetes checks an IngressClass controller path.
+    static let httpPathMessage = "Invalid path (regex used for validation is '[A-Za-z0-9/\\-._~%!$&'()*+,;=:]+')"
+
     private static func isLower(_ c: Character) -> Bool { c >= "a" && c <= "z" }
     private static func isDigit(_ c: Character) -> Bool { c >= "0" && c <= "9" }
     private static func isAlphanumeric(_ c: Character) -> Bool { isLower(c) || isDigit(c) || (c >= "A" && c <= "Z") }
@@ -53,6 +60,29 @@ enum NameFormat {
             errors.append(subdomainMessage)
         }
         return errors
+    }
+
+    /// IsWildcardDNS1123Subdomain: `*.` and a subdomain (`*.example.com`).
+    static func wildcardSubdomain(_ s: String) -> [String] {
+        var errors: [String] = []
+        if s.count > 253 { errors.append(maxLength(253)) }
+        if !s.hasPrefix("*.") || !dns1123Subdomain(String(s.dropFirst(2))).filter({ $0 != maxLength(253) }).isEmpty {
+            errors.append(wildcardSubdomainMessage)
+        }
+        return errors
+    }
+
+    /// Whether every character is one httpPathFmt allows (and there is one).
+    static func isHTTPPath(_ s: String) -> Bool {
+        !s.isEmpty && s.unicodeScalars.allSatisfy { c in
+            (c.isASCII && (isAlphanumeric(Character(c)))) || "/-._~%!$&'()*+,;=:".unicodeScalars.contains(c)
+        }
+    }
+
+    /// IsPathSegmentName: what may stand between two `/` of an API path.
+    static func pathSegmentName(_ s: String) -> [String] {
+        if s == "." || s == ".." { return ["may not be '\(s)'"] }
+        return ["/", "%"].filter { s.contains($0) }.map { "may not contain '\($0)'" }
     }
 
     /// IsValidPortName: what a named `targetPort` or container port may be called (IANA_SVC_NAME).

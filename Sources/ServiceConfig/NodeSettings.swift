@@ -26,6 +26,14 @@ public struct NodeSettings: Sendable, Equatable {
     public var metricsBindAddress: BindAddress?
     /// `--healthz-bind-address`.
     public var healthzBindAddress: BindAddress?
+    /// `--ingress-class`: the class of the Ingresses svcproxy serves (IngressSettings.swift).
+    public var ingressClass = NodeSettings.defaultIngressClass
+    /// `--ingress-http-bind-address`: where HTTP for those Ingresses is accepted.
+    public var ingressHTTPBindAddresses = NodeSettings.defaultIngressHTTPBindAddresses
+    /// `--ingress-client-header-timeout`.
+    public var ingressClientHeaderTimeout = NodeSettings.defaultIngressTimeout
+    /// `--ingress-upstream-timeout`.
+    public var ingressUpstreamTimeout = NodeSettings.defaultIngressTimeout
 
     public static let defaultHalfCloseTimeout: Duration = .seconds(300)
 
@@ -69,6 +77,10 @@ public struct NodeSettings: Sendable, Equatable {
         if let value = overrides.halfCloseTimeout { settings.halfCloseTimeout = value }
         if let value = overrides.metricsBindAddress { settings.metricsBindAddress = value }
         if let value = overrides.healthzBindAddress { settings.healthzBindAddress = value }
+        if let value = overrides.ingressClass { settings.ingressClass = value }
+        if let value = overrides.ingressHTTPBindAddresses { settings.ingressHTTPBindAddresses = value }
+        if let value = overrides.ingressClientHeaderTimeout { settings.ingressClientHeaderTimeout = value }
+        if let value = overrides.ingressUpstreamTimeout { settings.ingressUpstreamTimeout = value }
         return settings
     }
 }
@@ -86,6 +98,10 @@ public struct NodeSettingsOverrides: Sendable, Equatable {
     public var halfCloseTimeout: Duration?
     public var metricsBindAddress: BindAddress?
     public var healthzBindAddress: BindAddress?
+    public var ingressClass: String?
+    public var ingressHTTPBindAddresses: [BindAddress]?
+    public var ingressClientHeaderTimeout: Duration?
+    public var ingressUpstreamTimeout: Duration?
 
     public init() {}
 }

@@ -150,6 +150,10 @@ public struct ConfigObjects: Sendable {
     public var networkPolicies: [NetworkPolicy] = []
     /// Their labels are what `namespaceSelector` matches.
     public var namespaces: [Namespace] = []
+    /// Served when of our class (IngressSelection.swift), routed by IngressRouting.swift.
+    public var ingresses: [Ingress] = []
+    /// Which controller each class belongs to, and which class is the default.
+    public var ingressClasses: [IngressClass] = []
     /// One line per object of a kind svcproxy does not serve ("skipped Deployment ...").
     public var skipped: [String] = []
 

@@ -45,6 +45,8 @@ public enum Configuration {
         errors += objects.pods.flatMap { Validation.validate($0) }
         errors += objects.networkPolicies.flatMap { Validation.validate($0) }
         errors += objects.namespaces.flatMap { Validation.validate($0) }
+        errors += objects.ingresses.flatMap { Validation.validate($0) }
+        errors += objects.ingressClasses.flatMap { Validation.validate($0) }
         errors += Validation.validateUniqueness(objects)
         var allocator = Allocator(settings: effective, previous: previous)
         allocator.allocate(validServices)
@@ -86,7 +88,7 @@ struct PlanBuilder {
         notes += join.notes
         let nodeAddresses = settings.selectedNodePortAddresses
         var plans: [ServicePortPlan] = []
-        var listenOwners: [String: ServicePortName] = [:]
+        var listenOwners: [SocketKey: ListenClaim] = [:]
         var seen: Set<ObjectKey> = []
         for service in objects.services.sorted(by: { $0.key < $1.key }) where seen.insert(service.key).inserted {
             guard service.isProxied else {
@@ -94,7 +96,7 @@ struct PlanBuilder {
                 continue
             }
             let clusterIPs = allocations.clusterIPs[service.key] ?? []
-            let families = Array(Set(clusterIPs.map(\.family))).sorted { $0 == .ipv4 && $1 == .ipv6 }
+            let families = Self.families(of: clusterIPs)
             let externalIPs = service.externalIPs.compactMap(IPAddress.init)
             let loadBalancerIPs = service.type == .loadBalancer ? Self.loadBalancerIPs(of: service) : []
             let affinity: SessionAffinity = service.sessionAffinity == "ClientIP"
@@ -115,7 +117,7 @@ struct PlanBuilder {
                 // that is also a load-balancer IP or a node address).
                 var seenAddresses: Set<String> = []
                 listen = listen.filter { seenAddresses.insert($0.description).inserted }
-                claim(listen, for: name, service: service, path: "spec.ports[\(index)]", owners: &listenOwners)
+                claim(listen, ListenClaim(name: name, service: service, path: "spec.ports[\(index)]"), owners: &listenOwners)
                 let endpoints = join.endpoints(for: service, port: port, families: families)
                 plans.append(ServicePortPlan(
                     name: name, protocol: port.protocol, listenAddresses: listen,
@@ -127,7 +129,32 @@ struct PlanBuilder {
                     idleTimeout: service.idleTimeout(nodeDefault: settings.idleTimeout)))
             }
         }
-        return ProxyPlan(servicePorts: plans, connections: settings.connectionSettings)
+        let ingressPlan = buildIngress(join: join, owners: listenOwners)
+        return ProxyPlan(servicePorts: plans, connections: settings.connectionSettings, ingress: ingressPlan)
+    }
+
+    /// The Ingresses of our class as a plan, and an error for each service port that
+    /// listens where the Ingress controller does.
+    private mutating func buildIngress(join: EndpointJoin, owners: [SocketKey: ListenClaim]) -> IngressPlan? {
+        let selection = IngressSelection(objects: objects, className: settings.ingressClass)
+        notes += selection.notes
+        var routing = IngressRouting(objects: objects, join: join, allocations: allocations)
+        let plan = routing.plan(for: selection.served, settings: settings)
+        notes += routing.notes
+        for ingress in selection.served where !ingress.tls.isEmpty {
+            notes.append("\(ingress.source.location(of: "spec.tls")): \(ingress.label) spec.tls: TLS is not served yet: "
+                         + "its hosts are served over plain HTTP only")
+        }
+        for address in plan?.listenAddresses ?? [] {
+            guard let owner = owners[address.socketKey] else { continue }
+            errors.append(owner.error(.duplicate(value: "\(address)", detail: "the Ingress controller listens there (--ingress-http-bind-address)")))
+        }
+        return plan
+    }
+
+    /// A service's ClusterIP families, IPv4 first: they choose among a dual-stack Pod's IPs.
+    static func families(of clusterIPs: [IPAddress]) -> [IPAddress.Family] {
+        Array(Set(clusterIPs.map(\.family))).sorted { $0 == .ipv4 && $1 == .ipv6 }
     }
 
     /// `loadBalancerIP` and every ingress IP that is not in Proxy mode (kube-proxy leaves
@@ -144,14 +171,25 @@ struct PlanBuilder {
 
     /// Two service ports may not listen on one address and port, whatever made each of them
     /// listen there (a ClusterIP, an external IP, a load-balancer IP, a NodePort).
-    private mutating func claim(_ listen: [ListenAddress], for name: ServicePortName, service: Service, path: String,
-                                owners: inout [String: ServicePortName]) {
+    private mutating func claim(_ listen: [ListenAddress], _ claim: ListenClaim, owners: inout [SocketKey: ListenClaim]) {
         for address in listen {
-            if let owner = owners[address.description], owner != name {
-                errors.append(ConfigError(location: service.source.location(of: path), object: service.label, field: path,
-                                          reason: .duplicate(value: "\(address)", detail: "\(owner) already listens there")))
+            if let owner = owners[address.socketKey], owner.name != claim.name {
+                errors.append(claim.error(.duplicate(value: "\(address)", detail: "\(owner.name) already listens there")))
             }
-            owners[address.description] = name
+            owners[address.socketKey] = claim
         }
+    }
+}
+
+/// The service port that listens on an address, and where it was written.
+struct ListenClaim {
+    let name: ServicePortName
+    let service: Service
+    /// `spec.ports[1]`.
+    let path: String
+
+    /// An error at the service port's line.
+    func error(_ reason: ConfigError.Reason) -> ConfigError {
+        ConfigError(location: service.source.location(of: path), object: service.label, field: path, reason: reason)
     }
 }

@@ -1,5 +1,6 @@
 // The plan as `svcproxy check --print-plan` shows it: per service port, each address it
-// listens on (and why) and each ready endpoint, in the order round-robin walks them.
+// listens on (and why) and each ready endpoint, in the order round-robin walks them; then
+// the Ingress routing table (IngressPrinting.swift).
 
 extension ProxyPlan {
     public var printed: String {
@@ -24,7 +25,7 @@ extension ProxyPlan {
                 }
             }
         }
-        return text
+        return text + (ingress?.printed ?? "")
     }
 }
 

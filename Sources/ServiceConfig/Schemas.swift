@@ -1,6 +1,6 @@
 // The complete field names of the kinds svcproxy checks strictly: Service (v1), Endpoints
-// (v1), EndpointSlice (discovery.k8s.io/v1), NetworkPolicy (networking.k8s.io/v1), List,
-// and our ProxyConfiguration, with `metadata` and `status` as the API server returns them,
+// (v1), EndpointSlice (discovery.k8s.io/v1), NetworkPolicy, Ingress and IngressClass
+// (networking.k8s.io/v1), List, and our ProxyConfiguration, with `metadata` and `status` as the API server returns them,
 // so that `kubectl get -o yaml` output loads unchanged. From the Kubernetes API reference.
 
 enum Schemas {
@@ -37,6 +37,16 @@ enum Schemas {
         object(fields.merging(["apiVersion": .scalar, "kind": .scalar, "metadata": objectMeta]) { own, _ in own })
     }
 
+    /// `status.loadBalancer` of a Service, or (without `ipMode`) of an Ingress.
+    private static func loadBalancerStatus(_ extra: [String: Schema]) -> Schema {
+        object([
+            "ingress": .list(object(extra.merging([
+                "hostname": .scalar, "ip": .scalar,
+                "ports": .list(object(["error": .scalar, "port": .scalar, "protocol": .scalar])),
+            ]) { own, _ in own })),
+        ])
+    }
+
     static let service = kind([
         "spec": object([
             "allocateLoadBalancerNodePorts": .scalar, "clusterIP": .scalar, "clusterIPs": strings,
@@ -53,12 +63,7 @@ enum Schemas {
         ]),
         "status": object([
             "conditions": .list(condition),
-            "loadBalancer": object([
-                "ingress": .list(object([
-                    "hostname": .scalar, "ip": .scalar, "ipMode": .scalar,
-                    "ports": .list(object(["error": .scalar, "port": .scalar, "protocol": .scalar])),
-                ])),
-            ]),
+            "loadBalancer": loadBalancerStatus(["ipMode": .scalar]),
         ]),
     ])
 
@@ -106,6 +111,30 @@ enum Schemas {
         "status": object(["conditions": .list(condition)]),
     ])
 
+    private static let ingressBackend = object([
+        "resource": object(["apiGroup": .scalar, "kind": .scalar, "name": .scalar]),
+        "service": object(["name": .scalar, "port": object(["name": .scalar, "number": .scalar])]),
+    ])
+
+    static let ingress = kind([
+        "spec": object([
+            "defaultBackend": ingressBackend, "ingressClassName": .scalar,
+            "rules": .list(object([
+                "host": .scalar,
+                "http": object(["paths": .list(object(["backend": ingressBackend, "path": .scalar, "pathType": .scalar]))]),
+            ])),
+            "tls": .list(object(["hosts": strings, "secretName": .scalar])),
+        ]),
+        "status": object(["loadBalancer": loadBalancerStatus([:])]),
+    ])
+
+    static let ingressClass = kind([
+        "spec": object([
+            "controller": .scalar,
+            "parameters": object(["apiGroup": .scalar, "kind": .scalar, "name": .scalar, "namespace": .scalar, "scope": .scalar]),
+        ]),
+    ])
+
     static let namespace = kind([
         "spec": object(["finalizers": strings]),
         "status": object(["conditions": .list(condition), "phase": .scalar]),
@@ -118,7 +147,8 @@ enum Schemas {
 
     static let proxyConfiguration = kind([
         "connectTimeout": .scalar, "halfCloseTimeout": .scalar, "healthzBindAddress": .scalar, "idleTimeout": .scalar,
-        "maxConnections": .scalar, "metricsBindAddress": .scalar, "nodePortAddresses": strings,
+        "ingressClass": .scalar, "ingressClientHeaderTimeout": .scalar, "ingressHTTPBindAddresses": strings,
+        "ingressUpstreamTimeout": .scalar, "maxConnections": .scalar, "metricsBindAddress": .scalar, "nodePortAddresses": strings,
         "serviceClusterIPRange": .scalar, "serviceNodePortRange": .scalar, "workers": .scalar,
     ])
 }

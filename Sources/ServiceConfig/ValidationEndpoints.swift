@@ -88,8 +88,9 @@ extension Validation {
             var seen: [ObjectKey: SourceLocation] = [:]
             for (key, source) in items {
                 if let first = seen[key] {
-                    errors.append(ConfigError(location: source.location(of: "metadata.name"), object: "\(kind) \"\(key)\"", field: "metadata.name",
-                                              reason: .duplicate(value: "\"\(key.name)\"", detail: "\(kind) \"\(key)\" is already defined at \(first)")))
+                    let label = "\(kind) \"\(key.namespace.isEmpty ? key.name : key.description)\""  // cluster-scoped: the name alone
+                    errors.append(ConfigError(location: source.location(of: "metadata.name"), object: label, field: "metadata.name",
+                                              reason: .duplicate(value: "\"\(key.name)\"", detail: "\(label) is already defined at \(first)")))
                 } else {
                     seen[key] = source.location
                 }
@@ -101,6 +102,8 @@ extension Validation {
         unique("Pod", objects.pods.map { ($0.key, $0.source) })
         unique("NetworkPolicy", objects.networkPolicies.map { ($0.key, $0.source) })
         unique("Namespace", objects.namespaces.map { (ObjectKey(namespace: "", name: $0.name), $0.source) })
+        unique("Ingress", objects.ingresses.map { ($0.key, $0.source) })
+        unique("IngressClass", objects.ingressClasses.map { (ObjectKey(namespace: "", name: $0.name), $0.source) })
         if let first = objects.proxyConfigurations.first {
             for extra in objects.proxyConfigurations.dropFirst() {
                 errors.append(ConfigError(location: extra.source.location, object: "ProxyConfiguration", field: "",

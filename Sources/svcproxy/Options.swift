@@ -52,6 +52,25 @@ struct ConfigOptions: ParsableArguments {
             + "svcproxy.io/max-connections limits its own.", valueName: "n"))
     var maxConnections: Int?
 
+    @Option(name: .customLong("ingress-class"), help: ArgumentHelp(
+        "The Ingress class served: Ingresses whose IngressClass names controller svcproxy.io/ingress-controller, "
+            + "or whose class is this name when no IngressClass has it (default: svcproxy).", valueName: "name"))
+    var ingressClass: String?
+
+    @Option(name: .customLong("ingress-http-bind-address"), help: ArgumentHelp(
+        "Where HTTP for the Ingresses is accepted, as IP:PORT. Repeatable (default: 0.0.0.0:80 and [::]:80).",
+        valueName: "address"))
+    var ingressHTTPBindAddresses: [String] = []
+
+    @Option(name: .customLong("ingress-client-header-timeout"), help: ArgumentHelp(
+        "How long an Ingress client may take to send a request head; 408 after (default: 60s).", valueName: "duration"))
+    var ingressClientHeaderTimeout: String?
+
+    @Option(name: .customLong("ingress-upstream-timeout"), help: ArgumentHelp(
+        "How long an endpoint may take to answer an Ingress request, and the longest silence while one is in flight; "
+            + "504 after (default: 60s).", valueName: "duration"))
+    var ingressUpstreamTimeout: String?
+
     func validate() throws {
         if paths.isEmpty { throw ValidationError("Missing expected argument '--config <path>'") }
         _ = try overrides()
@@ -70,6 +89,16 @@ struct ConfigOptions: ParsableArguments {
         overrides.connectTimeout = try connectTimeout.map { try parse("--connect-timeout", $0, SettingsSyntax.duration) }
         overrides.idleTimeout = try idleTimeout.map { try parse("--idle-timeout", $0, SettingsSyntax.duration) }
         overrides.halfCloseTimeout = try halfCloseTimeout.map { try parse("--half-close-timeout", $0, SettingsSyntax.duration) }
+        overrides.ingressClass = try ingressClass.map { try parse("--ingress-class", $0, SettingsSyntax.ingressClassName) }
+        if !ingressHTTPBindAddresses.isEmpty {
+            overrides.ingressHTTPBindAddresses = try ingressHTTPBindAddresses.map {
+                try parse("--ingress-http-bind-address", $0, SettingsSyntax.ingressBindAddress)
+            }
+        }
+        overrides.ingressClientHeaderTimeout = try ingressClientHeaderTimeout.map {
+            try parse("--ingress-client-header-timeout", $0, SettingsSyntax.timeout)
+        }
+        overrides.ingressUpstreamTimeout = try ingressUpstreamTimeout.map { try parse("--ingress-upstream-timeout", $0, SettingsSyntax.timeout) }
         if let maxConnections {
             guard (1...(1 << 24)).contains(maxConnections) else { throw ValidationError("--max-connections must be between 1 and \(1 << 24)") }
             overrides.maxConnections = maxConnections

@@ -232,6 +232,7 @@ extension ConfigError.Reason {
         case .unsupported: "Unsupported"
         case .duplicate: "Duplicate"
         case .forbidden: "Forbidden"
+        case .tooLong: "TooLong"
         case .unknownField: "Unknown"
         case .unreadable: "Unreadable"
         }
