@@ -8,6 +8,7 @@ import ServiceConfig
 
 struct MetricsPage {
     let services: [ServicePortSnapshot]
+    let ingress: IngressSnapshot
     let state: DaemonState.Snapshot
     let listeners: Int
     let startTime: Double
@@ -57,6 +58,7 @@ struct MetricsPage {
                    "Log messages dropped because the log destination (journal or stderr) did not keep up.")
         out.sample("svcproxy_log_messages_dropped_total", [], logMessagesDropped)
         renderHistogram(&out)
+        out.ingress(ingress)
         renderProcess(&out)
         return out.text
     }

@@ -15,6 +15,17 @@ public struct StatusReport: Codable, Sendable {
         let bytesReceived: UInt64
     }
 
+    /// An Ingress path (or the default backend) and the requests it answered.
+    public struct IngressRouteRow: Codable, Sendable {
+        let host: String
+        let path: String
+        let ingress: String
+        let backend: String
+        let endpoints: Int
+        let requests: UInt64
+        let errors: UInt64
+    }
+
     public struct ServicePortRow: Codable, Sendable {
         let name: String
         let listen: [String]
@@ -33,8 +44,10 @@ public struct StatusReport: Codable, Sendable {
     let lastReloadErrors: [String]
     let listenFailures: [String]
     let services: [ServicePortRow]
+    let ingressListen: [String]
+    let ingressRoutes: [IngressRouteRow]
 
-    init(version: String, state: DaemonState.Snapshot, draining: Bool, statistics: [ServicePortSnapshot]) {
+    init(version: String, state: DaemonState.Snapshot, draining: Bool, statistics: [ServicePortSnapshot], ingress: IngressSnapshot) {
         let byName = Dictionary(statistics.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.version = version
         self.state = draining ? "draining" : "serving"
@@ -62,6 +75,31 @@ public struct StatusReport: Codable, Sendable {
                                        bytesReceived: count?.bytesReceived ?? 0)
                 })
         }
+        ingressListen = state.plan.ingress?.listenAddresses.map(\.description) ?? []
+        ingressRoutes = state.plan.ingress.map { Self.routes(of: $0, counts: ingress) } ?? []
+    }
+
+    /// Every path of every host, then the default backend, with their counts.
+    private static func routes(of plan: IngressPlan, counts: IngressSnapshot) -> [IngressRouteRow] {
+        let byKey = Dictionary(counts.routes.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
+        func row(host: String, path: String, type: String, ingress: ObjectKey, backend: IngressBackend) -> IngressRouteRow {
+            let key = IngressRouteKey(namespace: ingress.namespace, ingress: ingress.name, host: host == "(default)" ? "" : host,
+                                      path: path, service: backend.servicePort.service.name)
+            let count = byKey[key]
+            return IngressRouteRow(host: host, path: path.isEmpty ? "" : "\(path) (\(type))", ingress: ingress.description,
+                                   backend: "\(backend.servicePort)", endpoints: backend.endpoints.count,
+                                   requests: count?.requests ?? 0,
+                                   errors: (count?.responsesByClass[5] ?? 0) + (count?.responsesByClass[4] ?? 0))
+        }
+        var rows = plan.virtualHosts.flatMap { virtualHost in
+            virtualHost.paths.map { path in
+                row(host: virtualHost.host.description, path: path.path, type: path.type.rawValue, ingress: path.ingress, backend: path.backend)
+            }
+        }
+        if let backend = plan.defaultBackend, let ingress = plan.defaultBackendIngress {
+            rows.append(row(host: "(default)", path: "", type: "", ingress: ingress, backend: backend))
+        }
+        return rows
     }
 
     func json() -> String {
@@ -78,6 +116,13 @@ public struct StatusReport: Codable, Sendable {
         lines.append(reload)
         lines += lastReloadErrors.map { "  \($0)" }
         lines += listenFailures.map { "  \($0)" }
+        if !ingressRoutes.isEmpty {
+            lines.append("")
+            lines.append("Ingress   listen " + (ingressListen.isEmpty ? "(nothing)" : ingressListen.joined(separator: ", ")))
+            let header = ["HOST", "PATH", "BACKEND", "ENDPOINTS", "REQUESTS", "4XX/5XX", "INGRESS"]
+            let rows = ingressRoutes.map { [$0.host, $0.path, $0.backend, "\($0.endpoints)", "\($0.requests)", "\($0.errors)", $0.ingress] }
+            lines += Self.align([header] + rows).map { "  " + $0 }
+        }
         for service in services {
             lines.append("")
             lines.append("\(service.name)   accepted \(service.accepted), refused \(service.refused)")

@@ -14,6 +14,14 @@ public struct IngressRouteKey: Hashable, Sendable, Comparable {
 
     public static let unmatched = IngressRouteKey(namespace: "", ingress: "", host: "", path: "", service: "")
 
+    public init(namespace: String, ingress: String, host: String, path: String, service: String) {
+        self.namespace = namespace
+        self.ingress = ingress
+        self.host = host
+        self.path = path
+        self.service = service
+    }
+
     public static func < (a: IngressRouteKey, b: IngressRouteKey) -> Bool {
         (a.namespace, a.ingress, a.host, a.path, a.service) < (b.namespace, b.ingress, b.host, b.path, b.service)
     }

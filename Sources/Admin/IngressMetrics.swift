@@ -1,0 +1,41 @@
+// The Ingress proxy's part of GET /metrics: requests by Ingress path and status class, a
+// request duration histogram, bytes each way, and how often connections to endpoints are
+// reused. Status codes are grouped by class ("2xx"): endpoints choose codes freely, and a
+// label per code would let them grow the series without bound.
+import ProxyEngine
+
+extension MetricsWriter {
+    mutating func ingress(_ snapshot: IngressSnapshot) {
+        let routes = snapshot.routes
+        family("svcproxy_ingress_requests_total", "counter", "Ingress requests answered, by Ingress path and status class.")
+        for route in routes {
+            for (index, count) in route.responsesByClass.enumerated() where count > 0 {
+                sample("svcproxy_ingress_requests_total", labels(route.key) + [("code", index == 0 ? "other" : "\(index)xx")], count)
+            }
+        }
+        let name = "svcproxy_ingress_request_duration_seconds"
+        family(name, "histogram", "From a request's complete head to the end of its response, in seconds.")
+        for route in routes where route.requests > 0 {
+            var cumulative: UInt64 = 0
+            for (bound, count) in zip(IngressRouteSnapshot.durationBounds, route.durationBuckets) {
+                cumulative += count
+                sample("\(name)_bucket", labels(route.key) + [("le", "\(bound)")], cumulative)
+            }
+            sample("\(name)_bucket", labels(route.key) + [("le", "+Inf")], route.requests)
+            sample("\(name)_sum", labels(route.key), route.durationSeconds)
+            sample("\(name)_count", labels(route.key), route.requests)
+        }
+        family("svcproxy_ingress_request_bytes_total", "counter", "Request bytes (heads and bodies) forwarded to endpoints.")
+        for route in routes where route.requests > 0 { sample("svcproxy_ingress_request_bytes_total", labels(route.key), route.requestBytes) }
+        family("svcproxy_ingress_response_bytes_total", "counter", "Response bytes (heads and bodies) sent to clients.")
+        for route in routes where route.requests > 0 { sample("svcproxy_ingress_response_bytes_total", labels(route.key), route.responseBytes) }
+        family("svcproxy_ingress_upstream_connections_total", "counter",
+               "Requests sent to endpoints, by whether they took a new connection or reused a pooled one.")
+        sample("svcproxy_ingress_upstream_connections_total", [("reused", "false")], snapshot.upstreamConnectionsOpened)
+        sample("svcproxy_ingress_upstream_connections_total", [("reused", "true")], snapshot.upstreamConnectionsReused)
+    }
+
+    private func labels(_ key: IngressRouteKey) -> [(String, String)] {
+        [("namespace", key.namespace), ("ingress", key.ingress), ("host", key.host), ("path", key.path), ("service", key.service)]
+    }
+}
