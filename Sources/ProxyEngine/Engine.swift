@@ -145,7 +145,9 @@ public final class Engine {
 
         var routerChange: RouterChange?
         if diff.ingressChanged {
-            let router = plan.ingress.map { IngressRouter(plan: $0, statistics: statistics) }
+            let router = plan.ingress.map {
+                IngressRouter(plan: $0, statistics: statistics, budget: budget, nodeLimit: connections.maxConnections)
+            }
             routerChange = RouterChange(router: router)
             ingressRouting = router != nil
             statistics.keepIngressRoutes(router?.statisticsKeys ?? [])

@@ -157,7 +157,7 @@ extension HTTPProxyHandler {
         }
         let context = HTTPForwardingContext(clientAddress: session.clientAddress, proto: "http", listenerPort: session.listenerPort,
                                             generatedRequestID: nextRequestID(), tunnel: request.upgradeRequested)
-        let exchange = Exchange(request: request, entry: entry, startedAt: MonotonicClock.now(),
+        let exchange = Exchange(request: request, entry: entry, startedAt: MonotonicClock.now(), upstreamTimeout: router.upstreamTimeout,
                                 forwardedHead: request.forwardedHead(context), endpointIndex: endpointIndex)
         session.exchange = exchange
         session.phase = .exchanging
@@ -190,7 +190,7 @@ extension HTTPProxyHandler {
         case .success(let taken):
             session.fromClient.consume(taken)
             exchange.requestBytes += UInt64(taken)
-            setDeadline(session, after: router?.upstreamTimeout ?? 0)
+            setDeadline(session, after: exchange.upstreamTimeout)
         case .failure(let error):
             loop.logger.debug("Refusing a request body from \(session.clientAddress): \(error)")
             if let upstream = session.upstream { discard(upstream) }
@@ -213,7 +213,7 @@ extension HTTPProxyHandler {
             switch read(from: upstream.socket, into: &session.fromUpstream) {
             case .progressed:
                 exchange.receivedAny = true
-                setDeadline(session, after: router?.upstreamTimeout ?? 0)
+                setDeadline(session, after: exchange.upstreamTimeout)
             case .blocked:
                 upstream.readable = false
                 return false
@@ -340,7 +340,7 @@ extension HTTPProxyHandler {
         session.exchange = nil
         if exchange.closing {
             session.phase = .closing
-            setDeadline(session, after: router?.upstreamTimeout ?? Self.lingerTimeout)
+            setDeadline(session, after: exchange.upstreamTimeout)
         } else {
             awaitHead(session)
         }

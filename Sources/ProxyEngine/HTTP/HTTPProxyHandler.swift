@@ -63,8 +63,19 @@ final class HTTPProxyHandler {
 
     func admit(_ accepted: consuming AcceptedConnection, listenerPort: Int) {
         let peer = accepted.peer
+        var budget: ConnectionBudget?
+        if let router, let limit = router.nodeLimit {
+            guard router.budget.tryAcquire(limit: limit) else {
+                loop.logLimited(.warning, event: .connectionLimit, subject: "ingress",
+                                "Refusing an Ingress connection: \(limit) connections are open on this node, the limit (--max-connections)")
+                try? accepted.socket.setResetOnClose()
+                return
+            }
+            budget = router.budget
+        }
         let session = HTTPSession(slot: sessions.reserveSlot(), tag: loop.nextTag(), client: accepted.takeSocket(), peer: peer,
                                   listenerPort: listenerPort, limits: Self.headLimits)
+        session.budget = budget
         sessions.insert(session)
         awaitHead(session)
         advance(session)
@@ -208,6 +219,8 @@ final class HTTPProxyHandler {
     func close(_ session: HTTPSession, reset: Bool = false) {
         guard sessions[session.slot] === session, session.phase != .closed else { return }
         session.phase = .closed
+        session.budget?.open.wrappingSubtract(1, ordering: .relaxed)
+        session.budget = nil
         if reset { try? session.client.setResetOnClose() }
         if let upstream = session.upstream { discard(upstream) }
         session.upstream = nil

@@ -94,6 +94,9 @@ final class Exchange {
     let request: HTTPRequestHead
     let entry: IngressRouteEntry
     let startedAt: UInt64
+    /// --ingress-upstream-timeout when the request arrived: a reload does not shorten the
+    /// wait of a request in flight.
+    let upstreamTimeout: UInt64
     /// The head as forwarded, kept to send again on a fresh connection after a stale one.
     let forwardedHead: [UInt8]
     var requestBody: BodyProgress
@@ -116,8 +119,10 @@ final class Exchange {
     /// The client connection closes after this response (`Connection: close` was sent).
     var closing = false
 
-    init(request: HTTPRequestHead, entry: IngressRouteEntry, startedAt: UInt64, forwardedHead: [UInt8], endpointIndex: Int) {
+    init(request: HTTPRequestHead, entry: IngressRouteEntry, startedAt: UInt64, upstreamTimeout: UInt64, forwardedHead: [UInt8],
+         endpointIndex: Int) {
         self.request = request
+        self.upstreamTimeout = upstreamTimeout
         self.entry = entry
         self.startedAt = startedAt
         self.forwardedHead = forwardedHead
@@ -163,6 +168,8 @@ final class HTTPSession: SlotOccupant {
     /// closed quietly at the header timeout; one that started a request gets 408).
     var headStarted = false
     var requestsServed = 0
+    /// The node-wide count this connection holds a place in, given back when it closes.
+    var budget: ConnectionBudget?
     var exchange: Exchange?
     var upstream: Upstream?
     /// In a tunnel: which side has ended its stream, and which sending halves we shut.

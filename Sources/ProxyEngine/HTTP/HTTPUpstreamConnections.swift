@@ -37,7 +37,7 @@ extension HTTPProxyHandler {
         upstreamCounters.opened.bump()
         do {
             switch try upstream.socket.connect(to: target.address) {
-            case .done: connected(upstream, session)
+            case .done: connected(upstream, session, exchange)
             case .wouldBlock: setDeadline(session, after: Self.connectTimeout)
             }
         } catch {
@@ -45,11 +45,11 @@ extension HTTPProxyHandler {
         }
     }
 
-    private func connected(_ upstream: Upstream, _ session: HTTPSession) {
+    private func connected(_ upstream: Upstream, _ session: HTTPSession, _ exchange: Exchange) {
         upstream.connected = true
         upstream.writable = true
         try? upstream.socket.setNoDelay()
-        setDeadline(session, after: router?.upstreamTimeout ?? Self.connectTimeout)
+        setDeadline(session, after: exchange.upstreamTimeout)
     }
 
     /// The endpoint socket became writable (or failed) while connecting.
@@ -64,7 +64,7 @@ extension HTTPProxyHandler {
         if let failure {
             connectFailed(session, exchange, failure)
         } else {
-            connected(upstream, session)
+            connected(upstream, session, exchange)
         }
         advance(session)
     }

@@ -53,12 +53,18 @@ final class IngressRouter: Sendable {
     let unmatched: IngressRouteStatistics
     /// Every endpoint some backend names: pooled connections to others are closed.
     let endpoints: Set<Endpoint>
+    /// The node-wide connection count and `--max-connections`: a client connection of the
+    /// Ingress counts as one, as a relayed connection does.
+    let budget: ConnectionBudget
+    let nodeLimit: Int?
     /// Shaped as `plan.virtualHosts[host].paths[path]`.
     private let entries: [[IngressRouteEntry]]
     private let defaultEntry: IngressRouteEntry?
 
-    init(plan: IngressPlan, statistics: StatisticsRegistry) {
+    init(plan: IngressPlan, statistics: StatisticsRegistry, budget: ConnectionBudget, nodeLimit: Int?) {
         self.plan = plan
+        self.budget = budget
+        self.nodeLimit = nodeLimit
         headerTimeout = plan.settings.clientHeaderTimeout.nanoseconds
         upstreamTimeout = plan.settings.upstreamTimeout.nanoseconds
         var backends: [IngressBackend: IngressBackendRoute] = [:]
