@@ -210,11 +210,12 @@ class Response:
         return f"{self.version} {self.status} {self.reason} {self.fields} body[{self.body_length}]={shown!r}"
 
 
-def read_response(reader: BufferedSocket, method: str = "GET", sink=None, keep_body: bool = True) -> Response:
+def read_response(reader: BufferedSocket, method: str = "GET", sink=None, keep_body: bool = True,
+                  on_head=None) -> Response:
     """One response from `reader`: interim 1xx responses are noted and skipped (101 is
     final); the body is framed as RFC 9112 §6.3 says for a response to `method`. With `sink`,
     body bytes go there as they come; with keep_body=False only their count and SHA-256 are
-    kept."""
+    kept. `on_head(response)` runs once the final head is in, before any body is read."""
     interim: list[int] = []
     while True:
         head = reader.read_head()
@@ -238,6 +239,8 @@ def read_response(reader: BufferedSocket, method: str = "GET", sink=None, keep_b
         if keep_body:
             parts.append(bytes(data))
 
+    if on_head is not None:
+        on_head(response)
     encoding = (response.header("Transfer-Encoding") or "").lower()
     length = response.header("Content-Length")
     if method == "HEAD" or status in (101, 204, 304):
@@ -278,10 +281,20 @@ class HTTPClient:
     """One client TCP connection to the daemon, used request after request (keep-alive) or
     with raw bytes; every read waits at most `timeout`."""
 
-    def __init__(self, address: tuple[str, int], timeout: float = IO_TIMEOUT, source: str | None = None):
+    def __init__(self, address: tuple[str, int], timeout: float = IO_TIMEOUT, source: str | None = None,
+                 rcvbuf: int | None = None):
         self.address = address
-        self.sock = socket.create_connection(address, timeout=timeout,
-                                             source_address=(source, 0) if source else None)
+        self.sock = socket.socket(socket.AF_INET6 if ":" in address[0] else socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            if rcvbuf is not None:
+                self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)  # before the handshake
+            if source is not None:
+                self.sock.bind((source, 0))
+            self.sock.settimeout(timeout)
+            self.sock.connect(address)
+        except BaseException:
+            self.sock.close()
+            raise
         self.reader = BufferedSocket(self.sock)
         self.local_port = self.sock.getsockname()[1]
 
