@@ -36,6 +36,7 @@ of streamed responses as they are handed to the kernel (for backpressure tests).
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import socket
@@ -244,6 +245,15 @@ def serve_websocket(reader: BufferedSocket, backend: Backend, record: dict) -> N
 
 # --------------------------------------------------------------------------- HTTP server
 
+@functools.lru_cache(maxsize=32)
+def pattern_sha256(size: int, seed: int) -> str:
+    """The SHA-256 of `size` pattern bytes of `seed`: what X-Mode length/stream/close-delimited send."""
+    digest = hashlib.sha256()
+    for chunk in pattern_chunks(size, seed):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
 def _status_line(code: int) -> bytes:
     return f"HTTP/1.1 {code} {_REASONS.get(code, 'Status')}\r\n".encode()
 
@@ -343,7 +353,8 @@ def _serve_one(reader: BufferedSocket, head: bytes, backend: Backend, serial: in
         record["trailers"] = reader.stream_chunked(tally.add)
     elif "content-length" in headers:
         reader.stream_exact(int(headers["content-length"]), tally.add)
-    record.update(body_length=tally.count, body_sha256=tally.hexdigest)
+    record.update(body_length=tally.count, body_sha256=tally.hexdigest, status=None)
+    backend.record(record)  # seen now; the answer's fields are added to the same dict below
 
     client_keeps_alive = ("close" not in connection_tokens(headers)
                           and (version == "HTTP/1.1" or "keep-alive" in connection_tokens(headers)))
@@ -362,7 +373,6 @@ def _serve_one(reader: BufferedSocket, head: bytes, backend: Backend, serial: in
         mode = "close-delimited"  # no chunked coding towards an HTTP/1.0 peer
     if mode == "slow":
         record["status"] = None
-        backend.record(record)
         # Never answer; wait for the proxy to give up and close (or the test's end).
         conn.settimeout(SLOW_HOLD)
         try:
@@ -374,12 +384,10 @@ def _serve_one(reader: BufferedSocket, head: bytes, backend: Backend, serial: in
         return False
     if mode == "partial-head":
         record["status"] = None
-        backend.record(record)
         conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/pl")
         return False
     if mode == "close":
         record["status"] = None
-        backend.record(record)
         return False
     if mode == "early-hints":
         conn.sendall(_head(103, [("Link", "</style.css>; rel=preload; as=style")]))
@@ -387,7 +395,6 @@ def _serve_one(reader: BufferedSocket, head: bytes, backend: Backend, serial: in
     if mode == "status":
         code = int(headers.get("x-status", "200"))
         record["status"] = code
-        backend.record(record)
         if code in (204, 304):
             # A 304 may carry the length of the representation it stands for: no body follows.
             length = [("Content-Length", "5000")] if code == 304 else []
@@ -399,7 +406,9 @@ def _serve_one(reader: BufferedSocket, head: bytes, backend: Backend, serial: in
         return client_keeps_alive
     if mode in ("length", "stream", "close-delimited"):
         record["status"] = 200
-        digest = hashlib.sha256()
+        # Known before the last byte leaves, so a client that has it all can compare at once.
+        record["response_sha256"] = pattern_sha256(size if method != "HEAD" else 0, seed=size)
+        record["response_length"] = size if method != "HEAD" else 0
         if mode == "length":
             conn.sendall(_head(200, extra + [("Content-Length", str(size)), ("Content-Type", "application/octet-stream")]))
         elif mode == "stream":
@@ -410,19 +419,14 @@ def _serve_one(reader: BufferedSocket, head: bytes, backend: Backend, serial: in
         if method != "HEAD":
             for chunk in pattern_chunks(size, seed=size):
                 conn.sendall(_chunk(chunk) if mode == "stream" else chunk)
-                digest.update(chunk)
                 backend.add_sent(len(chunk))
             if mode == "stream":
                 conn.sendall(b"0\r\n\r\n")
-        record["response_sha256"] = digest.hexdigest()
-        record["response_length"] = size if method != "HEAD" else 0
-        backend.record(record)
         return client_keeps_alive and mode != "close-delimited"
 
     # json
     record["status"] = 200
     body = json.dumps({k: v for k, v in record.items() if k not in ("mode", "status")}).encode()
-    backend.record(record)
     conn.sendall(_head(200, extra + [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
                  + (b"" if method == "HEAD" else body))
     return client_keeps_alive
