@@ -83,7 +83,7 @@ def test_the_access_log_has_one_entry_per_request_with_what_it_did(start_http_ba
     [up], [down], [fail], [miss] = entries.values()
     for line, method, host, status in ((up, "POST", "foo.example", 200), (down, "GET", "foo.example", 200),
                                        (fail, "GET", "foo.example", 502), (miss, "GET", "bar.example", 404)):
-        assert CLIENT in line and method in line and host in line and str(status) in numbers_in(line), line
+        assert CLIENT in line and method in line and host in line and status in numbers_in(line), line
     assert api in up and api in down, (up, down)
     assert "%s:%d" % dead in fail, fail
     # Bytes each way: the 1234-byte request body (with its head) and the 5000-byte answer.

@@ -45,7 +45,7 @@ import threading
 import time
 
 from .backends import Backend
-from .basics import Deadline, KiB, MiB, StreamTally, pattern_chunks
+from .basics import KiB, MiB, StreamTally, pattern_chunks
 
 WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC11B3F"
 MAX_HEAD = 1 * MiB  # far above the proxy's limits: the backend never refuses what the proxy lets through
@@ -455,18 +455,7 @@ def _serve_echo(reader: BufferedSocket, headers: dict[str, str], backend: Backen
     return "close" not in connection_tokens(headers)
 
 
-def start_http_backend(start_backend, name: str, host: str = "127.0.0.1", **options) -> Backend:
-    """An HTTP backend through the suite's `start_backend` fixture (stopped with the test)."""
-    return start_backend(http_handler(**options), host=host, name=name)
-
-
 def requests_seen(backend: Backend) -> list[dict]:
     """The requests the backend has read a head of (dropped ones included)."""
     return [r for r in list(backend.records) if "method" in r]
 
-
-def wait_for_records(backend: Backend, count: int, timeout: float = 5.0) -> list[dict]:
-    deadline = Deadline(timeout)
-    while len(requests_seen(backend)) < count and not deadline.expired():
-        time.sleep(0.01)
-    return requests_seen(backend)

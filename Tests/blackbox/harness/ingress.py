@@ -15,7 +15,7 @@ import time
 import subprocess
 from dataclasses import dataclass, field
 
-from .basics import Deadline, KiB, StreamTally, pick_cluster_ip, pick_port
+from .basics import Deadline, KiB, StreamTally, pick_cluster_ip
 from .daemon import BINARY, CLUSTER_IP_RANGE, NODEPORT_ADDRESSES, service_yaml
 from .http_backend import (
     BufferedSocket, PeerClosed, parse_head, read_websocket_frame, websocket_accept, websocket_frame,
@@ -478,9 +478,6 @@ def listening(address: tuple[str, int]) -> bool:
     except ConnectionRefusedError:
         return False
 
-
-def free_loopback_port() -> int:
-    return pick_port(("127.0.0.1",))
 
 
 
