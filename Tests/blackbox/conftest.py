@@ -107,3 +107,31 @@ def start_daemon(request, tmp_path, start_backend):
         pytest.fail("\n".join(problems), pytrace=False)
     elif problems:
         print("\n".join(problems))
+
+
+@pytest.fixture
+def start_http_backend(start_backend):
+    """start_http_backend(name, host="127.0.0.1", mode=..., close_on_accept=..., drop_requests=...)
+    -> a running HTTP/1.1 Backend (see harness/http_backend.py)."""
+    from harness.http_backend import http_handler
+
+    def start(name: str, host: str = "127.0.0.1", **options):
+        return start_backend(http_handler(**options), host=host, name=name)
+
+    return start
+
+
+@pytest.fixture
+def start_ingress(start_daemon):
+    """start_ingress(configs, extra_args=(), **options) -> a READY Daemon serving Ingress HTTP on
+    127.0.0.1:<picked port>, as `daemon.ingress_address`."""
+    from harness.ingress import ingress_bind_args
+
+    def start(configs, extra_args=(), **options):
+        port = pick_port(("127.0.0.1",))
+        daemon = start_daemon(configs, extra_args=(*ingress_bind_args(port), *extra_args), **options)
+        daemon.ingress_port = port
+        daemon.ingress_address = ("127.0.0.1", port)
+        return daemon
+
+    return start
