@@ -34,6 +34,13 @@ private func paths(_ plan: IngressPlan?, host: String) -> [String] {
                 + "and its default backend is the one served") })
     }
 
+    @Test func withinOneIngressTheFirstOfTwoEqualPathsIsServed() throws {
+        let loaded = try load(ingressYAML("a", spec: ingressRule(host: "x.example.com", "/ Prefix web:80", "/ Prefix web:metrics"))).get()
+        #expect(paths(loaded.plan.ingress, host: "x.example.com") == ["/ Prefix web:80 a"])
+        #expect(loaded.notes.contains { $0.hasSuffix("spec.rules[0].http.paths[1]: x.example.com / (Prefix) is not served: "
+                + "an earlier path of this Ingress routes the same host, path and type") })
+    }
+
     @Test func withoutCreationTimesNamespaceAndNameDecideAndATimeComesFirst() throws {
         let first = ingressYAML("a", spec: ingressRule(host: "x.example.com", "/ Prefix web:80"))
         let second = ingressYAML("b", spec: ingressRule(host: "x.example.com", "/ Prefix web:metrics"))
