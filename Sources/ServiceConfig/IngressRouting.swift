@@ -52,8 +52,8 @@ struct IngressRouting {
                     let path = written.path.isEmpty ? "/" : written.path  // an empty ImplementationSpecific path takes all
                     let key = RouteKey(host: host, path: type == .exact ? path : Self.trimmingSlash(path), exact: type == .exact)
                     if let winner = owners[key] {
-                        note(ingress, field, "\(host) \(path) (\(type.rawValue)) is not served: "
-                             + "Ingress \"\(winner)\" is older and routes the same host, path and type")
+                        let earlier = winner == ingress.key ? "an earlier path of this Ingress" : "Ingress \"\(winner)\" is older and"
+                        note(ingress, field, "\(host) \(path) (\(type.rawValue)) is not served: \(earlier) routes the same host, path and type")
                         continue
                     }
                     owners[key] = ingress.key

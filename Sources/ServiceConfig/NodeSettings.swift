@@ -26,7 +26,7 @@ public struct NodeSettings: Sendable, Equatable {
     public var metricsBindAddress: BindAddress?
     /// `--healthz-bind-address`.
     public var healthzBindAddress: BindAddress?
-    /// `--ingress-class`: the class of the Ingresses svcproxy serves (IngressSettings.swift).
+    /// `--ingress-class`: the class of the Ingresses svcproxy serves (IngressNodeSettings.swift).
     public var ingressClass = NodeSettings.defaultIngressClass
     /// `--ingress-http-bind-address`: where HTTP for those Ingresses is accepted.
     public var ingressHTTPBindAddresses = NodeSettings.defaultIngressHTTPBindAddresses
