@@ -1,16 +1,16 @@
 // The Ingress proxy's part of GET /metrics: requests by Ingress path and status class, a
 // request duration histogram, bytes each way, and how often connections to endpoints are
-// reused. Status codes are grouped by class ("2xx"): endpoints choose codes freely, and a
-// label per code would let them grow the series without bound.
+// reused. Codes without a name in the RFCs are grouped by class ("2xx"): endpoints choose
+// codes freely, and a label per code would let them grow the series without bound.
 import ProxyEngine
 
 extension MetricsWriter {
     mutating func ingress(_ snapshot: IngressSnapshot) {
         let routes = snapshot.routes
-        family("svcproxy_ingress_requests_total", "counter", "Ingress requests answered, by Ingress path and status class.")
+        family("svcproxy_ingress_requests_total", "counter", "Ingress requests answered, by Ingress path and status code (a class such as 2xx for unnamed codes).")
         for route in routes {
-            for (index, count) in route.responsesByClass.enumerated() where count > 0 {
-                sample("svcproxy_ingress_requests_total", labels(route.key) + [("code", index == 0 ? "other" : "\(index)xx")], count)
+            for (code, count) in route.responses {
+                sample("svcproxy_ingress_requests_total", labels(route.key) + [("code", code)], count)
             }
         }
         let name = "svcproxy_ingress_request_duration_seconds"

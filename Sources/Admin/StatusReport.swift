@@ -89,7 +89,7 @@ public struct StatusReport: Codable, Sendable {
             return IngressRouteRow(host: host, path: path.isEmpty ? "" : "\(path) (\(type))", ingress: ingress.description,
                                    backend: "\(backend.servicePort)", endpoints: backend.endpoints.count,
                                    requests: count?.requests ?? 0,
-                                   errors: (count?.responsesByClass[5] ?? 0) + (count?.responsesByClass[4] ?? 0))
+                                   errors: count?.errors ?? 0)
         }
         var rows = plan.virtualHosts.flatMap { virtualHost in
             virtualHost.paths.map { path in

@@ -19,7 +19,7 @@ struct IngressSelection {
         let defaults = objects.ingressClasses.filter(\.isDefault).sorted { $0.name < $1.name }
         for ingress in objects.ingresses {
             if let reason = Self.reasonNotOurs(ingress, classes: classes, defaults: defaults, className: className) {
-                notes.append("\(ingress.source.location): \(ingress.label) is not served: \(reason)")
+                notes.append("\(ingress.source.location): \(ingress.label) skipped: \(reason)")
             } else {
                 served.append(ingress)
             }

@@ -21,7 +21,7 @@ private func plan(_ documents: String..., settings: NodeSettings = NodeSettings(
     @Test func withoutIngressClassesTheClassNameDecides() throws {
         let result = try plan(named("plain"), named("ours", className: "svcproxy"), named("theirs", className: "nginx"))
         #expect(result.servedHosts == ["ours.example.com", "plain.example.com"])
-        #expect(result.notes.contains { $0.hasSuffix("Ingress \"shop/theirs\" is not served: its class \"nginx\" is not svcproxy's class "
+        #expect(result.notes.contains { $0.hasSuffix("Ingress \"shop/theirs\" skipped: its class \"nginx\" is not svcproxy's class "
                 + "\"svcproxy\" (--ingress-class), and no IngressClass \"nginx\" names the controller svcproxy.io/ingress-controller") })
     }
 
@@ -30,20 +30,20 @@ private func plan(_ documents: String..., settings: NodeSettings = NodeSettings(
         let taken = ingressClassYAML("svcproxy", controller: "k8s.io/ingress-nginx")
         let result = try plan(edge, taken, named("edge", className: "edge"), named("taken", className: "svcproxy"))
         #expect(result.servedHosts == ["edge.example.com"])
-        #expect(result.notes.contains { $0.hasSuffix("Ingress \"shop/taken\" is not served: its class \"svcproxy\" is IngressClass \"svcproxy\" of controller k8s.io/ingress-nginx") })
+        #expect(result.notes.contains { $0.hasSuffix("Ingress \"shop/taken\" skipped: its class \"svcproxy\" is IngressClass \"svcproxy\" of controller k8s.io/ingress-nginx") })
     }
 
     @Test func theDeprecatedAnnotationCountsAsTheClassName() throws {
         let result = try plan(named("annotated", annotation: "svcproxy"), named("other", annotation: "nginx"))
         #expect(result.servedHosts == ["annotated.example.com"])
-        #expect(result.notes.contains { $0.contains("Ingress \"shop/other\" is not served: its class \"nginx\" (annotation kubernetes.io/ingress.class) is not svcproxy's") })
+        #expect(result.notes.contains { $0.contains("Ingress \"shop/other\" skipped: its class \"nginx\" (annotation kubernetes.io/ingress.class) is not svcproxy's") })
     }
 
     @Test func anIngressWithoutClassIsOursUnlessAnotherControllersClassIsTheDefault() throws {
         #expect(try plan(nginx, named("plain")).servedHosts == ["plain.example.com"], "a class that is not the default changes nothing")
         let other = try plan(nginxDefault, named("plain"))
         #expect(other.servedHosts == [])
-        #expect(other.notes.contains { $0.hasSuffix("Ingress \"shop/plain\" is not served: it names no class, and the default class is "
+        #expect(other.notes.contains { $0.hasSuffix("Ingress \"shop/plain\" skipped: it names no class, and the default class is "
                 + "IngressClass \"nginx\" of controller k8s.io/ingress-nginx") })
         #expect(try plan(oursDefault, named("plain")).servedHosts == ["plain.example.com"])
         #expect(try plan(oursDefault, nginxDefault, named("plain")).servedHosts == ["plain.example.com"], "ours is a default too")

@@ -2,6 +2,7 @@
 // method, host, path, status, bytes each way, duration, endpoint and upstream status.
 import HTTP1
 import Logging
+import ServiceConfig
 
 extension HTTPProxyHandler {
     func logExchange(_ session: HTTPSession, _ exchange: Exchange, status: Int, nanoseconds: UInt64) {
@@ -11,10 +12,10 @@ extension HTTPProxyHandler {
               milliseconds: nanoseconds / 1_000_000, endpoint: "\(exchange.target.endpoint)", upstreamStatus: "\(status)")
     }
 
-    func logAnswer(_ session: HTTPSession, status: Int, request: HTTPRequestHead?, bytes: Int) {
+    func logAnswer(_ session: HTTPSession, status: Int, request: HTTPRequestHead?, bytes: Int, tried: Endpoint?) {
         write(session, method: request?.method ?? "-", host: request.map { String($0.routingHost) } ?? "-",
               path: request.map { String($0.originFormTarget) } ?? "-", status: status, requestBytes: 0, responseBytes: UInt64(bytes),
-              milliseconds: 0, endpoint: "-", upstreamStatus: "-")
+              milliseconds: 0, endpoint: tried.map { "\($0)" } ?? "-", upstreamStatus: "-")
     }
 
     private func write(_ session: HTTPSession, method: String, host: String, path: String, status: Int, requestBytes: UInt64,

@@ -348,14 +348,15 @@ extension HTTPProxyHandler {
 
     /// Answers a request ourselves (404, 503, a refusal of the parser, a failed endpoint).
     /// The connection stays open only when the request had no body and wants it open.
+    /// `tried` is the endpoint that failed, for the access log.
     func answer(_ session: HTTPSession, _ status: HTTPStatus, to request: HTTPRequestHead?, statistics: IngressRouteStatistics?,
-                closing: Bool = false) {
+                closing: Bool = false, tried: Endpoint? = nil) {
         let closing = closing || request.map { !$0.keepsAlive || $0.framing != .none } ?? true
         let response = HTTPResponse.error(status, fields: closing ? [HTTPField(name: "Connection", value: "close")] : [])
         let bytes = response.serialized(includeBody: request?.method != "HEAD")
         session.toClient.append(bytes)
         statistics?.perWorker[index].record(status: status.code, requestBytes: 0, responseBytes: UInt64(bytes.count), nanoseconds: 0)
-        if accessLog { logAnswer(session, status: status.code, request: request, bytes: bytes.count) }
+        if accessLog { logAnswer(session, status: status.code, request: request, bytes: bytes.count, tried: tried) }
         session.exchange = nil
         if let upstream = session.upstream { discard(upstream) }
         session.upstream = nil
@@ -376,7 +377,8 @@ extension HTTPProxyHandler {
         }
         exchange.entry.statistics.perWorker[index].record(status: status.code, requestBytes: exchange.requestBytes, responseBytes: 0,
                                                           nanoseconds: MonotonicClock.now() &- exchange.startedAt)
-        answer(session, status, to: exchange.request, statistics: nil, closing: !exchange.requestBody.isDone)
+        answer(session, status, to: exchange.request, statistics: nil, closing: !exchange.requestBody.isDone,
+               tried: exchange.target.endpoint)
     }
 
     private func record(_ exchange: Exchange, status: Int, session: HTTPSession) {

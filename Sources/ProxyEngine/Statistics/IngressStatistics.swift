@@ -49,14 +49,41 @@ final class CounterArray: @unchecked Sendable {
     subscript(index: Int) -> UInt64 { storage[index].current }
 }
 
+/// The `code` label of a response: the status itself when RFC 9110 (or RFC 6585, 8297)
+/// names it, else its class (`2xx`). Endpoints may answer any three digits, and a series per
+/// code would let them grow the metrics without bound; the named codes are a fixed set.
+enum ResponseCodeLabel {
+    static let named: [Int] = [
+        100, 101, 103, 200, 201, 202, 203, 204, 205, 206, 300, 301, 302, 303, 304, 307, 308,
+        400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417, 421, 422, 425, 426,
+        428, 429, 431, 451, 500, 501, 502, 503, 504, 505, 511,
+    ]
+    /// Slots: one per named code, then one per class 1xx … 5xx, then one for anything else.
+    static let count = named.count + 6
+    /// Status → slot, for every status a response can carry.
+    private static let slots: [UInt8] = (0..<1000).map { status in
+        if let index = named.firstIndex(of: status) { return UInt8(index) }
+        let statusClass = status / 100
+        return UInt8((1...5).contains(statusClass) ? named.count + statusClass - 1 : named.count + 5)
+    }
+
+    static func slot(of status: Int) -> Int { (0..<1000).contains(status) ? Int(slots[status]) : named.count + 5 }
+
+    static func label(ofSlot slot: Int) -> String {
+        if slot < named.count { return "\(named[slot])" }
+        let statusClass = slot - named.count + 1
+        return statusClass <= 5 ? "\(statusClass)xx" : "other"
+    }
+}
+
 /// One worker's counts for one Ingress path.
 final class IngressRouteCounters: Sendable {
     /// The Prometheus default buckets, in seconds, as ingress-nginx uses them.
     static let durationBounds: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
     private static let boundNanoseconds = durationBounds.map { UInt64($0 * 1e9) }
 
-    /// Responses by status class: index 1 for 1xx … 5 for 5xx, 0 for anything else.
-    let responses = CounterArray(count: 6)
+    /// Responses by status, in the slots of ResponseCodeLabel.
+    let responses = CounterArray(count: ResponseCodeLabel.count)
     /// Request and response bytes, heads and bodies, as they crossed the proxy.
     let requestBytes = Atomic<UInt64>(0)
     let responseBytes = Atomic<UInt64>(0)
@@ -65,8 +92,7 @@ final class IngressRouteCounters: Sendable {
     let durationNanoseconds = Atomic<UInt64>(0)
 
     func record(status: Int, requestBytes sent: UInt64, responseBytes received: UInt64, nanoseconds: UInt64) {
-        let statusClass = status / 100
-        responses.bump((1...5).contains(statusClass) ? statusClass : 0)
+        responses.bump(ResponseCodeLabel.slot(of: status))
         requestBytes.bump(by: sent)
         responseBytes.bump(by: received)
         durations.bump(Self.boundNanoseconds.firstIndex { nanoseconds <= $0 } ?? Self.boundNanoseconds.count)
@@ -88,7 +114,10 @@ final class IngressRouteStatistics: Sendable {
         func sum(_ value: (IngressRouteCounters) -> UInt64) -> UInt64 { perWorker.reduce(0) { $0 &+ value($1) } }
         return IngressRouteSnapshot(
             key: key,
-            responsesByClass: (0..<6).map { index in sum { $0.responses[index] } },
+            responses: (0..<ResponseCodeLabel.count).compactMap { slot in
+                let count = sum { $0.responses[slot] }
+                return count == 0 ? nil : (ResponseCodeLabel.label(ofSlot: slot), count)
+            },
             requestBytes: sum { $0.requestBytes.current }, responseBytes: sum { $0.responseBytes.current },
             durationBuckets: (0...IngressRouteCounters.durationBounds.count).map { index in sum { $0.durations[index] } },
             durationSeconds: Double(sum { $0.durationNanoseconds.current }) / 1e9)
@@ -104,8 +133,9 @@ final class UpstreamCounters: Sendable {
 
 public struct IngressRouteSnapshot: Sendable {
     public let key: IngressRouteKey
-    /// Index 1 … 5: 1xx … 5xx; index 0: other.
-    public let responsesByClass: [UInt64]
+    /// Responses by `code` label (`404`, or a class such as `2xx` for codes without a
+    /// name), only those seen.
+    public let responses: [(code: String, count: UInt64)]
     public let requestBytes: UInt64
     public let responseBytes: UInt64
     /// Per bucket of `IngressRouteSnapshot.durationBounds`, then above the last; not cumulative.
@@ -113,7 +143,9 @@ public struct IngressRouteSnapshot: Sendable {
     public let durationSeconds: Double
 
     public static let durationBounds = IngressRouteCounters.durationBounds
-    public var requests: UInt64 { responsesByClass.reduce(0, &+) }
+    public var requests: UInt64 { responses.reduce(0) { $0 &+ $1.count } }
+    /// Responses with a 4xx or 5xx status.
+    public var errors: UInt64 { responses.filter { $0.code.hasPrefix("4") || $0.code.hasPrefix("5") }.reduce(0) { $0 &+ $1.count } }
 }
 
 public struct IngressSnapshot: Sendable {
