@@ -1,42 +1,80 @@
-// How a request's body is delimited, from its Content-Length and Transfer-Encoding fields,
-// by RFC 9112 §6.3. Every ambiguity is refused rather than resolved: two parsers that
-// resolve it differently are how requests are smuggled past a proxy (DESIGN invariant 7).
+// How a message's body is delimited, from its Content-Length and Transfer-Encoding fields,
+// by RFC 9112 §6.3, for requests and for responses. Every ambiguity is refused rather than
+// resolved: two parsers that resolve it differently are how requests are smuggled past a
+// proxy (DESIGN invariant 7), and a proxy must not forward a response framed both ways.
 
 enum HTTPBodyFramingRules {
+    /// A request's framing: Transfer-Encoding with chunked alone, else Content-Length, else
+    /// no body (RFC 9112 §6.3 items 3 to 6).
     static func framing(version: HTTPVersion, fields: [HTTPField]) -> Result<HTTPBodyFraming, HTTPParseError> {
-        let lengths = fields.filter { $0.name.lowercased() == "content-length" }.map(\.value)
-        let codings = fields.filter { $0.name.lowercased() == "transfer-encoding" }.map(\.value)
+        let lengths = fields.values(named: "Content-Length")
+        let codings = fields.values(named: "Transfer-Encoding")
         if !codings.isEmpty {
             // RFC 9112 lets a server process such a request by Transfer-Encoding alone; a
             // proxy that did so would forward what another parser frames differently.
             guard lengths.isEmpty else { return .failure(.contentLengthWithTransferEncoding) }
             guard version != .http10 else { return .failure(.transferEncodingInHTTP10) }
-            return chunked(codings)
+            // Only chunked is understood, and only once, last: any other coding earns 501.
+            return chunkedPlacement(codings).flatMap { placement in
+                switch placement {
+                case .finalAndAlone: .success(.chunked)
+                case .finalAfterOthers: .failure(.unknownTransferCoding)
+                case .notFinal: .failure(.chunkedNotFinal)
+                }
+            }
         }
         guard !lengths.isEmpty else { return .success(.none) }
-        return contentLength(lengths)
+        return contentLength(lengths).map { .contentLength($0) }
     }
 
-    /// Only chunked is understood, and only once, last: any other coding earns 501.
-    private static func chunked(_ values: [String]) -> Result<HTTPBodyFraming, HTTPParseError> {
-        let codings = HTTPListSyntax.elements(values).map { $0.lowercased() }
-        guard let last = codings.last else { return .failure(.chunkedNotFinal) }
-        if codings.filter({ $0 == "chunked" }).count > 1 { return .failure(.chunkedTwice) }
-        guard last == "chunked" else { return .failure(.chunkedNotFinal) }
-        return codings.count == 1 ? .success(.chunked) : .failure(.unknownTransferCoding)
+    /// A response's framing (RFC 9112 §6.3 items 1 to 7): none for HEAD and for 1xx, 204 and
+    /// 304; chunked when chunked is the final coding, whatever codings precede it, since
+    /// the proxy forwards them untouched; to the connection's close when another coding is
+    /// final or nothing says.
+    static func responseFraming(status: Int, version: HTTPVersion, fields: [HTTPField], requestMethod: String)
+        -> Result<HTTPResponseFraming, HTTPParseError>
+    {
+        if requestMethod == "HEAD" || (100...199).contains(status) || status == 204 || status == 304 { return .success(.none) }
+        let lengths = fields.values(named: "Content-Length")
+        let codings = fields.values(named: "Transfer-Encoding")
+        if !codings.isEmpty {
+            guard lengths.isEmpty else { return .failure(.contentLengthWithTransferEncoding) }
+            guard version != .http10 else { return .failure(.transferEncodingInHTTP10) }
+            return chunkedPlacement(codings).map { $0 == .notFinal ? .untilClose : .chunked }
+        }
+        guard !lengths.isEmpty else { return .success(.untilClose) }
+        return contentLength(lengths).map { .contentLength($0) }
+    }
+
+    private enum ChunkedPlacement {
+        case finalAndAlone
+        case finalAfterOthers
+        /// Last is another coding, or there is no coding at all.
+        case notFinal
+    }
+
+    /// Where chunked sits among the transfer codings; refused when applied twice (RFC 9112 §7).
+    private static func chunkedPlacement(_ values: [String]) -> Result<ChunkedPlacement, HTTPParseError> {
+        let codings = HTTPListSyntax.elements(values)
+        let isChunked = { (coding: String) in HTTPBytes.equalIgnoringCase(coding.utf8, "chunked".utf8) }
+        if codings.filter(isChunked).count > 1 { return .failure(.chunkedTwice) }
+        guard let last = codings.last, isChunked(last) else { return .success(.notFinal) }
+        return .success(codings.count == 1 ? .finalAndAlone : .finalAfterOthers)
     }
 
     /// One decimal value, however often it is repeated (RFC 9110 §8.6 lets a recipient
     /// take `42, 42` as 42); different values, signs, spaces inside or overflow are refused.
-    private static func contentLength(_ values: [String]) -> Result<HTTPBodyFraming, HTTPParseError> {
-        let elements = values.flatMap { $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingWhitespace() } }
+    private static func contentLength(_ values: [String]) -> Result<UInt64, HTTPParseError> {
         var length: UInt64?
-        for element in elements {
-            guard !element.isEmpty, element.utf8.allSatisfy({ (48...57).contains($0) }),
-                  let value = UInt64(element) else { return .failure(.invalidContentLength) }
-            if let length, length != value { return .failure(.conflictingContentLength) }
-            length = value
+        for value in values {
+            for element in value.utf8.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) {
+                let digits = element.trimmingWhitespaceBytes()
+                guard !digits.isEmpty, digits.allSatisfy(HTTPBytes.isDigit),
+                      let parsed = UInt64(String(decoding: digits, as: UTF8.self)) else { return .failure(.invalidContentLength) }
+                if let length, length != parsed { return .failure(.conflictingContentLength) }
+                length = parsed
+            }
         }
-        return length.map { .success(.contentLength($0)) } ?? .failure(.invalidContentLength)
+        return length.map { .success($0) } ?? .failure(.invalidContentLength)
     }
 }

@@ -1,5 +1,7 @@
-// Why a request head was refused, one case per rule of RFC 9112 that it broke, and the
-// status each earns. The reasons are for logs and tests; the client sees only the status.
+// Why a message head or a chunked body was refused, one case per rule of RFC 9112 that it
+// broke, and the status each earns when a request broke it. The reasons are for logs and
+// tests; the client sees only the status. A response that breaks a rule is the endpoint's
+// fault, which a proxy answers with 502 whatever the case.
 
 public enum HTTPParseError: Error, Sendable, Hashable {
     /// A CR not followed by LF (RFC 9112 §2.2).
@@ -14,7 +16,14 @@ public enum HTTPParseError: Error, Sendable, Hashable {
     /// Not `method SP target SP version`.
     case malformedRequestLine
     case invalidMethod
+    /// A request-target outside RFC 3986's characters (`#`, non-ASCII, a bad `%`), or of a
+    /// form the proxy cannot forward: authority-form (CONNECT), a scheme other than http(s),
+    /// userinfo, or `*` with a method other than OPTIONS (RFC 9112 §3.2).
     case invalidTarget
+    /// A Host value that is not `uri-host [":" port]` (RFC 9112 §3.2: answer 400).
+    case invalidHost
+    /// Not `HTTP-version SP 3DIGIT [SP reason-phrase]` (RFC 9112 §4).
+    case invalidStatusLine
     /// Not `HTTP/DIGIT.DIGIT`.
     case malformedVersion
     /// A well-formed version other than 1.0 and 1.1.
@@ -46,6 +55,15 @@ public enum HTTPParseError: Error, Sendable, Hashable {
     case chunkedTwice
     /// A transfer coding other than chunked (RFC 9112 §6.1: 501).
     case unknownTransferCoding
+    /// A chunk-size that is not 1 to 16 hexadecimal digits (RFC 9112 §7.1).
+    case invalidChunkSize
+    /// A chunk extension that is not `;name[=token|quoted-string]`, or a chunk header line
+    /// longer than the scanner takes.
+    case invalidChunkExtension
+    /// Chunk data not followed by CRLF: the size and the data disagree (RFC 9112 §7.1).
+    case missingChunkTerminator
+    /// A trailer section past its limit.
+    case trailersTooLarge
 
     /// The status a server answers this error with.
     public var status: HTTPStatus {

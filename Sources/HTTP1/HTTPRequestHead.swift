@@ -42,7 +42,8 @@ public enum HTTPBodyFraming: Sendable, Hashable {
 public struct HTTPRequestHead: Sendable, Hashable {
     /// Case-sensitive, as RFC 9110 §9.1 says: `get` is not `GET`.
     public let method: String
-    /// The request-target as sent: origin-form, absolute-form, authority-form or `*`.
+    /// The request-target as sent: origin-form, absolute-form (http or https), or `*` for
+    /// OPTIONS; the parser refuses authority-form and anything else.
     public let target: String
     public let version: HTTPVersion
     public let fields: [HTTPField]
@@ -58,7 +59,7 @@ public struct HTTPRequestHead: Sendable, Hashable {
 
     /// The values of every field line named `name`, in order; names compare without case.
     public func values(of name: String) -> [String] {
-        fields.filter { $0.name.lowercased() == name.lowercased() }.map(\.value)
+        fields.values(named: name)
     }
 
     /// The target's path, without its query.
@@ -67,8 +68,36 @@ public struct HTTPRequestHead: Sendable, Hashable {
     /// Whether the connection may carry another request after this one (RFC 9112 §9.3):
     /// HTTP/1.1 unless `Connection: close`, HTTP/1.0 only with `Connection: keep-alive`.
     public var keepsAlive: Bool {
-        let options = HTTPListSyntax.elements(values(of: "Connection")).map { $0.lowercased() }
-        if options.contains("close") { return false }
-        return version == .http11 || options.contains("keep-alive")
+        let options = values(of: "Connection")
+        if HTTPListSyntax.contains(options, "close") { return false }
+        return version == .http11 || HTTPListSyntax.contains(options, "keep-alive")
+    }
+
+    /// The host to route on (RFC 9112 §3.2.2): an absolute-form target's authority, which
+    /// overrides Host, else the Host value; empty for an HTTP/1.0 request without Host.
+    /// Either may carry a port.
+    public var routingHost: Substring {
+        if let form = HTTPRequestTarget.absoluteForm(target.utf8) { return target[form.authority] }
+        return Substring(values(of: "Host").first ?? "")
+    }
+
+    /// The target as an origin server takes it: an absolute-form target without its scheme
+    /// and authority (`/` when no path follows them, the query kept); any other unchanged.
+    public var originFormTarget: Substring {
+        guard let form = HTTPRequestTarget.absoluteForm(target.utf8) else { return target[...] }
+        let rest = target[form.rest...]
+        return rest.first == "/" ? rest : Substring("/" + rest)
+    }
+
+    /// Whether the client asks to switch protocols (RFC 9110 §7.8): HTTP/1.1, an Upgrade
+    /// field, and Connection naming it, without which Upgrade is to be ignored.
+    public var upgradeRequested: Bool {
+        version == .http11 && fields.contains { $0.hasName("Upgrade") } && HTTPListSyntax.contains(values(of: "Connection"), "upgrade")
+    }
+
+    /// Whether the client waits for 100 Continue before sending its body (RFC 9110 §10.1.1);
+    /// an HTTP/1.0 request's expectation is ignored, as the RFC says.
+    public var expectsContinue: Bool {
+        version == .http11 && values(of: "Expect").contains { HTTPBytes.equalIgnoringCase($0.utf8, "100-continue".utf8) }
     }
 }

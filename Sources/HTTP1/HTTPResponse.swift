@@ -1,6 +1,6 @@
 // The response writer: a status line, field lines, Content-Length computed from the body,
-// and the body. Field values that hold CR, LF or NUL are written with spaces in their place
-// (RFC 9110 §5.5), so that no value handed in can split one response into two.
+// and the body, for responses this process makes itself (the admin pages, the proxy's own
+// errors). Values are written through HTTPHeadWriter, so none can split the response.
 
 public struct HTTPResponse: Sendable, Hashable {
     public var status: HTTPStatus
@@ -27,15 +27,18 @@ public struct HTTPResponse: Sendable, Hashable {
     /// The bytes on the wire, as HTTP/1.1. A response to HEAD leaves the body out but keeps
     /// its Content-Length (RFC 9110 §9.3.2).
     public func serialized(includeBody: Bool = true) -> [UInt8] {
-        var head = "HTTP/1.1 \(status.code) \(Self.sanitized(status.reason))\r\n"
-        for field in fields where field.name.lowercased() != "content-length" && HTTPBytes.isToken(field.name.utf8) {
-            head += "\(field.name): \(Self.sanitized(field.value))\r\n"
+        var writer = HTTPHeadWriter(capacity: HTTPHeadWriter.capacity(for: fields, extra: 64) + (includeBody ? body.count : 0))
+        writer.append("HTTP/1.1 ")
+        writer.append(status.code)
+        writer.append(" ")
+        writer.appendSanitized(status.reason)
+        writer.endLine()
+        for field in fields where !field.hasName("Content-Length") && HTTPBytes.isToken(field.name.utf8) {
+            writer.field(field.name, field.value)
         }
-        head += "Content-Length: \(body.count)\r\n\r\n"
-        return Array(head.utf8) + (includeBody ? body : [])
-    }
-
-    private static func sanitized(_ value: String) -> String {
-        String(decoding: value.utf8.map { $0 == HTTPBytes.cr || $0 == HTTPBytes.lf || $0 == 0 ? HTTPBytes.space : $0 }, as: UTF8.self)
+        writer.field("Content-Length", String(body.count))
+        writer.endLine()
+        if includeBody { writer.append(bytes: body) }
+        return writer.bytes
     }
 }

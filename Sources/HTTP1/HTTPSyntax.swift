@@ -1,5 +1,6 @@
-// The character classes of RFC 9110 §5.6 and the list rule (#element), as the parser and
-// the framing rules use them. Bytes, not Characters: HTTP's grammar is defined on octets.
+// The character classes of RFC 9110 §5.6 and the list rule (#element), as the parsers and
+// the framing rules use them. Bytes, not Characters: HTTP's grammar is defined on octets,
+// and names compare without case on bytes so that no lowercased copy is made per field.
 
 enum HTTPBytes {
     static let cr: UInt8 = 13
@@ -7,6 +8,11 @@ enum HTTPBytes {
     static let space: UInt8 = 32
     static let tab: UInt8 = 9
     static let colon: UInt8 = 58
+    static let semicolon: UInt8 = 59
+    static let equals: UInt8 = 61
+    static let quote: UInt8 = 34
+    static let backslash: UInt8 = 92
+    static let percent: UInt8 = 37
 
     /// tchar: the characters of a token (method, field name, transfer coding).
     static func isTokenCharacter(_ byte: UInt8) -> Bool {
@@ -31,6 +37,28 @@ enum HTTPBytes {
     }
 
     static func isWhitespace(_ byte: UInt8) -> Bool { byte == space || byte == tab }
+
+    static func isDigit(_ byte: UInt8) -> Bool { (48...57).contains(byte) }
+
+    /// The value of a hexadecimal digit, either case; nil for any other byte.
+    static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+
+    static func lowercased(_ byte: UInt8) -> UInt8 {
+        (65...90).contains(byte) ? byte | 0x20 : byte
+    }
+
+    /// Whether two byte strings are equal with ASCII letters compared without case, as field
+    /// names, methods of the list rule and transfer codings are (RFC 9110 §5.1).
+    static func equalIgnoringCase(_ a: some Collection<UInt8>, _ b: some Collection<UInt8>) -> Bool {
+        a.count == b.count && a.elementsEqual(b) { lowercased($0) == lowercased($1) }
+    }
 }
 
 /// The list rule (RFC 9110 §5.6.1): elements separated by commas and optional whitespace;
@@ -41,14 +69,49 @@ public enum HTTPListSyntax {
             .map { $0.trimmingWhitespace() }
             .filter { !$0.isEmpty }
     }
+
+    /// Whether any element of `values` is `token`, without case: Connection's `close`,
+    /// `keep-alive` and `upgrade`, without building the list.
+    static func contains(_ values: [String], _ token: String) -> Bool {
+        values.contains { value in
+            value.utf8.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: true).contains { element in
+                HTTPBytes.equalIgnoringCase(element.trimmingWhitespaceBytes(), token.utf8)
+            }
+        }
+    }
 }
 
 extension StringProtocol {
     /// Without leading and trailing SP and HTAB (OWS).
     func trimmingWhitespace() -> String {
-        let bytes = Array(utf8)
-        guard let first = bytes.firstIndex(where: { !HTTPBytes.isWhitespace($0) }),
-              let last = bytes.lastIndex(where: { !HTTPBytes.isWhitespace($0) }) else { return "" }
-        return String(decoding: bytes[first...last], as: UTF8.self)
+        String(decoding: utf8.trimmingWhitespaceBytes(), as: UTF8.self)
+    }
+}
+
+extension Collection<UInt8> {
+    /// Without leading and trailing SP and HTAB (OWS), as a slice of the same bytes.
+    func trimmingWhitespaceBytes() -> SubSequence {
+        guard let first = firstIndex(where: { !HTTPBytes.isWhitespace($0) }) else { return self[endIndex...] }
+        var end = endIndex
+        var cursor = first
+        while cursor != endIndex {
+            if !HTTPBytes.isWhitespace(self[cursor]) { end = index(after: cursor) }
+            formIndex(after: &cursor)
+        }
+        return self[first..<end]
+    }
+}
+
+extension HTTPField {
+    /// Whether this field is named `name`, ASCII case ignored (RFC 9110 §5.1).
+    public func hasName(_ name: String) -> Bool {
+        HTTPBytes.equalIgnoringCase(self.name.utf8, name.utf8)
+    }
+}
+
+extension [HTTPField] {
+    /// The values of every field line named `name`, in order received.
+    func values(named name: String) -> [String] {
+        compactMap { $0.hasName(name) ? $0.value : nil }
     }
 }

@@ -1,0 +1,45 @@
+// Field lines, as requests, responses and chunked trailers all carry them: split from a head
+// already known to end in CRLF CRLF with no bare CR or LF, and each checked against
+// RFC 9112 §5 and RFC 9110 §5.5. One set of rules for all three, so that a trailer cannot
+// get past what a header could not.
+
+enum HTTPFieldLines {
+    /// The lines of `head` without their CRLF: the first line, then the field lines. The
+    /// empty line that ends the head is left out.
+    static func lines(_ head: ArraySlice<UInt8>) -> [ArraySlice<UInt8>] {
+        var lines = head.split(separator: HTTPBytes.lf, omittingEmptySubsequences: false).map { $0.dropLast() }  // drop CR
+        lines.removeLast(2)  // the empty line, and what follows its LF
+        return lines
+    }
+
+    /// The field lines after a head's first line, at most `maximum` of them.
+    static func fields(_ lines: ArraySlice<ArraySlice<UInt8>>, maximum: Int) -> Result<[HTTPField], HTTPParseError> {
+        guard lines.count <= maximum else { return .failure(.tooManyFields) }
+        // Whitespace right after the first line would fold into it, or hide a field from
+        // a parser that skips the line (RFC 9112 §2.2).
+        if let first = lines.first?.first, HTTPBytes.isWhitespace(first) { return .failure(.whitespaceBeforeFirstField) }
+        var fields: [HTTPField] = []
+        fields.reserveCapacity(lines.count)
+        for line in lines {
+            switch field(line) {
+            case .success(let field): fields.append(field)
+            case .failure(let error): return .failure(error)
+            }
+        }
+        return .success(fields)
+    }
+
+    /// `field-name ":" OWS field-value OWS`; a line that starts with whitespace continues
+    /// the previous one (obs-fold), which RFC 9112 §5.2 lets a recipient refuse, and we do.
+    static func field(_ line: ArraySlice<UInt8>) -> Result<HTTPField, HTTPParseError> {
+        if let first = line.first, HTTPBytes.isWhitespace(first) { return .failure(.obsoleteLineFolding) }
+        guard let colon = line.firstIndex(of: HTTPBytes.colon) else { return .failure(.missingColon) }
+        let name = line[..<colon]
+        if let last = name.last, HTTPBytes.isWhitespace(last) { return .failure(.whitespaceBeforeColon) }
+        guard HTTPBytes.isToken(name) else { return .failure(.invalidFieldName) }
+        let value = line[line.index(after: colon)...]
+        guard value.allSatisfy(HTTPBytes.isFieldValueCharacter) else { return .failure(.invalidFieldValue) }
+        return .success(HTTPField(name: String(decoding: name, as: UTF8.self),
+                                  value: String(decoding: value.trimmingWhitespaceBytes(), as: UTF8.self)))
+    }
+}

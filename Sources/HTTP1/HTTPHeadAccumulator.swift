@@ -1,0 +1,69 @@
+// Collects one message head a byte at a time until its empty line, for the request and the
+// response parser alike. It checks line endings as they arrive, so a bare CR or LF is
+// refused at once rather than when a limit runs out, and it counts the first line and the
+// whole head against their limits as they grow: a too-long request line is known, and
+// answered with 414, at its limit's next byte, not when the head's limit is reached.
+
+struct HTTPHeadAccumulator: Sendable {
+    enum Step {
+        case needMore
+        /// The empty line arrived; `head` holds the whole head, ending in CRLF CRLF.
+        case ended
+        case invalid(HTTPParseError)
+    }
+
+    let limits: HTTPRequestHeadParser.Limits
+    /// What a first line past `requestLineBytes` is refused as: 414 for a request line, a
+    /// plain oversized head for a status line.
+    let firstLineTooLong: HTTPParseError
+    private(set) var head: [UInt8] = []
+    /// The last byte taken was a CR, whose LF is still due.
+    private var pendingCR = false
+    /// Bytes of the current line before its CR.
+    private var lineLength = 0
+    /// The first line's LF has been taken.
+    private var firstLineEnded = false
+    /// Empty lines taken before the first line.
+    private var skippedLineBreaks = 0
+
+    init(limits: HTTPRequestHeadParser.Limits, firstLineTooLong: HTTPParseError) {
+        self.limits = limits
+        self.firstLineTooLong = firstLineTooLong
+    }
+
+    /// Ready for the next head, with the same limits.
+    mutating func reset() {
+        self = HTTPHeadAccumulator(limits: limits, firstLineTooLong: firstLineTooLong)
+    }
+
+    /// Takes one byte of the head.
+    mutating func take(_ byte: UInt8) -> Step {
+        if pendingCR {
+            guard byte == HTTPBytes.lf else { return .invalid(.bareCarriageReturn) }
+            pendingCR = false
+            defer { lineLength = 0 }
+            if head.isEmpty { return .needMore }  // an empty line before the first line (RFC 9112 §2.2)
+            defer { firstLineEnded = true }
+            return append(byte) ?? (lineLength == 0 ? .ended : .needMore)
+        }
+        if byte == HTTPBytes.lf { return .invalid(.bareLineFeed) }
+        if byte == HTTPBytes.cr {
+            pendingCR = true
+            if head.isEmpty {
+                skippedLineBreaks += 1  // counted against the limit, so they cannot go on forever
+                return skippedLineBreaks > limits.headBytes ? .invalid(.headTooLarge) : .needMore
+            }
+        } else {
+            lineLength += 1
+            if !firstLineEnded, lineLength > limits.requestLineBytes { return .invalid(firstLineTooLong) }
+        }
+        return append(byte) ?? .needMore
+    }
+
+    /// Keeps `byte` as part of the head; the refusal if that makes the head too long.
+    private mutating func append(_ byte: UInt8) -> Step? {
+        head.append(byte)
+        guard head.count > limits.headBytes else { return nil }
+        return .invalid(firstLineEnded ? .headTooLarge : firstLineTooLong)
+    }
+}

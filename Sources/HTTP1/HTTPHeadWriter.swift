@@ -1,0 +1,51 @@
+// The bytes of a head as this module writes them, for the admin server's responses and for
+// the heads the Ingress proxy forwards: UTF-8 appended straight into one reserved buffer, no
+// String built per field. A value is written with a space in place of any CR, LF or NUL
+// (RFC 9110 §5.5), so that nothing handed in can split one message into two.
+
+struct HTTPHeadWriter {
+    private(set) var bytes: [UInt8] = []
+
+    /// A writer with room for `capacity` bytes, so that a head is one allocation.
+    init(capacity: Int) {
+        bytes.reserveCapacity(capacity)
+    }
+
+    /// Room enough for `fields` written as they are, plus `extra` bytes of our own.
+    static func capacity(for fields: [HTTPField], extra: Int) -> Int {
+        fields.reduce(extra) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 }
+    }
+
+    mutating func append(_ text: some StringProtocol) {
+        bytes.append(contentsOf: text.utf8)
+    }
+
+    mutating func append(bytes more: [UInt8]) {
+        bytes.append(contentsOf: more)
+    }
+
+    mutating func append(_ number: Int) {
+        append(String(number))
+    }
+
+    /// Text that is not ours to trust: CR, LF and NUL become spaces.
+    mutating func appendSanitized(_ text: some StringProtocol) {
+        for byte in text.utf8 {
+            bytes.append(byte == HTTPBytes.cr || byte == HTTPBytes.lf || byte == 0 ? HTTPBytes.space : byte)
+        }
+    }
+
+    mutating func endLine() {
+        bytes.append(HTTPBytes.cr)
+        bytes.append(HTTPBytes.lf)
+    }
+
+    /// `name: value` CRLF.
+    mutating func field(_ name: some StringProtocol, _ value: some StringProtocol) {
+        appendSanitized(name)
+        bytes.append(HTTPBytes.colon)
+        bytes.append(HTTPBytes.space)
+        appendSanitized(value)
+        endLine()
+    }
+}

@@ -1,0 +1,93 @@
+// The request head the Ingress proxy writes to an endpoint: the client's request in
+// origin-form, without hop-by-hop fields, with the X-Forwarded-* fields that tell the
+// endpoint who asked and how. The body follows as received, so the framing fields are kept
+// exactly; everything else about the connection (its version, whether it persists) is
+// decided here and nowhere else.
+
+/// What the proxy knows about the client's connection that the request does not say.
+public struct HTTPForwardingContext: Sendable, Hashable {
+    /// The client's address without port or brackets: "192.0.2.1" or "2001:db8::1".
+    public var clientAddress: String
+    /// "http" or "https": how the client reached the listener.
+    public var proto: String
+    public var listenerPort: Int
+    /// The X-Request-ID to send when the client sent none.
+    public var generatedRequestID: String
+    /// The request is an Upgrade that the proxy forwards as a tunnel: `Connection: Upgrade`
+    /// and the Upgrade field go with it. Set it only when `upgradeRequested` is true.
+    public var tunnel: Bool
+
+    public init(clientAddress: String, proto: String, listenerPort: Int, generatedRequestID: String, tunnel: Bool = false) {
+        self.clientAddress = clientAddress
+        self.proto = proto
+        self.listenerPort = listenerPort
+        self.generatedRequestID = generatedRequestID
+        self.tunnel = tunnel
+    }
+}
+
+extension HTTPRequestHead {
+    /// Fields the proxy writes itself; the client's own are dropped, or an endpoint that
+    /// trusts them would believe whatever the client claims.
+    private static let replacedFields = ["X-Forwarded-Host", "X-Forwarded-Proto", "X-Forwarded-Port", "X-Real-IP"]
+
+    /// The head to write to the endpoint, request line to empty line.
+    ///
+    /// The version is the client's: an HTTP/1.0 request goes as HTTP/1.0 with
+    /// `Connection: close`, so that the endpoint neither chunks its response nor keeps the
+    /// connection; an HTTP/1.1 request goes without Connection (persistent), or with
+    /// `Connection: Upgrade` when `context.tunnel`. An absolute-form target is sent in
+    /// origin-form with its authority as Host. X-Forwarded-For gets the client appended to
+    /// every earlier hop; X-Request-ID is kept if the client sent one.
+    public func forwardedHead(_ context: HTTPForwardingContext) -> [UInt8] {
+        let hopByHop = HTTPHopByHop(fields: fields, keepsUpgrade: context.tunnel)
+        let authority = HTTPRequestTarget.absoluteForm(target.utf8).map { target[$0.authority] }
+        var writer = HTTPHeadWriter(capacity: HTTPHeadWriter.capacity(for: fields, extra: target.utf8.count + 256))
+        writer.append(method)
+        writer.append(" ")
+        writer.append(originFormTarget)
+        writer.append(" ")
+        writer.append(version.description)
+        writer.endLine()
+        var earlierHops: [String] = []
+        var sentHost = false
+        var sentRequestID = false
+        for field in fields where !hopByHop.removes(field) {
+            if field.hasName("X-Forwarded-For") {
+                if !field.value.isEmpty { earlierHops.append(field.value) }
+            } else if field.hasName("Host") {
+                writer.field(field.name, authority ?? field.value[...])
+                sentHost = true
+            } else if !Self.replacedFields.contains(where: field.hasName) {
+                sentRequestID = sentRequestID || field.hasName("X-Request-ID")
+                writer.field(field.name, field.value)
+            }
+        }
+        if !sentHost, let authority { writer.field("Host", authority) }
+        if context.tunnel {
+            writer.field("Connection", "Upgrade")
+        } else if version == .http10 {
+            writer.field("Connection", "close")
+        }
+        writeForwardedFields(&writer, context, earlierHops: earlierHops, sentRequestID: sentRequestID)
+        writer.endLine()
+        return writer.bytes
+    }
+
+    private func writeForwardedFields(_ writer: inout HTTPHeadWriter, _ context: HTTPForwardingContext, earlierHops: [String],
+                                      sentRequestID: Bool) {
+        writer.append("X-Forwarded-For: ")
+        for hop in earlierHops {
+            writer.appendSanitized(hop)
+            writer.append(", ")
+        }
+        writer.appendSanitized(context.clientAddress)
+        writer.endLine()
+        let host = routingHost
+        if !host.isEmpty { writer.field("X-Forwarded-Host", host) }
+        writer.field("X-Forwarded-Proto", context.proto)
+        writer.field("X-Forwarded-Port", String(context.listenerPort))
+        writer.field("X-Real-IP", context.clientAddress)
+        if !sentRequestID { writer.field("X-Request-ID", context.generatedRequestID) }
+    }
+}

@@ -1,0 +1,51 @@
+// The first line of a head: a request's `method SP request-target SP HTTP-version`
+// (RFC 9112 §3) or a response's `HTTP-version SP status-code SP [reason-phrase]` (§4), with
+// the version rule both share. Single spaces, nothing else: a parser that allowed more would
+// read some lines differently from one that did not.
+
+enum HTTPStartLines {
+    /// `method SP request-target SP HTTP-version`; the target's form is checked against the
+    /// method by HTTPRequestTarget.
+    static func requestLine(_ line: ArraySlice<UInt8>) -> Result<(method: String, target: String, version: HTTPVersion), HTTPParseError> {
+        let parts = line.split(separator: HTTPBytes.space, omittingEmptySubsequences: false)
+        guard parts.count == 3 else { return .failure(.malformedRequestLine) }
+        guard HTTPBytes.isToken(parts[0]) else { return .failure(.invalidMethod) }
+        let method = String(decoding: parts[0], as: UTF8.self)
+        guard HTTPRequestTarget.isAcceptable(parts[1], method: method) else { return .failure(.invalidTarget) }
+        return version(parts[2]).map { version in
+            (method, String(decoding: parts[1], as: UTF8.self), version)
+        }
+    }
+
+    /// `HTTP/1.x SP 3DIGIT SP reason`; like llhttp, the SP and reason may be left out
+    /// altogether (`HTTP/1.1 200`), as some servers do. The reason holds no control
+    /// characters (RFC 9112 §4: HTAB, SP, VCHAR, obs-text).
+    static func statusLine(_ line: ArraySlice<UInt8>) -> Result<(version: HTTPVersion, status: Int, reason: String), HTTPParseError> {
+        guard line.count >= 12, let space = line.firstIndex(of: HTTPBytes.space) else { return .failure(.invalidStatusLine) }
+        let parsedVersion: HTTPVersion
+        switch version(line[..<space]) {
+        case .success(let version): parsedVersion = version
+        case .failure(let error): return .failure(error)
+        }
+        let code = line[(space + 1)...].prefix(3)
+        guard code.count == 3, code.allSatisfy(HTTPBytes.isDigit), code.first != UInt8(ascii: "0") else {
+            return .failure(.invalidStatusLine)
+        }
+        let status = code.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
+        let rest = line[code.endIndex...]
+        guard rest.isEmpty || rest.first == HTTPBytes.space else { return .failure(.invalidStatusLine) }
+        let reason = rest.dropFirst()
+        guard reason.allSatisfy(HTTPBytes.isFieldValueCharacter) else { return .failure(.invalidStatusLine) }
+        return .success((parsedVersion, status, String(decoding: reason, as: UTF8.self)))
+    }
+
+    /// `HTTP/DIGIT.DIGIT`, case-sensitive (RFC 9112 §2.3); only 1.0 and 1.1 are spoken.
+    static func version(_ bytes: ArraySlice<UInt8>) -> Result<HTTPVersion, HTTPParseError> {
+        let text = Array(bytes)
+        guard text.count == 8, text.starts(with: "HTTP/".utf8), HTTPBytes.isDigit(text[5]), text[6] == UInt8(ascii: "."),
+              HTTPBytes.isDigit(text[7])
+        else { return .failure(.malformedVersion) }
+        let version = HTTPVersion(major: Int(text[5] - 48), minor: Int(text[7] - 48))
+        return version == .http10 || version == .http11 ? .success(version) : .failure(.unsupportedVersion)
+    }
+}
