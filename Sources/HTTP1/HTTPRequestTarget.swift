@@ -73,7 +73,8 @@ enum HTTPRequestTarget {
         }
         guard index < text.count else { return true }
         let port = text[(index + 1)...]
-        return text[index] == HTTPBytes.colon && (1...5).contains(port.count) && port.allSatisfy(HTTPBytes.isDigit)
+        guard text[index] == HTTPBytes.colon, (1...5).contains(port.count), port.allSatisfy(HTTPBytes.isDigit) else { return false }
+        return port.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) } <= 65535
     }
 
     /// unreserved and sub-delims (RFC 3986 §3.2.2).
