@@ -68,9 +68,7 @@ public struct HTTPRequestHead: Sendable, Hashable {
     /// Whether the connection may carry another request after this one (RFC 9112 §9.3):
     /// HTTP/1.1 unless `Connection: close`, HTTP/1.0 only with `Connection: keep-alive`.
     public var keepsAlive: Bool {
-        let options = values(of: "Connection")
-        if HTTPListSyntax.contains(options, "close") { return false }
-        return version == .http11 || HTTPListSyntax.contains(options, "keep-alive")
+        fields.keepAlive(version: version)
     }
 
     /// The host to route on (RFC 9112 §3.2.2): an absolute-form target's authority, which
