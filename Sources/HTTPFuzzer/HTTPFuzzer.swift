@@ -62,27 +62,24 @@ private struct RequestReader: Reader {
 
     mutating func read(_ bytes: UnsafeRawBufferPointer) -> (event: String?, consumed: Int?) {
         switch parser.feed(bytes) {
-        case .needMore:
-            return (nil, nil)
-        case .complete(let head, let consumed):
-            forwardAndParseAgain(head)
-            return ("\(head)", consumed)
-        case .invalid(let error, let status):
-            return ("\(error) \(status)", nil)
+        case .needMore: (nil, nil)
+        case .complete(let head, let consumed): (forwardedAlike(head), consumed)
+        case .invalid(let error, let status): ("\(error) \(status)", nil)
         }
     }
 
-    private func forwardAndParseAgain(_ head: HTTPRequestHead) {
+    /// The head's description, once its forwarded head is known to parse to the same request.
+    private func forwardedAlike(_ head: HTTPRequestHead) -> String {
         var tunnel = context
         tunnel.tunnel = head.upgradeRequested
         var again = HTTPRequestHeadParser(limits: roomyLimits)
         let forwarded = head.forwardedHead(tunnel)
         guard case .complete(let parsed, let consumed) = forwarded.withUnsafeBytes({ again.feed($0) }) else {
-            return check(false, "forwarded request")
+            fatalError("forwarded request does not parse: \(head)")
         }
         check(consumed == forwarded.count && parsed.framing == head.framing && parsed.method == head.method, "forwarded request")
         check(parsed.target[...] == head.originFormTarget && parsed.routingHost == head.routingHost, "forwarded request")
-        _ = (head.expectsContinue, head.keepsAlive)
+        return "\(head) \(head.expectsContinue) \(head.keepsAlive)"
     }
 }
 
@@ -91,26 +88,25 @@ private struct ResponseReader: Reader {
 
     mutating func read(_ bytes: UnsafeRawBufferPointer) -> (event: String?, consumed: Int?) {
         switch parser.feed(bytes) {
-        case .needMore:
-            return (nil, nil)
-        case .complete(let head, let consumed):
-            forwardAndParseAgain(head)
-            return ("\(head) \(head.framing(requestMethod: "GET")) \(head.framing(requestMethod: "HEAD"))", consumed)
-        case .invalid(let error):
-            return ("\(error)", nil)
+        case .needMore: (nil, nil)
+        case .complete(let head, let consumed): (forwardedAlike(head), consumed)
+        case .invalid(let error): ("\(error)", nil)
         }
     }
 
-    private func forwardAndParseAgain(_ head: HTTPResponseHead) {
+    /// The head's description, once its forwarded head is known to parse to the same status
+    /// and framing.
+    private func forwardedAlike(_ head: HTTPResponseHead) -> String {
         var again = HTTPResponseHeadParser()
         let forwarded = head.forwardedHead(clientVersion: .http10, closing: !head.keepsAlive)
         guard case .complete(let parsed, let consumed) = forwarded.withUnsafeBytes({ again.feed($0) }) else {
-            return check(false, "forwarded response")
+            fatalError("forwarded response does not parse: \(head)")
         }
         check(consumed == forwarded.count && parsed.status == head.status, "forwarded response")
         if case .success(let framing) = head.framing(requestMethod: "GET") {
             check(parsed.framing(requestMethod: "GET") == .success(framing), "forwarded response")
         }
+        return "\(head) \(head.framing(requestMethod: "GET")) \(head.framing(requestMethod: "HEAD"))"
     }
 }
 
