@@ -47,7 +47,8 @@ struct HTTPHeadAccumulator: Sendable {
 
     /// Takes bytes up to the head's end or its first error, and parses a complete head with
     /// `parse`; what follows the head is not looked at. After a head, it is ready for the next.
-    mutating func feed<Head>(_ bytes: UnsafeRawBufferPointer, parse: (ArraySlice<UInt8>) -> Result<Head, HTTPParseError>) -> Fed<Head> {
+    mutating func feed<Head>(_ bytes: UnsafeRawBufferPointer,
+                             parse: (ArraySlice<UInt8>) -> Result<Head, HTTPParseError>) -> Fed<Head> {
         if let failure { return .invalid(failure) }
         for index in bytes.indices {
             switch take(bytes[index]) {

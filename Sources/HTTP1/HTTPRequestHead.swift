@@ -90,7 +90,8 @@ public struct HTTPRequestHead: Sendable, Hashable {
     /// Whether the client asks to switch protocols (RFC 9110 §7.8): HTTP/1.1, an Upgrade
     /// field, and Connection naming it, without which Upgrade is to be ignored.
     public var upgradeRequested: Bool {
-        version == .http11 && fields.contains { $0.hasName("Upgrade") } && HTTPListSyntax.contains(values(of: "Connection"), "upgrade")
+        version == .http11 && fields.contains { $0.hasName("Upgrade") }
+            && HTTPListSyntax.contains(values(of: "Connection"), "upgrade")
     }
 
     /// Whether the client waits for 100 Continue before sending its body (RFC 9110 §10.1.1);
