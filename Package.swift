@@ -72,5 +72,6 @@ if ProcessInfo.processInfo.environment["SVCPROXY_FUZZ"] == "1" {
     package.targets += [
         .target(name: "CLibFuzzer"),
         .executableTarget(name: "ConfigFuzzer", dependencies: ["ServiceConfig", "CLibFuzzer"]),
+        .executableTarget(name: "HTTPFuzzer", dependencies: ["HTTP1", "CLibFuzzer"]),
     ]
 }

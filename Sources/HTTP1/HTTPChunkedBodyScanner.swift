@@ -100,7 +100,8 @@ public struct HTTPChunkedBodyScanner: Sendable {
     /// One framing byte.
     private mutating func step(_ byte: UInt8) -> Outcome {
         switch state {
-        case .size, .extensionStart, .extensionName, .extensionValueStart, .tokenValue, .quotedValue, .quotedPair, .quotedValueEnded:
+        case .size, .extensionStart, .extensionName, .extensionValueStart, .tokenValue, .quotedValue, .quotedPair,
+             .quotedValueEnded:
             headerBytes += 1
             guard headerBytes <= Self.maximumChunkHeaderBytes else { return .failed(.invalidChunkExtension) }
             return chunkHeader(byte)

@@ -5,9 +5,9 @@
 // answered with 414, at its limit's next byte, not when the head's limit is reached.
 
 struct HTTPHeadAccumulator: Sendable {
-    enum Step {
+    private enum Step {
         case needMore
-        /// The empty line arrived; `head` holds the whole head, ending in CRLF CRLF.
+        /// The empty line arrived: `head` holds the whole head, ending in CRLF CRLF.
         case ended
         case invalid(HTTPParseError)
     }
@@ -16,7 +16,7 @@ struct HTTPHeadAccumulator: Sendable {
     /// What a first line past `requestLineBytes` is refused as: 414 for a request line, a
     /// plain oversized head for a status line.
     let firstLineTooLong: HTTPParseError
-    private(set) var head: [UInt8] = []
+    private var head: [UInt8] = []
     /// The last byte taken was a CR, whose LF is still due.
     private var pendingCR = false
     /// Bytes of the current line before its CR.
@@ -25,6 +25,7 @@ struct HTTPHeadAccumulator: Sendable {
     private var firstLineEnded = false
     /// Empty lines taken before the first line.
     private var skippedLineBreaks = 0
+    private var failure: HTTPParseError?
 
     init(limits: HTTPRequestHeadParser.Limits, firstLineTooLong: HTTPParseError) {
         self.limits = limits
@@ -32,12 +33,49 @@ struct HTTPHeadAccumulator: Sendable {
     }
 
     /// Ready for the next head, with the same limits.
-    mutating func reset() {
+    private mutating func reset() {
         self = HTTPHeadAccumulator(limits: limits, firstLineTooLong: firstLineTooLong)
     }
 
+    enum Fed<Head> {
+        case needMore
+        /// The head ended `consumed` bytes into the buffer, and parsed.
+        case complete(Head, consumed: Int)
+        /// Now or earlier: once refused, refused for good, as the connection is closed.
+        case invalid(HTTPParseError)
+    }
+
+    /// Takes bytes up to the head's end or its first error, and parses a complete head with
+    /// `parse`; what follows the head is not looked at. After a head, it is ready for the next.
+    mutating func feed<Head>(_ bytes: UnsafeRawBufferPointer,
+                             parse: (ArraySlice<UInt8>) -> Result<Head, HTTPParseError>) -> Fed<Head> {
+        if let failure { return .invalid(failure) }
+        for index in bytes.indices {
+            switch take(bytes[index]) {
+            case .needMore:
+                continue
+            case .ended:
+                let result = parse(head[...])
+                reset()
+                switch result {
+                case .success(let parsed): return .complete(parsed, consumed: index + 1)
+                case .failure(let error): return refuse(error)
+                }
+            case .invalid(let error):
+                return refuse(error)
+            }
+        }
+        return .needMore
+    }
+
+    private mutating func refuse<Head>(_ error: HTTPParseError) -> Fed<Head> {
+        reset()
+        failure = error
+        return .invalid(error)
+    }
+
     /// Takes one byte of the head.
-    mutating func take(_ byte: UInt8) -> Step {
+    private mutating func take(_ byte: UInt8) -> Step {
         if pendingCR {
             guard byte == HTTPBytes.lf else { return .invalid(.bareCarriageReturn) }
             pendingCR = false

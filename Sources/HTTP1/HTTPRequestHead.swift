@@ -68,9 +68,7 @@ public struct HTTPRequestHead: Sendable, Hashable {
     /// Whether the connection may carry another request after this one (RFC 9112 §9.3):
     /// HTTP/1.1 unless `Connection: close`, HTTP/1.0 only with `Connection: keep-alive`.
     public var keepsAlive: Bool {
-        let options = values(of: "Connection")
-        if HTTPListSyntax.contains(options, "close") { return false }
-        return version == .http11 || HTTPListSyntax.contains(options, "keep-alive")
+        fields.keepAlive(version: version)
     }
 
     /// The host to route on (RFC 9112 §3.2.2): an absolute-form target's authority, which
@@ -92,7 +90,8 @@ public struct HTTPRequestHead: Sendable, Hashable {
     /// Whether the client asks to switch protocols (RFC 9110 §7.8): HTTP/1.1, an Upgrade
     /// field, and Connection naming it, without which Upgrade is to be ignored.
     public var upgradeRequested: Bool {
-        version == .http11 && fields.contains { $0.hasName("Upgrade") } && HTTPListSyntax.contains(values(of: "Connection"), "upgrade")
+        version == .http11 && fields.contains { $0.hasName("Upgrade") }
+            && HTTPListSyntax.contains(values(of: "Connection"), "upgrade")
     }
 
     /// Whether the client waits for 100 Continue before sending its body (RFC 9110 §10.1.1);

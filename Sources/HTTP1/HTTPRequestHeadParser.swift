@@ -34,8 +34,6 @@ public struct HTTPRequestHeadParser: Sendable {
 
     public var limits: Limits { accumulator.limits }
     private var accumulator: HTTPHeadAccumulator
-    /// Once refused, refused for good: the connection is to be closed.
-    private var failure: HTTPParseError?
 
     public init(limits: Limits = Limits()) {
         accumulator = HTTPHeadAccumulator(limits: limits, firstLineTooLong: .requestLineTooLong)
@@ -44,34 +42,17 @@ public struct HTTPRequestHeadParser: Sendable {
     /// Takes the next bytes received. After `.complete`, the parser is ready for the next
     /// request's head; after `.invalid`, it stays invalid.
     public mutating func feed(_ bytes: UnsafeRawBufferPointer) -> HTTPHeadParseResult {
-        if let failure { return .invalid(failure, status: failure.status) }
-        for index in bytes.indices {
-            switch accumulator.take(bytes[index]) {
-            case .needMore:
-                continue
-            case .ended:
-                let result = HTTPHeadLines.parse(accumulator.head[...], maximumFields: limits.fields)
-                accumulator.reset()
-                switch result {
-                case .success(let parsed): return .complete(parsed, bytesConsumed: index + 1)
-                case .failure(let error): return refuse(error)
-                }
-            case .invalid(let error):
-                return refuse(error)
-            }
+        let fields = limits.fields
+        switch accumulator.feed(bytes, parse: { HTTPHeadLines.parse($0, maximumFields: fields) }) {
+        case .needMore: return .needMore
+        case .complete(let head, let consumed): return .complete(head, bytesConsumed: consumed)
+        case .invalid(let error): return .invalid(error, status: error.status)
         }
-        return .needMore
     }
 
     /// Takes the next bytes received from any collection (an array, a slice).
     public mutating func feed(_ bytes: some Collection<UInt8>) -> HTTPHeadParseResult {
         if let result = bytes.withContiguousStorageIfAvailable({ feed(UnsafeRawBufferPointer($0)) }) { return result }
         return Array(bytes).withUnsafeBytes { feed($0) }
-    }
-
-    private mutating func refuse(_ error: HTTPParseError) -> HTTPHeadParseResult {
-        failure = error
-        accumulator.reset()
-        return .invalid(error, status: error.status)
     }
 }

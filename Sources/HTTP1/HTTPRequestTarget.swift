@@ -34,10 +34,13 @@ enum HTTPRequestTarget {
 
     /// For `http://authority[/path][?query]` (scheme without case), where the authority
     /// lies and where the rest starts; nil for any other target.
-    static func absoluteForm<Bytes: BidirectionalCollection<UInt8>>(_ target: Bytes) -> (authority: Range<Bytes.Index>, rest: Bytes.Index)? {
+    static func absoluteForm<Bytes: BidirectionalCollection<UInt8>>(_ target: Bytes)
+        -> (authority: Range<Bytes.Index>, rest: Bytes.Index)?
+    {
         guard let colon = target.firstIndex(of: HTTPBytes.colon) else { return nil }
         let scheme = target[..<colon]
-        guard HTTPBytes.equalIgnoringCase(scheme, "http".utf8) || HTTPBytes.equalIgnoringCase(scheme, "https".utf8) else { return nil }
+        guard HTTPBytes.equalIgnoringCase(scheme, "http".utf8) || HTTPBytes.equalIgnoringCase(scheme, "https".utf8)
+        else { return nil }
         let slashes = target[colon...].dropFirst()
         guard slashes.starts(with: "//".utf8) else { return nil }
         let authorityStart = slashes.dropFirst(2).startIndex
@@ -56,8 +59,10 @@ enum HTTPRequestTarget {
         if text.first == UInt8(ascii: "[") {
             // IP-literal: an IPv6 address; IPvFuture is not spoken by any endpoint we reach.
             guard let close = text.firstIndex(of: UInt8(ascii: "]")), close > 1 else { return false }
-            guard text[1..<close].allSatisfy({ HTTPBytes.hexValue($0) != nil || $0 == HTTPBytes.colon || $0 == UInt8(ascii: ".") })
-            else { return false }
+            let isAddressCharacter = { (byte: UInt8) in
+                HTTPBytes.hexValue(byte) != nil || byte == HTTPBytes.colon || byte == UInt8(ascii: ".")
+            }
+            guard text[1..<close].allSatisfy(isAddressCharacter) else { return false }
             index = close + 1
         } else {
             while index < text.count, text[index] != HTTPBytes.colon {
@@ -73,7 +78,9 @@ enum HTTPRequestTarget {
         }
         guard index < text.count else { return true }
         let port = text[(index + 1)...]
-        return text[index] == HTTPBytes.colon && (1...5).contains(port.count) && port.allSatisfy(HTTPBytes.isDigit)
+        guard text[index] == HTTPBytes.colon, (1...5).contains(port.count), port.allSatisfy(HTTPBytes.isDigit)
+        else { return false }
+        return port.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) } <= 65535
     }
 
     /// unreserved and sub-delims (RFC 3986 §3.2.2).

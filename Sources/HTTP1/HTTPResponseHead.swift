@@ -37,9 +37,7 @@ public struct HTTPResponseHead: Sendable, Hashable {
     /// HTTP/1.1 unless `Connection: close`, HTTP/1.0 only with `Connection: keep-alive`.
     /// A body framed `.untilClose` ends the connection regardless.
     public var keepsAlive: Bool {
-        let options = values(of: "Connection")
-        if HTTPListSyntax.contains(options, "close") { return false }
-        return version == .http11 || HTTPListSyntax.contains(options, "keep-alive")
+        fields.keepAlive(version: version)
     }
 
     /// How the body that follows is framed, for a request of `requestMethod`; a failure when

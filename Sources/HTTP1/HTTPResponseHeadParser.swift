@@ -16,8 +16,6 @@ public enum HTTPResponseHeadParseResult: Sendable, Hashable {
 
 public struct HTTPResponseHeadParser: Sendable {
     private var accumulator: HTTPHeadAccumulator
-    /// Once refused, refused for good.
-    private var failure: HTTPParseError?
 
     /// 64 KiB and 200 fields by default: endpoints send longer heads than clients do
     /// (cookies, security policies), and they are trusted more.
@@ -28,29 +26,12 @@ public struct HTTPResponseHeadParser: Sendable {
     /// Takes the next bytes received from the endpoint. After `.complete`, the parser is
     /// ready for the next head; after `.invalid`, it stays invalid.
     public mutating func feed(_ bytes: UnsafeRawBufferPointer) -> HTTPResponseHeadParseResult {
-        if let failure { return .invalid(failure) }
-        for index in bytes.indices {
-            switch accumulator.take(bytes[index]) {
-            case .needMore:
-                continue
-            case .ended:
-                let result = Self.parse(accumulator.head[...], maximumFields: accumulator.limits.fields)
-                accumulator.reset()
-                switch result {
-                case .success(let head): return .complete(head, bytesConsumed: index + 1)
-                case .failure(let error): return refuse(error)
-                }
-            case .invalid(let error):
-                return refuse(error)
-            }
+        let fields = accumulator.limits.fields
+        switch accumulator.feed(bytes, parse: { Self.parse($0, maximumFields: fields) }) {
+        case .needMore: return .needMore
+        case .complete(let head, let consumed): return .complete(head, bytesConsumed: consumed)
+        case .invalid(let error): return .invalid(error)
         }
-        return .needMore
-    }
-
-    private mutating func refuse(_ error: HTTPParseError) -> HTTPResponseHeadParseResult {
-        failure = error
-        accumulator.reset()
-        return .invalid(error)
     }
 
     /// A complete head: status line, field lines, the empty line.

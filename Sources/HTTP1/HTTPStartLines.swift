@@ -6,7 +6,9 @@
 enum HTTPStartLines {
     /// `method SP request-target SP HTTP-version`; the target's form is checked against the
     /// method by HTTPRequestTarget.
-    static func requestLine(_ line: ArraySlice<UInt8>) -> Result<(method: String, target: String, version: HTTPVersion), HTTPParseError> {
+    static func requestLine(_ line: ArraySlice<UInt8>)
+        -> Result<(method: String, target: String, version: HTTPVersion), HTTPParseError>
+    {
         let parts = line.split(separator: HTTPBytes.space, omittingEmptySubsequences: false)
         guard parts.count == 3 else { return .failure(.malformedRequestLine) }
         guard HTTPBytes.isToken(parts[0]) else { return .failure(.invalidMethod) }
@@ -20,7 +22,9 @@ enum HTTPStartLines {
     /// `HTTP/1.x SP 3DIGIT SP reason`; like llhttp, the SP and reason may be left out
     /// altogether (`HTTP/1.1 200`), as some servers do. The reason holds no control
     /// characters (RFC 9112 §4: HTAB, SP, VCHAR, obs-text).
-    static func statusLine(_ line: ArraySlice<UInt8>) -> Result<(version: HTTPVersion, status: Int, reason: String), HTTPParseError> {
+    static func statusLine(_ line: ArraySlice<UInt8>)
+        -> Result<(version: HTTPVersion, status: Int, reason: String), HTTPParseError>
+    {
         guard line.count >= 12, let space = line.firstIndex(of: HTTPBytes.space) else { return .failure(.invalidStatusLine) }
         let parsedVersion: HTTPVersion
         switch version(line[..<space]) {

@@ -114,4 +114,12 @@ extension [HTTPField] {
     func values(named name: String) -> [String] {
         compactMap { $0.hasName(name) ? $0.value : nil }
     }
+
+    /// Whether a message with these fields keeps its connection (RFC 9112 §9.3): HTTP/1.1
+    /// unless `Connection: close`, HTTP/1.0 only with `Connection: keep-alive`.
+    func keepAlive(version: HTTPVersion) -> Bool {
+        let options = values(named: "Connection")
+        if HTTPListSyntax.contains(options, "close") { return false }
+        return version == .http11 || HTTPListSyntax.contains(options, "keep-alive")
+    }
 }

@@ -66,6 +66,22 @@ private let request = Array("GET /metrics HTTP/1.1\r\nHost: node\r\n\r\n".utf8)
         #expect(parser.feed(line + filler + Array("a\r\n\r\n".utf8)) == .invalid(.headTooLarge, status: .requestHeaderFieldsTooLarge))
     }
 
+    @Test(arguments: [
+        "GET / HTTP/1.1\r\nHost: a\r\n\r\nPOST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\nGET /x HTTP/1.1\r\nHost: a\r\n X: b\r\n\r\n",
+        "\r\nGET http://a.example/ HTTP/1.0\r\n\r\nOPTIONS * HTTP/1.1\r\nHost: a\r\n\r\nGET /\u{1} HTTP/1.1\r\n\r\n",
+        "GET /0123456789abcdef HTTP/1.1\r\nHost: a\r\n\r\n",
+    ])
+    func everySplitGivesTheSameHeadsAsOneFeed(_ text: String) {
+        let bytes = Array(text.utf8)
+        let limits = HTTPRequestHeadParser.Limits(requestLineBytes: 24, headBytes: 64, fields: 4)
+        let whole = requestEvents(bytes, limits: limits)
+        #expect(!whole.isEmpty)
+        for cut in 1..<bytes.count {
+            #expect(requestEvents(bytes, cuts: [cut], limits: limits) == whole, "cut at \(cut)")
+        }
+        #expect(requestEvents(bytes, cuts: Array(1..<bytes.count), limits: limits) == whole)
+    }
+
     @Test func endlessEmptyLinesBeforeTheRequestLineRunIntoTheLimit() {
         var parser = HTTPRequestHeadParser(limits: .init(headBytes: 64))
         var result = HTTPHeadParseResult.needMore

@@ -298,6 +298,14 @@ extension HTTPProxyHandler {
             fail(session, exchange, .badGateway)
             return
         }
+        // The request went to the endpoint as HTTP/1.0, which forbids a chunked answer
+        // (RFC 9112 §7.1); an HTTP/1.0 client could not read one.
+        if exchange.request.version == .http10, framing == .chunked {
+            loop.logLimited(.warning, event: .upstreamProtocol, subject: "\(exchange.entry.backend.servicePort)",
+                            "Endpoint \(exchange.target.endpoint) of \(exchange.entry.backend.servicePort) answered an HTTP/1.0 request chunked: 502")
+            fail(session, exchange, .badGateway)
+            return
+        }
         // A request body still arriving, or a body the endpoint ends by closing, leaves the
         // client connection in no state to carry another request.
         exchange.closing = !exchange.request.keepsAlive || framing == .untilClose || !exchange.requestBody.isDone

@@ -1,0 +1,108 @@
+// The heads the Ingress proxy writes: a request to the endpoint without hop-by-hop fields
+// and with X-Forwarded-*, a response to the client with the proxy's own persistence.
+import HTTP1
+import Testing
+
+private let context = HTTPForwardingContext(clientAddress: "192.0.2.7", proto: "https", listenerPort: 8443, generatedRequestID: "gen-1")
+
+private func forwarded(_ text: String, _ context: HTTPForwardingContext = context) -> String {
+    var parser = HTTPRequestHeadParser()
+    guard case .complete(let head, _) = parser.feed(Array(text.utf8)) else { return "refused" }
+    return String(decoding: head.forwardedHead(context), as: UTF8.self)
+}
+
+private func forwardedResponse(_ text: String, clientVersion: HTTPVersion = .http11, closing: Bool = false) -> String {
+    var parser = HTTPResponseHeadParser()
+    guard case .complete(let head, _) = Array(text.utf8).withUnsafeBytes({ parser.feed($0) }) else { return "refused" }
+    return String(decoding: head.forwardedHead(clientVersion: clientVersion, closing: closing), as: UTF8.self)
+}
+
+private let proxyFields = "X-Forwarded-Proto: https\r\nX-Forwarded-Port: 8443\r\nX-Real-IP: 192.0.2.7\r\n"
+
+@Suite struct RequestForwardingTests {
+    @Test func aPlainRequestGetsTheForwardedFields() {
+        #expect(forwarded("GET /a?b HTTP/1.1\r\nHost: web.test\r\nAccept: */*\r\n\r\n")
+            == "GET /a?b HTTP/1.1\r\nHost: web.test\r\nAccept: */*\r\nX-Forwarded-For: 192.0.2.7\r\nX-Forwarded-Host: web.test\r\n"
+            + proxyFields + "X-Request-ID: gen-1\r\n\r\n")
+    }
+
+    @Test func hopByHopFieldsStopAtTheProxyButFramingFieldsDoNot() {
+        let request = "POST /p HTTP/1.1\r\nHost: web.test\r\nConnection: keep-alive, X-Secret, Content-Length, Host\r\n"
+            + "Keep-Alive: timeout=5\r\nProxy-Connection: keep-alive\r\nTE: trailers\r\nTrailer: X-Sum\r\nUpgrade: h2c\r\n"
+            + "X-Secret: s\r\nx-secret: t\r\nContent-Length: 3\r\nX-Request-ID: client-9\r\n\r\n"
+        #expect(forwarded(request)
+            == "POST /p HTTP/1.1\r\nHost: web.test\r\nContent-Length: 3\r\nX-Request-ID: client-9\r\n"
+            + "X-Forwarded-For: 192.0.2.7\r\nX-Forwarded-Host: web.test\r\n" + proxyFields + "\r\n")
+    }
+
+    @Test func earlierHopsAreKeptAndTheClientsClaimsReplaced() {
+        let request = "GET / HTTP/1.1\r\nX-Forwarded-For: 10.0.0.1, 10.0.0.2\r\nHost: web.test\r\nX-Forwarded-For: 10.0.0.3\r\n"
+            + "X-Forwarded-Host: evil.test\r\nX-Real-IP: 1.1.1.1\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Port: 1\r\n\r\n"
+        #expect(forwarded(request)
+            == "GET / HTTP/1.1\r\nHost: web.test\r\nX-Forwarded-For: 10.0.0.1, 10.0.0.2, 10.0.0.3, 192.0.2.7\r\n"
+            + "X-Forwarded-Host: web.test\r\n" + proxyFields + "X-Request-ID: gen-1\r\n\r\n")
+    }
+
+    @Test func anAbsoluteFormTargetGoesInOriginFormWithItsAuthorityAsHost() {
+        #expect(forwarded("GET http://a.example:8080?q HTTP/1.1\r\nHost: other.test\r\n\r\n")
+            == "GET /?q HTTP/1.1\r\nHost: a.example:8080\r\nX-Forwarded-For: 192.0.2.7\r\nX-Forwarded-Host: a.example:8080\r\n"
+            + proxyFields + "X-Request-ID: gen-1\r\n\r\n")
+        #expect(forwarded("GET http://a.example/x HTTP/1.0\r\n\r\n")
+            == "GET /x HTTP/1.0\r\nHost: a.example\r\nConnection: close\r\nX-Forwarded-For: 192.0.2.7\r\n"
+            + "X-Forwarded-Host: a.example\r\n" + proxyFields + "X-Request-ID: gen-1\r\n\r\n")
+    }
+
+    @Test func anHTTP10RequestGoesAsHTTP10AndClosing() {
+        #expect(forwarded("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+            == "GET / HTTP/1.0\r\nConnection: close\r\nX-Forwarded-For: 192.0.2.7\r\n" + proxyFields + "X-Request-ID: gen-1\r\n\r\n")
+    }
+
+    @Test func aTunnelKeepsUpgrade() {
+        var tunnel = context
+        tunnel.tunnel = true
+        tunnel.clientAddress = "2001:db8::1"
+        #expect(forwarded("GET /ws HTTP/1.1\r\nHost: web.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: k\r\n\r\n", tunnel)
+            == "GET /ws HTTP/1.1\r\nHost: web.test\r\nUpgrade: websocket\r\nSec-WebSocket-Key: k\r\nConnection: Upgrade\r\n"
+            + "X-Forwarded-For: 2001:db8::1\r\nX-Forwarded-Host: web.test\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Port: 8443\r\n"
+            + "X-Real-IP: 2001:db8::1\r\nX-Request-ID: gen-1\r\n\r\n")
+    }
+
+    @Test func contextValuesCannotSplitTheHead() {
+        var hostile = context
+        hostile.generatedRequestID = "a\r\nX-Injected: 1"
+        #expect(!forwarded("GET / HTTP/1.1\r\nHost: a\r\n\r\n", hostile).contains("\r\nX-Injected"))
+    }
+
+    @Test func theForwardedHeadParsesToTheSameFraming() {
+        let request = "POST http://a.example/p HTTP/1.1\r\nHost: a.example\r\nTransfer-Encoding: chunked\r\nConnection: te\r\nTE: trailers\r\n\r\n"
+        var parser = HTTPRequestHeadParser()
+        guard case .complete(let head, _) = parser.feed(Array(request.utf8)),
+              case .complete(let again, _) = parser.feed(head.forwardedHead(context))
+        else {
+            Issue.record("refused")
+            return
+        }
+        #expect(again.framing == .chunked && again.target == "/p" && again.routingHost == "a.example")
+    }
+}
+
+@Suite struct ResponseForwardingTests {
+    @Test func hopByHopFieldsStopAndTheProxySaysWhetherItKeepsTheConnection() {
+        let response = "HTTP/1.1 200 OK\r\nConnection: X-Internal, close\r\nX-Internal: 1\r\nKeep-Alive: timeout=5\r\nContent-Length: 2\r\n\r\n"
+        #expect(forwardedResponse(response) == "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n")
+        #expect(forwardedResponse(response, closing: true) == "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n")
+        #expect(forwardedResponse(response, clientVersion: .http10)
+            == "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\n")
+        #expect(forwardedResponse(response, clientVersion: .http10, closing: true)
+            == "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n")
+    }
+
+    @Test func anHTTP10EndpointsResponseGoesAsHTTP11WithItsEmptyReason() {
+        #expect(forwardedResponse("HTTP/1.0 404\r\nContent-Length: 0\r\n\r\n") == "HTTP/1.1 404 \r\nContent-Length: 0\r\n\r\n")
+    }
+
+    @Test func switchingProtocolsKeepsUpgrade() {
+        #expect(forwardedResponse("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: a\r\n\r\n")
+            == "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: a\r\nConnection: upgrade\r\n\r\n")
+    }
+}
