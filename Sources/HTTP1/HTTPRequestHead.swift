@@ -94,6 +94,13 @@ public struct HTTPRequestHead: Sendable, Hashable {
             && HTTPListSyntax.contains(values(of: "Connection"), "upgrade")
     }
 
+    /// An upgrade to WebSocket, the one the Ingress tunnels. Other protocols (h2c above all)
+    /// would carry requests past the routing rules once tunnelled, so their Upgrade field
+    /// is dropped as hop-by-hop and the request is served as plain HTTP/1.1.
+    public var upgradesToWebSocket: Bool {
+        upgradeRequested && HTTPListSyntax.contains(values(of: "Upgrade"), "websocket")
+    }
+
     /// Whether the client waits for 100 Continue before sending its body (RFC 9110 §10.1.1);
     /// an HTTP/1.0 request's expectation is ignored, as the RFC says.
     public var expectsContinue: Bool {

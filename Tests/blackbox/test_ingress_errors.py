@@ -216,3 +216,22 @@ def test_an_endpoint_that_does_not_answer_in_time_gives_504(start_http_backend, 
     assert_own_answer(response, 504)
     assert elapsed >= 0.5, f"504 after {elapsed:.2f} s, before the 1 s timeout"
     assert after.status == 200
+
+
+def test_after_a_502_the_next_request_on_the_connection_reaches_only_its_own_backend(
+        start_http_backend, start_ingress, write_config):
+    """The failed request's head must not stay queued and go out ahead of the next one."""
+    good = start_http_backend("good")
+    daemon = start_ingress(write_config(join_yaml(
+        http_service_yaml("failing", [refusing_endpoint()]), http_service_yaml("good", [good.endpoint]),
+        ingress_yaml("site", rules=[host_rule(None, path_rule("/fail", "failing"), path_rule("/good", "good"))]))))
+
+    with HTTPClient(daemon.ingress_address) as client:
+        failed = client.get("/fail/first")
+        after = client.get("/good/second")
+        again = client.get("/good/third")
+
+    assert_own_answer(failed, 502)
+    assert (after.status, after.backend, after.json["path"]) == (200, "good", "/good/second")
+    assert (again.status, again.json["path"]) == (200, "/good/third")
+    assert [r["path"] for r in requests_seen(good)] == ["/good/second", "/good/third"]

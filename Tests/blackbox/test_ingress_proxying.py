@@ -11,6 +11,7 @@ two-way tunnel after 101), and responses without a body (HEAD, 1xx, 204, 304) be
 HTTP says.
 """
 
+import signal
 import time
 
 import pytest
@@ -375,3 +376,32 @@ def test_head_204_304_and_interim_responses_carry_no_body_and_the_connection_goe
     assert hinted.status == 200 and hinted.json["path"] == "/103"
     assert set(hinted.interim) <= {103}
     assert last.status == 200 and last.json["path"] == "/last"
+
+
+def test_an_h2c_upgrade_is_not_tunnelled_but_served_as_http_1_1(start_http_backend, start_ingress, write_config):
+    """Tunnelled, h2c would carry the client's later requests past the routing rules."""
+    backends, services = http_services(start_http_backend, "web")
+    daemon = start_ingress(write_config(join_yaml(services, ingress_yaml("site", default_backend=("web", "http")))))
+
+    with HTTPClient(daemon.ingress_address) as client:
+        answer = client.get("/h2c", "foo.example", [("Connection", "Upgrade, HTTP2-Settings"), ("Upgrade", "h2c"),
+                                                     ("HTTP2-Settings", "AAMAAABkAARAAAAAAAIAAAAA")])
+        after = client.get("/after", "foo.example")
+
+    assert answer.status == 200 and after.status == 200
+    [first, second] = requests_seen(backends["web"])
+    assert "upgrade" not in first["headers"] and "http2-settings" not in first["headers"]
+    assert second["path"] == "/after"
+
+
+def test_a_stopping_daemon_closes_idle_keep_alive_connections_at_once(start_http_backend, start_ingress, write_config):
+    backends, services = http_services(start_http_backend, "web")
+    daemon = start_ingress(write_config(join_yaml(services, ingress_yaml("site", default_backend=("web", "http")))))
+
+    with HTTPClient(daemon.ingress_address) as client:
+        assert client.get("/before", "foo.example").status == 200
+        daemon.process.send_signal(signal.SIGTERM)
+        ending = client.wait_closed(timeout=5)
+
+    assert ending in ("eof", "reset")
+    assert daemon.wait_exit(timeout=10) == 0  # nothing left open: no 30 s grace period spent

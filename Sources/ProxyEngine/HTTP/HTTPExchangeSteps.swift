@@ -96,6 +96,12 @@ extension HTTPProxyHandler {
 
     /// Starts waiting for the next request head.
     func awaitHead(_ session: HTTPSession) {
+        if draining, session.fromClient.isEmpty {
+            // Stopping: the response said `Connection: close`; no next request is waited for.
+            session.phase = .closing
+            setDeadline(session, after: Self.lingerTimeout)
+            return
+        }
         session.phase = .awaitingHead
         session.headStarted = !session.fromClient.isEmpty
         session.fromUpstream.releaseIfEmpty()
@@ -156,7 +162,7 @@ extension HTTPProxyHandler {
             return
         }
         let context = HTTPForwardingContext(clientAddress: session.clientAddress, proto: "http", listenerPort: session.listenerPort,
-                                            generatedRequestID: nextRequestID(), tunnel: request.upgradeRequested)
+                                            generatedRequestID: nextRequestID(), tunnel: request.upgradesToWebSocket)
         let exchange = Exchange(request: request, entry: entry, startedAt: MonotonicClock.now(), upstreamTimeout: router.upstreamTimeout,
                                 forwardedHead: request.forwardedHead(context), endpointIndex: endpointIndex)
         session.exchange = exchange
@@ -307,8 +313,9 @@ extension HTTPProxyHandler {
             return
         }
         // A request body still arriving, or a body the endpoint ends by closing, leaves the
-        // client connection in no state to carry another request.
-        exchange.closing = !exchange.request.keepsAlive || framing == .untilClose || !exchange.requestBody.isDone
+        // client connection in no state to carry another request. (The endpoint connection
+        // is reused only once every byte of the request was written to it: `finish`.)
+        exchange.closing = !exchange.request.keepsAlive || framing == .untilClose || !exchange.requestBody.isDone || draining
         exchange.response = head
         let bytes = head.forwardedHead(clientVersion: exchange.request.version, closing: exchange.closing)
         session.toClient.append(bytes)
@@ -340,11 +347,12 @@ extension HTTPProxyHandler {
         record(exchange, status: exchange.response?.status ?? 0, session: session)
         if let upstream = session.upstream {
             session.upstream = nil
-            let reusable = exchange.requestBody.isDone && exchange.response?.keepsAlive == true && session.fromUpstream.isEmpty
+            let reusable = requestSent(session, exchange) && exchange.response?.keepsAlive == true && session.fromUpstream.isEmpty
                 && !exchange.upgrade && router?.endpoints.contains(upstream.target.endpoint) == true
             if reusable { release(upstream) } else { discard(upstream) }
         }
         session.fromUpstream = ByteQueue()
+        session.toUpstream = ByteQueue()  // an unsent tail went with its connection
         session.exchange = nil
         if exchange.closing {
             session.phase = .closing
@@ -368,7 +376,11 @@ extension HTTPProxyHandler {
         session.exchange = nil
         if let upstream = session.upstream { discard(upstream) }
         session.upstream = nil
-        if closing {
+        // Whatever was queued for the endpoint belonged to this request: it must not go out
+        // ahead of the next one.
+        session.toUpstream = ByteQueue()
+        session.fromUpstream = ByteQueue()
+        if closing || draining {
             session.phase = .closing
             setDeadline(session, after: Self.lingerTimeout)
         } else {
@@ -387,6 +399,12 @@ extension HTTPProxyHandler {
                                                           nanoseconds: MonotonicClock.now() &- exchange.startedAt)
         answer(session, status, to: exchange.request, statistics: nil, closing: !exchange.requestBody.isDone,
                tried: exchange.target.endpoint)
+    }
+
+    /// Every byte of the request, body included, has been written to the endpoint (not
+    /// merely read from the client): only then may the connection carry another request.
+    func requestSent(_ session: HTTPSession, _ exchange: Exchange) -> Bool {
+        exchange.requestBody.isDone && session.toUpstream.isEmpty
     }
 
     private func record(_ exchange: Exchange, status: Int, session: HTTPSession) {
@@ -449,6 +467,12 @@ extension HTTPProxyHandler {
 
     /// The session's deadline passed.
     func timedOut(_ session: HTTPSession) {
+        // A client that has not taken what we sent within the timeout is stuck or gone; a
+        // quiet close would make a cut-off response look complete.
+        if !session.toClient.isEmpty, session.phase != .exchanging {
+            abort(session)
+            return
+        }
         switch session.phase {
         case .awaitingHead:
             // A keep-alive connection that never started another request is closed
@@ -460,6 +484,10 @@ extension HTTPProxyHandler {
             }
         case .exchanging:
             guard let exchange = session.exchange else { return abort(session) }
+            if let upstream = session.upstream, !upstream.connected {
+                connectFailed(session, exchange, .timedOut)  // the next endpoint, as for a refused connect
+                return
+            }
             loop.logLimited(.warning, event: .upstreamTimeout, subject: "\(exchange.entry.backend.servicePort)",
                             "Endpoint \(exchange.target.endpoint) of \(exchange.entry.backend.servicePort) did not answer in time: 504",
                             metadata: ["service": "\(exchange.entry.backend.servicePort)", "endpoint": "\(exchange.target.endpoint)"])

@@ -25,6 +25,8 @@ final class HTTPProxyHandler {
     let upstreamCounters: UpstreamCounters
     /// The routing table new requests take; swapped by a reload.
     var router: IngressRouter?
+    /// The daemon is stopping: responses say `Connection: close` and idle connections close.
+    private(set) var draining = false
     private(set) var sessions = SlotTable<HTTPSession>()
     var upstreams = SlotTable<Upstream>()
     var idle = UpstreamPool()
@@ -239,6 +241,18 @@ final class HTTPProxyHandler {
         upstream.session = nil
         guard upstreams[upstream.slot] === upstream else { return }
         upstreams.remove(upstream)
+    }
+
+    /// Stopping: idle keep-alive connections close now (a client reconnects elsewhere
+    /// rather than finding its next request cut off by the end of the grace period); busy
+    /// ones close after their response, which says so.
+    func beginDrain() {
+        draining = true
+        for session in sessions.all where session.phase == .awaitingHead && !session.headStarted
+            && session.fromClient.isEmpty && session.toClient.isEmpty {
+            close(session)
+        }
+        for upstream in idle.removeAll(where: { _ in true }) { discard(upstream) }
     }
 
     /// Resets every session still open: the end of the shutdown grace period.

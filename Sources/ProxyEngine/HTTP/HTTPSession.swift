@@ -128,7 +128,7 @@ final class Exchange {
         self.forwardedHead = forwardedHead
         self.endpointIndex = endpointIndex
         requestBody = BodyProgress(request.framing)
-        upgrade = request.upgradeRequested
+        upgrade = request.upgradesToWebSocket
     }
 
     var target: HTTPEndpointTarget { entry.backend.targets[endpointIndex] }

@@ -100,7 +100,8 @@ extension HTTPProxyHandler {
         }
         // A pooled connection the endpoint closed while it waited: nothing was processed,
         // so a request without a body can go again on a fresh connection.
-        if upstream.reused, !exchange.receivedAny, !exchange.retriedStale, exchange.request.framing == .none {
+        if upstream.reused, !exchange.receivedAny, !exchange.retriedStale, exchange.request.framing == .none,
+           Self.idempotentMethods.contains(exchange.request.method) {
             exchange.retriedStale = true
             resend(session, exchange)
             attach(session, exchange, pooled: false)
@@ -112,6 +113,9 @@ extension HTTPProxyHandler {
                         metadata: ["service": "\(name)", "endpoint": "\(exchange.target.endpoint)"])
         fail(session, exchange, .badGateway)
     }
+
+    /// Methods a request may be sent twice with (RFC 9110 §9.2.2), as nginx retries only them.
+    static let idempotentMethods: Set<String> = ["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]
 
     /// Queues the request head again for a new connection; no body byte has moved yet.
     private func resend(_ session: HTTPSession, _ exchange: Exchange) {

@@ -17,6 +17,7 @@ struct UpstreamPool {
     /// The newest idle connection to `endpoint`, taken out of the pool.
     mutating func take(_ endpoint: Endpoint) -> Upstream? {
         guard let upstream = byEndpoint[endpoint]?.popLast() else { return nil }
+        if byEndpoint[endpoint]?.isEmpty == true { byEndpoint[endpoint] = nil }  // endpoints come and go
         count -= 1
         return upstream
     }

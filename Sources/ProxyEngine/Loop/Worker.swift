@@ -221,6 +221,7 @@ final class Worker {
             done.signal()
         case .drain(let deadline):
             listeners = [:]
+            http.beginDrain()
             drainDeadline = deadline
         }
     }
