@@ -4,29 +4,14 @@ every byte arrives intact."""
 
 import socket
 import struct
-import time
 
-from harness import GiB, KiB, MiB, Deadline, connect, recv_hash_to_eof, service_yaml, source
+from harness import GiB, KiB, MiB, connect, recv_hash_to_eof, service_yaml, source, wait_until_stalled
 
 TOTAL = 1 * GiB
 STALL_QUIET = 1.0       # the backend counts as held back after this long without progress
 MAX_RSS_GROWTH_KIB = 4 * 1024
 MAX_IN_FLIGHT = 64 * MiB
 
-
-def wait_until_stalled(progress, quiet: float, timeout: float) -> int:
-    """Poll `progress()` until it has not moved for `quiet` seconds; return its value then."""
-    deadline = Deadline(timeout)
-    last = progress()
-    last_change = time.monotonic()
-    while not deadline.expired():
-        time.sleep(0.05)
-        now = progress()
-        if now != last:
-            last, last_change = now, time.monotonic()
-        elif now > 0 and time.monotonic() - last_change >= quiet:
-            return now
-    raise AssertionError(f"backend never stalled within {timeout} s: it had sent {last} bytes")
 
 
 def test_slow_reader_holds_backend_back_without_growing_daemon_memory_and_loses_nothing(

@@ -12,11 +12,10 @@ HTTP says.
 """
 
 import signal
-import time
 
 import pytest
 
-from harness import KiB, MiB, Deadline, pattern_bytes, pattern_chunks, sha256
+from harness import KiB, MiB, pattern_bytes, pattern_chunks, sha256, wait_until_stalled
 from harness.http_backend import requests_seen
 from harness.ingress import (
     HTTPClient, build_request, get, host_rule, http_services, ingress_yaml, join_yaml, path_rule, raw_exchange,
@@ -246,20 +245,6 @@ def test_request_and_response_bodies_stream_at_the_same_time(start_http_backend,
     assert result.response.status == 200
     assert (result.response.body_length, result.response.body_sha256) == (size, result.sent_sha256)
 
-
-def wait_until_stalled(progress, quiet: float, timeout: float) -> int:
-    """Poll `progress()` until it has not moved for `quiet` seconds; return its value then."""
-    deadline = Deadline(timeout)
-    last = progress()
-    last_change = time.monotonic()
-    while not deadline.expired():
-        time.sleep(0.05)
-        now = progress()
-        if now != last:
-            last, last_change = now, time.monotonic()
-        elif now > 0 and time.monotonic() - last_change >= quiet:
-            return now
-    raise AssertionError(f"the endpoint never stalled within {timeout} s: it had sent {last} bytes")
 
 
 def test_a_client_that_stops_reading_holds_the_endpoint_back_without_growing_daemon_memory(

@@ -187,14 +187,8 @@ extension HTTPProxyHandler {
             case .ended, .failed: abort(session); return false  // the client left mid-request
             }
         }
-        var outcome: Result<Int, HTTPParseError> = .success(0)
-        session.fromClient.withBytes { bytes in
-            outcome = exchange.requestBody.take(bytes)
-            if case .success(let taken) = outcome { session.toUpstream.append(UnsafeRawBufferPointer(rebasing: bytes[..<taken])) }
-        }
-        switch outcome {
+        switch session.fromClient.moveBody(into: &session.toUpstream, &exchange.requestBody) {
         case .success(let taken):
-            session.fromClient.consume(taken)
             exchange.requestBytes += UInt64(taken)
             setDeadline(session, after: exchange.upstreamTimeout)
         case .failure(let error):
@@ -234,14 +228,8 @@ extension HTTPProxyHandler {
             receiveHead(session, exchange)
             return true
         }
-        var outcome: Result<Int, HTTPParseError> = .success(0)
-        session.fromUpstream.withBytes { bytes in
-            outcome = exchange.responseBody.take(bytes)
-            if case .success(let taken) = outcome { session.toClient.append(UnsafeRawBufferPointer(rebasing: bytes[..<taken])) }
-        }
-        switch outcome {
+        switch session.fromUpstream.moveBody(into: &session.toClient, &exchange.responseBody) {
         case .success(let taken):
-            session.fromUpstream.consume(taken)
             exchange.responseBytes += UInt64(taken)
             if exchange.responseBody.isDone { finish(session, exchange) }
         case .failure(let error):
@@ -503,6 +491,19 @@ extension HTTPProxyHandler {
 }
 
 extension ByteQueue {
+    /// Moves the front bytes that belong to a body (as far as `progress` says) onto the end
+    /// of `destination`: how many, or the body's framing error (nothing moved).
+    mutating func moveBody(into destination: inout ByteQueue, _ progress: inout BodyProgress) -> Result<Int, HTTPParseError> {
+        let outcome = withBytes { bytes in
+            progress.take(bytes).map { taken in
+                destination.append(UnsafeRawBufferPointer(rebasing: bytes[..<taken]))
+                return taken
+            }
+        }
+        if case .success(let taken) = outcome { consume(taken) }
+        return outcome
+    }
+
     /// Moves everything `other` holds onto the end of this queue.
     mutating func append(drained other: inout ByteQueue) {
         guard !other.isEmpty else { return }

@@ -12,7 +12,7 @@ a sender stalling), we poll with a deadline.
 from .backends import Backend, answer_after_eof, echo, identify, source
 from .basics import (
     CHUNK, GiB, KiB, MiB, Deadline, family_of, pattern_bytes, pattern_chunks, pick_cluster_ip,
-    pick_port, poll_until, refusing_endpoint, sha256,
+    pick_port, poll_until, refusing_endpoint, sha256, wait_until_stalled,
 )
 from .clients import (
     DuplexResult, EchoOutcome, ask_name, connect, duplex_transfer, echo_many, echo_once,

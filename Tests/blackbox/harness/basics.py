@@ -49,6 +49,22 @@ def poll_until(predicate, timeout: float, interval: float = 0.02):
         time.sleep(min(interval, deadline.remaining()))
 
 
+
+def wait_until_stalled(progress, quiet: float, timeout: float) -> int:
+    """Poll `progress()` until it has not moved for `quiet` seconds; return its value then
+    (a sender held back by a reader that stopped)."""
+    deadline = Deadline(timeout)
+    last = progress()
+    last_change = time.monotonic()
+    while not deadline.expired():
+        time.sleep(0.05)
+        now = progress()
+        if now != last:
+            last, last_change = now, time.monotonic()
+        elif now > 0 and time.monotonic() - last_change >= quiet:
+            return now
+    raise AssertionError(f"the sender never stalled within {timeout} s: it had sent {last} bytes")
+
 def family_of(host: str) -> socket.AddressFamily:
     return socket.AF_INET6 if ":" in host else socket.AF_INET
 
