@@ -95,20 +95,17 @@ public struct IngressPath: Hashable, Sendable {
             return requestPath == path
         case .prefix, .implementationSpecific:
             // Element-wise on `/`-separated segments; a trailing slash on either side is
-            // ignored (`/aaa/bbb/` matches `/aaa/bbb`, `/aaa` does not match `/aaaccc`).
-            let prefix = Self.segments(Substring(path))
-            guard !prefix.isEmpty else { return true }  // "/" matches every path
-            let request = Self.segments(requestPath)
-            return request.count >= prefix.count && zip(prefix, request).allSatisfy { $0 == $1 }
+            // ignored (`/aaa/bbb/` matches `/aaa/bbb`, `/aaa` does not match `/aaaccc`):
+            // the request is the prefix itself, or the prefix and a `/`. Compared as bytes,
+            // without splitting: this runs for every request.
+            var prefix = path.utf8[...]
+            if prefix.count > 1, prefix.last == UInt8(ascii: "/") { prefix = prefix.dropLast() }
+            guard prefix.count > 1 else { return true }  // "/" matches every path
+            let request = requestPath.utf8
+            guard request.starts(with: prefix) else { return false }
+            let rest = request.dropFirst(prefix.count)
+            return rest.isEmpty || rest.first == UInt8(ascii: "/")
         }
-    }
-
-    /// Path segments, ignoring empty ones at the ends (`/a/b/` → [a, b]).
-    private static func segments(_ path: Substring) -> ArraySlice<Substring> {
-        var parts = path.split(separator: "/", omittingEmptySubsequences: false)[...]
-        if parts.first == "" { parts = parts.dropFirst() }
-        if parts.last == "" { parts = parts.dropLast() }
-        return parts
     }
 
     /// Longer paths first; on equal paths `Exact` before `Prefix`: the order in which paths
