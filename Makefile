@@ -28,7 +28,7 @@ test:
 demo:
 	scripts/demo
 
-# svcproxy, HAProxy and a direct connection side by side: `make bench BENCH_ARGS=--quick`.
+# svcproxy, HAProxy, a direct connection (and nginx for HTTP) side by side: `make bench BENCH_ARGS=--quick`.
 bench:
 	scripts/ensure-packages bench
 	$(SWIFT) build $(RELEASE_FLAGS)
