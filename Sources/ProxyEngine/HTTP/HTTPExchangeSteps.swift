@@ -10,6 +10,10 @@ import ServiceConfig
 
 enum IOStep {
     case progressed
+    /// Bytes were read, fewer than asked: the socket had no more for now. With level-
+    /// triggered epoll, waiting for the next event costs nothing then, and saves the read
+    /// that would only find EAGAIN.
+    case drained
     case blocked
     case ended
     case failed(Errno)
@@ -22,14 +26,14 @@ extension HTTPProxyHandler {
             moved = false
             if !session.toClient.isEmpty, session.writable {
                 switch flush(&session.toClient, to: session.client) {
-                case .progressed, .ended: moved = true
+                case .progressed, .drained, .ended: moved = true
                 case .blocked: session.writable = false
                 case .failed: abort(session); return
                 }
             }
             if let upstream = session.upstream, upstream.connected, upstream.writable, !session.toUpstream.isEmpty {
                 switch flush(&session.toUpstream, to: upstream.socket) {
-                case .progressed, .ended: moved = true
+                case .progressed, .drained, .ended: moved = true
                 case .blocked: upstream.writable = false
                 case .failed(let error): upstreamFailed(session, error); moved = true
                 }
@@ -85,7 +89,7 @@ extension HTTPProxyHandler {
             case .done(0): return .ended
             case .done(let count):
                 queue.append(UnsafeRawBufferPointer(start: buffer, count: count))
-                return .progressed
+                return count < pool.bufferSize ? .drained : .progressed
             }
         } catch {
             return .failed(error)
@@ -130,6 +134,9 @@ extension HTTPProxyHandler {
         guard session.toClient.isEmpty, session.readable else { return false }
         switch read(from: session.client, into: &session.fromClient) {
         case .progressed:
+            return true
+        case .drained:
+            session.readable = false
             return true
         case .blocked:
             session.readable = false
@@ -177,12 +184,14 @@ extension HTTPProxyHandler {
 
     /// Moves request body bytes from the client towards the endpoint, once connected.
     private func stepRequestBody(_ session: HTTPSession) -> Bool {
-        guard let exchange = session.exchange, !exchange.requestBody.isDone, session.toUpstream.isEmpty,
-              session.upstream?.connected == true else { return false }
+        // Body bytes move only once connected: until then the head alone is queued, so a
+        // failed connect can send it again elsewhere.
+        guard let exchange = session.exchange, !exchange.requestBody.isDone, session.upstream?.connected == true else { return false }
         if session.fromClient.isEmpty {
-            guard session.readable else { return false }
+            guard session.toUpstream.isEmpty, session.readable else { return false }
             switch read(from: session.client, into: &session.fromClient) {
             case .progressed: break
+            case .drained: session.readable = false
             case .blocked: session.readable = false; return false
             case .ended, .failed: abort(session); return false  // the client left mid-request
             }
@@ -206,12 +215,14 @@ extension HTTPProxyHandler {
 
     /// Reads the endpoint's response: interim heads, the final head, then the body.
     private func stepResponse(_ session: HTTPSession) -> Bool {
-        guard let exchange = session.exchange, let upstream = session.upstream, upstream.connected, session.toClient.isEmpty
-        else { return false }
+        guard let exchange = session.exchange, let upstream = session.upstream, upstream.connected else { return false }
         if session.fromUpstream.isEmpty {
-            guard upstream.readable else { return false }
-            switch read(from: upstream.socket, into: &session.fromUpstream) {
-            case .progressed:
+            // What was read before is written on before more is read: the backpressure.
+            guard session.toClient.isEmpty, upstream.readable else { return false }
+            let step = read(from: upstream.socket, into: &session.fromUpstream)
+            switch step {
+            case .progressed, .drained:
+                if case .drained = step { upstream.readable = false }
                 exchange.receivedAny = true
                 setDeadline(session, after: exchange.upstreamTimeout)
             case .blocked:
@@ -415,6 +426,7 @@ extension HTTPProxyHandler {
         if session.toUpstream.isEmpty, !session.clientEnded, session.readable {
             switch read(from: session.client, into: &session.toUpstream) {
             case .progressed: moved = true
+            case .drained: moved = true; session.readable = false
             case .blocked: session.readable = false
             case .ended: session.clientEnded = true; moved = true
             case .failed: abort(session); return false
@@ -423,6 +435,7 @@ extension HTTPProxyHandler {
         if session.toClient.isEmpty, !session.upstreamEnded, upstream.readable {
             switch read(from: upstream.socket, into: &session.toClient) {
             case .progressed: moved = true
+            case .drained: moved = true; upstream.readable = false
             case .blocked: upstream.readable = false
             case .ended: session.upstreamEnded = true; moved = true
             case .failed: abort(session); return false
@@ -447,6 +460,7 @@ extension HTTPProxyHandler {
         session.fromClient = ByteQueue()
         switch read(from: session.client, into: &session.fromClient) {
         case .progressed: return true
+        case .drained: session.readable = false; return true
         case .blocked: session.readable = false
         case .ended, .failed: close(session)
         }

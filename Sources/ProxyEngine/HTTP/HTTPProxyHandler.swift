@@ -111,12 +111,16 @@ final class HTTPProxyHandler {
 
     // MARK: Interest
 
-    /// Registers each socket for exactly what the session waits for.
+    /// Registers each socket for what the session waits for. A socket stays registered as
+    /// readable between requests even while its bytes are not wanted, as long as none have
+    /// come (the flag is clear): a keep-alive exchange then costs no epoll_ctl. Only a peer
+    /// that sends when it should wait (pipelining, closing) is taken out until it is read,
+    /// so that level-triggered readiness cannot spin the loop.
     func updateInterest(_ session: HTTPSession) {
         guard session.phase != .closed else { return }
         var wanted: EpollEvents = []
         if !session.toClient.isEmpty { wanted.insert(.writable) }
-        if wantsClientBytes(session) { wanted.insert(.readable) }
+        if wantsClientBytes(session) || !session.readable { wanted.insert(.readable) }
         do {
             try loop.watch(session.client.rawValue, current: session.interest, wanted: wanted,
                            token: EventToken(kind: .httpClient, slot: session.slot, generation: session.tag))
@@ -138,7 +142,7 @@ final class HTTPProxyHandler {
         guard upstream.connected else { return .writable }
         var wanted: EpollEvents = []
         if !session.toUpstream.isEmpty { wanted.insert(.writable) }
-        if wantsUpstreamBytes(session) { wanted.insert(.readable) }
+        if wantsUpstreamBytes(session) || !upstream.readable { wanted.insert(.readable) }
         return wanted
     }
 

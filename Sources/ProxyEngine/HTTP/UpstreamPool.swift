@@ -5,8 +5,11 @@
 import ServiceConfig
 
 struct UpstreamPool {
-    /// Idle connections kept per endpoint and worker; more are closed.
-    static let perEndpoint = 32
+    /// Idle connections kept per endpoint and worker; more are closed. Enough for the
+    /// clients one worker serves at once (100 keep-alive clients need up to 100 idle
+    /// between their requests: `make bench` saw a quarter of requests open a connection
+    /// with 32), and still a bound: descriptors are shared with the clients.
+    static let perEndpoint = 256
     /// How long a connection may wait in the pool: below the keep-alive timeouts of common
     /// servers (nginx 75 s, Apache 5 s excepted), as nginx's upstream keepalive_timeout.
     static let idleTimeout: UInt64 = 30_000_000_000
