@@ -7,8 +7,15 @@ enum HTTPFieldLines {
     /// The lines of `head` without their CRLF: the first line, then the field lines. The
     /// empty line that ends the head is left out.
     static func lines(_ head: ArraySlice<UInt8>) -> [ArraySlice<UInt8>] {
-        var lines = head.split(separator: HTTPBytes.lf, omittingEmptySubsequences: false).map { $0.dropLast() }  // drop CR
-        lines.removeLast(2)  // the empty line, and what follows its LF
+        var lines: [ArraySlice<UInt8>] = []
+        lines.reserveCapacity(16)
+        var start = head.startIndex
+        while let lf = head[start...].firstIndex(of: HTTPBytes.lf) {
+            let line = head[start..<(lf - 1)]  // without its CR
+            if line.isEmpty { break }  // the empty line that ends the head
+            lines.append(line)
+            start = lf + 1
+        }
         return lines
     }
 

@@ -17,6 +17,9 @@ struct HTTPHeadAccumulator: Sendable {
     /// plain oversized head for a status line.
     let firstLineTooLong: HTTPParseError
     private var head: [UInt8] = []
+    /// Bytes of the head taken so far: those in `head`, and those of the current feed not
+    /// yet copied there (they are copied in one run when the feed ends).
+    private var headCount = 0
     /// The last byte taken was a CR, whose LF is still due.
     private var pendingCR = false
     /// Bytes of the current line before its CR.
@@ -50,11 +53,17 @@ struct HTTPHeadAccumulator: Sendable {
     mutating func feed<Head>(_ bytes: UnsafeRawBufferPointer,
                              parse: (ArraySlice<UInt8>) -> Result<Head, HTTPParseError>) -> Fed<Head> {
         if let failure { return .invalid(failure) }
+        // Where this feed's part of the head starts; nil while only empty lines before the
+        // first line have come (those are not part of it).
+        var runStart: Int? = headCount > 0 ? 0 : nil
         for index in bytes.indices {
+            let started = headCount > 0
             switch take(bytes[index]) {
             case .needMore:
+                if !started, headCount > 0 { runStart = index }
                 continue
             case .ended:
+                head.append(contentsOf: bytes[(runStart ?? index)...index])
                 let result = parse(head[...])
                 reset()
                 switch result {
@@ -65,6 +74,7 @@ struct HTTPHeadAccumulator: Sendable {
                 return refuse(error)
             }
         }
+        if let runStart { head.append(contentsOf: bytes[runStart...]) }
         return .needMore
     }
 
@@ -80,14 +90,14 @@ struct HTTPHeadAccumulator: Sendable {
             guard byte == HTTPBytes.lf else { return .invalid(.bareCarriageReturn) }
             pendingCR = false
             defer { lineLength = 0 }
-            if head.isEmpty { return .needMore }  // an empty line before the first line (RFC 9112 §2.2)
+            if headCount == 0 { return .needMore }  // an empty line before the first line (RFC 9112 §2.2)
             defer { firstLineEnded = true }
-            return append(byte) ?? (lineLength == 0 ? .ended : .needMore)
+            return count(byte) ?? (lineLength == 0 ? .ended : .needMore)
         }
         if byte == HTTPBytes.lf { return .invalid(.bareLineFeed) }
         if byte == HTTPBytes.cr {
             pendingCR = true
-            if head.isEmpty {
+            if headCount == 0 {
                 skippedLineBreaks += 1  // counted against the limit, so they cannot go on forever
                 return skippedLineBreaks > limits.headBytes ? .invalid(.headTooLarge) : .needMore
             }
@@ -95,13 +105,13 @@ struct HTTPHeadAccumulator: Sendable {
             lineLength += 1
             if !firstLineEnded, lineLength > limits.requestLineBytes { return .invalid(firstLineTooLong) }
         }
-        return append(byte) ?? .needMore
+        return count(byte) ?? .needMore
     }
 
-    /// Keeps `byte` as part of the head; the refusal if that makes the head too long.
-    private mutating func append(_ byte: UInt8) -> Step? {
-        head.append(byte)
-        guard head.count > limits.headBytes else { return nil }
+    /// Counts `byte` as part of the head; the refusal if that makes the head too long.
+    private mutating func count(_ byte: UInt8) -> Step? {
+        headCount += 1
+        guard headCount > limits.headBytes else { return nil }
         return .invalid(firstLineEnded ? .headTooLarge : firstLineTooLong)
     }
 }

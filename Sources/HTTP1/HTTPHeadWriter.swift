@@ -30,9 +30,18 @@ struct HTTPHeadWriter {
 
     /// Text that is not ours to trust: CR, LF and NUL become spaces.
     mutating func appendSanitized(_ text: some StringProtocol) {
-        for byte in text.utf8 {
-            bytes.append(byte == HTTPBytes.cr || byte == HTTPBytes.lf || byte == 0 ? HTTPBytes.space : byte)
+        // Values the parser took never hold those bytes: copy them in one go after one look.
+        let copied: Bool? = text.utf8.withContiguousStorageIfAvailable { run in
+            guard !run.contains(where: Self.isUnsafe) else { return false }
+            bytes.append(contentsOf: run)
+            return true
         }
+        guard copied != true else { return }
+        for byte in text.utf8 { bytes.append(Self.isUnsafe(byte) ? HTTPBytes.space : byte) }
+    }
+
+    private static func isUnsafe(_ byte: UInt8) -> Bool {
+        byte == HTTPBytes.cr || byte == HTTPBytes.lf || byte == 0
     }
 
     mutating func endLine() {

@@ -57,7 +57,17 @@ enum HTTPBytes {
     /// Whether two byte strings are equal with ASCII letters compared without case, as field
     /// names, methods of the list rule and transfer codings are (RFC 9110 §5.1).
     static func equalIgnoringCase(_ a: some Collection<UInt8>, _ b: some Collection<UInt8>) -> Bool {
-        a.count == b.count && a.elementsEqual(b) { lowercased($0) == lowercased($1) }
+        guard a.count == b.count else { return false }
+        // Field names are compared many times per message: over contiguous bytes when both
+        // have them (native strings do), without the generic iterators.
+        let fast: Bool?? = a.withContiguousStorageIfAvailable { left in
+            b.withContiguousStorageIfAvailable { right in
+                for index in 0..<left.count where lowercased(left[index]) != lowercased(right[index]) { return false }
+                return true
+            }
+        }
+        if case .some(.some(let equal)) = fast { return equal }
+        return a.elementsEqual(b) { lowercased($0) == lowercased($1) }
     }
 }
 
