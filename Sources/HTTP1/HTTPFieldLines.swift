@@ -6,8 +6,8 @@
 enum HTTPFieldLines {
     /// The lines of `head` without their CRLF: the first line, then the field lines. The
     /// empty line that ends the head is left out.
-    static func lines(_ head: ArraySlice<UInt8>) -> [ArraySlice<UInt8>] {
-        var lines: [ArraySlice<UInt8>] = []
+    static func lines(_ head: HTTPHeadBytes) -> [HTTPHeadBytes] {
+        var lines: [HTTPHeadBytes] = []
         lines.reserveCapacity(16)
         var start = head.startIndex
         while let lf = head[start...].firstIndex(of: HTTPBytes.lf) {
@@ -20,7 +20,7 @@ enum HTTPFieldLines {
     }
 
     /// The field lines after a head's first line, at most `maximum` of them.
-    static func fields(_ lines: ArraySlice<ArraySlice<UInt8>>, maximum: Int) -> Result<[HTTPField], HTTPParseError> {
+    static func fields(_ lines: ArraySlice<HTTPHeadBytes>, maximum: Int) -> Result<[HTTPField], HTTPParseError> {
         guard lines.count <= maximum else { return .failure(.tooManyFields) }
         // Whitespace right after the first line would fold into it, or hide a field from
         // a parser that skips the line (RFC 9112 §2.2).
@@ -38,7 +38,7 @@ enum HTTPFieldLines {
 
     /// `field-name ":" OWS field-value OWS`; a line that starts with whitespace continues
     /// the previous one (obs-fold), which RFC 9112 §5.2 lets a recipient refuse, and we do.
-    static func field(_ line: ArraySlice<UInt8>) -> Result<HTTPField, HTTPParseError> {
+    static func field(_ line: HTTPHeadBytes) -> Result<HTTPField, HTTPParseError> {
         if let first = line.first, HTTPBytes.isWhitespace(first) { return .failure(.obsoleteLineFolding) }
         guard let colon = line.firstIndex(of: HTTPBytes.colon) else { return .failure(.missingColon) }
         let name = line[..<colon]

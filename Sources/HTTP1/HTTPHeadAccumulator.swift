@@ -51,7 +51,7 @@ struct HTTPHeadAccumulator: Sendable {
     /// Takes bytes up to the head's end or its first error, and parses a complete head with
     /// `parse`; what follows the head is not looked at. After a head, it is ready for the next.
     mutating func feed<Head>(_ bytes: UnsafeRawBufferPointer,
-                             parse: (ArraySlice<UInt8>) -> Result<Head, HTTPParseError>) -> Fed<Head> {
+                             parse: (HTTPHeadBytes) -> Result<Head, HTTPParseError>) -> Fed<Head> {
         if let failure { return .invalid(failure) }
         // Where this feed's part of the head starts; nil while only empty lines before the
         // first line have come (those are not part of it).
@@ -64,7 +64,7 @@ struct HTTPHeadAccumulator: Sendable {
                 continue
             case .ended:
                 head.append(contentsOf: bytes[(runStart ?? index)...index])
-                let result = parse(head[...])
+                let result = head.withUnsafeBytes { parse($0[...]) }
                 reset()
                 switch result {
                 case .success(let parsed): return .complete(parsed, consumed: index + 1)

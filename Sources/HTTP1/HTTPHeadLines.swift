@@ -4,7 +4,7 @@
 
 enum HTTPHeadLines {
     /// Parses `head` (request line, field lines, the empty line; every line ends in CRLF).
-    static func parse(_ head: ArraySlice<UInt8>, maximumFields: Int) -> Result<HTTPRequestHead, HTTPParseError> {
+    static func parse(_ head: HTTPHeadBytes, maximumFields: Int) -> Result<HTTPRequestHead, HTTPParseError> {
         let lines = HTTPFieldLines.lines(head)
         guard let requestLine = lines.first else { return .failure(.malformedRequestLine) }
         let start: (method: String, target: String, version: HTTPVersion)

@@ -8,7 +8,7 @@
 
 enum HTTPRequestTarget {
     /// Whether `target` is a form the proxy forwards, for `method`, in characters it allows.
-    static func isAcceptable(_ target: ArraySlice<UInt8>, method: String) -> Bool {
+    static func isAcceptable(_ target: HTTPHeadBytes, method: String) -> Bool {
         guard method != "CONNECT", hasValidCharacters(target) else { return false }
         if target.first == UInt8(ascii: "/") { return true }
         if target.elementsEqual("*".utf8) { return method == "OPTIONS" }
@@ -17,7 +17,7 @@ enum HTTPRequestTarget {
 
     /// Visible ASCII without `#` (a fragment is never sent, RFC 9112 §3.2), and every `%`
     /// followed by two hexadecimal digits (RFC 3986 §2.1).
-    private static func hasValidCharacters(_ target: ArraySlice<UInt8>) -> Bool {
+    private static func hasValidCharacters(_ target: HTTPHeadBytes) -> Bool {
         var index = target.startIndex
         while index < target.endIndex {
             let byte = target[index]

@@ -35,7 +35,7 @@ public struct HTTPResponseHeadParser: Sendable {
     }
 
     /// A complete head: status line, field lines, the empty line.
-    private static func parse(_ head: ArraySlice<UInt8>, maximumFields: Int) -> Result<HTTPResponseHead, HTTPParseError> {
+    private static func parse(_ head: HTTPHeadBytes, maximumFields: Int) -> Result<HTTPResponseHead, HTTPParseError> {
         let lines = HTTPFieldLines.lines(head)
         guard let statusLine = lines.first else { return .failure(.invalidStatusLine) }
         return HTTPStartLines.statusLine(statusLine).flatMap { start in

@@ -6,7 +6,7 @@
 enum HTTPStartLines {
     /// `method SP request-target SP HTTP-version`; the target's form is checked against the
     /// method by HTTPRequestTarget.
-    static func requestLine(_ line: ArraySlice<UInt8>)
+    static func requestLine(_ line: HTTPHeadBytes)
         -> Result<(method: String, target: String, version: HTTPVersion), HTTPParseError>
     {
         let parts = line.split(separator: HTTPBytes.space, omittingEmptySubsequences: false)
@@ -22,7 +22,7 @@ enum HTTPStartLines {
     /// `HTTP/1.x SP 3DIGIT SP reason`; like llhttp, the SP and reason may be left out
     /// altogether (`HTTP/1.1 200`), as some servers do. The reason holds no control
     /// characters (RFC 9112 §4: HTAB, SP, VCHAR, obs-text).
-    static func statusLine(_ line: ArraySlice<UInt8>)
+    static func statusLine(_ line: HTTPHeadBytes)
         -> Result<(version: HTTPVersion, status: Int, reason: String), HTTPParseError>
     {
         guard line.count >= 12, let space = line.firstIndex(of: HTTPBytes.space) else { return .failure(.invalidStatusLine) }
@@ -44,12 +44,11 @@ enum HTTPStartLines {
     }
 
     /// `HTTP/DIGIT.DIGIT`, case-sensitive (RFC 9112 §2.3); only 1.0 and 1.1 are spoken.
-    static func version(_ bytes: ArraySlice<UInt8>) -> Result<HTTPVersion, HTTPParseError> {
-        let text = Array(bytes)
-        guard text.count == 8, text.starts(with: "HTTP/".utf8), HTTPBytes.isDigit(text[5]), text[6] == UInt8(ascii: "."),
-              HTTPBytes.isDigit(text[7])
-        else { return .failure(.malformedVersion) }
-        let version = HTTPVersion(major: Int(text[5] - 48), minor: Int(text[7] - 48))
+    static func version(_ bytes: HTTPHeadBytes) -> Result<HTTPVersion, HTTPParseError> {
+        guard bytes.count == 8, bytes.starts(with: "HTTP/".utf8) else { return .failure(.malformedVersion) }
+        let major = bytes[bytes.startIndex + 5], dot = bytes[bytes.startIndex + 6], minor = bytes[bytes.startIndex + 7]
+        guard HTTPBytes.isDigit(major), dot == UInt8(ascii: "."), HTTPBytes.isDigit(minor) else { return .failure(.malformedVersion) }
+        let version = HTTPVersion(major: Int(major - 48), minor: Int(minor - 48))
         return version == .http10 || version == .http11 ? .success(version) : .failure(.unsupportedVersion)
     }
 }

@@ -133,3 +133,8 @@ extension [HTTPField] {
         return version == .http11 || HTTPListSyntax.contains(options, "keep-alive")
     }
 }
+
+/// Bytes of a head being parsed: a view into the collected head, valid only while it is
+/// parsed. Not an ArraySlice: every slice of an array holds a reference to its storage, and
+/// the retains and releases of a head's dozens of slices cost more than the parsing.
+typealias HTTPHeadBytes = Slice<UnsafeRawBufferPointer>
