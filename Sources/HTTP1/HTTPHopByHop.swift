@@ -14,7 +14,9 @@ struct HTTPHopByHop {
     private let keepsUpgrade: Bool
 
     init(fields: [HTTPField], keepsUpgrade: Bool) {
-        connectionOptions = HTTPListSyntax.elements(fields.values(named: "Connection"))
+        // Most messages name nothing in Connection: list it only when it is there.
+        connectionOptions = fields.contains { $0.hasName("Connection") }
+            ? HTTPListSyntax.elements(fields.values(named: "Connection")) : []
         self.keepsUpgrade = keepsUpgrade
     }
 

@@ -29,18 +29,28 @@ public enum IngressHostMatch: Hashable, Sendable, Comparable, CustomStringConver
         }
     }
 
-    /// Whether `host` (lowercased, without port) is taken by this rule.
-    public func matches(_ host: String) -> Bool {
+    /// Whether `host` (without port; any case) is taken by this rule. Compared as bytes,
+    /// without a lowercased copy: this runs for every request.
+    public func matches(_ host: Substring) -> Bool {
         switch self {
         case .any:
             return true
         case .exact(let name):
-            return host == name
+            return Self.equalIgnoringCase(host.utf8, name.utf8[...])
         case .wildcard(let suffix):
-            guard host.hasSuffix("." + suffix) else { return false }
-            let label = host.dropLast(suffix.count + 1)
-            return !label.isEmpty && !label.contains(".")
+            let bytes = host.utf8
+            guard bytes.count > suffix.utf8.count + 1 else { return false }
+            let tail = bytes.suffix(suffix.utf8.count)
+            let label = bytes.dropLast(suffix.utf8.count)
+            guard label.last == UInt8(ascii: "."), Self.equalIgnoringCase(tail, suffix.utf8[...]) else { return false }
+            let first = label.dropLast()
+            return !first.isEmpty && !first.contains(UInt8(ascii: "."))
         }
+    }
+
+    /// Hosts are written lowercase (validation sees to it); requests may use any case.
+    private static func equalIgnoringCase(_ request: Substring.UTF8View, _ written: Substring.UTF8View) -> Bool {
+        request.count == written.count && zip(request, written).allSatisfy { (65...90).contains($0) ? $0 | 0x20 == $1 : $0 == $1 }
     }
 
     /// Exact hosts before wildcards before the catch-all: the order in which hosts are tried.
@@ -221,8 +231,8 @@ public struct IngressPlan: Hashable, Sendable {
         return all.filter { seen.insert($0).inserted }
     }
 
-    /// `Host` without its port, lowercased; an IPv6 literal keeps its brackets.
-    static func hostName(_ host: Substring) -> String {
+    /// `Host` without its port or a final dot; an IPv6 literal keeps its brackets.
+    static func hostName(_ host: Substring) -> Substring {
         var name = host
         if name.hasPrefix("[") {
             if let close = name.firstIndex(of: "]") { name = name[...close] }
@@ -230,6 +240,6 @@ public struct IngressPlan: Hashable, Sendable {
             name = name[..<colon]
         }
         if name.hasSuffix(".") { name = name.dropLast() }
-        return name.lowercased()
+        return name
     }
 }
