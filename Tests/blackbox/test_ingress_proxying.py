@@ -11,6 +11,7 @@ two-way tunnel after 101), and responses without a body (HEAD, 1xx, 204, 304) be
 HTTP says.
 """
 
+import http.client
 import signal
 
 import pytest
@@ -18,7 +19,7 @@ import pytest
 from harness import KiB, MiB, pattern_bytes, pattern_chunks, sha256, wait_until_stalled
 from harness.http_backend import requests_seen
 from harness.ingress import (
-    HTTPClient, build_request, get, host_rule, http_services, ingress_yaml, join_yaml, path_rule, raw_exchange,
+    HTTPClient, build_request, get, host_rule, http_service_yaml, http_services, ingress_yaml, join_yaml, path_rule, raw_exchange,
     stream_request, websocket_connect, websocket_receive, websocket_send,
 )
 
@@ -116,6 +117,31 @@ def test_a_keep_alive_client_is_served_over_fewer_endpoint_connections_than_requ
     assert statuses == [200] * 20
     assert len(requests_seen(backend)) == 20
     assert backend.accepted < 20, "every request opened a connection of its own to the endpoint"
+
+
+def test_python_http_client_keeps_one_connection_while_requests_alternate_between_endpoints(
+        start_http_backend, start_ingress, write_config):
+    """The standard library's client, as a user's script would use it: one connection,
+    requests balanced per request over the two endpoints behind it."""
+    one, two = start_http_backend("one"), start_http_backend("two")
+    daemon = start_ingress(write_config(join_yaml(
+        http_service_yaml("web", [one.endpoint, two.endpoint]), ingress_yaml("site", default_backend=("web", "http")))))
+
+    connection = http.client.HTTPConnection(*daemon.ingress_address, timeout=10)
+    answered_by, sockets = [], set()
+    try:
+        for i in range(6):
+            connection.request("GET", f"/{i}", headers={"Host": "foo.example"})
+            response = connection.getresponse()
+            assert response.status == 200
+            answered_by.append(response.getheader("X-Backend"))
+            response.read()
+            sockets.add(id(connection.sock))
+    finally:
+        connection.close()
+
+    assert len(sockets) == 1, "http.client had to reconnect: the keep-alive connection was closed"
+    assert answered_by == ["one", "two"] * 3 or answered_by == ["two", "one"] * 3
 
 
 def test_endpoint_connections_are_pooled_across_client_connections(start_http_backend, start_ingress, write_config):
