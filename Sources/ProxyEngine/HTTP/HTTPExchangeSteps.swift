@@ -169,7 +169,8 @@ extension HTTPProxyHandler {
             return
         }
         let context = HTTPForwardingContext(clientAddress: session.clientAddress, proto: "http", listenerPort: session.listenerPort,
-                                            generatedRequestID: nextRequestID(), tunnel: request.upgradesToWebSocket)
+                                            generatedRequestID: request.fields.contains { $0.hasName("X-Request-ID") } ? "" : nextRequestID(),
+                                            tunnel: request.upgradesToWebSocket)
         let exchange = Exchange(request: request, entry: entry, startedAt: MonotonicClock.now(), upstreamTimeout: router.upstreamTimeout,
                                 forwardedHead: request.forwardedHead(context), endpointIndex: endpointIndex)
         session.exchange = exchange
