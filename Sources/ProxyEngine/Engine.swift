@@ -205,6 +205,7 @@ public final class Engine {
         switch target {
         case .servicePort(let name): routes[name].map { .tcp($0) }
         case .ingress: ingressRouting ? .http : nil
+        case .ingressTLS: nil  // served once the TLS handler is in
         }
     }
 
@@ -258,7 +259,7 @@ extension ListenAddress.Kind {
     var mayBeAbsent: Bool {
         switch self {
         case .clusterIP, .externalIP, .loadBalancer: true
-        case .nodePort, .ingressHTTP: false
+        case .nodePort, .ingressHTTP, .ingressHTTPS: false
         }
     }
 }

@@ -183,9 +183,12 @@ public struct IngressPlan: Hashable, Sendable {
     /// The Ingress that wrote `defaultBackend`.
     public let defaultBackendIngress: ObjectKey?
     public let settings: IngressSettings
+    /// HTTPS, while an Ingress of ours has `spec.tls`.
+    public internal(set) var tls: IngressTLSPlan?
 
     public init(listenAddresses: [ListenAddress], virtualHosts: [IngressVirtualHost], defaultBackend: IngressBackend? = nil,
-                defaultBackendIngress: ObjectKey? = nil, settings: IngressSettings = IngressSettings()) {
+                defaultBackendIngress: ObjectKey? = nil, settings: IngressSettings = IngressSettings(), tls: IngressTLSPlan? = nil) {
+        self.tls = tls
         self.listenAddresses = listenAddresses
         self.virtualHosts = virtualHosts.sorted { $0.host < $1.host }
         self.defaultBackend = defaultBackend

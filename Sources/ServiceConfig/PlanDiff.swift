@@ -16,11 +16,13 @@ extension ListenAddress {
 public enum ListenerTarget: Hashable, Sendable, CustomStringConvertible {
     case servicePort(ServicePortName)
     case ingress
+    case ingressTLS
 
     public var description: String {
         switch self {
         case .servicePort(let name): "\(name)"
         case .ingress: "Ingress"
+        case .ingressTLS: "Ingress HTTPS"
         }
     }
 }
@@ -69,10 +71,7 @@ public struct PlanDiff: Sendable, Equatable {
         self.opened = opened
         self.kept = kept
         closed = oldSockets.filter { !seen.contains($0) }.sorted()
-        var oldIngress = old?.ingress, newIngress = new.ingress
-        oldIngress?.listenAddresses = []
-        newIngress?.listenAddresses = []
-        ingressChanged = oldIngress != newIngress
+        ingressChanged = old?.ingress?.withoutAddresses != new.ingress?.withoutAddresses
 
         var newRoutes = Set<ServicePortName>()
         var keptRoutes = Set<ServicePortName>()
@@ -106,6 +105,7 @@ public struct PlanDiff: Sendable, Equatable {
     private static func listeners(of plan: ProxyPlan) -> [(ListenAddress, ListenerTarget)] {
         plan.servicePorts.flatMap { servicePort in servicePort.listenAddresses.map { ($0, .servicePort(servicePort.name)) } }
             + (plan.ingress?.listenAddresses ?? []).map { ($0, .ingress) }
+            + (plan.ingress?.tls?.listenAddresses ?? []).map { ($0, .ingressTLS) }
     }
 
     /// Every socket a plan listens on.
@@ -140,10 +140,21 @@ extension ProxyPlan {
         guard !failed.isEmpty else { return self }
         var ingress = ingress
         ingress?.listenAddresses.removeAll { failed.contains($0.socketKey) }
+        ingress?.tls?.listenAddresses.removeAll { failed.contains($0.socketKey) }
         return ProxyPlan(servicePorts: servicePorts.map { servicePort in
             var served = servicePort
             served.listenAddresses = servicePort.listenAddresses.filter { !failed.contains($0.socketKey) }
             return served
         }, connections: connections, ingress: ingress)
+    }
+}
+
+extension IngressPlan {
+    /// This plan without where it listens: what decides whether the routing changed.
+    var withoutAddresses: IngressPlan {
+        var plan = self
+        plan.listenAddresses = []
+        plan.tls?.listenAddresses = []
+        return plan
     }
 }

@@ -38,6 +38,7 @@ extension ListenAddress.Kind {
         case .externalIP: "external IP"
         case .loadBalancer: "LoadBalancer"
         case .ingressHTTP: "Ingress HTTP"
+        case .ingressHTTPS: "Ingress HTTPS"
         }
     }
 }

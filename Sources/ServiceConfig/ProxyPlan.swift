@@ -31,6 +31,8 @@ public struct ListenAddress: Hashable, Sendable, CustomStringConvertible {
         case loadBalancer
         /// `--ingress-http-bind-address`: HTTP for the Ingresses of our class.
         case ingressHTTP
+        /// `--ingress-https-bind-address`: HTTPS for the Ingresses of our class.
+        case ingressHTTPS
     }
 
     public let ip: IPAddress
@@ -139,6 +141,7 @@ public struct ProxyPlan: Hashable, Sendable {
 
     public var listenerCount: Int {
         servicePorts.reduce(0) { $0 + $1.listenAddresses.count } + (ingress?.listenAddresses.count ?? 0)
+            + (ingress?.tls?.listenAddresses.count ?? 0)
     }
     public var endpointCount: Int { servicePorts.reduce(0) { $0 + $1.endpoints.count } }
     public var serviceCount: Int { Set(servicePorts.map(\.name.service)).count }
