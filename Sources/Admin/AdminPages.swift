@@ -30,13 +30,15 @@ struct AdminPages: Sendable {
 
     func statusReport() -> StatusReport {
         StatusReport(version: version, state: state.read(), draining: state.draining.load(ordering: .relaxed),
-                     statistics: statistics.snapshot(), ingress: statistics.ingressSnapshot())
+                     statistics: statistics.snapshot(), ingress: statistics.ingressSnapshot(),
+                     certificates: statistics.servedCertificates)
     }
 
     private func page(at path: Substring) -> HTTPResponse {
         switch path {
         case "/metrics":
-            let page = MetricsPage(services: statistics.snapshot(), ingress: statistics.ingressSnapshot(), state: state.read(),
+            let page = MetricsPage(services: statistics.snapshot(), ingress: statistics.ingressSnapshot(), tls: statistics.tlsSnapshot(),
+                                   certificates: statistics.servedCertificates, state: state.read(),
                                    listeners: monitor.listeners.load(ordering: .relaxed), startTime: state.startTime,
                                    logMessagesDropped: logMessagesDropped())
             return HTTPResponse(status: .ok, contentType: "text/plain; version=0.0.4; charset=utf-8", body: page.render())

@@ -5,10 +5,13 @@ import Foundation
 import Glibc
 import ProxyEngine
 import ServiceConfig
+import TLS
 
 struct MetricsPage {
     let services: [ServicePortSnapshot]
     let ingress: IngressSnapshot
+    let tls: TLSSnapshot
+    let certificates: [ServedCertificate]
     let state: DaemonState.Snapshot
     let listeners: Int
     let startTime: Double
@@ -59,6 +62,7 @@ struct MetricsPage {
         out.sample("svcproxy_log_messages_dropped_total", [], logMessagesDropped)
         renderHistogram(&out)
         out.ingress(ingress)
+        out.tls(tls, certificates: certificates)
         renderProcess(&out)
         return out.text
     }

@@ -3,6 +3,7 @@
 import Foundation
 import ProxyEngine
 import ServiceConfig
+import TLS
 
 public struct StatusReport: Codable, Sendable {
     public struct EndpointRow: Codable, Sendable {
@@ -26,6 +27,14 @@ public struct StatusReport: Codable, Sendable {
         let errors: UInt64
     }
 
+    /// A certificate the HTTPS listeners serve.
+    public struct CertificateRow: Codable, Sendable {
+        let secret: String
+        let names: [String]
+        let notAfter: String
+        let isDefault: Bool
+    }
+
     public struct ServicePortRow: Codable, Sendable {
         let name: String
         let listen: [String]
@@ -46,8 +55,14 @@ public struct StatusReport: Codable, Sendable {
     let services: [ServicePortRow]
     let ingressListen: [String]
     let ingressRoutes: [IngressRouteRow]
+    let certificates: [CertificateRow]
 
-    init(version: String, state: DaemonState.Snapshot, draining: Bool, statistics: [ServicePortSnapshot], ingress: IngressSnapshot) {
+    init(version: String, state: DaemonState.Snapshot, draining: Bool, statistics: [ServicePortSnapshot], ingress: IngressSnapshot,
+         certificates: [ServedCertificate]) {
+        self.certificates = certificates.map { certificate in
+            CertificateRow(secret: certificate.secret.map { "\($0)" } ?? "(self-signed)", names: certificate.names,
+                           notAfter: HealthPage.timestamp(Date(timeIntervalSince1970: certificate.notAfter)), isDefault: certificate.isDefault)
+        }
         let byName = Dictionary(statistics.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.version = version
         self.state = draining ? "draining" : "serving"
@@ -121,6 +136,13 @@ public struct StatusReport: Codable, Sendable {
             lines.append("Ingress   listen " + (ingressListen.isEmpty ? "(nothing)" : ingressListen.joined(separator: ", ")))
             let header = ["HOST", "PATH", "BACKEND", "ENDPOINTS", "REQUESTS", "4XX/5XX", "INGRESS"]
             let rows = ingressRoutes.map { [$0.host, $0.path, $0.backend, "\($0.endpoints)", "\($0.requests)", "\($0.errors)", $0.ingress] }
+            lines += Self.align([header] + rows).map { "  " + $0 }
+        }
+        if !certificates.isEmpty {
+            lines.append("")
+            lines.append("Certificates (HTTPS)")
+            let header = ["SECRET", "NAMES", "EXPIRES", "DEFAULT"]
+            let rows = certificates.map { [$0.secret, $0.names.joined(separator: ","), $0.notAfter, $0.isDefault ? "yes" : ""] }
             lines += Self.align([header] + rows).map { "  " + $0 }
         }
         for service in services {

@@ -9,6 +9,7 @@ import LinuxIO
 import Logging
 import ServiceConfig
 import Synchronization
+import TLS
 
 /// A listen address of the plan that could not be bound.
 public struct ListenFailure: Sendable, CustomStringConvertible {
@@ -27,6 +28,12 @@ public struct ApplyResult: Sendable {
     public var failures: [ListenFailure] = []
     /// The diff that was carried out.
     public var diff: PlanDiff
+    /// What is wrong with the Ingress's certificates (their hosts get the default one).
+    public var tlsDiagnostics: [TLSDiagnostic] = []
+    /// Why HTTPS could not be set up at all, if so.
+    public var tlsFailure: String?
+    /// The self-signed default certificate made for this plan's HTTPS, if one was.
+    public var madeSelfSignedCertificate = false
 }
 
 /// How the engine's workers run: fixed for the life of the process.
@@ -100,8 +107,13 @@ public final class Engine {
     private var routes: [ServicePortName: ServicePortRoute] = [:]
     private var shared: [ServicePortName: ServicePortShared] = [:]
     private var lastListenerID: UInt32 = 0
-    /// The workers hold an Ingress routing table.
+    /// The workers hold an Ingress routing table, and one with TLS.
     private var ingressRouting = false
+    private var ingressTLS = false
+    /// Session-ticket keys, kept across reloads so that clients resume after one.
+    private let ticketKeys = TLSTicketKeys()
+    /// The default certificate when no --default-ssl-certificate is given, made once.
+    private var selfSigned: (certificatePEM: [UInt8], privateKeyPEM: [UInt8])?
     /// The node-wide connection count, for `--max-connections`.
     let budget = ConnectionBudget()
 
@@ -114,7 +126,7 @@ public final class Engine {
         for index in 0..<settings.workers {
             let control = WorkerControl(wakeup: try EventDescriptor())
             let handOff = WorkerHandOff(try Worker(index: index, control: control, logger: logger, settings: settings,
-                                                   upstreamCounters: statistics.upstream[index]))
+                                                   statistics: statistics))
             threads.append(try JoinableThread(name: "svcproxy-w\(index)") { handOff.worker.run() })
             controls.append(control)
         }
@@ -145,11 +157,13 @@ public final class Engine {
 
         var routerChange: RouterChange?
         if diff.ingressChanged {
+            let tls = plan.ingress?.tls.flatMap { loadTLS($0, into: &result) }
             let router = plan.ingress.map {
-                IngressRouter(plan: $0, statistics: statistics, budget: budget, nodeLimit: connections.maxConnections)
+                IngressRouter(plan: $0, statistics: statistics, budget: budget, nodeLimit: connections.maxConnections, tls: tls)
             }
             routerChange = RouterChange(router: router)
             ingressRouting = router != nil
+            ingressTLS = tls != nil
             statistics.keepIngressRoutes(router?.statisticsKeys ?? [])
         }
 
@@ -168,7 +182,11 @@ public final class Engine {
         }
         for listener in diff.opened {
             guard let route = route(for: listener.target) else {
-                logger.critical("svcproxy bug: no route for \(listener.target); \(listener.address) is not bound")
+                if listener.target == .ingressTLS {
+                    logger.error("Not listening on \(listener.address): HTTPS could not be set up", metadata: ["event": "listen-failed"])
+                } else {
+                    logger.critical("svcproxy bug: no route for \(listener.target); \(listener.address) is not bound")
+                }
                 failed.insert(listener.address.socketKey)  // tried again by the next reload
                 continue
             }
@@ -205,7 +223,29 @@ public final class Engine {
         switch target {
         case .servicePort(let name): routes[name].map { .tcp($0) }
         case .ingress: ingressRouting ? .http : nil
-        case .ingressTLS: nil  // served once the TLS handler is in
+        case .ingressTLS: ingressTLS ? .https : nil
+        }
+    }
+
+    /// The plan's certificates loaded for the HTTPS listeners, or nil (and why, in `result`).
+    private func loadTLS(_ plan: IngressTLSPlan, into result: inout ApplyResult) -> IngressTLSContext? {
+        do {
+            let fallback: (certificatePEM: [UInt8], privateKeyPEM: [UInt8])
+            if let made = selfSigned {
+                fallback = made
+            } else {
+                fallback = try TLSCertificates.selfSigned(commonName: "svcproxy")
+                selfSigned = fallback
+                result.madeSelfSignedCertificate = plan.defaultCertificate == nil
+            }
+            let server = try TLSServerContext(plan: plan, fallbackDefault: fallback, ticketKeys: ticketKeys)
+            result.tlsDiagnostics = server.diagnostics
+            statistics.setServedCertificates(server.served)
+            return IngressTLSContext(server: server, handshakeTimeout: plan.handshakeTimeout.nanoseconds)
+        } catch {
+            result.tlsFailure = "\(error)"
+            statistics.setServedCertificates([])
+            return nil
         }
     }
 

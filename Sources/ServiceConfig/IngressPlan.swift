@@ -235,7 +235,7 @@ public struct IngressPlan: Hashable, Sendable {
     }
 
     /// `Host` without its port or a final dot; an IPv6 literal keeps its brackets.
-    static func hostName(_ host: Substring) -> Substring {
+    public static func hostName(_ host: Substring) -> Substring {
         var name = host
         if name.hasPrefix("[") {
             if let close = name.firstIndex(of: "]") { name = name[...close] }

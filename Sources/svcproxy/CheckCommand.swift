@@ -3,6 +3,7 @@
 import ArgumentParser
 import Glibc
 import ServiceConfig
+import TLS
 
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,6 +19,14 @@ struct CheckCommand: ParsableCommand {
     func run() throws {
         let loaded = try config.loadPlan(nodeAddresses: NodeAddresses.current())
         for note in loaded.notes { print(note) }
+        // The material of the Secrets the Ingresses serve, as OpenSSL reads it: a Secret
+        // that cannot be used leaves its hosts on the default certificate (the daemon
+        // serves on, as ingress-nginx does), so these are reported, not fatal.
+        let tls = loaded.plan.ingress?.tls
+        let certificates = (tls?.certificates ?? []) + (tls?.defaultCertificate.map { [$0] } ?? [])
+        for diagnostic in certificates.flatMap(TLSCertificates.check) {
+            StandardError.write("\(diagnostic)\n")
+        }
         if printPlan { print(loaded.plan.printed, terminator: "") }
         print("Configuration is valid: \(loaded.plan.summary)")
     }

@@ -145,6 +145,11 @@ final class Daemon {
         for address in result.closed {
             logger.info("Stopped listening on \(address)", metadata: ["event": "listener-closed"])
         }
+        for address in (plan.ingress?.listenAddresses ?? []) + (plan.ingress?.tls?.listenAddresses ?? [])
+            where result.opened.contains(address) {
+            logger.info("Listening on \(address) for the Ingress (\(address.kind.label))", metadata: ["event": "listener-opened"])
+        }
+        reportTLS(result)
         for servicePort in plan.servicePorts {
             for address in servicePort.listenAddresses where result.opened.contains(address) {
                 logger.info("Listening on \(address) for \(servicePort.name) (\(servicePort.endpoints.count) endpoints)",
@@ -156,6 +161,21 @@ final class Daemon {
             "listeners_opened": "\(result.opened.count)", "listeners_kept": "\(result.kept)",
             "listeners_closed": "\(result.closed.count)",
         ])
+    }
+
+    /// What became of the Ingress's certificates: problems with a Secret's material (its
+    /// hosts get the default certificate), HTTPS not set up at all, a self-signed default.
+    private func reportTLS(_ result: ApplyResult) {
+        for diagnostic in result.tlsDiagnostics {
+            logger.warning("\(diagnostic)", metadata: ["event": "tls-certificate", "secret": "\(diagnostic.secret)"])
+        }
+        if let failure = result.tlsFailure {
+            logger.error("HTTPS for the Ingress is not served: \(failure)", metadata: ["event": "tls-failed"])
+        }
+        if result.madeSelfSignedCertificate {
+            logger.notice("No --default-ssl-certificate: made a self-signed certificate (CN svcproxy) for clients without SNI or with unknown names",
+                          metadata: ["event": "tls-self-signed"])
+        }
     }
 
     /// The one-line summary for STATUS= and the log.

@@ -25,7 +25,7 @@ extension HTTPProxyHandler {
         while moved, session.phase != .closed {
             moved = false
             if !session.toClient.isEmpty, session.writable {
-                switch flush(&session.toClient, to: session.client) {
+                switch flushClient(session) {
                 case .progressed, .drained, .ended: moved = true
                 case .blocked: session.writable = false
                 case .failed: abort(session); return
@@ -46,9 +46,11 @@ extension HTTPProxyHandler {
                 moved = stepResponse(session) || moved
             case .tunnel:
                 moved = stepTunnel(session) || moved
+            case .handshaking:
+                moved = stepHandshake(session) || moved
             case .closing:
                 guard session.toClient.isEmpty else { break }
-                try? session.client.shutdown(.write)
+                shutDownClient(session)
                 session.phase = .lingering
                 setDeadline(session, after: Self.lingerTimeout)
                 moved = true
@@ -132,7 +134,7 @@ extension HTTPProxyHandler {
             return true
         }
         guard session.toClient.isEmpty, session.readable else { return false }
-        switch read(from: session.client, into: &session.fromClient) {
+        switch readClient(session, into: &session.fromClient) {
         case .progressed:
             return true
         case .drained:
@@ -156,6 +158,10 @@ extension HTTPProxyHandler {
             answer(session, .serviceUnavailable, to: request, statistics: nil, closing: true)
             return
         }
+        if session.tls == nil, let tls = router.plan.tls, tls.redirects(host: request.routingHost) {
+            redirectToHTTPS(session, request, port: tls.redirectPort)
+            return
+        }
         let path = request.originFormTarget.prefix { $0 != "?" }
         guard let entry = router.decide(host: request.routingHost, path: path) else {
             answer(session, .notFound, to: request, statistics: router.unmatched)
@@ -168,7 +174,8 @@ extension HTTPProxyHandler {
             answer(session, .serviceUnavailable, to: request, statistics: entry.statistics)
             return
         }
-        let context = HTTPForwardingContext(clientAddress: session.clientAddress, proto: "http", listenerPort: session.listenerPort,
+        let context = HTTPForwardingContext(clientAddress: session.clientAddress, proto: session.tls == nil ? "http" : "https",
+                                            listenerPort: session.listenerPort,
                                             generatedRequestID: request.fields.contains { $0.hasName("X-Request-ID") } ? "" : nextRequestID(),
                                             tunnel: request.upgradesToWebSocket)
         let exchange = Exchange(request: request, entry: entry, startedAt: MonotonicClock.now(), upstreamTimeout: router.upstreamTimeout,
@@ -190,7 +197,7 @@ extension HTTPProxyHandler {
         guard let exchange = session.exchange, !exchange.requestBody.isDone, session.upstream?.connected == true else { return false }
         if session.fromClient.isEmpty {
             guard session.toUpstream.isEmpty, session.readable else { return false }
-            switch read(from: session.client, into: &session.fromClient) {
+            switch readClient(session, into: &session.fromClient) {
             case .progressed: break
             case .drained: session.readable = false
             case .blocked: session.readable = false; return false
@@ -366,9 +373,9 @@ extension HTTPProxyHandler {
     /// The connection stays open only when the request had no body and wants it open.
     /// `tried` is the endpoint that failed, for the access log.
     func answer(_ session: HTTPSession, _ status: HTTPStatus, to request: HTTPRequestHead?, statistics: IngressRouteStatistics?,
-                closing: Bool = false, tried: Endpoint? = nil) {
+                closing: Bool = false, tried: Endpoint? = nil, fields: [HTTPField] = []) {
         let closing = closing || request.map { !$0.keepsAlive || $0.framing != .none } ?? true
-        let response = HTTPResponse.error(status, fields: closing ? [HTTPField(name: "Connection", value: "close")] : [])
+        let response = HTTPResponse.error(status, fields: fields + (closing ? [HTTPField(name: "Connection", value: "close")] : []))
         let bytes = response.serialized(includeBody: request?.method != "HEAD")
         session.toClient.append(bytes)
         statistics?.perWorker[index].record(status: status.code, requestBytes: 0, responseBytes: UInt64(bytes.count), nanoseconds: 0)
@@ -386,6 +393,16 @@ extension HTTPProxyHandler {
         } else {
             awaitHead(session)
         }
+    }
+
+    /// Answers a plain-HTTP request for a host whose Ingress asks for HTTPS
+    /// (`svcproxy.io/ssl-redirect`) with 308 to the same URL over HTTPS: 308 rather than
+    /// 301, so that a POST stays a POST.
+    private func redirectToHTTPS(_ session: HTTPSession, _ request: HTTPRequestHead, port: Int) {
+        let host = IngressPlan.hostName(request.routingHost)
+        let location = "https://\(host)\(port == 443 ? "" : ":\(port)")\(request.originFormTarget)"
+        answer(session, .permanentRedirect, to: request, statistics: router?.unmatched,
+               fields: [HTTPField(name: "Location", value: location)])
     }
 
     /// Gives up on the exchange with `status`, if the client has seen nothing of the
@@ -425,7 +442,7 @@ extension HTTPProxyHandler {
         }
         var moved = false
         if session.toUpstream.isEmpty, !session.clientEnded, session.readable {
-            switch read(from: session.client, into: &session.toUpstream) {
+            switch readClient(session, into: &session.toUpstream) {
             case .progressed: moved = true
             case .drained: moved = true; session.readable = false
             case .blocked: session.readable = false
@@ -448,7 +465,7 @@ extension HTTPProxyHandler {
         }
         if session.upstreamEnded, session.toClient.isEmpty, !session.clientShut {
             session.clientShut = true
-            try? session.client.shutdown(.write)
+            shutDownClient(session)
         }
         if session.clientShut, session.upstreamShut { close(session) }
         return moved
@@ -459,7 +476,7 @@ extension HTTPProxyHandler {
     private func stepLinger(_ session: HTTPSession) -> Bool {
         guard session.readable else { return false }
         session.fromClient = ByteQueue()
-        switch read(from: session.client, into: &session.fromClient) {
+        switch readClient(session, into: &session.fromClient) {
         case .progressed: return true
         case .drained: session.readable = false; return true
         case .blocked: session.readable = false
@@ -477,6 +494,11 @@ extension HTTPProxyHandler {
             return
         }
         switch session.phase {
+        case .handshaking:
+            tlsCounters.timedOut.bump()
+            loop.logLimited(.info, event: .tlsHandshakeFailed, subject: "timeout",
+                            "TLS handshake with \(session.clientAddress) not finished in time: closing the connection")
+            close(session, reset: true)
         case .awaitingHead:
             // A keep-alive connection that never started another request is closed
             // quietly: a 408 could cross the client's next request on the wire.

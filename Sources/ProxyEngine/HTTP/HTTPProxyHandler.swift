@@ -7,6 +7,7 @@ import HTTP1
 import LinuxIO
 import Logging
 import ServiceConfig
+import TLS
 
 final class HTTPProxyHandler {
     /// How long connecting to an endpoint may take before the next one is tried.
@@ -23,6 +24,7 @@ final class HTTPProxyHandler {
     let accessLog: Bool
     let keepAlive: KeepAlive?
     let upstreamCounters: UpstreamCounters
+    let tlsCounters: TLSCounters
     /// The routing table new requests take; swapped by a reload.
     var router: IngressRouter?
     /// The daemon is stopping: responses say `Connection: close` and idle connections close.
@@ -35,7 +37,8 @@ final class HTTPProxyHandler {
     private let requestIDPrefix: String
     private var requestCounter: UInt64 = 0
 
-    init(loop: EventLoop, accessLog: Bool, keepAlive: KeepAlive?, upstreamCounters: UpstreamCounters) {
+    init(loop: EventLoop, accessLog: Bool, keepAlive: KeepAlive?, upstreamCounters: UpstreamCounters, tlsCounters: TLSCounters) {
+        self.tlsCounters = tlsCounters
         self.loop = loop
         pool = loop.pool
         self.accessLog = accessLog
@@ -63,7 +66,9 @@ final class HTTPProxyHandler {
 
     // MARK: Accepting
 
-    func admit(_ accepted: consuming AcceptedConnection, listenerPort: Int) {
+    /// Starts serving an accepted connection; `secure`: on an HTTPS listener, so a TLS
+    /// handshake comes first.
+    func admit(_ accepted: consuming AcceptedConnection, listenerPort: Int, secure: Bool) {
         let peer = accepted.peer
         var budget: ConnectionBudget?
         if let router, let limit = router.nodeLimit {
@@ -79,7 +84,24 @@ final class HTTPProxyHandler {
                                   listenerPort: listenerPort, limits: Self.headLimits)
         session.budget = budget
         sessions.insert(session)
-        awaitHead(session)
+        if secure {
+            guard let context = router?.tls else {
+                close(session, reset: true)  // cannot happen: HTTPS listeners exist only with a TLS plan
+                return
+            }
+            do {
+                session.tls = try context.server.makeConnection(socket: session.client.rawValue)
+            } catch {
+                loop.logLimited(.warning, event: .tlsHandshakeFailed, subject: "setup",
+                                "Failed to set up TLS for a connection from \(session.clientAddress): \(error)")
+                close(session, reset: true)
+                return
+            }
+            session.phase = .handshaking
+            setDeadline(session, after: context.handshakeTimeout)
+        } else {
+            awaitHead(session)
+        }
         advance(session)
     }
 
@@ -121,6 +143,7 @@ final class HTTPProxyHandler {
         var wanted: EpollEvents = []
         if !session.toClient.isEmpty { wanted.insert(.writable) }
         if wantsClientBytes(session) || !session.readable { wanted.insert(.readable) }
+        wanted.formUnion(session.tlsWaits)
         do {
             try loop.watch(session.client.rawValue, current: session.interest, wanted: wanted,
                            token: EventToken(kind: .httpClient, slot: session.slot, generation: session.tag))
@@ -150,6 +173,7 @@ final class HTTPProxyHandler {
     func wantsClientBytes(_ session: HTTPSession) -> Bool {
         guard session.fromClient.isEmpty else { return false }
         switch session.phase {
+        case .handshaking: return true
         case .awaitingHead: return session.toClient.isEmpty
         case .exchanging: return !(session.exchange?.requestBody.isDone ?? true) && session.toUpstream.isEmpty
         case .tunnel: return !session.clientEnded && session.toUpstream.isEmpty

@@ -5,6 +5,7 @@
 import HTTP1
 import LinuxIO
 import ServiceConfig
+import TLS
 
 /// How much of a message body is still to come.
 enum BodyProgress {
@@ -71,6 +72,11 @@ final class Upstream: SlotOccupant {
     let target: HTTPEndpointTarget
     var connected = false
     var interest: EpollEvents = []
+    /// HTTPS: the client's TLS connection, through which every byte goes.
+    var tls: TLSConnection?
+    /// What the TLS layer waits for besides what the session's queues do (a read that
+    /// must write, a write that must read, a handshake step).
+    var tlsWaits: EpollEvents = []
     /// Readiness learnt from epoll, cleared when a call would block.
     var readable = false
     var writable = false
@@ -137,6 +143,8 @@ final class Exchange {
 
 final class HTTPSession: SlotOccupant {
     enum Phase {
+        /// HTTPS: the TLS handshake, before the first request.
+        case handshaking
         /// Reading the next request head.
         case awaitingHead
         /// A request is forwarded and its response relayed.
@@ -159,6 +167,11 @@ final class HTTPSession: SlotOccupant {
     let clientAddress: String
     let listenerPort: Int
     var interest: EpollEvents = []
+    /// HTTPS: the client's TLS connection, through which every byte goes.
+    var tls: TLSConnection?
+    /// What the TLS layer waits for besides what the session's queues do (a read that
+    /// must write, a write that must read, a handshake step).
+    var tlsWaits: EpollEvents = []
     /// A new connection's first request has usually arrived with it: try reading at once.
     var readable = true
     var writable = true

@@ -5,6 +5,19 @@
 import LinuxIO
 import ServiceConfig
 import Synchronization
+import TLS
+
+/// What the HTTPS listeners serve with: the plan's certificates loaded into OpenSSL, and
+/// how long a handshake may take.
+final class IngressTLSContext: Sendable {
+    let server: TLSServerContext
+    let handshakeTimeout: UInt64
+
+    init(server: TLSServerContext, handshakeTimeout: UInt64) {
+        self.server = server
+        self.handshakeTimeout = handshakeTimeout
+    }
+}
 
 /// An endpoint with its socket address prepared once.
 struct HTTPEndpointTarget: Sendable {
@@ -57,12 +70,15 @@ final class IngressRouter: Sendable {
     /// Ingress counts as one, as a relayed connection does.
     let budget: ConnectionBudget
     let nodeLimit: Int?
+    /// HTTPS, when the plan has TLS.
+    let tls: IngressTLSContext?
     /// Shaped as `plan.virtualHosts[host].paths[path]`.
     private let entries: [[IngressRouteEntry]]
     private let defaultEntry: IngressRouteEntry?
 
-    init(plan: IngressPlan, statistics: StatisticsRegistry, budget: ConnectionBudget, nodeLimit: Int?) {
+    init(plan: IngressPlan, statistics: StatisticsRegistry, budget: ConnectionBudget, nodeLimit: Int?, tls: IngressTLSContext? = nil) {
         self.plan = plan
+        self.tls = tls
         self.budget = budget
         self.nodeLimit = nodeLimit
         headerTimeout = plan.settings.clientHeaderTimeout.nanoseconds

@@ -20,6 +20,8 @@ enum RateLimitedEvent: String, Sendable {
     case upstreamProtocol = "upstream-protocol"
     /// An endpoint did not answer an Ingress request within --ingress-upstream-timeout.
     case upstreamTimeout = "upstream-timeout"
+    /// A TLS handshake on the Ingress's HTTPS listener failed or timed out.
+    case tlsHandshakeFailed = "tls-handshake-failed"
 }
 
 struct LogLimiter {

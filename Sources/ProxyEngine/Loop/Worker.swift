@@ -43,13 +43,13 @@ final class Worker {
     /// Longest sleep in epoll_wait, so the worker checks in for the watchdog.
     let checkInInterval: UInt64
 
-    init(index: Int, control: WorkerControl, logger: Logger, settings: EngineSettings, upstreamCounters: UpstreamCounters) throws(Errno) {
+    init(index: Int, control: WorkerControl, logger: Logger, settings: EngineSettings, statistics: StatisticsRegistry) throws(Errno) {
         self.control = control
         self.checkInInterval = settings.checkInInterval
         loop = try EventLoop(index: index, logger: logger, bufferSize: settings.bufferSize)
         tcp = TCPRelayHandler(loop: loop, accessLog: settings.accessLog, keepAlive: settings.keepAlive)
         http = HTTPProxyHandler(loop: loop, accessLog: settings.accessLog, keepAlive: settings.keepAlive,
-                                upstreamCounters: upstreamCounters)
+                                upstreamCounters: statistics.upstream[index], tlsCounters: statistics.tls[index])
         try loop.epoll.add(control.wakeup.descriptor.rawValue, wanted: .readable,
                            token: EventToken(kind: .wakeup, slot: 0, generation: 0).rawValue)
     }
@@ -177,7 +177,8 @@ final class Worker {
                 do {
                     switch listener.route {
                     case .tcp(let route): try tcp.admit(accepted, route: route)
-                    case .http: http.admit(accepted, listenerPort: listener.address.port)
+                    case .http: http.admit(accepted, listenerPort: listener.address.port, secure: false)
+                    case .https: http.admit(accepted, listenerPort: listener.address.port, secure: true)
                     }
                 } catch {
                     // Accepting more would only reset more: leave them queued until

@@ -22,6 +22,7 @@ struct ListenerAssignment: Sendable {
 enum ListenerRoute: Sendable {
     case tcp(ServicePortRoute)
     case http
+    case https
 }
 
 enum WorkerCommand: Sendable {

@@ -153,3 +153,30 @@ public struct IngressSnapshot: Sendable {
     public let upstreamConnectionsOpened: UInt64
     public let upstreamConnectionsReused: UInt64
 }
+
+/// One worker's counts of TLS handshakes on the Ingress's HTTPS listeners.
+final class TLSCounters: Sendable {
+    let tls12 = Atomic<UInt64>(0)
+    let tls13 = Atomic<UInt64>(0)
+    let failed = Atomic<UInt64>(0)
+    /// Clients that did not finish a handshake within --ingress-tls-handshake-timeout.
+    let timedOut = Atomic<UInt64>(0)
+    let resumed = Atomic<UInt64>(0)
+    /// Connections whose records the kernel encrypts (kTLS).
+    let kernelTLS = Atomic<UInt64>(0)
+
+    func handshakeCompleted(version: String, resumed wasResumed: Bool, kernelTLS inKernel: Bool) {
+        (version == "TLSv1.3" ? tls13 : tls12).bump()
+        if wasResumed { resumed.bump() }
+        if inKernel { kernelTLS.bump() }
+    }
+}
+
+public struct TLSSnapshot: Sendable {
+    public let handshakesTLS12: UInt64
+    public let handshakesTLS13: UInt64
+    public let failed: UInt64
+    public let timedOut: UInt64
+    public let resumed: UInt64
+    public let kernelTLS: UInt64
+}

@@ -3,17 +3,26 @@
 // survive endpoint changes; service ports that leave the plan leave the registry.
 import ServiceConfig
 import Synchronization
+import TLS
 
 public final class StatisticsRegistry: Sendable {
     private let table = Mutex<[ServicePortName: ServicePortStatistics]>([:])
     private let ingressTable = Mutex<[IngressRouteKey: IngressRouteStatistics]>([:])
     /// Per worker: connections to endpoints the Ingress proxy opened and reused.
     let upstream: [UpstreamCounters]
+    /// Per worker: TLS handshakes of the Ingress's HTTPS listeners.
+    let tls: [TLSCounters]
     let workerCount: Int
+    /// The certificates the HTTPS listeners serve, for expiry metrics and `status`.
+    private let served = Mutex<[ServedCertificate]>([])
+
+    func setServedCertificates(_ certificates: [ServedCertificate]) { served.withLock { $0 = certificates } }
+    public var servedCertificates: [ServedCertificate] { served.withLock { $0 } }
 
     init(workers: Int) {
         workerCount = workers
         upstream = (0..<workers).map { _ in UpstreamCounters() }
+        tls = (0..<workers).map { _ in TLSCounters() }
     }
 
     /// The statistics of an Ingress path, made on first use.
@@ -29,6 +38,14 @@ public final class StatisticsRegistry: Sendable {
     /// Forgets the Ingress paths that left the plan.
     func keepIngressRoutes(_ keys: Set<IngressRouteKey>) {
         ingressTable.withLock { table in table = table.filter { keys.contains($0.key) } }
+    }
+
+    /// The TLS handshake counts, summed over workers.
+    public func tlsSnapshot() -> TLSSnapshot {
+        func sum(_ value: (TLSCounters) -> UInt64) -> UInt64 { tls.reduce(0) { $0 &+ value($1) } }
+        return TLSSnapshot(handshakesTLS12: sum { $0.tls12.current }, handshakesTLS13: sum { $0.tls13.current },
+                           failed: sum { $0.failed.current }, timedOut: sum { $0.timedOut.current },
+                           resumed: sum { $0.resumed.current }, kernelTLS: sum { $0.kernelTLS.current })
     }
 
     /// Every Ingress path's counters, summed over workers, in key order.

@@ -1,0 +1,90 @@
+// How a session's bytes reach its client: straight on the socket for HTTP, through the
+// session's TLS connection for HTTPS. Everything above (parsing, routing, relaying) sees
+// plaintext either way. With TLS, readiness is OpenSSL's as much as the socket's: a read
+// may want the socket writable (a key update), a write may want it readable, and records
+// already decrypted wait inside OpenSSL without the socket turning readable again, so a
+// TLS read counts as drained only when OpenSSL says it wants more.
+import LinuxIO
+import TLS
+
+extension HTTPProxyHandler {
+    /// One read of plaintext from the client onto the end of `queue`.
+    func readClient(_ session: HTTPSession, into queue: inout ByteQueue) -> IOStep {
+        guard let tls = session.tls else { return read(from: session.client, into: &queue) }
+        session.tlsWaits = []
+        let buffer = pool.take()
+        defer { pool.give(buffer) }
+        switch tls.read(into: buffer, count: pool.bufferSize) {
+        case .done(0):
+            return .ended
+        case .done(let count):
+            queue.append(UnsafeRawBufferPointer(start: buffer, count: count))
+            return .progressed
+        case .wantRead:
+            return .blocked
+        case .wantWrite:
+            session.tlsWaits = .writable
+            return .blocked
+        case .failed(let error):
+            loop.logger.debug("TLS read from \(session.clientAddress) failed: \(error)")
+            return .failed(.connectionReset)
+        }
+    }
+
+    /// Writes what `session.toClient` holds until it is empty or the client would block.
+    func flushClient(_ session: HTTPSession) -> IOStep {
+        guard let tls = session.tls else { return flush(&session.toClient, to: session.client) }
+        session.tlsWaits = []
+        while !session.toClient.isEmpty {
+            let step = session.toClient.withBytes { bytes -> TLSStep<Int> in
+                guard let start = bytes.baseAddress else { return .done(0) }
+                return tls.write(from: start, count: bytes.count)
+            }
+            switch step {
+            case .done(let count):
+                session.toClient.consume(count)
+            case .wantWrite:
+                return .blocked
+            case .wantRead:
+                session.tlsWaits = .readable
+                return .blocked
+            case .failed(let error):
+                loop.logger.debug("TLS write to \(session.clientAddress) failed: \(error)")
+                return .failed(.brokenPipe)
+            }
+        }
+        return .progressed
+    }
+
+    /// Ends what we send: close_notify first over TLS, then the socket's sending half.
+    func shutDownClient(_ session: HTTPSession) {
+        if let tls = session.tls { _ = tls.shutdown() }
+        try? session.client.shutdown(.write)
+    }
+
+    /// Drives the TLS handshake; once done, the session waits for its first request.
+    func stepHandshake(_ session: HTTPSession) -> Bool {
+        guard let tls = session.tls else {
+            awaitHead(session)
+            return true
+        }
+        session.tlsWaits = []
+        switch tls.handshake() {
+        case .done:
+            tlsCounters.handshakeCompleted(version: tls.protocolVersion, resumed: tls.resumed, kernelTLS: tls.kernelTLS.send)
+            awaitHead(session)
+            return true
+        case .wantRead:
+            session.readable = false
+        case .wantWrite:
+            session.writable = false
+            session.tlsWaits = .writable
+        case .failed(let error):
+            tlsCounters.failed.bump()
+            loop.logLimited(.info, event: .tlsHandshakeFailed, subject: "",
+                            "TLS handshake with \(session.clientAddress) failed: \(error)")
+            close(session, reset: true)
+        }
+        return false
+    }
+}
