@@ -53,8 +53,9 @@ extension Validation {
 /// The certificates of the `kubernetes.io/tls` Secrets in use, decoded once, and what was
 /// wrong with the ones that could not be.
 struct SecretContents {
-    /// What messages show in place of a Secret's value (Kubernetes' own words for it).
-    static let redacted = "<secret contents redacted>"
+    /// What messages show in place of a Secret's value (Kubernetes' own words for it, quoted
+    /// as a string value is).
+    static let redacted = "\"<secret contents redacted>\""
     /// Kubernetes' MaxSecretSize.
     static let maxSize = 1 << 20
 
