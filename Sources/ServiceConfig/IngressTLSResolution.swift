@@ -39,8 +39,11 @@ struct IngressTLSResolution {
                 notes.append("\(ingress.source.location(of: field)): \(ingress.label) \(field): \(fallback)")
             }
             if ingress.sslRedirect, ingress.tls.isEmpty {
-                let field = "annotations.\(ingress.annotations[Ingress.sslRedirectAnnotation] == nil ? Ingress.nginxSSLRedirectAnnotation : Ingress.sslRedirectAnnotation)"
-                notes.append("\(ingress.source.location(of: field)): \(ingress.label) \(field): nothing is redirected: the Ingress has no spec.tls hosts")
+                let annotation = ingress.annotations[Ingress.sslRedirectAnnotation] == nil
+                    ? Ingress.nginxSSLRedirectAnnotation : Ingress.sslRedirectAnnotation
+                let field = "annotations.\(annotation)"
+                notes.append("\(ingress.source.location(of: field)): \(ingress.label) \(field): "
+                             + "nothing is redirected: the Ingress has no spec.tls hosts")
             }
         }
         func certificate(_ key: ObjectKey) -> IngressCertificate? {

@@ -35,7 +35,8 @@ struct IngressTLSValidation {
             wanted.insert(key)
             let problem: String? = switch objects.secrets.first(where: { $0.key == key }) {
             case nil: "there is no Secret \"\(key)\" in the configuration"
-            case let secret? where !secret.isTLS: "\(secret.label) is of type \(secret.type): the default certificate must be a \(Secret.tlsType) Secret"
+            case let secret? where !secret.isTLS:
+                "\(secret.label) is of type \(secret.type): the default certificate must be a \(Secret.tlsType) Secret"
             default: nil
             }
             if let problem {

@@ -142,8 +142,8 @@ struct PlanBuilder {
         return ProxyPlan(servicePorts: plans, connections: settings.connectionSettings, ingress: ingressPlan)
     }
 
-    /// The Ingresses of our class as a plan, and an error for each service port that
-    /// listens where the Ingress controller does.
+    /// The Ingresses of our class as a plan, with its TLS part, and an error for each
+    /// listener the Ingress controller would share.
     private mutating func buildIngress(join: EndpointJoin, owners: [SocketKey: ListenClaim]) -> IngressPlan? {
         let selection = IngressSelection(objects: objects, className: settings.ingressClass)
         notes += selection.notes
@@ -153,22 +153,30 @@ struct PlanBuilder {
         var tls = IngressTLSResolution()
         plan?.tls = tls.plan(for: selection.served, secrets: objects.secrets, certificates: certificates, settings: settings)
         notes += tls.notes
-        for address in plan?.listenAddresses ?? [] {
+        if let plan { checkListeners(of: plan, owners: owners) }
+        return plan
+    }
+
+    /// An error for each Ingress listen address that a service port has, and for each HTTPS
+    /// address where HTTP is accepted too.
+    private mutating func checkListeners(of plan: IngressPlan, owners: [SocketKey: ListenClaim]) {
+        for address in plan.listenAddresses {
             guard let owner = owners[address.socketKey] else { continue }
             errors.append(owner.error(.duplicate(value: "\(address)", detail: "the Ingress controller listens there (--ingress-http-bind-address)")))
         }
-        let httpSockets = Set((plan?.listenAddresses ?? []).map(\.socketKey))
-        for address in plan?.tls?.listenAddresses ?? [] {
+        let httpSockets = Set(plan.listenAddresses.map(\.socketKey))
+        for address in plan.tls?.listenAddresses ?? [] {
             if let owner = owners[address.socketKey] {
-                errors.append(owner.error(.duplicate(value: "\(address)", detail: "the Ingress controller listens there for HTTPS (--ingress-https-bind-address)")))
+                errors.append(owner.error(.duplicate(
+                    value: "\(address)", detail: "the Ingress controller listens there for HTTPS (--ingress-https-bind-address)")))
             }
             if httpSockets.contains(address.socketKey) {
                 errors.append(origin.error(flag: "--ingress-https-bind-address", field: "ingressHTTPSBindAddresses",
                                            givenByFlag: origin.flags.ingressHTTPSBindAddresses != nil,
-                                           .duplicate(value: "\(address)", detail: "HTTP for the Ingresses is accepted there (--ingress-http-bind-address)")))
+                                           .duplicate(value: "\(address)",
+                                                      detail: "HTTP for the Ingresses is accepted there (--ingress-http-bind-address)")))
             }
         }
-        return plan
     }
 
     /// A service's ClusterIP families, IPv4 first: they choose among a dual-stack Pod's IPs.
