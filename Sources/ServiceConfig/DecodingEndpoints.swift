@@ -121,14 +121,12 @@ extension ObjectDecoder {
         settings.metricsBindAddress = parse(root.field("metricsBindAddress"), SettingsSyntax.bindAddress)
         settings.healthzBindAddress = parse(root.field("healthzBindAddress"), SettingsSyntax.bindAddress)
         settings.ingressClass = parse(root.field("ingressClass"), SettingsSyntax.ingressClassName)
-        if let node = mark(root.field("ingressHTTPBindAddresses")) {
-            let elements = node.elements()
-            if elements.isEmpty { node.report(.invalid(value: "[]", detail: "must hold at least one address (e.g. 0.0.0.0:80)")) }
-            let addresses = elements.compactMap { parse($0, SettingsSyntax.ingressBindAddress) }
-            if !elements.isEmpty, addresses.count == elements.count { settings.ingressHTTPBindAddresses = addresses }
-        }
+        settings.ingressHTTPBindAddresses = bindAddresses(root.field("ingressHTTPBindAddresses"), example: "0.0.0.0:80")
         settings.ingressClientHeaderTimeout = parse(root.field("ingressClientHeaderTimeout"), SettingsSyntax.timeout)
         settings.ingressUpstreamTimeout = parse(root.field("ingressUpstreamTimeout"), SettingsSyntax.timeout)
+        settings.ingressHTTPSBindAddresses = bindAddresses(root.field("ingressHTTPSBindAddresses"), example: "0.0.0.0:443")
+        settings.defaultSSLCertificate = parse(root.field("defaultSSLCertificate"), SettingsSyntax.secretReference)
+        settings.ingressTLSHandshakeTimeout = parse(root.field("ingressTLSHandshakeTimeout"), SettingsSyntax.timeout)
         settings.workers = positive(root.field("workers"), limit: 256)
         settings.maxConnections = positive(root.field("maxConnections"), limit: 1 << 24)
         return ProxyConfiguration(source: source, settings: settings)
@@ -142,6 +140,15 @@ extension ObjectDecoder {
             node.report(.invalid(value: "\"\(text)\"", detail: error.description))
             return nil
         }
+    }
+
+    /// A list of Ingress listen addresses: at least one, and all of them readable.
+    private mutating func bindAddresses(_ node: FieldNode?, example: String) -> [BindAddress]? {
+        guard let node = mark(node) else { return nil }
+        let elements = node.elements()
+        if elements.isEmpty { node.report(.invalid(value: "[]", detail: "must hold at least one address (e.g. \(example))")) }
+        let addresses = elements.compactMap { parse($0, SettingsSyntax.ingressBindAddress) }
+        return !elements.isEmpty && addresses.count == elements.count ? addresses : nil
     }
 
     private mutating func positive(_ node: FieldNode?, limit: Int) -> Int? {

@@ -27,8 +27,10 @@ extension ObjectDecoder {
         var ingress = Ingress(key: key, source: source)
         let metadata = root.field("metadata")
         ingress.annotations = mark(metadata?.field("annotations"))?.stringMap() ?? [:]
-        if let annotation = metadata?.field("annotations")?.field(Ingress.classAnnotation) {
-            source.fields[Ingress.classAnnotationPath] = annotation.location
+        if let annotations = metadata?.field("annotations"), case .mapping = annotations.node {
+            for name in Ingress.locatedAnnotations {
+                if let annotation = annotations.field(name) { source.fields["annotations.\(name)"] = annotation.location }
+            }
         }
         ingress.creationTimestamp = mark(metadata?.field("creationTimestamp"))?.string()
         if let spec = mark(root.field("spec")) {

@@ -1,5 +1,5 @@
-// The node settings of the Ingress controller: which class is ours, where HTTP is
-// accepted, and its two timeouts. Defaults here; the ProxyConfiguration document and the
+// The node settings of the Ingress controller: which class is ours, where HTTP and HTTPS
+// are accepted, the default certificate, and its timeouts. Defaults here; the ProxyConfiguration document and the
 // flags (`--ingress-class`, `--ingress-http-bind-address`, ...) override them in the
 // layers NodeSettings.swift describes, each value read by one parser below.
 
@@ -11,6 +11,13 @@ extension NodeSettings {
     public static let defaultIngressHTTPBindAddresses = ["0.0.0.0:80", "[::]:80"].compactMap {
         try? SettingsSyntax.bindAddress($0).get()
     }
+    /// Every IPv4 and IPv6 address, port 443.
+    public static let defaultIngressHTTPSBindAddresses = ["0.0.0.0:443", "[::]:443"].compactMap {
+        try? SettingsSyntax.bindAddress($0).get()
+    }
+    /// How long a client may take to complete a TLS handshake, as Go's net/http servers
+    /// commonly set it (`http.Transport.TLSHandshakeTimeout`).
+    public static let defaultIngressTLSHandshakeTimeout: Duration = .seconds(10)
     /// ingress-nginx's default for both client-header and upstream timeouts.
     public static let defaultIngressTimeout: Duration = .seconds(60)
 
@@ -22,6 +29,11 @@ extension NodeSettings {
     /// `ingressHTTPBindAddresses` as the plan's listen addresses, without repeats.
     var ingressListenAddresses: [ListenAddress] {
         PlanBuilder.uniqued(ingressHTTPBindAddresses).map { ListenAddress(ip: $0.ip, port: Int($0.port), kind: .ingressHTTP) }
+    }
+
+    /// `ingressHTTPSBindAddresses` as the plan's listen addresses, without repeats.
+    var ingressHTTPSListenAddresses: [ListenAddress] {
+        PlanBuilder.uniqued(ingressHTTPSBindAddresses).map { ListenAddress(ip: $0.ip, port: Int($0.port), kind: .ingressHTTPS) }
     }
 }
 
@@ -40,7 +52,16 @@ extension SettingsSyntax {
         }
     }
 
-    /// An Ingress HTTP listen address; port 0 would bind a port no client knows.
+    /// `NAMESPACE/NAME` of a Secret, as ingress-nginx's `--default-ssl-certificate` takes it.
+    public static func secretReference(_ text: String) -> Result<ObjectKey, SettingsSyntaxError> {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 2 else { return .failure(SettingsSyntaxError("'\(text)' must be NAMESPACE/NAME of a Secret")) }
+        let problems = NameFormat.dns1123Label(parts[0]).map { "namespace: \($0)" } + NameFormat.dns1123Subdomain(parts[1]).map { "name: \($0)" }
+        guard problems.isEmpty else { return .failure(SettingsSyntaxError("'\(text)' is not NAMESPACE/NAME: " + problems.joined(separator: "; "))) }
+        return .success(ObjectKey(namespace: parts[0], name: parts[1]))
+    }
+
+    /// An Ingress HTTP or HTTPS listen address; port 0 would bind a port no client knows.
     public static func ingressBindAddress(_ text: String) -> Result<BindAddress, SettingsSyntaxError> {
         bindAddress(text).flatMap { address in
             address.port == 0 ? .failure(SettingsSyntaxError("'\(text)' needs a port between 1 and 65535")) : .success(address)

@@ -51,7 +51,8 @@ public struct IngressRule: Hashable, Sendable {
     public var paths: [IngressHTTPPathRule]?
 }
 
-/// One `spec.tls[]` entry: parsed and validated; svcproxy does not terminate TLS yet.
+/// One `spec.tls[]` entry: the hosts served with the certificate of a `kubernetes.io/tls`
+/// Secret of the Ingress's namespace (IngressTLSResolution.swift).
 public struct IngressTLS: Hashable, Sendable {
     public var hosts: [String] = []
     public var secretName: String = ""
@@ -62,6 +63,12 @@ public struct Ingress: Hashable, Sendable {
     public static let classAnnotation = "kubernetes.io/ingress.class"
     /// Where validation reports the annotation, in Kubernetes' own field path.
     static let classAnnotationPath = "annotations.\(classAnnotation)"
+    /// `"true"`: plain-HTTP requests for the Ingress's `spec.tls` hosts are sent on to HTTPS.
+    public static let sslRedirectAnnotation = "svcproxy.io/ssl-redirect"
+    /// ingress-nginx's name for it, read as the same.
+    public static let nginxSSLRedirectAnnotation = "nginx.ingress.kubernetes.io/ssl-redirect"
+    /// The annotations whose places decoding records, for errors about them.
+    static let locatedAnnotations = [classAnnotation, sslRedirectAnnotation, nginxSSLRedirectAnnotation]
 
     public var key: ObjectKey
     public var source: ObjectSource
@@ -83,6 +90,12 @@ public struct Ingress: Hashable, Sendable {
 
     /// The class it asks for: `spec.ingressClassName`, else the deprecated annotation.
     public var className: String? { ingressClassName ?? annotations[Self.classAnnotation] }
+
+    /// Whether its `spec.tls` hosts are sent on to HTTPS: `svcproxy.io/ssl-redirect`, else
+    /// ingress-nginx's annotation; false when neither says "true".
+    public var sslRedirect: Bool {
+        (annotations[Self.sslRedirectAnnotation] ?? annotations[Self.nginxSSLRedirectAnnotation]) == "true"
+    }
 }
 
 /// `spec.parameters` of an IngressClass.

@@ -1,7 +1,8 @@
 // The Ingress routing table as `svcproxy check --print-plan` shows it, after the service
 // ports: the addresses HTTP is accepted on (each serves the same table), then each host in
 // the order hosts are tried, its paths in the order they are tried, each with its service
-// port and ready endpoints, and last the default backend.
+// port and ready endpoints, and last the default backend; then HTTPS, when an Ingress of
+// ours has `spec.tls` (IngressTLSPrinting.swift).
 
 extension IngressPlan {
     public var printed: String {
@@ -23,7 +24,7 @@ extension IngressPlan {
         } else {
             text += "  no default backend: requests that match no rule get 404\n"
         }
-        return text
+        return text + (tls?.printed ?? "")
     }
 
     /// `shop/web:http (web:80, Ingress shop/web)`.

@@ -33,6 +33,55 @@ public struct IngressCertificate: Hashable, Sendable, CustomStringConvertible {
     public var description: String { "Secret \"\(secret)\"" }
 }
 
+extension IngressCertificate: CustomDebugStringConvertible, CustomReflectable {
+    public var debugDescription: String { description }
+    /// `dump` and debuggers see where it came from, never the key bytes.
+    public var customMirror: Mirror {
+        Mirror(self, children: ["secret": secret, "hosts": hosts, "location": location])
+    }
+}
+
+/// Hosts of a `spec.tls` entry that get the default certificate, and why.
+public struct IngressTLSFallback: Hashable, Sendable, CustomStringConvertible {
+    public enum Reason: Hashable, Sendable, CustomStringConvertible {
+        /// The entry has no `secretName`.
+        case noSecretName
+        /// No Secret of that name in the Ingress's namespace.
+        case secretMissing(ObjectKey)
+        /// The Secret is of another type than `kubernetes.io/tls`.
+        case notTLS(secret: ObjectKey, type: String)
+
+        public var description: String {
+            switch self {
+            case .noSecretName: "no secretName"
+            case .secretMissing(let key): "Secret \"\(key)\" does not exist"
+            case .notTLS(let key, let type): "Secret \"\(key)\" is of type \(type), not \(Secret.tlsType)"
+            }
+        }
+    }
+
+    /// As the entry wrote them, lowercase; empty when it named none.
+    public let hosts: [String]
+    public let ingress: ObjectKey
+    public let reason: Reason
+
+    public init(hosts: [String], ingress: ObjectKey, reason: Reason) {
+        self.hosts = hosts
+        self.ingress = ingress
+        self.reason = reason
+    }
+
+    /// `Secret "shop/x" does not exist: x.example.com gets the default certificate`.
+    public var description: String {
+        let who = switch hosts.count {
+        case 0: "its hosts get"
+        case 1: "\(hosts[0]) gets"
+        default: hosts.joined(separator: ", ") + " get"
+        }
+        return "\(reason): \(who) the default certificate"
+    }
+}
+
 public struct IngressTLSPlan: Hashable, Sendable {
     /// Where HTTPS is accepted (kind `.ingressHTTPS`). Settable only here, so that a plan
     /// diff can compare and copy the plan without its addresses.
@@ -50,9 +99,14 @@ public struct IngressTLSPlan: Hashable, Sendable {
     public let redirectPort: Int
     /// `--ingress-tls-handshake-timeout`.
     public let handshakeTimeout: Duration
+    /// The `spec.tls` entries whose hosts get the default certificate, oldest Ingress first
+    /// (a note says each when the plan is made; `check --print-plan` lists them).
+    public let fallbacks: [IngressTLSFallback]
 
     public init(listenAddresses: [ListenAddress], certificates: [IngressCertificate], defaultCertificate: IngressCertificate? = nil,
-                redirectHosts: [IngressHostMatch] = [], redirectPort: Int = 443, handshakeTimeout: Duration = .seconds(10)) {
+                redirectHosts: [IngressHostMatch] = [], redirectPort: Int = 443, handshakeTimeout: Duration = .seconds(10),
+                fallbacks: [IngressTLSFallback] = []) {
+        self.fallbacks = fallbacks
         self.listenAddresses = listenAddresses
         self.certificates = certificates.sorted { $0.secret < $1.secret }
         self.defaultCertificate = defaultCertificate

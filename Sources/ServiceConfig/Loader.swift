@@ -121,11 +121,19 @@ public enum ConfigLoader {
             objects.ingressClasses.append(decoder.decodeIngressClass())
             decoder.checkAPIVersion(ObjectDecoder.networkingVersion)
             StrictFields.check(decoder.root, against: Schemas.ingressClass)
+        case "Secret":
+            let secret = decoder.decodeSecret()
+            decoder.checkAPIVersion("v1")
+            StrictFields.check(decoder.root, against: Schemas.secret)
+            objects.secrets.append(secret)
+            if !secret.isTLS {
+                objects.skipped.append("\(root.location): skipped \(secret.label) of type \(secret.type): svcproxy reads only \(Secret.tlsType) Secrets")
+            }
         case "ProxyConfiguration":
             objects.proxyConfigurations.append(decoder.decodeProxyConfiguration())
             StrictFields.check(decoder.root, against: Schemas.proxyConfiguration)
         case "List", "ServiceList", "EndpointsList", "EndpointSliceList", "PodList", "NetworkPolicyList", "NamespaceList",
-             "IngressList", "IngressClassList":
+             "IngressList", "IngressClassList", "SecretList":
             StrictFields.check(root, against: Schemas.list)
             guard depth < 8 else {
                 root.report(.invalid(value: "List", detail: "Lists may be nested at most 8 deep"))

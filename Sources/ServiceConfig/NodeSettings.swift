@@ -34,6 +34,13 @@ public struct NodeSettings: Sendable, Equatable {
     public var ingressClientHeaderTimeout = NodeSettings.defaultIngressTimeout
     /// `--ingress-upstream-timeout`.
     public var ingressUpstreamTimeout = NodeSettings.defaultIngressTimeout
+    /// `--ingress-https-bind-address`: where HTTPS is accepted, while an Ingress of ours has `spec.tls`.
+    public var ingressHTTPSBindAddresses = NodeSettings.defaultIngressHTTPSBindAddresses
+    /// `--default-ssl-certificate`: the `kubernetes.io/tls` Secret served when no other fits;
+    /// nil: a self-signed certificate made at start.
+    public var defaultSSLCertificate: ObjectKey?
+    /// `--ingress-tls-handshake-timeout`.
+    public var ingressTLSHandshakeTimeout = NodeSettings.defaultIngressTLSHandshakeTimeout
 
     public static let defaultHalfCloseTimeout: Duration = .seconds(300)
 
@@ -81,6 +88,9 @@ public struct NodeSettings: Sendable, Equatable {
         if let value = overrides.ingressHTTPBindAddresses { settings.ingressHTTPBindAddresses = value }
         if let value = overrides.ingressClientHeaderTimeout { settings.ingressClientHeaderTimeout = value }
         if let value = overrides.ingressUpstreamTimeout { settings.ingressUpstreamTimeout = value }
+        if let value = overrides.ingressHTTPSBindAddresses { settings.ingressHTTPSBindAddresses = value }
+        if let value = overrides.defaultSSLCertificate { settings.defaultSSLCertificate = value }
+        if let value = overrides.ingressTLSHandshakeTimeout { settings.ingressTLSHandshakeTimeout = value }
         return settings
     }
 }
@@ -102,6 +112,9 @@ public struct NodeSettingsOverrides: Sendable, Equatable {
     public var ingressHTTPBindAddresses: [BindAddress]?
     public var ingressClientHeaderTimeout: Duration?
     public var ingressUpstreamTimeout: Duration?
+    public var ingressHTTPSBindAddresses: [BindAddress]?
+    public var defaultSSLCertificate: ObjectKey?
+    public var ingressTLSHandshakeTimeout: Duration?
 
     public init() {}
 }

@@ -154,6 +154,9 @@ public struct ConfigObjects: Sendable {
     public var ingresses: [Ingress] = []
     /// Which controller each class belongs to, and which class is the default.
     public var ingressClasses: [IngressClass] = []
+    /// Of type `kubernetes.io/tls`, the certificates our Ingresses' `spec.tls` name; other
+    /// types are kept only to say why they cannot serve (SecretObjects.swift).
+    public var secrets: [Secret] = []
     /// One line per object of a kind svcproxy does not serve ("skipped Deployment ...").
     public var skipped: [String] = []
 

@@ -47,7 +47,11 @@ public enum Configuration {
         errors += objects.namespaces.flatMap { Validation.validate($0) }
         errors += objects.ingresses.flatMap { Validation.validate($0) }
         errors += objects.ingressClasses.flatMap { Validation.validate($0) }
+        errors += objects.secrets.flatMap { Validation.validate($0) }
         errors += Validation.validateUniqueness(objects)
+        let origin = SettingsOrigin(document: objects.proxyConfigurations.first, flags: overrides)
+        let tls = IngressTLSValidation(objects: objects, settings: effective, origin: origin)
+        errors += tls.errors
         var allocator = Allocator(settings: effective, previous: previous)
         allocator.allocate(validServices)
         errors += allocator.errors
@@ -55,7 +59,8 @@ public enum Configuration {
         errors = loadErrors + errors.filter { !unreadable.contains("\($0.object ?? "")|\($0.field)") }
         guard errors.isEmpty else { return .failure(ConfigErrors(errors.sortedByLocation())) }
 
-        var builder = PlanBuilder(objects: objects, settings: effective, allocations: allocator.result)
+        var builder = PlanBuilder(objects: objects, settings: effective, allocations: allocator.result, origin: origin,
+                                  certificates: tls.contents.certificates)
         let plan = builder.build()
         guard builder.errors.isEmpty else { return .failure(ConfigErrors(builder.errors)) }
         return .success(LoadedPlan(plan: plan, notes: objects.skipped + allocator.notes + builder.notes,
@@ -79,6 +84,10 @@ struct PlanBuilder {
     let objects: ConfigObjects
     let settings: NodeSettings
     let allocations: Allocations
+    /// Where the settings came from, for errors about the Ingress listen addresses.
+    let origin: SettingsOrigin
+    /// The decoded `kubernetes.io/tls` Secrets in use.
+    let certificates: [ObjectKey: IngressCertificate]
     var notes: [String] = []
     var errors: [ConfigError] = []
 
@@ -133,23 +142,41 @@ struct PlanBuilder {
         return ProxyPlan(servicePorts: plans, connections: settings.connectionSettings, ingress: ingressPlan)
     }
 
-    /// The Ingresses of our class as a plan, and an error for each service port that
-    /// listens where the Ingress controller does.
+    /// The Ingresses of our class as a plan, with its TLS part, and an error for each
+    /// listener the Ingress controller would share.
     private mutating func buildIngress(join: EndpointJoin, owners: [SocketKey: ListenClaim]) -> IngressPlan? {
         let selection = IngressSelection(objects: objects, className: settings.ingressClass)
         notes += selection.notes
         var routing = IngressRouting(objects: objects, join: join, allocations: allocations)
-        let plan = routing.plan(for: selection.served, settings: settings)
+        var plan = routing.plan(for: selection.served, settings: settings)
         notes += routing.notes
-        for ingress in selection.served where !ingress.tls.isEmpty {
-            notes.append("\(ingress.source.location(of: "spec.tls")): \(ingress.label) spec.tls: TLS is not served yet: "
-                         + "its hosts are served over plain HTTP only")
-        }
-        for address in plan?.listenAddresses ?? [] {
+        var tls = IngressTLSResolution()
+        plan?.tls = tls.plan(for: selection.served, secrets: objects.secrets, certificates: certificates, settings: settings)
+        notes += tls.notes
+        if let plan { checkListeners(of: plan, owners: owners) }
+        return plan
+    }
+
+    /// An error for each Ingress listen address that a service port has, and for each HTTPS
+    /// address where HTTP is accepted too.
+    private mutating func checkListeners(of plan: IngressPlan, owners: [SocketKey: ListenClaim]) {
+        for address in plan.listenAddresses {
             guard let owner = owners[address.socketKey] else { continue }
             errors.append(owner.error(.duplicate(value: "\(address)", detail: "the Ingress controller listens there (--ingress-http-bind-address)")))
         }
-        return plan
+        let httpSockets = Set(plan.listenAddresses.map(\.socketKey))
+        for address in plan.tls?.listenAddresses ?? [] {
+            if let owner = owners[address.socketKey] {
+                errors.append(owner.error(.duplicate(
+                    value: "\(address)", detail: "the Ingress controller listens there for HTTPS (--ingress-https-bind-address)")))
+            }
+            if httpSockets.contains(address.socketKey) {
+                errors.append(origin.error(flag: "--ingress-https-bind-address", field: "ingressHTTPSBindAddresses",
+                                           givenByFlag: origin.flags.ingressHTTPSBindAddresses != nil,
+                                           .duplicate(value: "\(address)",
+                                                      detail: "HTTP for the Ingresses is accepted there (--ingress-http-bind-address)")))
+            }
+        }
     }
 
     /// A service's ClusterIP families, IPv4 first: they choose among a dual-stack Pod's IPs.

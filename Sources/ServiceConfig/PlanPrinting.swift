@@ -1,6 +1,6 @@
 // The plan as `svcproxy check --print-plan` shows it: per service port, each address it
 // listens on (and why) and each ready endpoint, in the order round-robin walks them; then
-// the Ingress routing table (IngressPrinting.swift).
+// the Ingress routing table (IngressPrinting.swift) and its TLS part (IngressTLSPrinting.swift).
 
 extension ProxyPlan {
     public var printed: String {

@@ -1,5 +1,5 @@
 // The complete field names of the kinds svcproxy checks strictly: Service (v1), Endpoints
-// (v1), EndpointSlice (discovery.k8s.io/v1), NetworkPolicy, Ingress and IngressClass
+// (v1), Secret (v1), EndpointSlice (discovery.k8s.io/v1), NetworkPolicy, Ingress and IngressClass
 // (networking.k8s.io/v1), List, and our ProxyConfiguration, with `metadata` and `status` as the API server returns them,
 // so that `kubectl get -o yaml` output loads unchanged. From the Kubernetes API reference.
 
@@ -135,6 +135,9 @@ enum Schemas {
         ]),
     ])
 
+    /// Every type of Secret has this shape; only `kubernetes.io/tls` ones are read further.
+    static let secret = kind(["data": labels, "immutable": .scalar, "stringData": labels, "type": .scalar])
+
     static let namespace = kind([
         "spec": object(["finalizers": strings]),
         "status": object(["conditions": .list(condition), "phase": .scalar]),
@@ -146,9 +149,9 @@ enum Schemas {
     ])
 
     static let proxyConfiguration = kind([
-        "connectTimeout": .scalar, "halfCloseTimeout": .scalar, "healthzBindAddress": .scalar, "idleTimeout": .scalar,
-        "ingressClass": .scalar, "ingressClientHeaderTimeout": .scalar, "ingressHTTPBindAddresses": strings,
-        "ingressUpstreamTimeout": .scalar, "maxConnections": .scalar, "metricsBindAddress": .scalar, "nodePortAddresses": strings,
+        "connectTimeout": .scalar, "defaultSSLCertificate": .scalar, "halfCloseTimeout": .scalar, "healthzBindAddress": .scalar,
+        "idleTimeout": .scalar, "ingressClass": .scalar, "ingressClientHeaderTimeout": .scalar, "ingressHTTPBindAddresses": strings,
+        "ingressHTTPSBindAddresses": strings, "ingressTLSHandshakeTimeout": .scalar, "ingressUpstreamTimeout": .scalar, "maxConnections": .scalar, "metricsBindAddress": .scalar, "nodePortAddresses": strings,
         "serviceClusterIPRange": .scalar, "serviceNodePortRange": .scalar, "workers": .scalar,
     ])
 }

@@ -104,6 +104,7 @@ extension Validation {
         unique("Namespace", objects.namespaces.map { (ObjectKey(namespace: "", name: $0.name), $0.source) })
         unique("Ingress", objects.ingresses.map { ($0.key, $0.source) })
         unique("IngressClass", objects.ingressClasses.map { (ObjectKey(namespace: "", name: $0.name), $0.source) })
+        unique("Secret", objects.secrets.map { ($0.key, $0.source) })
         if let first = objects.proxyConfigurations.first {
             for extra in objects.proxyConfigurations.dropFirst() {
                 errors.append(ConfigError(location: extra.source.location, object: "ProxyConfiguration", field: "",

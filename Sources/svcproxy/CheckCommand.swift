@@ -13,7 +13,7 @@ struct CheckCommand: ParsableCommand {
 
     @OptionGroup var config: ConfigOptions
 
-    @Flag(name: .customLong("print-plan"), help: "Print each service port's listen addresses and resolved endpoints, then the Ingress routing table.")
+    @Flag(name: .customLong("print-plan"), help: "Print each service port's listen addresses and resolved endpoints, then the Ingress routing table and its TLS part.")
     var printPlan = false
 
     func run() throws {

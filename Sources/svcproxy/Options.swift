@@ -71,6 +71,20 @@ struct ConfigOptions: ParsableArguments {
             + "504 after (default: 60s).", valueName: "duration"))
     var ingressUpstreamTimeout: String?
 
+    @Option(name: .customLong("ingress-https-bind-address"), help: ArgumentHelp(
+        "Where HTTPS for the Ingresses is accepted while one of them has spec.tls, as IP:PORT. Repeatable "
+            + "(default: 0.0.0.0:443 and [::]:443).", valueName: "address"))
+    var ingressHTTPSBindAddresses: [String] = []
+
+    @Option(name: .customLong("default-ssl-certificate"), help: ArgumentHelp(
+        "The kubernetes.io/tls Secret served to clients that name no host with a certificate of its own "
+            + "(default: a self-signed certificate made at start).", valueName: "namespace/name"))
+    var defaultSSLCertificate: String?
+
+    @Option(name: .customLong("ingress-tls-handshake-timeout"), help: ArgumentHelp(
+        "How long an Ingress client may take to complete the TLS handshake (default: 10s).", valueName: "duration"))
+    var ingressTLSHandshakeTimeout: String?
+
     func validate() throws {
         if paths.isEmpty { throw ValidationError("Missing expected argument '--config <path>'") }
         _ = try overrides()
@@ -99,6 +113,17 @@ struct ConfigOptions: ParsableArguments {
             try parse("--ingress-client-header-timeout", $0, SettingsSyntax.timeout)
         }
         overrides.ingressUpstreamTimeout = try ingressUpstreamTimeout.map { try parse("--ingress-upstream-timeout", $0, SettingsSyntax.timeout) }
+        if !ingressHTTPSBindAddresses.isEmpty {
+            overrides.ingressHTTPSBindAddresses = try ingressHTTPSBindAddresses.map {
+                try parse("--ingress-https-bind-address", $0, SettingsSyntax.ingressBindAddress)
+            }
+        }
+        overrides.defaultSSLCertificate = try defaultSSLCertificate.map {
+            try parse("--default-ssl-certificate", $0, SettingsSyntax.secretReference)
+        }
+        overrides.ingressTLSHandshakeTimeout = try ingressTLSHandshakeTimeout.map {
+            try parse("--ingress-tls-handshake-timeout", $0, SettingsSyntax.timeout)
+        }
         if let maxConnections {
             guard (1...(1 << 24)).contains(maxConnections) else { throw ValidationError("--max-connections must be between 1 and \(1 << 24)") }
             overrides.maxConnections = maxConnections

@@ -132,10 +132,12 @@ private func paths(_ plan: IngressPlan?, host: String) -> [String] {
         #expect(throws: Never.self) { try ConfigFixture(["web.yaml": webService, "ing.yaml": theirs]).plan(settings: settings).get() }
     }
 
-    @Test func tlsIsValidatedButNotServedAndANoteSaysSo() throws {
+    @Test func tlsWithoutItsSecretLeavesTheHostsToTheDefaultCertificate() throws {
         let spec = "{tls: [{hosts: [x.example.com], secretName: x-tls}], defaultBackend: {service: {name: web, port: {number: 80}}}}"
         let loaded = try load(ingressYAML("a", spec: spec)).get()
-        #expect(loaded.notes.contains { $0.hasSuffix("Ingress \"shop/a\" spec.tls: TLS is not served yet: its hosts are served over plain HTTP only") })
+        #expect(loaded.notes.contains { $0.hasSuffix("Ingress \"shop/a\" spec.tls[0].secretName: Secret \"shop/x-tls\" does not exist: "
+                + "x.example.com gets the default certificate") })
+        #expect(!loaded.notes.contains { $0.contains("not served yet") })
     }
 
     @Test func removedIngressVersionsNameNetworkingV1() throws {
@@ -187,7 +189,7 @@ private func paths(_ plan: IngressPlan?, host: String) -> [String] {
         #expect(paths(ingress, host: "shop.example.com") == ["/metrics Exact web:9090 shop", "/ Prefix web:http shop"])
         #expect(ingress.virtualHosts.first?.paths.first?.backend.endpoints.map(\.description) == ["10.244.1.7:9100"])
         #expect(ingress.defaultBackend == nil)
-        #expect(loaded.notes.contains { $0.hasSuffix("spec.tls: TLS is not served yet: its hosts are served over plain HTTP only") })
+        #expect(!loaded.notes.contains { $0.contains("default certificate") }, "its Secret is in the fixture")
         #expect(ingress.printed.contains("no default backend: requests that match no rule get 404"))
     }
 }
