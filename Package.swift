@@ -27,6 +27,15 @@ let package = Package(
             pkgConfig: "libsystemd",
             providers: [.apt(["libsystemd-dev"])]
         ),
+        // OpenSSL for the Ingress's TLS; only the TLS module (and its C shim, for the
+        // macros and callbacks Swift cannot reach) uses it.
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .target(name: "CTLSShim", dependencies: ["COpenSSL"]),
+        .target(name: "TLS", dependencies: ["COpenSSL", "CTLSShim", "ServiceConfig"]),
         .target(name: "LinuxIO", dependencies: ["CLinux"], swiftSettings: [uncheckedExclusivityInRelease]),
         .target(name: "ServiceConfig", dependencies: ["Yams"]),
         // HTTP/1.1 heads in and out, as pure values: shared by the admin server and the
@@ -34,7 +43,7 @@ let package = Package(
         .target(name: "HTTP1", swiftSettings: [uncheckedExclusivityInRelease]),
         .target(
             name: "ProxyEngine",
-            dependencies: ["HTTP1", "LinuxIO", "ServiceConfig", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["HTTP1", "LinuxIO", "ServiceConfig", "TLS", .product(name: "Logging", package: "swift-log")],
             swiftSettings: [uncheckedExclusivityInRelease]
         ),
         .target(name: "LogPipeline", dependencies: ["LinuxIO", .product(name: "Logging", package: "swift-log")]),
@@ -51,7 +60,7 @@ let package = Package(
         .executableTarget(
             name: "svcproxy",
             dependencies: [
-                "Admin", "LinuxIO", "ServiceConfig", "ProxyEngine", "Systemd", "LogPipeline",
+                "Admin", "LinuxIO", "ServiceConfig", "ProxyEngine", "Systemd", "LogPipeline", "TLS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -61,6 +70,7 @@ let package = Package(
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
         .testTarget(name: "AdminTests", dependencies: ["Admin"]),
         .testTarget(name: "LogPipelineTests", dependencies: ["LogPipeline", "LinuxIO", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "TLSTests", dependencies: ["TLS", "COpenSSL", "CTLSShim", "ServiceConfig"]),
         .testTarget(name: "ProxyEngineTests", dependencies: ["ProxyEngine", "LinuxIO", "ServiceConfig"]),
     ],
     swiftLanguageModes: [.v6]

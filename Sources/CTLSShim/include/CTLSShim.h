@@ -1,0 +1,56 @@
+// What the TLS module needs from OpenSSL 3 that Swift cannot call: macros over SSL_ctrl and
+// BIO_ctrl, 64-bit option bits, the OSSL_PARAM array a ticket key's HMAC takes, the ALPN
+// choice (a callback returning a pointer into the client's list), and the kernel probe.
+#ifndef SVCPROXY_CTLSSHIM_H
+#define SVCPROXY_CTLSSHIM_H
+
+#include <openssl/ssl.h>
+#include <stdint.h>
+
+/// SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_ENABLE_KTLS.
+uint64_t svcproxy_tls_server_options(void);
+
+/// SSL_CTX_set_min_proto_version and SSL_CTX_set_max_proto_version (0: no limit).
+int svcproxy_tls_ctx_set_versions(SSL_CTX *ctx, int minimum, int maximum);
+
+/// SSL_CTX_set_mode with SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER.
+void svcproxy_tls_ctx_set_partial_write_modes(SSL_CTX *ctx);
+
+/// SSL_CTX_set1_groups_list.
+int svcproxy_tls_ctx_set_groups(SSL_CTX *ctx, const char *groups);
+
+/// SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF).
+void svcproxy_tls_ctx_disable_session_cache(SSL_CTX *ctx);
+
+/// The SNI callback's C type (SSL_CTX_set_tlsext_servername_callback).
+typedef int (*svcproxy_tls_servername_callback)(SSL *ssl, int *alert, void *arg);
+
+/// SSL_CTX_set_tlsext_servername_callback and SSL_CTX_set_tlsext_servername_arg.
+int svcproxy_tls_ctx_set_servername_callback(SSL_CTX *ctx, svcproxy_tls_servername_callback callback, void *arg);
+
+/// An ALPN select callback that picks "http/1.1" when the client offers it, and otherwise
+/// carries on without ALPN (SSL_TLSEXT_ERR_NOACK) rather than failing the handshake.
+void svcproxy_tls_ctx_select_http11(SSL_CTX *ctx);
+
+/// Sets up a session ticket's cipher (AES-256-CBC) and HMAC (SHA-256) for
+/// SSL_CTX_set_tlsext_ticket_key_evp_cb: with `encrypt`, `iv` (16 bytes) is filled with
+/// random bytes first. Returns 1 on success, -1 on failure.
+int svcproxy_tls_ticket_crypto(EVP_CIPHER_CTX *cipher, EVP_MAC_CTX *mac, const unsigned char *aesKey,
+                               const unsigned char *hmacKey, unsigned char *iv, int encrypt);
+
+/// BIO_get_ktls_send / BIO_get_ktls_recv on the connection's socket BIOs.
+int svcproxy_tls_ktls_send(SSL *ssl);
+int svcproxy_tls_ktls_receive(SSL *ssl);
+
+/// ERR_GET_REASON and ERR_GET_LIB (static inline in err.h).
+int svcproxy_tls_error_reason(unsigned long code);
+int svcproxy_tls_error_library(unsigned long code);
+
+/// Whether the kernel accepts the `tls` upper-layer protocol on an established loopback
+/// TCP connection: 0 when it does, else the errno (ENOENT: no `tls` module).
+int svcproxy_tls_probe_kernel_tls(void);
+
+/// SSL_set_tlsext_host_name, for the tests' clients.
+int svcproxy_tls_set_host_name(SSL *ssl, const char *name);
+
+#endif

@@ -1,0 +1,116 @@
+// The bodies behind CTLSShim.h: each is the one macro or call sequence its comment names.
+#include "CTLSShim.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+#include <openssl/rand.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#ifndef TCP_ULP
+#define TCP_ULP 31
+#endif
+
+uint64_t svcproxy_tls_server_options(void) {
+    return SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_ENABLE_KTLS;
+}
+
+int svcproxy_tls_ctx_set_versions(SSL_CTX *ctx, int minimum, int maximum) {
+    return SSL_CTX_set_min_proto_version(ctx, minimum) == 1 && SSL_CTX_set_max_proto_version(ctx, maximum) == 1;
+}
+
+void svcproxy_tls_ctx_set_partial_write_modes(SSL_CTX *ctx) {
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+}
+
+int svcproxy_tls_ctx_set_groups(SSL_CTX *ctx, const char *groups) { return (int)SSL_CTX_set1_groups_list(ctx, groups); }
+
+void svcproxy_tls_ctx_disable_session_cache(SSL_CTX *ctx) { SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF); }
+
+int svcproxy_tls_ctx_set_servername_callback(SSL_CTX *ctx, svcproxy_tls_servername_callback callback, void *arg) {
+    if (SSL_CTX_set_tlsext_servername_callback(ctx, callback) != 1) return 0;
+    return SSL_CTX_set_tlsext_servername_arg(ctx, arg) == 1;
+}
+
+static const unsigned char http11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+
+static int select_http11(SSL *ssl, const unsigned char **out, unsigned char *outlen, const unsigned char *in,
+                         unsigned int inlen, void *arg) {
+    (void)ssl;
+    (void)arg;
+    unsigned char *chosen = NULL;
+    unsigned char length = 0;
+    // SSL_select_next_proto points `chosen` into one of the two lists; OPENSSL_NPN_NEGOTIATED
+    // means the client's list holds ours. Anything else: no ALPN rather than an alert, since
+    // a client that asks only for h2 may still speak HTTP/1.1.
+    if (SSL_select_next_proto(&chosen, &length, http11, sizeof http11, in, inlen) != OPENSSL_NPN_NEGOTIATED) {
+        return SSL_TLSEXT_ERR_NOACK;
+    }
+    *out = chosen;
+    *outlen = length;
+    return SSL_TLSEXT_ERR_OK;
+}
+
+void svcproxy_tls_ctx_select_http11(SSL_CTX *ctx) { SSL_CTX_set_alpn_select_cb(ctx, select_http11, NULL); }
+
+int svcproxy_tls_ticket_crypto(EVP_CIPHER_CTX *cipher, EVP_MAC_CTX *mac, const unsigned char *aesKey,
+                               const unsigned char *hmacKey, unsigned char *iv, int encrypt) {
+    if (encrypt && RAND_bytes(iv, 16) != 1) return -1;
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, (void *)hmacKey, 32),
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0),
+        OSSL_PARAM_construct_end(),
+    };
+    int ok = encrypt ? EVP_EncryptInit_ex(cipher, EVP_aes_256_cbc(), NULL, aesKey, iv)
+                     : EVP_DecryptInit_ex(cipher, EVP_aes_256_cbc(), NULL, aesKey, iv);
+    if (ok != 1 || EVP_MAC_CTX_set_params(mac, params) != 1) return -1;
+    return 1;
+}
+
+int svcproxy_tls_ktls_send(SSL *ssl) { return BIO_get_ktls_send(SSL_get_wbio(ssl)) ? 1 : 0; }
+
+int svcproxy_tls_ktls_receive(SSL *ssl) { return BIO_get_ktls_recv(SSL_get_rbio(ssl)) ? 1 : 0; }
+
+int svcproxy_tls_error_reason(unsigned long code) { return ERR_GET_REASON(code); }
+
+int svcproxy_tls_error_library(unsigned long code) { return ERR_GET_LIB(code); }
+
+int svcproxy_tls_probe_kernel_tls(void) {
+    // The `tls` ULP attaches only to an established TCP socket (ENOTCONN otherwise), so the
+    // probe makes a loopback connection; ENOENT means the kernel has no `tls` module.
+    int result = EINVAL;
+    int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int client = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int accepted = -1;
+    struct sockaddr_in address;
+    socklen_t length = sizeof address;
+    memset(&address, 0, sizeof address);
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (listener < 0 || client < 0) goto done;
+    if (bind(listener, (struct sockaddr *)&address, sizeof address) != 0 || listen(listener, 1) != 0 ||
+        getsockname(listener, (struct sockaddr *)&address, &length) != 0 ||
+        connect(client, (struct sockaddr *)&address, sizeof address) != 0) {
+        result = errno;
+        goto done;
+    }
+    accepted = accept(listener, NULL, NULL);
+    if (accepted < 0) {
+        result = errno;
+        goto done;
+    }
+    result = setsockopt(accepted, SOL_TCP, TCP_ULP, "tls", 3) == 0 ? 0 : errno;
+done:
+    if (accepted >= 0) close(accepted);
+    if (client >= 0) close(client);
+    if (listener >= 0) close(listener);
+    return result;
+}
+
+int svcproxy_tls_set_host_name(SSL *ssl, const char *name) { return (int)SSL_set_tlsext_host_name(ssl, name); }

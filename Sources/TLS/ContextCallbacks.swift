@@ -1,0 +1,86 @@
+// The C callbacks OpenSSL calls during a handshake (SNI and session tickets) and the state
+// they read. A C function pointer cannot capture, so each SSL_CTX carries an unretained
+// pointer to one CallbackState in its app data (ex_data index 0).
+//
+// Lifetime: the TLSServerContext owns the CallbackState and the SSL_CTXs; every
+// TLSConnection retains its TLSServerContext, and OpenSSL calls these callbacks only inside
+// that connection's SSL calls. So the pointer is valid whenever a callback runs. The state
+// is immutable (the ticket keys lock themselves), so workers share it freely.
+import COpenSSL
+import CTLSShim
+
+/// What the callbacks of one TLSServerContext read.
+final class CallbackState: Sendable {
+    let selection: SNISelection
+    let ticketKeys: TLSTicketKeys
+
+    init(selection: SNISelection, ticketKeys: TLSTicketKeys) {
+        self.selection = selection
+        self.ticketKeys = ticketKeys
+    }
+
+    /// Points `context` at this state and installs the callbacks. Session tickets are sealed
+    /// by the context a connection started on, but every context gets the ticket callback so
+    /// that none falls back to OpenSSL's per-context random keys. Only the default context,
+    /// where every connection starts, needs the SNI callback.
+    func install(on context: OpaquePointer, isDefault: Bool) throws(TLSError) {
+        OpenSSLErrors.clear()
+        let state = Unmanaged.passUnretained(self).toOpaque()
+        guard SSL_CTX_set_ex_data(context, 0, state) == 1,
+              SSL_CTX_set_tlsext_ticket_key_evp_cb(context, ticketKeyCallback) == 1,
+              !isDefault || svcproxy_tls_ctx_set_servername_callback(context, serverNameCallback, nil) == 1
+        else {
+            throw TLSError(OpenSSLErrors.take(), fallback: "the TLS callbacks could not be installed")
+        }
+    }
+
+    /// The state of the context `ssl` is on (after SNI, the certificate's context: it points
+    /// at the same state).
+    static func of(_ ssl: OpaquePointer) -> CallbackState? {
+        guard let context = SSL_get_SSL_CTX(ssl), let state = SSL_CTX_get_ex_data(context, 0) else { return nil }
+        return Unmanaged<CallbackState>.fromOpaque(state).takeUnretainedValue()
+    }
+}
+
+/// SSL_CTX_set_tlsext_servername_callback: moves the connection onto the context of the
+/// certificate that names the requested host. No SNI, or a name no certificate has: the
+/// default context stays, and the handshake goes on (no alert: the client decides).
+private let serverNameCallback: svcproxy_tls_servername_callback = { ssl, _, _ in
+    guard let ssl, let state = CallbackState.of(ssl),
+          let name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name)
+    else { return SSL_TLSEXT_ERR_OK }
+    let context = state.selection.context(for: String(cString: name))
+    if context != state.selection.defaultContext, SSL_set_SSL_CTX(ssl, context) == nil {
+        return SSL_TLSEXT_ERR_ALERT_FATAL
+    }
+    return SSL_TLSEXT_ERR_OK
+}
+
+/// SSL_CTX_set_tlsext_ticket_key_evp_cb. Sealing (`encrypt` 1): name the current key and
+/// set up its cipher and HMAC; 1 issues the ticket. Opening: 0 for an unknown key (a full
+/// handshake follows), 1 for the current key, 2 for the previous one (the client gets a
+/// fresh ticket under the current key); -1 on failure.
+private let ticketKeyCallback: @convention(c) (
+    OpaquePointer?, UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<UInt8>?, OpaquePointer?, OpaquePointer?, Int32
+) -> Int32 = { ssl, name, iv, cipher, mac, encrypt in
+    guard let ssl, let name, let iv, let cipher, let mac, let state = CallbackState.of(ssl) else { return -1 }
+    if encrypt == 1 {
+        let key = state.ticketKeys.sealingKey()
+        for (index, byte) in key.name.prefix(16).enumerated() { name[index] = byte }
+        return seal(key, cipher, mac, iv, encrypt: 1)
+    }
+    guard let (key, renew) = state.ticketKeys.openingKey(named: UnsafeBufferPointer(start: name, count: 16)) else {
+        return 0
+    }
+    guard seal(key, cipher, mac, iv, encrypt: 0) == 1 else { return -1 }
+    return renew ? 2 : 1
+}
+
+private func seal(_ key: TLSTicketKeys.Key, _ cipher: OpaquePointer, _ mac: OpaquePointer,
+                  _ iv: UnsafeMutablePointer<UInt8>, encrypt: Int32) -> Int32 {
+    key.cipherKey.withUnsafeBufferPointer { cipherKey in
+        key.macKey.withUnsafeBufferPointer { macKey in
+            svcproxy_tls_ticket_crypto(cipher, mac, cipherKey.baseAddress, macKey.baseAddress, iv, encrypt)
+        }
+    }
+}
