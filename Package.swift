@@ -55,7 +55,7 @@ let package = Package(
         // thread, built on HTTP1.
         .target(
             name: "Admin",
-            dependencies: ["HTTP1", "LinuxIO", "ServiceConfig", "ProxyEngine", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["HTTP1", "LinuxIO", "ServiceConfig", "ProxyEngine", "TLS", .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(
             name: "svcproxy",

@@ -90,7 +90,7 @@ public struct StatusReport: Codable, Sendable {
                                        bytesReceived: count?.bytesReceived ?? 0)
                 })
         }
-        ingressListen = state.plan.ingress?.listenAddresses.map(\.description) ?? []
+        ingressListen = ((state.plan.ingress?.listenAddresses ?? []) + (state.plan.ingress?.tls?.listenAddresses ?? [])).map(\.description)
         ingressRoutes = state.plan.ingress.map { Self.routes(of: $0, counts: ingress) } ?? []
     }
 

@@ -166,7 +166,7 @@ final class TLSCounters: Sendable {
     let kernelTLS = Atomic<UInt64>(0)
 
     func handshakeCompleted(version: String, resumed wasResumed: Bool, kernelTLS inKernel: Bool) {
-        (version == "TLSv1.3" ? tls13 : tls12).bump()
+        if version == "TLSv1.3" { tls13.bump() } else { tls12.bump() }
         if wasResumed { resumed.bump() }
         if inKernel { kernelTLS.bump() }
     }

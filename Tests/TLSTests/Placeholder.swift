@@ -1,0 +1,1 @@
+// TLS module tests arrive with the module's own test suite.
