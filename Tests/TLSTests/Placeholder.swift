@@ -1,1 +1,0 @@
-// TLS module tests arrive with the module's own test suite.
