@@ -74,6 +74,9 @@ private func readPrivateKey(_ bytes: [UInt8]) -> Result<PrivateKey, MaterialFind
             return .success(PrivateKey(taking: pointer))
         }
         let errors = OpenSSLErrors.take()
+        // OpenSSL 3's decoders report text that is no PEM at all as "unsupported", so the
+        // labels are looked for here.
+        if !contains(bytes, "-----BEGIN ") { return .failure(.error(.privateKey, "no PEM private key found")) }
         if contains(bytes, "ENCRYPTED") {
             return .failure(.error(.privateKey, "the private key is encrypted; it must be stored without a passphrase"))
         }
