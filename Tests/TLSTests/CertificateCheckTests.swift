@@ -75,6 +75,15 @@ import ServiceConfig
         ])
     }
 
+    @Test func whatOpenSSLItselfRefusesIsAnErrorInItsWords() throws {
+        let material = try TestMaterial.shared.get()
+        // Debian's security level 2 refuses certificates signed with SHA-1.
+        let chain = material.sha1Leaf.certificate + material.certificateAuthority
+        #expect(TLSCertificates.check(secret("sha1", material.sha1Leaf, certificate: chain)).map(\.description) == [
+            "secret.yaml:6:12: Secret \"shop/sha1\" data[tls.crt]: OpenSSL refuses the certificate and key: ca md too weak",
+        ])
+    }
+
     @Test func anExpiredCertificateIsAWarningWithItsDates() throws {
         let material = try TestMaterial.shared.get()
         let diagnostics = TLSCertificates.check(secret("old", material.expired))

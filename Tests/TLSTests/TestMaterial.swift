@@ -23,6 +23,7 @@ struct TestMaterial: Sendable {
     let encryptedKey: [UInt8]   // ecdsa's key under a passphrase
     let certificateAuthority: [UInt8]
     let leafSignedByAuthority: Pair   // leaf.example.com, issued by certificateAuthority
+    let sha1Leaf: Pair                // sha1.example.com, issued by certificateAuthority with SHA-1
     let expired: Pair
     let notYetValid: Pair
 
@@ -46,6 +47,7 @@ struct TestMaterial: Sendable {
         let authority = try maker.selfSigned("ca", key: maker.p256, names: ["Test CA"])
         certificateAuthority = authority.certificate
         leafSignedByAuthority = try maker.issued("leaf", by: "ca", names: ["leaf.example.com"])
+        sha1Leaf = try maker.issued("sha1", by: "ca", names: ["sha1.example.com"], digest: "-sha1")
         let expired = try SelfSignedCertificate.make(
             names: ["old.example.com"], notBefore: 1_577_836_800, notAfter: 1_609_459_200)  // 2020-01-01 to 2021-01-01
         self.expired = Pair(certificate: expired.certificatePEM, key: expired.privateKeyPEM)
@@ -69,12 +71,12 @@ private struct OpenSSLCommand {
         return Pair(certificate: try read("\(name).crt"), key: try read("\(name).key"))
     }
 
-    func issued(_ name: String, by authority: String, names: [String]) throws -> Pair {
+    func issued(_ name: String, by authority: String, names: [String], digest: String = "-sha256") throws -> Pair {
         try run(["req", "-new", "-nodes", "-subj", "/CN=\(names[0])", "-keyout", "\(name).key", "-out", "\(name).csr"] + p256)
         let extensions = "subjectAltName=" + names.map { "DNS:\($0)" }.joined(separator: ",")
         try Data(extensions.utf8).write(to: directory.appendingPathComponent("\(name).ext"))
         try run(["x509", "-req", "-in", "\(name).csr", "-CA", "\(authority).crt", "-CAkey", "\(authority).key",
-                 "-CAcreateserial", "-days", "30", "-extfile", "\(name).ext", "-out", "\(name).crt"])
+                 "-CAcreateserial", "-days", "30", "-extfile", "\(name).ext", digest, "-out", "\(name).crt"])
         return Pair(certificate: try read("\(name).crt"), key: try read("\(name).key"))
     }
 
