@@ -74,6 +74,9 @@ private func readPrivateKey(_ bytes: [UInt8]) -> Result<PrivateKey, MaterialFind
             return .success(PrivateKey(taking: pointer))
         }
         let errors = OpenSSLErrors.take()
+        // OpenSSL 3's decoders report text that is no PEM at all as "unsupported", so the
+        // labels are looked for here.
+        if !contains(bytes, "-----BEGIN ") { return .failure(.error(.privateKey, "no PEM private key found")) }
         if contains(bytes, "ENCRYPTED") {
             return .failure(.error(.privateKey, "the private key is encrypted; it must be stored without a passphrase"))
         }
@@ -119,11 +122,10 @@ private func validity(of leaf: X509Certificate, now: Double) -> [MaterialFinding
     guard let notBefore = leaf.notBefore, let notAfter = leaf.notAfter else {
         return [.error(.certificate, "the certificate's validity dates cannot be read")]
     }
-    if now > notAfter {
-        return [.warning(.certificate, "the certificate expired on \(iso8601(notAfter)) (valid from \(iso8601(notBefore)))")]
-    }
+    let (from, to) = (iso8601(notBefore), iso8601(notAfter))
+    if now > notAfter { return [.warning(.certificate, "the certificate expired on \(to) (valid from \(from))")] }
     if now < notBefore {
-        return [.warning(.certificate, "the certificate is not valid until \(iso8601(notBefore)) (valid to \(iso8601(notAfter)))")]
+        return [.warning(.certificate, "the certificate is not valid until \(from) (valid to \(to))")]
     }
     return []
 }

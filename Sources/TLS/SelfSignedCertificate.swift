@@ -30,7 +30,9 @@ enum SelfSignedCertificate {
               addAlternativeNames(names, to: pointer),
               X509_sign(pointer, key.pointer, EVP_sha256()) > 0,
               let certificatePEM = bytesWritten(by: { PEM_write_bio_X509($0, certificate.pointer) == 1 }),
-              let privateKeyPEM = bytesWritten(by: { PEM_write_bio_PrivateKey($0, key.pointer, nil, nil, 0, nil, nil) == 1 })
+              let privateKeyPEM = bytesWritten(by: { bio in
+                  PEM_write_bio_PrivateKey(bio, key.pointer, nil, nil, 0, nil, nil) == 1
+              })
         else {
             throw TLSError(OpenSSLErrors.take(), fallback: "the self-signed certificate could not be made")
         }
@@ -64,10 +66,7 @@ enum SelfSignedCertificate {
     /// meaning of the `DNS:a,DNS:b` list OpenSSL parses.
     private static func isDNSName(_ name: String) -> Bool {
         let body = name.hasPrefix("*.") ? name.dropFirst(2) : Substring(name)
-        return !body.isEmpty && body.utf8.count <= 253
-            && body.utf8.allSatisfy { byte in
-                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
-                    || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".")
-            }
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.".utf8)
+        return !body.isEmpty && body.utf8.count <= 253 && body.utf8.allSatisfy(allowed.contains)
     }
 }

@@ -59,8 +59,10 @@ final class ServerSSLContext: @unchecked Sendable {
         // the stack itself is freed here without them.
         guard let chain = OPENSSL_sk_new_null() else { throw TLSError("out of memory") }
         defer { OPENSSL_sk_free(chain) }
-        for certificate in material.intermediates where OPENSSL_sk_push(chain, UnsafeRawPointer(certificate.pointer)) <= 0 {
-            throw TLSError("out of memory")
+        for certificate in material.intermediates {
+            guard OPENSSL_sk_push(chain, UnsafeRawPointer(certificate.pointer)) > 0 else {
+                throw TLSError("out of memory")
+            }
         }
         guard SSL_CTX_use_cert_and_key(pointer, material.leaf.pointer, material.key.pointer, chain, 1) == 1 else {
             throw TLSError(OpenSSLErrors.take(), fallback: "the certificate and key were refused")

@@ -34,7 +34,8 @@ public enum TLSCertificates {
         do {
             return (material, try ServerSSLContext(material: material), diagnostics)
         } catch {
-            let finding = MaterialFinding.error(.certificate, "OpenSSL refuses the certificate and key: \(error.reasons)")
+            let finding = MaterialFinding.error(
+                .certificate, "OpenSSL refuses the certificate and key: \(error.reasons)")
             diagnostics.append(TLSDiagnostic(finding, of: certificate))
             return (nil, nil, diagnostics)
         }

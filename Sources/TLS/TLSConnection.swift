@@ -17,7 +17,9 @@ public final class TLSConnection {
 
     init(context: TLSServerContext, defaultContext: OpaquePointer, socket: Int32) throws(TLSError) {
         OpenSSLErrors.clear()
-        guard let ssl = SSL_new(defaultContext) else { throw TLSError(OpenSSLErrors.take(), fallback: "SSL_new failed") }
+        guard let ssl = SSL_new(defaultContext) else {
+            throw TLSError(OpenSSLErrors.take(), fallback: "SSL_new failed")
+        }
         // SSL_set_fd makes a socket BIO with BIO_NOCLOSE: the descriptor stays the caller's.
         guard SSL_set_fd(ssl, socket) == 1 else {
             SSL_free(ssl)
@@ -151,9 +153,8 @@ public final class TLSConnection {
             let errors = OpenSSLErrors.take()
             // OpenSSL 3 reports EOF without close_notify as this error; for HTTP, whose
             // messages carry their own length, it is the peer closing.
-            if errors.contains(where: { $0.library == ERR_LIB_SSL && $0.reason == SSL_R_UNEXPECTED_EOF_WHILE_READING }) {
-                return .closed
-            }
+            let eof = errors.contains { $0.library == ERR_LIB_SSL && $0.reason == SSL_R_UNEXPECTED_EOF_WHILE_READING }
+            if eof { return .closed }
             return .failed(TLSError(errors, fallback: "TLS protocol error"))
         case let code:
             broken = true

@@ -54,7 +54,8 @@ public final class TLSServerContext: @unchecked Sendable {
         if let certificate = plan.defaultCertificate {
             // The same Secret may also be in `certificates`: its diagnostics are said once.
             let loaded = TLSCertificates.load(certificate, now: now)
-            if !plan.certificates.contains(where: { $0.secret == certificate.secret }) { diagnostics += loaded.diagnostics }
+            let alsoServed = plan.certificates.contains { $0.secret == certificate.secret }
+            if !alsoServed { diagnostics += loaded.diagnostics }
             if let material = loaded.material, let context = loaded.context {
                 add(material, context, secret: certificate.secret, hosts: certificate.hosts, isDefault: true)
             }
