@@ -111,6 +111,12 @@ final class HTTPProxyHandler {
         guard let session = sessions[slot], session.tag == tag else { return }
         if !events.intersection([.readable, .error, .hangup]).isEmpty { session.readable = true }
         if !events.intersection([.writable, .error, .hangup]).isEmpty { session.writable = true }
+        if !session.tlsWaits.isEmpty, !events.intersection(session.tlsWaits.union([.error, .hangup])).isEmpty {
+            // OpenSSL asked for the other direction (a read that must write, a write that
+            // must read): now that it came, the stalled call is made again.
+            session.readable = true
+            session.writable = true
+        }
         advance(session)
     }
 
