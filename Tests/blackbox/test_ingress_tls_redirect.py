@@ -78,8 +78,8 @@ def test_the_redirect_leaves_out_port_443(start_http_backend, start_daemon, writ
         probe.close()
     _, config = tls_site(start_http_backend, tls_material, annotations=REDIRECT)
     http_port = pick_port(("127.0.0.1",))
-    daemon = start_daemon(write_config(config), extra_args=(*ingress_bind_args(http_port), *https_bind_args(443, ip),
-                                                           *DEFAULT_CERT_ARGS))
+    start_daemon(write_config(config), extra_args=(*ingress_bind_args(http_port), *https_bind_args(443, ip),
+                                                   *DEFAULT_CERT_ARGS))
 
     answer = get(("127.0.0.1", http_port), "/deep/path?q=1", "a.example")
     secure = https_curl((ip, 443), "a.example", "/", ca=tls_material.ca_path)
