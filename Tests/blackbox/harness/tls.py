@@ -27,6 +27,7 @@ import hashlib
 import json
 import os
 import re
+import secrets
 import shutil
 import socket
 import ssl
@@ -43,7 +44,7 @@ from .ingress import CREATED, IO_TIMEOUT, HTTPClient, to_yaml
 OPENSSL = shutil.which("openssl") or "/usr/bin/openssl"
 TLS_FLAG = "--ingress-https-bind-address"
 PEM_CERT = re.compile(rb"-----BEGIN CERTIFICATE-----\r?\n.*?-----END CERTIFICATE-----\r?\n?", re.S)
-DEFAULT_DAYS = 30
+DEFAULT_DAYS = 365
 
 
 # --------------------------------------------------------------------------- support
@@ -141,7 +142,7 @@ class TLSMaterial:
         self.dir = Path(directory)
         self.dir.mkdir(parents=True, exist_ok=True)
         (self.dir / "newcerts").mkdir(exist_ok=True)
-        self._serial = 0x1000
+        self._serial = secrets.randbits(63) | 1 << 62  # 63 bits: what scanners expect of a serial
         self.ca_path, self.ca_key = self._make_ca("root", "svcproxy test root CA", None)
         self.intermediate_path, self.intermediate_key = self._make_ca(
             "intermediate", "svcproxy test intermediate CA", (self.ca_path, self.ca_key))
