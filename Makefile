@@ -9,7 +9,7 @@ DESTDIR ?=
 # Release builds carry the Swift runtime inside the binary, so a node needs no toolchain.
 RELEASE_FLAGS = -c release --static-swift-stdlib
 
-.PHONY: all build release test demo bench install uninstall clean
+.PHONY: all build release test demo bench testssl install uninstall clean
 
 all: build
 
@@ -33,6 +33,14 @@ bench:
 	scripts/ensure-packages bench
 	$(SWIFT) build $(RELEASE_FLAGS)
 	SVCPROXY_BIN=.build/release/svcproxy bench/run $(BENCH_ARGS)
+
+# A testssl.sh scan of the Ingress's HTTPS listener on loopback (an Ingress with a TLS Secret,
+# certificates made at test time), its findings summarised: Tests/blackbox/test_ingress_tls_scan.py.
+testssl:
+	scripts/ensure-packages testssl
+	$(SWIFT) build
+	SVCPROXY_TESTSSL=1 SVCPROXY_REQUIRE_BIN=1 SVCPROXY_BIN=.build/debug/svcproxy \
+		python3 -m pytest -q -s -m testssl Tests/blackbox/test_ingress_tls_scan.py
 
 # The binary, the unit (with its paths filled in) and, unless one exists, a starting
 # configuration. `make install DESTDIR=/tmp/stage` stages it all under /tmp/stage.

@@ -135,3 +135,46 @@ def start_ingress(start_daemon):
         return daemon
 
     return start
+
+
+# --------------------------------------------------------------------------- Ingress TLS
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "testssl: a testssl.sh scan of the Ingress's HTTPS listener (`make testssl`)")
+
+
+def _require_tls():
+    """Skip (or, in CI, fail) when the binary under test has no Ingress TLS yet."""
+    from harness.tls import TLS_FLAG, binary_serves_tls, tls_required
+
+    if BINARY.exists() and not binary_serves_tls() and not tls_required():
+        pytest.skip(f"{BINARY} has no {TLS_FLAG} (Ingress TLS not in this build)")
+
+
+@pytest.fixture(scope="session")
+def tls_material(tmp_path_factory):
+    """Certificates and keys made once per session with the openssl CLI (harness/tls.py)."""
+    _require_tls()
+    from harness.tls import TLSMaterial
+
+    return TLSMaterial(tmp_path_factory.mktemp("tls-material"))
+
+
+@pytest.fixture
+def start_tls_ingress(start_daemon, tls_material):
+    """start_tls_ingress(configs, extra_args=(), **options) -> a READY Daemon serving Ingress
+    HTTPS on `daemon.https_address` (127.0.0.1, `--ingress-https-bind-address`) and HTTP on
+    `daemon.ingress_address` (`--ingress-http-bind-address`), each on a picked port."""
+    from harness.ingress import ingress_bind_args
+    from harness.tls import https_bind_args
+
+    def start(configs, extra_args=(), **options):
+        http_port = pick_port(("127.0.0.1",))
+        https_port = pick_port(("127.0.0.1",))
+        daemon = start_daemon(configs, extra_args=(*ingress_bind_args(http_port), *https_bind_args(https_port),
+                                                   *extra_args), **options)
+        daemon.ingress_port, daemon.ingress_address = http_port, ("127.0.0.1", http_port)
+        daemon.https_port, daemon.https_address = https_port, ("127.0.0.1", https_port)
+        return daemon
+
+    return start
