@@ -33,9 +33,18 @@ int svcproxy_tls_ctx_set_groups(SSL_CTX *ctx, const char *groups) { return (int)
 
 void svcproxy_tls_ctx_disable_session_cache(SSL_CTX *ctx) { SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF); }
 
-int svcproxy_tls_ctx_set_servername_callback(SSL_CTX *ctx, svcproxy_tls_servername_callback callback, void *arg) {
-    if (SSL_CTX_set_tlsext_servername_callback(ctx, callback) != 1) return 0;
-    return SSL_CTX_set_tlsext_servername_arg(ctx, arg) == 1;
+size_t svcproxy_tls_client_hello_server_name(SSL *ssl, char *out, size_t capacity) {
+    const unsigned char *data = NULL;
+    size_t length = 0;
+    if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &data, &length) != 1 || length < 5) return 0;
+    // ServerNameList: a 2-byte length, then entries of type (1 byte), length (2), name.
+    size_t list = ((size_t)data[0] << 8) | data[1];
+    if (list + 2 > length || data[2] != TLSEXT_NAMETYPE_host_name) return 0;
+    size_t name = ((size_t)data[3] << 8) | data[4];
+    if (name == 0 || name + 5 > length || name >= capacity) return 0;
+    memcpy(out, data + 5, name);
+    out[name] = 0;
+    return name;
 }
 
 static const unsigned char http11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};

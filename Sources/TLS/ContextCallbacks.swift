@@ -10,28 +10,39 @@ import COpenSSL
 import CTLSShim
 
 /// What the callbacks of one TLSServerContext read.
-final class CallbackState: Sendable {
+final class CallbackState: @unchecked Sendable {
     let selection: SNISelection
     let ticketKeys: TLSTicketKeys
+    /// Each context's leaf certificate digest (immutable after init, hence shareable).
+    let identities: [OpaquePointer: [UInt8]]
 
-    init(selection: SNISelection, ticketKeys: TLSTicketKeys) {
+    init(selection: SNISelection, ticketKeys: TLSTicketKeys, identities: [OpaquePointer: [UInt8]]) {
         self.selection = selection
         self.ticketKeys = ticketKeys
+        self.identities = identities
     }
 
-    /// Points `context` at this state and installs the callbacks. Session tickets are sealed
-    /// by the context a connection started on, but every context gets the ticket callback so
-    /// that none falls back to OpenSSL's per-context random keys. Only the default context,
-    /// where every connection starts, needs the SNI callback.
+    /// The identity of the certificate the connection is on (SNI moved it there before any
+    /// ticket is opened: clientHelloCallback). Tickets are sealed under keys bound to it, so
+    /// a session made with one host's certificate does not resume a connection to a host
+    /// another certificate serves.
+    func certificateIdentity(of ssl: OpaquePointer) -> [UInt8] {
+        SSL_get_SSL_CTX(ssl).flatMap { identities[$0] } ?? []
+    }
+
+    /// Points `context` at this state and installs the callbacks. Every context gets the
+    /// ticket callback, so that none falls back to OpenSSL's per-context random keys. Only
+    /// the default context, where every connection starts, needs the SNI (client-hello)
+    /// callback.
     func install(on context: OpaquePointer, isDefault: Bool) throws(TLSError) {
         OpenSSLErrors.clear()
         let state = Unmanaged.passUnretained(self).toOpaque()
         guard SSL_CTX_set_ex_data(context, 0, state) == 1,
-              SSL_CTX_set_tlsext_ticket_key_evp_cb(context, ticketKeyCallback) == 1,
-              !isDefault || svcproxy_tls_ctx_set_servername_callback(context, serverNameCallback, nil) == 1
+              SSL_CTX_set_tlsext_ticket_key_evp_cb(context, ticketKeyCallback) == 1
         else {
             throw TLSError(OpenSSLErrors.take(), fallback: "the TLS callbacks could not be installed")
         }
+        if isDefault { SSL_CTX_set_client_hello_cb(context, clientHelloCallback, nil) }
     }
 
     /// The state of the context `ssl` is on (after SNI, the certificate's context: it points
@@ -42,18 +53,18 @@ final class CallbackState: Sendable {
     }
 }
 
-/// SSL_CTX_set_tlsext_servername_callback: moves the connection onto the context of the
-/// certificate that names the requested host. No SNI, or a name no certificate has: the
-/// default context stays, and the handshake goes on (no alert: the client decides).
-private let serverNameCallback: svcproxy_tls_servername_callback = { ssl, _, _ in
-    guard let ssl, let state = CallbackState.of(ssl),
-          let name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name)
-    else { return SSL_TLSEXT_ERR_OK }
+/// SSL_CTX_set_client_hello_cb: moves the connection onto the context of the certificate
+/// that names the requested host, first thing, before OpenSSL parses the extensions (so a
+/// session ticket is opened under the right certificate). No SNI, or a name no certificate
+/// has: the default context stays, and the handshake goes on (no alert: the client decides).
+private let clientHelloCallback: @convention(c) (OpaquePointer?, UnsafeMutablePointer<Int32>?, UnsafeMutableRawPointer?) -> Int32 = {
+    ssl, _, _ in
+    guard let ssl, let state = CallbackState.of(ssl) else { return 1 }
+    var name = [CChar](repeating: 0, count: 256)
+    guard svcproxy_tls_client_hello_server_name(ssl, &name, name.count) > 0 else { return 1 }
     let context = state.selection.context(for: String(cString: name))
-    if context != state.selection.defaultContext, SSL_set_SSL_CTX(ssl, context) == nil {
-        return SSL_TLSEXT_ERR_ALERT_FATAL
-    }
-    return SSL_TLSEXT_ERR_OK
+    if context != state.selection.defaultContext, SSL_set_SSL_CTX(ssl, context) == nil { return 0 }
+    return 1  // SSL_CLIENT_HELLO_SUCCESS
 }
 
 /// SSL_CTX_set_tlsext_ticket_key_evp_cb. Sealing (`encrypt` 1): name the current key and
@@ -67,19 +78,27 @@ private let ticketKeyCallback: @convention(c) (
     if encrypt == 1 {
         let key = state.ticketKeys.sealingKey()
         for (index, byte) in key.name.prefix(16).enumerated() { name[index] = byte }
-        return seal(key, cipher, mac, iv, encrypt: 1)
+        return seal(key, for: state.certificateIdentity(of: ssl), cipher, mac, iv, encrypt: 1)
     }
     guard let (key, renew) = state.ticketKeys.openingKey(named: UnsafeBufferPointer(start: name, count: 16)) else {
         return 0
     }
-    guard seal(key, cipher, mac, iv, encrypt: 0) == 1 else { return -1 }
+    // Under another certificate the MAC key differs, the ticket does not verify, and a full
+    // handshake follows.
+    guard seal(key, for: state.certificateIdentity(of: ssl), cipher, mac, iv, encrypt: 0) == 1 else { return -1 }
     return renew ? 2 : 1
 }
 
-private func seal(_ key: TLSTicketKeys.Key, _ cipher: OpaquePointer, _ mac: OpaquePointer,
+/// Sets up the ticket's cipher and MAC: the key's own AES key, and an HMAC key bound to the
+/// certificate (SHA-256 of the key's MAC key and the certificate's digest).
+private func seal(_ key: TLSTicketKeys.Key, for identity: [UInt8], _ cipher: OpaquePointer, _ mac: OpaquePointer,
                   _ iv: UnsafeMutablePointer<UInt8>, encrypt: Int32) -> Int32 {
-    key.cipherKey.withUnsafeBufferPointer { cipherKey in
-        key.macKey.withUnsafeBufferPointer { macKey in
+    let bound = key.macKey + identity
+    var macKey = [UInt8](repeating: 0, count: 32)
+    var length: UInt32 = 0
+    guard EVP_Digest(bound, bound.count, &macKey, &length, EVP_sha256(), nil) == 1 else { return -1 }
+    return key.cipherKey.withUnsafeBufferPointer { cipherKey in
+        macKey.withUnsafeBufferPointer { macKey in
             svcproxy_tls_ticket_crypto(cipher, mac, cipherKey.baseAddress, macKey.baseAddress, iv, encrypt)
         }
     }

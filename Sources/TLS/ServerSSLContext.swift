@@ -17,6 +17,9 @@ let intermediateCiphers = [
 /// made from it or switched to it hold their own references).
 final class ServerSSLContext: @unchecked Sendable {
     let pointer: OpaquePointer
+    /// The leaf certificate's SHA-256: the session ID context, and what binds a session
+    /// ticket to the certificate it was issued under.
+    private(set) var identity: [UInt8] = []
 
     /// A server context for `material`, with the settings every context of ours shares.
     /// - Throws: OpenSSL's reason when it refuses a setting or the certificate and key
@@ -44,6 +47,9 @@ final class ServerSSLContext: @unchecked Sendable {
         // every worker and would not survive a reload, while the ticket keys do.
         svcproxy_tls_ctx_disable_session_cache(pointer)
         svcproxy_tls_ctx_select_http11(pointer)
+        // One session ID context for all: OpenSSL opens a ticket while the connection is
+        // still on the default context, before SNI moves it. What keeps a session to its
+        // certificate is the ticket's MAC key (ContextCallbacks.swift).
         let sessionContext = Array("svcproxy".utf8)
         guard svcproxy_tls_ctx_set_versions(pointer, TLS1_2_VERSION, 0) == 1,
               SSL_CTX_set_cipher_list(pointer, intermediateCiphers) == 1,
@@ -67,5 +73,11 @@ final class ServerSSLContext: @unchecked Sendable {
         guard SSL_CTX_use_cert_and_key(pointer, material.leaf.pointer, material.key.pointer, chain, 1) == 1 else {
             throw TLSError(OpenSSLErrors.take(), fallback: "the certificate and key were refused")
         }
+        var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        guard X509_digest(material.leaf.pointer, EVP_sha256(), &digest, &length) == 1 else {
+            throw TLSError(OpenSSLErrors.take(), fallback: "the certificate could not be digested")
+        }
+        identity = Array(digest.prefix(Int(length)))
     }
 }

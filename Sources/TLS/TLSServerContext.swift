@@ -74,7 +74,8 @@ public final class TLSServerContext: @unchecked Sendable {
             throw TLSError("no default certificate")
         }
         let callbacks = CallbackState(
-            selection: SNISelection(defaultContext: defaultContext, candidates: candidates), ticketKeys: ticketKeys)
+            selection: SNISelection(defaultContext: defaultContext, candidates: candidates), ticketKeys: ticketKeys,
+            identities: Dictionary(contexts.map { ($0.pointer, $0.identity) }, uniquingKeysWith: { first, _ in first }))
         for context in contexts {
             try callbacks.install(on: context.pointer, isDefault: context.pointer == defaultContext)
         }

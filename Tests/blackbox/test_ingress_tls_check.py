@@ -26,7 +26,7 @@ def leaked_key_material(output: str, *keys: bytes) -> list[str]:
 
 
 def problem_lines(result, path, secret: str, field: str) -> list[str]:
-    pattern = re.compile(rf'^{re.escape(str(path))}:\d+:\d+: Secret "{re.escape(secret)}" data\[{re.escape(field)}\]: .+')
+    pattern = re.compile(rf'^{re.escape(str(path))}:\d+:\d+: Secret "{re.escape(secret)}" (?:is invalid: )?data\[{re.escape(field)}\]: .+')
     return [line for line in (result.stdout + result.stderr).splitlines() if pattern.search(line)]
 
 

@@ -22,11 +22,10 @@ int svcproxy_tls_ctx_set_groups(SSL_CTX *ctx, const char *groups);
 /// SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF).
 void svcproxy_tls_ctx_disable_session_cache(SSL_CTX *ctx);
 
-/// The SNI callback's C type (SSL_CTX_set_tlsext_servername_callback).
-typedef int (*svcproxy_tls_servername_callback)(SSL *ssl, int *alert, void *arg);
-
-/// SSL_CTX_set_tlsext_servername_callback and SSL_CTX_set_tlsext_servername_arg.
-int svcproxy_tls_ctx_set_servername_callback(SSL_CTX *ctx, svcproxy_tls_servername_callback callback, void *arg);
+/// The server name a ClientHello asks for, read from its raw server_name extension inside a
+/// client-hello callback (before OpenSSL has parsed the extensions): its length, copied
+/// into `out` (NUL-terminated), or 0 when there is none or it does not fit.
+size_t svcproxy_tls_client_hello_server_name(SSL *ssl, char *out, size_t capacity);
 
 /// An ALPN select callback that picks "http/1.1" when the client offers it, and otherwise
 /// carries on without ALPN (SSL_TLSEXT_ERR_NOACK) rather than failing the handshake.
