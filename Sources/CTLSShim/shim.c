@@ -25,8 +25,10 @@ int svcproxy_tls_ctx_set_versions(SSL_CTX *ctx, int minimum, int maximum) {
     return SSL_CTX_set_min_proto_version(ctx, minimum) == 1 && SSL_CTX_set_max_proto_version(ctx, maximum) == 1;
 }
 
-void svcproxy_tls_ctx_set_partial_write_modes(SSL_CTX *ctx) {
-    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+void svcproxy_tls_ctx_set_io_modes(SSL_CTX *ctx) {
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+    // One read(2) per batch of records rather than two per record (header, then body).
+    SSL_CTX_set_read_ahead(ctx, 1);
 }
 
 int svcproxy_tls_ctx_set_groups(SSL_CTX *ctx, const char *groups) { return (int)SSL_CTX_set1_groups_list(ctx, groups); }

@@ -41,8 +41,9 @@ final class ServerSSLContext: @unchecked Sendable {
         // compression (CRIME); kernel TLS where the kernel has it.
         SSL_CTX_set_options(pointer, svcproxy_tls_server_options())
         // The worker loops hand OpenSSL a window of their buffers; a partial write returns
-        // what went out, and a retried write may come from a buffer that has moved.
-        svcproxy_tls_ctx_set_partial_write_modes(pointer)
+        // what went out, and a retried write may come from a buffer that has moved. Idle
+        // connections give their record buffers back; reads take what the socket has.
+        svcproxy_tls_ctx_set_io_modes(pointer)
         // Resumption is by tickets only: a per-context session cache would be locked by
         // every worker and would not survive a reload, while the ticket keys do.
         svcproxy_tls_ctx_disable_session_cache(pointer)

@@ -13,8 +13,8 @@ uint64_t svcproxy_tls_server_options(void);
 /// SSL_CTX_set_min_proto_version and SSL_CTX_set_max_proto_version (0: no limit).
 int svcproxy_tls_ctx_set_versions(SSL_CTX *ctx, int minimum, int maximum);
 
-/// SSL_CTX_set_mode with SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER.
-void svcproxy_tls_ctx_set_partial_write_modes(SSL_CTX *ctx);
+/// Partial writes from a moving buffer, record buffers released while idle, and read-ahead.
+void svcproxy_tls_ctx_set_io_modes(SSL_CTX *ctx);
 
 /// SSL_CTX_set1_groups_list.
 int svcproxy_tls_ctx_set_groups(SSL_CTX *ctx, const char *groups);

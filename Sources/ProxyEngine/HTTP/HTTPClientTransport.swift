@@ -3,7 +3,7 @@
 // plaintext either way. With TLS, readiness is OpenSSL's as much as the socket's: a read
 // may want the socket writable (a key update), a write may want it readable, and records
 // already decrypted wait inside OpenSSL without the socket turning readable again, so a
-// TLS read counts as drained only when OpenSSL says it wants more.
+// TLS read counts as drained only when OpenSSL holds nothing more.
 import LinuxIO
 import TLS
 
@@ -19,7 +19,9 @@ extension HTTPProxyHandler {
             return .ended
         case .done(let count):
             queue.append(UnsafeRawBufferPointer(start: buffer, count: count))
-            return .progressed
+            // OpenSSL reads ahead: with nothing left in its buffers the socket was empty
+            // when it read, and epoll (level-triggered) reports what comes next.
+            return tls.hasBufferedPlaintext ? .progressed : .drained
         case .wantRead:
             return .blocked
         case .wantWrite:
