@@ -18,7 +18,11 @@
 #endif
 
 uint64_t svcproxy_tls_server_options(void) {
-    return SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_ENABLE_KTLS;
+    // No SSL_OP_ENABLE_KTLS: with kernel TLS sending, OpenSSL 3.0 retries a partial write
+    // from the caller's old buffer address whatever SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER says
+    // (openssl/openssl#21202), and never re-keys the kernel after a TLS 1.3 KeyUpdate
+    // (openssl/openssl#16307). Debian 12's 3.0 has neither fix.
+    return SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION;
 }
 
 int svcproxy_tls_ctx_set_versions(SSL_CTX *ctx, int minimum, int maximum) {

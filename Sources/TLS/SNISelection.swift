@@ -5,9 +5,9 @@
 
 /// The server-name → certificate table of one TLSServerContext.
 final class SNISelection: @unchecked Sendable {
-    /// A certificate's claim on its names. Lower `rank` wins a name two certificates share:
-    /// 0 for a certificate whose Secret `spec.tls` lists for that very host, 1 for other
-    /// plan certificates, 2 for the default; among equals, the first (plan order) wins.
+    /// A certificate, the names it carries and the hosts `spec.tls` lists for it. Listed
+    /// hosts win over the names of certificates listed without hosts; among equals the
+    /// first (plan order, by Secret) wins. The default serves what no one else does.
     struct Candidate {
         let names: [String]
         let listedHosts: [String]
@@ -25,9 +25,14 @@ final class SNISelection: @unchecked Sendable {
         self.defaultContext = defaultContext
         var exact: [String: (rank: Int, context: OpaquePointer)] = [:]
         var wildcard: [String: (rank: Int, context: OpaquePointer)] = [:]
-        for candidate in candidates {
-            for name in candidate.names {
-                let rank = candidate.isDefault ? 2 : candidate.listedHosts.contains(name) ? 0 : 1
+        for candidate in candidates where !candidate.isDefault {
+            // A certificate serves the hosts `spec.tls` lists for it, as ingress-nginx
+            // serves each host with its own Ingress's Secret: a certificate whose names
+            // merely cover another Ingress's host does not take it over. A certificate
+            // listed without hosts serves the names it carries.
+            let names = candidate.listedHosts.isEmpty ? candidate.names : candidate.listedHosts
+            let rank = candidate.listedHosts.isEmpty ? 1 : 0
+            for name in names {
                 if name.hasPrefix("*.") {
                     let suffix = String(name.dropFirst())
                     if (wildcard[suffix]?.rank ?? Int.max) > rank { wildcard[suffix] = (rank, candidate.context) }

@@ -63,7 +63,12 @@ enum OpenSSLErrors {
     }
 
     /// Empties the queue before a call whose failure is then read with `take()`.
-    static func clear() { ERR_clear_error() }
+    /// Before each call: an error queued by an earlier call, or a stale errno (an EAGAIN
+    /// read with SSL_ERROR_SYSCALL), must not be taken for this call's.
+    static func clear() {
+        ERR_clear_error()
+        errno = 0
+    }
 
     /// Takes every queued error, oldest (usually the root cause) first.
     static func take() -> [Entry] {

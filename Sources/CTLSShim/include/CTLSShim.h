@@ -7,7 +7,7 @@
 #include <openssl/ssl.h>
 #include <stdint.h>
 
-/// SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_ENABLE_KTLS.
+/// SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION (kernel TLS stays off: shim.c says why).
 uint64_t svcproxy_tls_server_options(void);
 
 /// SSL_CTX_set_min_proto_version and SSL_CTX_set_max_proto_version (0: no limit).

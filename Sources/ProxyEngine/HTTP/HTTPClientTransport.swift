@@ -11,7 +11,7 @@ extension HTTPProxyHandler {
     /// One read of plaintext from the client onto the end of `queue`.
     func readClient(_ session: HTTPSession, into queue: inout ByteQueue) -> IOStep {
         guard let tls = session.tls else { return read(from: session.client, into: &queue) }
-        session.tlsWaits = []
+        session.tlsReadWaits = []
         let buffer = pool.take()
         defer { pool.give(buffer) }
         switch tls.read(into: buffer, count: pool.bufferSize) {
@@ -25,7 +25,7 @@ extension HTTPProxyHandler {
         case .wantRead:
             return .blocked
         case .wantWrite:
-            session.tlsWaits = .writable
+            session.tlsReadWaits = .writable
             return .blocked
         case .failed(let error):
             loop.logger.debug("TLS read from \(session.clientAddress) failed: \(error)")
@@ -36,7 +36,7 @@ extension HTTPProxyHandler {
     /// Writes what `session.toClient` holds until it is empty or the client would block.
     func flushClient(_ session: HTTPSession) -> IOStep {
         guard let tls = session.tls else { return flush(&session.toClient, to: session.client) }
-        session.tlsWaits = []
+        session.tlsWriteWaits = []
         while !session.toClient.isEmpty {
             let step = session.toClient.withBytes { bytes -> TLSStep<Int> in
                 guard let start = bytes.baseAddress else { return .done(0) }
@@ -48,7 +48,7 @@ extension HTTPProxyHandler {
             case .wantWrite:
                 return .blocked
             case .wantRead:
-                session.tlsWaits = .readable
+                session.tlsWriteWaits = .readable
                 return .blocked
             case .failed(let error):
                 loop.logger.debug("TLS write to \(session.clientAddress) failed: \(error)")
@@ -59,9 +59,15 @@ extension HTTPProxyHandler {
     }
 
     /// Ends what we send: close_notify first over TLS, then the socket's sending half.
-    func shutDownClient(_ session: HTTPSession) {
-        if let tls = session.tls { _ = tls.shutdown() }
+    /// False while close_notify waits for room in the socket (try again when writable;
+    /// without it an HTTPS client sees a body ended by closing as cut short).
+    func shutDownClient(_ session: HTTPSession) -> Bool {
+        if let tls = session.tls, case .wantWrite = tls.shutdown() {
+            session.tlsWriteWaits = .writable
+            return false
+        }
         try? session.client.shutdown(.write)
+        return true
     }
 
     /// Drives the TLS handshake; once done, the session waits for its first request.
@@ -70,7 +76,7 @@ extension HTTPProxyHandler {
             awaitHead(session)
             return true
         }
-        session.tlsWaits = []
+        session.tlsReadWaits = []
         switch tls.handshake() {
         case .done:
             tlsCounters.handshakeCompleted(version: tls.protocolVersion, resumed: tls.resumed, kernelTLS: tls.kernelTLS.send)
@@ -80,12 +86,12 @@ extension HTTPProxyHandler {
             session.readable = false
         case .wantWrite:
             session.writable = false
-            session.tlsWaits = .writable
+            session.tlsReadWaits = .writable
         case .failed(let error):
             tlsCounters.failed.bump()
             loop.logLimited(.info, event: .tlsHandshakeFailed, subject: "",
                             "TLS handshake with \(session.clientAddress) failed: \(error)")
-            close(session, reset: true)
+            close(session)  // a plain close, so that the alert OpenSSL queued reaches the client
         }
         return false
     }

@@ -50,7 +50,10 @@ extension HTTPProxyHandler {
                 moved = stepHandshake(session) || moved
             case .closing:
                 guard session.toClient.isEmpty else { break }
-                shutDownClient(session)
+                guard shutDownClient(session) else {
+                    session.writable = false
+                    break
+                }
                 session.phase = .lingering
                 setDeadline(session, after: Self.lingerTimeout)
                 moved = true
@@ -465,7 +468,7 @@ extension HTTPProxyHandler {
         }
         if session.upstreamEnded, session.toClient.isEmpty, !session.clientShut {
             session.clientShut = true
-            shutDownClient(session)
+            _ = shutDownClient(session)  // best effort in a tunnel: the peer already ended its side
         }
         if session.clientShut, session.upstreamShut { close(session) }
         return moved
@@ -498,7 +501,7 @@ extension HTTPProxyHandler {
             tlsCounters.timedOut.bump()
             loop.logLimited(.info, event: .tlsHandshakeFailed, subject: "timeout",
                             "TLS handshake with \(session.clientAddress) not finished in time: closing the connection")
-            close(session, reset: true)
+            close(session)
         case .awaitingHead:
             // A keep-alive connection that never started another request is closed
             // quietly: a 408 could cross the client's next request on the wire.

@@ -111,7 +111,8 @@ final class HTTPProxyHandler {
         guard let session = sessions[slot], session.tag == tag else { return }
         if !events.intersection([.readable, .error, .hangup]).isEmpty { session.readable = true }
         if !events.intersection([.writable, .error, .hangup]).isEmpty { session.writable = true }
-        if !session.tlsWaits.isEmpty, !events.intersection(session.tlsWaits.union([.error, .hangup])).isEmpty {
+        let tlsWaits = session.tlsReadWaits.union(session.tlsWriteWaits)
+        if !tlsWaits.isEmpty, !events.intersection(tlsWaits.union([.error, .hangup])).isEmpty {
             // OpenSSL asked for the other direction (a read that must write, a write that
             // must read): now that it came, the stalled call is made again.
             session.readable = true
@@ -149,7 +150,15 @@ final class HTTPProxyHandler {
         var wanted: EpollEvents = []
         if !session.toClient.isEmpty { wanted.insert(.writable) }
         if wantsClientBytes(session) || !session.readable { wanted.insert(.readable) }
-        wanted.formUnion(session.tlsWaits)
+        wanted.formUnion(session.tlsWriteWaits)
+        if session.tlsReadWaits.contains(.writable) {
+            // A read stalled until the socket is writable: readable data it cannot take
+            // yet would only wake the loop again and again.
+            wanted.remove(.readable)
+            wanted.insert(.writable)
+        } else {
+            wanted.formUnion(session.tlsReadWaits)
+        }
         do {
             try loop.watch(session.client.rawValue, current: session.interest, wanted: wanted,
                            token: EventToken(kind: .httpClient, slot: session.slot, generation: session.tag))

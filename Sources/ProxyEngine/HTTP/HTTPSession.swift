@@ -72,11 +72,6 @@ final class Upstream: SlotOccupant {
     let target: HTTPEndpointTarget
     var connected = false
     var interest: EpollEvents = []
-    /// HTTPS: the client's TLS connection, through which every byte goes.
-    var tls: TLSConnection?
-    /// What the TLS layer waits for besides what the session's queues do (a read that
-    /// must write, a write that must read, a handshake step).
-    var tlsWaits: EpollEvents = []
     /// Readiness learnt from epoll, cleared when a call would block.
     var readable = false
     var writable = false
@@ -169,9 +164,11 @@ final class HTTPSession: SlotOccupant {
     var interest: EpollEvents = []
     /// HTTPS: the client's TLS connection, through which every byte goes.
     var tls: TLSConnection?
-    /// What the TLS layer waits for besides what the session's queues do (a read that
-    /// must write, a write that must read, a handshake step).
-    var tlsWaits: EpollEvents = []
+    /// What a stalled TLS read (or handshake step) and a stalled TLS write wait for, when
+    /// OpenSSL needs the socket's other direction: a read that must write, a write that
+    /// must read. Kept apart so that one direction's call does not erase the other's wait.
+    var tlsReadWaits: EpollEvents = []
+    var tlsWriteWaits: EpollEvents = []
     /// A new connection's first request has usually arrived with it: try reading at once.
     var readable = true
     var writable = true
