@@ -38,6 +38,18 @@ import ServiceConfig
         #expect(link.server.serverName == serverName)
     }
 
+    @Test func aHostGetsTheCertificateItsSpecTLSListsNotAnotherThatCoversItsName() throws {
+        let material = try TestMaterial.shared.get()
+        // "rsa" carries rsa.example.com but is listed for another host; "ecdsa" is listed for
+        // rsa.example.com: a Secret of one Ingress must not take over another's host.
+        let certificates = [secret("rsa", material.rsa, hosts: ["other.example.com"]),
+                            secret("ecdsa", material.ecdsa, hosts: ["rsa.example.com"])]
+        let context = try TLSServerContext(plan: plan(certificates), fallbackDefault: fallbackDefault, ticketKeys: TLSTicketKeys())
+        let link = try connect(context, serverName: "rsa.example.com")
+        #expect(link.result.succeeded, "\(link.result.serverError ?? "")")
+        #expect(link.client.servedNames == ["ecdsa.example.com", "www.ecdsa.example.com"])
+    }
+
     @Test func noServerNameGetsTheDefault() throws {
         let link = try connect(try servingContext(), serverName: nil)
         #expect(link.result.succeeded)
