@@ -12,12 +12,16 @@ public struct ConnectionSettings: Hashable, Sendable {
     /// How long a connection that one side has finished may stay silent before it is
     /// closed, so that a peer that never finishes cannot hold it forever.
     public var halfCloseTimeout: Duration?
+    /// Most UDP flows open at once over the whole node (`--udp-max-flows`); nil: the
+    /// engine's default from the descriptor limit (a flow holds one socket).
+    public var maxUDPFlows: Int?
 
     public init(connectTimeout: Duration? = nil, maxConnections: Int? = nil,
-                halfCloseTimeout: Duration? = NodeSettings.defaultHalfCloseTimeout) {
+                halfCloseTimeout: Duration? = NodeSettings.defaultHalfCloseTimeout, maxUDPFlows: Int? = nil) {
         self.connectTimeout = connectTimeout
         self.maxConnections = maxConnections
         self.halfCloseTimeout = halfCloseTimeout
+        self.maxUDPFlows = maxUDPFlows
     }
 }
 

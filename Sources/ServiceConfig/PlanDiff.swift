@@ -4,12 +4,28 @@
 // carries it out, so the reload invariants ("a kept listener is never closed", "an
 // unchanged route is kept") are stated and tested here on plain values.
 
-/// A socket's identity: the same IP and port is the same listener, whichever service
-/// port and kind of address it serves.
-public typealias SocketKey = IPPort
+/// A socket's identity: the same IP, port and transport is the same listener, whichever
+/// service port and kind of address it serves.
+public struct SocketKey: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public let ip: IPAddress
+    public let port: Int
+    public let transport: TransportProtocol
+
+    public init(ip: IPAddress, port: Int, transport: TransportProtocol = .tcp) {
+        self.ip = ip
+        self.port = port
+        self.transport = transport
+    }
+
+    public var description: String { ip.withPort(port) + (transport == .tcp ? "" : "/\(transport.rawValue)") }
+
+    public static func < (lhs: SocketKey, rhs: SocketKey) -> Bool {
+        (lhs.ip, lhs.port, lhs.transport.rawValue) < (rhs.ip, rhs.port, rhs.transport.rawValue)
+    }
+}
 
 extension ListenAddress {
-    public var socketKey: SocketKey { SocketKey(ip: ip, port: port) }
+    public var socketKey: SocketKey { SocketKey(ip: ip, port: port, transport: transport) }
 }
 
 /// What a listening socket serves: a service port's TCP relay, or HTTP for the Ingresses.

@@ -38,14 +38,18 @@ public struct ListenAddress: Hashable, Sendable, CustomStringConvertible {
     public let ip: IPAddress
     public let port: Int
     public let kind: Kind
+    /// TCP, or UDP for a Service's UDP port: the same address and number may serve both.
+    public let transport: TransportProtocol
 
-    public init(ip: IPAddress, port: Int, kind: Kind) {
+    public init(ip: IPAddress, port: Int, kind: Kind, transport: TransportProtocol = .tcp) {
         self.ip = ip
         self.port = port
         self.kind = kind
+        self.transport = transport
     }
 
-    public var description: String { ip.withPort(port) }
+    /// `10.0.0.1:80`, or `10.0.0.1:53/UDP` for UDP.
+    public var description: String { ip.withPort(port) + (transport == .tcp ? "" : "/\(transport.rawValue)") }
 }
 
 /// An IP address and a port, printed as `10.0.0.1:80` or `[fd00::1]:80`.
@@ -107,11 +111,15 @@ public struct ServicePortPlan: Hashable, Sendable {
     /// How long a connection may stay silent (annotation `svcproxy.io/idle-timeout`, else
     /// the node's idle timeout); nil: no limit.
     public let idleTimeout: Duration?
+    /// UDP ports: how long a flow may stay silent both ways before it ends (annotation
+    /// `svcproxy.io/udp-timeout`, else `--udp-timeout`, 30 s as conntrack's). Nil for TCP.
+    public let udpTimeout: Duration?
 
     public init(name: ServicePortName, protocol: TransportProtocol, listenAddresses: [ListenAddress], endpoints: [Endpoint],
                 sessionAffinity: SessionAffinity = .none, externalTrafficPolicy: TrafficPolicy = .cluster,
                 internalTrafficPolicy: TrafficPolicy = .cluster, ingress: [Endpoint: IngressAdmission] = [:],
-                maxConnections: Int? = nil, idleTimeout: Duration? = nil) {
+                maxConnections: Int? = nil, idleTimeout: Duration? = nil, udpTimeout: Duration? = nil) {
+        self.udpTimeout = udpTimeout
         self.ingress = ingress
         self.maxConnections = maxConnections
         self.idleTimeout = idleTimeout
