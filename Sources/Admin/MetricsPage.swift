@@ -61,6 +61,8 @@ struct MetricsPage {
                    "Log messages dropped because the log destination (journal or stderr) did not keep up.")
         out.sample("svcproxy_log_messages_dropped_total", [], logMessagesDropped)
         renderHistogram(&out)
+        let udpPorts = Set(state.plan.servicePorts.filter { $0.protocol == .udp }.map(\.name))
+        out.udp(services.filter { udpPorts.contains($0.name) })
         out.ingress(ingress)
         out.tls(tls, certificates: certificates)
         renderProcess(&out)

@@ -41,6 +41,9 @@ public struct StatusReport: Codable, Sendable {
         let accepted: UInt64
         let refused: UInt64
         let endpoints: [EndpointRow]
+        /// UDP service ports: flows open now, and datagrams each way.
+        let udpFlows: UInt64?
+        let udpDatagrams: String?
     }
 
     let version: String
@@ -88,7 +91,10 @@ public struct StatusReport: Codable, Sendable {
                                        active: count?.active ?? 0, connections: count?.established ?? 0,
                                        connectErrors: count?.connectErrors ?? 0, bytesSent: count?.bytesSent ?? 0,
                                        bytesReceived: count?.bytesReceived ?? 0)
-                })
+                },
+                udpFlows: servicePort.protocol == .udp ? counts?.udp.activeFlows ?? 0 : nil,
+                udpDatagrams: servicePort.protocol == .udp
+                    ? "\(counts?.udp.datagramsIn ?? 0) in, \(counts?.udp.datagramsOut ?? 0) out" : nil)
         }
         ingressListen = ((state.plan.ingress?.listenAddresses ?? []) + (state.plan.ingress?.tls?.listenAddresses ?? [])).map(\.description)
         ingressRoutes = state.plan.ingress.map { Self.routes(of: $0, counts: ingress) } ?? []
@@ -147,7 +153,11 @@ public struct StatusReport: Codable, Sendable {
         }
         for service in services {
             lines.append("")
-            lines.append("\(service.name)   accepted \(service.accepted), refused \(service.refused)")
+            if let flows = service.udpFlows {
+                lines.append("\(service.name) (UDP)   \(flows) flows open, datagrams \(service.udpDatagrams ?? "")")
+            } else {
+                lines.append("\(service.name)   accepted \(service.accepted), refused \(service.refused)")
+            }
             lines.append("  listen  " + (service.listen.isEmpty ? "(nothing)" : service.listen.joined(separator: ", ")))
             if service.endpoints.isEmpty {
                 lines.append("  no ready endpoints: connections are refused")

@@ -52,6 +52,9 @@ public struct EngineSettings: Sendable {
     /// The node-wide connection limit when neither `--max-connections` nor the
     /// ProxyConfiguration sets one.
     public var maxConnections: Int?
+    /// The node-wide UDP flow bound when neither `--udp-max-flows` nor the
+    /// ProxyConfiguration sets one (each flow holds a socket).
+    public var maxUDPFlows = 10_000
 
     public static let defaultAffinityTableSize = AffinityTable.defaultCapacity
     public static let defaultBufferSize = BufferPool.defaultBufferSize
@@ -60,6 +63,13 @@ public struct EngineSettings: Sendable {
     /// A default for `--max-connections` that the descriptor limit can carry: two
     /// descriptors per connection, after a reserve for listeners (one per address and
     /// worker), the admin server, the journal and the like.
+    /// A default for `--udp-max-flows`: a flow holds one descriptor; a quarter of what the
+    /// limit leaves after the reserve, so that flows cannot starve connections.
+    public static func maxUDPFlows(descriptorLimit: Int) -> Int {
+        let reserve = max(256, descriptorLimit / 16)
+        return max(1, (descriptorLimit - reserve) / 4)
+    }
+
     public static func maxConnections(descriptorLimit: Int) -> Int {
         let reserve = max(256, descriptorLimit / 16)
         return max(1, (descriptorLimit - reserve) / 2)
@@ -210,7 +220,8 @@ public final class Engine {
 
         let done = DispatchSemaphore(value: 0)
         for (worker, control) in controls.enumerated() {
-            control.send(.applyListeners(assignments[worker], router: routerChange, done: done))
+            control.send(.applyListeners(assignments[worker], router: routerChange,
+                                         udpFlowLimit: plan.connections.maxUDPFlows ?? settings.maxUDPFlows, done: done))
         }
         for _ in controls { done.wait() }
         statistics.drop(servicePorts: diff.removedServicePorts, endpoints: diff.removedEndpoints)
@@ -221,7 +232,7 @@ public final class Engine {
 
     private func route(for target: ListenerTarget) -> ListenerRoute? {
         switch target {
-        case .servicePort(let name): routes[name].map { .tcp($0) }
+        case .servicePort(let name): routes[name].map { $0.isUDP ? .udp($0) : .tcp($0) }
         case .ingress: ingressRouting ? .http : nil
         case .ingressTLS: ingressTLS ? .https : nil
         }
@@ -257,6 +268,10 @@ public final class Engine {
         var descriptors: [Int32] = []
         for _ in controls {
             do {
+                if address.transport == .udp {
+                    descriptors.append(try FileDescriptor.udpListener(on: socketAddress, freeBind: address.kind.mayBeAbsent).releaseOwnership())
+                    continue
+                }
                 let listener = try FileDescriptor.listener(on: socketAddress, freeBind: address.kind.mayBeAbsent)
                 // Accepted sockets inherit keepalive from their listener.
                 if let keepAlive = settings.keepAlive { try listener.setKeepAlive(keepAlive) }
@@ -273,7 +288,7 @@ public final class Engine {
     /// refused from then on, open ones carry on.
     public func stopAccepting() {
         let done = DispatchSemaphore(value: 0)
-        for control in controls { control.send(.applyListeners([], router: nil, done: done)) }
+        for control in controls { control.send(.applyListeners([], router: nil, udpFlowLimit: settings.maxUDPFlows, done: done)) }
         for _ in controls { done.wait() }
         listenerIDs = [:]
         served = served.map { ProxyPlan(servicePorts: [], connections: $0.connections) }

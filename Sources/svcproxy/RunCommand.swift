@@ -103,10 +103,11 @@ struct RunCommand: ParsableCommand {
         engine.affinityTableSize = affinityTableSize
         engine.bufferSize = relayBufferSize
         engine.maxConnections = EngineSettings.maxConnections(descriptorLimit: Int(descriptorLimit))
+        engine.maxUDPFlows = EngineSettings.maxUDPFlows(descriptorLimit: Int(descriptorLimit))
         logger.info("svcproxy \(SvcProxyVersion.current) starting", metadata: [
             "workers": "\(engine.workers)", "descriptor_limit": "\(descriptorLimit)", "event": "starting",
         ])
-        logBounds(engine, configured: loaded.plan.connections.maxConnections, logger: logger)
+        logBounds(engine, configured: loaded.plan.connections, logger: logger)
         var admin = AdminAddresses()
         admin.statusSocket = statusSocket
         if let metrics = loaded.settings.metricsBindAddress { admin.metrics = metrics.description }
@@ -137,14 +138,17 @@ extension RunCommand {
     }
 
     /// Every bound a peer could otherwise push against, once at start.
-    func logBounds(_ engine: EngineSettings, configured maxConnections: Int?, logger: Logger) {
+    func logBounds(_ engine: EngineSettings, configured: ConnectionSettings, logger: Logger) {
+        let maxConnections = configured.maxConnections
         let connections = maxConnections.map { "\($0) connections on the node (configured)" }
             ?? "\(engine.maxConnections ?? 0) connections on the node (from the descriptor limit; --max-connections sets another)"
+        let flows = configured.maxUDPFlows.map { "\($0) UDP flows (configured)" }
+            ?? "\(engine.maxUDPFlows) UDP flows (from the descriptor limit; --udp-max-flows sets another)"
         let keepAlive = engine.keepAlive.map { keepAlive in
             let probes = keepAlive.probes.map { "\($0) probes" } ?? "the kernel's default of \(KeepAlive.defaultProbes) probes"
             return "after \(keepAlive.idleSeconds) s of silence, dead peers closed within \(keepAlive.boundSeconds) s with \(probes)"
         } ?? "off"
-        let text = "Bounds: at most \(connections); \(engine.affinityTableSize) affinity pins per service port; "
+        let text = "Bounds: at most \(connections) and \(flows); \(engine.affinityTableSize) affinity pins per service port; "
             + "TCP keepalive \(keepAlive); \(LogPipeline<TextLogWriter>.defaultCapacity) log records queued at most"
         logger.info("\(text)",
                     metadata: ["event": "bounds", "max_connections": "\(maxConnections ?? engine.maxConnections ?? 0)",

@@ -32,6 +32,8 @@ final class RouteRules: Sendable {
     /// Nanoseconds; zero means none.
     let idleTimeout: UInt64
     let halfCloseTimeout: UInt64
+    /// UDP: how long a flow may stay silent, in nanoseconds (30 s unless the plan says).
+    let udpTimeout: UInt64
 
     init(plan: ServicePortPlan, connections: ConnectionSettings, endpoints: [EndpointTarget], budget: ConnectionBudget) {
         if case .clientIP(let seconds) = plan.sessionAffinity {
@@ -45,12 +47,14 @@ final class RouteRules: Sendable {
         var index: [Endpoint: Int] = [:]
         if affinityTimeout != nil { for (i, target) in endpoints.enumerated() { index[target.endpoint] = i } }
         endpointIndex = index
-        nodeLimit = connections.maxConnections
+        // UDP flows have their own bound (--udp-max-flows), not the connection limit.
+        nodeLimit = plan.protocol == .udp ? nil : connections.maxConnections
         serviceLimit = plan.maxConnections
         self.budget = budget
         connectTimeout = connections.connectTimeout?.nanoseconds
         idleTimeout = plan.idleTimeout?.nanoseconds ?? 0
         halfCloseTimeout = connections.halfCloseTimeout?.nanoseconds ?? 0
+        udpTimeout = (plan.udpTimeout ?? .seconds(30)).nanoseconds
     }
 
     /// Whether choosing an endpoint needs the client's address.

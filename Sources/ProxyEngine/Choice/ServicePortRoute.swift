@@ -17,6 +17,8 @@ struct EndpointTarget: Sendable {
 
 final class ServicePortRoute: Sendable {
     let name: ServicePortName
+    /// A UDP service port: its listeners take datagrams (UDPHandler), not connections.
+    let isUDP: Bool
     let endpoints: [EndpointTarget]
     let statistics: ServicePortStatistics
     /// Affinity, admission, limits and timeouts (RouteRules.swift).
@@ -28,6 +30,7 @@ final class ServicePortRoute: Sendable {
     init(plan: ServicePortPlan, connections: ConnectionSettings, statistics: ServicePortStatistics,
          budget: ConnectionBudget, shared: ServicePortShared) {
         name = plan.name
+        isUDP = plan.protocol == .udp
         self.statistics = statistics
         endpoints = plan.endpoints.compactMap { endpoint in
             SocketAddress(ip: endpoint.ip.description, port: UInt16(endpoint.port)).map {

@@ -239,8 +239,8 @@ final class HTTPProxyHandler {
             session.deadline = 0
             timedOut(session)
             if session.phase != .closed { advance(session) }
-        case .tcpConnect, .tcpActivity:
-            return  // the TCP relay's
+        case .tcpConnect, .tcpActivity, .udpFlow:
+            return  // other handlers' 
         }
     }
 
@@ -253,7 +253,7 @@ final class HTTPProxyHandler {
         case .httpSession:
             guard let session = sessions[entry.slot] else { return false }
             return session.tag == entry.tag && session.timerDeadline == entry.deadline
-        case .tcpConnect, .tcpActivity:
+        case .tcpConnect, .tcpActivity, .udpFlow:
             return false
         }
     }

@@ -22,6 +22,8 @@ enum RateLimitedEvent: String, Sendable {
     case upstreamTimeout = "upstream-timeout"
     /// A TLS handshake on the Ingress's HTTPS listener failed or timed out.
     case tlsHandshakeFailed = "tls-handshake-failed"
+    /// A UDP socket failed to receive, or a flow could not be opened.
+    case udpFailed = "udp-failed"
 }
 
 struct LogLimiter {

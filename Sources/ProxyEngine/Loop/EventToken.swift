@@ -16,6 +16,8 @@ struct EventToken: Equatable {
         case httpClient = 4
         /// A connection of the Ingress proxy to an endpoint, busy or pooled.
         case httpUpstream = 5
+        /// A UDP flow's socket connected to its endpoint.
+        case udpFlow = 6
     }
 
     let kind: Kind

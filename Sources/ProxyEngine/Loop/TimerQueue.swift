@@ -16,6 +16,8 @@ struct TimerQueue {
         case httpSession
         /// A pooled endpoint connection's idle timeout; tagged with its tag.
         case httpPooled
+        /// A UDP flow's silence limit; tagged with the flow's tag.
+        case udpFlow
     }
 
     struct Entry {

@@ -34,6 +34,7 @@ final class Worker {
     let control: WorkerControl
     let tcp: TCPRelayHandler
     let http: HTTPProxyHandler
+    let udp: UDPHandler
     var listeners: [UInt32: WorkerListener] = [:]
     /// Set while accepting is paused for lack of descriptors: when to try again.
     private var acceptResumeAt: UInt64?
@@ -42,14 +43,18 @@ final class Worker {
     private var drainDeadline: UInt64?
     /// Longest sleep in epoll_wait, so the worker checks in for the watchdog.
     let checkInInterval: UInt64
+    /// How many workers share the node's bounds.
+    let workerCount: Int
 
     init(index: Int, control: WorkerControl, logger: Logger, settings: EngineSettings, statistics: StatisticsRegistry) throws(Errno) {
         self.control = control
         self.checkInInterval = settings.checkInInterval
+        workerCount = settings.workers
         loop = try EventLoop(index: index, logger: logger, bufferSize: settings.bufferSize)
         tcp = TCPRelayHandler(loop: loop, accessLog: settings.accessLog, keepAlive: settings.keepAlive)
         http = HTTPProxyHandler(loop: loop, accessLog: settings.accessLog, keepAlive: settings.keepAlive,
                                 upstreamCounters: statistics.upstream[index], tlsCounters: statistics.tls[index])
+        udp = UDPHandler(loop: loop, accessLog: settings.accessLog, maximumFlows: settings.maxUDPFlows / settings.workers)
         try loop.epoll.add(control.wakeup.descriptor.rawValue, wanted: .readable,
                            token: EventToken(kind: .wakeup, slot: 0, generation: 0).rawValue)
     }
@@ -79,6 +84,7 @@ final class Worker {
         }
         tcp.closeAll()
         http.closeAll()
+        udp.closeAll()
         control.lastCheckIn.store(.max, ordering: .relaxed)  // finished, not stalled
     }
 
@@ -97,13 +103,19 @@ final class Worker {
             tcp.clientEvent(slot: token.slot, tag: token.generation, events)
         case .tcpBackend:
             tcp.backendEvent(slot: token.slot, tag: token.generation, events)
+        case .udpFlow:
+            udp.flowEvent(slot: token.slot, tag: token.generation, events)
         case .httpClient:
             http.clientEvent(slot: token.slot, tag: token.generation, events)
         case .httpUpstream:
             http.upstreamEvent(slot: token.slot, tag: token.generation, events)
         case .listener:
             guard let listener = listeners[token.slot] else { return }
-            acceptConnections(on: listener)
+            if case .udp(let route) = listener.route {
+                udp.receive(on: listener, route: route)
+            } else {
+                acceptConnections(on: listener)
+            }
         case .wakeup:
             control.wakeup.drain()
             for command in control.takeCommands() { perform(command) }
@@ -127,7 +139,7 @@ final class Worker {
         // Timers that no longer matter (their connection closed, connected, or re-armed)
         // stay in the heap until due; once they outnumber the live ones they are dropped,
         // so long timeouts cannot make the heap grow without bound.
-        if loop.timers.count > 1024 + 3 * (tcp.connections.count + http.openCount + http.upstreams.count) {
+        if loop.timers.count > 1024 + 3 * (tcp.connections.count + http.openCount + http.upstreams.count + udp.flows.count) {
             loop.timers.removeAll { !isLive($0) }
         }
         let now = MonotonicClock.now()
@@ -136,6 +148,7 @@ final class Worker {
             switch entry.kind {
             case .tcpConnect, .tcpActivity: tcp.timerFired(entry, now: now)
             case .httpSession, .httpPooled: http.timerFired(entry, now: now)
+            case .udpFlow: udp.timerFired(entry, now: now)
             }
         }
     }
@@ -144,6 +157,7 @@ final class Worker {
         switch entry.kind {
         case .tcpConnect, .tcpActivity: tcp.isLive(entry)
         case .httpSession, .httpPooled: http.isLive(entry)
+        case .udpFlow: udp.isLive(entry)
         }
     }
 
@@ -179,6 +193,7 @@ final class Worker {
                     case .tcp(let route): try tcp.admit(accepted, route: route)
                     case .http: http.admit(accepted, listenerPort: listener.address.port, secure: false)
                     case .https: http.admit(accepted, listenerPort: listener.address.port, secure: true)
+                    case .udp: return  // datagram sockets accept nothing: receive() reads them
                     }
                 } catch {
                     // Accepting more would only reset more: leave them queued until
@@ -216,8 +231,9 @@ final class Worker {
     /// they were accepted with and finish on their own.
     private func perform(_ command: WorkerCommand) {
         switch command {
-        case .applyListeners(let assignments, let router, let done):
+        case .applyListeners(let assignments, let router, let udpFlowLimit, let done):
             applyListeners(assignments)
+            udp.maximumFlows = max(1, udpFlowLimit / workerCount)
             if let router { http.take(router.router) }
             done.signal()
         case .drain(let deadline):
@@ -251,6 +267,11 @@ final class Worker {
                 }
             }
         }
+        var udpEndpoints: [ServicePortName: Set<Endpoint>] = [:]
+        for assignment in assignments {
+            if case .udp(let route) = assignment.route { udpEndpoints[route.name] = Set(route.endpoints.map(\.endpoint)) }
+        }
+        udp.keepFlows(listeners: Set(next.keys), endpoints: udpEndpoints)
         listeners = next  // listeners left out are released here, closing their sockets
     }
 }

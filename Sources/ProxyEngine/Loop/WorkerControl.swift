@@ -23,6 +23,8 @@ enum ListenerRoute: Sendable {
     case tcp(ServicePortRoute)
     case http
     case https
+    /// A UDP service port: datagrams, not connections, arrive on it.
+    case udp(ServicePortRoute)
 }
 
 enum WorkerCommand: Sendable {
@@ -30,7 +32,7 @@ enum WorkerCommand: Sendable {
     /// close the rest. Signals `done` once applied, so the caller knows the ports of
     /// dropped listeners are free.
     /// `router`, when given, replaces the Ingress routing table (its `router` nil: none).
-    case applyListeners([ListenerAssignment], router: RouterChange?, done: DispatchSemaphore)
+    case applyListeners([ListenerAssignment], router: RouterChange?, udpFlowLimit: Int, done: DispatchSemaphore)
     /// Close any listener left and exit once the connections have finished, or at the
     /// deadline (monotonic nanoseconds), whichever comes first.
     case drain(deadline: UInt64)

@@ -54,6 +54,8 @@ enum ConnectOutcome: UInt8 {
 final class ServicePortStatistics: Sendable {
     let name: ServicePortName
     let perWorker: [ServicePortCounters]
+    /// For a UDP service port: its datagrams and flows, per worker.
+    let udp: [UDPCounters]
     /// Affinity pins evicted for room; any worker may count one, so this one is shared
     /// (and rare: only a full table evicts).
     let affinityEvictions = Atomic<UInt64>(0)
@@ -64,6 +66,7 @@ final class ServicePortStatistics: Sendable {
         self.name = name
         workerCount = workers
         perWorker = (0..<workers).map { _ in ServicePortCounters() }
+        udp = (0..<workers).map { _ in UDPCounters() }
         endpoints = Mutex([:])
     }
 
@@ -85,4 +88,47 @@ final class ServicePortStatistics: Sendable {
     func endpointCounters() -> [(Endpoint, [EndpointCounters])] {
         endpoints.withLock { table in table.sorted { $0.key.description < $1.key.description }.map { ($0.key, $0.value) } }
     }
+}
+
+/// Why a UDP flow ended, as the metrics' `reason` label says it.
+enum UDPFlowEnd: Int, CaseIterable {
+    case timeout, refused, endpointRemoved, evicted, closed
+
+    var label: String {
+        switch self {
+        case .timeout: "timeout"
+        case .refused: "refused"
+        case .endpointRemoved: "endpoint_removed"
+        case .evicted: "evicted"
+        case .closed: "closed"
+        }
+    }
+}
+
+/// Why a datagram was dropped, as the metrics' `reason` label says it.
+enum UDPDrop: Int, CaseIterable {
+    case policy, noEndpoints, sendFailed, truncated, limit
+
+    var label: String {
+        switch self {
+        case .policy: "policy"
+        case .noEndpoints: "no_endpoints"
+        case .sendFailed: "send_failed"
+        case .truncated: "truncated"
+        case .limit: "limit"
+        }
+    }
+}
+
+/// One worker's UDP counts for one service port.
+final class UDPCounters: Sendable {
+    let datagramsIn = Atomic<UInt64>(0)
+    let datagramsOut = Atomic<UInt64>(0)
+    let bytesIn = Atomic<UInt64>(0)
+    let bytesOut = Atomic<UInt64>(0)
+    let flowsCreated = Atomic<UInt64>(0)
+    /// By UDPFlowEnd.
+    let flowsEnded = CounterArray(count: UDPFlowEnd.allCases.count)
+    /// By UDPDrop.
+    let dropped = CounterArray(count: UDPDrop.allCases.count)
 }

@@ -31,6 +31,22 @@ public struct ServicePortSnapshot: Sendable {
     /// Affinity pins evicted because the table was full (`--affinity-table-size`).
     public let affinityEvictions: UInt64
     public let endpoints: [EndpointSnapshot]
+    public let udp: UDPSnapshot
+}
+
+/// A UDP service port's datagrams and flows, summed over workers (all zero for TCP).
+public struct UDPSnapshot: Sendable {
+    public let datagramsIn: UInt64
+    public let datagramsOut: UInt64
+    public let bytesIn: UInt64
+    public let bytesOut: UInt64
+    public let flowsCreated: UInt64
+    /// Ended flows by reason (`timeout`, `refused`, `endpoint_removed`, `evicted`, `closed`).
+    public let flowsEnded: [(reason: String, count: UInt64)]
+    /// Dropped datagrams by reason.
+    public let dropped: [(reason: String, count: UInt64)]
+
+    public var activeFlows: UInt64 { flowsCreated &- flowsEnded.reduce(0) { $0 &+ $1.count } }
 }
 
 extension ServicePortStatistics {
@@ -54,6 +70,17 @@ extension ServicePortStatistics {
                                    deniedByPolicy: sum { $0.deniedByPolicy.current },
                                    retries: sum { $0.retries.current },
                                    connectsExhausted: sum { $0.connectsExhausted.current },
-                                   affinityEvictions: affinityEvictions.load(ordering: .relaxed), endpoints: endpoints)
+                                   affinityEvictions: affinityEvictions.load(ordering: .relaxed), endpoints: endpoints,
+                                   udp: udpSnapshot())
+    }
+
+    private func udpSnapshot() -> UDPSnapshot {
+        func sum(_ value: (UDPCounters) -> UInt64) -> UInt64 { udp.reduce(0) { $0 &+ value($1) } }
+        return UDPSnapshot(
+            datagramsIn: sum { $0.datagramsIn.current }, datagramsOut: sum { $0.datagramsOut.current },
+            bytesIn: sum { $0.bytesIn.current }, bytesOut: sum { $0.bytesOut.current },
+            flowsCreated: sum { $0.flowsCreated.current },
+            flowsEnded: UDPFlowEnd.allCases.map { reason in (reason.label, sum { $0.flowsEnded[reason.rawValue] }) },
+            dropped: UDPDrop.allCases.map { reason in (reason.label, sum { $0.dropped[reason.rawValue] }) })
     }
 }

@@ -329,8 +329,8 @@ final class TCPRelayHandler {
                 return
             }
             perform(connection.machine.handle(.silenceExpired), on: connection)
-        case .httpSession, .httpPooled:
-            return  // the Ingress proxy's
+        case .httpSession, .httpPooled, .udpFlow:
+            return  // other handlers' 
         }
     }
 
@@ -343,7 +343,7 @@ final class TCPRelayHandler {
             return owner.clientTag == entry.tag && owner.activityDeadline == entry.deadline
         case .tcpConnect:
             return !owner.machine.isEstablished && !owner.machine.isClosed && owner.backendTag == entry.tag
-        case .httpSession, .httpPooled:
+        case .httpSession, .httpPooled, .udpFlow:
             return false
         }
     }
