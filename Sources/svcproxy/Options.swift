@@ -58,8 +58,7 @@ struct ConfigOptions: ParsableArguments {
     var udpTimeout: String?
 
     @Option(name: .customLong("udp-max-flows"), help: ArgumentHelp(
-        "Most UDP flows open at once over the node; a datagram that would start another is dropped "
-            + "(default: derived from the descriptor limit).", valueName: "n"))
+        "Most UDP flows open at once over the node (default: derived from the descriptor limit).", valueName: "n"))
     var udpMaxFlows: Int?
 
     @Option(name: .customLong("ingress-class"), help: ArgumentHelp(
