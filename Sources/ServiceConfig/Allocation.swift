@@ -165,12 +165,14 @@ struct Allocator {
                 }
             }
         }
-        var shared: [String: Int] = [:]  // TCP and UDP on one port of a service share a NodePort, as in Kubernetes
+        // TCP and UDP on one port of a service share a NodePort, a written one too, as the
+        // API server's findRequestedNodePort has it.
+        var shared: [String: Int] = [:]
         for (service, port) in deriving {
             let name = ServicePortName(service: service.key, port: port.name)
             let sharingKey = "\(service.key)|\(port.port)"
-            if let nodePort = shared[sharingKey] ?? service.ports.first(where: { $0.port == port.port && $0.nodePort == nil })
-                .flatMap({ result.nodePorts[ServicePortName(service: service.key, port: $0.name)] }) {
+            let siblings = service.ports.filter { $0.port == port.port }.map { ServicePortName(service: service.key, port: $0.name) }
+            if let nodePort = shared[sharingKey] ?? siblings.compactMap({ result.nodePorts[$0] }).first {
                 result.nodePorts[name] = nodePort
                 continue
             }

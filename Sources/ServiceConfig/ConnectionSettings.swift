@@ -58,5 +58,6 @@ extension Validation {
         if let text = service.annotations[Service.idleTimeoutAnnotation], case .failure(let error) = SettingsSyntax.duration(text) {
             errors.add("metadata.annotations[\(Service.idleTimeoutAnnotation)]", .invalid(value: "\"\(text)\"", detail: error.description))
         }
+        validateUDPAnnotations(service, into: &errors)
     }
 }

@@ -129,6 +129,8 @@ extension ObjectDecoder {
         settings.ingressTLSHandshakeTimeout = parse(root.field("ingressTLSHandshakeTimeout"), SettingsSyntax.timeout)
         settings.workers = positive(root.field("workers"), limit: 256)
         settings.maxConnections = positive(root.field("maxConnections"), limit: 1 << 24)
+        settings.udpTimeout = parse(root.field("udpTimeout"), SettingsSyntax.udpTimeout)
+        settings.udpMaxFlows = positive(root.field("udpMaxFlows"), limit: NodeSettings.udpMaxFlowsLimit)
         return ProxyConfiguration(source: source, settings: settings)
     }
 

@@ -98,7 +98,9 @@ struct IngressRouting {
         guard let port = candidates.first(where: { $0.protocol == .tcp }) ?? candidates.first else {
             return unresolved("\(service.label) has no port \(byName ? "named \"\(portWritten)\"" : portWritten)")
         }
-        guard port.protocol == .tcp else { return unresolved("port \(portWritten) of \(service.label) is \(port.protocol.rawValue): only TCP is proxied") }
+        guard port.protocol == .tcp else {
+            return unresolved("port \(portWritten) of \(service.label) is \(port.protocol.rawValue): HTTP goes only to TCP ports")
+        }
         let families = PlanBuilder.families(of: allocations.clusterIPs[service.key] ?? [])
         return IngressBackend(servicePort: ServicePortName(service: key, port: port.name), written: reference.written,
                               endpoints: join.endpoints(for: service, port: port, families: families))

@@ -1,9 +1,10 @@
 // Which clients each endpoint admits, worked out once per plan from the NetworkPolicies,
 // Pods and Namespaces of the configuration. An endpoint whose pod no ingress policy selects
 // admits everyone (and has no entry); a selected one admits exactly the peers that some
-// rule of some selecting policy allows on the endpoint's port. Pod and namespace selectors
-// are resolved here to the pods' IP addresses, so that the engine only compares the
-// client's address with address blocks and sets.
+// rule of some selecting policy allows on the endpoint's port and protocol: a rule without
+// `ports` allows every protocol, a port entry only its own (TCP when it names none, as the
+// API server defaults it). Pod and namespace selectors are resolved here to the pods' IP
+// addresses, so that the engine only compares the client's address with address blocks and sets.
 
 /// A client a policy lets in, in the form the engine checks per connection.
 public enum IngressPeer: Hashable, Sendable, CustomStringConvertible {
@@ -70,25 +71,26 @@ struct IngressResolver {
     /// Nothing to check at all: no policy isolates any pod.
     var isEmpty: Bool { policiesByNamespace.isEmpty }
 
-    /// The admission of every isolated endpoint among `endpoints` (TCP ports).
-    func admissions(for endpoints: [Endpoint]) -> [Endpoint: IngressAdmission] {
+    /// The admission of every isolated endpoint among `endpoints`, reached over `transport`.
+    func admissions(for endpoints: [Endpoint], transport: TransportProtocol) -> [Endpoint: IngressAdmission] {
         guard !isEmpty else { return [:] }
         var result: [Endpoint: IngressAdmission] = [:]
         for endpoint in endpoints {
-            if let admission = admission(for: endpoint) { result[endpoint] = admission }
+            if let admission = admission(for: endpoint, transport: transport) { result[endpoint] = admission }
         }
         return result
     }
 
     /// Nil when no ingress policy selects the endpoint's pod (or it is no known pod).
-    func admission(for endpoint: Endpoint) -> IngressAdmission? {
+    func admission(for endpoint: Endpoint, transport: TransportProtocol) -> IngressAdmission? {
         guard let pod = podsByIP[endpoint.ip] else { return nil }
         let selecting = (policiesByNamespace[pod.key.namespace] ?? []).filter { $0.podSelector.matches(pod.labels) }
         guard !selecting.isEmpty else { return nil }
         var peers: [IngressPeer] = []
         var addresses: Set<IPAddress> = []
         for policy in selecting {
-            for rule in policy.ingress where rule.ports.isEmpty || rule.ports.contains(where: { Self.port($0, matches: endpoint.port, of: pod) }) {
+            for rule in policy.ingress
+            where rule.ports.isEmpty || rule.ports.contains(where: { Self.port($0, matches: endpoint.port, transport, of: pod) }) {
                 if rule.from.isEmpty { return IngressAdmission(policies: selecting.map(\.key).sorted(), peers: [.anyone]) }
                 for peer in rule.from {
                     if let block = peer.ipBlock {
@@ -105,14 +107,15 @@ struct IngressResolver {
         return IngressAdmission(policies: selecting.map(\.key).sorted(), peers: peers)
     }
 
-    /// Whether a rule's port entry covers TCP `number` on `pod` (a named port is looked up
-    /// among the pod's container ports, as the network plugins do).
-    static func port(_ entry: NetworkPolicyPort, matches number: Int, of pod: Pod) -> Bool {
-        guard (entry.protocol ?? "TCP") == "TCP" else { return false }
+    /// Whether a rule's port entry covers `number` over `transport` on `pod`. The entry's
+    /// protocol must be the transport's (TCP when it names none); a named port is looked up
+    /// among the pod's container ports of that protocol, as the network plugins do.
+    static func port(_ entry: NetworkPolicyPort, matches number: Int, _ transport: TransportProtocol, of pod: Pod) -> Bool {
+        guard (entry.protocol ?? TransportProtocol.tcp.rawValue) == transport.rawValue else { return false }
         switch entry.port {
         case nil: return true
         case .int(let first)?: return entry.endPort.map { (first...max(first, $0)).contains(number) } ?? (first == number)
-        case .string(let name)?: return pod.ports.contains { $0.name == name && $0.protocol == .tcp && $0.containerPort == number }
+        case .string(let name)?: return pod.ports.contains { $0.name == name && $0.protocol == transport && $0.containerPort == number }
         }
     }
 

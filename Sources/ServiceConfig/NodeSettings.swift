@@ -41,13 +41,17 @@ public struct NodeSettings: Sendable, Equatable {
     public var defaultSSLCertificate: ObjectKey?
     /// `--ingress-tls-handshake-timeout`.
     public var ingressTLSHandshakeTimeout = NodeSettings.defaultIngressTLSHandshakeTimeout
+    /// `--udp-timeout`: how long a UDP flow may stay silent both ways (UDPSettings.swift).
+    public var udpTimeout = NodeSettings.defaultUDPTimeout
+    /// `--udp-max-flows`: most UDP flows open at once over the node; nil: the engine's default.
+    public var udpMaxFlows: Int?
 
     public static let defaultHalfCloseTimeout: Duration = .seconds(300)
 
     /// The node-wide part of a plan's connection limits.
     public var connectionSettings: ConnectionSettings {
         ConnectionSettings(connectTimeout: connectTimeout.flatMap { $0 == .zero ? nil : $0 }, maxConnections: maxConnections,
-                           halfCloseTimeout: halfCloseTimeout == .zero ? nil : halfCloseTimeout)
+                           halfCloseTimeout: halfCloseTimeout == .zero ? nil : halfCloseTimeout, maxUDPFlows: udpMaxFlows)
     }
 
     public static let defaultClusterIPRanges = [CIDR("10.96.0.0/12")].compactMap { $0 }
@@ -91,6 +95,8 @@ public struct NodeSettings: Sendable, Equatable {
         if let value = overrides.ingressHTTPSBindAddresses { settings.ingressHTTPSBindAddresses = value }
         if let value = overrides.defaultSSLCertificate { settings.defaultSSLCertificate = value }
         if let value = overrides.ingressTLSHandshakeTimeout { settings.ingressTLSHandshakeTimeout = value }
+        if let value = overrides.udpTimeout { settings.udpTimeout = value }
+        if let value = overrides.udpMaxFlows { settings.udpMaxFlows = value }
         return settings
     }
 }
@@ -115,6 +121,8 @@ public struct NodeSettingsOverrides: Sendable, Equatable {
     public var ingressHTTPSBindAddresses: [BindAddress]?
     public var defaultSSLCertificate: ObjectKey?
     public var ingressTLSHandshakeTimeout: Duration?
+    public var udpTimeout: Duration?
+    public var udpMaxFlows: Int?
 
     public init() {}
 }

@@ -6,7 +6,7 @@
 /// A plan and what the user should know about how it was made.
 public struct LoadedPlan: Sendable {
     public let plan: ProxyPlan
-    /// Informational lines: skipped objects, allocated values, ports not proxied.
+    /// Informational lines: skipped objects, allocated values, ports not proxied (SCTP).
     public let notes: [String]
     /// The node settings in effect: defaults, then the ProxyConfiguration, then flags.
     public let settings: NodeSettings
@@ -112,30 +112,32 @@ struct PlanBuilder {
                 ? .clientIP(timeoutSeconds: service.affinityTimeoutSeconds ?? 10800) : .none
             for (index, port) in service.ports.enumerated() {
                 let name = ServicePortName(service: service.key, port: port.name)
-                guard port.protocol == .tcp else {
-                    notes.append("\(name) is \(port.protocol.rawValue): only TCP is proxied, this port is not served")
+                guard port.protocol != .sctp else {
+                    notes.append("\(name) is SCTP: only TCP and UDP are proxied, this port is not served")
                     continue
                 }
-                var listen = clusterIPs.map { ListenAddress(ip: $0, port: port.port, kind: .clusterIP) }
+                var listen = clusterIPs.map { ListenAddress(ip: $0, port: port.port, kind: .clusterIP, transport: port.protocol) }
                 if let nodePort = allocations.nodePorts[name] {
-                    listen += nodeAddresses.map { ListenAddress(ip: $0, port: nodePort, kind: .nodePort) }
+                    listen += nodeAddresses.map { ListenAddress(ip: $0, port: nodePort, kind: .nodePort, transport: port.protocol) }
                 }
-                listen += externalIPs.map { ListenAddress(ip: $0, port: port.port, kind: .externalIP) }
-                listen += loadBalancerIPs.map { ListenAddress(ip: $0, port: port.port, kind: .loadBalancer) }
-                // One socket per address and port, whichever kinds led there (an external IP
-                // that is also a load-balancer IP or a node address).
-                var seenAddresses: Set<String> = []
-                listen = listen.filter { seenAddresses.insert($0.description).inserted }
+                listen += externalIPs.map { ListenAddress(ip: $0, port: port.port, kind: .externalIP, transport: port.protocol) }
+                listen += loadBalancerIPs.map { ListenAddress(ip: $0, port: port.port, kind: .loadBalancer, transport: port.protocol) }
+                // One socket per address, port and transport, whichever kinds led there (an
+                // external IP that is also a load-balancer IP or a node address).
+                var seenSockets: Set<SocketKey> = []
+                listen = listen.filter { seenSockets.insert($0.socketKey).inserted }
                 claim(listen, ListenClaim(name: name, service: service, path: "spec.ports[\(index)]"), owners: &listenOwners)
                 let endpoints = join.endpoints(for: service, port: port, families: families)
+                let isUDP = port.protocol == .udp
                 plans.append(ServicePortPlan(
                     name: name, protocol: port.protocol, listenAddresses: listen,
                     endpoints: endpoints,
                     sessionAffinity: affinity,
                     externalTrafficPolicy: TrafficPolicy(rawValue: service.externalTrafficPolicy ?? "") ?? .cluster,
                     internalTrafficPolicy: TrafficPolicy(rawValue: service.internalTrafficPolicy ?? "") ?? .cluster,
-                    ingress: ingress.admissions(for: endpoints), maxConnections: service.maxConnectionsLimit,
-                    idleTimeout: service.idleTimeout(nodeDefault: settings.idleTimeout)))
+                    ingress: ingress.admissions(for: endpoints, transport: port.protocol), maxConnections: service.maxConnectionsLimit,
+                    idleTimeout: isUDP ? nil : service.idleTimeout(nodeDefault: settings.idleTimeout),
+                    udpTimeout: isUDP ? service.udpTimeout(nodeDefault: settings.udpTimeout) : nil))
             }
         }
         let ingressPlan = buildIngress(join: join, owners: listenOwners)
@@ -196,8 +198,9 @@ struct PlanBuilder {
         return items.filter { seen.insert($0).inserted }
     }
 
-    /// Two service ports may not listen on one address and port, whatever made each of them
-    /// listen there (a ClusterIP, an external IP, a load-balancer IP, a NodePort).
+    /// Two service ports may not listen on one address, port and transport, whatever made
+    /// each of them listen there (a ClusterIP, an external IP, a load-balancer IP, a
+    /// NodePort); a TCP and a UDP port of one number are two sockets and may.
     private mutating func claim(_ listen: [ListenAddress], _ claim: ListenClaim, owners: inout [SocketKey: ListenClaim]) {
         for address in listen {
             if let owner = owners[address.socketKey], owner.name != claim.name {

@@ -1,5 +1,6 @@
-// The plan as `svcproxy check --print-plan` shows it: per service port, each address it
-// listens on (and why) and each ready endpoint, in the order round-robin walks them; then
+// The plan as `svcproxy check --print-plan` shows it: per service port (TCP or UDP, with
+// its flows' timeout), each address it listens on (and why; UDP ones end in `/UDP`) and
+// each ready endpoint, in the order round-robin walks them; then
 // the Ingress routing table (IngressPrinting.swift) and its TLS part (IngressTLSPrinting.swift).
 
 extension ProxyPlan {
@@ -10,13 +11,17 @@ extension ProxyPlan {
             if port.sessionAffinity != .none { traits.append("session affinity \(port.sessionAffinity)") }
             if port.externalTrafficPolicy == .local { traits.append("externalTrafficPolicy Local") }
             if port.internalTrafficPolicy == .local { traits.append("internalTrafficPolicy Local") }
-            if let limit = port.maxConnections { traits.append("at most \(limit) connections") }
+            let isUDP = port.protocol == .udp
+            if let limit = port.maxConnections { traits.append("at most \(limit) \(isUDP ? "flows" : "connections")") }
             if let idle = port.idleTimeout { traits.append("idle timeout \(idle.goStyle)") }
+            if let timeout = port.udpTimeout { traits.append("flows idle out after \(timeout.goStyle)") }
             text += "\(port.name) (\(traits.joined(separator: ", ")))\n"
             for address in port.listenAddresses {
                 text += "  listen   \(address) (\(address.kind.label))\n"
             }
-            if port.endpoints.isEmpty { text += "  no ready endpoints: connections are refused\n" }
+            if port.endpoints.isEmpty {
+                text += isUDP ? "  no ready endpoints: datagrams are dropped\n" : "  no ready endpoints: connections are refused\n"
+            }
             for endpoint in port.endpoints {
                 text += "  endpoint \(endpoint)\n"
                 if let admission = port.ingress[endpoint] {

@@ -106,10 +106,11 @@ public struct ServicePortPlan: Hashable, Sendable {
     /// Who may reach each endpoint that a NetworkPolicy isolates; endpoints not listed
     /// admit everyone (NetworkPolicyAdmission.swift).
     public let ingress: [Endpoint: IngressAdmission]
-    /// Most connections open at once (annotation `svcproxy.io/max-connections`).
+    /// Most connections open at once (annotation `svcproxy.io/max-connections`); for a UDP
+    /// port, most flows.
     public let maxConnections: Int?
     /// How long a connection may stay silent (annotation `svcproxy.io/idle-timeout`, else
-    /// the node's idle timeout); nil: no limit.
+    /// the node's idle timeout); nil: no limit. Nil for UDP, whose flows have `udpTimeout`.
     public let idleTimeout: Duration?
     /// UDP ports: how long a flow may stay silent both ways before it ends (annotation
     /// `svcproxy.io/udp-timeout`, else `--udp-timeout`, 30 s as conntrack's). Nil for TCP.

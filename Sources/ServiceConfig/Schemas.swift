@@ -152,6 +152,7 @@ enum Schemas {
         "connectTimeout": .scalar, "defaultSSLCertificate": .scalar, "halfCloseTimeout": .scalar, "healthzBindAddress": .scalar,
         "idleTimeout": .scalar, "ingressClass": .scalar, "ingressClientHeaderTimeout": .scalar, "ingressHTTPBindAddresses": strings,
         "ingressHTTPSBindAddresses": strings, "ingressTLSHandshakeTimeout": .scalar, "ingressUpstreamTimeout": .scalar, "maxConnections": .scalar, "metricsBindAddress": .scalar, "nodePortAddresses": strings,
-        "serviceClusterIPRange": .scalar, "serviceNodePortRange": .scalar, "workers": .scalar,
+        "serviceClusterIPRange": .scalar, "serviceNodePortRange": .scalar, "udpMaxFlows": .scalar, "udpTimeout": .scalar,
+        "workers": .scalar,
     ])
 }

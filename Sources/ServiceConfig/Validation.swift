@@ -137,7 +137,8 @@ enum Validation {
         }
     }
 
-    /// (protocol, nodePort) and (protocol, port) are each used once per service.
+    /// (protocol, nodePort) and (protocol, port) are each used once per service: a TCP and a
+    /// UDP port may share a number (DNS does), two of one protocol may not.
     private static func validateDuplicatePorts(_ service: Service, into errors: inout ObjectErrors) {
         var nodePorts: Set<String> = []
         for (index, port) in service.ports.enumerated() {
@@ -149,8 +150,15 @@ enum Validation {
         var ports: Set<String> = []
         for (index, port) in service.ports.enumerated()
         where !ports.insert("\(port.protocol.rawValue)/\(port.port)").inserted {
-            errors.add("spec.ports[\(index)]", .duplicate(value: "{\"protocol\": \"\(port.protocol.rawValue)\", \"port\": \(port.port)}", detail: ""))
+            errors.add("spec.ports[\(index)]", .duplicate(value: duplicatePortKey(port), detail: ""))
         }
+    }
+
+    /// The key ValidateService finds twice, as the API server prints it: the internal
+    /// `core.ServicePort` with only protocol and port set, in Go's `%#v`.
+    static func duplicatePortKey(_ port: ServicePort) -> String {
+        "core.ServicePort{Name:\"\", Protocol:\"\(port.protocol.rawValue)\", AppProtocol:(*string)(nil), Port:\(port.port), "
+            + "TargetPort:intstr.IntOrString{Type:0, IntVal:0, StrVal:\"\"}, NodePort:0}"
     }
 
     private static func validateLoadBalancerFields(_ service: Service, into errors: inout ObjectErrors) {

@@ -52,6 +52,15 @@ struct ConfigOptions: ParsableArguments {
             + "svcproxy.io/max-connections limits its own.", valueName: "n"))
     var maxConnections: Int?
 
+    @Option(name: .customLong("udp-timeout"), help: ArgumentHelp(
+        "How long a UDP flow may stay silent both ways before it ends (default: 30s, as conntrack's; more than 0s). "
+            + "A service's annotation svcproxy.io/udp-timeout overrides it.", valueName: "duration"))
+    var udpTimeout: String?
+
+    @Option(name: .customLong("udp-max-flows"), help: ArgumentHelp(
+        "Most UDP flows open at once over the node (default: derived from the descriptor limit).", valueName: "n"))
+    var udpMaxFlows: Int?
+
     @Option(name: .customLong("ingress-class"), help: ArgumentHelp(
         "The Ingress class served: Ingresses whose IngressClass names controller svcproxy.io/ingress-controller, "
             + "or whose class is this name when no IngressClass has it (default: svcproxy).", valueName: "name"))
@@ -124,6 +133,8 @@ struct ConfigOptions: ParsableArguments {
         overrides.ingressTLSHandshakeTimeout = try ingressTLSHandshakeTimeout.map {
             try parse("--ingress-tls-handshake-timeout", $0, SettingsSyntax.timeout)
         }
+        overrides.udpTimeout = try udpTimeout.map { try parse("--udp-timeout", $0, SettingsSyntax.udpTimeout) }
+        overrides.udpMaxFlows = try udpMaxFlows.map { try parse("--udp-max-flows", $0, SettingsSyntax.udpMaxFlows) }
         if let maxConnections {
             guard (1...(1 << 24)).contains(maxConnections) else { throw ValidationError("--max-connections must be between 1 and \(1 << 24)") }
             overrides.maxConnections = maxConnections
@@ -131,8 +142,8 @@ struct ConfigOptions: ParsableArguments {
         return overrides
     }
 
-    private func parse<T>(_ flag: String, _ text: String, _ parser: (String) -> Result<T, SettingsSyntaxError>) throws -> T {
-        switch parser(text) {
+    private func parse<Written, T>(_ flag: String, _ written: Written, _ parser: (Written) -> Result<T, SettingsSyntaxError>) throws -> T {
+        switch parser(written) {
         case .success(let value): return value
         case .failure(let error): throw ValidationError("\(flag): \(error)")
         }

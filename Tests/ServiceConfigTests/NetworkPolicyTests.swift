@@ -44,6 +44,32 @@ private func admits(_ admission: IngressAdmission?, _ ip: String) -> Bool {
     return IPAddress(ip).map(admission.admits) ?? false
 }
 
+/// A service with a TCP port (http 80 → the pods' 8080) and a UDP one (dns 53 → the pods'
+/// UDP 5353, by name), pod a at 10.0.0.1 and `rule` as the one ingress rule of a policy
+/// selecting it: whether client 192.0.2.1 may reach the TCP and the UDP port.
+private func verdicts(_ rule: String) throws -> (tcp: Bool, udp: Bool) {
+    let twoProtocols = """
+        apiVersion: v1
+        kind: Service
+        metadata: {name: web, namespace: shop}
+        spec:
+          clusterIP: 10.96.0.10
+          selector: {app: web}
+          ports: [{name: http, port: 80, targetPort: http}, {name: dns, port: 53, protocol: UDP, targetPort: dns}]
+        """
+    let documents = [twoProtocols,
+                     pod("web-a", ip: "10.0.0.1", labels: "{app: web}",
+                         ports: "[{name: http, containerPort: 8080}, {name: dns, containerPort: 5353, protocol: UDP}]"),
+                     policy("rule", "  podSelector: {}\n  ingress: [\(rule)]\n")]
+    let loaded = try ConfigFixture(["all.yaml": documents.joined(separator: "\n---\n")]).plan().get()
+    let tcp = try #require(loaded.plan.servicePorts.first { $0.protocol == .tcp })
+    let udp = try #require(loaded.plan.servicePorts.first { $0.protocol == .udp })
+    #expect(udp.endpoints.map(\.description) == ["10.0.0.1:5353"])
+    let client = IPAddress("192.0.2.1")!
+    func admitted(_ port: ServicePortPlan) -> Bool { port.ingress[port.endpoints[0]]?.admits(client) ?? true }
+    return (admitted(tcp), admitted(udp))
+}
+
 @Suite struct NetworkPolicyTests {
     @Test func podsNoPolicySelectsAdmitEveryone() throws {
         #expect(try admissions([]).isEmpty)
@@ -166,6 +192,23 @@ private func admits(_ admission: IngressAdmission?, _ ip: String) -> Bool {
         for text in expected {
             #expect(errors.contains { $0.contains("NetworkPolicy \"shop/bad\" is invalid: \(text)") }, "\(text)\n\(errors.joined(separator: "\n"))")
         }
+    }
+
+    @Test func aRuleWithoutPortsAdmitsEveryProtocol() throws {
+        #expect(try verdicts("{from: [{ipBlock: {cidr: 192.0.2.0/24}}]}") == (true, true))
+        #expect(try verdicts("{}") == (true, true))
+    }
+
+    @Test func aUDPRuleAdmitsUDPOnlyAndATCPRuleTCPOnly() throws {
+        #expect(try verdicts("{ports: [{protocol: UDP, port: 5353}]}") == (false, true))
+        #expect(try verdicts("{ports: [{protocol: UDP, port: dns}]}") == (false, true), "a named port among the pod's UDP ports")
+        #expect(try verdicts("{ports: [{protocol: UDP}]}") == (false, true), "every UDP port")
+        #expect(try verdicts("{ports: [{protocol: UDP, port: 5000, endPort: 6000}]}") == (false, true))
+        #expect(try verdicts("{ports: [{protocol: TCP, port: 8080}]}") == (true, false))
+        #expect(try verdicts("{ports: [{port: 5353}]}") == (false, false), "a port without protocol is TCP")
+        #expect(try verdicts("{ports: [{port: dns}]}") == (false, false), "the pod has no TCP port named dns")
+        #expect(try verdicts("{ports: [{protocol: SCTP, port: 5353}]}") == (false, false))
+        #expect(try verdicts("{ports: [{port: http}, {protocol: UDP, port: dns}]}") == (true, true))
     }
 
     @Test func serviceAnnotationsSetLimitsAndAreValidated() throws {

@@ -5,13 +5,13 @@ import Testing
 
 private func ip(_ text: String) -> IPAddress { IPAddress(text)! }
 
-private func servicePort(_ name: String, port: String = "http", listen: [(String, Int, ListenAddress.Kind)],
-                         endpoints: [String] = ["10.0.0.1"], affinity: SessionAffinity = .none,
-                         maxConnections: Int? = nil) -> ServicePortPlan {
-    ServicePortPlan(name: ServicePortName(service: ObjectKey(namespace: "default", name: name), port: port), protocol: .tcp,
-                    listenAddresses: listen.map { ListenAddress(ip: ip($0.0), port: $0.1, kind: $0.2) },
+private func servicePort(_ name: String, port: String = "http", transport: TransportProtocol = .tcp,
+                         listen: [(String, Int, ListenAddress.Kind)], endpoints: [String] = ["10.0.0.1"],
+                         affinity: SessionAffinity = .none, maxConnections: Int? = nil) -> ServicePortPlan {
+    ServicePortPlan(name: ServicePortName(service: ObjectKey(namespace: "default", name: name), port: port), protocol: transport,
+                    listenAddresses: listen.map { ListenAddress(ip: ip($0.0), port: $0.1, kind: $0.2, transport: transport) },
                     endpoints: endpoints.map { Endpoint(ip: ip($0), port: 8080) }, sessionAffinity: affinity,
-                    maxConnections: maxConnections)
+                    maxConnections: maxConnections, udpTimeout: transport == .udp ? .seconds(30) : nil)
 }
 
 private func name(_ service: String, _ port: String = "http") -> ServicePortName {
@@ -88,5 +88,35 @@ private func name(_ service: String, _ port: String = "http") -> ServicePortName
         let diff = PlanDiff(from: served, to: plan)
         #expect(diff.opened.map(\.address.socketKey) == [failed])
         #expect(diff.keptRoutes == [name("web")])
+    }
+
+    @Test func aTCPAndAUDPListenerOnOneNumberAreTwoSockets() {
+        let tcp = servicePort("dns", port: "dns-tcp", listen: [("10.96.0.10", 53, .clusterIP)])
+        let udp = servicePort("dns", port: "dns", transport: .udp, listen: [("10.96.0.10", 53, .clusterIP)])
+        let diff = PlanDiff(from: nil, to: ProxyPlan(servicePorts: [tcp, udp]))
+        #expect(diff.opened.map(\.address.socketKey.description) == ["10.96.0.10:53/UDP", "10.96.0.10:53"])
+        #expect(diff.opened.map(\.target) == [.servicePort(name("dns", "dns")), .servicePort(name("dns", "dns-tcp"))])
+    }
+
+    @Test func changingOnlyTheUDPEndpointsKeepsBothSocketsAndDropsTheGoneEndpoints() {
+        let tcp = servicePort("dns", port: "dns-tcp", listen: [("10.96.0.10", 53, .clusterIP)], endpoints: ["10.0.0.1", "10.0.0.2"])
+        let udp = servicePort("dns", port: "dns", transport: .udp, listen: [("10.96.0.10", 53, .clusterIP)], endpoints: ["10.0.0.1", "10.0.0.2"])
+        let moved = servicePort("dns", port: "dns", transport: .udp, listen: [("10.96.0.10", 53, .clusterIP)], endpoints: ["10.0.0.2", "10.0.0.3"])
+        let diff = PlanDiff(from: ProxyPlan(servicePorts: [tcp, udp]), to: ProxyPlan(servicePorts: [tcp, moved]))
+        #expect(diff.opened.isEmpty && diff.closed.isEmpty)
+        #expect(Set(diff.kept.map(\.address.socketKey)) == [SocketKey(ip: ip("10.96.0.10"), port: 53),
+                                                            SocketKey(ip: ip("10.96.0.10"), port: 53, transport: .udp)])
+        #expect(diff.newRoutes == [name("dns", "dns")] && diff.keptRoutes == [name("dns", "dns-tcp")])
+        #expect(diff.removedEndpoints == [name("dns", "dns"): [Endpoint(ip: ip("10.0.0.1"), port: 8080)]])
+    }
+
+    @Test func aUDPPortGoneClosesOnlyItsSocket() {
+        let tcp = servicePort("dns", port: "dns-tcp", listen: [("10.96.0.10", 53, .clusterIP)])
+        let udp = servicePort("dns", port: "dns", transport: .udp, listen: [("10.96.0.10", 53, .clusterIP)])
+        let diff = PlanDiff(from: ProxyPlan(servicePorts: [tcp, udp]), to: ProxyPlan(servicePorts: [tcp]))
+        #expect(diff.closed == [SocketKey(ip: ip("10.96.0.10"), port: 53, transport: .udp)])
+        #expect(diff.kept.map(\.address.socketKey) == [SocketKey(ip: ip("10.96.0.10"), port: 53)])
+        #expect(diff.removedServicePorts == [name("dns", "dns")])
+        #expect(diff.removedServiceAddresses.isEmpty, "the ClusterIP still serves TCP")
     }
 }
