@@ -393,6 +393,15 @@ class UdpClient:
         self.sock.bind((source, port))
         self.address = self.sock.getsockname()[:2]
 
+    @classmethod
+    def wrap(cls, sock: socket.socket) -> "UdpClient":
+        """A client over a socket that is already bound (one kept open by `many_flows`)."""
+        client = cls.__new__(cls)
+        client.sock = sock
+        sock.setblocking(True)
+        client.address = sock.getsockname()[:2]
+        return client
+
     def send(self, address: tuple[str, int], payload: bytes) -> None:
         self.sock.sendto(payload, address)
 
@@ -400,13 +409,15 @@ class UdpClient:
         """The next datagram, or None when none comes within `timeout` (or the kernel reports
         the last one refused: nothing answered)."""
         deadline = Deadline(timeout)
-        while not deadline.expired():
+        for _ in range(100):    # at least one look, even with no time left
             self.sock.settimeout(max(0.001, deadline.remaining()))
             try:
                 data, source = self.sock.recvfrom(65536)
             except (socket.timeout, TimeoutError):
                 return None
             except ConnectionRefusedError:
+                if deadline.expired():
+                    return None
                 continue    # an ICMP error for this socket: keep waiting for a datagram
             if named:
                 name, _, payload = data.partition(b"\n")
@@ -440,6 +451,13 @@ class UdpClient:
         self.close()
 
 
+def replies_within(clients: list["UdpClient"], timeout: float = SILENCE, count: int = 1) -> list[Reply | None]:
+    """`count` replies for each client, all waited for against one deadline (so that proving
+    silence on several sockets costs `timeout` once); None where nothing came."""
+    deadline = Deadline(timeout)
+    return [client.receive(deadline.remaining()) for client in clients for _ in range(count)]
+
+
 def ask_new_flow(address: tuple[str, int], source: str = "127.0.0.1", payload: bytes = b"ping",
                  timeout: float = IO_TIMEOUT) -> str | None:
     """One datagram from a new client socket (a new flow): the answering endpoint's name."""
@@ -459,7 +477,7 @@ def many_flows(address: tuple[str, int], count: int, sources: list[str], batch: 
     """`count` flows to `address`, `batch` at a time: each batch opens `batch` sockets bound
     to one source IP of `sources` (each batch its own, so that no source address:port is used
     twice even when the kernel hands out a port again), sends one datagram on each, waits for
-    the answers (a datagram unanswered after 2 s is sent once more, on the same socket, that
+    the answers (a datagram unanswered after 1 s is sent once more, on the same socket, that
     is the same flow), and closes them. The sockets whose flow numbers are in `keep` stay
     open and are returned, by flow number."""
     if len(sources) * batch < count:
@@ -484,7 +502,7 @@ def many_flows(address: tuple[str, int], count: int, sources: list[str], batch: 
                 sel.register(sock, selectors.EVENT_READ)
             pending = set(open_socks)
             for attempt in range(2):
-                wait = Deadline(min(2.0, deadline.remaining()))
+                wait = Deadline(min(1.0, deadline.remaining()))
                 while pending and not wait.expired():
                     for key, _ in sel.select(timeout=max(0.001, wait.remaining())):
                         sock = key.fileobj
@@ -539,6 +557,18 @@ def udp_metrics(daemon, service: str, port: str, namespace: str = "default") -> 
         elif name == "svcproxy_udp_dropped_total":
             out["dropped_" + labels.get("reason", "")] = value
     return out
+
+
+def settled_metrics(daemon, service: str, port: str, predicate, timeout: float = 5.0,
+                    namespace: str = "default") -> dict[str, float]:
+    """The figures of `udp_metrics` once `predicate(figures)` holds (counters may trail the
+    datagrams a client has already seen by a moment), or the last figures after `timeout`."""
+    deadline = Deadline(timeout)
+    while True:
+        figures = udp_metrics(daemon, service, port, namespace)
+        if predicate(figures) or deadline.expired():
+            return figures
+        threading.Event().wait(0.05)
 
 
 def ended(figures: dict[str, float], reason: str) -> float:
