@@ -178,7 +178,8 @@ def test_metrics_status_and_access_log_account_for_datagrams_and_flows(start_udp
         return [line for line in daemon.log_text().splitlines() if "event=access" in line]
 
     # The entry is written by the logging thread just after the flow ends.
-    entries = poll_until(lambda: (found := access_entries()) if len(found) >= 2 else None, 5) or access_entries()
+    poll_until(lambda: len(access_entries()) >= 2, 5)
+    entries = access_entries()
     for client in clients:
         mine = [line for line in entries if client in line]
         assert len(mine) == 1, (client, entries)
