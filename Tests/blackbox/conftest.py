@@ -178,3 +178,50 @@ def start_tls_ingress(start_daemon, tls_material):
         return daemon
 
     return start
+
+
+# --------------------------------------------------------------------------- UDP Services
+
+@pytest.fixture
+def udp_supported():
+    """Skip (or, in CI, fail) when the binary under test does not serve UDP yet."""
+    from harness.udp import UDP_FLAG, binary_serves_udp, udp_required
+
+    if BINARY.exists() and not binary_serves_udp() and not udp_required():
+        pytest.skip(f"{BINARY} has no {UDP_FLAG} (UDP Services not in this build)")
+
+
+@pytest.fixture
+def start_udp_echo(udp_supported):
+    """start_udp_echo(name, host="127.0.0.1", named=True) -> a running UdpEcho (harness/udp.py):
+    answers each datagram with its name and the payload, and records who sent it."""
+    from harness.udp import UdpEcho
+
+    echoes = []
+
+    def start(name: str, host: str = "127.0.0.1", **options):
+        echo = UdpEcho(name, host=host, **options)
+        echoes.append(echo)
+        return echo
+
+    yield start
+    for echo in echoes:
+        echo.stop()
+
+
+@pytest.fixture
+def start_dns_server(udp_supported, tmp_path):
+    """start_dns_server() -> a running DnsServer: dnsmasq on a picked 127.0.0.1 port, UDP and
+    TCP, serving svc.test A 10.1.2.3 (harness/udp.py)."""
+    from harness.udp import DnsServer
+
+    servers = []
+
+    def start(**options):
+        server = DnsServer(tmp_path, **options)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
