@@ -245,7 +245,7 @@ final class UDPHandler {
             (\(reason.label)): \(flow.datagramsIn) datagrams (\(flow.bytesIn) bytes) in, \(flow.datagramsOut) (\(flow.bytesOut) bytes) out, \
             \(milliseconds) ms
             """, metadata: [
-                "event": "udp-flow", "client": "\(IPAddress(flow.client))", "service": "\(flow.route.name)",
+                "event": "access", "client": "\(IPAddress(flow.client))", "service": "\(flow.route.name)",
                 "endpoint": "\(flow.target.endpoint)", "reason": "\(reason.label)", "duration_ms": "\(milliseconds)",
             ])
     }

@@ -596,7 +596,9 @@ def plan_block(text: str, header: str) -> list[str]:
     indented lines under it."""
     lines = text.splitlines()
     for i, line in enumerate(lines):
-        if line.rstrip() == header or line.startswith(header + " ") or line.startswith(header + "\t"):
+        # "default/dns:dns (UDP)" also finds "default/dns:dns (UDP, flows idle out after 30s)".
+        traits = header.endswith(")") and line.startswith(header[:-1] + ", ")
+        if line.rstrip() == header or line.startswith(header + " ") or line.startswith(header + "\t") or traits:
             block = [line]
             for following in lines[i + 1:]:
                 if following[:1] not in (" ", "\t") or not following.strip():
@@ -606,4 +608,5 @@ def plan_block(text: str, header: str) -> list[str]:
     return []
 
 
-LISTEN = re.compile(r"^\s*listen\s+(\S+)")
+# A listen line's address, without the `/UDP` a UDP listener's address carries.
+LISTEN = re.compile(r"^\s*listen\s+(\S+?)(?:/UDP)?(?:\s|$)")
