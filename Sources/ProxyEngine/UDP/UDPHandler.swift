@@ -158,7 +158,9 @@ final class UDPHandler {
                 end(flow, .refused)
                 return
             } catch {
-                end(flow, .refused)
+                // Reported once and cleared by the kernel: the flow goes on.
+                loop.logLimited(.notice, event: .udpFailed, subject: "\(flow.route.name)",
+                                "Failed to receive from endpoint \(flow.target.endpoint) of \(flow.route.name): \(error)")
                 return
             }
             guard !received.isTruncated(capacity: Self.bufferSize) else {
