@@ -77,6 +77,8 @@ extension SocketAddress {
     /// The address as a hashable value: what a flow table is keyed by.
     public struct Key: Hashable, Sendable {
         let family: Int32
+        /// IPv6 link-local addresses of two interfaces are two clients.
+        let scope: UInt32
         let high: UInt64
         let low: UInt64
         let port: UInt16
@@ -85,11 +87,11 @@ extension SocketAddress {
     public var key: Key {
         switch storage {
         case .v4(let address):
-            return Key(family: AF_INET, high: 0, low: UInt64(address.sin_addr.s_addr), port: address.sin_port)
+            return Key(family: AF_INET, scope: 0, high: 0, low: UInt64(address.sin_addr.s_addr), port: address.sin_port)
         case .v6(let address):
             var bytes = address.sin6_addr
             let (high, low) = withUnsafeBytes(of: &bytes) { ($0.load(fromByteOffset: 0, as: UInt64.self), $0.load(fromByteOffset: 8, as: UInt64.self)) }
-            return Key(family: AF_INET6, high: high, low: low, port: address.sin6_port)
+            return Key(family: AF_INET6, scope: address.sin6_scope_id, high: high, low: low, port: address.sin6_port)
         }
     }
 }

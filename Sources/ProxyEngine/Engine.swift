@@ -60,19 +60,21 @@ public struct EngineSettings: Sendable {
     public static let defaultBufferSize = BufferPool.defaultBufferSize
     public static let defaultKeepAlive = KeepAlive(idleSeconds: 15)
 
-    /// A default for `--max-connections` that the descriptor limit can carry: two
-    /// descriptors per connection, after a reserve for listeners (one per address and
-    /// worker), the admin server, the journal and the like.
-    /// A default for `--udp-max-flows`: a flow holds one descriptor; a quarter of what the
-    /// limit leaves after the reserve, so that flows cannot starve connections.
+    /// A default for `--udp-max-flows`: a flow holds one descriptor; a fifth of what the
+    /// limit leaves after the reserve. The connections' default takes the rest (two
+    /// descriptors each), so that both bounds together fit the limit.
     public static func maxUDPFlows(descriptorLimit: Int) -> Int {
-        let reserve = max(256, descriptorLimit / 16)
-        return max(1, (descriptorLimit - reserve) / 4)
+        max(1, (descriptorLimit - reserve(descriptorLimit)) / 5)
     }
 
+    /// Descriptors kept for listeners (one per address and worker), the admin server, the
+    /// journal and the like.
+    static func reserve(_ descriptorLimit: Int) -> Int { max(256, descriptorLimit / 16) }
+
+    /// A default for `--max-connections` that the descriptor limit can carry: two
+    /// descriptors per connection, after the reserve and the UDP flows' default.
     public static func maxConnections(descriptorLimit: Int) -> Int {
-        let reserve = max(256, descriptorLimit / 16)
-        return max(1, (descriptorLimit - reserve) / 2)
+        max(1, (descriptorLimit - reserve(descriptorLimit) - maxUDPFlows(descriptorLimit: descriptorLimit)) / 2)
     }
 
     public init(workers: Int) {

@@ -211,7 +211,8 @@ final class Worker {
             loop.logger.warning("Failed to accept a connection on \(listener.address): \(error); pausing accepts until descriptors free up",
                                 metadata: ["open_connections": "\(openConnections)", "event": "accept-paused"])
         }
-        for listener in listeners.values {
+        // UDP listeners accept nothing: their flows' datagrams keep moving.
+        for listener in listeners.values where !listener.route.isUDP {
             try? loop.epoll.modify(listener.descriptor.rawValue, wanted: [], token: listener.token.rawValue)
         }
         acceptResumeAt = MonotonicClock.now() + Self.acceptPause
@@ -219,7 +220,7 @@ final class Worker {
 
     private func resumeAccepting() {
         acceptResumeAt = nil
-        for listener in listeners.values {
+        for listener in listeners.values where !listener.route.isUDP {
             try? loop.epoll.modify(listener.descriptor.rawValue, wanted: .readable, token: listener.token.rawValue)
         }
     }
@@ -237,6 +238,7 @@ final class Worker {
             if let router { http.take(router.router) }
             done.signal()
         case .drain(let deadline):
+            udp.closeAll()  // before their listeners go: flows reply through them
             listeners = [:]
             http.beginDrain()
             drainDeadline = deadline

@@ -25,6 +25,11 @@ enum ListenerRoute: Sendable {
     case https
     /// A UDP service port: datagrams, not connections, arrive on it.
     case udp(ServicePortRoute)
+
+    var isUDP: Bool {
+        if case .udp = self { return true }
+        return false
+    }
 }
 
 enum WorkerCommand: Sendable {

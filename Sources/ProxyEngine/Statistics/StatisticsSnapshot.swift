@@ -46,7 +46,12 @@ public struct UDPSnapshot: Sendable {
     /// Dropped datagrams by reason.
     public let dropped: [(reason: String, count: UInt64)]
 
-    public var activeFlows: UInt64 { flowsCreated &- flowsEnded.reduce(0) { $0 &+ $1.count } }
+    /// Read apart from the workers' updates, ended may pass created for an instant: never
+    /// below zero.
+    public var activeFlows: UInt64 {
+        let ended = flowsEnded.reduce(0) { $0 &+ $1.count }
+        return flowsCreated >= ended ? flowsCreated - ended : 0
+    }
 }
 
 extension ServicePortStatistics {
@@ -76,11 +81,14 @@ extension ServicePortStatistics {
 
     private func udpSnapshot() -> UDPSnapshot {
         func sum(_ value: (UDPCounters) -> UInt64) -> UInt64 { udp.reduce(0) { $0 &+ value($1) } }
+        // Ends before creations: a flow made and ended between the two reads then shows in
+        // both, never in the ends alone.
+        let ended = UDPFlowEnd.allCases.map { reason in (reason.label, sum { $0.flowsEnded[reason.rawValue] }) }
         return UDPSnapshot(
             datagramsIn: sum { $0.datagramsIn.current }, datagramsOut: sum { $0.datagramsOut.current },
             bytesIn: sum { $0.bytesIn.current }, bytesOut: sum { $0.bytesOut.current },
             flowsCreated: sum { $0.flowsCreated.current },
-            flowsEnded: UDPFlowEnd.allCases.map { reason in (reason.label, sum { $0.flowsEnded[reason.rawValue] }) },
+            flowsEnded: ended,
             dropped: UDPDrop.allCases.map { reason in (reason.label, sum { $0.dropped[reason.rawValue] }) })
     }
 }

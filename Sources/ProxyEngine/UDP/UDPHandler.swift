@@ -79,7 +79,8 @@ final class UDPHandler {
             }
             return nil
         }
-        if flows.count >= maximumFlows, let oldest = idleOrder.oldest { end(oldest, .evicted) }
+        // `while`: after a reload lowered the bound, each new flow brings the table back under it.
+        while flows.count >= maximumFlows, let oldest = idleOrder.oldest { end(oldest, .evicted) }
         let target = route.endpoint(start: choice.start, attempt: 0, candidates: choice.candidates)
         do {
             let socket = try FileDescriptor.udpSocket(for: target.address)
@@ -100,15 +101,16 @@ final class UDPHandler {
         let counters = route.statistics.udp[index]
         let flow = UDPFlow(slot: flows.reserveSlot(), tag: loop.nextTag(), key: key, socket: socket, listener: listener, client: client,
                            route: route, choice: choice, target: target, timeout: route.rules.udpTimeout, now: now)
+        flows.insert(flow)  // the reserved slot is taken, and freed again below if watching fails
         do {
             try loop.epoll.add(flow.socket.rawValue, wanted: .readable,
                                token: EventToken(kind: .udpFlow, slot: flow.slot, generation: flow.tag).rawValue)
         } catch {
+            flows.remove(flow)
             route.releaseLimits(choice.tokens)
             counters.dropped.bump(UDPDrop.sendFailed.rawValue)
             return nil
         }
-        flows.insert(flow)
         byKey[key] = flow
         idleOrder.touch(flow)
         counters.flowsCreated.bump()
@@ -128,7 +130,10 @@ final class UDPHandler {
                 break
             }
         } catch .connectionRefused {
-            end(flow, .refused)  // an earlier datagram was refused; the next one picks anew
+            // An earlier datagram was refused: this one is lost with the flow, and the next
+            // one picks anew.
+            counters.dropped.bump(UDPDrop.sendFailed.rawValue)
+            end(flow, .refused)
             return
         } catch {
             counters.dropped.bump(UDPDrop.sendFailed.rawValue)
