@@ -75,8 +75,8 @@ _handed_out: set[tuple[str, int]] = set()
 _ports_lock = threading.Lock()
 
 
-def _can_bind(host: str, port: int) -> bool:
-    sock = socket.socket(family_of(host), socket.SOCK_STREAM)
+def can_bind(host: str, port: int, kind: int = socket.SOCK_STREAM) -> bool:
+    sock = socket.socket(family_of(host), kind)
     try:
         if ":" in host:
             sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
@@ -100,7 +100,7 @@ def pick_port(hosts=("127.0.0.1", "::1")) -> int:
         with _ports_lock:
             if any((h, port) in _handed_out for h in hosts):
                 continue
-        if all(_can_bind(h, port) for h in hosts):
+        if all(can_bind(h, port) for h in hosts):
             with _ports_lock:
                 _handed_out.update((h, port) for h in hosts)
             return port

@@ -46,10 +46,11 @@ def echo_round_trip(sock: socket.socket, payload: bytes = b"ping", timeout: floa
         return False
 
 
-def pod_yaml(name: str, ip: str, labels: dict[str, str], ports: dict[str, int], namespace: str = "default") -> str:
-    """A running, ready Pod at `ip` with named container ports."""
+def pod_yaml(name: str, ip: str, labels: dict[str, str], ports: dict[str, int], namespace: str = "default",
+             protocol: str = "TCP") -> str:
+    """A running, ready Pod at `ip` with named container ports of `protocol`."""
     label_text = ", ".join(f"{k}: {v}" for k, v in labels.items())
-    port_text = ", ".join(f"{{name: {n}, containerPort: {p}, protocol: TCP}}" for n, p in ports.items())
+    port_text = ", ".join(f"{{name: {n}, containerPort: {p}, protocol: {protocol}}}" for n, p in ports.items())
     return f"""\
 apiVersion: v1
 kind: Pod

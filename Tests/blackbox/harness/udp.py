@@ -28,8 +28,9 @@ import threading
 from dataclasses import dataclass
 
 from .admin import scrape, series
-from .basics import Deadline, family_of, pick_port
+from .basics import Deadline, can_bind, family_of, pick_port
 from .daemon import BINARY
+from .node import pod_yaml
 
 UDP_FLAG = "--udp-timeout"
 MAX_DATAGRAM = 65_507          # the most a UDP datagram carries over IPv4
@@ -64,25 +65,12 @@ def udp_required() -> bool:
 
 # --------------------------------------------------------------------------- ports
 
-def _udp_can_bind(host: str, port: int) -> bool:
-    sock = socket.socket(family_of(host), socket.SOCK_DGRAM)
-    try:
-        if ":" in host:
-            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-        sock.bind((host, port))
-        return True
-    except OSError:
-        return False
-    finally:
-        sock.close()
-
-
 def pick_udp_port(hosts=("127.0.0.1", "::1")) -> int:
     """A port free for TCP and UDP on every one of `hosts`, never handed out twice (it comes
     from `pick_port`, which also keeps it below the ephemeral range: nothing sends from it)."""
     for _ in range(100):
         port = pick_port(hosts)
-        if all(_udp_can_bind(h, port) for h in hosts):
+        if all(can_bind(h, port, socket.SOCK_DGRAM) for h in hosts):
             return port
     raise RuntimeError(f"no port free for TCP and UDP on {hosts} after 100 tries")
 
@@ -165,20 +153,7 @@ def udp_service_yaml(
 
 def udp_pod_yaml(name: str, ip: str, labels: dict[str, str], ports: dict[str, int], namespace: str = "default") -> str:
     """A running, ready Pod at `ip` whose named container ports are UDP."""
-    label_text = ", ".join(f"{k}: {v}" for k, v in labels.items())
-    port_text = ", ".join(f"{{name: {n}, containerPort: {p}, protocol: UDP}}" for n, p in ports.items())
-    return f"""\
-apiVersion: v1
-kind: Pod
-metadata: {{name: {name}, namespace: {namespace}, labels: {{{label_text}}}}}
-spec:
-  containers:
-  - {{name: app, image: example/app, ports: [{port_text}]}}
-status:
-  phase: Running
-  podIP: {ip}
-  conditions: [{{type: Ready, status: "True"}}]
-"""
+    return pod_yaml(name, ip, labels, ports, namespace, protocol="UDP")
 
 
 def udp_selector_service_yaml(name: str, cluster_ip: str, ports: dict[str, tuple[int, int | str]],
