@@ -143,18 +143,9 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "testssl: a testssl.sh scan of the Ingress's HTTPS listener (`make testssl`)")
 
 
-def _require_tls():
-    """Skip (or, in CI, fail) when the binary under test has no Ingress TLS yet."""
-    from harness.tls import TLS_FLAG, binary_serves_tls, tls_required
-
-    if BINARY.exists() and not binary_serves_tls() and not tls_required():
-        pytest.skip(f"{BINARY} has no {TLS_FLAG} (Ingress TLS not in this build)")
-
-
 @pytest.fixture(scope="session")
 def tls_material(tmp_path_factory):
     """Certificates and keys made once per session with the openssl CLI (harness/tls.py)."""
-    _require_tls()
     from harness.tls import TLSMaterial
 
     return TLSMaterial(tmp_path_factory.mktemp("tls-material"))
@@ -183,16 +174,7 @@ def start_tls_ingress(start_daemon, tls_material):
 # --------------------------------------------------------------------------- UDP Services
 
 @pytest.fixture
-def udp_supported():
-    """Skip (or, in CI, fail) when the binary under test does not serve UDP yet."""
-    from harness.udp import UDP_FLAG, binary_serves_udp, udp_required
-
-    if BINARY.exists() and not binary_serves_udp() and not udp_required():
-        pytest.skip(f"{BINARY} has no {UDP_FLAG} (UDP Services not in this build)")
-
-
-@pytest.fixture
-def start_udp_echo(udp_supported):
+def start_udp_echo():
     """start_udp_echo(name, host="127.0.0.1", named=True) -> a running UdpEcho (harness/udp.py):
     answers each datagram with its name and the payload, and records who sent it."""
     from harness.udp import UdpEcho
@@ -210,7 +192,7 @@ def start_udp_echo(udp_supported):
 
 
 @pytest.fixture
-def start_dns_server(udp_supported, tmp_path):
+def start_dns_server(tmp_path):
     """start_dns_server() -> a running DnsServer: dnsmasq on a picked 127.0.0.1 port, UDP and
     TCP, serving svc.test A 10.1.2.3 (harness/udp.py)."""
     from harness.udp import DnsServer

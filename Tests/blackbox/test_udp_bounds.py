@@ -2,12 +2,9 @@
 all answered, the oldest idle flows are evicted (and counted) to make room, and the daemon's
 memory and descriptors stop growing at the bound."""
 
-import pytest
-
 from harness import pick_cluster_ip
 from harness.udp import Port, UdpClient, ended, many_flows, pick_udp_port, settled_metrics, udp_service_yaml
 
-pytestmark = pytest.mark.usefixtures("udp_supported")
 
 MAX_FLOWS = 10_000
 BATCH = 200   # datagrams in flight at once: well within a socket's default receive buffer

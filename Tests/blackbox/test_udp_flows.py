@@ -15,7 +15,6 @@ from harness.udp import (
     settled_metrics, udp_service_yaml,
 )
 
-pytestmark = pytest.mark.usefixtures("udp_supported")
 
 
 class EchoService:

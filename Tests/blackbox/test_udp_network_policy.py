@@ -15,7 +15,6 @@ from harness.udp import (
     udp_selector_service_yaml,
 )
 
-pytestmark = pytest.mark.usefixtures("udp_supported")
 
 ALLOWED, DENIED = "127.0.0.2", "127.0.0.3"
 

@@ -17,7 +17,6 @@ from harness.udp import (
     settled_metrics, udp_service_yaml,
 )
 
-pytestmark = pytest.mark.usefixtures("udp_supported")
 
 
 def test_dig_answers_through_cluster_ip_and_node_port_over_udp_and_tcp_on_one_port_number(

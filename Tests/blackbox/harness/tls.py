@@ -37,7 +37,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .basics import Deadline
-from .daemon import BINARY
 from .http_backend import BufferedSocket
 from .ingress import CREATED, IO_TIMEOUT, HTTPClient, to_yaml
 
@@ -49,24 +48,8 @@ DEFAULT_DAYS = 365
 
 # --------------------------------------------------------------------------- support
 
-_supported: list[bool] = []
 
 
-def binary_serves_tls() -> bool:
-    """Whether the svcproxy under test knows `--ingress-https-bind-address` (its `run --help`
-    names it). Asked once per session."""
-    if not _supported:
-        try:
-            result = subprocess.run([str(BINARY), "run", "--help"], capture_output=True, text=True, timeout=10)
-            _supported.append(TLS_FLAG in result.stdout + result.stderr)
-        except (OSError, subprocess.TimeoutExpired):
-            _supported.append(False)
-    return _supported[0]
-
-
-def tls_required() -> bool:
-    """In CI (or with SVCPROXY_REQUIRE_BIN=1) a binary without TLS is a failure, not a skip."""
-    return os.environ.get("CI") == "true" or os.environ.get("SVCPROXY_REQUIRE_BIN") == "1"
 
 
 # --------------------------------------------------------------------------- material

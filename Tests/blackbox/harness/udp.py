@@ -32,7 +32,6 @@ from .basics import Deadline, can_bind, family_of, pick_port
 from .daemon import BINARY
 from .node import pod_yaml
 
-UDP_FLAG = "--udp-timeout"
 MAX_DATAGRAM = 65_507          # the most a UDP datagram carries over IPv4
 IO_TIMEOUT = 5.0
 # A datagram that should not be answered is waited for this long before the test says "no
@@ -44,23 +43,8 @@ DNS_ADDRESS = "10.1.2.3"       # only ever an answer in a DNS reply; no traffic 
 
 # --------------------------------------------------------------------------- support
 
-_supported: list[bool] = []
 
 
-def binary_serves_udp() -> bool:
-    """Whether the svcproxy under test serves UDP (its `run --help` names --udp-timeout)."""
-    if not _supported:
-        try:
-            result = subprocess.run([str(BINARY), "run", "--help"], capture_output=True, text=True, timeout=10)
-            _supported.append(UDP_FLAG in result.stdout + result.stderr)
-        except (OSError, subprocess.TimeoutExpired):
-            _supported.append(False)
-    return _supported[0]
-
-
-def udp_required() -> bool:
-    """In CI (or with SVCPROXY_REQUIRE_BIN=1) a binary without UDP is a failure, not a skip."""
-    return os.environ.get("CI") == "true" or os.environ.get("SVCPROXY_REQUIRE_BIN") == "1"
 
 
 # --------------------------------------------------------------------------- ports
