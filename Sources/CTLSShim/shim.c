@@ -1,21 +1,12 @@
 // The bodies behind CTLSShim.h: each is the one macro or call sequence its comment names.
 #include "CTLSShim.h"
 
-#include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
 #include <openssl/rand.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#ifndef TCP_ULP
-#define TCP_ULP 31
-#endif
 
 uint64_t svcproxy_tls_server_options(void) {
     // No SSL_OP_ENABLE_KTLS: with kernel TLS sending, OpenSSL 3.0 retries a partial write
@@ -95,37 +86,5 @@ int svcproxy_tls_ktls_receive(SSL *ssl) { return BIO_get_ktls_recv(SSL_get_rbio(
 int svcproxy_tls_error_reason(unsigned long code) { return ERR_GET_REASON(code); }
 
 int svcproxy_tls_error_library(unsigned long code) { return ERR_GET_LIB(code); }
-
-int svcproxy_tls_probe_kernel_tls(void) {
-    // The `tls` ULP attaches only to an established TCP socket (ENOTCONN otherwise), so the
-    // probe makes a loopback connection; ENOENT means the kernel has no `tls` module.
-    int result = EINVAL;
-    int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int client = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int accepted = -1;
-    struct sockaddr_in address;
-    socklen_t length = sizeof address;
-    memset(&address, 0, sizeof address);
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (listener < 0 || client < 0) goto done;
-    if (bind(listener, (struct sockaddr *)&address, sizeof address) != 0 || listen(listener, 1) != 0 ||
-        getsockname(listener, (struct sockaddr *)&address, &length) != 0 ||
-        connect(client, (struct sockaddr *)&address, sizeof address) != 0) {
-        result = errno;
-        goto done;
-    }
-    accepted = accept(listener, NULL, NULL);
-    if (accepted < 0) {
-        result = errno;
-        goto done;
-    }
-    result = setsockopt(accepted, SOL_TCP, TCP_ULP, "tls", 3) == 0 ? 0 : errno;
-done:
-    if (accepted >= 0) close(accepted);
-    if (client >= 0) close(client);
-    if (listener >= 0) close(listener);
-    return result;
-}
 
 int svcproxy_tls_set_host_name(SSL *ssl, const char *name) { return (int)SSL_set_tlsext_host_name(ssl, name); }

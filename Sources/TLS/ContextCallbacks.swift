@@ -61,8 +61,9 @@ private let clientHelloCallback: @convention(c) (OpaquePointer?, UnsafeMutablePo
     ssl, _, _ in
     guard let ssl, let state = CallbackState.of(ssl) else { return 1 }
     var name = [CChar](repeating: 0, count: 256)
-    guard svcproxy_tls_client_hello_server_name(ssl, &name, name.count) > 0 else { return 1 }
-    let context = state.selection.context(for: String(cString: name))
+    let length = svcproxy_tls_client_hello_server_name(ssl, &name, name.count)
+    guard length > 0 else { return 1 }
+    let context = state.selection.context(for: String(decoding: name.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self))
     if context != state.selection.defaultContext, SSL_set_SSL_CTX(ssl, context) == nil { return 0 }
     return 1  // SSL_CLIENT_HELLO_SUCCESS
 }

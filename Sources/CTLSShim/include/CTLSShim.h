@@ -1,6 +1,7 @@
 // What the TLS module needs from OpenSSL 3 that Swift cannot call: macros over SSL_ctrl and
 // BIO_ctrl, 64-bit option bits, the OSSL_PARAM array a ticket key's HMAC takes, the ALPN
-// choice (a callback returning a pointer into the client's list), and the kernel probe.
+// choice (a callback returning a pointer into the client's list), and the ClientHello's
+// server name.
 #ifndef SVCPROXY_CTLSSHIM_H
 #define SVCPROXY_CTLSSHIM_H
 
@@ -44,10 +45,6 @@ int svcproxy_tls_ktls_receive(SSL *ssl);
 /// ERR_GET_REASON and ERR_GET_LIB (static inline in err.h).
 int svcproxy_tls_error_reason(unsigned long code);
 int svcproxy_tls_error_library(unsigned long code);
-
-/// Whether the kernel accepts the `tls` upper-layer protocol on an established loopback
-/// TCP connection: 0 when it does, else the errno (ENOENT: no `tls` module).
-int svcproxy_tls_probe_kernel_tls(void);
 
 /// SSL_set_tlsext_host_name, for the tests' clients.
 int svcproxy_tls_set_host_name(SSL *ssl, const char *name);
