@@ -56,7 +56,9 @@ final class AdminServer {
     private let pages: AdminPages
 
     init(pages: AdminPages) throws(Errno) {
-        epoll = try Epoll(capacity: 256)
+        // Room for every client's readiness in one round: a client left unseen could be
+        // pushed out by the round's newcomers before its request is read.
+        epoll = try Epoll(capacity: Self.maximumClients + 64)
         wakeup = try EventDescriptor()
         self.pages = pages
         try epoll.add(wakeup.descriptor.rawValue, wanted: .readable, token: Self.wakeupToken)
@@ -118,9 +120,7 @@ final class AdminServer {
     }
 
     private func admit(_ socket: consuming FileDescriptor, endpoint: Endpoint) {
-        if clients.count >= Self.maximumClients, let victim = evictionOrder.victim(phase: { clients[$0]?.phase }) {
-            close(victim)
-        }
+        makeRoom()
         guard clients.count < Self.maximumClients else { return }  // everyone is being answered: closed at once
         let token = nextClientToken
         nextClientToken += 1
@@ -136,6 +136,21 @@ final class AdminServer {
         clients[token] = client
         evictionOrder.clientArrived(token)
         handle(client, token: token)  // a probe's request is usually here already: answer it now
+    }
+
+    /// Frees a slot when the house is full, by AdminEvictionOrder's rule, except that a
+    /// client still receiving is read once before it goes: under a flood its request may
+    /// have arrived while its readiness waits in a later round, and a probe closed with its
+    /// request unread would see a reset instead of its answer.
+    private func makeRoom() {
+        while clients.count >= Self.maximumClients, let victim = evictionOrder.victim(phase: { clients[$0]?.phase }) {
+            guard let client = clients[victim] else { continue }
+            if client.phase == .receiving {
+                receive(client, token: victim)
+                guard clients[victim] != nil, client.phase == .receiving else { continue }
+            }
+            close(victim)
+        }
     }
 
     private func close(_ token: UInt64) {
