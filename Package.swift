@@ -41,9 +41,11 @@ let package = Package(
         // HTTP/1.1 heads in and out, as pure values: shared by the admin server and the
         // coming Ingress proxy.
         .target(name: "HTTP1", swiftSettings: [uncheckedExclusivityInRelease]),
+        // The cluster DNS's message codec and zone, as pure values.
+        .target(name: "DNS", dependencies: ["ServiceConfig"], swiftSettings: [uncheckedExclusivityInRelease]),
         .target(
             name: "ProxyEngine",
-            dependencies: ["HTTP1", "LinuxIO", "ServiceConfig", "TLS", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["DNS", "HTTP1", "LinuxIO", "ServiceConfig", "TLS", .product(name: "Logging", package: "swift-log")],
             swiftSettings: [uncheckedExclusivityInRelease]
         ),
         .target(name: "LogPipeline", dependencies: ["LinuxIO", .product(name: "Logging", package: "swift-log")]),
@@ -60,7 +62,7 @@ let package = Package(
         .executableTarget(
             name: "svcproxy",
             dependencies: [
-                "Admin", "LinuxIO", "ServiceConfig", "ProxyEngine", "Systemd", "LogPipeline", "TLS",
+                "Admin", "DNS", "LinuxIO", "ServiceConfig", "ProxyEngine", "Systemd", "LogPipeline", "TLS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -38,6 +38,7 @@ struct AdminPages: Sendable {
         switch path {
         case "/metrics":
             let page = MetricsPage(services: statistics.snapshot(), ingress: statistics.ingressSnapshot(), tls: statistics.tlsSnapshot(),
+                                   dns: statistics.dnsSnapshot(),
                                    certificates: statistics.servedCertificates, state: state.read(),
                                    listeners: monitor.listeners.load(ordering: .relaxed), startTime: state.startTime,
                                    logMessagesDropped: logMessagesDropped())

@@ -17,14 +17,8 @@ extension MetricsWriter {
         let name = "svcproxy_ingress_request_duration_seconds"
         family(name, "histogram", "From a request's complete head to the end of its response, in seconds.")
         for route in routes where route.requests > 0 {
-            var cumulative: UInt64 = 0
-            for (bound, count) in zip(IngressRouteSnapshot.durationBounds, route.durationBuckets) {
-                cumulative += count
-                sample("\(name)_bucket", labels(route.key) + [("le", "\(bound)")], cumulative)
-            }
-            sample("\(name)_bucket", labels(route.key) + [("le", "+Inf")], route.requests)
-            sample("\(name)_sum", labels(route.key), route.durationSeconds)
-            sample("\(name)_count", labels(route.key), route.requests)
+            histogram(name, labels(route.key), bounds: IngressRouteSnapshot.durationBounds, buckets: route.durationBuckets,
+                      sum: route.durationSeconds)
         }
         family("svcproxy_ingress_request_bytes_total", "counter", "Request bytes (heads and bodies) forwarded to endpoints.")
         for route in routes where route.requests > 0 { sample("svcproxy_ingress_request_bytes_total", labels(route.key), route.requestBytes) }

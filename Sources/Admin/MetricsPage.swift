@@ -11,6 +11,7 @@ struct MetricsPage {
     let services: [ServicePortSnapshot]
     let ingress: IngressSnapshot
     let tls: TLSSnapshot
+    let dns: DNSSnapshot
     let certificates: [ServedCertificate]
     let state: DaemonState.Snapshot
     let listeners: Int
@@ -65,6 +66,7 @@ struct MetricsPage {
         out.udp(services.filter { udpPorts.contains($0.name) })
         out.ingress(ingress)
         out.tls(tls, certificates: certificates)
+        if state.plan.dns != nil { out.dns(dns) }
         renderProcess(&out)
         return out.text
     }

@@ -17,6 +17,20 @@ struct MetricsWriter {
         text += "\(name)\(Self.format(labels)) \(value)\n"
     }
 
+    /// A histogram's samples from per-bucket (not cumulative) counts: `buckets` has one
+    /// count per bound, then one above the last.
+    mutating func histogram(_ name: String, _ labels: [(String, String)], bounds: [Double], buckets: [UInt64], sum: Double) {
+        var cumulative: UInt64 = 0
+        for (bound, count) in zip(bounds, buckets) {
+            cumulative += count
+            sample("\(name)_bucket", labels + [("le", "\(bound)")], cumulative)
+        }
+        let total = buckets.reduce(0, +)
+        sample("\(name)_bucket", labels + [("le", "+Inf")], total)
+        sample("\(name)_sum", labels, sum)
+        sample("\(name)_count", labels, total)
+    }
+
     private static func format(_ labels: [(String, String)]) -> String {
         guard !labels.isEmpty else { return "" }
         return "{" + labels.map { "\($0.0)=\"\(escape($0.1))\"" }.joined(separator: ",") + "}"

@@ -122,6 +122,8 @@ public final class Engine {
     /// The workers hold an Ingress routing table, and one with TLS.
     private var ingressRouting = false
     private var ingressTLS = false
+    /// What the DNS listeners answer with, while the plan has a DNS part.
+    private var dnsService: DNSService?
     /// Session-ticket keys, kept across reloads so that clients resume after one.
     private let ticketKeys = TLSTicketKeys()
     /// The default certificate when no --default-ssl-certificate is given, made once.
@@ -178,6 +180,8 @@ public final class Engine {
             ingressTLS = tls != nil
             statistics.keepIngressRoutes(router?.statisticsKeys ?? [])
         }
+
+        if diff.dnsChanged { dnsService = plan.dns.map(DNSService.init(plan:)) }
 
         var assignments = Array(repeating: [ListenerAssignment](), count: controls.count)
         var failed = Set<SocketKey>()
@@ -237,6 +241,7 @@ public final class Engine {
         case .servicePort(let name): routes[name].map { $0.isUDP ? .udp($0) : .tcp($0) }
         case .ingress: ingressRouting ? .http : nil
         case .ingressTLS: ingressTLS ? .https : nil
+        case .dns: dnsService.map { .dns($0) }
         }
     }
 
@@ -316,7 +321,7 @@ extension ListenAddress.Kind {
     var mayBeAbsent: Bool {
         switch self {
         case .clusterIP, .externalIP, .loadBalancer: true
-        case .nodePort, .ingressHTTP, .ingressHTTPS: false
+        case .nodePort, .ingressHTTP, .ingressHTTPS, .dns: false
         }
     }
 }

@@ -10,8 +10,8 @@ extension ObjectDecoder {
         endpoints.subsets = (root.field("subsets")?.elements() ?? []).map { subsetNode in
             _ = mark(subsetNode)
             var subset = EndpointSubset()
-            subset.addresses = decodeAddresses(subsetNode.field("addresses"))
-            subset.notReadyAddresses = decodeAddresses(subsetNode.field("notReadyAddresses"))
+            subset.addresses = decodeAddresses(subsetNode.field("addresses"), hostnames: &subset.hostnames)
+            subset.notReadyAddresses = decodeAddresses(subsetNode.field("notReadyAddresses"), hostnames: &subset.hostnames)
             subset.ports = (subsetNode.field("ports")?.elements() ?? []).map { decodeEndpointPort($0) }
             return subset
         }
@@ -30,8 +30,9 @@ extension ObjectDecoder {
         return port
     }
 
-    private mutating func decodeAddresses(_ list: FieldNode?) -> [IPAddress] {
+    private mutating func decodeAddresses(_ list: FieldNode?, hostnames: inout [IPAddress: String]) -> [IPAddress] {
         (list?.elements() ?? []).compactMap { addressNode in
+            let hostname = decodeHostname(addressNode.field("hostname"))
             guard let ipNode = mark(addressNode.field("ip")) else {
                 addressNode.report(missing: "ip", .required(detail: ""))
                 return nil
@@ -41,8 +42,21 @@ extension ObjectDecoder {
                 ipNode.report(.invalid(value: "\"\(text)\"", detail: IPRules.invalidIPMessage))
                 return nil
             }
+            if let hostname { hostnames[ip] = hostname }
             return ip
         }
+    }
+
+    /// A hostname the API server would take: an RFC 1123 label (ValidateDNS1123Label), as
+    /// the cluster DNS makes it one label of a name.
+    private mutating func decodeHostname(_ node: FieldNode?) -> String? {
+        guard let node = mark(node), let text = node.string() else { return nil }
+        let problems = NameFormat.dns1123Label(text)
+        guard problems.isEmpty else {
+            node.report(.invalid(value: "\"\(text)\"", detail: problems.joined(separator: ", ")))
+            return nil
+        }
+        return text
     }
 
     mutating func decodeEndpointSlice() -> EndpointSlice {
@@ -55,6 +69,7 @@ extension ObjectDecoder {
             var endpoint = SliceEndpoint()
             endpoint.addresses = markList(node.field("addresses"))
             endpoint.ready = mark(node.field("conditions")?.field("ready"))?.bool() ?? true
+            endpoint.hostname = decodeHostname(node.field("hostname"))
             return endpoint
         }
         slice.ports = (root.field("ports")?.elements() ?? []).map { decodeEndpointPort($0) }
@@ -67,6 +82,8 @@ extension ObjectDecoder {
         var pod = Pod(key: key, source: source)
         pod.labels = readLabels()
         if mark(root.field("metadata")?.field("deletionTimestamp")) != nil { pod.terminated = true }
+        pod.hostname = decodeHostname(root.field("spec")?.field("hostname"))
+        pod.subdomain = decodeHostname(root.field("spec")?.field("subdomain"))
         for container in root.field("spec")?.field("containers")?.elements() ?? [] {
             for portNode in container.field("ports")?.elements() ?? [] {
                 _ = mark(portNode)
@@ -131,6 +148,22 @@ extension ObjectDecoder {
         settings.maxConnections = positive(root.field("maxConnections"), limit: 1 << 24)
         settings.udpTimeout = parse(root.field("udpTimeout"), SettingsSyntax.udpTimeout)
         settings.udpMaxFlows = positive(root.field("udpMaxFlows"), limit: NodeSettings.udpMaxFlowsLimit)
+        settings.dnsBindAddresses = mark(root.field("dnsBindAddresses"))?.elements().compactMap { parse($0, SettingsSyntax.dnsBindAddress) }
+        settings.clusterDomain = parse(root.field("clusterDomain"), SettingsSyntax.clusterDomain)
+        settings.dnsTTL = parse(root.field("dnsTTL"), SettingsSyntax.dnsTTL)
+        if let node = mark(root.field("dnsUDPSize")), let value = node.int() {
+            switch SettingsSyntax.dnsUDPSize(value) {
+            case .success(let size): settings.dnsUDPSize = size
+            case .failure(let error): node.report(.invalid(value: "\(value)", detail: error.description))
+            }
+        }
+        if let node = mark(root.field("dnsUpstreams")) {
+            let texts = node.elements().compactMap { $0.string() }
+            switch SettingsSyntax.dnsUpstreams(texts) {
+            case .success(let upstreams): settings.dnsUpstreams = upstreams
+            case .failure(let error): node.report(.invalid(value: "\(texts)", detail: error.description))
+            }
+        }
         return ProxyConfiguration(source: source, settings: settings)
     }
 

@@ -7,10 +7,10 @@
 // - otherwise its Endpoints object (only `addresses`; `notReadyAddresses` never serve).
 
 struct EndpointJoin {
-    private let endpointsByKey: [ObjectKey: Endpoints]
-    private let slicesByService: [ObjectKey: [EndpointSlice]]
-    private let podsByNamespace: [String: [Pod]]
-    private let hasPods: Bool
+    let endpointsByKey: [ObjectKey: Endpoints]
+    let slicesByService: [ObjectKey: [EndpointSlice]]
+    let podsByNamespace: [String: [Pod]]
+    let hasPods: Bool
     private(set) var notes: [String] = []
 
     init(objects: ConfigObjects) {
@@ -44,10 +44,14 @@ struct EndpointJoin {
         return PlanBuilder.uniqued(found)
     }
 
+    /// Whether `pod` is an endpoint of a service with `selector`.
+    static func selects(_ selector: [String: String], _ pod: Pod, publishNotReady: Bool) -> Bool {
+        selector.allSatisfy({ pod.labels[$0.key] == $0.value }) && !pod.terminated && (pod.ready || publishNotReady)
+    }
+
     private func fromPods(selector: [String: String], service: Service, port: ServicePort, families: [IPAddress.Family]) -> [Endpoint] {
         (podsByNamespace[service.key.namespace] ?? []).flatMap { pod -> [Endpoint] in
-            guard selector.allSatisfy({ pod.labels[$0.key] == $0.value }), !pod.terminated,
-                  pod.ready || service.publishNotReadyAddresses else { return [] }
+            guard Self.selects(selector, pod, publishNotReady: service.publishNotReadyAddresses) else { return [] }
             let number: Int?
             switch port.resolvedTargetPort {
             case .int(let value): number = value

@@ -12,6 +12,8 @@ public struct EndpointSubset: Hashable, Sendable {
     /// Ready addresses; `notReadyAddresses` are read but never served.
     public var addresses: [IPAddress] = []
     public var notReadyAddresses: [IPAddress] = []
+    /// `addresses[].hostname` where one is written: the address's name in the cluster DNS.
+    public var hostnames: [IPAddress: String] = [:]
     public var ports: [EndpointPort] = []
 }
 
@@ -27,6 +29,8 @@ public struct Endpoints: Hashable, Sendable {
 public struct SliceEndpoint: Hashable, Sendable {
     public var addresses: [String] = []
     public var ready = true
+    /// `hostname`: the endpoint's name in the cluster DNS, under its headless Service.
+    public var hostname: String?
 }
 
 public struct EndpointSlice: Hashable, Sendable {
@@ -65,6 +69,10 @@ public struct Pod: Hashable, Sendable {
     /// Succeeded, Failed, or being deleted: never an endpoint.
     public var terminated = false
     public var ports: [ContainerPort] = []
+    /// `spec.hostname` and `spec.subdomain`: with a subdomain naming a headless Service of
+    /// its namespace, the Pod is `<hostname>.<subdomain>.<ns>.svc.<zone>` in the cluster DNS.
+    public var hostname: String?
+    public var subdomain: String?
 
     public var label: String { "Pod \"\(key)\"" }
 }

@@ -45,6 +45,18 @@ public struct NodeSettings: Sendable, Equatable {
     public var udpTimeout = NodeSettings.defaultUDPTimeout
     /// `--udp-max-flows`: most UDP flows open at once over the node; nil: the engine's default.
     public var udpMaxFlows: Int?
+    /// `--dns-bind-address`: where the cluster DNS answers, over UDP and TCP (DNSNodeSettings.swift).
+    public var dnsBindAddresses: [BindAddress] = []
+    /// `--cluster-domain`: the zone the cluster DNS serves.
+    public var clusterDomain = NodeSettings.defaultClusterDomain
+    /// `--dns-ttl`.
+    public var dnsTTL = NodeSettings.defaultDNSTTL
+    /// `--dns-udp-size`.
+    public var dnsUDPSize = NodeSettings.defaultDNSUDPSize
+    /// `--dns-upstream`.
+    public var dnsUpstreams = DNSUpstreams.resolvConf
+    /// The nameservers of `--dns-resolv-conf` (read by the caller, as `nodeAddresses`).
+    public var resolvConfNameservers: [IPAddress] = []
 
     public static let defaultHalfCloseTimeout: Duration = .seconds(300)
 
@@ -97,6 +109,11 @@ public struct NodeSettings: Sendable, Equatable {
         if let value = overrides.ingressTLSHandshakeTimeout { settings.ingressTLSHandshakeTimeout = value }
         if let value = overrides.udpTimeout { settings.udpTimeout = value }
         if let value = overrides.udpMaxFlows { settings.udpMaxFlows = value }
+        if let value = overrides.dnsBindAddresses { settings.dnsBindAddresses = value }
+        if let value = overrides.clusterDomain { settings.clusterDomain = value }
+        if let value = overrides.dnsTTL { settings.dnsTTL = value }
+        if let value = overrides.dnsUDPSize { settings.dnsUDPSize = value }
+        if let value = overrides.dnsUpstreams { settings.dnsUpstreams = value }
         return settings
     }
 }
@@ -123,6 +140,11 @@ public struct NodeSettingsOverrides: Sendable, Equatable {
     public var ingressTLSHandshakeTimeout: Duration?
     public var udpTimeout: Duration?
     public var udpMaxFlows: Int?
+    public var dnsBindAddresses: [BindAddress]?
+    public var clusterDomain: String?
+    public var dnsTTL: Duration?
+    public var dnsUDPSize: Int?
+    public var dnsUpstreams: DNSUpstreams?
 
     public init() {}
 }

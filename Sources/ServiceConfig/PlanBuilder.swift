@@ -141,7 +141,9 @@ struct PlanBuilder {
             }
         }
         let ingressPlan = buildIngress(join: join, owners: listenOwners)
-        return ProxyPlan(servicePorts: plans, connections: settings.connectionSettings, ingress: ingressPlan)
+        let dnsPlan = settings.dnsPlan(names: join.clusterNames(of: objects.services, allocations: allocations))
+        if let dnsPlan { checkListeners(of: dnsPlan, owners: listenOwners, ingress: ingressPlan) }
+        return ProxyPlan(servicePorts: plans, connections: settings.connectionSettings, ingress: ingressPlan, dns: dnsPlan)
     }
 
     /// The Ingresses of our class as a plan, with its TLS part, and an error for each
@@ -178,6 +180,23 @@ struct PlanBuilder {
                                            .duplicate(value: "\(address)",
                                                       detail: "HTTP for the Ingresses is accepted there (--ingress-http-bind-address)")))
             }
+        }
+    }
+
+    /// An error for each DNS listen address a service port or the Ingress controller has.
+    private mutating func checkListeners(of plan: DNSPlan, owners: [SocketKey: ListenClaim], ingress: IngressPlan?) {
+        let ingressSockets = Set(((ingress?.listenAddresses ?? []) + (ingress?.tls?.listenAddresses ?? [])).map(\.socketKey))
+        for address in plan.listenAddresses {
+            let taken: String? = if let owner = owners[address.socketKey] {
+                "\(owner.name) listens there"
+            } else if ingressSockets.contains(address.socketKey) {
+                "the Ingress controller listens there"
+            } else {
+                nil
+            }
+            guard let taken else { continue }
+            errors.append(origin.error(flag: "--dns-bind-address", field: "dnsBindAddresses",
+                                       givenByFlag: origin.flags.dnsBindAddresses != nil, .duplicate(value: "\(address)", detail: taken)))
         }
     }
 

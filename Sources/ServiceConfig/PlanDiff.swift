@@ -33,12 +33,14 @@ public enum ListenerTarget: Hashable, Sendable, CustomStringConvertible {
     case servicePort(ServicePortName)
     case ingress
     case ingressTLS
+    case dns
 
     public var description: String {
         switch self {
         case .servicePort(let name): "\(name)"
         case .ingress: "Ingress"
         case .ingressTLS: "Ingress HTTPS"
+        case .dns: "cluster DNS"
         }
     }
 }
@@ -72,6 +74,8 @@ public struct PlanDiff: Sendable, Equatable {
     public let removedServiceAddresses: Set<IPAddress>
     /// Whether the Ingress routing table or its settings changed (its addresses aside).
     public let ingressChanged: Bool
+    /// Whether the cluster DNS's zone or settings changed (its addresses aside).
+    public let dnsChanged: Bool
 
     /// The changes that take `old` (what is served; nil at start) to `new`.
     public init(from old: ProxyPlan?, to new: ProxyPlan) {
@@ -88,6 +92,7 @@ public struct PlanDiff: Sendable, Equatable {
         self.kept = kept
         closed = oldSockets.filter { !seen.contains($0) }.sorted()
         ingressChanged = old?.ingress?.withoutAddresses != new.ingress?.withoutAddresses
+        dnsChanged = old?.dns?.withoutAddresses != new.dns?.withoutAddresses
 
         var newRoutes = Set<ServicePortName>()
         var keptRoutes = Set<ServicePortName>()
@@ -122,6 +127,7 @@ public struct PlanDiff: Sendable, Equatable {
         plan.servicePorts.flatMap { servicePort in servicePort.listenAddresses.map { ($0, .servicePort(servicePort.name)) } }
             + (plan.ingress?.listenAddresses ?? []).map { ($0, .ingress) }
             + (plan.ingress?.tls?.listenAddresses ?? []).map { ($0, .ingressTLS) }
+            + (plan.dns?.listenAddresses ?? []).map { ($0, .dns) }
     }
 
     /// Every socket a plan listens on.
@@ -157,11 +163,13 @@ extension ProxyPlan {
         var ingress = ingress
         ingress?.listenAddresses.removeAll { failed.contains($0.socketKey) }
         ingress?.tls?.listenAddresses.removeAll { failed.contains($0.socketKey) }
+        var dns = dns
+        dns?.listenAddresses.removeAll { failed.contains($0.socketKey) }
         return ProxyPlan(servicePorts: servicePorts.map { servicePort in
             var served = servicePort
             served.listenAddresses = servicePort.listenAddresses.filter { !failed.contains($0.socketKey) }
             return served
-        }, connections: connections, ingress: ingress)
+        }, connections: connections, ingress: ingress, dns: dns)
     }
 }
 

@@ -1,7 +1,8 @@
 // The plan as `svcproxy check --print-plan` shows it: per service port (TCP or UDP, with
 // its flows' timeout), each address it listens on (and why; UDP ones end in `/UDP`) and
 // each ready endpoint, in the order round-robin walks them; then
-// the Ingress routing table (IngressPrinting.swift) and its TLS part (IngressTLSPrinting.swift).
+// the Ingress routing table (IngressPrinting.swift) and its TLS part (IngressTLSPrinting.swift),
+// then where the cluster DNS answers (its records: `check --print-zone`).
 
 extension ProxyPlan {
     public var printed: String {
@@ -30,7 +31,7 @@ extension ProxyPlan {
                 }
             }
         }
-        return text + (ingress?.printed ?? "")
+        return text + (ingress?.printed ?? "") + (dns?.printed ?? "")
     }
 }
 
@@ -44,6 +45,7 @@ extension ListenAddress.Kind {
         case .loadBalancer: "LoadBalancer"
         case .ingressHTTP: "Ingress HTTP"
         case .ingressHTTPS: "Ingress HTTPS"
+        case .dns: "cluster DNS"
         }
     }
 }
@@ -53,5 +55,17 @@ extension Duration {
     var goStyle: String {
         let (seconds, attoseconds) = components
         return attoseconds == 0 ? "\(seconds)s" : "\(seconds * 1000 + attoseconds / 1_000_000_000_000_000)ms"
+    }
+}
+
+extension DNSPlan {
+    /// Where the cluster DNS answers, for which zone, and where other names go.
+    var printed: String {
+        let services = names.services.count
+        var text = "cluster DNS for \(clusterDomain) (\(services) service\(services == 1 ? "" : "s"), TTL \(ttl.goStyle), "
+            + "UDP answers up to \(udpSize) bytes)\n"
+        for address in listenAddresses { text += "  listen   \(address)\n" }
+        text += upstreams.isEmpty ? "  other names are refused\n" : "  other names go to \(upstreams.map(\.description).joined(separator: ", "))\n"
+        return text
     }
 }

@@ -33,6 +33,8 @@ public struct ListenAddress: Hashable, Sendable, CustomStringConvertible {
         case ingressHTTP
         /// `--ingress-https-bind-address`: HTTPS for the Ingresses of our class.
         case ingressHTTPS
+        /// `--dns-bind-address`: the cluster DNS, over UDP and TCP.
+        case dns
     }
 
     public let ip: IPAddress
@@ -141,16 +143,20 @@ public struct ProxyPlan: Hashable, Sendable {
     public let connections: ConnectionSettings
     /// The Ingresses of our class, when the configuration holds any.
     public internal(set) var ingress: IngressPlan?
+    /// The cluster DNS, when `--dns-bind-address` gives it somewhere to answer.
+    public internal(set) var dns: DNSPlan?
 
-    public init(servicePorts: [ServicePortPlan], connections: ConnectionSettings = ConnectionSettings(), ingress: IngressPlan? = nil) {
+    public init(servicePorts: [ServicePortPlan], connections: ConnectionSettings = ConnectionSettings(), ingress: IngressPlan? = nil,
+                dns: DNSPlan? = nil) {
         self.servicePorts = servicePorts.sorted { $0.name < $1.name }
         self.connections = connections
         self.ingress = ingress
+        self.dns = dns
     }
 
     public var listenerCount: Int {
         servicePorts.reduce(0) { $0 + $1.listenAddresses.count } + (ingress?.listenAddresses.count ?? 0)
-            + (ingress?.tls?.listenAddresses.count ?? 0)
+            + (ingress?.tls?.listenAddresses.count ?? 0) + (dns?.listenAddresses.count ?? 0)
     }
     public var endpointCount: Int { servicePorts.reduce(0) { $0 + $1.endpoints.count } }
     public var serviceCount: Int { Set(servicePorts.map(\.name.service)).count }

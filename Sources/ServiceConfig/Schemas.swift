@@ -149,7 +149,8 @@ enum Schemas {
     ])
 
     static let proxyConfiguration = kind([
-        "connectTimeout": .scalar, "defaultSSLCertificate": .scalar, "halfCloseTimeout": .scalar, "healthzBindAddress": .scalar,
+        "clusterDomain": .scalar, "connectTimeout": .scalar, "defaultSSLCertificate": .scalar, "dnsBindAddresses": strings,
+        "dnsTTL": .scalar, "dnsUDPSize": .scalar, "dnsUpstreams": strings, "halfCloseTimeout": .scalar, "healthzBindAddress": .scalar,
         "idleTimeout": .scalar, "ingressClass": .scalar, "ingressClientHeaderTimeout": .scalar, "ingressHTTPBindAddresses": strings,
         "ingressHTTPSBindAddresses": strings, "ingressTLSHandshakeTimeout": .scalar, "ingressUpstreamTimeout": .scalar, "maxConnections": .scalar, "metricsBindAddress": .scalar, "nodePortAddresses": strings,
         "serviceClusterIPRange": .scalar, "serviceNodePortRange": .scalar, "udpMaxFlows": .scalar, "udpTimeout": .scalar,

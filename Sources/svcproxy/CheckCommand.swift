@@ -1,6 +1,8 @@
 // `svcproxy check`: validate a configuration without serving it, for ExecStartPre=,
 // ExecReload= and CI. Prints every error, or the plan's summary.
 import ArgumentParser
+import DNS
+import Foundation
 import Glibc
 import ServiceConfig
 import TLS
@@ -16,6 +18,9 @@ struct CheckCommand: ParsableCommand {
     @Flag(name: .customLong("print-plan"), help: "Print each service port's listen addresses and resolved endpoints, then the Ingress routing table and its TLS part.")
     var printPlan = false
 
+    @Flag(name: .customLong("print-zone"), help: "Print the cluster DNS's records (with --dns-bind-address) in master-file format.")
+    var printZone = false
+
     func run() throws {
         let loaded = try config.loadPlan(nodeAddresses: NodeAddresses.current())
         for note in loaded.notes { print(note) }
@@ -28,7 +33,19 @@ struct CheckCommand: ParsableCommand {
             StandardError.write("\(diagnostic)\n")
         }
         if printPlan { print(loaded.plan.printed, terminator: "") }
+        if printZone { printDNSZone(of: loaded.plan) }
         print("Configuration is valid: \(loaded.plan.summary)")
+    }
+}
+
+extension CheckCommand {
+    /// The zone the daemon would serve for this plan; a note when no DNS is configured.
+    private func printDNSZone(of plan: ProxyPlan) {
+        guard let dns = plan.dns else {
+            print("No cluster DNS: give --dns-bind-address (or dnsBindAddresses) to serve one")
+            return
+        }
+        print(DNSZone(plan: dns).printed(), terminator: "")
     }
 }
 
@@ -39,7 +56,11 @@ extension ConfigOptions {
     /// Loads, validates and plans the configuration. `previous` is the running plan's
     /// allocations, which a reload keeps where they still fit.
     func plan(nodeAddresses: [IPAddress], previous: Allocations? = nil) throws -> Result<LoadedPlan, ConfigErrors> {
-        let settings = NodeSettings(nodeAddresses: nodeAddresses)
+        var settings = NodeSettings(nodeAddresses: nodeAddresses)
+        // A missing resolv.conf only leaves the DNS without default upstreams.
+        if let text = try? String(contentsOfFile: dnsResolvConf, encoding: .utf8) {
+            settings.resolvConfNameservers = ResolvConf.nameservers(text)
+        }
         return Configuration.plan(paths: paths, settings: settings, overrides: try overrides(), previous: previous)
     }
 

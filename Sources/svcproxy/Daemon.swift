@@ -150,6 +150,7 @@ final class Daemon {
             logger.info("Listening on \(address) for the Ingress (\(address.kind.label))", metadata: ["event": "listener-opened"])
         }
         reportTLS(result)
+        reportDNS(result)
         for servicePort in plan.servicePorts {
             for address in servicePort.listenAddresses where result.opened.contains(address) {
                 logger.info("Listening on \(address) for \(servicePort.name) (\(servicePort.endpoints.count) endpoints)",
@@ -175,6 +176,19 @@ final class Daemon {
         if result.madeSelfSignedCertificate {
             logger.notice("No --default-ssl-certificate: made a self-signed certificate (CN svcproxy) for clients without SNI or with unknown names",
                           metadata: ["event": "tls-self-signed"])
+        }
+    }
+
+    /// Each DNS address newly served, with the transports now answering there.
+    private func reportDNS(_ result: ApplyResult) {
+        guard let dns = plan.dns else { return }
+        let opened = dns.listenAddresses.filter { result.opened.contains($0) }
+        var reported: Set<IPPort> = []
+        for address in opened where reported.insert(IPPort(ip: address.ip, port: address.port)).inserted {
+            let transports = opened.filter { $0.ip == address.ip && $0.port == address.port }.map(\.transport.rawValue)
+            let upstreams = dns.upstreams.isEmpty ? "other names refused" : "other names to \(dns.upstreams.map(\.description).joined(separator: ", "))"
+            logger.info("Serving DNS for \(dns.clusterDomain) on \(address.ip.withPort(address.port)) (\(transports.joined(separator: " and "))); \(upstreams)",
+                        metadata: ["event": "dns-listening"])
         }
     }
 

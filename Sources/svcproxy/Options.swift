@@ -94,6 +94,33 @@ struct ConfigOptions: ParsableArguments {
         "How long an Ingress client may take to complete the TLS handshake (default: 10s).", valueName: "duration"))
     var ingressTLSHandshakeTimeout: String?
 
+    @Option(name: .customLong("dns-bind-address"), help: ArgumentHelp(
+        "Where the cluster DNS answers, over UDP and TCP, as IP:PORT. Repeatable (default: none, no DNS).",
+        valueName: "address"))
+    var dnsBindAddresses: [String] = []
+
+    @Option(name: .customLong("cluster-domain"), help: ArgumentHelp(
+        "The zone the cluster DNS serves (default: cluster.local).", valueName: "domain"))
+    var clusterDomain: String?
+
+    @Option(name: .customLong("dns-ttl"), help: ArgumentHelp(
+        "The TTL of the cluster DNS's records and of its negative answers (default: 5s).", valueName: "duration"))
+    var dnsTTL: String?
+
+    @Option(name: .customLong("dns-udp-size"), help: ArgumentHelp(
+        "The largest DNS answer sent over UDP, in bytes, 512 to 4096 (default: 1232); a larger one is truncated "
+            + "and served whole over TCP.", valueName: "bytes"))
+    var dnsUDPSize: Int?
+
+    @Option(name: .customLong("dns-upstream"), help: ArgumentHelp(
+        "A nameserver for names outside the zone, as IP or IP:PORT; repeatable, tried in order; 'none' refuses them "
+            + "(default: the nameservers of --dns-resolv-conf).", valueName: "address"))
+    var dnsUpstreams: [String] = []
+
+    @Option(name: .customLong("dns-resolv-conf"), help: ArgumentHelp(
+        "Where the default upstream nameservers are read (default: /etc/resolv.conf).", valueName: "path"))
+    var dnsResolvConf = "/etc/resolv.conf"
+
     func validate() throws {
         if paths.isEmpty { throw ValidationError("Missing expected argument '--config <path>'") }
         _ = try overrides()
@@ -135,6 +162,13 @@ struct ConfigOptions: ParsableArguments {
         }
         overrides.udpTimeout = try udpTimeout.map { try parse("--udp-timeout", $0, SettingsSyntax.udpTimeout) }
         overrides.udpMaxFlows = try udpMaxFlows.map { try parse("--udp-max-flows", $0, SettingsSyntax.udpMaxFlows) }
+        if !dnsBindAddresses.isEmpty {
+            overrides.dnsBindAddresses = try dnsBindAddresses.map { try parse("--dns-bind-address", $0, SettingsSyntax.dnsBindAddress) }
+        }
+        overrides.clusterDomain = try clusterDomain.map { try parse("--cluster-domain", $0, SettingsSyntax.clusterDomain) }
+        overrides.dnsTTL = try dnsTTL.map { try parse("--dns-ttl", $0, SettingsSyntax.dnsTTL) }
+        overrides.dnsUDPSize = try dnsUDPSize.map { try parse("--dns-udp-size", $0, SettingsSyntax.dnsUDPSize) }
+        if !dnsUpstreams.isEmpty { overrides.dnsUpstreams = try parse("--dns-upstream", dnsUpstreams, SettingsSyntax.dnsUpstreams) }
         if let maxConnections {
             guard (1...(1 << 24)).contains(maxConnections) else { throw ValidationError("--max-connections must be between 1 and \(1 << 24)") }
             overrides.maxConnections = maxConnections

@@ -239,7 +239,7 @@ final class HTTPProxyHandler {
             session.deadline = 0
             timedOut(session)
             if session.phase != .closed { advance(session) }
-        case .tcpConnect, .tcpActivity, .udpFlow:
+        case .tcpConnect, .tcpActivity, .udpFlow, .dnsClient, .dnsUpstream:
             return  // other handlers' 
         }
     }
@@ -253,7 +253,7 @@ final class HTTPProxyHandler {
         case .httpSession:
             guard let session = sessions[entry.slot] else { return false }
             return session.tag == entry.tag && session.timerDeadline == entry.deadline
-        case .tcpConnect, .tcpActivity, .udpFlow:
+        case .tcpConnect, .tcpActivity, .udpFlow, .dnsClient, .dnsUpstream:
             return false
         }
     }

@@ -24,6 +24,8 @@ enum RateLimitedEvent: String, Sendable {
     case tlsHandshakeFailed = "tls-handshake-failed"
     /// A UDP socket failed to receive, or a flow could not be opened.
     case udpFailed = "udp-failed"
+    /// A DNS listener failed to receive, or an upstream nameserver could not be asked.
+    case dnsFailed = "dns-failed"
 }
 
 struct LogLimiter {

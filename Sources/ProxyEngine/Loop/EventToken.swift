@@ -18,6 +18,10 @@ struct EventToken: Equatable {
         case httpUpstream = 5
         /// A UDP flow's socket connected to its endpoint.
         case udpFlow = 6
+        /// A TCP client of the cluster DNS.
+        case dnsClient = 7
+        /// A query of the cluster DNS to an upstream nameserver.
+        case dnsUpstream = 8
     }
 
     let kind: Kind

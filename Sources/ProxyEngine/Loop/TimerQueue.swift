@@ -18,6 +18,10 @@ struct TimerQueue {
         case httpPooled
         /// A UDP flow's silence limit; tagged with the flow's tag.
         case udpFlow
+        /// A DNS TCP client's idle timeout; tagged with its tag.
+        case dnsClient
+        /// An upstream nameserver's time to answer; tagged with the query's tag.
+        case dnsUpstream
     }
 
     struct Entry {

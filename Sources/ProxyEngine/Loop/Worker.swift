@@ -22,6 +22,9 @@ final class WorkerListener {
     }
 
     var token: EventToken { EventToken(kind: .listener, slot: id, generation: 0) }
+
+    /// A UDP socket: datagrams arrive on it, it accepts nothing.
+    var isDatagram: Bool { address.transport == .udp }
 }
 
 final class Worker {
@@ -35,6 +38,7 @@ final class Worker {
     let tcp: TCPRelayHandler
     let http: HTTPProxyHandler
     let udp: UDPHandler
+    let dns: DNSHandler
     var listeners: [UInt32: WorkerListener] = [:]
     /// Set while accepting is paused for lack of descriptors: when to try again.
     private var acceptResumeAt: UInt64?
@@ -55,6 +59,7 @@ final class Worker {
         http = HTTPProxyHandler(loop: loop, accessLog: settings.accessLog, keepAlive: settings.keepAlive,
                                 upstreamCounters: statistics.upstream[index], tlsCounters: statistics.tls[index])
         udp = UDPHandler(loop: loop, accessLog: settings.accessLog, maximumFlows: settings.maxUDPFlows / settings.workers)
+        dns = DNSHandler(loop: loop, counters: statistics.dns[index])
         try loop.epoll.add(control.wakeup.descriptor.rawValue, wanted: .readable,
                            token: EventToken(kind: .wakeup, slot: 0, generation: 0).rawValue)
     }
@@ -85,6 +90,7 @@ final class Worker {
         tcp.closeAll()
         http.closeAll()
         udp.closeAll()
+        dns.closeAll()
         control.lastCheckIn.store(.max, ordering: .relaxed)  // finished, not stalled
     }
 
@@ -109,12 +115,16 @@ final class Worker {
             http.clientEvent(slot: token.slot, tag: token.generation, events)
         case .httpUpstream:
             http.upstreamEvent(slot: token.slot, tag: token.generation, events)
+        case .dnsClient:
+            dns.clientEvent(slot: token.slot, tag: token.generation, events)
+        case .dnsUpstream:
+            dns.upstreamEvent(slot: token.slot, tag: token.generation, events)
         case .listener:
             guard let listener = listeners[token.slot] else { return }
-            if case .udp(let route) = listener.route {
-                udp.receive(on: listener, route: route)
-            } else {
-                acceptConnections(on: listener)
+            switch listener.route {
+            case .udp(let route): udp.receive(on: listener, route: route)
+            case .dns(let service) where listener.isDatagram: dns.receive(on: listener, service: service)
+            default: acceptConnections(on: listener)
             }
         case .wakeup:
             control.wakeup.drain()
@@ -139,7 +149,8 @@ final class Worker {
         // Timers that no longer matter (their connection closed, connected, or re-armed)
         // stay in the heap until due; once they outnumber the live ones they are dropped,
         // so long timeouts cannot make the heap grow without bound.
-        if loop.timers.count > 1024 + 3 * (tcp.connections.count + http.openCount + http.upstreams.count + udp.flows.count) {
+        if loop.timers.count > 1024 + 3 * (tcp.connections.count + http.openCount + http.upstreams.count + udp.flows.count
+            + dns.openCount) {
             loop.timers.removeAll { !isLive($0) }
         }
         let now = MonotonicClock.now()
@@ -149,6 +160,7 @@ final class Worker {
             case .tcpConnect, .tcpActivity: tcp.timerFired(entry, now: now)
             case .httpSession, .httpPooled: http.timerFired(entry, now: now)
             case .udpFlow: udp.timerFired(entry, now: now)
+            case .dnsClient, .dnsUpstream: dns.timerFired(entry, now: now)
             }
         }
     }
@@ -158,6 +170,7 @@ final class Worker {
         case .tcpConnect, .tcpActivity: tcp.isLive(entry)
         case .httpSession, .httpPooled: http.isLive(entry)
         case .udpFlow: udp.isLive(entry)
+        case .dnsClient, .dnsUpstream: dns.isLive(entry)
         }
     }
 
@@ -193,6 +206,7 @@ final class Worker {
                     case .tcp(let route): try tcp.admit(accepted, route: route)
                     case .http: http.admit(accepted, listenerPort: listener.address.port, secure: false)
                     case .https: http.admit(accepted, listenerPort: listener.address.port, secure: true)
+                    case .dns: dns.admit(accepted)
                     case .udp: return  // datagram sockets accept nothing: receive() reads them
                     }
                 } catch {
@@ -211,8 +225,8 @@ final class Worker {
             loop.logger.warning("Failed to accept a connection on \(listener.address): \(error); pausing accepts until descriptors free up",
                                 metadata: ["open_connections": "\(openConnections)", "event": "accept-paused"])
         }
-        // UDP listeners accept nothing: their flows' datagrams keep moving.
-        for listener in listeners.values where !listener.route.isUDP {
+        // UDP listeners accept nothing: their datagrams keep moving.
+        for listener in listeners.values where !listener.isDatagram {
             try? loop.epoll.modify(listener.descriptor.rawValue, wanted: [], token: listener.token.rawValue)
         }
         acceptResumeAt = MonotonicClock.now() + Self.acceptPause
@@ -220,7 +234,7 @@ final class Worker {
 
     private func resumeAccepting() {
         acceptResumeAt = nil
-        for listener in listeners.values where !listener.route.isUDP {
+        for listener in listeners.values where !listener.isDatagram {
             try? loop.epoll.modify(listener.descriptor.rawValue, wanted: .readable, token: listener.token.rawValue)
         }
     }
@@ -274,6 +288,10 @@ final class Worker {
             if case .udp(let route) = assignment.route { udpEndpoints[route.name] = Set(route.endpoints.map(\.endpoint)) }
         }
         udp.keepFlows(listeners: Set(next.keys), endpoints: udpEndpoints)
+        dns.current = assignments.lazy.compactMap { assignment -> DNSService? in
+            if case .dns(let service) = assignment.route { return service }
+            return nil
+        }.first
         listeners = next  // listeners left out are released here, closing their sockets
     }
 }

@@ -25,11 +25,8 @@ enum ListenerRoute: Sendable {
     case https
     /// A UDP service port: datagrams, not connections, arrive on it.
     case udp(ServicePortRoute)
-
-    var isUDP: Bool {
-        if case .udp = self { return true }
-        return false
-    }
+    /// The cluster DNS: queries over UDP or TCP, as the listener's transport says.
+    case dns(DNSService)
 }
 
 enum WorkerCommand: Sendable {

@@ -12,6 +12,8 @@ public final class StatisticsRegistry: Sendable {
     let upstream: [UpstreamCounters]
     /// Per worker: TLS handshakes of the Ingress's HTTPS listeners.
     let tls: [TLSCounters]
+    /// Per worker: the cluster DNS's queries and answers.
+    let dns: [DNSCounters]
     let workerCount: Int
     /// The certificates the HTTPS listeners serve, for expiry metrics and `status`.
     private let served = Mutex<[ServedCertificate]>([])
@@ -23,7 +25,11 @@ public final class StatisticsRegistry: Sendable {
         workerCount = workers
         upstream = (0..<workers).map { _ in UpstreamCounters() }
         tls = (0..<workers).map { _ in TLSCounters() }
+        dns = (0..<workers).map { _ in DNSCounters() }
     }
+
+    /// The cluster DNS's counts, summed over workers.
+    public func dnsSnapshot() -> DNSSnapshot { DNSSnapshot(dns) }
 
     /// The statistics of an Ingress path, made on first use.
     func ingressStatistics(for key: IngressRouteKey) -> IngressRouteStatistics {

@@ -329,7 +329,7 @@ final class TCPRelayHandler {
                 return
             }
             perform(connection.machine.handle(.silenceExpired), on: connection)
-        case .httpSession, .httpPooled, .udpFlow:
+        case .httpSession, .httpPooled, .udpFlow, .dnsClient, .dnsUpstream:
             return  // other handlers' 
         }
     }
@@ -343,7 +343,7 @@ final class TCPRelayHandler {
             return owner.clientTag == entry.tag && owner.activityDeadline == entry.deadline
         case .tcpConnect:
             return !owner.machine.isEstablished && !owner.machine.isClosed && owner.backendTag == entry.tag
-        case .httpSession, .httpPooled, .udpFlow:
+        case .httpSession, .httpPooled, .udpFlow, .dnsClient, .dnsUpstream:
             return false
         }
     }
