@@ -12,22 +12,17 @@ specification asks for, which checks the tests' own reading of dig's and kdig's 
 the few behaviours unbound lacks (additional records, CNAME chasing, pod names) are then
 left out."""
 
-import os
-import tempfile
-from pathlib import Path
-
 import pytest
 
-from harness import Daemon, pick_cluster_ip
+from harness import pick_cluster_ip
 from harness.dns import (
-    TOOLS, ZONE, Port, Reference, SliceEndpoint, Upstream, cluster_ip_service_yaml, dns_args, documents,
-    endpoint_slice_yaml, endpoints_yaml, external_name_service_yaml, headless_service_yaml, named_pod_yaml,
-    pick_dns_address, query, reverse_name, service_name, tool_query,
+    TOOLS, ZONE, Port, SliceEndpoint, Upstream, cluster_ip_service_yaml, documents, endpoint_slice_yaml,
+    endpoints_yaml, external_name_service_yaml, headless_service_yaml, named_pod_yaml, query, reverse_name,
+    serve_zone, service_name, tool_query,
 )
 from harness.udp import pick_udp_port
 
 TTL = 7
-REFERENCE = os.environ.get("SVCPROXY_DNS_REFERENCE") == "unbound"
 UPSTREAM_ADDRESS = "127.0.0.9"      # what the upstream answers for example.test and below
 
 WEB_IP = pick_cluster_ip()
@@ -103,36 +98,14 @@ def reference_zone() -> list[str]:
     return lines
 
 
-class Cluster:
-    """The server under test (svcproxy, or unbound as the reference) and its upstream."""
-
-    def __init__(self, address, reference: bool, daemon=None):
-        self.address, self.reference, self.daemon = address, reference, daemon
-
-
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("dns-records")
     upstream = Upstream(workdir, {"example.test": UPSTREAM_ADDRESS})
     try:
-        if REFERENCE:
-            server = Reference(workdir, ZONE, reference_zone(), forward={"example.test": upstream.endpoint},
-                               extra_zones=("10.in-addr.arpa", "127.in-addr.arpa", "ip6.arpa"))
-            try:
-                yield Cluster(server.endpoint, True)
-            finally:
-                server.stop()
-            return
-        config = workdir / "cluster.yaml"
-        config.write_text(cluster_yaml())
-        address = pick_dns_address()
-        daemon = Daemon([config], Path(tempfile.mkdtemp(dir=workdir)),
-                        extra_args=dns_args(address, [upstream.endpoint], f"{TTL}s"))
-        try:
-            yield Cluster(address, False, daemon)
-        finally:
-            print(daemon.log_tail(60))
-            daemon.stop()
+        with serve_zone(workdir, cluster_yaml(), reference_zone, [upstream.endpoint], f"{TTL}s",
+                        forward={"example.test": upstream.endpoint}) as served:
+            yield served
     finally:
         upstream.stop()
 

@@ -22,7 +22,10 @@ import shutil
 import socket
 import struct
 import subprocess
+import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import dns.exception
 import dns.flags
@@ -32,12 +35,16 @@ import dns.query
 import dns.rcode
 import dns.rdatatype
 import dns.reversename
+import pytest
 
 from .basics import Deadline, family_of, pick_port
-from .daemon import BINARY, CLUSTER_IP_RANGE, NODEPORT_ADDRESSES
+from .daemon import BINARY, CLUSTER_IP_RANGE, NODEPORT_ADDRESSES, Daemon
 from .udp import Port, pick_udp_port
 
 ZONE = "cluster.local"
+# SVCPROXY_DNS_REFERENCE=unbound: the module fixtures serve the tests' zone from unbound
+# instead of svcproxy, to check the tests against a real DNS server.
+REFERENCE = os.environ.get("SVCPROXY_DNS_REFERENCE") == "unbound"
 IO_TIMEOUT = 3.0
 TOOLS = ("dig", "kdig")
 
@@ -320,7 +327,7 @@ class Reference(_Child):
         lines = ["server:", f"  interface: {host}@{self.port}", "  do-daemonize: no", "  use-syslog: no",
                  '  logfile: ""', '  username: ""', '  chroot: ""', f'  directory: "{log_dir}"', '  pidfile: ""',
                  "  access-control: 127.0.0.0/8 allow", "  access-control: ::1/128 allow",
-                 "  rrset-roundrobin: yes", "  do-not-query-localhost: no", '  module-config: "iterator"',
+                 "  rrset-roundrobin: yes", "  edns-buffer-size: 1232", "  max-udp-size: 1232", "  do-not-query-localhost: no", '  module-config: "iterator"',
                  "  minimal-responses: no", f'  local-zone: "{fqdn(zone)}" static']
         lines += [f'  local-zone: "{fqdn(z)}" static' for z in extra_zones]
         for record in zone_lines:
@@ -342,6 +349,46 @@ class Reference(_Child):
     @property
     def endpoint(self) -> tuple[str, int]:
         return (self.host, self.port)
+
+
+# --------------------------------------------------------------------------- a served zone
+
+@dataclass
+class Served:
+    """The server under test at `address`: svcproxy (`daemon`), or unbound as the reference."""
+    address: tuple[str, int]
+    reference: bool
+    daemon: Daemon | None = None
+
+
+svcproxy_only = pytest.mark.skipif(REFERENCE, reason="starts svcproxy itself (no unbound stand-in)")
+
+
+@contextmanager
+def serve_zone(workdir: Path, config_text: str, reference_lines, upstreams=("none",), ttl: str | None = None,
+               extra_args: tuple[str, ...] = (), forward: dict | None = None):
+    """svcproxy serving DNS for `config_text` on a picked 127.0.0.1 port, for a module of
+    tests; with SVCPROXY_DNS_REFERENCE=unbound, unbound serving `reference_lines()` instead
+    (forwarding `forward`, a domain -> (ip, port)). The daemon's log tail is printed when it
+    stops, which pytest shows with a failure."""
+    if REFERENCE:
+        server = Reference(workdir, ZONE, reference_lines(), forward=forward,
+                           extra_zones=("10.in-addr.arpa", "127.in-addr.arpa", "ip6.arpa"))
+        try:
+            yield Served(server.endpoint, True)
+        finally:
+            server.stop()
+        return
+    config = workdir / "cluster.yaml"
+    config.write_text(config_text)
+    address = pick_dns_address()
+    daemon = Daemon([config], Path(tempfile.mkdtemp(dir=workdir)),
+                    extra_args=(*dns_args(address, upstreams, ttl), *extra_args))
+    try:
+        yield Served(address, False, daemon)
+    finally:
+        print(daemon.log_tail(60))
+        daemon.stop()
 
 
 # --------------------------------------------------------------------------- dnspython
