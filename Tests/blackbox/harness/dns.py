@@ -266,12 +266,13 @@ class Upstream(_Child):
     (dnsmasq's --address: the domain and every name under it), `txt` a name to a TXT string;
     everything else is REFUSED. It runs in the foreground as our child, logs every query."""
 
-    def __init__(self, log_dir, records: dict[str, str], host: str = "127.0.0.1", txt: dict[str, str] | None = None):
+    def __init__(self, log_dir, records: dict[str, str], host: str = "127.0.0.1", txt: dict[str, str] | None = None,
+                 port: int | None = None):
         binary = shutil.which("dnsmasq") or "/usr/sbin/dnsmasq"
         if not os.path.exists(binary):
             raise RuntimeError("dnsmasq not installed (scripts/ensure-packages test installs dnsmasq-base)")
         self.host = host
-        self.port = pick_udp_port((host,))
+        self.port = port or pick_udp_port((host,))
         self.records = dict(records)
         self.log_path = os.path.join(str(log_dir), f"dnsmasq-{self.port}.log")
         argv = [binary, "--no-daemon", "--no-resolv", "--no-hosts", f"--port={self.port}",
