@@ -219,7 +219,7 @@ def zone_lines(text: str) -> list[list[str]]:
     lines and $ directives left out)."""
     out = []
     for line in text.splitlines():
-        line = line.split(";", 1)[0].strip() if not line.lstrip().startswith('"') else line.strip()
+        line = re.sub(r';[^"]*$', "", line).strip()      # a comment, unless inside a quoted string
         if line and not line.startswith("$"):
             out.append(line.split())
     return out
