@@ -6,14 +6,13 @@ upstream answers instead. Without --dns-upstream, the upstreams are resolv.conf'
 nameservers other than svcproxy itself."""
 
 import os
-import struct
 
 import dns.message
 import pytest
 
 from harness import pick_cluster_ip
 from harness.dns import (
-    TOOLS, ZONE, Port, SilentUpstream, Upstream, addresses, cluster_ip_service_yaml, header_of, query,
+    TOOLS, ZONE, Port, SilentUpstream, addresses, cluster_ip_service_yaml, header_of, query,
     raw_exchange, rcode, service_name, tool_query,
 )
 from harness.udp import pick_udp_port

@@ -10,6 +10,8 @@ test_dns_records.py); tests that start a daemon of their own are skipped then.""
 import socket
 import struct
 
+import dns.exception
+import dns.flags
 import dns.message
 import dns.query
 import pytest
@@ -53,12 +55,17 @@ def server(tmp_path_factory):
 
 def exchange(address, name, payload=None):
     """One UDP query for `name` A, with EDNS offering `payload` bytes (None: no EDNS); the
-    reply's raw bytes and its parsed form."""
+    reply's raw bytes and its parsed form (None for a truncated reply cut inside a record,
+    which RFC 2181 allows)."""
     message = dns.message.make_query(name, "A", use_edns=0 if payload else False, payload=payload or 512)
     reply = raw_exchange(address, message.to_wire(), timeout=3)
     assert reply is not None, f"no answer to {name}"
     assert header_of(reply)["id"] == message.id
-    return reply, dns.message.from_wire(reply, ignore_trailing=True)
+    try:
+        return reply, dns.message.from_wire(reply, ignore_trailing=True)
+    except dns.exception.FormError:
+        assert header_of(reply)["tc"] == 1, "a reply that does not parse and is not truncated"
+        return reply, None
 
 
 def a_records(message):
@@ -81,9 +88,10 @@ def test_an_answer_over_512_bytes_is_truncated_without_edns_and_to_the_clients_s
         raw, message = exchange(server.address, service_name("mid"), offered)
         header = header_of(raw)
         assert header["tc"] == 1 and len(raw) <= limit, (offered, len(raw), header)
-        assert rcode(message) == "NOERROR"
+        assert header["rcode"] == 0 and header["qr"] == 1, header
 
     raw, message = exchange(server.address, service_name("mid"), 1232)
+    assert message is not None
 
     assert header_of(raw)["tc"] == 0 and len(raw) <= 1232, len(raw)
     assert a_records(message) == sorted(MID)
@@ -177,7 +185,7 @@ def test_dns_udp_size_is_the_payload_size_offered_and_the_largest_udp_answer(sta
 
     raw, message = exchange(daemon.dns_address, service_name("big"), 4096)
 
-    assert message.payload == 4096
+    assert message is not None and message.payload == 4096
     assert header_of(raw)["tc"] == 0 and a_records(message) == sorted(BIG)
     raw, _ = exchange(daemon.dns_address, service_name("big"), 1232)
     assert header_of(raw)["tc"] == 1 and len(raw) <= 1232

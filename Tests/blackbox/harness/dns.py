@@ -37,7 +37,7 @@ import dns.rdatatype
 import dns.reversename
 import pytest
 
-from .basics import Deadline, family_of, pick_port
+from .basics import Deadline, family_of
 from .daemon import BINARY, CLUSTER_IP_RANGE, NODEPORT_ADDRESSES, Daemon
 from .udp import Port, pick_udp_port
 
