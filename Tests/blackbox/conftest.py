@@ -207,3 +207,39 @@ def start_dns_server(tmp_path):
     yield start
     for server in servers:
         server.stop()
+
+
+# --------------------------------------------------------------------------- cluster DNS
+
+@pytest.fixture
+def start_upstream(tmp_path):
+    """start_upstream(records, host="127.0.0.1", txt=None) -> a running harness.dns.Upstream:
+    dnsmasq answering `records` (domain -> IPv4, the domain and every name below it)."""
+    from harness.dns import Upstream
+
+    upstreams = []
+
+    def start(records: dict[str, str], host: str = "127.0.0.1", **options):
+        upstream = Upstream(tmp_path, records, host=host, **options)
+        upstreams.append(upstream)
+        return upstream
+
+    yield start
+    for upstream in upstreams:
+        upstream.stop()
+
+
+@pytest.fixture
+def start_cluster_dns(start_daemon):
+    """start_cluster_dns(configs, upstreams=("none",), ttl=None, extra_args=(), **options) ->
+    a READY Daemon answering DNS on a picked 127.0.0.1 port, as `daemon.dns_address`.
+    `upstreams` are "none" or (ip, port) pairs (harness/dns.py)."""
+    from harness.dns import dns_args, pick_dns_address
+
+    def start(configs, upstreams=("none",), ttl=None, extra_args=(), **options):
+        address = pick_dns_address()
+        daemon = start_daemon(configs, extra_args=(*dns_args(address, upstreams, ttl), *extra_args), **options)
+        daemon.dns_address = address
+        return daemon
+
+    return start
