@@ -35,8 +35,8 @@ extension DNSZone {
             let numbers = stride(from: 0, to: fixed.count - 1, by: 2).map { UInt16(fixed[$0]) << 8 | UInt16(fixed[$0 + 1]) }
             return (numbers.map(String.init) + [WireName.text(target)]).joined(separator: " ")
         case .soa(let mname, let rname, let fields):
-            let numbers = stride(from: 0, to: fields.count - 3, by: 4).map {
-                UInt32(fields[$0]) << 24 | UInt32(fields[$0 + 1]) << 16 | UInt32(fields[$0 + 2]) << 8 | UInt32(fields[$0 + 3])
+            let numbers = stride(from: 0, to: fields.count - 3, by: 4).map { (offset: Int) -> UInt32 in
+                fields[offset..<(offset + 4)].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
             }
             return ([WireName.text(mname), WireName.text(rname)] + numbers.map(String.init)).joined(separator: " ")
         }
