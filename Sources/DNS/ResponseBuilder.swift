@@ -27,7 +27,9 @@ struct ResponseBuilder {
     enum Section { case answer, authority, additional }
 
     private(set) var writer: MessageWriter
-    private var counts: [UInt16] = [0, 0, 0, 0]
+    /// Question, answer, authority and additional counts; a tuple, so a response costs no
+    /// allocation beyond its buffer.
+    private var counts: (UInt16, UInt16, UInt16, UInt16) = (0, 0, 0, 0)
     private var section = Section.answer
     /// Where the additional section starts: what truncation keeps when only it overflows.
     private var additionalStart = 0
@@ -49,7 +51,7 @@ struct ResponseBuilder {
         if let question, question.count > 4 {
             writer.append(question)
             writer.remember(nameAt: 12, length: question.count - 4)
-            counts[0] = 1
+            counts.0 = 1
             questionEnd = writer.count
         }
     }
@@ -69,18 +71,18 @@ struct ResponseBuilder {
     mutating func add(owner: [UInt8]?, ownerPointer: UInt16? = nil, type: UInt16, class: UInt16 = 1, ttl: UInt32, data: ResourceData) {
         writer.record(owner: owner, ownerPointer: ownerPointer, type: type, class: `class`, ttl: ttl, data: data)
         switch section {
-        case .answer: counts[1] &+= 1
-        case .authority: counts[2] &+= 1
-        case .additional: counts[3] &+= 1
+        case .answer: counts.1 &+= 1
+        case .authority: counts.2 &+= 1
+        case .additional: counts.3 &+= 1
         }
     }
 
     /// How many records the current section holds.
     var recordsInSection: UInt16 {
         switch section {
-        case .answer: counts[1]
-        case .authority: counts[2]
-        case .additional: counts[3]
+        case .answer: counts.1
+        case .authority: counts.2
+        case .additional: counts.3
         }
     }
 
@@ -92,13 +94,11 @@ struct ResponseBuilder {
         if writer.count + optSize > limit {
             if additionalStart + optSize <= limit {
                 writer.truncate(to: additionalStart)
-                counts[3] = 0
+                counts.3 = 0
             } else {
                 // Header and question alone always fit: a question is at most 259 bytes.
                 writer.truncate(to: questionEnd)
-                counts[1] = 0
-                counts[2] = 0
-                counts[3] = 0
+                counts = (counts.0, 0, 0, 0)
                 truncated = true
             }
         }
@@ -110,13 +110,14 @@ struct ResponseBuilder {
             writer.append(0)
             writer.append16(edns.dnssecOK ? 0x8000 : 0)
             writer.append16(0)
-            counts[3] += 1
+            counts.3 += 1
         }
         flags |= rcode.headerBits | (truncated ? HeaderFlags.truncated : 0)
         writer.set16(flags, at: 2)
-        for (index, count) in counts.enumerated() {
-            writer.set16(count, at: 4 + 2 * index)
-        }
+        writer.set16(counts.0, at: 4)
+        writer.set16(counts.1, at: 6)
+        writer.set16(counts.2, at: 8)
+        writer.set16(counts.3, at: 10)
         return (writer.bytes, truncated)
     }
 }
