@@ -41,7 +41,8 @@ let package = Package(
         // HTTP/1.1 heads in and out, as pure values: shared by the admin server and the
         // coming Ingress proxy.
         .target(name: "HTTP1", swiftSettings: [uncheckedExclusivityInRelease]),
-        // The cluster DNS's message codec and zone, as pure values.
+        // The cluster DNS: the message codec and the zone built from the configuration's
+        // names, as pure values (bytes in, bytes out) for the responder's handler.
         .target(name: "DNS", dependencies: ["ServiceConfig"], swiftSettings: [uncheckedExclusivityInRelease]),
         .target(
             name: "ProxyEngine",
@@ -70,6 +71,7 @@ let package = Package(
         .testTarget(name: "ServiceConfigTests", dependencies: ["ServiceConfig"]),
         .testTarget(name: "LinuxIOTests", dependencies: ["LinuxIO"]),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
+        .testTarget(name: "DNSTests", dependencies: ["DNS", "ServiceConfig"]),
         .testTarget(name: "AdminTests", dependencies: ["Admin"]),
         .testTarget(name: "LogPipelineTests", dependencies: ["LogPipeline", "LinuxIO", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "TLSTests", dependencies: ["TLS", "COpenSSL", "CTLSShim", "ServiceConfig"]),
@@ -85,5 +87,6 @@ if ProcessInfo.processInfo.environment["SVCPROXY_FUZZ"] == "1" {
         .target(name: "CLibFuzzer"),
         .executableTarget(name: "ConfigFuzzer", dependencies: ["ServiceConfig", "CLibFuzzer"]),
         .executableTarget(name: "HTTPFuzzer", dependencies: ["HTTP1", "CLibFuzzer"]),
+        .executableTarget(name: "DNSFuzzer", dependencies: ["DNS", "CLibFuzzer"]),
     ]
 }
