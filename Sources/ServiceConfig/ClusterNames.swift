@@ -23,7 +23,8 @@ public struct ClusterNames: Hashable, Sendable {
     /// (`spec.hostname` with `spec.subdomain` naming the Service) gives it.
     public struct HeadlessEndpoint: Hashable, Sendable {
         public let ip: IPAddress
-        /// A DNS label, or nil: then the address has no name of its own and no SRV record.
+        /// A DNS label, or nil: then the zone names the address by its dashed form
+        /// (`10-1-0-3`), as CoreDNS does.
         public let hostname: String?
         /// The endpoint's own port numbers, by the Service's port names (SRV targets them).
         public let ports: [Port]

@@ -57,7 +57,9 @@ extension EndpointJoin {
     }
 
     /// Every served address of the Service with its hostname, whether or not the Service
-    /// has ports (a headless Service without ports still has addresses).
+    /// has ports (a headless Service without ports still has addresses). With
+    /// `publishNotReadyAddresses` the not-ready ones too: the Service asks for them to be
+    /// published (a StatefulSet's peers find each other before they are ready).
     private func namedAddresses(of service: Service, families: [IPAddress.Family]) -> [NamedAddress] {
         if let selector = service.selector, hasPods {
             return (podsByNamespace[service.key.namespace] ?? []).flatMap { pod -> [NamedAddress] in
@@ -69,14 +71,16 @@ extension EndpointJoin {
         }
         if let slices = slicesByService[service.key] {
             return slices.filter { $0.addressType == "IPv4" || $0.addressType == "IPv6" }.flatMap { slice in
-                slice.endpoints.filter(\.ready).flatMap { endpoint in
+                slice.endpoints.filter { $0.ready || service.publishNotReadyAddresses }.flatMap { endpoint in
                     endpoint.addresses.compactMap(IPAddress.init).map { NamedAddress(ip: $0, hostname: endpoint.hostname) }
                 }
             }
         }
         if let endpoints = endpointsByKey[service.key] {
             return endpoints.subsets.flatMap { subset in
-                subset.addresses.map { NamedAddress(ip: $0, hostname: subset.hostnames[$0]) }
+                (subset.addresses + (service.publishNotReadyAddresses ? subset.notReadyAddresses : [])).map {
+                    NamedAddress(ip: $0, hostname: subset.hostnames[$0])
+                }
             }
         }
         return []

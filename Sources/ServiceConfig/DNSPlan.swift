@@ -35,9 +35,9 @@ public struct DNSPlan: Hashable, Sendable {
 
 extension NodeSettings {
     /// The DNS part of a plan from these settings, or nil when no address is given.
-    func dnsPlan(names: ClusterNames) -> DNSPlan? {
+    func dnsPlan(names: @autoclosure () -> ClusterNames) -> DNSPlan? {
         let bound = PlanBuilder.uniqued(dnsBindAddresses)
-        guard !bound.isEmpty else { return nil }
+        guard !bound.isEmpty || plansDNSZoneWithoutAddresses else { return nil }
         let listen = bound.flatMap { address in
             [TransportProtocol.udp, .tcp].map { ListenAddress(ip: address.ip, port: Int(address.port), kind: .dns, transport: $0) }
         }
@@ -47,7 +47,7 @@ extension NodeSettings {
         case .servers(let servers): servers
         case .resolvConf: resolvConfNameservers.map { IPPort(ip: $0, port: 53) }.filter { !ours.contains($0) }
         }
-        return DNSPlan(listenAddresses: listen, names: names, clusterDomain: clusterDomain, ttl: dnsTTL, udpSize: dnsUDPSize,
+        return DNSPlan(listenAddresses: listen, names: names(), clusterDomain: clusterDomain, ttl: dnsTTL, udpSize: dnsUDPSize,
                        upstreams: PlanBuilder.uniqued(upstreams))
     }
 }

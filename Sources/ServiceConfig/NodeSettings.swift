@@ -57,6 +57,8 @@ public struct NodeSettings: Sendable, Equatable {
     public var dnsUpstreams = DNSUpstreams.resolvConf
     /// The nameservers of `--dns-resolv-conf` (read by the caller, as `nodeAddresses`).
     public var resolvConfNameservers: [IPAddress] = []
+    /// Plan the DNS zone even where no `--dns-bind-address` serves it (`check --print-zone`).
+    public var plansDNSZoneWithoutAddresses = false
 
     public static let defaultHalfCloseTimeout: Duration = .seconds(300)
 

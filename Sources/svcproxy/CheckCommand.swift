@@ -18,12 +18,14 @@ struct CheckCommand: ParsableCommand {
     @Flag(name: .customLong("print-plan"), help: "Print each service port's listen addresses and resolved endpoints, then the Ingress routing table and its TLS part.")
     var printPlan = false
 
-    @Flag(name: .customLong("print-zone"), help: "Print the cluster DNS's records (with --dns-bind-address) in master-file format.")
+    @Flag(name: .customLong("print-zone"), help: "Print the cluster DNS's records in master-file format (the rest of the output as comments).")
     var printZone = false
 
     func run() throws {
-        let loaded = try config.loadPlan(nodeAddresses: NodeAddresses.current())
-        for note in loaded.notes { print(note) }
+        let loaded = try config.loadPlan(nodeAddresses: NodeAddresses.current(), planningDNSZone: printZone)
+        // With --print-zone, stdout is a zone file: everything else on it is a comment.
+        let comment = printZone ? "; " : ""
+        for note in loaded.notes { print(comment + note) }
         // The material of the Secrets the Ingresses serve, as OpenSSL reads it: a Secret
         // that cannot be used leaves its hosts on the default certificate (the daemon
         // serves on, as ingress-nginx does), so these are reported, not fatal.
@@ -32,20 +34,9 @@ struct CheckCommand: ParsableCommand {
         for diagnostic in certificates.flatMap(TLSCertificates.check) {
             StandardError.write("\(diagnostic)\n")
         }
-        if printPlan { print(loaded.plan.printed, terminator: "") }
-        if printZone { printDNSZone(of: loaded.plan) }
-        print("Configuration is valid: \(loaded.plan.summary)")
-    }
-}
-
-extension CheckCommand {
-    /// The zone the daemon would serve for this plan; a note when no DNS is configured.
-    private func printDNSZone(of plan: ProxyPlan) {
-        guard let dns = plan.dns else {
-            print("No cluster DNS: give --dns-bind-address (or dnsBindAddresses) to serve one")
-            return
-        }
-        print(DNSZone(plan: dns).printed(), terminator: "")
+        if printPlan { print(loaded.plan.printed.split(separator: "\n").map { comment + $0 }.joined(separator: "\n")) }
+        if printZone, let dns = loaded.plan.dns { print(DNSZone(plan: dns).printed(), terminator: "") }
+        print(comment + "Configuration is valid: \(loaded.plan.summary)")
     }
 }
 
@@ -55,8 +46,9 @@ let exitConfigurationError = ExitCode(78)
 extension ConfigOptions {
     /// Loads, validates and plans the configuration. `previous` is the running plan's
     /// allocations, which a reload keeps where they still fit.
-    func plan(nodeAddresses: [IPAddress], previous: Allocations? = nil) throws -> Result<LoadedPlan, ConfigErrors> {
+    func plan(nodeAddresses: [IPAddress], previous: Allocations? = nil, planningDNSZone: Bool = false) throws -> Result<LoadedPlan, ConfigErrors> {
         var settings = NodeSettings(nodeAddresses: nodeAddresses)
+        settings.plansDNSZoneWithoutAddresses = planningDNSZone
         // A missing resolv.conf only leaves the DNS without default upstreams.
         if let text = try? String(contentsOfFile: dnsResolvConf, encoding: .utf8) {
             settings.resolvConfNameservers = ResolvConf.nameservers(text)
@@ -65,8 +57,8 @@ extension ConfigOptions {
     }
 
     /// Loads and plans the configuration, or prints every error to stderr and exits 78.
-    func loadPlan(nodeAddresses: [IPAddress], previous: Allocations? = nil) throws -> LoadedPlan {
-        switch try plan(nodeAddresses: nodeAddresses, previous: previous) {
+    func loadPlan(nodeAddresses: [IPAddress], previous: Allocations? = nil, planningDNSZone: Bool = false) throws -> LoadedPlan {
+        switch try plan(nodeAddresses: nodeAddresses, previous: previous, planningDNSZone: planningDNSZone) {
         case .success(let loaded):
             return loaded
         case .failure(let errors):

@@ -90,11 +90,12 @@ def reference_zone() -> list[str]:
         for hostname, ip in members.items():
             kind = "AAAA" if ":" in ip else "A"
             lines.append(f"{name(service)} {TTL} IN {kind} {ip}")
-            if hostname:
-                lines.append(f"{hostname}.{name(service)} {TTL} IN {kind} {ip}")
-                lines.append(f"_{'pg' if service == 'db' else 'http'}._tcp.{name(service)} {TTL} IN SRV "
-                             f"0 50 {port} {hostname}.{name(service)}")
-                lines.append(f"{reverse_name(ip)} {TTL} IN PTR {hostname}.{name(service)}")
+            # An endpoint without a hostname is named by its dashed address, as CoreDNS names it.
+            label = hostname or ip.replace(".", "-").replace(":", "-")
+            lines.append(f"{label}.{name(service)} {TTL} IN {kind} {ip}")
+            lines.append(f"_{'pg' if service == 'db' else 'http'}._tcp.{name(service)} {TTL} IN SRV "
+                         f"0 50 {port} {label}.{name(service)}")
+            lines.append(f"{reverse_name(ip)} {TTL} IN PTR {label}.{name(service)}")
     return lines
 
 
@@ -231,13 +232,14 @@ def test_an_ipv6_headless_service_answers_aaaa_and_has_no_a_records(cluster, too
 
 
 @tools
-def test_a_headless_named_port_has_one_srv_record_per_named_endpoint_at_the_endpoints_port(cluster, tool):
+def test_a_headless_named_port_has_one_srv_record_per_endpoint_at_the_endpoints_port(cluster, tool):
     result = ask(cluster, tool, f"_pg._tcp.{service_name('db')}", "SRV")
 
     assert result.status == "NOERROR", result.output
     targets = sorted((int(srv.split()[2]), srv.split()[3].lower()) for srv in result.data("SRV"))
-    assert targets == [(DB_PORT, f"db-0.{service_name('db')}"), (DB_PORT, f"db-1.{service_name('db')}")], \
-        result.output
+    # An endpoint without a hostname is named by its dashed address, as CoreDNS names it.
+    assert targets == [(DB_PORT, f"10-20-0-3.{service_name('db')}"), (DB_PORT, f"db-0.{service_name('db')}"),
+                       (DB_PORT, f"db-1.{service_name('db')}")], result.output
     if not cluster.reference:
         additional = {(r.owner, r.data) for r in result.additional if r.type == "A"}
         assert {(f"db-0.{service_name('db')}", DB["db-0"]), (f"db-1.{service_name('db')}", DB["db-1"])} <= additional, \

@@ -219,6 +219,8 @@ def zone_lines(text: str) -> list[list[str]]:
     lines and $ directives left out)."""
     out = []
     for line in text.splitlines():
+        if line.lstrip().startswith(";"):
+            continue                                      # a whole-line comment, quotes and all
         line = re.sub(r';[^"]*$', "", line).strip()      # a comment, unless inside a quoted string
         if line and not line.startswith("$"):
             out.append(line.split())
