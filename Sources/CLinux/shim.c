@@ -12,6 +12,17 @@ int clinux_connect(int fd, const struct sockaddr *addr, socklen_t len) { return 
 
 int clinux_getsockname(int fd, struct sockaddr *addr, socklen_t *len) { return getsockname(fd, addr, len); }
 
+_Static_assert(sizeof(struct clinux_mmsghdr) == sizeof(struct mmsghdr), "mmsghdr layout");
+_Static_assert(offsetof(struct clinux_mmsghdr, msg_len) == offsetof(struct mmsghdr, msg_len), "mmsghdr layout");
+
+int clinux_recvmmsg(int fd, struct clinux_mmsghdr *messages, unsigned int count) {
+    return recvmmsg(fd, (struct mmsghdr *)messages, count, MSG_DONTWAIT, NULL);
+}
+
+int clinux_sendmmsg(int fd, struct clinux_mmsghdr *messages, unsigned int count) {
+    return sendmmsg(fd, (struct mmsghdr *)messages, count, MSG_DONTWAIT);
+}
+
 int clinux_block_signals(const int *signals, int count, sigset_t *out) {
     sigemptyset(out);
     for (int i = 0; i < count; i++) sigaddset(out, signals[i]);

@@ -31,6 +31,12 @@ public struct DNSChase: Sendable {
         return writer.bytes
     }
 
+    /// Whether `upstream` answers this chase's query (QR set, this id, the target asked);
+    /// anything else is a stray or forged datagram, to be ignored.
+    public func isAnswer(_ upstream: UnsafeRawBufferPointer, upstreamID: UInt16) -> Bool {
+        answers(DNSQuestion(name: target, type: forward.type, class: 1), upstream, id: upstreamID)
+    }
+
     /// The CNAME record followed by the upstream's answer records for the target (names
     /// decompressed and recompressed); the upstream's rcode when it has one; the CNAME alone
     /// when `upstream` is nil (timeout) or does not match.

@@ -10,6 +10,11 @@ public enum DNSWire {
         return ReadMessage(response)?.rcode ?? header
     }
 
+    /// The header's response code alone (no OPT extension): cheap enough for every answer.
+    public static func headerRCode(of response: UnsafeRawBufferPointer) -> DNSResponseCode? {
+        response.count >= 12 ? DNSResponseCode(rawValue: UInt16(response[3] & 0xf)) : nil
+    }
+
     /// Whether TC is set: the sender cut the message to fit.
     public static func isTruncated(_ response: UnsafeRawBufferPointer) -> Bool {
         response.count >= 12 && response[2] & 0x02 != 0

@@ -23,14 +23,6 @@ public struct DNSPlan: Hashable, Sendable {
         self.udpSize = udpSize
         self.upstreams = upstreams
     }
-
-    /// The plan less its listen addresses: what a reload compares to know whether the zone
-    /// must be built anew.
-    public var withoutAddresses: DNSPlan {
-        var copy = self
-        copy.listenAddresses = []
-        return copy
-    }
 }
 
 extension NodeSettings {

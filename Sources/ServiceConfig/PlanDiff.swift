@@ -74,7 +74,8 @@ public struct PlanDiff: Sendable, Equatable {
     public let removedServiceAddresses: Set<IPAddress>
     /// Whether the Ingress routing table or its settings changed (its addresses aside).
     public let ingressChanged: Bool
-    /// Whether the cluster DNS's zone or settings changed (its addresses aside).
+    /// Whether the cluster DNS's zone, settings or addresses changed (its addresses are the
+    /// zone's nameserver glue).
     public let dnsChanged: Bool
 
     /// The changes that take `old` (what is served; nil at start) to `new`.
@@ -92,7 +93,7 @@ public struct PlanDiff: Sendable, Equatable {
         self.kept = kept
         closed = oldSockets.filter { !seen.contains($0) }.sorted()
         ingressChanged = old?.ingress?.withoutAddresses != new.ingress?.withoutAddresses
-        dnsChanged = old?.dns?.withoutAddresses != new.dns?.withoutAddresses
+        dnsChanged = old?.dns != new.dns
 
         var newRoutes = Set<ServicePortName>()
         var keptRoutes = Set<ServicePortName>()

@@ -39,6 +39,16 @@ int clinux_bind(int fd, const struct sockaddr *addr, socklen_t len);
 int clinux_connect(int fd, const struct sockaddr *addr, socklen_t len);
 int clinux_getsockname(int fd, struct sockaddr *addr, socklen_t *len);
 
+/// `struct mmsghdr`, which only _GNU_SOURCE declares; shim.c checks that the layouts agree.
+struct clinux_mmsghdr {
+    struct msghdr msg_hdr;
+    unsigned int msg_len;
+};
+
+/// recvmmsg(2) (MSG_DONTWAIT, no timeout) and sendmmsg(2) (MSG_DONTWAIT).
+int clinux_recvmmsg(int fd, struct clinux_mmsghdr *messages, unsigned int count);
+int clinux_sendmmsg(int fd, struct clinux_mmsghdr *messages, unsigned int count);
+
 /// Blocks a set of signals for the calling thread; threads created later inherit it.
 /// Fills `out` with the set, for signalfd.
 int clinux_block_signals(const int *signals, int count, sigset_t *out);

@@ -12,6 +12,12 @@ import ServiceConfig
 
 final class DNSHandler {
     static let datagramsPerEvent = 64
+    /// Queries read (and answers sent) per system call.
+    static let batchSize = 32
+    /// The largest UDP query taken (EDNS0 clients send a few hundred bytes at most), and the
+    /// largest UDP answer (`--dns-udp-size` is at most 4096).
+    static let udpQuerySize = 4096
+    static let udpAnswerSize = 4096
     /// Room for the largest DNS message over UDP or TCP.
     static let bufferSize = 65_536
     static let maximumTCPClients = 512
@@ -30,6 +36,8 @@ final class DNSHandler {
     private var rotation = 0
     private var random = SystemRandomNumberGenerator()
     private let buffer: UnsafeMutableRawPointer
+    private let batch = DatagramBatch(capacity: DNSHandler.batchSize, slotSize: DNSHandler.udpQuerySize,
+                                      replySize: DNSHandler.udpAnswerSize)
 
     init(loop: EventLoop, counters: DNSCounters) {
         self.loop = loop
@@ -43,29 +51,38 @@ final class DNSHandler {
 
     // MARK: UDP
 
-    /// Queries on a UDP listener, each answered before the next is read.
+    /// Queries on a UDP listener, a batch at a time: each is answered from the zone into the
+    /// batch's reply slots, and the answers go out together (or upstream, one by one).
     func receive(on listener: WorkerListener, service: DNSService) {
         let now = MonotonicClock.now()
-        for _ in 0..<Self.datagramsPerEvent {
-            let received: ReceivedDatagram
+        for _ in 0..<(Self.datagramsPerEvent / Self.batchSize) {
+            let received: Int
             do {
-                switch try listener.descriptor.receiveDatagram(into: buffer, count: Self.bufferSize) {
-                case .wouldBlock: return
-                case .done(let datagram): received = datagram
-                }
+                guard case .done(let count) = try batch.receive(from: listener.descriptor) else { return }
+                received = count
             } catch {
                 loop.logLimited(.notice, event: .dnsFailed, subject: "\(listener.address)",
                                 "Failed to receive a DNS query on \(listener.address): \(error)")
                 return
             }
-            guard !received.isTruncated(capacity: Self.bufferSize), let peer = received.peer else {
-                counters.dropped.bump()
-                continue
+            for index in 0..<received {
+                guard !batch.isTruncated(index), let peer = batch.sender(index) else {
+                    counters.dropped.bump()
+                    continue
+                }
+                rotation &+= 1
+                let resolution = service.zone.resolve(batch.datagram(index), transport: .udp, rotation: rotation)
+                if case .answer(let answer, let outcome) = resolution, answer.count <= batch.replySize {
+                    counters.queries.bump(DNSTypeLabel.slot(of: outcome.type))
+                    count(outcome)
+                    answer.withUnsafeBytes { batch.replyBuffer(index).copyMemory(from: $0) }
+                    batch.reply(to: index, length: answer.count)
+                } else {
+                    handle(resolution, service: service, reply: .udp(listener, peer), now: now)
+                }
             }
-            rotation &+= 1
-            let query = UnsafeRawBufferPointer(start: buffer, count: received.length)
-            handle(service.zone.resolve(query, transport: .udp, rotation: rotation), service: service,
-                   reply: .udp(listener, peer), now: now)
+            batch.sendReplies(on: listener.descriptor)
+            if received < Self.batchSize { return }
         }
     }
 
@@ -73,7 +90,7 @@ final class DNSHandler {
         switch resolution {
         case .answer(let answer, let outcome):
             counters.queries.bump(DNSTypeLabel.slot(of: outcome.type))
-            send(answer, to: reply)
+            send(answer, outcome: outcome, to: reply)
         case .forward(let forward):
             counters.queries.bump(DNSTypeLabel.slot(of: forward.type))
             ask(.forward(forward), service: service, reply: reply, now: now)
@@ -85,20 +102,33 @@ final class DNSHandler {
         }
     }
 
-    /// Sends an answer to whoever asked, counting its response code.
-    private func send(_ answer: [UInt8], to reply: DNSReplyTarget) {
+    /// Counts an answer of the zone by its response code, and whether it was truncated.
+    private func count(_ outcome: DNSOutcome) {
+        counters.responses.bump(DNSCodeLabel.slot(of: outcome.rcode))
+        if outcome.truncated { counters.truncated.bump() }
+    }
+
+    /// Counts an answer made elsewhere (relayed, or a failure) by the code in its header.
+    private func count(_ answer: UnsafeRawBufferPointer, overUDP: Bool) {
+        if let code = DNSWire.headerRCode(of: answer) { counters.responses.bump(DNSCodeLabel.slot(of: code)) }
+        if overUDP, DNSWire.isTruncated(answer) { counters.truncated.bump() }
+    }
+
+    /// Sends an answer to whoever asked.
+    private func send(_ answer: [UInt8], outcome: DNSOutcome? = nil, to reply: DNSReplyTarget) {
         answer.withUnsafeBytes { bytes in
-            if let code = DNSWire.rcode(of: bytes) { counters.responses.bump(DNSCodeLabel.slot(of: code)) }
+            if let outcome { count(outcome) } else { count(bytes, overUDP: reply.isUDP) }
             switch reply {
             case .udp(let listener, let client):
-                if DNSWire.isTruncated(bytes) { counters.truncated.bump() }
                 // A full socket buffer loses the answer as the network would: the client asks again.
                 _ = try? listener.descriptor.sendDatagram(answer, to: client)
             case .tcp(let slot, let tag):
                 guard let client = clients[slot], client.tag == tag else { return }  // gone meanwhile
                 client.pending -= 1
                 client.queue(answer)
-                flush(client)
+                writeOut(client)
+                // From upstream, outside the serving loop: the client may take more now.
+                if clients[slot] === client { serve(client, now: MonotonicClock.now()) }
             }
         }
     }
@@ -118,19 +148,38 @@ final class DNSHandler {
         clients.insert(client)
         counters.tcpConnections.bump()
         arm(client, at: now + Self.tcpIdleTimeout)
-        readQueries(from: client, now: now)  // the first query is usually here already
+        serve(client, now: now)  // the first query is usually here already
     }
 
     func clientEvent(slot: UInt32, tag: UInt32, _ events: EpollEvents) {
         guard let client = clients[slot], client.tag == tag else { return }
-        let now = MonotonicClock.now()
-        if events.contains(.writable) { flush(client) }
+        if events.contains(.writable) { writeOut(client) }
         guard clients[slot] === client else { return }
-        if events.contains(.readable) || events.contains(.hangup) || events.contains(.error) { readQueries(from: client, now: now) }
+        serve(client, now: MonotonicClock.now())
     }
 
-    private func readQueries(from client: DNSTCPClient, now: UInt64) {
-        while client.wantsToRead {
+    /// Takes the client's queries, those already read first, then reads more, for as long
+    /// as its bounds allow: at most 64 answers upstream and 256 KiB unwritten. Answers that
+    /// come meanwhile (from the zone at once, or upstream later) only queue and write; the
+    /// serving loop is never entered again from inside itself.
+    private func serve(_ client: DNSTCPClient, now: UInt64) {
+        guard !client.serving else { return }
+        client.serving = true
+        defer { client.serving = false }
+        while clients[client.slot] === client {
+            while client.wantsToRead, let query = client.nextQuery() {
+                guard let service = current else { return close(client) }
+                client.lastActivity = now  // a whole query: a trickle of bytes keeps nobody alive
+                rotation &+= 1
+                client.pending += 1
+                let resolution = query.withUnsafeBytes { service.zone.resolve($0, transport: .tcp, rotation: rotation) }
+                if case .drop = resolution { client.pending -= 1 }
+                handle(resolution, service: service, reply: .tcp(slot: client.slot, tag: client.tag), now: now)
+                guard clients[client.slot] === client else { return }
+            }
+            if client.isMalformed { return close(client) }
+            client.compact()
+            guard client.wantsToRead else { break }
             let count: Int
             do {
                 guard case .done(let read) = try client.socket.read(into: buffer, count: Self.bufferSize) else { break }
@@ -142,37 +191,22 @@ final class DNSHandler {
                 client.readEnded = true
                 break
             }
-            client.lastActivity = now
             client.incoming.append(contentsOf: UnsafeRawBufferPointer(start: buffer, count: count))
-            while let query = client.nextQuery() {
-                guard let service = current else { return close(client) }
-                rotation &+= 1
-                client.pending += 1
-                let resolution = query.withUnsafeBytes { service.zone.resolve($0, transport: .tcp, rotation: rotation) }
-                if case .drop = resolution { client.pending -= 1 }
-                handle(resolution, service: service, reply: .tcp(slot: client.slot, tag: client.tag), now: now)
-                guard clients[client.slot] === client else { return }
-            }
-            if client.isMalformed { return close(client) }
-            client.compact()
         }
         updateInterest(client)
     }
 
-    /// Writes what the client has waiting; closes it once it is finished.
-    private func flush(_ client: DNSTCPClient) {
+    /// Writes what the client has waiting, as far as its socket takes it.
+    private func writeOut(_ client: DNSTCPClient) {
         while client.unwritten > 0 {
             let result = Result { () throws(Errno) in try client.socket.write(client.outgoing, from: client.written) }
             switch result {
             case .success(.done(let count)): client.written += count
-            case .success(.wouldBlock): return updateInterest(client)
+            case .success(.wouldBlock): return client.compactOutgoing()
             case .failure: return close(client)
             }
         }
-        if client.isFinished { return close(client) }
-        if client.wantsToRead, client.incoming.count > client.consumed { readQueries(from: client, now: MonotonicClock.now()) }
-        guard clients[client.slot] === client else { return }
-        updateInterest(client)
+        client.compactOutgoing()
     }
 
     private func updateInterest(_ client: DNSTCPClient) {

@@ -39,7 +39,7 @@ enum DNSUpstreamRequest: Sendable {
     func response(from upstream: UnsafeRawBufferPointer, id: UInt16) -> [UInt8]? {
         switch self {
         case .forward(let forward): forward.clientResponse(from: upstream, upstreamID: id)
-        case .chase(let chase): chase.clientResponse(from: upstream, upstreamID: id)
+        case .chase(let chase): chase.isAnswer(upstream, upstreamID: id) ? chase.clientResponse(from: upstream, upstreamID: id) : nil
         }
     }
 
@@ -57,4 +57,9 @@ enum DNSUpstreamRequest: Sendable {
 enum DNSReplyTarget {
     case udp(WorkerListener, SocketAddress)
     case tcp(slot: UInt32, tag: UInt32)
+
+    var isUDP: Bool {
+        if case .udp = self { return true }
+        return false
+    }
 }

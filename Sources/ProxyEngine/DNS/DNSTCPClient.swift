@@ -21,6 +21,8 @@ final class DNSTCPClient: SlotOccupant {
     var interest: EpollEvents = []
     var pending = 0
     var readEnded = false
+    /// Inside DNSHandler's serving loop: answers queue, the loop takes the next query.
+    var serving = false
     var lastActivity: UInt64
     var timerDeadline: UInt64 = 0
 
@@ -35,14 +37,15 @@ final class DNSTCPClient: SlotOccupant {
 
     var unwritten: Int { outgoing.count - written }
 
-    /// Whether to read more now.
+    /// Whether to take another query now (and read more when none is buffered).
     var wantsToRead: Bool { !readEnded && unwritten < Self.outgoingLimit && pending < Self.pendingLimit }
 
     /// Nothing left to do: the client has closed, and every answer is out.
     var isFinished: Bool { readEnded && pending == 0 && unwritten == 0 }
 
     /// The next complete query in `incoming`, if one has arrived; nil also for a zero
-    /// length, which `isMalformed` reports.
+    /// length, which `isMalformed` reports. Up to 64 KiB of one query is buffered: the
+    /// length prefix cannot say more.
     func nextQuery() -> ArraySlice<UInt8>? {
         let available = incoming.count - consumed
         guard available >= 2 else { return nil }
@@ -65,10 +68,20 @@ final class DNSTCPClient: SlotOccupant {
     }
 
     func queue(_ answer: [UInt8]) {
+        outgoing.append(UInt8(truncatingIfNeeded: answer.count >> 8))
+        outgoing.append(UInt8(truncatingIfNeeded: answer.count))
+        outgoing.append(contentsOf: answer)
+    }
+
+    /// Drops the bytes already written once they are most of the buffer, so that a client
+    /// always a little behind cannot make it hold everything ever sent to it.
+    func compactOutgoing() {
         if written == outgoing.count {
             outgoing.removeAll(keepingCapacity: true)
             written = 0
+        } else if written * 2 >= outgoing.count {
+            outgoing.removeFirst(written)
+            written = 0
         }
-        outgoing += [UInt8].tcpFramed(answer)
     }
 }
