@@ -38,14 +38,15 @@ let exitConfigurationError = ExitCode(78)
 extension ConfigOptions {
     /// Loads, validates and plans the configuration. `previous` is the running plan's
     /// allocations, which a reload keeps where they still fit.
-    func plan(nodeAddresses: [IPAddress], previous: Allocations? = nil) throws -> Result<LoadedPlan, ConfigErrors> {
+    /// `store` holds what the last load read, reused where the files did not change.
+    func plan(nodeAddresses: [IPAddress], previous: Allocations? = nil, store: ObjectStore = ObjectStore()) throws -> Result<LoadedPlan, ConfigErrors> {
         let settings = NodeSettings(nodeAddresses: nodeAddresses)
-        return Configuration.plan(paths: paths, settings: settings, overrides: try overrides(), previous: previous)
+        return Configuration.plan(paths: paths, settings: settings, overrides: try overrides(), previous: previous, store: store)
     }
 
     /// Loads and plans the configuration, or prints every error to stderr and exits 78.
-    func loadPlan(nodeAddresses: [IPAddress], previous: Allocations? = nil) throws -> LoadedPlan {
-        switch try plan(nodeAddresses: nodeAddresses, previous: previous) {
+    func loadPlan(nodeAddresses: [IPAddress], previous: Allocations? = nil, store: ObjectStore = ObjectStore()) throws -> LoadedPlan {
+        switch try plan(nodeAddresses: nodeAddresses, previous: previous, store: store) {
         case .success(let loaded):
             return loaded
         case .failure(let errors):

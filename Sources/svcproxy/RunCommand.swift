@@ -95,7 +95,9 @@ struct RunCommand: ParsableCommand {
         defer { logs.finish(timeout: LogSetup.flushTimeout) }
         let logger = Logger(label: "svcproxy")
 
-        let loaded = try config.loadPlan(nodeAddresses: NodeAddresses.current())
+        // Kept by the daemon: a reload reads again only the files and documents that changed.
+        let store = ObjectStore()
+        let loaded = try config.loadPlan(nodeAddresses: NodeAddresses.current(), store: store)
         let descriptorLimit = ResourceLimits.raiseOpenFilesToHardLimit()
         var engine = EngineSettings(workers: workers ?? loaded.settings.workers ?? ResourceLimits.availableProcessors())
         engine.accessLog = accessLog
@@ -114,7 +116,7 @@ struct RunCommand: ParsableCommand {
         if let healthz = loaded.settings.healthzBindAddress { admin.healthz = healthz.description }
         let daemon = Daemon(config: config, engineSettings: engine,
                             gracePeriod: try gracePeriodNanoseconds(),
-                            admin: admin, logger: logger, plan: loaded,
+                            admin: admin, logger: logger, plan: loaded, store: store,
                             logMessagesDropped: { logs.dropped },
                             clusterIPInterface: clusterIPInterface)
         try daemon.run(signals: signals)
