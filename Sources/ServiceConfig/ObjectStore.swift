@@ -45,6 +45,9 @@ public final class ObjectStore {
     /// Documents checked since the store was made, over every load: a debug counter
     /// (tests read it to prove a reload checks only what changed).
     public private(set) var documentsCheckedTotal = 0
+    /// The last plan made from this store's objects and what it was made with: a reload
+    /// that reads nothing again and has the same inputs gives it back unchanged.
+    var lastPlan: (settings: NodeSettings, overrides: NodeSettingsOverrides, previous: Allocations?, result: LoadedPlan)?
 
     public init() {}
 

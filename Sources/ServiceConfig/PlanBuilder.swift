@@ -31,11 +31,21 @@ public enum Configuration {
     public static func plan(paths: [String], settings: NodeSettings, overrides: NodeSettingsOverrides = NodeSettingsOverrides(),
                             previous: Allocations? = nil, store: ObjectStore) -> Result<LoadedPlan, ConfigErrors> {
         let (checked, statistics) = store.load(paths: paths)
-        return plan(checked: checked, settings: settings, overrides: overrides, previous: previous).map {
+        // Nothing read again and the same inputs: the plan is the last one. A plan's own
+        // allocations given back as `previous` allocate the same values again.
+        if statistics.filesChanged == 0, checked.loadErrors.isEmpty, let last = store.lastPlan, last.settings == settings,
+           last.overrides == overrides, previous == last.previous || previous == last.result.allocations {
+            var loaded = last.result
+            loaded.loadStatistics = statistics
+            return .success(loaded)
+        }
+        let result = plan(checked: checked, settings: settings, overrides: overrides, previous: previous).map {
             var loaded = $0
             loaded.loadStatistics = statistics
             return loaded
         }
+        store.lastPlan = try? result.map { (settings, overrides, previous, $0) }.get()
+        return result
     }
 
     /// Validates and plans objects that are already loaded. `loadErrors` are the errors of

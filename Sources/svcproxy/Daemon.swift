@@ -3,6 +3,7 @@
 // or SIGINT (STOPPING=1, drain, exit 0), and the watchdog in between. The event loops run
 // on worker threads; this thread only waits for signals and the watchdog's clock.
 import Admin
+import CLinux
 import Foundation
 import Glibc
 import LinuxIO
@@ -129,6 +130,7 @@ final class Daemon {
                             "files_unchanged": "\(read.filesUnchanged)",
                         ])
             for note in loaded.notes { logger.info("\(note)", metadata: ["event": "config-note"]) }
+            let served = plan
             plan = loaded.plan
             allocations = loaded.allocations
             state.update {
@@ -136,11 +138,23 @@ final class Daemon {
                 $0.lastReloadSucceeded = true
                 $0.lastReloadErrors = []
             }
-            report(engine.apply(plan), action: "Reloaded", since: started)
+            // The same plan, all of it bound: the engine has nothing to do (a failed listener
+            // is worth another try, so a plan served in part is applied again).
+            if loaded.plan == served, state.read().listenFailures.isEmpty {
+                var unchanged = ApplyResult(diff: PlanDiff(from: plan, to: plan))
+                unchanged.kept = unchanged.diff.kept.count
+                report(unchanged, action: "Reloaded", since: started)
+            } else {
+                report(engine.apply(plan), action: "Reloaded", since: started)
+            }
             // Every reload, not only when the diff names service addresses: an add that
             // failed before (no interface yet, no capability) is tried again.
             clusterIPs.sync(plan)
         }
+        // A reload frees as much as it allocated (a large file's text, its documents, a
+        // plan), but glibc keeps freed heap pages mapped; give them back so that RSS stays
+        // flat over reloads.
+        malloc_trim(0)
         SystemdNotifier.ready(status: status)
     }
 
