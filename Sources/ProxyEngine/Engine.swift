@@ -34,6 +34,9 @@ public struct ApplyResult: Sendable {
     public var tlsFailure: String?
     /// The self-signed default certificate made for this plan's HTTPS, if one was.
     public var madeSelfSignedCertificate = false
+
+    /// Nothing done yet for `diff` (the daemon's result when a reload changed nothing).
+    public init(diff: PlanDiff) { self.diff = diff }
 }
 
 /// How the engine's workers run: fixed for the life of the process.

@@ -32,7 +32,7 @@ public enum IntOrString: Hashable, Sendable, CustomStringConvertible {
 }
 
 struct FieldNode {
-    let node: Node
+    let node: YAMLNode
     /// The Kubernetes field path of this node; empty for a document's root.
     let path: String
     let context: DecodingContext
@@ -65,12 +65,12 @@ struct FieldNode {
             report(.invalid(value: shortValue, detail: "must be a mapping (key: value pairs)"))
             return nil
         }
-        guard let value = mapping[key], !value.isNull else { return nil }
+        guard let value = mapping.value(forKey: key), !value.isNull else { return nil }
         return FieldNode(node: value, path: childPath(key), context: context)
     }
 
     /// The node `value` found under `key` of this mapping.
-    func child(_ key: String, value: Node) -> FieldNode {
+    func child(_ key: String, value: YAMLNode) -> FieldNode {
         FieldNode(node: value, path: childPath(key), context: context)
     }
 
@@ -154,16 +154,6 @@ struct FieldNode {
             node.tagName == .str ? "\"\(scalar.string)\"" : scalar.string
         case .mapping: "{...}"
         case .sequence: "[...]"
-        case .alias: "*alias"
         }
     }
-}
-
-extension Node {
-    var isNull: Bool { tagName == .null }
-}
-
-extension Node {
-    /// The resolved tag: `.int` for a plain `80`, `.str` for `"80"` or `http`.
-    var tagName: Tag.Name { Tag.Name(rawValue: tag.rawValue) }
 }

@@ -2,7 +2,6 @@
 // sorted, not recursive), multi-document YAML, and `kind: List`. Objects of kinds that
 // svcproxy does not serve are skipped with a note, so a whole application manifest loads.
 import Foundation
-import Yams
 
 public enum ConfigLoader {
     /// Loads every object under `paths`: what could be read, and every error found on
@@ -41,16 +40,22 @@ public enum ConfigLoader {
 
     /// Loads one file's documents.
     static func load(file: String, into objects: inout ConfigObjects, diagnostics: Diagnostics) {
+        guard let text = read(file: file, diagnostics: diagnostics) else { return }
+        load(text: text, file: file, into: &objects, diagnostics: diagnostics)
+    }
+
+    /// One file's text, or nil (and why, in `diagnostics`).
+    static func read(file: String, diagnostics: Diagnostics) -> String? {
         guard let data = FileManager.default.contents(atPath: file) else {
             diagnostics.report(ConfigError(location: nil, object: nil, field: "", reason: .unreadable(detail: "\(file): cannot be read")))
-            return
+            return nil
         }
         guard let text = String(data: data, encoding: .utf8) else {
             diagnostics.report(ConfigError(location: SourceLocation(file: file, line: 1, column: 1), object: nil, field: "",
                                            reason: .unreadable(detail: "not UTF-8 text")))
-            return
+            return nil
         }
-        load(text: text, file: file, into: &objects, diagnostics: diagnostics)
+        return text
     }
 
     /// Loads the documents of `text` as if read from `file` (the fuzz target's entry).
@@ -62,15 +67,24 @@ public enum ConfigLoader {
     }
 
     static func load(text: String, file: String, into objects: inout ConfigObjects, diagnostics: Diagnostics) {
+        for document in DocumentSplitter.split(text) {
+            guard load(document: document, file: file, fileText: text, into: &objects, diagnostics: diagnostics) else { return }
+        }
+    }
+
+    /// Loads one document of `fileText`; false when it is not YAML, and then the documents
+    /// after it are not read (libyaml stops at its first error in a stream).
+    static func load(document: DocumentText, file: String, fileText: String, into objects: inout ConfigObjects,
+                     diagnostics: Diagnostics) -> Bool {
         let context = DecodingContext(file: file, object: nil, diagnostics: diagnostics)
         do {
-            var documents = try Yams.compose_all(yaml: text)
-            while let root = documents.next() {
+            try YAMLComposer.compose(String(document.text), firstLine: document.firstLine) { root in
                 loadObject(FieldNode(node: root, path: "", context: context), into: &objects, depth: 0)
             }
-            if let error = documents.error { throw error }
+            return true
         } catch {
-            diagnostics.report(YAMLSyntax.describe(error, file: file, text: text))
+            diagnostics.report(YAMLSyntax.describe(error, file: file, text: fileText))
+            return false
         }
     }
 

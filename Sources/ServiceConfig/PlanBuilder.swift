@@ -12,6 +12,8 @@ public struct LoadedPlan: Sendable {
     public let settings: NodeSettings
     /// What was allocated; pass it to the next load so that a reload keeps it.
     public let allocations: Allocations
+    /// What the load read again and what it reused (all zero when not loaded from files).
+    public var loadStatistics = LoadStatistics()
 }
 
 public enum Configuration {
@@ -21,33 +23,49 @@ public enum Configuration {
     /// the running plan's allocations, which a reload keeps where it can.
     public static func plan(paths: [String], settings: NodeSettings, overrides: NodeSettingsOverrides = NodeSettingsOverrides(),
                             previous: Allocations? = nil) -> Result<LoadedPlan, ConfigErrors> {
-        let (objects, loadErrors) = ConfigLoader.load(paths: paths)
-        return plan(objects: objects, settings: settings, overrides: overrides, previous: previous, loadErrors: loadErrors)
+        plan(paths: paths, settings: settings, overrides: overrides, previous: previous, store: ObjectStore())
+    }
+
+    /// As `plan(paths:...)`, reading again only the files and documents that changed since
+    /// `store`'s last load (a reload); the plan is worked out over all objects.
+    public static func plan(paths: [String], settings: NodeSettings, overrides: NodeSettingsOverrides = NodeSettingsOverrides(),
+                            previous: Allocations? = nil, store: ObjectStore) -> Result<LoadedPlan, ConfigErrors> {
+        let (checked, statistics) = store.load(paths: paths)
+        // Nothing read again and the same inputs: the plan is the last one. A plan's own
+        // allocations given back as `previous` allocate the same values again.
+        if statistics.filesChanged == 0, checked.loadErrors.isEmpty, let last = store.lastPlan, last.settings == settings,
+           last.overrides == overrides, previous == last.previous || previous == last.result.allocations {
+            var loaded = last.result
+            loaded.loadStatistics = statistics
+            return .success(loaded)
+        }
+        let result = plan(checked: checked, settings: settings, overrides: overrides, previous: previous).map {
+            var loaded = $0
+            loaded.loadStatistics = statistics
+            return loaded
+        }
+        store.lastPlan = try? result.map { (settings, overrides, previous, $0) }.get()
+        return result
     }
 
     /// Validates and plans objects that are already loaded. `loadErrors` are the errors of
     /// reading them; a field that could not be read is not judged again by validation.
     public static func plan(objects: ConfigObjects, settings: NodeSettings, overrides: NodeSettingsOverrides = NodeSettingsOverrides(),
                             previous: Allocations? = nil, loadErrors: [ConfigError] = []) -> Result<LoadedPlan, ConfigErrors> {
+        plan(checked: CheckedObjects(objects: objects, loadErrors: loadErrors), settings: settings, overrides: overrides, previous: previous)
+    }
+
+    /// Plans objects whose own rules are already checked: what spans objects is checked here.
+    public static func plan(checked: CheckedObjects, settings: NodeSettings, overrides: NodeSettingsOverrides = NodeSettingsOverrides(),
+                            previous: Allocations? = nil) -> Result<LoadedPlan, ConfigErrors> {
+        let objects = checked.objects
+        let loadErrors = checked.loadErrors
         var effective = settings
         if let document = objects.proxyConfigurations.first { effective = effective.applying(document.settings) }
         effective = effective.applying(overrides)
 
-        var errors: [ConfigError] = []
-        var validServices: [Service] = []
-        for service in objects.services {
-            let found = Validation.validate(service)
-            errors += found
-            if found.isEmpty { validServices.append(service) }
-        }
-        errors += objects.endpoints.flatMap { Validation.validate($0) }
-        errors += objects.endpointSlices.flatMap { Validation.validate($0) }
-        errors += objects.pods.flatMap { Validation.validate($0) }
-        errors += objects.networkPolicies.flatMap { Validation.validate($0) }
-        errors += objects.namespaces.flatMap { Validation.validate($0) }
-        errors += objects.ingresses.flatMap { Validation.validate($0) }
-        errors += objects.ingressClasses.flatMap { Validation.validate($0) }
-        errors += objects.secrets.flatMap { Validation.validate($0) }
+        var errors = checked.objectErrors
+        let validServices = checked.validServices
         errors += Validation.validateUniqueness(objects)
         let origin = SettingsOrigin(document: objects.proxyConfigurations.first, flags: overrides)
         let tls = IngressTLSValidation(objects: objects, settings: effective, origin: origin)

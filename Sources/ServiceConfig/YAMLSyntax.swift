@@ -1,25 +1,13 @@
 // Turns libyaml's errors into one line a person can act on: file, line, column, and what
 // is wrong in words, with the usual cause (a tab in the indentation) named outright.
-import Yams
 
 enum YAMLSyntax {
-    static func describe(_ error: Error, file: String, text: String) -> ConfigError {
-        guard let yamlError = error as? YamlError else {
-            return ConfigError(location: SourceLocation(file: file, line: 1, column: 1), object: nil, field: "",
-                               reason: .unreadable(detail: "YAML error: \(error)"))
-        }
-        let (problem, mark, context): (String, Mark?, YamlError.Context?) = switch yamlError {
-        case .scanner(let context, let problem, let mark, _): (problem, mark, context)
-        case .parser(let context, let problem, let mark, _): (problem, mark, context)
-        case .composer(let context, let problem, let mark, _): (problem, mark, context)
-        case .duplicatedKeysInMapping(let duplicates, let context):
-            ("duplicate key " + duplicates.map { "\"\($0)\"" }.joined(separator: ", "), context.mark, nil)
-        default: ("\(yamlError)", nil, nil)
-        }
-        var line = mark?.line ?? 1
-        var column = mark?.column ?? 1
+    static func describe(_ error: YAMLComposeError, file: String, text: String) -> ConfigError {
+        let problem = error.stage == .duplicateKeys ? "duplicate key " + error.problem : error.problem
+        var line = error.line
+        var column = error.column
         var detail = "YAML syntax error: \(problem)"
-        if let context { detail += " (\(context.text) at line \(context.mark.line), column \(context.mark.column))" }
+        if let context = error.context { detail += " (\(context.text) at line \(context.line), column \(context.column))" }
         if let tabLine = tabIndentedLine(text: text, near: line) {
             line = tabLine
             column = 1

@@ -46,19 +46,22 @@ let exitConfigurationError = ExitCode(78)
 extension ConfigOptions {
     /// Loads, validates and plans the configuration. `previous` is the running plan's
     /// allocations, which a reload keeps where they still fit.
-    func plan(nodeAddresses: [IPAddress], previous: Allocations? = nil, planningDNSZone: Bool = false) throws -> Result<LoadedPlan, ConfigErrors> {
+    /// `store` holds what the last load read, reused where the files did not change.
+    func plan(nodeAddresses: [IPAddress], previous: Allocations? = nil, store: ObjectStore = ObjectStore(),
+              planningDNSZone: Bool = false) throws -> Result<LoadedPlan, ConfigErrors> {
         var settings = NodeSettings(nodeAddresses: nodeAddresses)
         settings.plansDNSZoneWithoutAddresses = planningDNSZone
         // A missing resolv.conf only leaves the DNS without default upstreams.
         if let text = try? String(contentsOfFile: dnsResolvConf, encoding: .utf8) {
             settings.resolvConfNameservers = ResolvConf.nameservers(text)
         }
-        return Configuration.plan(paths: paths, settings: settings, overrides: try overrides(), previous: previous)
+        return Configuration.plan(paths: paths, settings: settings, overrides: try overrides(), previous: previous, store: store)
     }
 
     /// Loads and plans the configuration, or prints every error to stderr and exits 78.
-    func loadPlan(nodeAddresses: [IPAddress], previous: Allocations? = nil, planningDNSZone: Bool = false) throws -> LoadedPlan {
-        switch try plan(nodeAddresses: nodeAddresses, previous: previous, planningDNSZone: planningDNSZone) {
+    func loadPlan(nodeAddresses: [IPAddress], previous: Allocations? = nil, store: ObjectStore = ObjectStore(),
+                  planningDNSZone: Bool = false) throws -> LoadedPlan {
+        switch try plan(nodeAddresses: nodeAddresses, previous: previous, store: store, planningDNSZone: planningDNSZone) {
         case .success(let loaded):
             return loaded
         case .failure(let errors):

@@ -3,6 +3,7 @@
 // or SIGINT (STOPPING=1, drain, exit 0), and the watchdog in between. The event loops run
 // on worker threads; this thread only waits for signals and the watchdog's clock.
 import Admin
+import CLinux
 import Foundation
 import Glibc
 import LinuxIO
@@ -26,9 +27,11 @@ final class Daemon {
     private var allocations: Allocations
     /// ClusterIPs and external IPs added to the node's interface (`--cluster-ip-interface`).
     private let clusterIPs: ClusterIPAddresses
+    /// The objects loaded, by source: a reload decodes and checks only what changed.
+    private let store: ObjectStore
 
     init(config: ConfigOptions, engineSettings: EngineSettings, gracePeriod: UInt64, admin: AdminAddresses,
-         logger: Logger, plan: LoadedPlan, logMessagesDropped: @escaping @Sendable () -> UInt64,
+         logger: Logger, plan: LoadedPlan, store: ObjectStore, logMessagesDropped: @escaping @Sendable () -> UInt64,
          clusterIPInterface: String? = nil) {
         clusterIPs = ClusterIPAddresses(interface: clusterIPInterface, logger: logger)
         self.config = config
@@ -39,6 +42,7 @@ final class Daemon {
         self.logger = logger
         self.plan = plan.plan
         self.allocations = plan.allocations
+        self.store = store
         for note in plan.notes { logger.info("\(note)", metadata: ["event": "config-note"]) }
     }
 
@@ -100,7 +104,7 @@ final class Daemon {
         logger.notice("Received SIGHUP: reloading the configuration", metadata: ["event": "reloading"])
         let result: Result<LoadedPlan, ConfigErrors>
         do {
-            result = try config.plan(nodeAddresses: NodeAddresses.current(), previous: allocations)
+            result = try config.plan(nodeAddresses: NodeAddresses.current(), previous: allocations, store: store)
         } catch {
             result = .failure(ConfigErrors([ConfigError(location: nil, object: nil, field: "", reason: .unreadable(detail: "\(error)"))]))
         }
@@ -118,7 +122,15 @@ final class Daemon {
             logger.error("Reload failed: \(errors.errors.count) errors in the configuration; still serving the previous one",
                          metadata: ["event": "reload-failed"])
         case .success(let loaded):
+            let read = loaded.loadStatistics
+            let total = read.documentsChecked + read.documentsReused
+            logger.info("Read \(read.documentsChecked) new or changed documents of \(total) (\(read.filesChanged) files changed, \(read.filesUnchanged) unchanged)", metadata: [
+                            "event": "config-read", "documents_checked": "\(read.documentsChecked)",
+                            "documents_reused": "\(read.documentsReused)", "files_changed": "\(read.filesChanged)",
+                            "files_unchanged": "\(read.filesUnchanged)",
+                        ])
             for note in loaded.notes { logger.info("\(note)", metadata: ["event": "config-note"]) }
+            let served = plan
             plan = loaded.plan
             allocations = loaded.allocations
             state.update {
@@ -126,11 +138,23 @@ final class Daemon {
                 $0.lastReloadSucceeded = true
                 $0.lastReloadErrors = []
             }
-            report(engine.apply(plan), action: "Reloaded", since: started)
+            // The same plan, all of it bound: the engine has nothing to do (a failed listener
+            // is worth another try, so a plan served in part is applied again).
+            if loaded.plan == served, state.read().listenFailures.isEmpty {
+                var unchanged = ApplyResult(diff: PlanDiff(from: plan, to: plan))
+                unchanged.kept = unchanged.diff.kept.count
+                report(unchanged, action: "Reloaded", since: started)
+            } else {
+                report(engine.apply(plan), action: "Reloaded", since: started)
+            }
             // Every reload, not only when the diff names service addresses: an add that
             // failed before (no interface yet, no capability) is tried again.
             clusterIPs.sync(plan)
         }
+        // A reload frees as much as it allocated (a large file's text, its documents, a
+        // plan), but glibc keeps freed heap pages mapped; give them back so that RSS stays
+        // flat over reloads.
+        malloc_trim(0)
         SystemdNotifier.ready(status: status)
     }
 
@@ -145,14 +169,16 @@ final class Daemon {
         for address in result.closed {
             logger.info("Stopped listening on \(address)", metadata: ["event": "listener-closed"])
         }
+        // A set: at start every address is new, and a list would make this quadratic.
+        let opened = Set(result.opened)
         for address in (plan.ingress?.listenAddresses ?? []) + (plan.ingress?.tls?.listenAddresses ?? [])
-            where result.opened.contains(address) {
+            where opened.contains(address) {
             logger.info("Listening on \(address) for the Ingress (\(address.kind.label))", metadata: ["event": "listener-opened"])
         }
         reportTLS(result)
         reportDNS(result)
         for servicePort in plan.servicePorts {
-            for address in servicePort.listenAddresses where result.opened.contains(address) {
+            for address in servicePort.listenAddresses where opened.contains(address) {
                 logger.info("Listening on \(address) for \(servicePort.name) (\(servicePort.endpoints.count) endpoints)",
                             metadata: ["service": "\(servicePort.name)", "port": "\(address.port)", "event": "listener-opened"])
             }

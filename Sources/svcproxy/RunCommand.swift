@@ -1,6 +1,7 @@
 // `svcproxy run`: load the configuration, bind every listener, tell the service manager
 // that the daemon is ready, and serve until SIGTERM or SIGINT (see Daemon).
 import Admin
+import CLinux
 import ArgumentParser
 import Glibc
 import LogPipeline
@@ -95,7 +96,13 @@ struct RunCommand: ParsableCommand {
         defer { logs.finish(timeout: LogSetup.flushTimeout) }
         let logger = Logger(label: "svcproxy")
 
-        let loaded = try config.loadPlan(nodeAddresses: NodeAddresses.current())
+        // A file's text is one allocation of its size, made and freed at every reload: served
+        // by mmap at any size (glibc would otherwise raise its threshold after the first free
+        // and carve the next one from the heap, which then only grows).
+        mallopt(M_MMAP_THRESHOLD, 1 << 20)
+        // Kept by the daemon: a reload reads again only the files and documents that changed.
+        let store = ObjectStore()
+        let loaded = try config.loadPlan(nodeAddresses: NodeAddresses.current(), store: store)
         let descriptorLimit = ResourceLimits.raiseOpenFilesToHardLimit()
         var engine = EngineSettings(workers: workers ?? loaded.settings.workers ?? ResourceLimits.availableProcessors())
         engine.accessLog = accessLog
@@ -114,7 +121,7 @@ struct RunCommand: ParsableCommand {
         if let healthz = loaded.settings.healthzBindAddress { admin.healthz = healthz.description }
         let daemon = Daemon(config: config, engineSettings: engine,
                             gracePeriod: try gracePeriodNanoseconds(),
-                            admin: admin, logger: logger, plan: loaded,
+                            admin: admin, logger: logger, plan: loaded, store: store,
                             logMessagesDropped: { logs.dropped },
                             clusterIPInterface: clusterIPInterface)
         try daemon.run(signals: signals)

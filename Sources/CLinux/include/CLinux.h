@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
+#include <malloc.h>  /* mallopt, malloc_trim: the daemon keeps RSS flat over reloads */
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
