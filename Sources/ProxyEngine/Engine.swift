@@ -26,8 +26,8 @@ public struct ApplyResult: Sendable {
     public var closed: [SocketKey] = []
     public var kept = 0
     public var failures: [ListenFailure] = []
-    /// The diff that was carried out.
-    public var diff: PlanDiff
+    /// The diff that was carried out (nil when there was nothing to do).
+    public var diff: PlanDiff?
     /// What is wrong with the Ingress's certificates (their hosts get the default one).
     public var tlsDiagnostics: [TLSDiagnostic] = []
     /// Why HTTPS could not be set up at all, if so.
@@ -35,8 +35,15 @@ public struct ApplyResult: Sendable {
     /// The self-signed default certificate made for this plan's HTTPS, if one was.
     public var madeSelfSignedCertificate = false
 
-    /// Nothing done yet for `diff` (the daemon's result when a reload changed nothing).
+    /// Nothing done yet for `diff`.
     public init(diff: PlanDiff) { self.diff = diff }
+
+    /// Nothing to do: the plan served is the one given, its `kept` listeners all kept (the
+    /// daemon's result when a reload changed nothing, without diffing a plan with itself).
+    public init(keptListeners: Int) {
+        diff = nil
+        kept = keptListeners
+    }
 }
 
 /// How the engine's workers run: fixed for the life of the process.

@@ -15,6 +15,39 @@ public enum ObjectSourceKey: Hashable, Sendable {
     /// A document of a file: its text, and the line it starts on (which every error and
     /// field location of its objects contains, so a document that moved is read again).
     case document(file: String, firstLine: Int, text: Substring)
+
+    /// The place and the text's length, not the text: hashing every document's text at
+    /// every lookup and every table growth was a quarter of a reload's time, while two
+    /// documents at one place differ in length after almost any edit. Equal hashes still
+    /// compare the whole text (`==`), so an edit that keeps the length is found all the same.
+    public func hash(into hasher: inout Hasher) {
+        switch self {
+        case .document(let file, let firstLine, let text):
+            hasher.combine(file)
+            hasher.combine(firstLine)
+            hasher.combine(text.utf8.count)
+        }
+    }
+
+    public static func == (lhs: ObjectSourceKey, rhs: ObjectSourceKey) -> Bool {
+        switch (lhs, rhs) {
+        case (.document(let file, let line, let text), .document(let otherFile, let otherLine, let otherText)):
+            file == otherFile && line == otherLine && sameBytes(text, otherText)
+        }
+    }
+
+    /// Byte equality by memcmp: the texts are UTF-8 already, and canonical equivalence
+    /// (what `String ==` decides) would make two different spellings one document.
+    private static func sameBytes(_ a: Substring, _ b: Substring) -> Bool {
+        guard a.utf8.count == b.utf8.count else { return false }
+        let compared = a.utf8.withContiguousStorageIfAvailable { left in
+            b.utf8.withContiguousStorageIfAvailable { right in
+                guard let l = left.baseAddress, let r = right.baseAddress else { return left.isEmpty }
+                return memcmp(l, r, left.count) == 0
+            }
+        }
+        return (compared ?? nil) ?? a.utf8.elementsEqual(b.utf8)
+    }
 }
 
 /// What one load read again and what it reused.
@@ -31,9 +64,30 @@ public struct LoadStatistics: Sendable, Equatable {
     public init() {}
 }
 
+/// The objects a load dropped and the ones it added (a changed object is both): what an
+/// incremental plan starts from. A watch event of the API source is one such change.
+public struct ObjectChanges: Sendable {
+    public var removed = ConfigObjects()
+    public var added = ConfigObjects()
+
+    public init() {}
+
+    public var isEmpty: Bool { removed.isEmpty && added.isEmpty }
+}
+
+extension ConfigObjects {
+    /// No object of any kind (and nothing skipped).
+    var isEmpty: Bool {
+        services.isEmpty && endpoints.isEmpty && endpointSlices.isEmpty && pods.isEmpty && proxyConfigurations.isEmpty
+            && networkPolicies.isEmpty && namespaces.isEmpty && ingresses.isEmpty && ingressClasses.isEmpty && secrets.isEmpty
+            && skipped.isEmpty
+    }
+}
+
 /// Not thread-safe: one owner (the daemon's main thread) loads through it.
 public final class ObjectStore {
     private struct FileEntry {
+        let stamp: FileStamp?
         let text: String
         let documents: [ObjectSourceKey]
     }
@@ -48,6 +102,12 @@ public final class ObjectStore {
     /// The last plan made from this store's objects and what it was made with: a reload
     /// that reads nothing again and has the same inputs gives it back unchanged.
     var lastPlan: (settings: NodeSettings, overrides: NodeSettingsOverrides, previous: Allocations?, result: LoadedPlan)?
+    /// Each Service's part of the last plan, rebuilt for the Services a change touches.
+    var planCache: PlanCache?
+    /// Loads made: a plan cache follows one load to the next.
+    public private(set) var generation = 0
+    /// What the last load dropped and added.
+    public private(set) var lastChanges = ObjectChanges()
 
     public init() {}
 
@@ -56,26 +116,44 @@ public final class ObjectStore {
         let diagnostics = Diagnostics()
         var statistics = LoadStatistics()
         var newFiles: [String: FileEntry] = [:]
-        var newEntries: [ObjectSourceKey: CheckedObjects] = [:]
         var newOrder: [ObjectSourceKey] = []
+        var changes = ObjectChanges()
+        var dropped: [ObjectSourceKey] = []
         for file in ConfigLoader.expand(paths: paths, diagnostics: diagnostics) {
+            let stamp = FileStamp(path: file)
+            let previous = files[file]
+            // The same file as last time: not even read.
+            if let previous, let stamp, previous.stamp == stamp, previous.documents.allSatisfy({ entries[$0] != nil }) {
+                statistics.filesUnchanged += 1
+                statistics.documentsReused += previous.documents.count
+                newFiles[file] = previous
+                newOrder += previous.documents
+                continue
+            }
             guard let text = ConfigLoader.read(file: file, diagnostics: diagnostics) else { continue }
             let documents: [ObjectSourceKey]
-            if let previous = files[file], previous.text == text, previous.documents.allSatisfy({ entries[$0] != nil }) {
+            if let previous, previous.text == text, previous.documents.allSatisfy({ entries[$0] != nil }) {
                 statistics.filesUnchanged += 1
                 documents = previous.documents
-                for key in documents { newEntries[key] = entries[key] }
                 statistics.documentsReused += documents.count
             } else {
                 statistics.filesChanged += 1
-                documents = load(text: text, file: file, reusing: entries, into: &newEntries, statistics: &statistics)
+                documents = load(text: text, file: file, changes: &changes, statistics: &statistics)
+                let kept = Set(documents)
+                dropped += (previous?.documents ?? []).filter { !kept.contains($0) }
             }
-            newFiles[file] = FileEntry(text: text, documents: documents)
+            newFiles[file] = FileEntry(stamp: stamp, text: text, documents: documents)
             newOrder += documents
         }
+        for (file, entry) in files where newFiles[file] == nil { dropped += entry.documents }
+        for key in dropped {
+            guard let entry = entries.removeValue(forKey: key) else { continue }
+            changes.removed.append(entry.objects)
+        }
         files = newFiles
-        entries = newEntries
         order = newOrder
+        lastChanges = changes
+        generation += 1
         documentsCheckedTotal += statistics.documentsChecked
         var objects = checked()
         for error in diagnostics.errors { objects.report(error) }
@@ -92,14 +170,13 @@ public final class ObjectStore {
     }
 
     /// The documents of one file's `text`, each reused when `previous` has it.
-    private func load(text: String, file: String, reusing previous: [ObjectSourceKey: CheckedObjects],
-                      into entries: inout [ObjectSourceKey: CheckedObjects], statistics: inout LoadStatistics) -> [ObjectSourceKey] {
+    /// (A document written twice at one place is one entry.) New entries go into `changes`.
+    private func load(text: String, file: String, changes: inout ObjectChanges, statistics: inout LoadStatistics) -> [ObjectSourceKey] {
         var keys: [ObjectSourceKey] = []
         for document in DocumentSplitter.split(text) {
             let key = ObjectSourceKey.document(file: file, firstLine: document.firstLine, text: document.text)
             keys.append(key)
-            if let reused = previous[key] ?? entries[key] {
-                entries[key] = reused
+            if let reused = entries[key] {
                 statistics.documentsReused += 1
                 if reused.stoppedReading { break }
                 continue
@@ -110,6 +187,7 @@ public final class ObjectStore {
             var checked = CheckedObjects(objects: objects, loadErrors: diagnostics.errors)
             checked.stoppedReading = !readable
             entries[key] = checked
+            changes.added.append(checked.objects)
             statistics.documentsChecked += 1
             if !readable { break }  // libyaml reads no further than its first error
         }

@@ -39,7 +39,23 @@ public enum Configuration {
             loaded.loadStatistics = statistics
             return .success(loaded)
         }
-        let result = plan(checked: checked, settings: settings, overrides: overrides, previous: previous).map {
+        var result: Result<LoadedPlan, ConfigErrors>
+        if var cache = store.planCache, cache.generation == store.generation - 1,
+           cache.accepts(settings: settings, overrides: overrides, previous: previous),
+           let loaded = cache.replan(checked: checked, changes: store.lastChanges, previous: previous) {
+            cache.generation = store.generation
+            store.planCache = cache
+            result = .success(loaded)
+        } else {
+            let (planned, cache) = fullPlan(checked: checked, settings: settings, overrides: overrides, previous: previous)
+            store.planCache = cache.map {
+                var cache = $0
+                cache.generation = store.generation
+                return cache
+            }
+            result = planned
+        }
+        result = result.map {
             var loaded = $0
             loaded.loadStatistics = statistics
             return loaded
@@ -58,6 +74,12 @@ public enum Configuration {
     /// Plans objects whose own rules are already checked: what spans objects is checked here.
     public static func plan(checked: CheckedObjects, settings: NodeSettings, overrides: NodeSettingsOverrides = NodeSettingsOverrides(),
                             previous: Allocations? = nil) -> Result<LoadedPlan, ConfigErrors> {
+        fullPlan(checked: checked, settings: settings, overrides: overrides, previous: previous).result
+    }
+
+    /// As `plan(checked:...)`, with each Service's part of a valid plan for the next one.
+    static func fullPlan(checked: CheckedObjects, settings: NodeSettings, overrides: NodeSettingsOverrides,
+                         previous: Allocations?) -> (result: Result<LoadedPlan, ConfigErrors>, cache: PlanCache?) {
         let objects = checked.objects
         let loadErrors = checked.loadErrors
         var effective = settings
@@ -75,14 +97,18 @@ public enum Configuration {
         errors += allocator.errors
         let unreadable = Set(loadErrors.map { "\($0.object ?? "")|\($0.field)" })
         errors = loadErrors + errors.filter { !unreadable.contains("\($0.object ?? "")|\($0.field)") }
-        guard errors.isEmpty else { return .failure(ConfigErrors(errors.sortedByLocation())) }
+        guard errors.isEmpty else { return (.failure(ConfigErrors(errors.sortedByLocation())), nil) }
 
         var builder = PlanBuilder(objects: objects, settings: effective, allocations: allocator.result, origin: origin,
                                   certificates: tls.contents.certificates)
         let plan = builder.build()
-        guard builder.errors.isEmpty else { return .failure(ConfigErrors(builder.errors)) }
-        return .success(LoadedPlan(plan: plan, notes: objects.skipped + allocator.notes + builder.notes,
-                                   settings: effective, allocations: allocator.result))
+        guard builder.errors.isEmpty else { return (.failure(ConfigErrors(builder.errors)), nil) }
+        let cache = PlanCache(settings: settings, overrides: overrides, effective: effective, origin: origin, generation: 0,
+                              previous: previous, allocations: allocator.result, parts: builder.parts,
+                              sortedKeys: builder.parts.keys.sorted(), owners: builder.owners,
+                              hadPods: !objects.pods.isEmpty, hadPolicies: !objects.networkPolicies.isEmpty)
+        return (.success(LoadedPlan(plan: plan, notes: objects.skipped + allocator.notes + builder.notes,
+                                    settings: effective, allocations: allocator.result)), cache)
     }
 }
 
@@ -109,59 +135,82 @@ struct PlanBuilder {
     var notes: [String] = []
     var errors: [ConfigError] = []
 
+    /// Each Service's part of the plan, by key: what an incremental plan reuses.
+    private(set) var parts: [ObjectKey: ServicePlanPart] = [:]
+    /// Which service port listens on each socket.
+    var owners: [SocketKey: ListenClaim] = [:]
+
     mutating func build() -> ProxyPlan {
         let join = EndpointJoin(objects: objects)
         let ingress = IngressResolver(objects: objects)
         notes += join.notes
-        let nodeAddresses = settings.selectedNodePortAddresses
         var plans: [ServicePortPlan] = []
-        var listenOwners: [SocketKey: ListenClaim] = [:]
-        var seen: Set<ObjectKey> = []
-        for service in objects.services.sorted(by: { $0.key < $1.key }) where seen.insert(service.key).inserted {
-            guard service.isProxied else {
-                notes.append("\(service.label) is \(service.type == .externalName ? "an ExternalName" : "a headless") service: not proxied")
+        var owners: [SocketKey: ListenClaim] = [:]
+        for service in objects.services.sorted(by: { $0.key < $1.key }) where parts[service.key] == nil {
+            let part = self.part(for: service, join: join, ingress: ingress)
+            parts[service.key] = part
+            notes += part.notes
+            for claim in part.claims { self.claim(claim.addresses, claim.claim, owners: &owners) }
+            plans += part.ports
+        }
+        self.owners = owners
+        let services = objects.services
+        return finish(servicePorts: plans, join: join, services: services)
+    }
+
+    /// The Ingress and DNS parts around `servicePorts`, and the plan.
+    mutating func finish(servicePorts: [ServicePortPlan], join: EndpointJoin, services: [Service]) -> ProxyPlan {
+        let ingressPlan = buildIngress(join: join, owners: owners)
+        let dnsPlan = settings.dnsPlan(names: join.clusterNames(of: services, allocations: allocations))
+        if let dnsPlan { checkListeners(of: dnsPlan, owners: owners, ingress: ingressPlan) }
+        return ProxyPlan(servicePorts: servicePorts, connections: settings.connectionSettings, ingress: ingressPlan, dns: dnsPlan)
+    }
+
+    /// One Service's service ports, notes and listen claims: what depends on this Service,
+    /// its endpoints' objects, its allocations and the policies of its endpoints' pods.
+    func part(for service: Service, join: EndpointJoin, ingress: IngressResolver) -> ServicePlanPart {
+        var part = ServicePlanPart(service: service)
+        guard service.isProxied else {
+            part.notes.append("\(service.label) is \(service.type == .externalName ? "an ExternalName" : "a headless") service: not proxied")
+            return part
+        }
+        let nodeAddresses = settings.selectedNodePortAddresses
+        let clusterIPs = allocations.clusterIPs[service.key] ?? []
+        let families = Self.families(of: clusterIPs)
+        let externalIPs = service.externalIPs.compactMap(IPAddress.init)
+        let loadBalancerIPs = service.type == .loadBalancer ? Self.loadBalancerIPs(of: service) : []
+        let affinity: SessionAffinity = service.sessionAffinity == "ClientIP"
+            ? .clientIP(timeoutSeconds: service.affinityTimeoutSeconds ?? 10800) : .none
+        for (index, port) in service.ports.enumerated() {
+            let name = ServicePortName(service: service.key, port: port.name)
+            guard port.protocol != .sctp else {
+                part.notes.append("\(name) is SCTP: only TCP and UDP are proxied, this port is not served")
                 continue
             }
-            let clusterIPs = allocations.clusterIPs[service.key] ?? []
-            let families = Self.families(of: clusterIPs)
-            let externalIPs = service.externalIPs.compactMap(IPAddress.init)
-            let loadBalancerIPs = service.type == .loadBalancer ? Self.loadBalancerIPs(of: service) : []
-            let affinity: SessionAffinity = service.sessionAffinity == "ClientIP"
-                ? .clientIP(timeoutSeconds: service.affinityTimeoutSeconds ?? 10800) : .none
-            for (index, port) in service.ports.enumerated() {
-                let name = ServicePortName(service: service.key, port: port.name)
-                guard port.protocol != .sctp else {
-                    notes.append("\(name) is SCTP: only TCP and UDP are proxied, this port is not served")
-                    continue
-                }
-                var listen = clusterIPs.map { ListenAddress(ip: $0, port: port.port, kind: .clusterIP, transport: port.protocol) }
-                if let nodePort = allocations.nodePorts[name] {
-                    listen += nodeAddresses.map { ListenAddress(ip: $0, port: nodePort, kind: .nodePort, transport: port.protocol) }
-                }
-                listen += externalIPs.map { ListenAddress(ip: $0, port: port.port, kind: .externalIP, transport: port.protocol) }
-                listen += loadBalancerIPs.map { ListenAddress(ip: $0, port: port.port, kind: .loadBalancer, transport: port.protocol) }
-                // One socket per address, port and transport, whichever kinds led there (an
-                // external IP that is also a load-balancer IP or a node address).
-                var seenSockets: Set<SocketKey> = []
-                listen = listen.filter { seenSockets.insert($0.socketKey).inserted }
-                claim(listen, ListenClaim(name: name, service: service, path: "spec.ports[\(index)]"), owners: &listenOwners)
-                let endpoints = join.endpoints(for: service, port: port, families: families)
-                let isUDP = port.protocol == .udp
-                plans.append(ServicePortPlan(
-                    name: name, protocol: port.protocol, listenAddresses: listen,
-                    endpoints: endpoints,
-                    sessionAffinity: affinity,
-                    externalTrafficPolicy: TrafficPolicy(rawValue: service.externalTrafficPolicy ?? "") ?? .cluster,
-                    internalTrafficPolicy: TrafficPolicy(rawValue: service.internalTrafficPolicy ?? "") ?? .cluster,
-                    ingress: ingress.admissions(for: endpoints, transport: port.protocol), maxConnections: service.maxConnectionsLimit,
-                    idleTimeout: isUDP ? nil : service.idleTimeout(nodeDefault: settings.idleTimeout),
-                    udpTimeout: isUDP ? service.udpTimeout(nodeDefault: settings.udpTimeout) : nil))
+            var listen = clusterIPs.map { ListenAddress(ip: $0, port: port.port, kind: .clusterIP, transport: port.protocol) }
+            if let nodePort = allocations.nodePorts[name] {
+                listen += nodeAddresses.map { ListenAddress(ip: $0, port: nodePort, kind: .nodePort, transport: port.protocol) }
             }
+            listen += externalIPs.map { ListenAddress(ip: $0, port: port.port, kind: .externalIP, transport: port.protocol) }
+            listen += loadBalancerIPs.map { ListenAddress(ip: $0, port: port.port, kind: .loadBalancer, transport: port.protocol) }
+            // One socket per address, port and transport, whichever kinds led there (an
+            // external IP that is also a load-balancer IP or a node address).
+            var seenSockets: Set<SocketKey> = []
+            listen = listen.filter { seenSockets.insert($0.socketKey).inserted }
+            part.claims.append(ServicePlanPart.Claim(addresses: listen, claim: ListenClaim(name: name, service: service, path: "spec.ports[\(index)]")))
+            let endpoints = join.endpoints(for: service, port: port, families: families)
+            let isUDP = port.protocol == .udp
+            part.ports.append(ServicePortPlan(
+                name: name, protocol: port.protocol, listenAddresses: listen,
+                endpoints: endpoints,
+                sessionAffinity: affinity,
+                externalTrafficPolicy: TrafficPolicy(rawValue: service.externalTrafficPolicy ?? "") ?? .cluster,
+                internalTrafficPolicy: TrafficPolicy(rawValue: service.internalTrafficPolicy ?? "") ?? .cluster,
+                ingress: ingress.admissions(for: endpoints, transport: port.protocol), maxConnections: service.maxConnectionsLimit,
+                idleTimeout: isUDP ? nil : service.idleTimeout(nodeDefault: settings.idleTimeout),
+                udpTimeout: isUDP ? service.udpTimeout(nodeDefault: settings.udpTimeout) : nil))
         }
-        let ingressPlan = buildIngress(join: join, owners: listenOwners)
-        let dnsPlan = settings.dnsPlan(names: join.clusterNames(of: objects.services, allocations: allocations))
-        if let dnsPlan { checkListeners(of: dnsPlan, owners: listenOwners, ingress: ingressPlan) }
-        return ProxyPlan(servicePorts: plans, connections: settings.connectionSettings, ingress: ingressPlan, dns: dnsPlan)
+        return part
     }
 
     /// The Ingresses of our class as a plan, with its TLS part, and an error for each
@@ -238,7 +287,7 @@ struct PlanBuilder {
     /// Two service ports may not listen on one address, port and transport, whatever made
     /// each of them listen there (a ClusterIP, an external IP, a load-balancer IP, a
     /// NodePort); a TCP and a UDP port of one number are two sockets and may.
-    private mutating func claim(_ listen: [ListenAddress], _ claim: ListenClaim, owners: inout [SocketKey: ListenClaim]) {
+    mutating func claim(_ listen: [ListenAddress], _ claim: ListenClaim, owners: inout [SocketKey: ListenClaim]) {
         for address in listen {
             if let owner = owners[address.socketKey], owner.name != claim.name {
                 errors.append(claim.error(.duplicate(value: "\(address)", detail: "\(owner.name) already listens there")))
@@ -246,6 +295,20 @@ struct PlanBuilder {
             owners[address.socketKey] = claim
         }
     }
+}
+
+/// One Service's part of a plan (PlanBuilder.part), kept by PlanCache between loads.
+struct ServicePlanPart {
+    /// The listen addresses one service port claims.
+    struct Claim {
+        let addresses: [ListenAddress]
+        let claim: ListenClaim
+    }
+
+    let service: Service
+    var ports: [ServicePortPlan] = []
+    var notes: [String] = []
+    var claims: [Claim] = []
 }
 
 /// The service port that listens on an address, and where it was written.

@@ -141,9 +141,7 @@ final class Daemon {
             // The same plan, all of it bound: the engine has nothing to do (a failed listener
             // is worth another try, so a plan served in part is applied again).
             if loaded.plan == served, state.read().listenFailures.isEmpty {
-                var unchanged = ApplyResult(diff: PlanDiff(from: plan, to: plan))
-                unchanged.kept = unchanged.diff.kept.count
-                report(unchanged, action: "Reloaded", since: started)
+                report(ApplyResult(keptListeners: engine.monitor.listeners.load(ordering: .relaxed)), action: "Reloaded", since: started)
             } else {
                 report(engine.apply(plan), action: "Reloaded", since: started)
             }
@@ -177,7 +175,7 @@ final class Daemon {
         }
         reportTLS(result)
         reportDNS(result)
-        for servicePort in plan.servicePorts {
+        for servicePort in plan.servicePorts where !opened.isEmpty {
             for address in servicePort.listenAddresses where opened.contains(address) {
                 logger.info("Listening on \(address) for \(servicePort.name) (\(servicePort.endpoints.count) endpoints)",
                             metadata: ["service": "\(servicePort.name)", "port": "\(address.port)", "event": "listener-opened"])

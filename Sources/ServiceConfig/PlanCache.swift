@@ -1,0 +1,83 @@
+// Each Service's part of the last plan, kept so that the next plan rebuilds only the parts
+// of the Services a change touched. A change is a set of objects dropped and added
+// (ObjectChanges: a file's changed documents now, an API watch event later); a Service's
+// part depends on the Service, its Endpoints and EndpointSlices (by service name), the
+// Pods its selector picks, the NetworkPolicies that isolate its endpoints' pods, and its
+// ClusterIPs and NodePorts. What spans all objects (uniqueness, allocation, the Ingress
+// routing, the DNS names) is still worked out over all of them, which is cheap next to
+// the parts; anything the cache cannot follow (node settings, Namespaces' labels, Pods
+// while NetworkPolicies exist, any error) makes a full plan, so the result is always the
+// one a full plan gives (PlanCacheTests prove it over random edits).
+
+struct PlanCache {
+    /// What the plan was made with: a later plan with other inputs is made in full.
+    let settings: NodeSettings
+    let overrides: NodeSettingsOverrides
+    /// The settings in effect (with the ProxyConfiguration and flags) and where they came from.
+    let effective: NodeSettings
+    let origin: SettingsOrigin
+    /// The store's load this cache follows; the changes of the next load apply to it.
+    var generation: Int
+    var previous: Allocations?
+    var allocations: Allocations
+    var parts: [ObjectKey: ServicePlanPart]
+    var sortedKeys: [ObjectKey]
+    var owners: [SocketKey: ListenClaim]
+    var hadPods: Bool
+    var hadPolicies: Bool
+
+    /// Whether a plan with these inputs may start from this cache (a plan's own
+    /// allocations given back as `previous` allocate the same values again).
+    func accepts(settings: NodeSettings, overrides: NodeSettingsOverrides, previous: Allocations?) -> Bool {
+        settings == self.settings && overrides == self.overrides && (previous == self.previous || previous == allocations)
+    }
+
+    /// The Services whose parts `changes` may change, or nil when the change reaches
+    /// further than a cache can follow.
+    func touchedServices(by changes: ObjectChanges, objects: ConfigObjects) -> Set<ObjectKey>? {
+        let sides = [changes.removed, changes.added]
+        // Settings change every part; Namespaces' labels are what policies' namespace selectors match.
+        guard sides.allSatisfy({ $0.proxyConfigurations.isEmpty && $0.namespaces.isEmpty }) else { return nil }
+        var touched = Set<ObjectKey>()
+        for side in sides {
+            touched.formUnion(side.services.map(\.key))
+            touched.formUnion(side.endpoints.map(\.key))
+            for slice in side.endpointSlices {
+                guard let service = slice.serviceName else { return nil }  // a note of the whole plan
+                touched.insert(ObjectKey(namespace: slice.key.namespace, name: service))
+            }
+        }
+        if sides.contains(where: { !$0.pods.isEmpty }) {
+            // Pods are endpoints of the selectors of their namespace; with policies, their
+            // addresses are also who the policies admit, anywhere.
+            guard objects.pods.isEmpty != hadPods, !hadPolicies, objects.networkPolicies.isEmpty else { return nil }
+            let namespaces = Set(sides.flatMap { $0.pods.map(\.key.namespace) })
+            for part in parts.values where part.service.selector != nil && namespaces.contains(part.service.key.namespace) {
+                touched.insert(part.service.key)
+            }
+        }
+        let policyNamespaces = Set(sides.flatMap { $0.networkPolicies.map(\.key.namespace) })
+        if !policyNamespaces.isEmpty {
+            // A policy isolates the pods of its namespace: the endpoints at their addresses.
+            let isolated = Set(objects.pods.filter { policyNamespaces.contains($0.key.namespace) }.flatMap(\.ips))
+            for part in parts.values where part.ports.contains(where: { $0.endpoints.contains { isolated.contains($0.ip) } }) {
+                touched.insert(part.service.key)
+            }
+        }
+        return touched
+    }
+
+    /// The Services whose ClusterIPs or NodePorts differ between `old` and `new`.
+    static func reallocated(from old: Allocations, to new: Allocations) -> Set<ObjectKey> {
+        var keys = Set<ObjectKey>()
+        if old.clusterIPs != new.clusterIPs {
+            for (key, ips) in new.clusterIPs where old.clusterIPs[key] != ips { keys.insert(key) }
+            for key in old.clusterIPs.keys where new.clusterIPs[key] == nil { keys.insert(key) }
+        }
+        if old.nodePorts != new.nodePorts {
+            for (name, port) in new.nodePorts where old.nodePorts[name] != port { keys.insert(name.service) }
+            for name in old.nodePorts.keys where new.nodePorts[name] == nil { keys.insert(name.service) }
+        }
+        return keys
+    }
+}
