@@ -2,8 +2,12 @@
 // size, and modification and change times to the nanosecond. A reload of a large file
 // that did not change then costs one stat(2) instead of reading and comparing its text.
 // The change time (ctime) is set by the kernel on every write and cannot be set back by a
-// user (utimensat(2) sets only atime and mtime), so a file rewritten in place with the
-// same size within one mtime tick, or with its mtime restored, still reads as changed.
+// user (utimensat(2) sets only atime and mtime), so a file rewritten with its mtime
+// restored still reads as changed. The kernel stamps files from a coarse clock (a jiffy,
+// up to 10 ms), so a write in the same tick as our read could leave the stamp as it was:
+// as git does with its "racily clean" entries, a stamp is trusted only once the file is
+// older than its read by a margin, and until then the file is read and compared again.
+// This is the one place ServiceConfig reads the clock, and only to judge file stamps.
 import Foundation
 
 struct FileStamp: Equatable, Sendable {
@@ -24,6 +28,23 @@ struct FileStamp: Equatable, Sendable {
         modified = info.st_mtim
         changed = info.st_ctim
     }
+
+    /// Whether a file with this stamp, taken just before reading it at `readAt`, had been
+    /// written for long enough that a later write must change the stamp.
+    func isSettled(readAt: timespec) -> Bool {
+        let margin: Int64 = 100_000_000  // nanoseconds, far more than a kernel tick
+        let newest = max(Self.nanoseconds(modified), Self.nanoseconds(changed))
+        return newest + margin < Self.nanoseconds(readAt)
+    }
+
+    /// The wall clock, which file stamps are taken from. The corresponding C function is `clock_gettime`.
+    static func now() -> timespec {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return now
+    }
+
+    private static func nanoseconds(_ time: timespec) -> Int64 { Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec) }
 
     static func == (lhs: FileStamp, rhs: FileStamp) -> Bool {
         lhs.device == rhs.device && lhs.inode == rhs.inode && lhs.size == rhs.size

@@ -60,6 +60,11 @@ public struct LoadStatistics: Sendable, Equatable {
     public var documentsChecked = 0
     /// Documents whose objects were reused as they were.
     public var documentsReused = 0
+    /// Services whose part of the plan was built: all of them on a full plan, the ones a
+    /// change touched on an incremental one (PlanCache).
+    public var servicesPlanned = 0
+    /// Whether the plan was made from the last one's parts.
+    public var incremental = false
 
     public init() {}
 }
@@ -87,6 +92,8 @@ extension ConfigObjects {
 /// Not thread-safe: one owner (the daemon's main thread) loads through it.
 public final class ObjectStore {
     private struct FileEntry {
+        /// Taken before the file was read; nil when it could not be, or it was written too
+        /// recently to be trusted (FileStamp.isSettled).
         let stamp: FileStamp?
         let text: String
         let documents: [ObjectSourceKey]
@@ -113,6 +120,15 @@ public final class ObjectStore {
 
     /// Loads the objects at `paths`, reusing what did not change since the last load.
     public func load(paths: [String]) -> (objects: CheckedObjects, statistics: LoadStatistics) {
+        let (statistics, errors) = read(paths: paths)
+        var objects = checked()
+        for error in errors { objects.report(error) }
+        return (objects, statistics)
+    }
+
+    /// Reads what changed at `paths` (then `checked()` gives every object), and the errors
+    /// of reading that belong to no document (a missing file).
+    func read(paths: [String]) -> (statistics: LoadStatistics, errors: [ConfigError]) {
         let diagnostics = Diagnostics()
         var statistics = LoadStatistics()
         var newFiles: [String: FileEntry] = [:]
@@ -120,7 +136,8 @@ public final class ObjectStore {
         var changes = ObjectChanges()
         var dropped: [ObjectSourceKey] = []
         for file in ConfigLoader.expand(paths: paths, diagnostics: diagnostics) {
-            let stamp = FileStamp(path: file)
+            let readAt = FileStamp.now()
+            let stamp = FileStamp(path: file).flatMap { $0.isSettled(readAt: readAt) ? $0 : nil }
             let previous = files[file]
             // The same file as last time: not even read.
             if let previous, let stamp, previous.stamp == stamp, previous.documents.allSatisfy({ entries[$0] != nil }) {
@@ -155,9 +172,7 @@ public final class ObjectStore {
         lastChanges = changes
         generation += 1
         documentsCheckedTotal += statistics.documentsChecked
-        var objects = checked()
-        for error in diagnostics.errors { objects.report(error) }
-        return (objects, statistics)
+        return (statistics, diagnostics.errors)
     }
 
     /// Every object of the last load, in source order, with its checks.

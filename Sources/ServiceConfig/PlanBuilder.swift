@@ -30,31 +30,41 @@ public enum Configuration {
     /// `store`'s last load (a reload); the plan is worked out over all objects.
     public static func plan(paths: [String], settings: NodeSettings, overrides: NodeSettingsOverrides = NodeSettingsOverrides(),
                             previous: Allocations? = nil, store: ObjectStore) -> Result<LoadedPlan, ConfigErrors> {
-        let (checked, statistics) = store.load(paths: paths)
+        let (read, readErrors) = store.read(paths: paths)
         // Nothing read again and the same inputs: the plan is the last one. A plan's own
         // allocations given back as `previous` allocate the same values again.
-        if statistics.filesChanged == 0, checked.loadErrors.isEmpty, let last = store.lastPlan, last.settings == settings,
-           last.overrides == overrides, previous == last.previous || previous == last.result.allocations {
+        if read.filesChanged == 0, readErrors.isEmpty, let last = store.lastPlan, last.settings == settings,
+           last.overrides == overrides, previous == last.previous || previous == last.result.allocations,
+           store.lastChanges.isEmpty {  // no file gone either
+            store.planCache?.generation = store.generation  // nothing changed for it to follow
             var loaded = last.result
-            loaded.loadStatistics = statistics
+            loaded.loadStatistics = read
             return .success(loaded)
         }
+        var checked = store.checked()
+        for error in readErrors { checked.report(error) }
         var result: Result<LoadedPlan, ConfigErrors>
+        var incremental = false
         if var cache = store.planCache, cache.generation == store.generation - 1,
            cache.accepts(settings: settings, overrides: overrides, previous: previous),
            let loaded = cache.replan(checked: checked, changes: store.lastChanges, previous: previous) {
             cache.generation = store.generation
             store.planCache = cache
             result = .success(loaded)
+            incremental = true
         } else {
             let (planned, cache) = fullPlan(checked: checked, settings: settings, overrides: overrides, previous: previous)
             store.planCache = cache.map {
                 var cache = $0
                 cache.generation = store.generation
+                cache.lastRebuilt = cache.parts.count
                 return cache
             }
             result = planned
         }
+        var statistics = read
+        statistics.servicesPlanned = store.planCache?.lastRebuilt ?? 0
+        statistics.incremental = incremental
         result = result.map {
             var loaded = $0
             loaded.loadStatistics = statistics

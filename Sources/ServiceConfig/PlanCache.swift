@@ -25,6 +25,8 @@ struct PlanCache {
     var owners: [SocketKey: ListenClaim]
     var hadPods: Bool
     var hadPolicies: Bool
+    /// How many Services' parts the last plan built.
+    var lastRebuilt = 0
 
     /// Whether a plan with these inputs may start from this cache (a plan's own
     /// allocations given back as `previous` allocate the same values again).

@@ -22,6 +22,7 @@ extension PlanCache {
                                   certificates: tls.contents.certificates)
         let join = EndpointJoin(objects: objects)
         let resolver = IngressResolver(objects: objects)
+        lastRebuilt = touched.count
         guard rebuild(touched, changes: changes, builder: builder, join: join, resolver: resolver) else { return nil }
 
         builder.owners = owners

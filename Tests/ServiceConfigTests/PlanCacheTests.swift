@@ -1,0 +1,177 @@
+// An incremental plan is the plan a full load makes: a seeded sequence of random edits
+// (an endpoint moved, a Service added or removed, a selector changed, a Pod relabelled, a
+// NetworkPolicy added or removed, a NodePort clashing with another's) is planned through
+// one ObjectStore, which rebuilds only the touched Services' parts, and from scratch;
+// every step must give the same plan, notes and allocations, or the same errors.
+import Foundation
+import Testing
+@testable import ServiceConfig
+
+/// A small cluster as a list of documents, edited in place.
+private struct Cluster {
+    var services: [Int: (selector: String?, nodePort: Int?, clusterIP: Bool)] = [:]
+    var endpoints: [Int: String] = [:]
+    var pods: [Int: (app: String, ip: String)] = [:]
+    var policies: [Int: String] = [:]
+    /// A NodePort clash to undo at the next edit: the Service and its NodePort before.
+    var clash: (service: Int, nodePort: Int?)?
+
+    init() {
+        for index in 0..<24 {
+            services[index] = (index % 4 == 0 ? "app-\(index % 3)" : nil, index % 5 == 0 ? 30000 + index : nil, index % 6 != 0)
+            endpoints[index] = "10.1.0.\(index)"
+        }
+        for index in 0..<6 { pods[index] = ("app-\(index % 3)", "10.2.0.\(index)") }
+    }
+
+    var text: String {
+        var documents: [String] = []
+        for (index, service) in services.sorted(by: { $0.key < $1.key }) {
+            let namespace = "ns-\(index % 3)"
+            let ports = "[{name: http, port: 80, targetPort: 8080\(service.nodePort.map { ", nodePort: \($0)" } ?? "")}]"
+            documents.append("""
+                apiVersion: v1
+                kind: Service
+                metadata: {name: svc-\(index), namespace: \(namespace)}
+                spec:
+                  type: \(service.nodePort == nil ? "ClusterIP" : "NodePort")
+                \(service.clusterIP ? "  clusterIP: 10.96.0.\(index + 10)\n" : "")\
+                \(service.selector.map { "  selector: {app: \($0)}\n" } ?? "")\
+                  ports: \(ports)
+                """)
+            if let ip = endpoints[index] {
+                documents.append("""
+                    apiVersion: v1
+                    kind: Endpoints
+                    metadata: {name: svc-\(index), namespace: \(namespace)}
+                    subsets: [{addresses: [{ip: \(ip)}], ports: [{name: http, port: 8080}]}]
+                    """)
+            }
+        }
+        for (index, pod) in pods.sorted(by: { $0.key < $1.key }) {
+            documents.append("""
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: pod-\(index), namespace: ns-\(index % 3), labels: {app: \(pod.app)}}
+                spec: {containers: [{name: app, image: web, ports: [{name: http, containerPort: 8080}]}]}
+                status: {phase: Running, podIP: \(pod.ip), conditions: [{type: Ready, status: "True"}]}
+                """)
+        }
+        for (index, selector) in policies.sorted(by: { $0.key < $1.key }) {
+            documents.append("""
+                apiVersion: networking.k8s.io/v1
+                kind: NetworkPolicy
+                metadata: {name: policy-\(index), namespace: ns-\(index % 3)}
+                spec: {podSelector: {matchLabels: {app: \(selector)}}, ingress: [{from: [{ipBlock: {cidr: 192.0.2.0/24}}]}]}
+                """)
+        }
+        return documents.map { "---\n" + $0 + "\n" }.joined()
+    }
+
+    /// One random edit, described.
+    mutating func edit(_ random: inout SplitMix) -> String {
+        if let (service, nodePort) = clash {
+            services[service]?.nodePort = nodePort
+            clash = nil
+        }
+        let keys = services.keys.sorted()
+        let some = keys[Int(random.next() % UInt64(keys.count))]
+        switch random.next() % 8 {
+        case 0:
+            endpoints[some] = "10.3.\(random.next() % 200).\(random.next() % 200)"
+            return "endpoint of svc-\(some)"
+        case 1:
+            let new = (keys.last ?? 0) + 1 + Int(random.next() % 3)
+            services[new] = (random.next() % 2 == 0 ? "app-\(new % 3)" : nil, nil, random.next() % 2 == 0)
+            endpoints[new] = "10.4.0.\(new % 250)"
+            return "added svc-\(new)"
+        case 2:
+            services[some] = nil
+            endpoints[some] = nil
+            return "removed svc-\(some)"
+        case 3:
+            services[some]?.selector = "app-\(random.next() % 4)"
+            return "selector of svc-\(some)"
+        case 4:
+            let pod = Int(random.next() % 8)
+            pods[pod] = ("app-\(random.next() % 3)", "10.2.0.\(pod + Int(random.next() % 2) * 100)")
+            return "pod-\(pod)"
+        case 5:
+            let policy = Int(random.next() % 4)
+            policies[policy] = policies[policy] == nil ? "app-\(random.next() % 3)" : nil
+            return "policy-\(policy)"
+        case 6:
+            // A NodePort written where another Service has it: an error until undone.
+            let other = keys[Int(random.next() % UInt64(keys.count))]
+            let taken = services[other]?.nodePort ?? 30000 + Int(random.next() % 50)
+            clash = (some, services[some]?.nodePort)
+            services[some]?.nodePort = taken
+            return "NodePort of svc-\(some)"
+        default:
+            services[some]?.clusterIP.toggle()
+            return "ClusterIP of svc-\(some) written or not"
+        }
+    }
+}
+
+/// A small seeded generator, so that a failing sequence can be replayed.
+struct SplitMix {
+    var state: UInt64
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+@Suite struct PlanCacheTests {
+    let settings = NodeSettings(nodeAddresses: [IPAddress("127.0.0.1")!])
+
+    @Test(arguments: [1, 2, 3, 4] as [UInt64])
+    func incrementalPlansEqualFullPlansOverRandomEdits(seed: UInt64) throws {
+        var cluster = Cluster()
+        var random = SplitMix(state: seed)
+        let fixture = try ConfigFixture(["cluster.yaml": cluster.text])
+        let store = ObjectStore()
+        var previous = try Configuration.plan(paths: [fixture.directory], settings: settings, store: store).get().allocations
+        var incremental = 0
+        for step in 0..<60 {
+            let edit = cluster.edit(&random)
+            try cluster.text.write(toFile: fixture.path("cluster.yaml"), atomically: true, encoding: .utf8)
+            let kept = Configuration.plan(paths: [fixture.directory], settings: settings, previous: previous, store: store)
+            let fresh = Configuration.plan(paths: [fixture.directory], settings: settings, previous: previous)
+            switch (kept, fresh) {
+            case (.success(let kept), .success(let fresh)):
+                #expect(kept.plan == fresh.plan, "step \(step): \(edit)")
+                #expect(kept.notes == fresh.notes, "step \(step): \(edit)")
+                #expect(kept.allocations == fresh.allocations, "step \(step): \(edit)")
+                if kept.loadStatistics.incremental { incremental += 1 }
+                previous = kept.allocations
+            case (.failure(let kept), .failure(let fresh)):
+                #expect(kept.errors.map(\.description) == fresh.errors.map(\.description), "step \(step): \(edit)")
+            default:
+                Issue.record("step \(step): \(edit): one plan failed and the other did not")
+            }
+        }
+        #expect(incremental >= 15, "the edits the cache follows are planned incrementally")
+    }
+
+    @Test func oneChangedEndpointRebuildsOneService() throws {
+        var cluster = Cluster()
+        cluster.pods = [:]
+        let fixture = try ConfigFixture(["cluster.yaml": cluster.text])
+        let store = ObjectStore()
+        let first = try Configuration.plan(paths: [fixture.directory], settings: settings, store: store).get()
+        #expect(first.loadStatistics.servicesPlanned == 24)
+        cluster.endpoints[7] = "10.9.9.9"
+        try cluster.text.write(toFile: fixture.path("cluster.yaml"), atomically: true, encoding: .utf8)
+        let second = try Configuration.plan(paths: [fixture.directory], settings: settings, previous: first.allocations, store: store).get()
+        #expect(second.loadStatistics.incremental)
+        #expect(second.loadStatistics.servicesPlanned == 1)
+        #expect(second.loadStatistics.documentsChecked == 1)
+        #expect(second.plan == (try Configuration.plan(paths: [fixture.directory], settings: settings, previous: first.allocations).get().plan))
+    }
+}
