@@ -125,6 +125,9 @@ public final class Engine {
     private var threads: [JoinableThread] = []
     /// What is served: the last plan applied, less the listen addresses that failed.
     private var served: ProxyPlan?
+    /// Every listen address of `served` is bound: a partial diff retries nothing, so it
+    /// is taken only then.
+    private var servedWhole = true
     private var listenerIDs: [SocketKey: UInt32] = [:]
     private var routes: [ServicePortName: ServicePortRoute] = [:]
     private var shared: [ServicePortName: ServicePortShared] = [:]
@@ -160,12 +163,24 @@ public final class Engine {
 
     /// Makes `plan` the one served, changing only what differs, and returns once every
     /// worker has taken it on (so dropped ports are free and new ones accept).
-    public func apply(_ plan: ProxyPlan) -> ApplyResult {
-        let diff = PlanDiff(from: served, to: plan)
+    /// `changedServices`, when given, are the only Services whose ports differ from the
+    /// last plan applied (LoadedPlan.changedServices): then only their listeners and
+    /// routes are looked at, unless something else changed too or a listener had failed.
+    public func apply(_ plan: ProxyPlan, changedServices: Set<ObjectKey>? = nil) -> ApplyResult {
+        let diff: PlanDiff = if let changedServices, let served, servedWhole, PlanDiff.canDiff(from: served, to: plan) {
+            PlanDiff(from: served, to: plan, services: changedServices)
+        } else {
+            PlanDiff(from: served, to: plan)
+        }
         var result = ApplyResult(diff: diff)
         var connections = plan.connections
         if connections.maxConnections == nil { connections.maxConnections = settings.maxConnections }
-        let servicePorts = Dictionary(plan.servicePorts.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let servicePorts: [ServicePortName: ServicePortPlan] = if diff.isPartial {
+            Dictionary(diff.newRoutes.compactMap { name in plan.servicePorts(of: name.service).first { $0.name == name } }.map { ($0.name, $0) },
+                       uniquingKeysWith: { first, _ in first })
+        } else {
+            Dictionary(plan.servicePorts.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        }
 
         for name in diff.removedServicePorts {
             routes[name] = nil
@@ -231,17 +246,20 @@ public final class Engine {
                 failed.insert(listener.address.socketKey)
             }
         }
+        let closedIDs = diff.closed.compactMap { listenerIDs[$0] }
         for key in diff.closed { listenerIDs[key] = nil }
         result.closed = diff.closed
 
         let done = DispatchSemaphore(value: 0)
+        let changes: ListenerChanges = diff.isPartial ? .some(closing: Set(closedIDs), routes: diff.newRoutes.union(diff.removedServicePorts)) : .all
         for (worker, control) in controls.enumerated() {
-            control.send(.applyListeners(assignments[worker], router: routerChange,
+            control.send(.applyListeners(assignments[worker], changes, router: routerChange,
                                          udpFlowLimit: plan.connections.maxUDPFlows ?? settings.maxUDPFlows, done: done))
         }
         for _ in controls { done.wait() }
         statistics.drop(servicePorts: diff.removedServicePorts, endpoints: diff.removedEndpoints)
         served = plan.removingListenAddresses(failed)
+        servedWhole = failed.isEmpty
         monitor.listeners.store(listenerIDs.count, ordering: .relaxed)
         return result
     }
@@ -305,7 +323,7 @@ public final class Engine {
     /// refused from then on, open ones carry on.
     public func stopAccepting() {
         let done = DispatchSemaphore(value: 0)
-        for control in controls { control.send(.applyListeners([], router: nil, udpFlowLimit: settings.maxUDPFlows, done: done)) }
+        for control in controls { control.send(.applyListeners([], .all, router: nil, udpFlowLimit: settings.maxUDPFlows, done: done)) }
         for _ in controls { done.wait() }
         listenerIDs = [:]
         served = served.map { ProxyPlan(servicePorts: [], connections: $0.connections) }

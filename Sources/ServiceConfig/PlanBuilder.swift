@@ -14,6 +14,10 @@ public struct LoadedPlan: Sendable {
     public let allocations: Allocations
     /// What the load read again and what it reused (all zero when not loaded from files).
     public var loadStatistics = LoadStatistics()
+    /// When the plan was made from the last one's parts: the Services whose parts were
+    /// rebuilt. Nothing else differs from the plan the same store gave before, so the
+    /// engine may diff these alone (PlanDiff(from:to:services:)). Nil: anything may differ.
+    public var changedServices: Set<ObjectKey>?
 }
 
 public enum Configuration {
@@ -39,6 +43,7 @@ public enum Configuration {
             store.planCache?.generation = store.generation  // nothing changed for it to follow
             var loaded = last.result
             loaded.loadStatistics = read
+            loaded.changedServices = nil
             return .success(loaded)
         }
         var checked = store.checked()
@@ -65,8 +70,10 @@ public enum Configuration {
         var statistics = read
         statistics.servicesPlanned = store.planCache?.lastRebuilt ?? 0
         statistics.incremental = incremental
+        let changed = incremental ? store.planCache?.lastTouched : nil
         result = result.map {
             var loaded = $0
+            loaded.changedServices = changed
             loaded.loadStatistics = statistics
             return loaded
         }

@@ -25,8 +25,9 @@ struct PlanCache {
     var owners: [SocketKey: ListenClaim]
     var hadPods: Bool
     var hadPolicies: Bool
-    /// How many Services' parts the last plan built.
+    /// How many Services' parts the last plan built, and which (on an incremental plan).
     var lastRebuilt = 0
+    var lastTouched: Set<ObjectKey> = []
 
     /// Whether a plan with these inputs may start from this cache (a plan's own
     /// allocations given back as `previous` allocate the same values again).

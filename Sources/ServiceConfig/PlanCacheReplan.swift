@@ -23,6 +23,7 @@ extension PlanCache {
         let join = EndpointJoin(objects: objects)
         let resolver = IngressResolver(objects: objects)
         lastRebuilt = touched.count
+        lastTouched = touched
         guard rebuild(touched, changes: changes, builder: builder, join: join, resolver: resolver) else { return nil }
 
         builder.owners = owners

@@ -77,6 +77,9 @@ public struct PlanDiff: Sendable, Equatable {
     /// Whether the cluster DNS's zone, settings or addresses changed (its addresses are the
     /// zone's nameserver glue).
     public let dnsChanged: Bool
+    /// Whether this diff looked only at some Services (PlanDiff+Services.swift): listeners
+    /// and routes it does not name are kept as they are, not closed.
+    public let isPartial: Bool
 
     /// The changes that take `old` (what is served; nil at start) to `new`.
     public init(from old: ProxyPlan?, to new: ProxyPlan) {
@@ -91,6 +94,7 @@ public struct PlanDiff: Sendable, Equatable {
         }
         self.opened = opened
         self.kept = kept
+        isPartial = false
         closed = oldSockets.filter { !seen.contains($0) }.sorted()
         ingressChanged = old?.ingress?.withoutAddresses != new.ingress?.withoutAddresses
         dnsChanged = old?.dns != new.dns

@@ -140,10 +140,13 @@ final class Daemon {
             }
             // The same plan, all of it bound: the engine has nothing to do (a failed listener
             // is worth another try, so a plan served in part is applied again).
-            if loaded.plan == served, state.read().listenFailures.isEmpty {
+            // (A plan that rebuilt some Services' parts is taken as changed without comparing
+            // the two plans whole.)
+            let rebuilt = !(loaded.changedServices?.isEmpty ?? true)
+            if !rebuilt, loaded.plan == served, state.read().listenFailures.isEmpty {
                 report(ApplyResult(keptListeners: engine.monitor.listeners.load(ordering: .relaxed)), action: "Reloaded", since: started)
             } else {
-                report(engine.apply(plan), action: "Reloaded", since: started)
+                report(engine.apply(plan, changedServices: loaded.changedServices), action: "Reloaded", since: started)
             }
             // Every reload, not only when the diff names service addresses: an add that
             // failed before (no interface yet, no capability) is tried again.

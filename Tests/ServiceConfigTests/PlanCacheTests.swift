@@ -136,7 +136,9 @@ struct SplitMix {
         var random = SplitMix(state: seed)
         let fixture = try ConfigFixture(["cluster.yaml": cluster.text])
         let store = ObjectStore()
-        var previous = try Configuration.plan(paths: [fixture.directory], settings: settings, store: store).get().allocations
+        let first = try Configuration.plan(paths: [fixture.directory], settings: settings, store: store).get()
+        var previous = first.allocations
+        var served = first.plan
         var incremental = 0
         for step in 0..<60 {
             let edit = cluster.edit(&random)
@@ -149,7 +151,12 @@ struct SplitMix {
                 #expect(kept.notes == fresh.notes, "step \(step): \(edit)")
                 #expect(kept.allocations == fresh.allocations, "step \(step): \(edit)")
                 if kept.loadStatistics.incremental { incremental += 1 }
+                if let changed = kept.changedServices {
+                    #expect(kept.loadStatistics.incremental)
+                    expectPartialDiff(from: served, to: kept.plan, services: changed, "step \(step): \(edit)")
+                }
                 previous = kept.allocations
+                served = kept.plan
             case (.failure(let kept), .failure(let fresh)):
                 #expect(kept.errors.map(\.description) == fresh.errors.map(\.description), "step \(step): \(edit)")
             default:
@@ -157,6 +164,25 @@ struct SplitMix {
             }
         }
         #expect(incremental >= 15, "the edits the cache follows are planned incrementally")
+    }
+
+    /// The diff over the changed Services says what the full diff says, but for the
+    /// listeners and routes of the other Services, which it leaves alone.
+    private func expectPartialDiff(from old: ProxyPlan, to new: ProxyPlan, services: Set<ObjectKey>, _ comment: Comment) {
+        guard PlanDiff.canDiff(from: old, to: new) else { return }
+        let partial = PlanDiff(from: old, to: new, services: services)
+        let full = PlanDiff(from: old, to: new)
+        #expect(partial.isPartial && !full.isPartial)
+        #expect(partial.opened == full.opened, comment)
+        #expect(partial.closed == full.closed, comment)
+        #expect(Set(partial.kept.map(\.address)).isSubset(of: full.kept.map(\.address)), comment)
+        #expect(partial.newRoutes == full.newRoutes, comment)
+        #expect(partial.keptRoutes.isSubset(of: full.keptRoutes), comment)
+        #expect(partial.removedServicePorts == full.removedServicePorts, comment)
+        #expect(partial.removedEndpoints == full.removedEndpoints, comment)
+        #expect(partial.addedServiceAddresses == full.addedServiceAddresses, comment)
+        #expect(partial.removedServiceAddresses == full.removedServiceAddresses, comment)
+        #expect(partial.ingressChanged == full.ingressChanged && partial.dnsChanged == full.dnsChanged, comment)
     }
 
     @Test func oneChangedEndpointRebuildsOneService() throws {

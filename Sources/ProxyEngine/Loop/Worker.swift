@@ -246,8 +246,8 @@ final class Worker {
     /// they were accepted with and finish on their own.
     private func perform(_ command: WorkerCommand) {
         switch command {
-        case .applyListeners(let assignments, let router, let udpFlowLimit, let done):
-            applyListeners(assignments)
+        case .applyListeners(let assignments, let changes, let router, let udpFlowLimit, let done):
+            applyListeners(assignments, changes)
             udp.maximumFlows = max(1, udpFlowLimit / workerCount)
             if let router { http.take(router.router) }
             done.signal()
@@ -259,11 +259,15 @@ final class Worker {
         }
     }
 
-    /// Holds exactly `assignments`: kept listeners get their new route, new ones are
-    /// registered, and the others are closed (which frees their ports once every
-    /// worker has closed its socket).
-    private func applyListeners(_ assignments: [ListenerAssignment]) {
+    /// Holds `assignments`: kept listeners get their new route, new ones are registered,
+    /// and the others (all, or those `changes` names) are closed, which frees their ports
+    /// once every worker has closed its socket.
+    private func applyListeners(_ assignments: [ListenerAssignment], _ changes: ListenerChanges) {
         var next: [UInt32: WorkerListener] = [:]
+        if case .some(let closing, _) = changes {
+            next = listeners
+            for id in closing { next[id] = nil }
+        }
         for assignment in assignments {
             if let kept = listeners[assignment.id] {
                 kept.route = assignment.route
@@ -287,11 +291,17 @@ final class Worker {
         for assignment in assignments {
             if case .udp(let route) = assignment.route { udpEndpoints[route.name] = Set(route.endpoints.map(\.endpoint)) }
         }
-        udp.keepFlows(listeners: Set(next.keys), endpoints: udpEndpoints)
-        dns.current = assignments.lazy.compactMap { assignment -> DNSService? in
-            if case .dns(let service) = assignment.route { return service }
-            return nil
-        }.first
+        switch changes {
+        case .all:
+            udp.keepFlows(listeners: Set(next.keys), endpoints: udpEndpoints)
+            dns.current = assignments.lazy.compactMap { assignment -> DNSService? in
+                if case .dns(let service) = assignment.route { return service }
+                return nil
+            }.first
+        case .some(let closing, let routes):
+            // The DNS listeners are not among the changes (PlanDiff.canDiff): its service stays.
+            udp.keepFlows(closing: closing, routes: routes, endpoints: udpEndpoints)
+        }
         listeners = next  // listeners left out are released here, closing their sockets
     }
 }

@@ -29,12 +29,21 @@ enum ListenerRoute: Sendable {
     case dns(DNSService)
 }
 
+/// Which listeners a set of assignments speaks for.
+enum ListenerChanges: Sendable {
+    /// All of them: hold exactly the assignments, close any other.
+    case all
+    /// Those assigned and those `closing`; every other listener stays as it is. UDP
+    /// flows are checked against the endpoints of `routes` (the routes made anew) only.
+    case some(closing: Set<UInt32>, routes: Set<ServicePortName>)
+}
+
 enum WorkerCommand: Sendable {
-    /// Hold exactly these listeners: adopt the new ones, swap routes on the kept ones,
-    /// close the rest. Signals `done` once applied, so the caller knows the ports of
-    /// dropped listeners are free.
+    /// Hold these listeners: adopt the new ones, swap routes on the kept ones, close the
+    /// rest (all others, or those named). Signals `done` once applied, so the caller
+    /// knows the ports of dropped listeners are free.
     /// `router`, when given, replaces the Ingress routing table (its `router` nil: none).
-    case applyListeners([ListenerAssignment], router: RouterChange?, udpFlowLimit: Int, done: DispatchSemaphore)
+    case applyListeners([ListenerAssignment], ListenerChanges, router: RouterChange?, udpFlowLimit: Int, done: DispatchSemaphore)
     /// Close any listener left and exit once the connections have finished, or at the
     /// deadline (monotonic nanoseconds), whichever comes first.
     case drain(deadline: UInt64)

@@ -241,6 +241,20 @@ final class UDPHandler {
         }
     }
 
+    /// As `keepFlows(listeners:endpoints:)` for a reload that touched some listeners and
+    /// routes only: flows on a `closing` listener end, and so do flows of `routes` whose
+    /// endpoint is not in `endpoints` any more.
+    func keepFlows(closing: Set<UInt32>, routes: Set<ServicePortName>, endpoints: [ServicePortName: Set<Endpoint>]) {
+        guard !closing.isEmpty || !routes.isEmpty else { return }
+        for flow in flows.all {
+            if closing.contains(flow.key.listener) {
+                end(flow, .closed)
+            } else if routes.contains(flow.route.name), endpoints[flow.route.name]?.contains(flow.target.endpoint) != true {
+                end(flow, .endpointRemoved)
+            }
+        }
+    }
+
     func closeAll() {
         for flow in flows.all { end(flow, .closed) }
     }
