@@ -39,8 +39,8 @@ struct Allocator {
     // MARK: ClusterIPs
 
     /// The families a service asks for, in order, each with the field that asked.
-    private mutating func requestedFamilies(_ service: Service) -> [IPAddress.Family]? {
-        let written = service.normalizedClusterIPs.compactMap(IPAddress.init).map(\.family)
+    private mutating func requestedFamilies(_ service: Service, written ips: [IPAddress]) -> [IPAddress.Family]? {
+        let written = ips.map(\.family)
         var families = written
         for (index, name) in service.ipFamilies.enumerated() where index >= written.count {
             families.append(name == "IPv6" ? .ipv6 : .ipv4)
@@ -64,23 +64,25 @@ struct Allocator {
     }
 
     private mutating func allocateClusterIPs(_ services: [Service]) {
-        var taken: [IPAddress: String] = [:]
+        // Owners by key, their labels made only for an error: this runs over every Service.
+        var taken: [IPAddress: ObjectKey] = [:]
         var wanting: [(Service, [IPAddress.Family])] = []
         for service in services {
-            guard let families = requestedFamilies(service) else { continue }
+            let written = service.normalizedClusterIPs.compactMap(IPAddress.init)
+            guard let families = requestedFamilies(service, written: written) else { continue }
             var assigned: [IPAddress] = []
-            for (index, ip) in service.normalizedClusterIPs.compactMap(IPAddress.init).enumerated() {
-                let path = "spec.clusterIPs[\(index)]"
+            for (index, ip) in written.enumerated() {
+                let path = { "spec.clusterIPs[\(index)]" }
                 guard let range = settings.clusterIPRange(for: ip.family), Self.isAllocatable(ip, in: range) else {
                     let range = settings.clusterIPRange(for: ip.family).map(\.description) ?? "(none)"
-                    fail(service, path, .invalid(value: "\"\(ip)\"", detail: "failed to allocate IP \(ip): the provided IP (\(ip)) is not in the valid range. The range of valid IPs is \(range)"))
+                    fail(service, path(), .invalid(value: "\"\(ip)\"", detail: "failed to allocate IP \(ip): the provided IP (\(ip)) is not in the valid range. The range of valid IPs is \(range)"))
                     continue
                 }
                 if let owner = taken[ip] {
-                    fail(service, path, .invalid(value: "\"\(ip)\"", detail: "failed to allocate IP \(ip): provided IP is already allocated to \(owner)"))
+                    fail(service, path(), .invalid(value: "\"\(ip)\"", detail: "failed to allocate IP \(ip): provided IP is already allocated to Service \"\(owner)\""))
                     continue
                 }
-                taken[ip] = service.label
+                taken[ip] = service.key
                 assigned.append(ip)
             }
             result.clusterIPs[service.key] = assigned
@@ -92,7 +94,7 @@ struct Allocator {
             for family in families {
                 guard let range = settings.clusterIPRange(for: family) else { continue }
                 if let ip = previous.clusterIPs[service.key]?.first(where: { $0.family == family && Self.isAllocatable($0, in: range) && taken[$0] == nil }) {
-                    taken[ip] = service.label
+                    taken[ip] = service.key
                     result.clusterIPs[service.key, default: []].append(ip)
                 } else {
                     deriving.append((service, family, range))
@@ -104,7 +106,7 @@ struct Allocator {
                 fail(service, "spec.clusterIPs", .invalid(value: "\"\"", detail: "failed to allocate a service IP: range \(range) is full"))
                 continue
             }
-            taken[ip] = service.label
+            taken[ip] = service.key
             result.clusterIPs[service.key, default: []].append(ip)
             notes.append("\(service.label): allocated ClusterIP \(ip)")
         }
@@ -117,7 +119,7 @@ struct Allocator {
         return ip != range.address(at: 0) && !(ip.family == .ipv4 && ip == range.address(at: size - 1))
     }
 
-    private static func derive(for name: String, in range: CIDR, taken: [IPAddress: String]) -> IPAddress? {
+    private static func derive(for name: String, in range: CIDR, taken: [IPAddress: ObjectKey]) -> IPAddress? {
         let usable = range.addressCount - (range.address.family == .ipv4 ? 2 : 1)
         guard usable > 0 else { return nil }
         let start = stableHash("\(name)|\(range.address.family)") % usable
@@ -132,21 +134,21 @@ struct Allocator {
 
     private mutating func allocateNodePorts(_ services: [Service]) {
         let range = settings.nodePortRange
-        var taken: [Int: String] = [:]
+        var taken: [Int: ObjectKey] = [:]
         for service in services {
             var own: Set<Int> = []
             for (index, port) in service.ports.enumerated() {
                 guard let nodePort = port.nodePort else { continue }
-                let path = "spec.ports[\(index)].nodePort"
+                let path = { "spec.ports[\(index)].nodePort" }
                 if !range.contains(nodePort) {
-                    fail(service, path, .invalid(value: "\(nodePort)", detail: "provided port is not in the valid range. The range of valid ports is \(range.lowerBound)-\(range.upperBound)"))
+                    fail(service, path(), .invalid(value: "\(nodePort)", detail: "provided port is not in the valid range. The range of valid ports is \(range.lowerBound)-\(range.upperBound)"))
                     continue
                 }
                 if let owner = taken[nodePort], !own.contains(nodePort) {
-                    fail(service, path, .invalid(value: "\(nodePort)", detail: "provided port is already allocated to \(owner)"))
+                    fail(service, path(), .invalid(value: "\(nodePort)", detail: "provided port is already allocated to Service \"\(owner)\""))
                     continue
                 }
-                taken[nodePort] = service.label
+                taken[nodePort] = service.key
                 own.insert(nodePort)
                 result.nodePorts[ServicePortName(service: service.key, port: port.name)] = nodePort
             }
@@ -157,8 +159,8 @@ struct Allocator {
             for port in service.ports where port.nodePort == nil {
                 let name = ServicePortName(service: service.key, port: port.name)
                 if let remembered = previous.nodePorts[name], range.contains(remembered),
-                   taken[remembered] == nil || taken[remembered] == service.label {
-                    taken[remembered] = service.label
+                   taken[remembered] == nil || taken[remembered] == service.key {
+                    taken[remembered] = service.key
                     result.nodePorts[name] = remembered
                 } else {
                     deriving.append((service, port))
@@ -180,14 +182,14 @@ struct Allocator {
                 fail(service, "spec.ports", .invalid(value: "\(port.port)", detail: "failed to allocate a NodePort: range \(range.lowerBound)-\(range.upperBound) is full"))
                 continue
             }
-            taken[nodePort] = service.label
+            taken[nodePort] = service.key
             shared[sharingKey] = nodePort
             result.nodePorts[name] = nodePort
             notes.append("\(name): allocated NodePort \(nodePort)")
         }
     }
 
-    private static func derive(for name: String, in range: ClosedRange<Int>, taken: [Int: String]) -> Int? {
+    private static func derive(for name: String, in range: ClosedRange<Int>, taken: [Int: ObjectKey]) -> Int? {
         let size = UInt64(range.count)
         let start = stableHash(name) % size
         for step in 0...UInt64(taken.count) where step < size {

@@ -50,7 +50,10 @@ public enum Configuration {
         for error in readErrors { checked.report(error) }
         var result: Result<LoadedPlan, ConfigErrors>
         var incremental = false
-        if var cache = store.planCache, cache.generation == store.generation - 1,
+        // Taken out of the store while it changes, so that its tables are not copied.
+        var cached = store.planCache
+        store.planCache = nil
+        if var cache = cached.take(), cache.generation == store.generation - 1,
            cache.accepts(settings: settings, overrides: overrides, previous: previous),
            let loaded = cache.replan(checked: checked, changes: store.lastChanges, previous: previous) {
             cache.generation = store.generation
@@ -235,6 +238,7 @@ struct PlanBuilder {
     private mutating func buildIngress(join: EndpointJoin, owners: [SocketKey: ListenClaim]) -> IngressPlan? {
         let selection = IngressSelection(objects: objects, className: settings.ingressClass)
         notes += selection.notes
+        guard !selection.served.isEmpty else { return nil }  // nothing to route (nor to index every Service for)
         var routing = IngressRouting(objects: objects, join: join, allocations: allocations)
         var plan = routing.plan(for: selection.served, settings: settings)
         notes += routing.notes

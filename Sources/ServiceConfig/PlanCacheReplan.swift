@@ -46,6 +46,7 @@ extension PlanCache {
         let added = Dictionary(changes.added.services.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
         let removed = Set(changes.removed.services.map(\.key))
         var services: [Service] = []
+        var keysChanged = false
         for key in touched {
             let old = parts.removeValue(forKey: key)
             for claim in old?.claims ?? [] {
@@ -54,7 +55,9 @@ extension PlanCache {
                 }
             }
             // The Service as now written: new, or as it was when only its endpoints changed.
-            if let service = added[key] ?? (removed.contains(key) ? nil : old?.service) { services.append(service) }
+            let service = added[key] ?? (removed.contains(key) ? nil : old?.service)
+            if let service { services.append(service) }
+            keysChanged = keysChanged || (old == nil) != (service == nil)  // a Service come or gone
         }
         for service in services {
             let part = builder.part(for: service, join: join, ingress: resolver)
@@ -66,9 +69,7 @@ extension PlanCache {
             }
             parts[service.key] = part
         }
-        if parts.count != sortedKeys.count || !touched.isSubset(of: sortedKeys) {
-            sortedKeys = parts.keys.sorted()
-        }
+        if keysChanged { sortedKeys = parts.keys.sorted() }
         return true
     }
 }

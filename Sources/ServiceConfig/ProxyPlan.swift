@@ -159,7 +159,10 @@ public struct ProxyPlan: Hashable, Sendable {
             + (ingress?.tls?.listenAddresses.count ?? 0) + (dns?.listenAddresses.count ?? 0)
     }
     public var endpointCount: Int { servicePorts.reduce(0) { $0 + $1.endpoints.count } }
-    public var serviceCount: Int { Set(servicePorts.map(\.name.service)).count }
+    /// The plan is in name order, so a Service's ports are together.
+    public var serviceCount: Int {
+        zip(servicePorts, servicePorts.dropFirst()).reduce(servicePorts.isEmpty ? 0 : 1) { $0 + ($1.0.name.service == $1.1.name.service ? 0 : 1) }
+    }
 
     /// "2 services, 3 endpoints, 4 listeners": the one-line summary for logs and STATUS=.
     public var summary: String {
