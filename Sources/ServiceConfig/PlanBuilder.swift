@@ -124,7 +124,8 @@ public enum Configuration {
         let plan = builder.build()
         guard builder.errors.isEmpty else { return (.failure(ConfigErrors(builder.errors)), nil) }
         let cache = PlanCache(settings: settings, overrides: overrides, effective: effective, origin: origin, generation: 0,
-                              previous: previous, allocations: allocator.result, parts: builder.parts,
+                              previous: previous, allocations: allocator.result, allocationNotes: allocator.notes,
+                              parts: builder.parts,
                               sortedKeys: builder.parts.keys.sorted(), owners: builder.owners,
                               hadPods: !objects.pods.isEmpty, hadPolicies: !objects.networkPolicies.isEmpty)
         return (.success(LoadedPlan(plan: plan, notes: objects.skipped + allocator.notes + builder.notes,

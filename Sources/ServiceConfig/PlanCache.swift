@@ -20,6 +20,8 @@ struct PlanCache {
     var generation: Int
     var previous: Allocations?
     var allocations: Allocations
+    /// What allocating `allocations` from `previous` noted.
+    var allocationNotes: [String]
     var parts: [ObjectKey: ServicePlanPart]
     var sortedKeys: [ObjectKey]
     var owners: [SocketKey: ListenClaim]

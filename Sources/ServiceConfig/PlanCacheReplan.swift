@@ -11,14 +11,12 @@ extension PlanCache {
         let objects = checked.objects
         guard checked.loadErrors.isEmpty, checked.objectErrors.isEmpty,
               var touched = touchedServices(by: changes, objects: objects),
-              Validation.validateUniqueness(objects).isEmpty else { return nil }
+              Self.keysStayUnique(added: changes.added, among: objects) else { return nil }
         let tls = IngressTLSValidation(objects: objects, settings: effective, origin: origin)
-        var allocator = Allocator(settings: effective, previous: previous)
-        allocator.allocate(checked.validServices)
-        guard tls.errors.isEmpty, allocator.errors.isEmpty else { return nil }
-        touched.formUnion(Self.reallocated(from: allocations, to: allocator.result))
+        guard tls.errors.isEmpty, let allocated = allocate(checked.validServices, changes: changes, previous: previous) else { return nil }
+        touched.formUnion(Self.reallocated(from: allocations, to: allocated.result))
 
-        var builder = PlanBuilder(objects: objects, settings: effective, allocations: allocator.result, origin: origin,
+        var builder = PlanBuilder(objects: objects, settings: effective, allocations: allocated.result, origin: origin,
                                   certificates: tls.contents.certificates)
         let join = EndpointJoin(objects: objects)
         let resolver = IngressResolver(objects: objects)
@@ -32,11 +30,53 @@ extension PlanCache {
         let plan = builder.finish(servicePorts: servicePorts, join: join, services: objects.services)
         guard builder.errors.isEmpty else { return nil }
         self.previous = previous
-        allocations = allocator.result
+        allocations = allocated.result
+        allocationNotes = allocated.notes
         hadPods = !objects.pods.isEmpty
         hadPolicies = !objects.networkPolicies.isEmpty
-        return LoadedPlan(plan: plan, notes: objects.skipped + allocator.notes + builder.notes, settings: effective,
-                          allocations: allocator.result)
+        return LoadedPlan(plan: plan, notes: objects.skipped + allocated.notes + builder.notes, settings: effective,
+                          allocations: allocated.result)
+    }
+
+    /// The ClusterIPs and NodePorts of `services`, or nil on an error. Allocation reads
+    /// only the Services, the settings and `previous`: with no Service changed and the
+    /// same `previous`, it is what it was; given its own result as `previous`, it finds
+    /// every value remembered and allocates (and notes) nothing new.
+    private func allocate(_ services: [Service], changes: ObjectChanges, previous: Allocations?)
+        -> (result: Allocations, notes: [String])? {
+        if changes.added.services.isEmpty, changes.removed.services.isEmpty {
+            if previous == self.previous { return (allocations, allocationNotes) }
+            if previous == allocations { return (allocations, []) }
+        }
+        var allocator = Allocator(settings: effective, previous: previous)
+        allocator.allocate(services)
+        return allocator.errors.isEmpty ? (allocator.result, allocator.notes) : nil
+    }
+
+    /// Whether every key is still written once of its kind, when the objects before
+    /// `added` were unique: only an added object can be a second one. (Over many added
+    /// objects, the whole check is quicker.)
+    private static func keysStayUnique(added: ConfigObjects, among objects: ConfigObjects) -> Bool {
+        func once<T>(_ new: [T], _ all: [T], _ key: (T) -> ObjectKey) -> Bool {
+            new.allSatisfy { item in
+                let wanted = key(item)
+                var found = 0
+                for other in all where key(other) == wanted {
+                    found += 1
+                    if found > 1 { return false }
+                }
+                return true
+            }
+        }
+        let count = added.services.count + added.endpoints.count + added.endpointSlices.count + added.pods.count
+            + added.networkPolicies.count + added.ingresses.count + added.secrets.count
+        guard count <= 8, added.namespaces.isEmpty, added.ingressClasses.isEmpty, added.proxyConfigurations.isEmpty else {
+            return Validation.validateUniqueness(objects).isEmpty
+        }
+        return once(added.services, objects.services, \.key) && once(added.endpoints, objects.endpoints, \.key)
+            && once(added.endpointSlices, objects.endpointSlices, \.key) && once(added.pods, objects.pods, \.key)
+            && once(added.networkPolicies, objects.networkPolicies, \.key) && once(added.ingresses, objects.ingresses, \.key)
+            && once(added.secrets, objects.secrets, \.key)
     }
 
     /// Replaces the parts of `touched` Services (dropping those whose Service is gone);

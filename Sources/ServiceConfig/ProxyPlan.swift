@@ -161,13 +161,18 @@ public struct ProxyPlan: Hashable, Sendable {
     public var endpointCount: Int { servicePorts.reduce(0) { $0 + $1.endpoints.count } }
     /// The plan is in name order, so a Service's ports are together.
     public var serviceCount: Int {
-        zip(servicePorts, servicePorts.dropFirst()).reduce(servicePorts.isEmpty ? 0 : 1) { $0 + ($1.0.name.service == $1.1.name.service ? 0 : 1) }
+        var count = 0
+        for index in servicePorts.indices where index == 0 || servicePorts[index].name.service != servicePorts[index - 1].name.service {
+            count += 1
+        }
+        return count
     }
 
     /// "2 services, 3 endpoints, 4 listeners": the one-line summary for logs and STATUS=.
     public var summary: String {
-        "\(serviceCount) service\(serviceCount == 1 ? "" : "s"), "
-            + "\(endpointCount) endpoint\(endpointCount == 1 ? "" : "s"), "
-            + "\(listenerCount) listener\(listenerCount == 1 ? "" : "s")"
+        let (services, endpoints, listeners) = (serviceCount, endpointCount, listenerCount)
+        return "\(services) service\(services == 1 ? "" : "s"), "
+            + "\(endpoints) endpoint\(endpoints == 1 ? "" : "s"), "
+            + "\(listeners) listener\(listeners == 1 ? "" : "s")"
     }
 }

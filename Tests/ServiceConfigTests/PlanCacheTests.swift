@@ -15,6 +15,8 @@ private struct Cluster {
     var policies: [Int: String] = [:]
     /// A NodePort clash to undo at the next edit: the Service and its NodePort before.
     var clash: (service: Int, nodePort: Int?)?
+    /// A Service whose Endpoints are written twice (an error), until the next edit.
+    var duplicate: Int?
 
     init() {
         for index in 0..<24 {
@@ -65,6 +67,10 @@ private struct Cluster {
                 spec: {podSelector: {matchLabels: {app: \(selector)}}, ingress: [{from: [{ipBlock: {cidr: 192.0.2.0/24}}]}]}
                 """)
         }
+        if let duplicate, let ip = endpoints[duplicate] {
+            documents.append("apiVersion: v1\nkind: Endpoints\nmetadata: {name: svc-\(duplicate), namespace: ns-\(duplicate % 3)}\n"
+                + "subsets: [{addresses: [{ip: \(ip)}], ports: [{name: http, port: 8080}]}]")
+        }
         return documents.map { "---\n" + $0 + "\n" }.joined()
     }
 
@@ -74,9 +80,10 @@ private struct Cluster {
             services[service]?.nodePort = nodePort
             clash = nil
         }
+        duplicate = nil
         let keys = services.keys.sorted()
         let some = keys[Int(random.next() % UInt64(keys.count))]
-        switch random.next() % 8 {
+        switch random.next() % 9 {
         case 0:
             endpoints[some] = "10.3.\(random.next() % 200).\(random.next() % 200)"
             return "endpoint of svc-\(some)"
@@ -107,6 +114,9 @@ private struct Cluster {
             clash = (some, services[some]?.nodePort)
             services[some]?.nodePort = taken
             return "NodePort of svc-\(some)"
+        case 7:
+            duplicate = some
+            return "Endpoints of svc-\(some) written twice"
         default:
             services[some]?.clusterIP.toggle()
             return "ClusterIP of svc-\(some) written or not"
