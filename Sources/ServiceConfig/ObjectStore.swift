@@ -1,9 +1,11 @@
 // The objects of the running configuration, each kept with the source it came from, so
-// that a reload reads again only what changed: a file whose text is the same gives back
-// its documents as they were, and a document whose text (and place) is the same gives
-// back its objects, already decoded and checked (CheckedObjects), without being parsed.
-// Only the documents that changed are composed, decoded and checked again; what spans
-// objects (uniqueness, allocation, the plan) is then worked out over all of them.
+// that a reload reads again only what changed: a file whose stat is as it was is not even
+// read (FileStamp), a file whose documents are the same gives back its documents as they
+// were, and a document whose text (by digest) and place are the same gives back its
+// objects, already decoded and checked (CheckedObjects), without being parsed. Only the
+// documents that changed are composed, decoded and checked again; what spans objects
+// (uniqueness, allocation) is worked out over all of them, and the plan is rebuilt for
+// the Services the changed objects touch (PlanCache), from `lastChanges`.
 //
 // The store is keyed by source, not by file: a Kubernetes API watch is another kind of
 // source (one object per key, added, replaced or deleted by an event) feeding the same
@@ -12,41 +14,21 @@ import Foundation
 
 /// Where a set of objects came from.
 public enum ObjectSourceKey: Hashable, Sendable {
-    /// A document of a file: its text, and the line it starts on (which every error and
-    /// field location of its objects contains, so a document that moved is read again).
-    case document(file: String, firstLine: Int, text: Substring)
+    /// A document of a file: the line it starts on (which every error and field location
+    /// of its objects contains, so a document that moved is read again), and its text's
+    /// length and digest. The store keeps no text: a file's text lives only while it is
+    /// read (a large configuration's text is most of what a reload allocates).
+    case document(file: String, firstLine: Int, length: Int, digest: Int)
 
-    /// The place and the text's length, not the text: hashing every document's text at
-    /// every lookup and every table growth was a quarter of a reload's time, while two
-    /// documents at one place differ in length after almost any edit. Equal hashes still
-    /// compare the whole text (`==`), so an edit that keeps the length is found all the same.
-    public func hash(into hasher: inout Hasher) {
-        switch self {
-        case .document(let file, let firstLine, let text):
-            hasher.combine(file)
-            hasher.combine(firstLine)
-            hasher.combine(text.utf8.count)
-        }
-    }
-
-    public static func == (lhs: ObjectSourceKey, rhs: ObjectSourceKey) -> Bool {
-        switch (lhs, rhs) {
-        case (.document(let file, let line, let text), .document(let otherFile, let otherLine, let otherText)):
-            file == otherFile && line == otherLine && sameBytes(text, otherText)
-        }
-    }
-
-    /// Byte equality by memcmp: the texts are UTF-8 already, and canonical equivalence
-    /// (what `String ==` decides) would make two different spellings one document.
-    private static func sameBytes(_ a: Substring, _ b: Substring) -> Bool {
-        guard a.utf8.count == b.utf8.count else { return false }
-        let compared = a.utf8.withContiguousStorageIfAvailable { left in
-            b.utf8.withContiguousStorageIfAvailable { right in
-                guard let l = left.baseAddress, let r = right.baseAddress else { return left.isEmpty }
-                return memcmp(l, r, left.count) == 0
-            }
-        }
-        return (compared ?? nil) ?? a.utf8.elementsEqual(b.utf8)
+    /// The key of `text`, a document starting at `firstLine` of `file`. The digest is
+    /// SipHash-1-3 (Swift's Hasher) under this process's random key: no one can make two
+    /// texts collide on purpose, and two different documents at the same place and of the
+    /// same length share a digest by chance once in 2^64.
+    static func document(file: String, firstLine: Int, text: Substring) -> ObjectSourceKey {
+        var hasher = Hasher()
+        let hashed: Void? = text.utf8.withContiguousStorageIfAvailable { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        if hashed == nil { for byte in text.utf8 { hasher.combine(byte) } }
+        return .document(file: file, firstLine: firstLine, length: text.utf8.count, digest: hasher.finalize())
     }
 }
 
@@ -95,7 +77,6 @@ public final class ObjectStore {
         /// Taken before the file was read; nil when it could not be, or it was written too
         /// recently to be trusted (FileStamp.isSettled).
         let stamp: FileStamp?
-        let text: String
         let documents: [ObjectSourceKey]
     }
 
@@ -148,18 +129,18 @@ public final class ObjectStore {
                 continue
             }
             guard let text = ConfigLoader.read(file: file, diagnostics: diagnostics) else { continue }
-            let documents: [ObjectSourceKey]
-            if let previous, previous.text == text, previous.documents.allSatisfy({ entries[$0] != nil }) {
+            let split = DocumentSplitter.split(text)
+            var documents = split.map { ObjectSourceKey.document(file: file, firstLine: $0.firstLine, text: $0.text) }
+            if let previous, previous.documents == documents, previous.documents.allSatisfy({ entries[$0] != nil }) {
                 statistics.filesUnchanged += 1
-                documents = previous.documents
                 statistics.documentsReused += documents.count
             } else {
                 statistics.filesChanged += 1
-                documents = load(text: text, file: file, changes: &changes, statistics: &statistics)
+                documents = load(split, keys: documents, text: text, file: file, changes: &changes, statistics: &statistics)
                 let kept = Set(documents)
                 dropped += (previous?.documents ?? []).filter { !kept.contains($0) }
             }
-            newFiles[file] = FileEntry(stamp: stamp, text: text, documents: documents)
+            newFiles[file] = FileEntry(stamp: stamp, documents: documents)
             newOrder += documents
         }
         for (file, entry) in files where newFiles[file] == nil { dropped += entry.documents }
@@ -184,12 +165,13 @@ public final class ObjectStore {
         return all
     }
 
-    /// The documents of one file's `text`, each reused when `previous` has it.
-    /// (A document written twice at one place is one entry.) New entries go into `changes`.
-    private func load(text: String, file: String, changes: inout ObjectChanges, statistics: inout LoadStatistics) -> [ObjectSourceKey] {
+    /// The `documents` of one file's `text`, with their `keys`, each reused when the store
+    /// has it; new entries go into `changes`. The keys up to the first that is not YAML
+    /// (libyaml reads no further).
+    private func load(_ documents: [DocumentText], keys all: [ObjectSourceKey], text: String, file: String, changes: inout ObjectChanges,
+                      statistics: inout LoadStatistics) -> [ObjectSourceKey] {
         var keys: [ObjectSourceKey] = []
-        for document in DocumentSplitter.split(text) {
-            let key = ObjectSourceKey.document(file: file, firstLine: document.firstLine, text: document.text)
+        for (document, key) in zip(documents, all) {
             keys.append(key)
             if let reused = entries[key] {
                 statistics.documentsReused += 1
@@ -204,7 +186,7 @@ public final class ObjectStore {
             entries[key] = checked
             changes.added.append(checked.objects)
             statistics.documentsChecked += 1
-            if !readable { break }  // libyaml reads no further than its first error
+            if !readable { break }
         }
         return keys
     }

@@ -218,7 +218,7 @@ struct PlanBuilder {
             // external IP that is also a load-balancer IP or a node address).
             var seenSockets: Set<SocketKey> = []
             listen = listen.filter { seenSockets.insert($0.socketKey).inserted }
-            part.claims.append(ServicePlanPart.Claim(addresses: listen, claim: ListenClaim(name: name, service: service, path: "spec.ports[\(index)]")))
+            part.claims.append(ServicePlanPart.Claim(addresses: listen, claim: ListenClaim(name: name, service: service, index: index)))
             let endpoints = join.endpoints(for: service, port: port, families: families)
             let isUDP = port.protocol == .udp
             part.ports.append(ServicePortPlan(
@@ -333,15 +333,26 @@ struct ServicePlanPart {
     var claims: [Claim] = []
 }
 
-/// The service port that listens on an address, and where it was written.
+/// The service port that listens on an address, and where it was written. One is kept
+/// per listen address (PlanCache), so it holds the Service's source, not the Service,
+/// and makes its path and label only for an error.
 struct ListenClaim {
     let name: ServicePortName
-    let service: Service
+    let source: ObjectSource
+    /// The index of the port in `spec.ports`.
+    let index: Int
+
+    init(name: ServicePortName, service: Service, index: Int) {
+        self.name = name
+        source = service.source
+        self.index = index
+    }
+
     /// `spec.ports[1]`.
-    let path: String
+    var path: String { "spec.ports[\(index)]" }
 
     /// An error at the service port's line.
     func error(_ reason: ConfigError.Reason) -> ConfigError {
-        ConfigError(location: service.source.location(of: path), object: service.label, field: path, reason: reason)
+        ConfigError(location: source.location(of: path), object: "Service \"\(name.service)\"", field: path, reason: reason)
     }
 }
