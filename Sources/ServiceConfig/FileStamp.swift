@@ -3,11 +3,12 @@
 // that did not change then costs one stat(2) instead of reading and comparing its text.
 // The change time (ctime) is set by the kernel on every write and cannot be set back by a
 // user (utimensat(2) sets only atime and mtime), so a file rewritten with its mtime
-// restored still reads as changed. The kernel stamps files from a coarse clock (a jiffy,
-// up to 10 ms), so a write in the same tick as our read could leave the stamp as it was:
-// as git does with its "racily clean" entries, a stamp is trusted only once the file is
-// older than its read by a margin, and until then the file is read and compared again.
-// This is the one place ServiceConfig reads the clock, and only to judge file stamps.
+// restored still reads as changed. The kernel stamps files from its coarse clock
+// (CLOCK_REALTIME_COARSE, one tick of up to 10 ms), so a write in the same tick as our
+// read could leave the stamp as it was: as git does with its "racily clean" entries, a
+// stamp is trusted only when the coarse clock had passed the file's times when it was
+// read (any later write then stamps a later time); until then the file is read and
+// compared again. This is the one place ServiceConfig reads the clock, only to judge stamps.
 import Foundation
 
 struct FileStamp: Equatable, Sendable {
@@ -32,15 +33,14 @@ struct FileStamp: Equatable, Sendable {
     /// Whether a file with this stamp, taken just before reading it at `readAt`, had been
     /// written for long enough that a later write must change the stamp.
     func isSettled(readAt: timespec) -> Bool {
-        let margin: Int64 = 100_000_000  // nanoseconds, far more than a kernel tick
-        let newest = max(Self.nanoseconds(modified), Self.nanoseconds(changed))
-        return newest + margin < Self.nanoseconds(readAt)
+        max(Self.nanoseconds(modified), Self.nanoseconds(changed)) < Self.nanoseconds(readAt)
     }
 
-    /// The wall clock, which file stamps are taken from. The corresponding C function is `clock_gettime`.
+    /// The coarse wall clock, which file stamps are taken from (current_time() in the
+    /// kernel). The corresponding C function is `clock_gettime`.
     static func now() -> timespec {
         var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
+        clock_gettime(CLOCK_REALTIME_COARSE, &now)
         return now
     }
 
