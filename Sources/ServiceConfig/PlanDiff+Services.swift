@@ -1,8 +1,8 @@
 // A plan diff that looks only at the Services a change touched (PlanCache names them):
 // a reload that moves one endpoint among 10,000 Services compares that Service's ports,
 // not every port and listener of both plans. It says the same as the full diff about
-// those Services; everything else is kept as it is (`isPartial`), so the engine touches
-// only the listeners and routes named here. It needs the Ingress and DNS listeners and
+// those Services (and keeps the few Ingress and DNS listeners); everything else is kept
+// as it is (`isPartial`), so the engine touches only the listeners and routes named here. It needs the Ingress and DNS listeners and
 // the node's connection settings to be unchanged (`canDiff`), as then a socket can only
 // move between touched Services.
 
@@ -43,6 +43,12 @@ extension PlanDiff {
                 let listener = Listener(address: address, target: .servicePort(servicePort.name))
                 if oldSockets.contains(address.socketKey) { kept.append(listener) } else { opened.append(listener) }
             }
+        }
+        // The Ingress and DNS listeners stay (canDiff), and are named so that the engine
+        // hands them their routes again: a few, and the DNS route carries the zone.
+        for (address, target) in Self.listeners(of: ProxyPlan(servicePorts: [], ingress: new.ingress, dns: new.dns))
+        where seen.insert(address.socketKey).inserted {
+            kept.append(Listener(address: address, target: target))
         }
         self.opened = opened
         self.kept = kept

@@ -128,7 +128,7 @@ public struct PlanDiff: Sendable, Equatable {
     }
 
     /// Every listen address of a plan and what it serves, service ports first, in order.
-    private static func listeners(of plan: ProxyPlan) -> [(ListenAddress, ListenerTarget)] {
+    static func listeners(of plan: ProxyPlan) -> [(ListenAddress, ListenerTarget)] {
         plan.servicePorts.flatMap { servicePort in servicePort.listenAddresses.map { ($0, .servicePort(servicePort.name)) } }
             + (plan.ingress?.listenAddresses ?? []).map { ($0, .ingress) }
             + (plan.ingress?.tls?.listenAddresses ?? []).map { ($0, .ingressTLS) }

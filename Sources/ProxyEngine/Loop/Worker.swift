@@ -292,16 +292,14 @@ final class Worker {
             if case .udp(let route) = assignment.route { udpEndpoints[route.name] = Set(route.endpoints.map(\.endpoint)) }
         }
         switch changes {
-        case .all:
-            udp.keepFlows(listeners: Set(next.keys), endpoints: udpEndpoints)
-            dns.current = assignments.lazy.compactMap { assignment -> DNSService? in
-                if case .dns(let service) = assignment.route { return service }
-                return nil
-            }.first
-        case .some(let closing, let routes):
-            // The DNS listeners are not among the changes (PlanDiff.canDiff): its service stays.
-            udp.keepFlows(closing: closing, routes: routes, endpoints: udpEndpoints)
+        case .all: udp.keepFlows(listeners: Set(next.keys), endpoints: udpEndpoints)
+        case .some(let closing, let routes): udp.keepFlows(closing: closing, routes: routes, endpoints: udpEndpoints)
         }
+        // Partial changes name the DNS listeners too (PlanDiff+Services.swift).
+        dns.current = assignments.lazy.compactMap { assignment -> DNSService? in
+            if case .dns(let service) = assignment.route { return service }
+            return nil
+        }.first
         listeners = next  // listeners left out are released here, closing their sockets
     }
 }
