@@ -21,33 +21,41 @@ indirect enum Schema: Sendable {
 enum StrictFields {
     /// Reports every key under `node` that `schema` does not know, with a suggestion.
     static func check(_ node: FieldNode, against schema: Schema) {
-        check(node, schema, root: schema)
+        check(node.node, schema, root: schema, context: node.context) { node.path }
     }
 
-    private static func check(_ node: FieldNode, _ schema: Schema, root: Schema) {
-        switch (schema, node.node) {
+    /// Walks the YAML nodes themselves: a field's path is made only for an unknown field
+    /// (most documents have none, and their paths were a tenth of a load's time).
+    private static func check(_ node: YAMLNode, _ schema: Schema, root: Schema, context: DecodingContext, path: () -> String) {
+        switch (schema, node) {
         case (.object(let fields), .mapping(let mapping)):
             for (key, value) in mapping {
                 guard let name = key.string else { continue }
-                let child = node.child(name, value: value)
+                func childPath() -> String { join(path(), name) }
                 if let fieldSchema = fields[name] {
-                    check(child, fieldSchema, root: root)
+                    check(value, fieldSchema, root: root, context: context, path: childPath)
                 } else {
-                    let at = FieldNode(node: key, path: child.path, context: node.context)
-                    at.report(.unknownField(suggestion: suggestion(for: name, at: node.path, among: fields, root: root)))
+                    let at = FieldNode(node: key, path: childPath(), context: context)
+                    at.report(.unknownField(suggestion: suggestion(for: name, at: path(), among: fields, root: root)))
                 }
             }
-        case (.list(let element), .sequence):
-            for item in node.elements() { check(item, element, root: root) }
+        case (.list(let element), .sequence(let sequence)):
+            for (index, item) in sequence.enumerated() {
+                func itemPath() -> String { "\(path())[\(index)]" }
+                check(item, element, root: root, context: context, path: itemPath)
+            }
         case (.map(let value), .mapping(let mapping)):
             for (key, item) in mapping {
                 guard let name = key.string else { continue }
-                check(node.child(name, value: item), value, root: root)
+                func childPath() -> String { join(path(), name) }
+                check(item, value, root: root, context: context, path: childPath)
             }
         default:
             break  // a scalar, `any`, or a type mismatch that decoding reports
         }
     }
+
+    private static func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
     /// The full path of the known field closest to `name`: a sibling within a small edit
     /// distance (or the same name in other case), else the same name elsewhere in the
