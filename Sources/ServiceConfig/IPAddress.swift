@@ -25,6 +25,10 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
     /// Parses dotted IPv4 ("10.96.0.10") or IPv6 ("fd00::10"); nil for anything else,
     /// including IPv4 with leading zeros, which Kubernetes rejects as ambiguous.
     public init?(_ text: String) {
+        if let value = Self.dottedQuad(text) {
+            self.init(family: .ipv4, high: 0, low: Self.ipv4Mapped | UInt64(value))
+            return
+        }
         var v4 = in_addr()
         if inet_pton(AF_INET, text, &v4) == 1 {
             let parts = text.split(separator: ".")
@@ -38,6 +42,35 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
             return
         }
         return nil
+    }
+
+    /// The common case read by hand, without inet_pton's C string and the check's array
+    /// (a large configuration holds tens of thousands of addresses): four decimal numbers
+    /// up to 255, without leading zeros. Nil for anything else, which the full parse judges.
+    private static func dottedQuad(_ text: String) -> UInt32? {
+        var value: UInt32 = 0
+        var part: UInt32 = 0
+        var digits = 0
+        var parts = 0
+        var leadingZero = false
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                if leadingZero { return nil }
+                if digits == 0, byte == UInt8(ascii: "0") { leadingZero = true }
+                part = part * 10 + UInt32(byte - UInt8(ascii: "0"))
+                digits += 1
+                guard digits <= 3, part <= 255 else { return nil }
+            case UInt8(ascii: "."):
+                guard digits > 0, parts < 3 else { return nil }
+                value = value << 8 | part
+                (part, digits, parts, leadingZero) = (0, 0, parts + 1, false)
+            default:
+                return nil
+            }
+        }
+        guard digits > 0, parts == 3 else { return nil }
+        return value << 8 | part
     }
 
     /// 4 bytes for IPv4, 16 for IPv6, in network order.
