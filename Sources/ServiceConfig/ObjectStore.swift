@@ -94,7 +94,7 @@ public final class ObjectStore {
     var planCache: PlanCache?
     /// Loads made: a plan cache follows one load to the next.
     public private(set) var generation = 0
-    /// What the last load dropped and added.
+    /// What the last load dropped and added (nothing on the first, to which all is new).
     public private(set) var lastChanges = ObjectChanges()
 
     public init() {}
@@ -184,7 +184,9 @@ public final class ObjectStore {
             var checked = CheckedObjects(objects: objects, loadErrors: diagnostics.errors)
             checked.stoppedReading = !readable
             entries[key] = checked
-            changes.added.append(checked.objects)
+            // The first load has nothing to change from (and no plan to follow it): copying
+            // every object into its changes would only hold them twice until the next load.
+            if generation > 0 { changes.added.append(checked.objects) }
             statistics.documentsChecked += 1
             if !readable { break }
         }
