@@ -25,8 +25,14 @@ extension PlanCache {
         guard rebuild(touched, changes: changes, builder: builder, join: join, resolver: resolver) else { return nil }
 
         builder.owners = owners
-        builder.notes = join.notes + sortedKeys.compactMap { parts[$0] }.flatMap(\.notes)
-        let servicePorts = sortedKeys.compactMap { parts[$0] }.flatMap(\.ports)
+        builder.notes = join.notes
+        var servicePorts: [ServicePortPlan] = []
+        servicePorts.reserveCapacity(sortedKeys.count + sortedKeys.count / 4)
+        for key in sortedKeys {  // one look at each part: each look copies it
+            guard let part = parts[key] else { continue }
+            builder.notes += part.notes
+            servicePorts += part.ports
+        }
         let plan = builder.finish(servicePorts: servicePorts, join: join, services: objects.services)
         guard builder.errors.isEmpty else { return nil }
         self.previous = previous
