@@ -30,6 +30,8 @@ final class DNSHandler {
     private var rotation = 0
     private var random = SystemRandomNumberGenerator()
     private let buffer: UnsafeMutableRawPointer
+    /// Where UDP answers from the zone are written, reused by every query.
+    private var answers = DNSAnswerBuffer()
 
     init(loop: EventLoop, counters: DNSCounters) {
         self.loop = loop
@@ -64,7 +66,7 @@ final class DNSHandler {
             }
             rotation &+= 1
             let query = UnsafeRawBufferPointer(start: buffer, count: received.length)
-            handle(service.zone.resolve(query, transport: .udp, rotation: rotation), service: service,
+            handle(service.zone.resolve(query, transport: .udp, rotation: rotation, into: &answers), service: service,
                    reply: .udp(listener, peer), now: now)
         }
     }
@@ -73,7 +75,10 @@ final class DNSHandler {
         switch resolution {
         case .answer(let answer, let outcome):
             counters.queries.bump(DNSTypeLabel.slot(of: outcome.type))
-            send(answer, to: reply)
+            answer.withUnsafeBytes { send($0, to: reply, outcome: outcome) }
+        case .written(let outcome):
+            counters.queries.bump(DNSTypeLabel.slot(of: outcome.type))
+            send(answers.bytes, to: reply, outcome: outcome)
         case .forward(let forward):
             counters.queries.bump(DNSTypeLabel.slot(of: forward.type))
             ask(.forward(forward), service: service, reply: reply, now: now)
@@ -87,19 +92,24 @@ final class DNSHandler {
 
     /// Sends an answer to whoever asked, counting its response code.
     private func send(_ answer: [UInt8], to reply: DNSReplyTarget) {
-        answer.withUnsafeBytes { bytes in
-            if let code = DNSWire.rcode(of: bytes) { counters.responses.bump(DNSCodeLabel.slot(of: code)) }
-            switch reply {
-            case .udp(let listener, let client):
-                if DNSWire.isTruncated(bytes) { counters.truncated.bump() }
-                // A full socket buffer loses the answer as the network would: the client asks again.
-                _ = try? listener.descriptor.sendDatagram(answer, to: client)
-            case .tcp(let slot, let tag):
-                guard let client = clients[slot], client.tag == tag else { return }  // gone meanwhile
-                client.pending -= 1
-                client.queue(answer)
-                flush(client)
-            }
+        answer.withUnsafeBytes { send($0, to: reply, outcome: nil) }
+    }
+
+    /// Sends `bytes` to whoever asked, counting its response code: the zone's `outcome` says
+    /// it for the zone's answers, sparing a parse of the message; others are read for it.
+    private func send(_ bytes: UnsafeRawBufferPointer, to reply: DNSReplyTarget, outcome: DNSOutcome?) {
+        if let code = outcome?.rcode ?? DNSWire.rcode(of: bytes) { counters.responses.bump(DNSCodeLabel.slot(of: code)) }
+        switch reply {
+        case .udp(let listener, let client):
+            if outcome?.truncated ?? DNSWire.isTruncated(bytes) { counters.truncated.bump() }
+            // A full socket buffer loses the answer as the network would: the client asks again.
+            guard let base = bytes.baseAddress else { return }
+            _ = try? listener.descriptor.sendDatagram(from: base, count: bytes.count, to: client)
+        case .tcp(let slot, let tag):
+            guard let client = clients[slot], client.tag == tag else { return }  // gone meanwhile
+            client.pending -= 1
+            client.queue(Array(bytes))
+            flush(client)
         }
     }
 
