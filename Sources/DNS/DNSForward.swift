@@ -47,22 +47,29 @@ public struct DNSForward: Sendable {
         bytes[1] = UInt8(clientID & 0xff)
         guard bytes.count > responseLimit else { return bytes }
         let flags = (UInt16(bytes[2]) << 8 | UInt16(bytes[3])) | HeaderFlags.truncated
-        var writer = MessageWriter()
+        // Header and a question of at most 259 bytes.
+        let buffer = DNSAnswerBuffer(capacity: 512)
+        var writer = buffer.writer()
         writer.header(id: clientID, flags: flags, counts: (1, 0, 0, 0))
         writer.append(questionBytes)
-        return writer.bytes
+        return buffer.array(count: writer.count)
     }
 
     /// SERVFAIL for the client when every upstream failed or timed out.
     public func serverFailure() -> [UInt8] {
-        var response = builder()
-        return response.finish(.servFail).bytes
+        let buffer = DNSAnswerBuffer(capacity: responseLimit)
+        var response = builder(buffer)
+        _ = response.finish(.servFail)
+        return buffer.array(count: response.count)
     }
 
-    /// A response to the client's question, its header and OPT in place, records to follow.
-    func builder() -> ResponseBuilder {
+    /// A response to the client's question, its header and OPT in place, records to follow;
+    /// written into `buffer` (of `responseLimit` bytes at least), which must outlive it.
+    func builder(_ buffer: borrowing DNSAnswerBuffer) -> ResponseBuilder {
         questionBytes.withUnsafeBytes {
-            ResponseBuilder(id: clientID, queryFlags: clientFlags, question: $0, limit: responseLimit, edns: edns, recursionAvailable: true)
+            ResponseBuilder(
+                writer: buffer.writer(), id: clientID, queryFlags: clientFlags, question: $0, limit: min(responseLimit, buffer.capacity),
+                edns: edns, recursionAvailable: true)
         }
     }
 }
