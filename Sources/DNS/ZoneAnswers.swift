@@ -103,9 +103,13 @@ extension DNSZone {
                 target = node.canonicalName
                 continue
             }
+            var found = false
             for set in Int(node.firstSet)..<Int(node.firstSet + node.setCount) where image.sets[set].type == type {
                 add(image, image.sets[set], owner: targetName, rotation, &response)
+                found = true
             }
+            // The target exists without records of the type: NODATA, with the SOA for caching.
+            if !found { negative(image, node.authority, &response) }
             return .respond(.noError)
         }
         return .respond(.noError)
