@@ -6,7 +6,10 @@
 //   transport serves one Service: the oldest (`metadata.creationTimestamp`, then
 //   namespace/name) gets it, a younger one that wants any of the same sockets waits,
 //   pending, until the port frees up on a later reload. Sockets that other listeners
-//   already hold (NodePorts, external IPs, written load-balancer IPs) are taken for good.
+//   already hold (NodePorts, external IPs, written load-balancer IPs, the Ingress
+//   controller's and the cluster DNS's addresses, a wildcard one holding its port on every
+//   address of its family) are taken for good: a specific address bound beside a wildcard
+//   one with SO_REUSEPORT would quietly take that address's connections from it.
 // - Pool mode, MetalLB layer 2's way: a Service gets one address from a pool (the one its
 //   annotation `svcproxy.io/load-balancer-pool` names, else the first with room). A
 //   `spec.loadBalancerIP` (or a status address) inside a pool is honoured; otherwise the
@@ -58,6 +61,8 @@ struct LoadBalancerAssignment {
     /// The pool addresses given out, for the next plan's `previous`.
     private(set) var allocated: [ObjectKey: IPAddress] = [:]
     private(set) var notes: [String] = []
+    /// The node's own listeners (Ingress controller, cluster DNS) and who holds each.
+    var reserved: [(address: BindAddress, transport: TransportProtocol, holder: String)] = []
 
     init(settings: NodeSettings, previous: Allocations?, allocations: Allocations) {
         self.settings = settings
@@ -99,9 +104,40 @@ struct LoadBalancerAssignment {
                 pending(service, pool: nil, "\(taken) is taken by \(owner)")
                 continue
             }
+            if let socket = sockets.first(where: { holder(of: $0) != nil }), let holder = holder(of: socket) {
+                pending(service, pool: nil, "\(socket) is taken by \(holder)")
+                continue
+            }
             for socket in sockets { owners[socket] = service.key }
             result.set(LoadBalancerState(service: service.key, pool: nil, addresses: addresses, pendingReason: nil))
         }
+    }
+
+    /// Which of the node's own listeners holds `socket`, if one does.
+    private func holder(of socket: SocketKey) -> String? {
+        reserved.first { entry in
+            entry.transport == socket.transport && Int(entry.address.port) == socket.port
+                && (entry.address.ip == socket.ip || (entry.address.ip.isUnspecified && entry.address.ip.family == socket.ip.family))
+        }?.holder
+    }
+
+    /// The node's own listeners that this configuration opens: the Ingress controller's
+    /// while an Ingress of our class is served (HTTPS while one has `spec.tls`), the
+    /// cluster DNS's over UDP and TCP.
+    static func nodeListeners(objects: ConfigObjects, settings: NodeSettings)
+        -> [(address: BindAddress, transport: TransportProtocol, holder: String)] {
+        let served = IngressSelection(objects: objects, className: settings.ingressClass).served
+        var result: [(address: BindAddress, transport: TransportProtocol, holder: String)] = []
+        if !served.isEmpty {
+            result += settings.ingressHTTPBindAddresses.map { ($0, .tcp, "the Ingress controller (--ingress-http-bind-address)") }
+        }
+        if served.contains(where: { !$0.tls.isEmpty }) {
+            result += settings.ingressHTTPSBindAddresses.map { ($0, .tcp, "the Ingress controller (--ingress-https-bind-address)") }
+        }
+        for address in settings.dnsBindAddresses {
+            result += [(address, .udp, "the cluster DNS (--dns-bind-address)"), (address, .tcp, "the cluster DNS (--dns-bind-address)")]
+        }
+        return result
     }
 
     /// The sockets other listeners of the plan hold on any address: NodePorts on the node

@@ -74,6 +74,7 @@ public enum Configuration {
         allocator.allocate(validServices)
         errors += allocator.errors
         var balancers = LoadBalancerAssignment(settings: effective, previous: previous, allocations: allocator.result)
+        balancers.reserved = LoadBalancerAssignment.nodeListeners(objects: objects, settings: effective)
         balancers.assign(validServices)
         var allocations = allocator.result
         allocations.loadBalancerIPs = balancers.allocated

@@ -200,3 +200,22 @@ private func loadBalancerListens(_ loaded: LoadedPlan, _ name: String) -> [Strin
         #expect(state(loaded, "web")?.pool == "lan")
     }
 }
+
+@Suite struct LoadBalancerNodeListenerTests {
+    @Test func theIngressControllersWildcardPortHoldsItOnEveryNodeAddress() throws {
+        let ingress = """
+        apiVersion: networking.k8s.io/v1
+        kind: Ingress
+        metadata: {name: site}
+        spec:
+          ingressClassName: svcproxy
+          defaultBackend: {service: {name: web, port: {number: 8080}}}
+
+        """
+        let loaded = try plan([ingress, balancer("web", port: 80), balancer("other", port: 8080)])
+        #expect(state(loaded, "web")?.pendingReason == "192.0.2.10:80 is taken by the Ingress controller (--ingress-http-bind-address)")
+        #expect(state(loaded, "other")?.isPending == false)
+        let withoutIngress = try plan([balancer("web", port: 80)])
+        #expect(state(withoutIngress, "web")?.isPending == false)
+    }
+}
