@@ -116,10 +116,11 @@ def pool_addresses(namespace: str, link: str, prefix: str = "10.250.0.24") -> se
 
 
 def assigned(daemon, service: str) -> str:
-    """The pool address the daemon's log says `service` got."""
-    found = re.findall(rf"LoadBalancer default/{service}: (\S+) from pool default", daemon.log_text())
-    assert found, daemon.log_tail()
-    return found[-1]
+    """The pool address the daemon's log says `service` got last. The log is written by the
+    daemon's logging thread, which may be a moment behind READY=1."""
+    pattern = rf"LoadBalancer default/{service}: (\S+) from pool default"
+    assert poll_until(lambda: re.search(pattern, daemon.log_text()), timeout=5), daemon.log_tail()
+    return re.findall(pattern, daemon.log_text())[-1]
 
 
 def neighbour(namespace: str, address: str) -> str:
@@ -199,8 +200,8 @@ def test_a_full_pool_leaves_the_youngest_pending_until_a_deletion_frees_an_addre
         daemon = start_daemon(config, extra_args=pool_flags(link, "10.250.0.240/31"))
         one = assigned(daemon, "one")
         assert pool_addresses(node, link) == {"10.250.0.240", "10.250.0.241"}
-        log = daemon.log_text()
-        assert log.count("LoadBalancer default/three: pending: no free address in pool default") == 1, log
+        pending = "LoadBalancer default/three: pending: no free address in pool default"
+        assert poll_until(lambda: pending in daemon.log_text(), timeout=5), daemon.log_tail()
         assert load_balancer_metric(node, daemon, "default", "pending") == 1
         assert load_balancer_metric(node, daemon, "default", "assigned") == 2
         status = subprocess.run([str(harness.daemon.BINARY), "status", "--socket", daemon.status_socket],
@@ -208,10 +209,13 @@ def test_a_full_pool_leaves_the_youngest_pending_until_a_deletion_frees_an_addre
         assert "default/three: pending: no free address in pool default" in status.stdout, status
 
         daemon.reload()  # still full: said once, not at every reload
-        assert daemon.log_text().count("LoadBalancer default/three: pending") == 1
+        daemon.reload()  # whatever the first reload logged comes before this one's "Reloaded:"
+        assert poll_until(lambda: daemon.log_text().count("Reloaded:") == 2, timeout=5)
+        assert daemon.log_text().count(pending) == 1
 
         write_config("---\n".join(services[1:]))
         daemon.reload()
+        assert poll_until(lambda: "LoadBalancer default/three: 10.250.0" in daemon.log_text(), timeout=5), daemon.log_tail()
         assert assigned(daemon, "three") == one
         assert ask_from(client, one) == "three"
         assert load_balancer_metric(node, daemon, "default", "pending") == 0
