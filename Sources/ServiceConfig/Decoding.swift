@@ -43,6 +43,7 @@ struct ObjectDecoder {
         let key = readKey(kind: "Service")
         var service = Service(key: key, source: source)
         service.annotations = mark(root.field("metadata")?.field("annotations"))?.stringMap() ?? [:]
+        service.creationTimestamp = mark(root.field("metadata")?.field("creationTimestamp"))?.string()
         if let spec = mark(root.field("spec")) {
             decodeServiceSpec(spec, into: &service)
         } else {

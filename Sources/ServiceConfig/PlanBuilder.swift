@@ -73,16 +73,21 @@ public enum Configuration {
         var allocator = Allocator(settings: effective, previous: previous)
         allocator.allocate(validServices)
         errors += allocator.errors
+        var balancers = LoadBalancerAssignment(settings: effective, previous: previous, allocations: allocator.result)
+        balancers.reserved = LoadBalancerAssignment.nodeListeners(objects: objects, settings: effective)
+        balancers.assign(validServices)
+        var allocations = allocator.result
+        allocations.loadBalancerIPs = balancers.allocated
         let unreadable = Set(loadErrors.map { "\($0.object ?? "")|\($0.field)" })
         errors = loadErrors + errors.filter { !unreadable.contains("\($0.object ?? "")|\($0.field)") }
         guard errors.isEmpty else { return .failure(ConfigErrors(errors.sortedByLocation())) }
 
-        var builder = PlanBuilder(objects: objects, settings: effective, allocations: allocator.result, origin: origin,
-                                  certificates: tls.contents.certificates)
+        var builder = PlanBuilder(objects: objects, settings: effective, allocations: allocations, origin: origin,
+                                  certificates: tls.contents.certificates, loadBalancers: balancers.result)
         let plan = builder.build()
         guard builder.errors.isEmpty else { return .failure(ConfigErrors(builder.errors)) }
-        return .success(LoadedPlan(plan: plan, notes: objects.skipped + allocator.notes + builder.notes,
-                                   settings: effective, allocations: allocator.result))
+        return .success(LoadedPlan(plan: plan, notes: objects.skipped + allocator.notes + balancers.notes + builder.notes,
+                                   settings: effective, allocations: allocations))
     }
 }
 
@@ -106,6 +111,8 @@ struct PlanBuilder {
     let origin: SettingsOrigin
     /// The decoded `kubernetes.io/tls` Secrets in use.
     let certificates: [ObjectKey: IngressCertificate]
+    /// The addresses of the LoadBalancer Services of our class (LoadBalancerAssignment.swift).
+    let loadBalancers: LoadBalancerAssignments
     var notes: [String] = []
     var errors: [ConfigError] = []
 
@@ -125,7 +132,7 @@ struct PlanBuilder {
             let clusterIPs = allocations.clusterIPs[service.key] ?? []
             let families = Self.families(of: clusterIPs)
             let externalIPs = service.externalIPs.compactMap(IPAddress.init)
-            let loadBalancerIPs = service.type == .loadBalancer ? Self.loadBalancerIPs(of: service) : []
+            let loadBalancerIPs = service.type == .loadBalancer ? loadBalancers.addresses(of: service) : []
             let affinity: SessionAffinity = service.sessionAffinity == "ClientIP"
                 ? .clientIP(timeoutSeconds: service.affinityTimeoutSeconds ?? 10800) : .none
             for (index, port) in service.ports.enumerated() {
@@ -161,7 +168,9 @@ struct PlanBuilder {
         let ingressPlan = buildIngress(join: join, owners: listenOwners)
         let dnsPlan = settings.dnsPlan(names: join.clusterNames(of: objects.services, allocations: allocations))
         if let dnsPlan { checkListeners(of: dnsPlan, owners: listenOwners, ingress: ingressPlan) }
-        return ProxyPlan(servicePorts: plans, connections: settings.connectionSettings, ingress: ingressPlan, dns: dnsPlan)
+        var plan = ProxyPlan(servicePorts: plans, connections: settings.connectionSettings, ingress: ingressPlan, dns: dnsPlan)
+        plan.loadBalancers = loadBalancers.states.values.sorted { $0.service < $1.service }
+        return plan
     }
 
     /// The Ingresses of our class as a plan, with its TLS part, and an error for each

@@ -34,6 +34,9 @@ struct CheckCommand: ParsableCommand {
         for diagnostic in certificates.flatMap(TLSCertificates.check) {
             StandardError.write("\(diagnostic)\n")
         }
+        for state in loaded.plan.loadBalancers where state.isPending {
+            StandardError.write("warning: LoadBalancer \(state.summary)\n")
+        }
         if printPlan { print(loaded.plan.printed.split(separator: "\n").map { comment + $0 }.joined(separator: "\n")) }
         if printZone, let dns = loaded.plan.dns { print(DNSZone(plan: dns).printed(), terminator: "") }
         print(comment + "Configuration is valid: \(loaded.plan.summary)")

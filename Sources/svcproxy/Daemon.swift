@@ -27,13 +27,18 @@ final class Daemon {
     private var allocations: Allocations
     /// ClusterIPs and external IPs added to the node's interface (`--cluster-ip-interface`).
     private let clusterIPs: ClusterIPAddresses
+    /// LoadBalancer pool addresses added to `--load-balancer-interface` and announced.
+    private let loadBalancers: LoadBalancerAddresses
+    /// Says once when a LoadBalancer Service starts or stops waiting for an address.
+    private var loadBalancerReport = LoadBalancerReport()
     /// The objects loaded, by source: a reload decodes and checks only what changed.
     private let store: ObjectStore
 
     init(config: ConfigOptions, engineSettings: EngineSettings, gracePeriod: UInt64, admin: AdminAddresses,
          logger: Logger, plan: LoadedPlan, store: ObjectStore, logMessagesDropped: @escaping @Sendable () -> UInt64,
-         clusterIPInterface: String? = nil) {
+         clusterIPInterface: String? = nil, loadBalancerInterface: String? = nil) {
         clusterIPs = ClusterIPAddresses(interface: clusterIPInterface, logger: logger)
+        loadBalancers = LoadBalancerAddresses(interface: loadBalancerInterface, logger: logger)
         self.config = config
         self.engineSettings = engineSettings
         self.gracePeriod = gracePeriod
@@ -58,6 +63,7 @@ final class Daemon {
         let started = MonotonicClock.now()
         report(engine.apply(plan), action: "Started", since: started)
         clusterIPs.sync(plan)
+        syncLoadBalancers()
         let endpoints = try AdminEndpoints(addresses: admin, version: SvcProxyVersion.current, state: state, engine: engine,
                                            logMessagesDropped: logMessagesDropped, logger: logger)
         try endpoints.start()
@@ -68,15 +74,14 @@ final class Daemon {
         try events.add(signals.descriptor.rawValue, wanted: .readable, token: 0)
         var nextPing = MonotonicClock.now()
         while true {
-            var timeout: Int32 = -1
-            if let watchdog {
-                let now = MonotonicClock.now()
-                if now >= nextPing {
-                    pingWatchdog(engine: engine, interval: watchdog, now: now)
-                    nextPing = now + watchdog / 2
-                }
-                timeout = Int32((nextPing - min(now, nextPing)) / 1_000_000 + 1)
+            let now = MonotonicClock.now()
+            if let watchdog, now >= nextPing {
+                pingWatchdog(engine: engine, interval: watchdog, now: now)
+                nextPing = now + watchdog / 2
             }
+            if let due = loadBalancers.nextAnnouncement, due <= now { loadBalancers.announceDue(now: now) }
+            let wakeUps = [watchdog.map { _ in nextPing }, loadBalancers.nextAnnouncement].compactMap { $0 }
+            let timeout: Int32 = wakeUps.min().map { Int32(($0 - min(now, $0)) / 1_000_000 + 1) } ?? -1
             guard try events.wait(timeoutMilliseconds: timeout) > 0 else { continue }
             switch try signals.next() {
             case SIGHUP:
@@ -91,6 +96,7 @@ final class Daemon {
                 SystemdNotifier.stopping(status: "Stopping: draining open connections")
                 engine.drain(gracePeriod: gracePeriod)
                 clusterIPs.removeAll()
+                loadBalancers.removeAll()
                 logger.notice("Stopped", metadata: ["event": "stopped"])
                 return
             }
@@ -150,12 +156,19 @@ final class Daemon {
             // Every reload, not only when the diff names service addresses: an add that
             // failed before (no interface yet, no capability) is tried again.
             clusterIPs.sync(plan)
+            syncLoadBalancers()
         }
         // A reload frees as much as it allocated (a large file's text, its documents, a
         // plan), but glibc keeps freed heap pages mapped; give them back so that RSS stays
         // flat over reloads.
         malloc_trim(0)
         SystemdNotifier.ready(status: status)
+    }
+
+    /// Places and announces the plan's pool addresses and says which Services wait.
+    private func syncLoadBalancers() {
+        loadBalancers.sync(plan, now: MonotonicClock.now())
+        loadBalancerReport.log(plan.loadBalancers, logger: logger)
     }
 
     private func report(_ result: ApplyResult, action: String, since started: UInt64) {

@@ -34,6 +34,8 @@ import ServiceConfig
         Row(name: "ours and no longer wanted after a restart is removed", wanted: [],
             present: [("10.96.0.10", 32, lo, ours), ("fd00::10", 128, lo, ours)],
             remove: [("10.96.0.10", lo), ("fd00::10", lo)]),
+        Row(name: "a load-balancer pool address (the other mark) is not a ClusterIP leftover", wanted: [],
+            present: [("10.250.0.240", 32, eth0, ClusterIPAddresses.loadBalancerAddressProtocol)]),
         Row(name: "ours on another interface than today's is still ours", wanted: [],
             present: [("10.96.0.10", 32, eth0, ours)], remove: [("10.96.0.10", eth0)]),
         Row(name: "our mark on a wider prefix is not ours: svcproxy adds only host addresses", wanted: [],
