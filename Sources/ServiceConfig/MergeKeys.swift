@@ -11,10 +11,12 @@ enum MergeKeys {
 
     /// The pairs of a mapping (`items`: key, value, key, value) with its merge keys
     /// resolved: the pairs written in the mapping win over merged ones, and of the merged
-    /// mappings an earlier one wins over a later one, as the merge key type defines.
-    static func resolve(_ items: [Int32], in tree: YAMLTree) throws(YAMLComposeError) -> [Int32] {
-        let pairs = stride(from: 0, to: items.count - 1, by: 2).map { (key: items[$0], value: items[$0 + 1]) }
-        guard pairs.contains(where: { isMergeKey($0.key, in: tree) }) else { return items }
+    /// mappings an earlier one wins over a later one, as the merge key type defines. Nil,
+    /// without allocating, for the usual mapping that has no merge key.
+    static func resolve(_ items: ArraySlice<Int32>, in tree: YAMLTree) throws(YAMLComposeError) -> [Int32]? {
+        let keys = stride(from: items.startIndex, to: items.endIndex - 1, by: 2)
+        guard keys.contains(where: { isMergeKey(items[$0], in: tree) }) else { return nil }
+        let pairs = keys.map { (key: items[$0], value: items[$0 + 1]) }
         var result: [Int32] = []
         var sources: [Int32] = []
         for pair in pairs {
@@ -36,9 +38,13 @@ enum MergeKeys {
         return result
     }
 
-    /// A plain `<<`, or any key tagged `!!merge`.
+    /// A plain `<<`, or any key tagged `!!merge` (YAMLScalar.tagName's rule, without
+    /// resolving every key's type: this runs for every key of every mapping).
     private static func isMergeKey(_ index: Int32, in tree: YAMLTree) -> Bool {
-        tree.entries[Int(index)].kind == .scalar && YAMLScalar(tree: tree, index: index).tagName == .merge
+        let entry = tree.entries[Int(index)]
+        guard entry.kind == .scalar else { return false }
+        if let written = entry.tag { return written == .merge }
+        return entry.plain && entry.text == "<<"
     }
 
     private static func scalarText(_ index: Int32, in tree: YAMLTree) -> String? {

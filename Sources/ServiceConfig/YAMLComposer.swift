@@ -108,10 +108,10 @@ private struct ComposerState {
             open.append((index, pending.count, event.data.mapping_start.anchor.map { String(cString: $0) }))
         case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
             guard let (index, firstPending, anchor) = open.popLast() else { return nil }
-            var items = Array(pending[firstPending...])
+            var items = pending[firstPending...]
             if event.type == YAML_MAPPING_END_EVENT {
-                try checkDuplicates(items[...])
-                items = try MergeKeys.resolve(items, in: tree)
+                try checkDuplicates(items)
+                if let merged = try MergeKeys.resolve(items, in: tree) { items = merged[...] }
             }
             tree.entries[Int(index)].first = Int32(tree.children.count)
             tree.entries[Int(index)].count = Int32(items.count)
