@@ -75,6 +75,18 @@ private func load(_ text: String) -> (objects: ConfigObjects, errors: [String]) 
         #expect(errors == ["m.yaml:3:23: Service \"default/web\" is invalid: metadata.<<: Unknown field"])
     }
 
+    @Test func aKeyTaggedMergeIsAMergeKey() {
+        let (objects, errors) = load("""
+            apiVersion: v1
+            kind: Pod
+            metadata:
+              name: a
+              labels: {!!merge "<<": &l {app: web}}
+            """)
+        #expect(errors == [])
+        #expect(objects.pods.first?.labels == ["app": "web"])
+    }
+
     @Test func aDuplicateKeyIsReportedWhereItIsWrittenAgain() {
         let (_, errors) = load("""
             apiVersion: v1
