@@ -83,7 +83,8 @@ public final class ClusterIPAddresses {
                            metadata: ["event": "addresses-unreadable"])
             return
         }
-        let changes = ClusterIPAddressChanges(wanted: wanted, present: present, addedHere: added, marker: marker)
+        let changes = ClusterIPAddressChanges(wanted: wanted, present: present, addedHere: added, marker: marker,
+                                              interfaceIndex: interface.flatMap(RouteNetlink.interfaceIndex(named:)))
         // Without an interface svcproxy manages no addresses, not even an earlier run's.
         if interface != nil {
             for address in changes.remove { remove(address) }

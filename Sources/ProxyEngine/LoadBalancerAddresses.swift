@@ -36,6 +36,8 @@ public final class LoadBalancerAddresses {
     public func sync(_ plan: ProxyPlan, now: UInt64) {
         let wanted = plan.loadBalancerPoolAddresses
         scheduled = scheduled.filter { wanted.contains($0.key.ip) }
+        // Released addresses are forgotten: a failure is reported again if one comes back.
+        failed.formIntersection(wanted)
         for address in placer.reconcile(wanted: wanted) {
             announce(address)
             scheduled[address] = (due: now + Self.repeats[0], sent: 1, start: now)

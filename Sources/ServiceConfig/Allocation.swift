@@ -11,7 +11,7 @@ public struct Allocations: Sendable, Equatable {
     public var clusterIPs: [ObjectKey: [IPAddress]] = [:]
     public var nodePorts: [ServicePortName: Int] = [:]
     /// Pool addresses of LoadBalancer Services (LoadBalancerAssignment.swift).
-    public var loadBalancerIPs: [ObjectKey: IPAddress] = [:]
+    public var loadBalancerIPs = LoadBalancerAllocations()
 
     public init() {}
 }

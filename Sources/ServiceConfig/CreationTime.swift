@@ -16,11 +16,20 @@ enum CreationTime {
     /// Oldest first: by creation time (an object without one was written by hand, now, so
     /// it comes after every one that has one), then by namespace and name.
     static func isOlder(_ a: (Date?, ObjectKey), _ b: (Date?, ObjectKey)) -> Bool {
+        isOlder((a.0, false, a.1), (b.0, false, b.1))
+    }
+
+    /// As above, but where the times are equal or both missing, an object that held its
+    /// place before (`Bool`) comes first: a tie is no reason to move what is served. One
+    /// order on (time, held, name), so sorting by it is consistent.
+    static func isOlder(_ a: (Date?, Bool, ObjectKey), _ b: (Date?, Bool, ObjectKey)) -> Bool {
         switch (a.0, b.0) {
-        case (let x?, let y?) where x != y: x < y
-        case (_?, nil): true
-        case (nil, _?): false
-        default: a.1 < b.1
+        case (let x?, let y?) where x != y: return x < y
+        case (_?, nil): return true
+        case (nil, _?): return false
+        default: break
         }
+        if a.1 != b.1 { return a.1 }
+        return a.2 < b.2
     }
 }

@@ -27,11 +27,23 @@ extension NodeSettings {
     public static let defaultLoadBalancerPoolName = "default"
 
     /// The node addresses that serve LoadBalancer Services in node mode: those inside
-    /// `--load-balancer-addresses`, else the ones NodePorts use.
+    /// `--load-balancer-addresses`, else the ones NodePorts use, but never the addresses
+    /// svcproxy places on the node itself: those in a ClusterIP range or a pool, and those
+    /// carrying its mark (ClusterIPs, external IPs, pool addresses of an earlier run).
+    /// Serving a Service's port there would take another Service's ClusterIP socket.
+    /// (External IPs are left out by the caller, which knows the Services.)
     public var selectedLoadBalancerAddresses: [IPAddress] {
-        guard let cidrs = loadBalancerAddresses else { return selectedNodePortAddresses }
         let candidates = nodeAddresses.filter { !($0.family == .ipv6 && $0.isLinkLocal) }
-        return Array(Set(candidates.filter { ip in cidrs.contains { $0.contains(ip) } })).sorted()
+        let selected = loadBalancerAddresses.map { cidrs in
+            Array(Set(candidates.filter { ip in cidrs.contains { $0.contains(ip) } })).sorted()
+        } ?? selectedNodePortAddresses
+        return selected.filter { !isSvcproxyAddress($0) }
+    }
+
+    /// Whether `ip` is an address svcproxy places on the node (see above).
+    func isSvcproxyAddress(_ ip: IPAddress) -> Bool {
+        serviceClusterIPRanges.contains { $0.contains(ip) } || loadBalancerIPPools.contains { $0.contains(ip) }
+            || markedAddresses.serviceAddresses.contains(ip) || markedAddresses.loadBalancerAddresses.contains(ip)
     }
 
     /// The pool of `ip`, if it lies in one.

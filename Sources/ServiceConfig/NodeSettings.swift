@@ -64,6 +64,8 @@ public struct NodeSettings: Sendable, Equatable {
     public var loadBalancerAddresses: [CIDR]?
     /// `--load-balancer-ip-pool`: where LoadBalancer Services get addresses of their own; none: node mode.
     public var loadBalancerIPPools: [LoadBalancerPool] = []
+    /// The addresses on the node that svcproxy placed itself (read by the caller).
+    public var markedAddresses = MarkedNodeAddresses()
 
     public static let defaultHalfCloseTimeout: Duration = .seconds(300)
 

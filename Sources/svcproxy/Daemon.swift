@@ -49,6 +49,12 @@ final class Daemon {
         self.allocations = plan.allocations
         self.store = store
         for note in plan.notes { logger.info("\(note)", metadata: ["event": "config-note"]) }
+        if !plan.settings.loadBalancerIPPools.isEmpty {
+            // Until svcproxy watches the API server there is no election among nodes.
+            let text = "LoadBalancer pools are in use: run pool mode on one node only, or give each node pools of its own; "
+                + "nodes sharing a pool would all add and announce the same addresses"
+            logger.warning("\(text)", metadata: ["event": "load-balancer-pool-single-node"])
+        }
     }
 
     /// Serves until SIGTERM or SIGINT; `signals` were blocked before any thread started.
@@ -168,13 +174,19 @@ final class Daemon {
     /// Places and announces the plan's pool addresses and says which Services wait.
     private func syncLoadBalancers() {
         loadBalancers.sync(plan, now: MonotonicClock.now())
-        loadBalancerReport.log(plan.loadBalancers, logger: logger)
+        loadBalancerReport.log(state.read().plan.loadBalancers, logger: logger)
     }
 
     private func report(_ result: ApplyResult, action: String, since started: UInt64) {
         let seconds = Double(MonotonicClock.now() - started) / 1e9
+        // Status and metrics show the LoadBalancer Services as served: one whose node
+        // addresses failed to bind is pending there (LoadBalancerBindFailures.swift).
+        let unbound = result.failures.compactMap { failure -> (service: ObjectKey, address: ListenAddress, error: String)? in
+            guard case .servicePort(let name) = failure.target else { return nil }
+            return (name.service, failure.address, "\(failure.error)")
+        }
         state.update { [plan] in
-            $0.plan = plan
+            $0.plan = plan.withUnboundLoadBalancers(unbound)
             $0.listenFailures = result.failures.map(\.description)
             $0.lastApplied = Date().timeIntervalSince1970
             $0.applyDurations.observe(seconds)

@@ -245,3 +245,66 @@ def test_node_mode_serves_the_oldest_on_the_node_address_and_the_next_takes_over
         daemon.reload()
         assert ask_from(client, NODE_IP) == "second"
         assert load_balancer_metric(node, daemon, "node", "pending") == 0
+
+
+CLUSTER_IP_SERVICE = """\
+apiVersion: v1
+kind: Service
+metadata: {name: dns, namespace: default, creationTimestamp: "2020-01-01T00:00:00Z"}
+spec:
+  clusterIP: 10.96.0.10
+  ports: [{name: http, port: 80, targetPort: 8081}]
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: dns, namespace: default}
+subsets:
+- addresses: [{ip: 127.0.0.1}]
+  ports: [{name: http, port: 8081}]
+"""
+
+
+def test_node_mode_restarts_after_sigkill_with_the_cluster_ips_it_left_on_the_node(
+        lan, start_daemon, write_config, tmp_path, monkeypatch):
+    """The ClusterIP the killed daemon left on lo is among the node's addresses at the next
+    start: node mode must not serve the LoadBalancer's port there (10.96.0.10:80 is the other
+    Service's ClusterIP socket), or the plan fails and the daemon exits 78."""
+    node, client, _ = lan
+    with backends_in(node, (8080, "web"), (8081, "dns")):
+        run_daemons_in(node, tmp_path, monkeypatch)
+        # Every IPv4 address of the node, so that the ClusterIP on lo is a candidate.
+        flags = ("--service-cluster-ip-range", "10.96.0.0/12", "--cluster-ip-interface", "lo",
+                 "--load-balancer-addresses", "0.0.0.0/0")
+        config = write_config(CLUSTER_IP_SERVICE + "---\n" + balancer_yaml("web", "2024-01-01T00:00:00Z"))
+        first = start_daemon(config, extra_args=flags)
+        assert "10.96.0.10/32" in ip("-n", node, "-o", "addr", "show", "dev", "lo")
+        first.kill()  # SIGKILL: the ClusterIP stays on lo
+
+        second = start_daemon(config, extra_args=flags)
+        assert ask_from(client, NODE_IP) == "web"
+        assert poll_until(lambda: "LoadBalancer default/web: " in second.log_text(), timeout=5), second.log_tail()
+        line = re.search(r"LoadBalancer default/web: .*", second.log_text()).group(0)
+        assert "10.96.0.10" not in line and NODE_IP in line, line
+        second.reload()
+        assert poll_until(lambda: "Reloaded:" in second.log_text(), timeout=5), second.log_tail()
+        assert ask_from(client, NODE_IP) == "web"
+        second.stop()
+
+
+def test_node_mode_shows_a_port_another_program_holds_as_pending(lan, start_daemon, write_config, tmp_path, monkeypatch):
+    node, _, _ = lan
+    squatter = python_in(node, BACKEND.replace('"127.0.0.1"', f'"{NODE_IP}"'), "80", "squatter", stdout=subprocess.PIPE, text=True)
+    try:
+        assert squatter.stdout is not None and squatter.stdout.readline().strip() == "ready"
+        run_daemons_in(node, tmp_path, monkeypatch)
+        config = write_config(balancer_yaml("web", "2024-01-01T00:00:00Z"))
+        daemon = start_daemon(config, extra_args=("--load-balancer-addresses", f"{NODE_IP}/32"))
+        status = subprocess.run([str(harness.daemon.BINARY), "status", "--socket", daemon.status_socket],
+                                capture_output=True, text=True, timeout=10)
+        assert f"default/web: pending: failed to listen on {NODE_IP}:80" in status.stdout, status
+        assert load_balancer_metric(node, daemon, "node", "pending") == 1
+        assert load_balancer_metric(node, daemon, "node", "assigned") == 0
+        daemon.stop()
+    finally:
+        squatter.kill()  # our own child, by PID
+        squatter.wait(timeout=10)
