@@ -12,43 +12,19 @@ import os
 import re
 import subprocess
 import sys
-from contextlib import contextmanager
 
 import pytest
 
 import harness.daemon
 from harness import poll_until
-from harness.netns import ip, namespace_pair, python_in, run_daemons_in
+from harness import netns
+from harness.netns import backends_in, ip, namespace_pair, python_in, run_daemons_in
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")
 
 NODE_IP, CLIENT_IP = "10.250.0.1", "10.250.0.2"
 
-BACKEND = """
-import socket, sys
-listener = socket.socket()
-listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-listener.bind(("127.0.0.1", int(sys.argv[1])))
-listener.listen(16)
-print("ready", flush=True)
-listener.settimeout(60)
-for _ in range(100):
-    conn, _ = listener.accept()
-    conn.sendall(sys.argv[2].encode())
-    conn.close()
-"""
 
-CLIENT = """
-import socket, sys
-with socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5) as sock:
-    data = b""
-    while True:
-        part = sock.recv(100)
-        if not part:
-            break
-        data += part
-print(data.decode())
-"""
 
 
 def balancer_yaml(name: str, created: str, target_port: int = 8080, port: int = 80) -> str:
@@ -87,26 +63,8 @@ def lan():
         yield node, client, veth_of(node)
 
 
-@contextmanager
-def backends_in(namespace: str, *backends: tuple[int, str]):
-    """A backend per (port, name) on 127.0.0.1 inside `namespace`, answering its name."""
-    processes = []
-    try:
-        for port, name in backends:
-            process = python_in(namespace, BACKEND, str(port), name, stdout=subprocess.PIPE, text=True)
-            processes.append(process)
-            assert process.stdout is not None and process.stdout.readline().strip() == "ready"
-        yield
-    finally:
-        for process in processes:
-            process.kill()  # our own children, by PID
-            process.wait(timeout=10)
-
-
 def ask_from(namespace: str, host: str, port: int = 80) -> str:
-    result = subprocess.run(["ip", "netns", "exec", namespace, sys.executable, "-c", CLIENT, host, str(port)],
-                            capture_output=True, text=True, timeout=15)
-    return result.stdout.strip() if result.returncode == 0 else f"failed: {result.stderr.strip()[-200:]}"
+    return netns.ask_from(namespace, host, port)
 
 
 def pool_addresses(namespace: str, link: str, prefix: str = "10.250.0.24") -> set[str]:
@@ -144,7 +102,7 @@ def pool_flags(link: str, pool: str) -> tuple[str, ...]:
 
 def test_a_pool_address_is_announced_served_and_removed_on_delete_and_exit(lan, start_daemon, write_config, tmp_path, monkeypatch):
     node, client, link = lan
-    with backends_in(node, (8080, "web")):
+    with backends_in(node, ("127.0.0.1", 8080, "web")):
         run_daemons_in(node, tmp_path, monkeypatch)
         config = write_config(balancer_yaml("web", "2024-01-01T00:00:00Z"))
         daemon = start_daemon(config, extra_args=pool_flags(link, "10.250.0.240/29"))
@@ -192,7 +150,7 @@ def test_a_restart_after_sigkill_removes_the_addresses_no_longer_given_out(lan, 
 def test_a_full_pool_leaves_the_youngest_pending_until_a_deletion_frees_an_address(
         lan, start_daemon, write_config, tmp_path, monkeypatch):
     node, client, link = lan
-    with backends_in(node, (8080, "one"), (8081, "two"), (8082, "three")):
+    with backends_in(node, ("127.0.0.1", 8080, "one"), ("127.0.0.1", 8081, "two"), ("127.0.0.1", 8082, "three")):
         run_daemons_in(node, tmp_path, monkeypatch)
         services = [balancer_yaml("one", "2020-01-01T00:00:00Z", 8080), balancer_yaml("two", "2021-01-01T00:00:00Z", 8081),
                     balancer_yaml("three", "2022-01-01T00:00:00Z", 8082)]
@@ -224,7 +182,7 @@ def test_a_full_pool_leaves_the_youngest_pending_until_a_deletion_frees_an_addre
 def test_node_mode_serves_the_oldest_on_the_node_address_and_the_next_takes_over(
         lan, start_daemon, write_config, tmp_path, monkeypatch):
     node, client, _ = lan
-    with backends_in(node, (8080, "first"), (8081, "second")):
+    with backends_in(node, ("127.0.0.1", 8080, "first"), ("127.0.0.1", 8081, "second")):
         run_daemons_in(node, tmp_path, monkeypatch)
         first = balancer_yaml("first", "2020-01-01T00:00:00Z", 8080)
         # The younger Service is written first and sorts first by name: only its age decides.
@@ -270,7 +228,7 @@ def test_node_mode_restarts_after_sigkill_with_the_cluster_ips_it_left_on_the_no
     start: node mode must not serve the LoadBalancer's port there (10.96.0.10:80 is the other
     Service's ClusterIP socket), or the plan fails and the daemon exits 78."""
     node, client, _ = lan
-    with backends_in(node, (8080, "web"), (8081, "dns")):
+    with backends_in(node, ("127.0.0.1", 8080, "web"), ("127.0.0.1", 8081, "dns")):
         run_daemons_in(node, tmp_path, monkeypatch)
         # Every IPv4 address of the node, so that the ClusterIP on lo is a candidate.
         flags = ("--service-cluster-ip-range", "10.96.0.0/12", "--cluster-ip-interface", "lo",
@@ -293,7 +251,7 @@ def test_node_mode_restarts_after_sigkill_with_the_cluster_ips_it_left_on_the_no
 
 def test_node_mode_shows_a_port_another_program_holds_as_pending(lan, start_daemon, write_config, tmp_path, monkeypatch):
     node, _, _ = lan
-    squatter = python_in(node, BACKEND.replace('"127.0.0.1"', f'"{NODE_IP}"'), "80", "squatter", stdout=subprocess.PIPE, text=True)
+    squatter = python_in(node, netns.NAMING_BACKEND, NODE_IP, "80", "squatter", stdout=subprocess.PIPE, text=True)
     try:
         assert squatter.stdout is not None and squatter.stdout.readline().strip() == "ready"
         run_daemons_in(node, tmp_path, monkeypatch)
