@@ -183,6 +183,23 @@ class ChildProcess:
 
     process: "subprocess.Popen"
     log_path: str
+    host: str
+    port: int
+
+    @property
+    def endpoint(self) -> tuple[str, int]:
+        return (self.host, self.port)
+
+    def launch(self, argv: list[str], wait_ready) -> None:
+        """Starts `argv` with its output in `log_path`; `wait_ready()` raises when it does not
+        come up, and the process is stopped before the error goes on."""
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, close_fds=True)
+        try:
+            wait_ready()
+        except BaseException:
+            self.stop()
+            raise
 
     def log(self) -> str:
         try:

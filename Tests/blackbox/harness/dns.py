@@ -261,18 +261,8 @@ class Upstream(ChildProcess):
                 "--user=nobody", "--group=nogroup", "--log-facility=-", "--log-queries", "--cache-size=0"]
         argv += [f"--address=/{name}/{ip}" for name, ip in records.items()]
         argv += [f"--txt-record={name},{text}" for name, text in (txt or {}).items()]
-        with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, close_fds=True)
         first = next(iter(records))
-        try:
-            _wait_answering(self.process, self.endpoint, first, lambda: f"dnsmasq ({self.log()})")
-        except BaseException:
-            self.stop()
-            raise
-
-    @property
-    def endpoint(self) -> tuple[str, int]:
-        return (self.host, self.port)
+        self.launch(argv, lambda: _wait_answering(self.process, self.endpoint, first, lambda: f"dnsmasq ({self.log()})"))
 
     def queries_for(self, name: str) -> int:
         """How many queries for `name` reached this server (from its query log)."""
@@ -319,18 +309,8 @@ class Reference(ChildProcess):
             lines += ["forward-zone:", f'  name: "{fqdn(domain)}"', f"  forward-addr: {ip}@{port}"]
         with open(config_path, "w") as f:
             f.write("\n".join(lines) + "\n")
-        with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen([binary, "-d", "-c", config_path], stdin=subprocess.DEVNULL,
-                                            stdout=log, stderr=log, close_fds=True)
-        try:
-            _wait_answering(self.process, self.endpoint, zone, lambda: f"unbound ({self.log()})")
-        except BaseException:
-            self.stop()
-            raise
-
-    @property
-    def endpoint(self) -> tuple[str, int]:
-        return (self.host, self.port)
+        self.launch([binary, "-d", "-c", config_path],
+                    lambda: _wait_answering(self.process, self.endpoint, zone, lambda: f"unbound ({self.log()})"))
 
 
 # --------------------------------------------------------------------------- a served zone

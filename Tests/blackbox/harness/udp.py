@@ -258,21 +258,16 @@ class DnsServer(ChildProcess):
                      f"--listen-address={host}", "--bind-interfaces", f"--address=/{DNS_NAME}/{DNS_ADDRESS}",
                      "--conf-file=/dev/null", "--pid-file=", "--user=nobody", "--group=nogroup",
                      "--log-facility=-"]
-        with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                            close_fds=True)
+        self.launch(self.argv, self._wait_answering)
+
+    def _wait_answering(self) -> None:
         deadline = Deadline(10)
         while not deadline.expired():
             if self.process.poll() is not None:
                 raise RuntimeError(f"dnsmasq exited with {self.process.returncode}: {self.log()}")
-            if dns_query((host, self.port), timeout=0.2) == [DNS_ADDRESS]:
+            if dns_query((self.host, self.port), timeout=0.2) == [DNS_ADDRESS]:
                 return
-        self.stop()
-        raise RuntimeError(f"dnsmasq did not answer on {host}:{self.port} within 10 s: {self.log()}")
-
-    @property
-    def endpoint(self) -> tuple[str, int]:
-        return (self.host, self.port)
+        raise RuntimeError(f"dnsmasq did not answer on {self.host}:{self.port} within 10 s: {self.log()}")
 
 
 def dns_query(address: tuple[str, int], name: str = DNS_NAME, timeout: float = IO_TIMEOUT) -> list[str] | None:
