@@ -90,3 +90,12 @@ if ProcessInfo.processInfo.environment["SVCPROXY_FUZZ"] == "1" {
         .executableTarget(name: "DNSFuzzer", dependencies: ["DNS", "CLibFuzzer"]),
     ]
 }
+
+// The DNS answer path's micro-benchmark (bench/dns-resolve): built only with SVCPROXY_BENCH=1,
+// since it replaces malloc (to count allocations) and has no place in the daemon's build.
+if ProcessInfo.processInfo.environment["SVCPROXY_BENCH"] == "1" {
+    package.targets += [
+        .target(name: "CMallocCounter"),
+        .executableTarget(name: "DNSBench", dependencies: ["DNS", "ServiceConfig", "CMallocCounter"]),
+    ]
+}

@@ -10,8 +10,8 @@ import ServiceConfig
 import Synchronization
 
 public struct AdminAddresses: Sendable {
-    public var metrics = "127.0.0.1:10249"
-    public var healthz = "127.0.0.1:10256"
+    public var metrics = NodeSettings.defaultMetricsBindAddress.description
+    public var healthz = NodeSettings.defaultHealthzBindAddress.description
     public var statusSocket = "/run/svcproxy/status.sock"
 
     public init() {}

@@ -65,6 +65,7 @@ struct MetricsPage {
         let udpPorts = Set(state.plan.servicePorts.filter { $0.protocol == .udp }.map(\.name))
         out.udp(services.filter { udpPorts.contains($0.name) })
         out.ingress(ingress)
+        out.loadBalancers(state.plan.loadBalancers)
         out.tls(tls, certificates: certificates)
         if state.plan.dns != nil { out.dns(dns) }
         renderProcess(&out)

@@ -59,6 +59,9 @@ public struct StatusReport: Codable, Sendable {
     let ingressListen: [String]
     let ingressRoutes: [IngressRouteRow]
     let certificates: [CertificateRow]
+    /// One line per LoadBalancer Service of our class: its address and pool, or why it
+    /// waits. Optional so that a daemon older than the client still decodes.
+    let loadBalancers: [String]?
 
     init(version: String, state: DaemonState.Snapshot, draining: Bool, statistics: [ServicePortSnapshot], ingress: IngressSnapshot,
          certificates: [ServedCertificate]) {
@@ -98,6 +101,7 @@ public struct StatusReport: Codable, Sendable {
         }
         ingressListen = ((state.plan.ingress?.listenAddresses ?? []) + (state.plan.ingress?.tls?.listenAddresses ?? [])).map(\.description)
         ingressRoutes = state.plan.ingress.map { Self.routes(of: $0, counts: ingress) } ?? []
+        loadBalancers = state.plan.loadBalancers.map(\.summary)
     }
 
     /// Every path of every host, then the default backend, with their counts.
@@ -143,6 +147,11 @@ public struct StatusReport: Codable, Sendable {
             let header = ["HOST", "PATH", "BACKEND", "ENDPOINTS", "REQUESTS", "4XX/5XX", "INGRESS"]
             let rows = ingressRoutes.map { [$0.host, $0.path, $0.backend, "\($0.endpoints)", "\($0.requests)", "\($0.errors)", $0.ingress] }
             lines += Self.align([header] + rows).map { "  " + $0 }
+        }
+        if let loadBalancers, !loadBalancers.isEmpty {
+            lines.append("")
+            lines.append("LoadBalancers")
+            lines += loadBalancers.map { "  " + $0 }
         }
         if !certificates.isEmpty {
             lines.append("")

@@ -22,13 +22,15 @@ public struct DNSChase: Sendable {
     /// A query for the CNAME target (same type as the client's, RD set) with `id`, and an OPT
     /// record offering our UDP size, so that a large answer comes back whole over UDP.
     public func upstreamQuery(id: UInt16) -> [UInt8] {
-        var writer = MessageWriter()
+        // Header, a name of at most 255 bytes, type and class, the OPT record.
+        let buffer = DNSAnswerBuffer(capacity: 512)
+        var writer = buffer.writer()
         writer.header(id: id, flags: HeaderFlags.recursionDesired, counts: (1, 0, 0, 1))
         writer.name(target, compress: false)
         writer.append16(forward.type.rawValue)
         writer.append16(1)
         writer.record(owner: WireName.root, type: DNSRecordType.opt.rawValue, class: udpSize, ttl: 0, data: .raw([]))
-        return writer.bytes
+        return buffer.array(count: writer.count)
     }
 
     /// Whether `upstream` answers this chase's query (QR set, this id, the target asked);
@@ -41,12 +43,14 @@ public struct DNSChase: Sendable {
     /// decompressed and recompressed); the upstream's rcode when it has one; the CNAME alone
     /// when `upstream` is nil (timeout) or does not match.
     public func clientResponse(from upstream: UnsafeRawBufferPointer?, upstreamID: UInt16) -> [UInt8] {
-        var response = forward.builder()
+        let buffer = DNSAnswerBuffer(capacity: forward.responseLimit)
+        var response = forward.builder(buffer)
         response.markAuthoritative()
         response.add(owner: nil, ownerPointer: ResponseBuilder.questionName, type: DNSRecordType.cname.rawValue, ttl: ttl, data: .name(target))
         let asked = DNSQuestion(name: target, type: forward.type, class: 1)
         guard let upstream, answers(asked, upstream, id: upstreamID), let message = ReadMessage(upstream) else {
-            return response.finish(.noError).bytes
+            _ = response.finish(.noError)
+            return buffer.array(count: response.count)
         }
         for record in message.answers where record.type != DNSRecordType.opt.rawValue {
             response.add(owner: record.owner, type: record.type, class: record.class, ttl: record.ttl, data: record.data)
@@ -58,6 +62,7 @@ public struct DNSChase: Sendable {
                 response.add(owner: record.owner, type: record.type, class: record.class, ttl: record.ttl, data: record.data)
             }
         }
-        return response.finish(message.rcode).bytes
+        _ = response.finish(message.rcode)
+        return buffer.array(count: response.count)
     }
 }

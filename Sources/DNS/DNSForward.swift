@@ -16,6 +16,8 @@ public struct DNSForward: Sendable {
     let clientFlags: UInt16
     /// The OPT record responses carry, when the client sent one.
     let edns: EDNSEcho?
+    /// Where the client's UDP payload size sits in `query`, when it sent one.
+    let ednsSizeOffset: Int?
 
     init(query: UnsafeRawBufferPointer, parsed: ParsedQuery, responseLimit: Int, edns: EDNSEcho?) {
         let name = query[12..<(12 + parsed.nameLength)].map(WireName.lowercased)
@@ -27,13 +29,23 @@ public struct DNSForward: Sendable {
         questionBytes = Array(query[12..<parsed.questionEnd])
         clientFlags = parsed.flags
         self.edns = edns
+        ednsSizeOffset = parsed.ednsSizeOffset
     }
 
-    /// The query as the client sent it, with `id` in place of the client's: what goes upstream.
+    /// The query as the client sent it, with `id` in place of the client's: what goes
+    /// upstream. A client's UDP size above what it gets from us is lowered to that, so that
+    /// the upstream truncates (and we retry over TCP) rather than we cutting its answer.
     public func upstreamQuery(id: UInt16) -> [UInt8] {
         var bytes = query
         bytes[0] = UInt8(id >> 8)
         bytes[1] = UInt8(id & 0xff)
+        if let offset = ednsSizeOffset, offset + 1 < bytes.count, responseLimit <= Int(UInt16.max) {
+            let asked = Int(bytes[offset]) << 8 | Int(bytes[offset + 1])
+            if asked > responseLimit {
+                bytes[offset] = UInt8(truncatingIfNeeded: responseLimit >> 8)
+                bytes[offset + 1] = UInt8(truncatingIfNeeded: responseLimit)
+            }
+        }
         return bytes
     }
 
@@ -47,22 +59,34 @@ public struct DNSForward: Sendable {
         bytes[1] = UInt8(clientID & 0xff)
         guard bytes.count > responseLimit else { return bytes }
         let flags = (UInt16(bytes[2]) << 8 | UInt16(bytes[3])) | HeaderFlags.truncated
-        var writer = MessageWriter()
-        writer.header(id: clientID, flags: flags, counts: (1, 0, 0, 0))
+        // Header, a question of at most 259 bytes, and the OPT a client that sent one expects
+        // in every response (RFC 6891 §7).
+        let buffer = DNSAnswerBuffer(capacity: 512)
+        var writer = buffer.writer()
+        writer.header(id: clientID, flags: flags, counts: (1, 0, 0, edns == nil ? 0 : 1))
         writer.append(questionBytes)
-        return writer.bytes
+        if let edns {
+            writer.record(owner: WireName.root, type: DNSRecordType.opt.rawValue, class: edns.udpSize, ttl: edns.dnssecOK ? 0x8000 : 0,
+                          data: .raw([]))
+        }
+        return buffer.array(count: writer.count)
     }
 
     /// SERVFAIL for the client when every upstream failed or timed out.
     public func serverFailure() -> [UInt8] {
-        var response = builder()
-        return response.finish(.servFail).bytes
+        let buffer = DNSAnswerBuffer(capacity: responseLimit)
+        var response = builder(buffer)
+        _ = response.finish(.servFail)
+        return buffer.array(count: response.count)
     }
 
-    /// A response to the client's question, its header and OPT in place, records to follow.
-    func builder() -> ResponseBuilder {
+    /// A response to the client's question, its header and OPT in place, records to follow;
+    /// written into `buffer` (of `responseLimit` bytes at least), which must outlive it.
+    func builder(_ buffer: borrowing DNSAnswerBuffer) -> ResponseBuilder {
         questionBytes.withUnsafeBytes {
-            ResponseBuilder(id: clientID, queryFlags: clientFlags, question: $0, limit: responseLimit, edns: edns, recursionAvailable: true)
+            ResponseBuilder(
+                writer: buffer.writer(), id: clientID, queryFlags: clientFlags, question: $0, limit: min(responseLimit, buffer.capacity),
+                edns: edns, recursionAvailable: true)
         }
     }
 }

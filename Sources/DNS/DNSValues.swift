@@ -123,6 +123,9 @@ public struct DNSQuestion: Hashable, Sendable {
 public enum DNSResolution {
     /// A response for the client, complete and sized for its transport.
     case answer([UInt8], DNSOutcome)
+    /// The same, written into the `DNSAnswerBuffer` given to `resolve(_:transport:rotation:into:)`
+    /// (its `bytes`); only that entry gives it.
+    case written(DNSOutcome)
     /// A name outside the zone (or a reverse name not ours) with forwarding on: the engine
     /// sends `upstreamQuery` upstream and relays `clientResponse`.
     case forward(DNSForward)

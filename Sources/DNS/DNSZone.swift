@@ -1,7 +1,9 @@
 // The cluster zone, built once per configuration and shared by every worker: `resolve`
 // turns a query's bytes into a response's, or into a query to forward, with one parse, one
 // index probe and one buffer written. Which records a name has is decided at build time
-// (ZoneBuilder); here only the lookup, the negative answers and the size limits.
+// (ZoneBuilder); here only the lookup, the negative answers and the size limits. The answer
+// path reads the zone's image (ZoneImage) and writes into the caller's DNSAnswerBuffer, so
+// that an answer from the zone allocates nothing and touches no reference count.
 import ServiceConfig
 
 /// The zone of one configuration; immutable, so shared by all worker threads.
@@ -9,70 +11,92 @@ public final class DNSZone: Sendable {
     public let settings: DNSZoneSettings
     /// Resource records held (synthesized pod records not counted).
     public let recordCount: Int
+    /// The nodes as built: what `printed()` lists.
     let nodes: [ZoneNode]
-    let index: ZoneIndex
+    /// The same nodes as the answer path reads them.
+    let image: ZoneImage
     /// The zone's name, lowercase wire form.
     let zoneName: [UInt8]
     /// `pod.<zone>`, under which pod records are made from their names.
     let podName: [UInt8]
-    /// The SOA records of negative answers, by `ZoneAuthority`.
-    let authorities: [ZoneSOA]
-
-    struct ZoneSOA: Sendable {
-        let owner: [UInt8]
-        let data: ResourceData
-    }
+    /// The settings the answer path reads, copied out of `settings`.
+    let ttl: UInt32
+    let forwarding: Bool
+    let udpLimit: Int
 
     public init(names: ClusterNames, settings: DNSZoneSettings) {
         let contents = ZoneBuilder.build(names, settings: settings)
         let builder = ZoneBuilder(settings: settings)
         self.settings = settings
         nodes = contents.nodes
-        index = ZoneIndex(contents.nodes)
         zoneName = builder.zone
         podName = builder.name("pod") ?? builder.zone
-        authorities = contents.authorities.map { ZoneSOA(owner: $0.owner, data: $0.data) }
+        image = ZoneImage(nodes: contents.nodes, authorities: contents.authorities, zoneName: zoneName, podName: podName)
+        ttl = settings.ttl
+        forwarding = settings.forwarding
+        udpLimit = settings.udpLimit
         recordCount = nodes.reduce(0) { $0 + $1.recordSets.reduce(0) { $0 + $1.records.count } + ($1.canonicalName == nil ? 0 : 1) }
     }
 
-    /// The response to `query`, or what to do with it instead.
+    deinit { image.deallocate() }
+
+    /// The response to `query`, or what to do with it instead; an answer as an array of its
+    /// own (the TCP path, the tests). `resolve(_:transport:rotation:into:)` does the work.
     /// - Parameters:
     ///   - query: one DNS message as the client sent it (without TCP's length prefix).
     ///   - transport: how it came, which bounds the response's size.
     ///   - rotation: turns the order of every RRset by `rotation % count`, so that clients that
     ///     take the first address spread over them; a per-worker counter does.
     public func resolve(_ query: UnsafeRawBufferPointer, transport: DNSTransport, rotation: Int) -> DNSResolution {
+        // No response exceeds its limit, so a buffer of the limit's size is enough.
+        var buffer = DNSAnswerBuffer(capacity: transport == .tcp ? DNSAnswerBuffer.defaultCapacity : udpLimit)
+        let resolution = resolve(query, transport: transport, rotation: rotation, into: &buffer)
+        guard case .written(let outcome) = resolution else { return resolution }
+        return .answer(buffer.array(count: buffer.bytes.count), outcome)
+    }
+
+    /// The response to `query` written into `buffer` (`.written`), or what to do with it
+    /// instead; the answer path of UDP queries, allocation-free for answers from the zone.
+    /// Parameters as `resolve(_:transport:rotation:)`.
+    public func resolve(
+        _ query: UnsafeRawBufferPointer, transport: DNSTransport, rotation: Int, into buffer: inout DNSAnswerBuffer
+    ) -> DNSResolution {
         let parsed: ParsedQuery
         switch QueryParser.parse(query) {
         case .drop:
             return .drop
         case .refuse(let id, let flags, let rcode):
-            var response = ResponseBuilder(id: id, queryFlags: flags, question: nil, limit: 512, edns: nil, recursionAvailable: settings.forwarding)
-            return .answer(response.finish(rcode).bytes, DNSOutcome(type: DNSRecordType(rawValue: 0), rcode: rcode, truncated: false))
+            var response = ResponseBuilder(
+                writer: buffer.writer(), id: id, queryFlags: flags, question: nil, limit: 512, edns: nil, recursionAvailable: forwarding)
+            _ = response.finish(rcode)
+            buffer.finish(count: response.count)
+            return .written(DNSOutcome(type: DNSRecordType(rawValue: 0), rcode: rcode, truncated: false))
         case .query(let query):
             parsed = query
         }
-        let limit = responseLimit(parsed, transport)
-        let edns = parsed.edns.map { EDNSEcho(udpSize: UInt16(settings.udpLimit), dnssecOK: $0.dnssecOK) }
+        let limit = min(responseLimit(parsed, transport), buffer.capacity)
+        let edns = parsed.edns.map { EDNSEcho(udpSize: UInt16(udpLimit), dnssecOK: $0.dnssecOK) }
         var response = ResponseBuilder(
-            id: parsed.id, queryFlags: parsed.flags, question: UnsafeRawBufferPointer(rebasing: query[12..<parsed.questionEnd]),
-            limit: limit, edns: edns, recursionAvailable: settings.forwarding)
+            writer: buffer.writer(), id: parsed.id, queryFlags: parsed.flags,
+            question: UnsafeRawBufferPointer(rebasing: query[12..<parsed.questionEnd]),
+            limit: limit, edns: edns, recursionAvailable: forwarding)
         let rcode: DNSResponseCode
         switch decide(query, parsed, rotation, &response) {
         case .respond(let code):
             rcode = code
         case .forward:
-            guard settings.forwarding else {
+            guard forwarding else {
                 rcode = .refused
                 break
             }
             return .forward(DNSForward(query: query, parsed: parsed, responseLimit: limit, edns: edns))
         case .chase(let target):
             let forward = DNSForward(query: query, parsed: parsed, responseLimit: limit, edns: edns)
-            return .chase(DNSChase(forward: forward, target: target, ttl: settings.ttl, udpSize: UInt16(settings.udpLimit)))
+            return .chase(DNSChase(forward: forward, target: Array(image.bytes(target)), ttl: ttl, udpSize: UInt16(udpLimit)))
         }
-        let (bytes, truncated) = response.finish(rcode)
-        return .answer(bytes, DNSOutcome(type: DNSRecordType(rawValue: parsed.type), rcode: rcode, truncated: truncated))
+        let truncated = response.finish(rcode)
+        buffer.finish(count: response.count)
+        return .written(DNSOutcome(type: DNSRecordType(rawValue: parsed.type), rcode: rcode, truncated: truncated))
     }
 
     /// 512 bytes over UDP without EDNS; the client's EDNS size, within 512 and ours, with it;
@@ -80,7 +104,7 @@ public final class DNSZone: Sendable {
     private func responseLimit(_ query: ParsedQuery, _ transport: DNSTransport) -> Int {
         switch transport {
         case .tcp: 65535
-        case .udp: query.edns.map { min(max(512, Int($0.udpSize)), settings.udpLimit) } ?? 512
+        case .udp: query.edns.map { min(max(512, Int($0.udpSize)), udpLimit) } ?? 512
         }
     }
 
@@ -89,8 +113,8 @@ public final class DNSZone: Sendable {
         case respond(DNSResponseCode)
         /// Not our name.
         case forward
-        /// A CNAME out of the zone, with forwarding on.
-        case chase([UInt8])
+        /// A CNAME out of the zone, with forwarding on: its target, in the image's arena.
+        case chase(ArenaSpan)
     }
 
     private func decide(_ query: UnsafeRawBufferPointer, _ parsed: ParsedQuery, _ rotation: Int, _ response: inout ResponseBuilder) -> Decision {
@@ -101,23 +125,25 @@ public final class DNSZone: Sendable {
         case .opt: return .respond(.formErr)
         default: break
         }
-        if let number = index.find(parsed.nameHash, query, start: 12, length: parsed.nameLength, in: nodes) {
-            return answer(nodes[number], parsed.type, rotation, &response)
+        let name = UnsafeRawBufferPointer(rebasing: query[12..<(12 + parsed.nameLength)])
+        let image = self.image
+        if let number = image.find(parsed.nameHash, name) {
+            return answer(image, number, parsed.type, rotation, &response)
         }
-        let name = query[12..<(12 + parsed.nameLength)].map(WireName.lowercased)
-        guard WireName.isSubdomain(name, of: zoneName) else { return .forward }
+        guard WireName.isSubdomain(name, of: image.bytes(image.zoneName)) else { return .forward }
         response.markAuthoritative()
-        if WireName.isSubdomain(name, of: podName), let rcode = answerPod(name, parsed.type, &response) {
+        if WireName.isSubdomain(name, of: image.bytes(image.podName)),
+           let rcode = answerPod(name.map(WireName.lowercased), parsed.type, &response) {
             return .respond(rcode)
         }
-        negative(.zone, &response)
+        negative(image, .zone, &response)
         return .respond(.nxDomain)
     }
 
     /// The SOA a negative answer carries (RFC 2308 §3), its TTL the negative-caching time.
-    func negative(_ authority: ZoneAuthority, _ response: inout ResponseBuilder) {
-        let soa = authorities[authority.rawValue]
+    func negative(_ image: ZoneImage, _ authority: ZoneAuthority, _ response: inout ResponseBuilder) {
+        let soa = image.authorities[authority.rawValue]
         response.begin(.authority)
-        response.add(owner: soa.owner, type: DNSRecordType.soa.rawValue, ttl: settings.ttl, data: soa.data)
+        response.add(owner: image.bytes(soa.owner), ownerPointer: 0, type: DNSRecordType.soa.rawValue, ttl: ttl, record: soa.record, arena: image.base)
     }
 }

@@ -1,47 +1,98 @@
-// Writes a DNS message (RFC 1035 §4.1) into one growing buffer, compressing names (§4.1.4):
-// every name written remembers where each of its suffixes starts, and a later name whose
-// suffix was seen before ends in a pointer to it. Pointers therefore only ever point back,
-// and cutting the message's tail (truncation) never leaves one dangling.
+// Writes a DNS message (RFC 1035 §4.1) into a fixed buffer (a DNSAnswerBuffer's), compressing
+// names (§4.1.4): every name written remembers where each of its suffixes starts, and a later
+// name whose suffix was seen before ends in a pointer to it. Pointers therefore only ever point
+// back, and cutting the message's tail (truncation) never leaves one dangling.
+//
+// The buffer holds at least the response's limit. A write that does not fit is not made and
+// marks the writer overflowed, and every later write is skipped too: such a message is over
+// its limit whatever else it would hold, so ResponseBuilder cuts it back (which clears the
+// mark) exactly as it cuts a message that fits the buffer but not the limit.
 
 struct MessageWriter {
-    private(set) var bytes: [UInt8]
-    /// Suffixes written so far: where each starts and how long it is in wire form, so that
-    /// a candidate is compared only when the lengths agree.
-    private var suffixes: [(offset: Int, length: Int)] = []
-    /// Enough for any answer the zone gives; a message with more names compresses a little less.
-    private static let maximumSuffixes = 64
-
-    init(capacity: Int = 512) {
-        bytes = []
-        bytes.reserveCapacity(capacity)
-        suffixes.reserveCapacity(16)
+    /// Where a suffix starts and how long it is in wire form, so that a candidate is
+    /// compared only when the lengths agree.
+    struct Suffix {
+        var offset: Int32
+        var length: Int32
     }
 
-    var count: Int { bytes.count }
+    private let storage: UnsafeMutablePointer<UInt8>
+    private let capacity: Int
+    private let suffixes: UnsafeMutablePointer<Suffix>
+    private let maximumSuffixes: Int
+    private(set) var count = 0
+    private var suffixCount = 0
+    /// A write did not fit the buffer: the message is over its limit.
+    private(set) var overflowed = false
 
-    mutating func append(_ byte: UInt8) { bytes.append(byte) }
-    mutating func append(_ other: [UInt8]) { bytes.append(contentsOf: other) }
-    mutating func append(_ other: UnsafeRawBufferPointer) { bytes.append(contentsOf: other) }
+    init(storage: UnsafeMutablePointer<UInt8>, capacity: Int, suffixes: UnsafeMutablePointer<Suffix>, maximumSuffixes: Int) {
+        self.storage = storage
+        self.capacity = capacity
+        self.suffixes = suffixes
+        self.maximumSuffixes = maximumSuffixes
+    }
+
+    /// The bytes written so far.
+    var written: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: storage, count: count) }
+
+    /// Whether `size` more bytes fit; marks the writer overflowed when they do not.
+    @inline(__always)
+    private mutating func fits(_ size: Int) -> Bool {
+        if _fastPath(!overflowed && size <= capacity - count) { return true }
+        overflowed = true
+        return false
+    }
+
+    mutating func append(_ byte: UInt8) {
+        guard fits(1) else { return }
+        storage[count] = byte
+        count += 1
+    }
+
+    mutating func append(_ other: UnsafeRawBufferPointer) {
+        guard let source = other.baseAddress, fits(other.count) else { return }
+        UnsafeMutableRawPointer(storage + count).copyMemory(from: source, byteCount: other.count)
+        count += other.count
+    }
+
+    mutating func append(_ other: [UInt8]) {
+        other.withUnsafeBytes { append($0) }
+    }
 
     mutating func append16(_ value: UInt16) {
-        bytes.append(UInt8(truncatingIfNeeded: value >> 8))
-        bytes.append(UInt8(truncatingIfNeeded: value))
+        guard fits(2) else { return }
+        storage[count] = UInt8(truncatingIfNeeded: value >> 8)
+        storage[count + 1] = UInt8(truncatingIfNeeded: value)
+        count += 2
     }
 
     mutating func append32(_ value: UInt32) {
-        append16(UInt16(truncatingIfNeeded: value >> 16))
-        append16(UInt16(truncatingIfNeeded: value))
+        guard fits(4) else { return }
+        storage[count] = UInt8(truncatingIfNeeded: value >> 24)
+        storage[count + 1] = UInt8(truncatingIfNeeded: value >> 16)
+        storage[count + 2] = UInt8(truncatingIfNeeded: value >> 8)
+        storage[count + 3] = UInt8(truncatingIfNeeded: value)
+        count += 4
     }
 
+    /// Overwrites two bytes already written (a count, a length); nothing beyond them.
     mutating func set16(_ value: UInt16, at offset: Int) {
-        bytes[offset] = UInt8(truncatingIfNeeded: value >> 8)
-        bytes[offset + 1] = UInt8(truncatingIfNeeded: value)
+        guard offset >= 0, offset + 2 <= count else { return }
+        storage[offset] = UInt8(truncatingIfNeeded: value >> 8)
+        storage[offset + 1] = UInt8(truncatingIfNeeded: value)
     }
 
-    /// Cuts the message back to `length` bytes, forgetting the names that lay beyond.
+    /// Cuts the message back to `length` bytes, forgetting the names that lay beyond; a cut
+    /// below the overflow leaves a message that fits again.
     mutating func truncate(to length: Int) {
-        bytes.removeSubrange(length...)
-        suffixes.removeAll { $0.offset >= length }
+        count = min(count, length)
+        overflowed = false
+        var kept = 0
+        for index in 0..<suffixCount where Int(suffixes[index].offset) < length {
+            suffixes[kept] = suffixes[index]
+            kept += 1
+        }
+        suffixCount = kept
     }
 
     /// Writes the 12-byte header.
@@ -59,28 +110,30 @@ struct MessageWriter {
     mutating func remember(nameAt offset: Int, length: Int) {
         var position = offset
         var remaining = length
-        while remaining > 1, position < bytes.count {
+        while remaining > 1, position < count {
             rememberSuffix(at: position, length: remaining)
-            let step = 1 + Int(bytes[position])
+            let step = 1 + Int(storage[position])
             position += step
             remaining -= step
         }
     }
 
+    @inline(__always)
     private mutating func rememberSuffix(at offset: Int, length: Int) {
-        // A pointer holds 14 bits of offset.
-        if offset < 0x4000, suffixes.count < Self.maximumSuffixes {
-            suffixes.append((offset, length))
+        // A pointer holds 14 bits of offset; past an overflow nothing written stays.
+        if offset < 0x4000, suffixCount < maximumSuffixes, !overflowed {
+            suffixes[suffixCount] = Suffix(offset: Int32(offset), length: Int32(length))
+            suffixCount += 1
         }
     }
 
     /// Writes `name` (wire form, no pointers), compressed against the names written before.
-    mutating func name(_ name: [UInt8], compress: Bool = true) {
+    mutating func name(_ name: UnsafeRawBufferPointer, compress: Bool = true) {
         var position = 0
         while position < name.count {
             let length = Int(name[position])
             if length == 0 {
-                bytes.append(0)
+                append(0)
                 return
             }
             let remaining = name.count - position
@@ -88,41 +141,46 @@ struct MessageWriter {
                 append16(0xc000 | UInt16(target))
                 return
             }
-            rememberSuffix(at: bytes.count, length: remaining)
+            rememberSuffix(at: count, length: remaining)
             let end = min(name.count, position + 1 + length)
-            bytes.append(contentsOf: name[position..<end])
+            append(UnsafeRawBufferPointer(rebasing: name[position..<end]))
             position = end
         }
         // A name always ends in the root; an unterminated one is closed here.
-        bytes.append(0)
+        append(0)
+    }
+
+    mutating func name(_ name: [UInt8], compress: Bool = true) {
+        name.withUnsafeBytes { self.name($0, compress: compress) }
     }
 
     /// Where a suffix equal to `name[from...]` (case-insensitively) was written, if anywhere.
-    private func earlierSuffix(_ name: [UInt8], from start: Int, length: Int) -> Int? {
-        for suffix in suffixes where suffix.length == length {
-            if matches(name, from: start, at: suffix.offset) { return suffix.offset }
+    private func earlierSuffix(_ name: UnsafeRawBufferPointer, from start: Int, length: Int) -> Int? {
+        for index in 0..<suffixCount where Int(suffixes[index].length) == length {
+            let offset = Int(suffixes[index].offset)
+            if matches(name, from: start, at: offset) { return offset }
         }
         return nil
     }
 
     /// Compares `name[start...]` with the message's name at `offset`, following pointers.
-    private func matches(_ name: [UInt8], from start: Int, at offset: Int) -> Bool {
+    private func matches(_ name: UnsafeRawBufferPointer, from start: Int, at offset: Int) -> Bool {
         var offset = offset
         var position = start
         var hops = 0
-        while offset < bytes.count, position < name.count {
-            let length = Int(bytes[offset])
+        while offset < count, position < name.count {
+            let length = Int(storage[offset])
             if length & 0xc0 == 0xc0 {
-                guard offset + 1 < bytes.count, hops < 128 else { return false }
-                offset = (length & 0x3f) << 8 | Int(bytes[offset + 1])
+                guard offset + 1 < count, hops < 128 else { return false }
+                offset = (length & 0x3f) << 8 | Int(storage[offset + 1])
                 hops += 1
                 continue
             }
             guard length == Int(name[position]) else { return false }
             if length == 0 { return true }
-            guard offset + length < bytes.count, position + length < name.count else { return false }
+            guard offset + length < count, position + length < name.count else { return false }
             for index in 1...length
-            where WireName.lowercased(bytes[offset + index]) != WireName.lowercased(name[position + index]) {
+            where WireName.lowercased(storage[offset + index]) != WireName.lowercased(name[position + index]) {
                 return false
             }
             offset += length + 1

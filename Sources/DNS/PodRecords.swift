@@ -11,15 +11,15 @@ extension DNSZone {
         let depth = labels.count - WireName.labelStarts(podName).count
         // `<ns>.pod.<zone>`: an empty non-terminal for every namespace.
         if depth == 1 {
-            negative(.zone, &response)
+            negative(image, .zone, &response)
             return .noError
         }
         guard depth == 2, let address = Self.podAddress(name) else { return nil }
         let addressType = address.family == .ipv4 ? DNSRecordType.a : .aaaa
         if type == addressType.rawValue || type == DNSRecordType.any.rawValue {
-            response.add(owner: nil, ownerPointer: ResponseBuilder.questionName, type: addressType.rawValue, ttl: settings.ttl, data: .raw(address.bytes))
+            response.add(owner: nil, ownerPointer: ResponseBuilder.questionName, type: addressType.rawValue, ttl: ttl, data: .raw(address.bytes))
         } else {
-            negative(.zone, &response)
+            negative(image, .zone, &response)
         }
         return .noError
     }

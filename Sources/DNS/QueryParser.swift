@@ -15,6 +15,8 @@ struct ParsedQuery {
     var `class`: UInt16
     /// The client's OPT record, if it sent one.
     var edns: ClientEDNS?
+    /// Where the OPT record's CLASS (the client's UDP payload size) sits in the query.
+    var ednsSizeOffset: Int?
 
     /// The question section: name, type and class.
     var questionEnd: Int { 12 + nameLength + 4 }
@@ -61,7 +63,7 @@ enum QueryParser {
         guard offset + 5 <= query.count else { return formErr }
         var parsed = ParsedQuery(
             id: id, flags: flags, nameLength: nameLength, nameHash: hash,
-            type: count(query, offset + 1), class: count(query, offset + 3), edns: nil)
+            type: count(query, offset + 1), class: count(query, offset + 3), edns: nil, ednsSizeOffset: nil)
 
         // The other sections: skipped record by record, looking for OPT in the additional one.
         offset += 5
@@ -77,6 +79,7 @@ enum QueryParser {
                 guard index >= records, parsed.edns == nil, end == offset + 1 else { return formErr }
                 parsed.edns = ClientEDNS(
                     udpSize: count(query, end + 2), version: query[end + 5], dnssecOK: query[end + 6] & 0x80 != 0)
+                parsed.ednsSizeOffset = end + 2
             }
             offset = dataEnd
         }

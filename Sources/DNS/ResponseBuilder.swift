@@ -41,18 +41,22 @@ struct ResponseBuilder {
 
     /// A response to a query with `id` and `queryFlags`, echoing `question` (name, type and
     /// class as the client sent them; nil for a header-only response).
-    init(id: UInt16, queryFlags: UInt16, question: UnsafeRawBufferPointer?, limit: Int, edns: EDNSEcho?, recursionAvailable: Bool) {
-        writer = MessageWriter(capacity: min(limit, 512))
+    /// `writer` must hold `limit` bytes: then a write that does not fit it is over the limit.
+    init(
+        writer: MessageWriter, id: UInt16, queryFlags: UInt16, question: UnsafeRawBufferPointer?, limit: Int, edns: EDNSEcho?,
+        recursionAvailable: Bool
+    ) {
+        self.writer = writer
         self.limit = limit
         self.edns = edns
         let copied = HeaderFlags.opcodeMask | HeaderFlags.recursionDesired | HeaderFlags.checkingDisabled
         flags = HeaderFlags.response | queryFlags & copied | (recursionAvailable ? HeaderFlags.recursionAvailable : 0)
-        writer.header(id: id, flags: 0, counts: (0, 0, 0, 0))
+        self.writer.header(id: id, flags: 0, counts: (0, 0, 0, 0))
         if let question, question.count > 4 {
-            writer.append(question)
-            writer.remember(nameAt: 12, length: question.count - 4)
+            self.writer.append(question)
+            self.writer.remember(nameAt: 12, length: question.count - 4)
             counts.0 = 1
-            questionEnd = writer.count
+            questionEnd = self.writer.count
         }
     }
 
@@ -70,6 +74,17 @@ struct ResponseBuilder {
     /// Adds a record to the current section.
     mutating func add(owner: [UInt8]?, ownerPointer: UInt16? = nil, type: UInt16, class: UInt16 = 1, ttl: UInt32, data: ResourceData) {
         writer.record(owner: owner, ownerPointer: ownerPointer, type: type, class: `class`, ttl: ttl, data: data)
+        counted()
+    }
+
+    /// Adds one of the zone's records to the current section: owned by `owner`, or by the
+    /// name at `ownerPointer` when `owner` is nil.
+    mutating func add(owner: UnsafeRawBufferPointer?, ownerPointer: UInt16, type: UInt16, ttl: UInt32, record: PackedRecord, arena: UnsafeRawPointer) {
+        writer.record(owner: owner, ownerPointer: ownerPointer, type: type, ttl: ttl, record: record, arena: arena)
+        counted()
+    }
+
+    private mutating func counted() {
         switch section {
         case .answer: counts.1 &+= 1
         case .authority: counts.2 &+= 1
@@ -86,12 +101,15 @@ struct ResponseBuilder {
         }
     }
 
-    /// The finished message with `rcode`, cut to the limit; and whether TC was set.
-    mutating func finish(_ rcode: DNSResponseCode) -> (bytes: [UInt8], truncated: Bool) {
+    /// The message's length so far (all of it once finished).
+    var count: Int { writer.count }
+
+    /// Finishes the message with `rcode`, cut to the limit; whether TC was set.
+    mutating func finish(_ rcode: DNSResponseCode) -> Bool {
         if section != .additional { begin(.additional) }
         let optSize = edns == nil ? 0 : 11
         var truncated = false
-        if writer.count + optSize > limit {
+        if writer.overflowed || writer.count + optSize > limit {
             if additionalStart + optSize <= limit {
                 writer.truncate(to: additionalStart)
                 counts.3 = 0
@@ -118,6 +136,6 @@ struct ResponseBuilder {
         writer.set16(counts.1, at: 6)
         writer.set16(counts.2, at: 8)
         writer.set16(counts.3, at: 10)
-        return (writer.bytes, truncated)
+        return truncated
     }
 }

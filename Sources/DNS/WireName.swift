@@ -95,4 +95,24 @@ enum WireName {
         guard name[start...].elementsEqual(suffix) else { return false }
         return labelStarts(name).contains(start) || start == name.count - 1
     }
+
+    /// Whether `lowercase` (lowercase wire form) is `name` in any case.
+    @inline(__always)
+    static func equal(_ lowercase: UnsafeRawBufferPointer, lowercase name: UnsafeRawBufferPointer) -> Bool {
+        guard lowercase.count == name.count else { return false }
+        for index in 0..<name.count where lowercase[index] != lowercased(name[index]) { return false }
+        return true
+    }
+
+    /// Whether `name` (wire form, any case) is `suffix` (lowercase wire form) or lies under it:
+    /// `isSubdomain(_:of:)` on the bytes in place, without a lowercased copy.
+    static func isSubdomain(_ name: UnsafeRawBufferPointer, of suffix: UnsafeRawBufferPointer) -> Bool {
+        guard name.count >= suffix.count else { return false }
+        let start = name.count - suffix.count
+        for index in 0..<suffix.count where lowercased(name[start + index]) != suffix[index] { return false }
+        // The suffix must begin at a label of `name`, not inside one.
+        var offset = 0
+        while offset < start, name[offset] != 0 { offset += 1 + Int(name[offset]) }
+        return offset == start
+    }
 }

@@ -1,6 +1,7 @@
 // The DNS codec's fuzz target: any bytes, as a query over UDP and over TCP, must end in a
 // response that parses, a forward, a chase or a drop, never a crash or a hang; a UDP response
-// must fit its limit. The same bytes, as an upstream's answer to a forwarded query and to a
+// must fit its limit, and the allocation-free entry must give what the array one does, byte
+// for byte. The same bytes, as an upstream's answer to a forwarded query and to a
 // chased CNAME, must be relayed or refused, never trusted blindly.
 // Built only with SVCPROXY_FUZZ=1 and `-sanitize=fuzzer` (scripts/fuzz-dns).
 import DNS
@@ -30,6 +31,9 @@ private let zone: DNSZone = {
     return DNSZone(names: ClusterNames(services: services), settings: settings)
 }()
 
+/// The allocation-free entry's buffer, reused by every input as a worker's is.
+nonisolated(unsafe) private var answers = DNSAnswerBuffer()
+
 /// Queries whose forward and chase the input is offered to as an upstream's answer.
 private let forwarded = query("www.example.com", type: 1)
 private let chased = query("ext.default.svc.cluster.local", type: 28)
@@ -45,12 +49,28 @@ public func fuzzDNS(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             response.withUnsafeBytes {
                 check(DNSWire.isTruncated($0) == outcome.truncated, "TC and the outcome disagree")
             }
+            // The buffer's entry must write the very same bytes.
+            guard case .written(let written) = zone.resolve(input, transport: transport, rotation: size, into: &answers) else {
+                fatalError("the buffer's entry did not answer")
+            }
+            check(written == outcome && answers.bytes.elementsEqual(response), "the two entries answer differently")
+        case .written:
+            fatalError("the array entry answered into a buffer")
         case .forward(let forward):
             relay(forward, upstream: input)
+            guard case .forward(let other) = zone.resolve(input, transport: transport, rotation: size, into: &answers) else {
+                fatalError("the entries disagree on a forward")
+            }
+            check(other.question == forward.question, "the entries forward different questions")
         case .chase(let chase):
             _ = chase.clientResponse(from: input, upstreamID: 0)
+            guard case .chase = zone.resolve(input, transport: transport, rotation: size, into: &answers) else {
+                fatalError("the entries disagree on a chase")
+            }
         case .drop:
-            break
+            guard case .drop = zone.resolve(input, transport: transport, rotation: size, into: &answers) else {
+                fatalError("the entries disagree on a drop")
+            }
         }
     }
     if case .forward(let forward) = forwarded.withUnsafeBytes({ zone.resolve($0, transport: .udp, rotation: 0) }) {

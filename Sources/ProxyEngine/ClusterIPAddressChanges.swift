@@ -10,6 +10,9 @@
 // when it was killed. A wanted address that is already local, whoever added it, is left
 // alone; one that is svcproxy's is kept in place, never removed and added again, so that
 // connections to it are not disturbed. A wanted address that is nowhere is added.
+// svcproxy's addresses on another interface than the configured one (the flag changed
+// between runs) are removed and added again on the configured one: kept where they were,
+// they would be announced and answered on the old link.
 import LinuxIO
 import ServiceConfig
 
@@ -37,18 +40,30 @@ struct ClusterIPAddressChanges: Equatable {
     ///   - addedHere: the addresses this process added (and so are its own even where the
     ///     kernel kept no mark).
     ///   - marker: the IFA_PROTO value that marks svcproxy's addresses.
-    init(wanted: Set<IPAddress>, present: [InterfaceAddressRecord], addedHere: Set<PlacedAddress>, marker: UInt8) {
+    ///   - interfaceIndex: the configured interface, where svcproxy's addresses belong;
+    ///     nil when unknown (then they are kept wherever they are).
+    init(wanted: Set<IPAddress>, present: [InterfaceAddressRecord], addedHere: Set<PlacedAddress>, marker: UInt8,
+         interfaceIndex: UInt32? = nil) {
         var local: Set<IPAddress> = []
         var ours: Set<PlacedAddress> = []
+        var misplaced: Set<PlacedAddress> = []
         for record in present {
             guard let ip = IPAddress(networkOrder: record.address) else { continue }
-            local.insert(ip)
             let placed = PlacedAddress(ip: ip, interfaceIndex: record.interfaceIndex)
             let isHostAddress = Int(record.prefixLength) == record.address.count * 8
-            if isHostAddress, record.protocolNumber == marker || addedHere.contains(placed) { ours.insert(placed) }
+            guard isHostAddress, record.protocolNumber == marker || addedHere.contains(placed) else {
+                local.insert(ip)
+                continue
+            }
+            if let interfaceIndex, record.interfaceIndex != interfaceIndex {
+                misplaced.insert(placed)  // not local once removed: added again where it belongs
+            } else {
+                local.insert(ip)
+                ours.insert(placed)
+            }
         }
         add = wanted.subtracting(local).sorted()
-        remove = ours.filter { !wanted.contains($0.ip) }.sorted()
+        remove = (ours.filter { !wanted.contains($0.ip) } + misplaced).sorted()
         keep = ours.filter { wanted.contains($0.ip) }.sorted()
     }
 }

@@ -16,6 +16,10 @@
 // away with the interface, and shows in `ip address show` (iproute2 6.3+) for operators.
 // Where the kernel keeps no mark (before 5.18) svcproxy still knows what it added itself
 // during one run; only the clean-up after a crash is lost there, as before.
+//
+// The LoadBalancer pool addresses (`--load-balancer-interface`, LoadBalancerAddresses.swift)
+// are placed by a second instance with a mark of their own, so that neither instance
+// takes the other's addresses for leftovers.
 import LinuxIO
 import Logging
 import ServiceConfig
@@ -28,15 +32,25 @@ public final class ClusterIPAddresses {
     /// protocols); 83 is none of those, so an address with it is svcproxy's.
     public static let addressProtocol: UInt8 = 83
 
+    /// IFA_PROTO on the load-balancer pool addresses: 76, ASCII "L", also free in rtnetlink.h.
+    public static let loadBalancerAddressProtocol: UInt8 = 76
+
     private let interface: String?
+    /// The IFA_PROTO value that marks this instance's addresses.
+    private let marker: UInt8
+    /// The flag that names the interface, for messages.
+    private let flag: String
     private let logger: Logger
     /// The addresses svcproxy added or adopted from an earlier run, and so must remove.
     private var added: Set<PlacedAddress> = []
     /// Addresses already reported as not receiving traffic.
     private var reported: Set<IPAddress> = []
 
-    public init(interface: String?, logger: Logger) {
+    public init(interface: String?, logger: Logger, marker: UInt8 = ClusterIPAddresses.addressProtocol,
+                flag: String = "--cluster-ip-interface") {
         self.interface = interface
+        self.marker = marker
+        self.flag = flag
         self.logger = logger
     }
 
@@ -51,7 +65,16 @@ public final class ClusterIPAddresses {
         reconcile(wanted: [])
     }
 
-    private func reconcile(wanted: Set<IPAddress>) {
+    /// Brings the node in line with `wanted` and returns the addresses that became this
+    /// process's own in doing so: added now, or adopted from an earlier run.
+    @discardableResult
+    func reconcile(wanted: Set<IPAddress>) -> [PlacedAddress] {
+        let before = added
+        reconcileAddresses(wanted: wanted)
+        return added.subtracting(before).sorted()
+    }
+
+    private func reconcileAddresses(wanted: Set<IPAddress>) {
         let present: [InterfaceAddressRecord]
         do {
             present = try RouteNetlink.addresses()
@@ -60,7 +83,8 @@ public final class ClusterIPAddresses {
                            metadata: ["event": "addresses-unreadable"])
             return
         }
-        let changes = ClusterIPAddressChanges(wanted: wanted, present: present, addedHere: added, marker: Self.addressProtocol)
+        let changes = ClusterIPAddressChanges(wanted: wanted, present: present, addedHere: added, marker: marker,
+                                              interfaceIndex: interface.flatMap(RouteNetlink.interfaceIndex(named:)))
         // Without an interface svcproxy manages no addresses, not even an earlier run's.
         if interface != nil {
             for address in changes.remove { remove(address) }
@@ -76,7 +100,7 @@ public final class ClusterIPAddresses {
         guard !missing.isEmpty else { return }
         guard let interface else {
             report(Set(missing), reason: "not addresses of this node; they receive traffic only where it is routed here "
-                + "(--cluster-ip-interface NAME adds them to an interface)")
+                + "(\(flag) NAME adds them to an interface)")
             return
         }
         guard let index = RouteNetlink.interfaceIndex(named: interface) else {
@@ -87,7 +111,7 @@ public final class ClusterIPAddresses {
         for ip in missing {
             let placed = PlacedAddress(ip: ip, interfaceIndex: index)
             do {
-                try RouteNetlink.addAddress(ip.bytes, interfaceIndex: index, protocolNumber: Self.addressProtocol)
+                try RouteNetlink.addAddress(ip.bytes, interfaceIndex: index, protocolNumber: marker)
                 added.insert(placed)
                 reported.remove(ip)
                 log("Added \(ip) to \(interface)", placed, event: "address-added")

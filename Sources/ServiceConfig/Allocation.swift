@@ -10,6 +10,8 @@
 public struct Allocations: Sendable, Equatable {
     public var clusterIPs: [ObjectKey: [IPAddress]] = [:]
     public var nodePorts: [ServicePortName: Int] = [:]
+    /// Pool addresses of LoadBalancer Services (LoadBalancerAssignment.swift).
+    public var loadBalancerIPs = LoadBalancerAllocations()
 
     public init() {}
 }

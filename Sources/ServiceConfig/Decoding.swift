@@ -34,15 +34,21 @@ struct ObjectDecoder {
         return key
     }
 
-    /// The labels in `metadata.labels`.
+    /// The labels in `metadata.labels`; MetadataRules judges them.
     mutating func readLabels() -> [String: String] {
-        mark(root.field("metadata")?.field("labels"))?.stringMap() ?? [:]
+        mark(root.field("metadata")?.field("labels"))?.metadataStrings() ?? [:]
+    }
+
+    /// The annotations in `metadata.annotations`; MetadataRules judges them.
+    mutating func readAnnotations() -> [String: String] {
+        mark(root.field("metadata")?.field("annotations"))?.metadataStrings() ?? [:]
     }
 
     mutating func decodeService() -> Service {
         let key = readKey(kind: "Service")
         var service = Service(key: key, source: source)
-        service.annotations = mark(root.field("metadata")?.field("annotations"))?.stringMap() ?? [:]
+        service.annotations = readAnnotations()
+        service.creationTimestamp = mark(root.field("metadata")?.field("creationTimestamp"))?.string()
         if let spec = mark(root.field("spec")) {
             decodeServiceSpec(spec, into: &service)
         } else {
@@ -91,7 +97,8 @@ struct ObjectDecoder {
         }
         service.externalTrafficPolicy = mark(spec.field("externalTrafficPolicy"))?.string()
         service.internalTrafficPolicy = mark(spec.field("internalTrafficPolicy"))?.string()
-        service.healthCheckNodePort = mark(spec.field("healthCheckNodePort"))?.int()
+        let healthCheckNodePort = mark(spec.field("healthCheckNodePort"))?.int()
+        service.healthCheckNodePort = healthCheckNodePort == 0 ? nil : healthCheckNodePort  // 0 is unset, as for nodePort
         service.publishNotReadyAddresses = mark(spec.field("publishNotReadyAddresses"))?.bool() ?? false
         service.trafficDistribution = mark(spec.field("trafficDistribution"))?.string()
     }
@@ -127,8 +134,13 @@ struct ObjectDecoder {
             port.protocol = decodeProtocol(protocolNode) ?? .tcp
         }
         port.port = mark(node.field("port"))?.int() ?? 0
-        port.targetPort = mark(node.field("targetPort"))?.intOrString()
-        port.nodePort = mark(node.field("nodePort"))?.int()
+        // SetDefaults_Service: `targetPort: 0` and `targetPort: ""` are the zero value, which
+        // the API server replaces with `port`; `nodePort: 0` is unset too (Helm charts write
+        // it), so it is allocated like a NodePort left out.
+        let targetPort = mark(node.field("targetPort"))?.intOrString()
+        port.targetPort = targetPort == .int(0) || targetPort == .string("") ? nil : targetPort
+        let nodePort = mark(node.field("nodePort"))?.int()
+        port.nodePort = nodePort == 0 ? nil : nodePort
         port.appProtocol = mark(node.field("appProtocol"))?.string()
         return port
     }

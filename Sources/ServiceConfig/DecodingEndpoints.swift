@@ -164,6 +164,7 @@ extension ObjectDecoder {
             case .failure(let error): node.report(.invalid(value: "\(texts)", detail: error.description))
             }
         }
+        decodeLoadBalancerSettings(into: &settings)
         return ProxyConfiguration(source: source, settings: settings)
     }
 

@@ -26,7 +26,7 @@ extension ObjectDecoder {
         let key = readKey(kind: "Ingress")
         var ingress = Ingress(key: key, source: source)
         let metadata = root.field("metadata")
-        ingress.annotations = mark(metadata?.field("annotations"))?.stringMap() ?? [:]
+        ingress.annotations = readAnnotations()
         if let annotations = metadata?.field("annotations"), case .mapping = annotations.node {
             for name in Ingress.locatedAnnotations {
                 if let annotation = annotations.field(name) { source.fields["annotations.\(name)"] = annotation.location }
@@ -87,7 +87,7 @@ extension ObjectDecoder {
         let key = readKey(kind: "IngressClass", namespaced: false)
         var ingressClass = IngressClass(name: key.name, source: source)
         if key.name.isEmpty { root.report(missing: "metadata.name", .required(detail: "name or generateName is required")) }
-        ingressClass.annotations = mark(root.field("metadata")?.field("annotations"))?.stringMap() ?? [:]
+        ingressClass.annotations = readAnnotations()
         if let spec = mark(root.field("spec")) {
             ingressClass.controller = mark(spec.field("controller"))?.string() ?? ""
             if let parameters = mark(spec.field("parameters")) {

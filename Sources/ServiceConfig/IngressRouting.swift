@@ -127,22 +127,10 @@ extension IngressHostMatch {
 
 extension Ingress {
     /// `metadata.creationTimestamp` as a date; nil when absent or not RFC 3339.
-    var creationDate: Date? {
-        guard let creationTimestamp else { return nil }
-        let formatter = ISO8601DateFormatter()
-        if let date = formatter.date(from: creationTimestamp) { return date }
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.date(from: creationTimestamp)
-    }
+    var creationDate: Date? { CreationTime.date(creationTimestamp) }
 
-    /// Oldest first: by creation time (an Ingress without one was written by hand, now,
-    /// so it comes after every one that has one), then by namespace and name.
+    /// Oldest first (CreationTime.swift).
     static func isOlder(_ a: Ingress, _ b: Ingress) -> Bool {
-        switch (a.creationDate, b.creationDate) {
-        case (let x?, let y?) where x != y: x < y
-        case (_?, nil): true
-        case (nil, _?): false
-        default: a.key < b.key
-        }
+        CreationTime.isOlder((a.creationDate, a.key), (b.creationDate, b.key))
     }
 }

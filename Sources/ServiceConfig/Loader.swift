@@ -102,6 +102,9 @@ public enum ConfigLoader {
         }
         guard let kind = kindNode.string() else { return }
         var decoder = ObjectDecoder(root: root)
+        // Every object read below has ObjectMeta; its labels and annotations are checked
+        // after decoding, once the decoder has named the object, so that errors name it.
+        defer { if decoder.root.context.object != nil { MetadataRules.check(decoder.root) } }
         switch kind {
         case "Service":
             objects.services.append(decoder.decodeService())
@@ -158,7 +161,7 @@ public enum ConfigLoader {
             }
         default:
             let name = root.field("metadata")?.field("name")?.string() ?? "(unnamed)"
-            objects.skipped.append("\(root.location): skipped \(kind) \"\(name)\": svcproxy does not serve this kind")
+            objects.skipped.append("\(root.location): " + KindSuggestion.note(kind: kind, name: name))
         }
     }
 }

@@ -130,7 +130,7 @@ enum NameFormat {
     }
 }
 
-/// IP address rules (IsValidIP, ValidateNonSpecialIP).
+/// IP address rules (IsValidIP, ValidateNonSpecialIP, ValidateEndpointIP).
 enum IPRules {
     static let invalidIPMessage = "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"
 
@@ -144,5 +144,13 @@ enum IPRules {
             : (ip.bytes[0] == 0xff && ip.bytes[1] & 0x0f == 0x02)
         if linkLocalMulticast { return "may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)" }
         return nil
+    }
+
+    /// Why `ip` may not be an endpoint (ValidateEndpointIP), or nil when it may. Unlike the
+    /// API server, svcproxy allows loopback endpoints: on one node a backend on 127.0.0.1
+    /// is ordinary (the header of ValidationEndpoints.swift). Link-local ones stay forbidden: 169.254.169.254
+    /// is the cloud's metadata service, which a Service must not become a way into.
+    static func endpointUse(_ ip: IPAddress) -> String? {
+        ip.isLoopback ? nil : specialUse(ip)
     }
 }

@@ -69,6 +69,15 @@ public struct NetworkPolicyIngressRule: Hashable, Sendable {
     public var ports: [NetworkPolicyPort] = []
 }
 
+/// One entry of `egress`: read so that its rules are validated as the API server
+/// validates them; svcproxy enforces ingress only.
+public struct NetworkPolicyEgressRule: Hashable, Sendable {
+    /// Empty: to anywhere.
+    public var to: [NetworkPolicyPeer] = []
+    /// Empty: to every port.
+    public var ports: [NetworkPolicyPort] = []
+}
+
 public struct NetworkPolicy: Hashable, Sendable {
     public var key: ObjectKey
     public var source: ObjectSource
@@ -76,7 +85,9 @@ public struct NetworkPolicy: Hashable, Sendable {
     /// As written; see `affectsIngress` for the defaulting.
     public var policyTypes: [String]?
     public var ingress: [NetworkPolicyIngressRule] = []
-    public var hasEgressRules = false
+    public var egress: [NetworkPolicyEgressRule] = []
+
+    public var hasEgressRules: Bool { !egress.isEmpty }
 
     public var label: String { "NetworkPolicy \"\(key)\"" }
 
@@ -115,7 +126,13 @@ extension ObjectDecoder {
             decoded.ports = (mark(rule.field("ports"))?.elements() ?? []).map { decodePolicyPort($0) }
             return decoded
         }
-        if let egress = mark(spec.field("egress")) { policy.hasEgressRules = !egress.elements().isEmpty }
+        policy.egress = (mark(spec.field("egress"))?.elements() ?? []).map { rule in
+            _ = mark(rule)
+            var decoded = NetworkPolicyEgressRule()
+            decoded.to = (mark(rule.field("to"))?.elements() ?? []).map { decodePeer($0) }
+            decoded.ports = (mark(rule.field("ports"))?.elements() ?? []).map { decodePolicyPort($0) }
+            return decoded
+        }
         policy.source = source
         return policy
     }

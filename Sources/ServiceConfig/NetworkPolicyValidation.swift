@@ -18,6 +18,14 @@ extension Validation {
                 validatePeer(peer, path: "spec.ingress[\(r)].from[\(f)]", into: &errors)
             }
         }
+        for (r, rule) in policy.egress.enumerated() {
+            for (p, port) in rule.ports.enumerated() {
+                validatePolicyPort(port, path: "spec.egress[\(r)].ports[\(p)]", into: &errors)
+            }
+            for (t, peer) in rule.to.enumerated() {
+                validatePeer(peer, path: "spec.egress[\(r)].to[\(t)]", into: &errors)
+            }
+        }
         let allowed = ["Ingress", "Egress"]
         if let types = policy.policyTypes {
             if types.count > allowed.count {
@@ -37,10 +45,7 @@ extension Validation {
         if !namespace.name.isEmpty {
             errors.invalid("metadata.name", "\"\(namespace.name)\"", NameFormat.dns1123Label(namespace.name))
         }
-        for (key, value) in namespace.labels.sorted(by: { $0.key < $1.key }) {
-            errors.invalid("metadata.labels", "\"\(key)\"", NameFormat.qualifiedName(key))
-            errors.invalid("metadata.labels", "\"\(value)\"", NameFormat.labelValue(value))
-        }
+        // Its labels are judged with every kind's (MetadataRules).
         return errors.errors
     }
 

@@ -59,6 +59,13 @@ public struct NodeSettings: Sendable, Equatable {
     public var resolvConfNameservers: [IPAddress] = []
     /// Plan the DNS zone even where no `--dns-bind-address` serves it (`check --print-zone`).
     public var plansDNSZoneWithoutAddresses = false
+    /// `--load-balancer-addresses`: the node addresses LoadBalancer Services are served on
+    /// when there is no pool (LoadBalancerSettings.swift); nil: those NodePorts use.
+    public var loadBalancerAddresses: [CIDR]?
+    /// `--load-balancer-ip-pool`: where LoadBalancer Services get addresses of their own; none: node mode.
+    public var loadBalancerIPPools: [LoadBalancerPool] = []
+    /// The addresses on the node that svcproxy placed itself (read by the caller).
+    public var markedAddresses = MarkedNodeAddresses()
 
     public static let defaultHalfCloseTimeout: Duration = .seconds(300)
 
@@ -116,6 +123,8 @@ public struct NodeSettings: Sendable, Equatable {
         if let value = overrides.dnsTTL { settings.dnsTTL = value }
         if let value = overrides.dnsUDPSize { settings.dnsUDPSize = value }
         if let value = overrides.dnsUpstreams { settings.dnsUpstreams = value }
+        if let value = overrides.loadBalancerAddresses { settings.loadBalancerAddresses = value }
+        if let value = overrides.loadBalancerIPPools { settings.loadBalancerIPPools = value }
         return settings
     }
 }
@@ -147,6 +156,8 @@ public struct NodeSettingsOverrides: Sendable, Equatable {
     public var dnsTTL: Duration?
     public var dnsUDPSize: Int?
     public var dnsUpstreams: DNSUpstreams?
+    public var loadBalancerAddresses: [CIDR]?
+    public var loadBalancerIPPools: [LoadBalancerPool]?
 
     public init() {}
 }

@@ -106,6 +106,9 @@ public struct Service: Hashable, Sendable {
     public var trafficDistribution: String?
     /// `metadata.annotations`; svcproxy reads its own (ConnectionSettings.swift).
     public var annotations: [String: String] = [:]
+    /// `metadata.creationTimestamp` as written (RFC 3339); the oldest Service wins a
+    /// node address and port (LoadBalancerAssignment.swift).
+    public var creationTimestamp: String?
 
     public init(key: ObjectKey, source: ObjectSource) {
         self.key = key

@@ -115,21 +115,26 @@ public enum Configuration {
         var allocator = Allocator(settings: effective, previous: previous)
         allocator.allocate(validServices)
         errors += allocator.errors
+        var balancers = LoadBalancerAssignment(settings: effective, previous: previous, allocations: allocator.result)
+        balancers.reserved = LoadBalancerAssignment.nodeListeners(objects: objects, settings: effective)
+        balancers.assign(validServices)
+        var allocations = allocator.result
+        allocations.loadBalancerIPs = balancers.allocated
         let unreadable = Set(loadErrors.map { "\($0.object ?? "")|\($0.field)" })
         errors = loadErrors + errors.filter { !unreadable.contains("\($0.object ?? "")|\($0.field)") }
         guard errors.isEmpty else { return (.failure(ConfigErrors(errors.sortedByLocation())), nil) }
 
-        var builder = PlanBuilder(objects: objects, settings: effective, allocations: allocator.result, origin: origin,
-                                  certificates: tls.contents.certificates)
+        var builder = PlanBuilder(objects: objects, settings: effective, allocations: allocations, origin: origin,
+                                  certificates: tls.contents.certificates, loadBalancers: balancers.result)
         let plan = builder.build()
         guard builder.errors.isEmpty else { return (.failure(ConfigErrors(builder.errors)), nil) }
         let cache = PlanCache(settings: settings, overrides: overrides, effective: effective, origin: origin, generation: 0,
-                              previous: previous, allocations: allocator.result, allocationNotes: allocator.notes,
-                              parts: builder.parts,
+                              previous: previous, allocations: allocations, allocationNotes: allocator.notes,
+                              loadBalancers: balancers.result, parts: builder.parts,
                               sortedKeys: builder.parts.keys.sorted(), owners: builder.owners,
                               hadPods: !objects.pods.isEmpty, hadPolicies: !objects.networkPolicies.isEmpty)
-        return (.success(LoadedPlan(plan: plan, notes: objects.skipped + allocator.notes + builder.notes,
-                                    settings: effective, allocations: allocator.result)), cache)
+        return (.success(LoadedPlan(plan: plan, notes: objects.skipped + allocator.notes + balancers.notes + builder.notes,
+                                    settings: effective, allocations: allocations)), cache)
     }
 }
 
@@ -153,6 +158,8 @@ struct PlanBuilder {
     let origin: SettingsOrigin
     /// The decoded `kubernetes.io/tls` Secrets in use.
     let certificates: [ObjectKey: IngressCertificate]
+    /// The addresses of the LoadBalancer Services of our class (LoadBalancerAssignment.swift).
+    let loadBalancers: LoadBalancerAssignments
     var notes: [String] = []
     var errors: [ConfigError] = []
 
@@ -184,7 +191,9 @@ struct PlanBuilder {
         let ingressPlan = buildIngress(join: join, owners: owners)
         let dnsPlan = settings.dnsPlan(names: join.clusterNames(of: services, allocations: allocations))
         if let dnsPlan { checkListeners(of: dnsPlan, owners: owners, ingress: ingressPlan) }
-        return ProxyPlan(servicePorts: servicePorts, connections: settings.connectionSettings, ingress: ingressPlan, dns: dnsPlan)
+        var plan = ProxyPlan(servicePorts: servicePorts, connections: settings.connectionSettings, ingress: ingressPlan, dns: dnsPlan)
+        plan.loadBalancers = loadBalancers.states.values.sorted { $0.service < $1.service }
+        return plan
     }
 
     /// One Service's service ports, notes and listen claims: what depends on this Service,
@@ -199,7 +208,7 @@ struct PlanBuilder {
         let clusterIPs = allocations.clusterIPs[service.key] ?? []
         let families = Self.families(of: clusterIPs)
         let externalIPs = service.externalIPs.compactMap(IPAddress.init)
-        let loadBalancerIPs = service.type == .loadBalancer ? Self.loadBalancerIPs(of: service) : []
+        let loadBalancerIPs = service.type == .loadBalancer ? loadBalancers.addresses(of: service) : []
         let affinity: SessionAffinity = service.sessionAffinity == "ClientIP"
             ? .clientIP(timeoutSeconds: service.affinityTimeoutSeconds ?? 10800) : .none
         for (index, port) in service.ports.enumerated() {

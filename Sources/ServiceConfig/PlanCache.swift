@@ -20,8 +20,10 @@ struct PlanCache {
     var generation: Int
     var previous: Allocations?
     var allocations: Allocations
-    /// What allocating `allocations` from `previous` noted.
+    /// What allocating `allocations` from `previous` noted (ClusterIPs and NodePorts).
     var allocationNotes: [String]
+    /// The LoadBalancer Services' addresses and states.
+    var loadBalancers: LoadBalancerAssignments
     var parts: [ObjectKey: ServicePlanPart]
     var sortedKeys: [ObjectKey]
     var owners: [SocketKey: ListenClaim]
@@ -70,6 +72,13 @@ struct PlanCache {
             }
         }
         return touched
+    }
+
+    /// The LoadBalancer Services whose assignment differs between `old` and `new`.
+    static func reassigned(from old: LoadBalancerAssignments, to new: LoadBalancerAssignments) -> Set<ObjectKey> {
+        guard old != new else { return [] }
+        let keys = Set(old.states.keys).union(new.states.keys)
+        return keys.filter { old.states[$0] != new.states[$0] }
     }
 
     /// The Services whose ClusterIPs or NodePorts differ between `old` and `new`.

@@ -14,10 +14,17 @@ extension PlanCache {
               Self.keysStayUnique(added: changes.added, among: objects) else { return nil }
         let tls = IngressTLSValidation(objects: objects, settings: effective, origin: origin)
         guard tls.errors.isEmpty, let allocated = allocate(checked.validServices, changes: changes, previous: previous) else { return nil }
-        touched.formUnion(Self.reallocated(from: allocations, to: allocated.result))
+        // LoadBalancer addresses depend on every listener of the node: assigned in full.
+        var balancers = LoadBalancerAssignment(settings: effective, previous: previous, allocations: allocated.result)
+        balancers.reserved = LoadBalancerAssignment.nodeListeners(objects: objects, settings: effective)
+        balancers.assign(checked.validServices)
+        var newAllocations = allocated.result
+        newAllocations.loadBalancerIPs = balancers.allocated
+        touched.formUnion(Self.reallocated(from: allocations, to: newAllocations))
+        touched.formUnion(Self.reassigned(from: loadBalancers, to: balancers.result))
 
-        var builder = PlanBuilder(objects: objects, settings: effective, allocations: allocated.result, origin: origin,
-                                  certificates: tls.contents.certificates)
+        var builder = PlanBuilder(objects: objects, settings: effective, allocations: newAllocations, origin: origin,
+                                  certificates: tls.contents.certificates, loadBalancers: balancers.result)
         let join = EndpointJoin(objects: objects)
         let resolver = IngressResolver(objects: objects)
         lastRebuilt = touched.count
@@ -36,12 +43,13 @@ extension PlanCache {
         let plan = builder.finish(servicePorts: servicePorts, join: join, services: objects.services)
         guard builder.errors.isEmpty else { return nil }
         self.previous = previous
-        allocations = allocated.result
+        allocations = newAllocations
         allocationNotes = allocated.notes
+        loadBalancers = balancers.result
         hadPods = !objects.pods.isEmpty
         hadPolicies = !objects.networkPolicies.isEmpty
-        return LoadedPlan(plan: plan, notes: objects.skipped + allocated.notes + builder.notes, settings: effective,
-                          allocations: allocated.result)
+        return LoadedPlan(plan: plan, notes: objects.skipped + allocated.notes + balancers.notes + builder.notes, settings: effective,
+                          allocations: newAllocations)
     }
 
     /// The ClusterIPs and NodePorts of `services`, or nil on an error. Allocation reads

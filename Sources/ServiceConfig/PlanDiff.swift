@@ -170,11 +170,13 @@ extension ProxyPlan {
         ingress?.tls?.listenAddresses.removeAll { failed.contains($0.socketKey) }
         var dns = dns
         dns?.listenAddresses.removeAll { failed.contains($0.socketKey) }
-        return ProxyPlan(servicePorts: servicePorts.map { servicePort in
+        var plan = ProxyPlan(servicePorts: servicePorts.map { servicePort in
             var served = servicePort
             served.listenAddresses = servicePort.listenAddresses.filter { !failed.contains($0.socketKey) }
             return served
         }, connections: connections, ingress: ingress, dns: dns)
+        plan.loadBalancers = loadBalancers
+        return plan
     }
 }
 

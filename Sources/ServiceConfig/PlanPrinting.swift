@@ -31,7 +31,7 @@ extension ProxyPlan {
                 }
             }
         }
-        return text + (ingress?.printed ?? "") + (dns?.printed ?? "")
+        return text + printedLoadBalancers + (ingress?.printed ?? "") + (dns?.printed ?? "")
     }
 }
 

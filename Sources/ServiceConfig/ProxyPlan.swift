@@ -145,6 +145,9 @@ public struct ProxyPlan: Hashable, Sendable {
     public internal(set) var ingress: IngressPlan?
     /// The cluster DNS, when `--dns-bind-address` gives it somewhere to answer.
     public internal(set) var dns: DNSPlan?
+    /// The LoadBalancer Services of our class, sorted, each with its addresses or why it
+    /// waits (LoadBalancerAssignment.swift).
+    public internal(set) var loadBalancers: [LoadBalancerState] = []
 
     public init(servicePorts: [ServicePortPlan], connections: ConnectionSettings = ConnectionSettings(), ingress: IngressPlan? = nil,
                 dns: DNSPlan? = nil) {

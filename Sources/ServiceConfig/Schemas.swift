@@ -152,7 +152,8 @@ enum Schemas {
         "clusterDomain": .scalar, "connectTimeout": .scalar, "defaultSSLCertificate": .scalar, "dnsBindAddresses": strings,
         "dnsTTL": .scalar, "dnsUDPSize": .scalar, "dnsUpstreams": strings, "halfCloseTimeout": .scalar, "healthzBindAddress": .scalar,
         "idleTimeout": .scalar, "ingressClass": .scalar, "ingressClientHeaderTimeout": .scalar, "ingressHTTPBindAddresses": strings,
-        "ingressHTTPSBindAddresses": strings, "ingressTLSHandshakeTimeout": .scalar, "ingressUpstreamTimeout": .scalar, "maxConnections": .scalar, "metricsBindAddress": .scalar, "nodePortAddresses": strings,
+        "ingressHTTPSBindAddresses": strings, "ingressTLSHandshakeTimeout": .scalar, "ingressUpstreamTimeout": .scalar,
+        "loadBalancerAddresses": strings, "loadBalancerIPPools": .list(object(["addresses": strings, "name": .scalar])), "maxConnections": .scalar, "metricsBindAddress": .scalar, "nodePortAddresses": strings,
         "serviceClusterIPRange": .scalar, "serviceNodePortRange": .scalar, "udpMaxFlows": .scalar, "udpTimeout": .scalar,
         "workers": .scalar,
     ])

@@ -10,8 +10,10 @@ extension Validation {
         validateObjectName(endpoints.key, into: &errors)
         for (s, subset) in endpoints.subsets.enumerated() {
             for (kind, addresses) in [("addresses", subset.addresses), ("notReadyAddresses", subset.notReadyAddresses)] {
-                for (a, ip) in addresses.enumerated() where ip.isUnspecified {
-                    errors.add("subsets[\(s)].\(kind)[\(a)].ip", .invalid(value: "\"\(ip)\"", detail: "may not be unspecified (0.0.0.0, ::)"))
+                for (a, ip) in addresses.enumerated() {
+                    if let reason = IPRules.endpointUse(ip) {
+                        errors.add("subsets[\(s)].\(kind)[\(a)].ip", .invalid(value: "\"\(ip)\"", detail: reason))
+                    }
                 }
             }
             validateEndpointPorts(subset.ports, path: "subsets[\(s)].ports", into: &errors)
@@ -39,6 +41,10 @@ extension Validation {
                     errors.add("\(path)[\(a)]", .invalid(value: "\"\(text)\"", detail: "must be a valid IPv4 address"))
                 case "IPv6" where ip?.family != .ipv6:
                     errors.add("\(path)[\(a)]", .invalid(value: "\"\(text)\"", detail: "must be a valid IPv6 address"))
+                case "IPv4", "IPv6":
+                    if let ip, let reason = IPRules.endpointUse(ip) {
+                        errors.add("\(path)[\(a)]", .invalid(value: "\"\(text)\"", detail: reason))
+                    }
                 case "FQDN":
                     errors.invalid("\(path)[\(a)]", "\"\(text)\"", NameFormat.dns1123Subdomain(text))
                 default:

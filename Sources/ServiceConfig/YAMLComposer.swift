@@ -1,8 +1,10 @@
 // Builds YAMLTrees from libyaml's event stream, one document at a time, with Yams'
 // composer's rules: an alias is the node its anchor named (a later anchor of the same
 // name wins, an anchor is usable once its node is complete), a mapping may not hold one
-// key twice, and a scalar's type is its written tag, else `str` when quoted, else what its
-// plain text resolves to (PlainScalarTags). Errors carry libyaml's own words.
+// key twice, and a scalar's type is its written tag, else `str` when quoted, else what
+// its plain text resolves to (PlainScalarTags). Merge keys (`<<`), which Yams leaves as
+// keys but kubectl resolves, are resolved too (MergeKeys.swift). Errors carry libyaml's
+// own words.
 import CYaml
 import Yams
 
@@ -106,8 +108,11 @@ private struct ComposerState {
             open.append((index, pending.count, event.data.mapping_start.anchor.map { String(cString: $0) }))
         case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
             guard let (index, firstPending, anchor) = open.popLast() else { return nil }
-            let items = pending[firstPending...]
-            if event.type == YAML_MAPPING_END_EVENT { try checkDuplicates(items) }
+            var items = pending[firstPending...]
+            if event.type == YAML_MAPPING_END_EVENT {
+                try checkDuplicates(items)
+                if let merged = try MergeKeys.resolve(items, in: tree) { items = merged[...] }
+            }
             tree.entries[Int(index)].first = Int32(tree.children.count)
             tree.entries[Int(index)].count = Int32(items.count)
             tree.children.append(contentsOf: items)
@@ -139,9 +144,11 @@ private struct ComposerState {
     }
 
     /// A key written twice in one mapping (the same text and type) is an error, as in Yams.
-    /// Mappings are small: each key is compared with the ones before it, without a table.
+    /// It is reported where it is written the second time, which is the line to delete or
+    /// rename, naming where the first one is. Mappings are small: each key is compared with
+    /// the ones before it, without a table.
     private func checkDuplicates(_ items: ArraySlice<Int32>) throws(YAMLComposeError) {
-        var duplicates: [(text: String, first: Int32)] = []
+        var duplicates: [(text: String, first: Int32, again: Int32)] = []
         let keys = stride(from: items.startIndex, to: items.endIndex, by: 2).map { items[$0] }
         for (place, key) in keys.enumerated() where tree.entries[Int(key)].kind == .scalar {
             let text = tree.entries[Int(key)].text
@@ -149,12 +156,14 @@ private struct ComposerState {
                 tree.entries[Int(earlier)].kind == .scalar && tree.entries[Int(earlier)].text == text
                     && YAMLScalar(tree: tree, index: earlier).tagName == YAMLScalar(tree: tree, index: key).tagName
             }) else { continue }
-            if !duplicates.contains(where: { $0.first == first }) { duplicates.append((text, first)) }
+            if !duplicates.contains(where: { $0.first == first }) { duplicates.append((text, first, key)) }
         }
-        guard !duplicates.isEmpty else { return }
-        duplicates.sort { $0.text < $1.text }
-        let first = tree.entries[Int(duplicates[0].first)]
-        throw YAMLComposeError(stage: .duplicateKeys, problem: duplicates.map { "\"\($0.text)\"" }.joined(separator: ", "),
-                               line: Int(first.line), column: Int(first.column))
+        guard let reported = duplicates.first else { return }  // the first written twice, in document order
+        let first = tree.entries[Int(reported.first)]
+        let again = tree.entries[Int(reported.again)]
+        var problem = "\"\(reported.text)\" (first at line \(first.line), column \(first.column))"
+        let others = duplicates.dropFirst().map { "\"\($0.text)\"" }
+        if !others.isEmpty { problem += ", and " + others.joined(separator: ", ") }
+        throw YAMLComposeError(stage: .duplicateKeys, problem: problem, line: Int(again.line), column: Int(again.column))
     }
 }

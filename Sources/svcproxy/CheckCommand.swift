@@ -34,6 +34,9 @@ struct CheckCommand: ParsableCommand {
         for diagnostic in certificates.flatMap(TLSCertificates.check) {
             StandardError.write("\(diagnostic)\n")
         }
+        for state in loaded.plan.loadBalancers where state.isPending {
+            StandardError.write("warning: LoadBalancer \(state.summary)\n")
+        }
         if printPlan { print(loaded.plan.printed.split(separator: "\n").map { comment + $0 }.joined(separator: "\n")) }
         if printZone, let dns = loaded.plan.dns { print(DNSZone(plan: dns).printed(), terminator: "") }
         print(comment + "Configuration is valid: \(loaded.plan.summary)")
@@ -50,6 +53,7 @@ extension ConfigOptions {
     func plan(nodeAddresses: [IPAddress], previous: Allocations? = nil, store: ObjectStore = ObjectStore(),
               planningDNSZone: Bool = false) throws -> Result<LoadedPlan, ConfigErrors> {
         var settings = NodeSettings(nodeAddresses: nodeAddresses)
+        settings.markedAddresses = NodeAddresses.marked()
         settings.plansDNSZoneWithoutAddresses = planningDNSZone
         // A missing resolv.conf only leaves the DNS without default upstreams.
         if let text = try? String(contentsOfFile: dnsResolvConf, encoding: .utf8) {

@@ -27,13 +27,18 @@ final class Daemon {
     private var allocations: Allocations
     /// ClusterIPs and external IPs added to the node's interface (`--cluster-ip-interface`).
     private let clusterIPs: ClusterIPAddresses
+    /// LoadBalancer pool addresses added to `--load-balancer-interface` and announced.
+    private let loadBalancers: LoadBalancerAddresses
+    /// Says once when a LoadBalancer Service starts or stops waiting for an address.
+    private var loadBalancerReport = LoadBalancerReport()
     /// The objects loaded, by source: a reload decodes and checks only what changed.
     private let store: ObjectStore
 
     init(config: ConfigOptions, engineSettings: EngineSettings, gracePeriod: UInt64, admin: AdminAddresses,
          logger: Logger, plan: LoadedPlan, store: ObjectStore, logMessagesDropped: @escaping @Sendable () -> UInt64,
-         clusterIPInterface: String? = nil) {
+         clusterIPInterface: String? = nil, loadBalancerInterface: String? = nil) {
         clusterIPs = ClusterIPAddresses(interface: clusterIPInterface, logger: logger)
+        loadBalancers = LoadBalancerAddresses(interface: loadBalancerInterface, logger: logger)
         self.config = config
         self.engineSettings = engineSettings
         self.gracePeriod = gracePeriod
@@ -44,6 +49,12 @@ final class Daemon {
         self.allocations = plan.allocations
         self.store = store
         for note in plan.notes { logger.info("\(note)", metadata: ["event": "config-note"]) }
+        if !plan.settings.loadBalancerIPPools.isEmpty {
+            // Until svcproxy watches the API server there is no election among nodes.
+            let text = "LoadBalancer pools are in use: run pool mode on one node only, or give each node pools of its own; "
+                + "nodes sharing a pool would all add and announce the same addresses"
+            logger.warning("\(text)", metadata: ["event": "load-balancer-pool-single-node"])
+        }
     }
 
     /// Serves until SIGTERM or SIGINT; `signals` were blocked before any thread started.
@@ -58,6 +69,7 @@ final class Daemon {
         let started = MonotonicClock.now()
         report(engine.apply(plan), action: "Started", since: started)
         clusterIPs.sync(plan)
+        syncLoadBalancers()
         let endpoints = try AdminEndpoints(addresses: admin, version: SvcProxyVersion.current, state: state, engine: engine,
                                            logMessagesDropped: logMessagesDropped, logger: logger)
         try endpoints.start()
@@ -68,15 +80,14 @@ final class Daemon {
         try events.add(signals.descriptor.rawValue, wanted: .readable, token: 0)
         var nextPing = MonotonicClock.now()
         while true {
-            var timeout: Int32 = -1
-            if let watchdog {
-                let now = MonotonicClock.now()
-                if now >= nextPing {
-                    pingWatchdog(engine: engine, interval: watchdog, now: now)
-                    nextPing = now + watchdog / 2
-                }
-                timeout = Int32((nextPing - min(now, nextPing)) / 1_000_000 + 1)
+            let now = MonotonicClock.now()
+            if let watchdog, now >= nextPing {
+                pingWatchdog(engine: engine, interval: watchdog, now: now)
+                nextPing = now + watchdog / 2
             }
+            if let due = loadBalancers.nextAnnouncement, due <= now { loadBalancers.announceDue(now: now) }
+            let wakeUps = [watchdog.map { _ in nextPing }, loadBalancers.nextAnnouncement].compactMap { $0 }
+            let timeout: Int32 = wakeUps.min().map { Int32(($0 - min(now, $0)) / 1_000_000 + 1) } ?? -1
             guard try events.wait(timeoutMilliseconds: timeout) > 0 else { continue }
             switch try signals.next() {
             case SIGHUP:
@@ -91,6 +102,7 @@ final class Daemon {
                 SystemdNotifier.stopping(status: "Stopping: draining open connections")
                 engine.drain(gracePeriod: gracePeriod)
                 clusterIPs.removeAll()
+                loadBalancers.removeAll()
                 logger.notice("Stopped", metadata: ["event": "stopped"])
                 return
             }
@@ -151,6 +163,7 @@ final class Daemon {
             // Every reload, not only when the diff names service addresses: an add that
             // failed before (no interface yet, no capability) is tried again.
             clusterIPs.sync(plan)
+            syncLoadBalancers()
         }
         // A reload frees as much as it allocated (a large file's text, its documents, a
         // plan), but glibc keeps freed heap pages mapped; give them back so that RSS stays
@@ -159,10 +172,22 @@ final class Daemon {
         SystemdNotifier.ready(status: status)
     }
 
+    /// Places and announces the plan's pool addresses and says which Services wait.
+    private func syncLoadBalancers() {
+        loadBalancers.sync(plan, now: MonotonicClock.now())
+        loadBalancerReport.log(state.read().plan.loadBalancers, logger: logger)
+    }
+
     private func report(_ result: ApplyResult, action: String, since started: UInt64) {
         let seconds = Double(MonotonicClock.now() - started) / 1e9
+        // Status and metrics show the LoadBalancer Services as served: one whose node
+        // addresses failed to bind is pending there (LoadBalancerBindFailures.swift).
+        let unbound = result.failures.compactMap { failure -> (service: ObjectKey, address: ListenAddress, error: String)? in
+            guard case .servicePort(let name) = failure.target else { return nil }
+            return (name.service, failure.address, "\(failure.error)")
+        }
         state.update { [plan] in
-            $0.plan = plan
+            $0.plan = plan.withUnboundLoadBalancers(unbound)
             $0.listenFailures = result.failures.map(\.description)
             $0.lastApplied = Date().timeIntervalSince1970
             $0.applyDurations.observe(seconds)

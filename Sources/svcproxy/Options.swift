@@ -121,6 +121,16 @@ struct ConfigOptions: ParsableArguments {
         "Where the default upstream nameservers are read (default: /etc/resolv.conf).", valueName: "path"))
     var dnsResolvConf = "/etc/resolv.conf"
 
+    @Option(name: .customLong("load-balancer-addresses"), help: ArgumentHelp(
+        "Comma-separated CIDRs: without a pool, LoadBalancer Services are served at their port on the node addresses "
+            + "inside them (default: those of --nodeport-addresses).", valueName: "cidrs"))
+    var loadBalancerAddresses: String?
+
+    @Option(name: .customLong("load-balancer-ip-pool"), help: ArgumentHelp(
+        "Comma-separated CIDRs: each LoadBalancer Service gets an address of its own from them (pool 'default'), "
+            + "added to --load-balancer-interface and announced there.", valueName: "cidrs"))
+    var loadBalancerIPPool: String?
+
     func validate() throws {
         if paths.isEmpty { throw ValidationError("Missing expected argument '--config <path>'") }
         _ = try overrides()
@@ -169,6 +179,10 @@ struct ConfigOptions: ParsableArguments {
         overrides.dnsTTL = try dnsTTL.map { try parse("--dns-ttl", $0, SettingsSyntax.dnsTTL) }
         overrides.dnsUDPSize = try dnsUDPSize.map { try parse("--dns-udp-size", $0, SettingsSyntax.dnsUDPSize) }
         if !dnsUpstreams.isEmpty { overrides.dnsUpstreams = try parse("--dns-upstream", dnsUpstreams, SettingsSyntax.dnsUpstreams) }
+        overrides.loadBalancerAddresses = try loadBalancerAddresses.map {
+            try parse("--load-balancer-addresses", $0, SettingsSyntax.cidrList)
+        }
+        overrides.loadBalancerIPPools = try loadBalancerIPPool.map { try parse("--load-balancer-ip-pool", $0, SettingsSyntax.loadBalancerPool) }
         if let maxConnections {
             guard (1...(1 << 24)).contains(maxConnections) else { throw ValidationError("--max-connections must be between 1 and \(1 << 24)") }
             overrides.maxConnections = maxConnections

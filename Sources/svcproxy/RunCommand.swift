@@ -48,6 +48,12 @@ struct RunCommand: ParsableCommand {
             + "needs CAP_NET_ADMIN), and remove them when their service goes and on exit.", valueName: "name"))
     var clusterIPInterface: String?
 
+    @Option(name: .customLong("load-balancer-interface"), help: ArgumentHelp(
+        "Add each LoadBalancer address given from a pool to this interface (as /32 or /128, needs CAP_NET_ADMIN) and "
+            + "announce it there (gratuitous ARP, unsolicited Neighbor Advertisement: CAP_NET_RAW); removed when released and on exit.",
+        valueName: "name"))
+    var loadBalancerInterface: String?
+
     @Option(name: .customLong("tcp-keepalive"), help: ArgumentHelp(
         "Silence after which TCP keepalive probes go to clients and endpoints, and their interval; "
             + "as many unanswered probes as net.ipv4.tcp_keepalive_probes says (9 by default) close the connection. "
@@ -123,7 +129,7 @@ struct RunCommand: ParsableCommand {
                             gracePeriod: try gracePeriodNanoseconds(),
                             admin: admin, logger: logger, plan: loaded, store: store,
                             logMessagesDropped: { logs.dropped },
-                            clusterIPInterface: clusterIPInterface)
+                            clusterIPInterface: clusterIPInterface, loadBalancerInterface: loadBalancerInterface)
         try daemon.run(signals: signals)
     }
 }

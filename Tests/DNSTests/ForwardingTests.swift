@@ -35,7 +35,12 @@ func upstreamResponse(to query: [UInt8], id: UInt16? = nil, flags: UInt16 = 0x81
         #expect(forward.clientID == 7 && forward.type == .a && forward.responseLimit == 1232)
         #expect(forward.question == DNSQuestion(name: wireName("www.example.com"), type: .a, class: 1))
         let upstream = forward.upstreamQuery(id: 0xbeef)
-        #expect(upstream[0...1] == [0xbe, 0xef] && upstream[2...] == client[2...])
+        // The client's 4096 becomes the 1232 it gets from us: the upstream truncates, not we.
+        let size = upstream.count - 8
+        #expect(upstream[0...1] == [0xbe, 0xef] && upstream[2..<size] == client[2..<size] && upstream[(size + 2)...] == client[(size + 2)...])
+        #expect(upstream[size...(size + 1)] == [0x04, 0xd0])
+        let small = try self.forward(query("www.example.com", .a, id: 7, edns: 512))
+        #expect(small.upstreamQuery(id: 1)[2...] == query("www.example.com", .a, id: 7, edns: 512)[2...])
         #expect(try self.forward(query("example.com", .a)).responseLimit == 512)
         guard case .forward(let tcp) = resolve(zone, client, transport: .tcp) else { throw ForwardingTestError.notForwarded }
         #expect(tcp.responseLimit == 65535)
@@ -71,6 +76,16 @@ func upstreamResponse(to query: [UInt8], id: UInt16? = nil, flags: UInt16 = 0x81
         let relayed = try #require(big.withUnsafeBytes { forward.clientResponse(from: $0, upstreamID: 1) })
         let reply = try #require(Reply(relayed))
         #expect(reply.truncated && reply.answers.isEmpty && reply.message.id == 7 && relayed.count <= 512)
+    }
+
+    @Test func aTruncatedRelayKeepsTheClientsOPT() throws {
+        let forward = try self.forward(query("www.example.com", .a, id: 7, edns: 600))
+        let sent = forward.upstreamQuery(id: 1)
+        let big = upstreamResponse(to: sent, answers: Array(repeating: (1, [192, 0, 2, 53]), count: 60))
+        let relayed = try #require(big.withUnsafeBytes { forward.clientResponse(from: $0, upstreamID: 1) })
+        let reply = try #require(Reply(relayed))
+        #expect(reply.truncated && reply.answers.isEmpty && relayed.count <= 600)
+        #expect(reply.message.additional.map(\.type) == [DNSRecordType.opt.rawValue])
     }
 
     @Test func serverFailureAnswersTheClient() throws {

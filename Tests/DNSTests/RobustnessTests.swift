@@ -24,6 +24,7 @@ struct SeededGenerator: RandomNumberGenerator {
             query("10-1-2-3.x.pod.cluster.local", .any, edns: 600), query("example.com", .a),
         ]
         var generator = SeededGenerator(state: 1)
+        var answers = DNSAnswerBuffer()
         for round in 0..<10_000 {
             var bytes = seeds[round % seeds.count]
             for _ in 0..<Int.random(in: 1...4, using: &generator) {
@@ -34,9 +35,19 @@ struct SeededGenerator: RandomNumberGenerator {
                 default: bytes[Int.random(in: 0..<min(12, bytes.count), using: &generator)] ^= 1 << UInt8.random(in: 0...7, using: &generator)
                 }
             }
-            switch resolve(zone, bytes, transport: round % 2 == 0 ? .udp : .tcp, rotation: round) {
-            case .answer(let response, _):
+            let transport = round % 2 == 0 ? DNSTransport.udp : .tcp
+            switch resolve(zone, bytes, transport: transport, rotation: round) {
+            case .answer(let response, let outcome):
                 #expect(ReadMessage(response) != nil)
+                // The buffer's entry, reused across rounds, writes the same bytes.
+                let written = bytes.withUnsafeBytes { zone.resolve($0, transport: transport, rotation: round, into: &answers) }
+                guard case .written(let writtenOutcome) = written else {
+                    Issue.record("the buffer's entry did not write the answer")
+                    continue
+                }
+                #expect(Array(answers.bytes) == response && writtenOutcome == outcome)
+            case .written:
+                Issue.record("the array entry answered into a buffer")
             case .forward(let forward):
                 let upstream = upstreamResponse(to: forward.upstreamQuery(id: 5))
                 _ = upstream.withUnsafeBytes { forward.clientResponse(from: $0, upstreamID: 5) }

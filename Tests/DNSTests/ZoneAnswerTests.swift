@@ -65,6 +65,13 @@ import Testing
                                   "web.default.svc.cluster.local. A 10.96.0.10"])
     }
 
+    @Test func externalNameIntoTheZoneWithoutTheTypeIsNODATAWithTheSOA() throws {
+        let reply = try #require(ask(zone, "alias.other.svc.cluster.local", .txt))
+        #expect(reply.rcode == .noError)
+        #expect(reply.answers == ["alias.other.svc.cluster.local. CNAME web.default.svc.cluster.local."])
+        #expect(reply.authority.count == 1 && reply.authority.first?.hasPrefix("cluster.local. SOA ") == true)
+    }
+
     @Test func apexHasSOAAndNSWithGlue() throws {
         let soa = try #require(ask(zone, "cluster.local", .soa))
         #expect(soa.answers.count == 1)

@@ -19,6 +19,8 @@ import ServiceConfig
         var add: [String] = []
         var remove: [(String, UInt32)] = []
         var keep: [(String, UInt32)] = []
+        /// The configured interface.
+        var interface: UInt32?
         var testDescription: String { name }
     }
 
@@ -34,8 +36,17 @@ import ServiceConfig
         Row(name: "ours and no longer wanted after a restart is removed", wanted: [],
             present: [("10.96.0.10", 32, lo, ours), ("fd00::10", 128, lo, ours)],
             remove: [("10.96.0.10", lo), ("fd00::10", lo)]),
+        Row(name: "a load-balancer pool address (the other mark) is not a ClusterIP leftover", wanted: [],
+            present: [("10.250.0.240", 32, eth0, ClusterIPAddresses.loadBalancerAddressProtocol)]),
         Row(name: "ours on another interface than today's is still ours", wanted: [],
             present: [("10.96.0.10", 32, eth0, ours)], remove: [("10.96.0.10", eth0)]),
+        Row(name: "ours and wanted on another interface than the configured one moves there", wanted: ["10.250.0.240"],
+            present: [("10.250.0.240", 32, eth0, ours)], add: ["10.250.0.240"], remove: [("10.250.0.240", eth0)], interface: lo),
+        Row(name: "ours and wanted on the configured interface stays", wanted: ["10.250.0.240"],
+            present: [("10.250.0.240", 32, lo, ours), ("10.250.0.241", 32, eth0, ours)],
+            remove: [("10.250.0.241", eth0)], keep: [("10.250.0.240", lo)], interface: lo),
+        Row(name: "someone else's wanted address on another interface is left alone", wanted: ["10.250.0.240"],
+            present: [("10.250.0.240", 32, eth0, 0)], interface: lo),
         Row(name: "our mark on a wider prefix is not ours: svcproxy adds only host addresses", wanted: [],
             present: [("10.96.0.10", 24, lo, ours)]),
         Row(name: "without a mark, what this process added is still its own", wanted: [],
@@ -59,7 +70,8 @@ import ServiceConfig
                                    protocolNumber: $0.3)
         }
         let changes = ClusterIPAddressChanges(wanted: Set(row.wanted.compactMap(IPAddress.init)), present: present,
-                                              addedHere: Set(try placed(row.addedHere)), marker: Self.ours)
+                                              addedHere: Set(try placed(row.addedHere)), marker: Self.ours,
+                                              interfaceIndex: row.interface)
         #expect(changes.add == row.add.compactMap(IPAddress.init))
         #expect(changes.remove == (try placed(row.remove)))
         #expect(changes.keep == (try placed(row.keep)))

@@ -15,35 +15,11 @@ from contextlib import contextmanager
 import pytest
 
 from harness import service_yaml
-from harness.netns import ip, namespace_pair, python_in, run_daemons_in
+from harness.netns import ask_from, backends_in, ip, namespace_pair, run_daemons_in
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")
 
-BACKEND = """
-import socket, sys
-listener = socket.socket()
-listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-listener.bind(("127.0.0.1", 8080))
-listener.listen(16)
-print("ready", flush=True)
-listener.settimeout(60)
-for _ in range(100):
-    conn, _ = listener.accept()
-    conn.sendall(b"node-backend")
-    conn.close()
-"""
 
-CLIENT = """
-import socket, sys
-with socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5) as sock:
-    data = b""
-    while True:
-        part = sock.recv(100)
-        if not part:
-            break
-        data += part
-print(data.decode())
-"""
 
 
 @pytest.fixture
@@ -52,18 +28,6 @@ def namespaces():
     with namespace_pair() as (node, client):
         ip("-n", client, "route", "add", "10.96.0.0/12", "via", "10.250.0.1")
         yield node, client
-
-
-@contextmanager
-def backend_in(namespace: str):
-    """The echo-name backend on 127.0.0.1:8080 inside `namespace`, for as long as the block runs."""
-    backend = python_in(namespace, BACKEND, stdout=subprocess.PIPE, text=True)
-    try:
-        assert backend.stdout is not None and backend.stdout.readline().strip() == "ready"
-        yield backend
-    finally:
-        backend.kill()  # our own child, by PID
-        backend.wait(timeout=10)
 
 
 def lo_addresses(namespace: str) -> str:
@@ -103,16 +67,10 @@ def address_protocols(namespace: str) -> dict[str, int]:
     return {address: int(protocol) for address, protocol in (line.split() for line in result.stdout.splitlines())}
 
 
-def ask_from(namespace: str, host: str, port: int) -> str:
-    result = subprocess.run(["ip", "netns", "exec", namespace, sys.executable, "-c", CLIENT, host, str(port)],
-                            capture_output=True, text=True, timeout=15)
-    return result.stdout.strip() if result.returncode == 0 else f"failed: {result.stderr.strip()[-200:]}"
-
-
 def test_cluster_ips_are_added_to_the_interface_reached_from_another_namespace_and_removed(
         namespaces, start_daemon, write_config, tmp_path, monkeypatch):
     node, client = namespaces
-    with backend_in(node):
+    with backends_in(node, ("127.0.0.1", 8080, "node-backend")):
         run_daemons_in(node, tmp_path, monkeypatch)
         web = service_yaml("web", cluster_ip="10.96.0.10", port=80, endpoints=[("127.0.0.1", 8080)])
         extra = service_yaml("extra", cluster_ip="10.96.0.11", port=80, endpoints=[("127.0.0.1", 8080)])
@@ -167,7 +125,7 @@ def test_connect_timeout_replaces_the_per_try_timeout_of_the_ladder(namespaces, 
     # Packets to 10.251.0.1 go to the client namespace, which does not forward them: a
     # connect there gets no answer at all and can only time out.
     ip("-n", node, "route", "add", "10.251.0.0/24", "via", "10.250.0.2")
-    with backend_in(node):
+    with backends_in(node, ("127.0.0.1", 8080, "node-backend")):
         run_daemons_in(node, tmp_path, monkeypatch)
         config = write_config(service_yaml("web", cluster_ip="10.96.0.10", port=80,
                                            endpoints=[("10.251.0.1", 80), ("127.0.0.1", 8080)]))

@@ -17,6 +17,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <netpacket/packet.h>  /* sockaddr_ll: gratuitous ARP for load-balancer addresses */
 #include <pthread.h>
 #include <signal.h>
 #include <stddef.h>

@@ -38,6 +38,8 @@ final class DNSHandler {
     private let buffer: UnsafeMutableRawPointer
     private let batch = DatagramBatch(capacity: DNSHandler.batchSize, slotSize: DNSHandler.udpQuerySize,
                                       replySize: DNSHandler.udpAnswerSize)
+    /// Where UDP answers from the zone are written, reused by every query.
+    private var answers = DNSAnswerBuffer()
 
     init(loop: EventLoop, counters: DNSCounters) {
         self.loop = loop
@@ -71,12 +73,12 @@ final class DNSHandler {
                     continue
                 }
                 rotation &+= 1
-                let resolution = service.zone.resolve(batch.datagram(index), transport: .udp, rotation: rotation)
-                if case .answer(let answer, let outcome) = resolution, answer.count <= batch.replySize {
+                let resolution = service.zone.resolve(batch.datagram(index), transport: .udp, rotation: rotation, into: &answers)
+                if case .written(let outcome) = resolution, answers.bytes.count <= batch.replySize {
                     counters.queries.bump(DNSTypeLabel.slot(of: outcome.type))
                     count(outcome)
-                    answer.withUnsafeBytes { batch.replyBuffer(index).copyMemory(from: $0) }
-                    batch.reply(to: index, length: answer.count)
+                    batch.replyBuffer(index).copyMemory(from: answers.bytes)
+                    batch.reply(to: index, length: answers.bytes.count)
                 } else {
                     handle(resolution, service: service, reply: .udp(listener, peer), now: now)
                 }
@@ -91,6 +93,9 @@ final class DNSHandler {
         case .answer(let answer, let outcome):
             counters.queries.bump(DNSTypeLabel.slot(of: outcome.type))
             send(answer, outcome: outcome, to: reply)
+        case .written(let outcome):
+            counters.queries.bump(DNSTypeLabel.slot(of: outcome.type))
+            send(answers.bytes, outcome: outcome, to: reply)
         case .forward(let forward):
             counters.queries.bump(DNSTypeLabel.slot(of: forward.type))
             ask(.forward(forward), service: service, reply: reply, now: now)
@@ -114,22 +119,26 @@ final class DNSHandler {
         if overUDP, DNSWire.isTruncated(answer) { counters.truncated.bump() }
     }
 
-    /// Sends an answer to whoever asked.
     private func send(_ answer: [UInt8], outcome: DNSOutcome? = nil, to reply: DNSReplyTarget) {
-        answer.withUnsafeBytes { bytes in
-            if let outcome { count(outcome) } else { count(bytes, overUDP: reply.isUDP) }
-            switch reply {
-            case .udp(let listener, let client):
-                // A full socket buffer loses the answer as the network would: the client asks again.
-                _ = try? listener.descriptor.sendDatagram(answer, to: client)
-            case .tcp(let slot, let tag):
-                guard let client = clients[slot], client.tag == tag else { return }  // gone meanwhile
-                client.pending -= 1
-                client.queue(answer)
-                writeOut(client)
-                // From upstream, outside the serving loop: the client may take more now.
-                if clients[slot] === client { serve(client, now: MonotonicClock.now()) }
-            }
+        answer.withUnsafeBytes { send($0, outcome: outcome, to: reply) }
+    }
+
+    /// Sends an answer to whoever asked, counting it: by the zone's `outcome` for its own
+    /// answers, by the header for others.
+    private func send(_ answer: UnsafeRawBufferPointer, outcome: DNSOutcome?, to reply: DNSReplyTarget) {
+        if let outcome { count(outcome) } else { count(answer, overUDP: reply.isUDP) }
+        switch reply {
+        case .udp(let listener, let client):
+            // A full socket buffer loses the answer as the network would: the client asks again.
+            guard let start = answer.baseAddress else { return }
+            _ = try? listener.descriptor.sendDatagram(from: start, count: answer.count, to: client)
+        case .tcp(let slot, let tag):
+            guard let client = clients[slot], client.tag == tag else { return }  // gone meanwhile
+            client.pending -= 1
+            client.queue(answer)
+            writeOut(client)
+            // From upstream, outside the serving loop: the client may take more now.
+            if clients[slot] === client { serve(client, now: MonotonicClock.now()) }
         }
     }
 
@@ -172,7 +181,7 @@ final class DNSHandler {
                 client.lastActivity = now  // a whole query: a trickle of bytes keeps nobody alive
                 rotation &+= 1
                 client.pending += 1
-                let resolution = query.withUnsafeBytes { service.zone.resolve($0, transport: .tcp, rotation: rotation) }
+                let resolution = query.withUnsafeBytes { service.zone.resolve($0, transport: .tcp, rotation: rotation, into: &answers) }
                 if case .drop = resolution { client.pending -= 1 }
                 handle(resolution, service: service, reply: .tcp(slot: client.slot, tag: client.tag), now: now)
                 guard clients[client.slot] === client else { return }

@@ -67,7 +67,7 @@ final class DNSTCPClient: SlotOccupant {
         consumed = 0
     }
 
-    func queue(_ answer: [UInt8]) {
+    func queue(_ answer: UnsafeRawBufferPointer) {
         outgoing.append(UInt8(truncatingIfNeeded: answer.count >> 8))
         outgoing.append(UInt8(truncatingIfNeeded: answer.count))
         outgoing.append(contentsOf: answer)

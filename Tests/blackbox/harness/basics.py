@@ -11,6 +11,7 @@ import hashlib
 import random
 import socket
 import struct
+import subprocess
 import threading
 import time
 
@@ -174,3 +175,44 @@ def recv_loop(conn: socket.socket, on_data, deadline: Deadline, bufsize: int = 2
             return
         on_data(view[:n])
     raise TimeoutError("peer did not end its stream before the deadline")
+
+
+class ChildProcess:
+    """A helper server this suite started (dnsmasq, unbound, ...): `process` and `log_path` set
+    by the subclass; its log's tail for failure messages, and a stop by its own PID."""
+
+    process: "subprocess.Popen"
+    log_path: str
+    host: str
+    port: int
+
+    @property
+    def endpoint(self) -> tuple[str, int]:
+        return (self.host, self.port)
+
+    def launch(self, argv: list[str], wait_ready) -> None:
+        """Starts `argv` with its output in `log_path`; `wait_ready()` raises when it does not
+        come up, and the process is stopped before the error goes on."""
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, close_fds=True)
+        try:
+            wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+
+    def log(self) -> str:
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read()[-3000:]
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()          # our own child, by PID
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)

@@ -37,7 +37,7 @@ import dns.rdatatype
 import dns.reversename
 import pytest
 
-from .basics import Deadline, family_of
+from .basics import ChildProcess, Deadline, family_of
 from .daemon import BINARY, CLUSTER_IP_RANGE, NODEPORT_ADDRESSES, Daemon
 from .udp import Port, pick_udp_port
 
@@ -242,28 +242,7 @@ def _wait_answering(process: subprocess.Popen, address: tuple[str, int], name: s
     raise RuntimeError(f"{describe()} did not answer on {address} within 10 s")
 
 
-class _Child:
-    process: subprocess.Popen
-    log_path: str
-
-    def log(self) -> str:
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return f.read()[-3000:]
-        except OSError:
-            return ""
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()          # our own child, by PID
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
-
-
-class Upstream(_Child):
+class Upstream(ChildProcess):
     """dnsmasq on `host`:port (UDP and TCP): `records` maps a domain to an IPv4 address
     (dnsmasq's --address: the domain and every name under it), `txt` a name to a TXT string;
     everything else is REFUSED. It runs in the foreground as our child, logs every query."""
@@ -282,18 +261,8 @@ class Upstream(_Child):
                 "--user=nobody", "--group=nogroup", "--log-facility=-", "--log-queries", "--cache-size=0"]
         argv += [f"--address=/{name}/{ip}" for name, ip in records.items()]
         argv += [f"--txt-record={name},{text}" for name, text in (txt or {}).items()]
-        with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, close_fds=True)
         first = next(iter(records))
-        try:
-            _wait_answering(self.process, self.endpoint, first, lambda: f"dnsmasq ({self.log()})")
-        except BaseException:
-            self.stop()
-            raise
-
-    @property
-    def endpoint(self) -> tuple[str, int]:
-        return (self.host, self.port)
+        self.launch(argv, lambda: _wait_answering(self.process, self.endpoint, first, lambda: f"dnsmasq ({self.log()})"))
 
     def queries_for(self, name: str) -> int:
         """How many queries for `name` reached this server (from its query log)."""
@@ -313,7 +282,7 @@ class SilentUpstream:
         self.sock.close()
 
 
-class Reference(_Child):
+class Reference(ChildProcess):
     """unbound on `host`:port serving `zone_lines` (master-file records) under the static local
     zones `zones`, forwarding `forward` (a domain -> (ip, port)) elsewhere, rotating rrsets.
     Stands in for svcproxy when SVCPROXY_DNS_REFERENCE=unbound, to check the tests' own logic."""
@@ -340,18 +309,8 @@ class Reference(_Child):
             lines += ["forward-zone:", f'  name: "{fqdn(domain)}"', f"  forward-addr: {ip}@{port}"]
         with open(config_path, "w") as f:
             f.write("\n".join(lines) + "\n")
-        with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen([binary, "-d", "-c", config_path], stdin=subprocess.DEVNULL,
-                                            stdout=log, stderr=log, close_fds=True)
-        try:
-            _wait_answering(self.process, self.endpoint, zone, lambda: f"unbound ({self.log()})")
-        except BaseException:
-            self.stop()
-            raise
-
-    @property
-    def endpoint(self) -> tuple[str, int]:
-        return (self.host, self.port)
+        self.launch([binary, "-d", "-c", config_path],
+                    lambda: _wait_answering(self.process, self.endpoint, zone, lambda: f"unbound ({self.log()})"))
 
 
 # --------------------------------------------------------------------------- a served zone

@@ -54,3 +54,56 @@ def run_daemons_in(namespace: str, tmp_path, monkeypatch, prefix: str = "") -> N
 def python_in(namespace: str, code: str, *args: str, **popen) -> subprocess.Popen:
     """`code` run by this Python inside `namespace`; the caller ends it (by its PID)."""
     return subprocess.Popen(["ip", "netns", "exec", namespace, sys.executable, "-c", code, *args], **popen)
+
+
+# A backend for a namespace: on HOST:PORT, answers every connection with REPLY and closes.
+NAMING_BACKEND = """
+import socket, sys
+host, port, reply = sys.argv[1], int(sys.argv[2]), sys.argv[3].encode()
+listener = socket.socket()
+listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+listener.bind((host, port))
+listener.listen(16)
+print("ready", flush=True)
+listener.settimeout(60)
+for _ in range(100):
+    conn, _ = listener.accept()
+    conn.sendall(reply)
+    conn.close()
+"""
+
+# A client for a namespace: connects to HOST:PORT and prints all it reads until the close.
+READING_CLIENT = """
+import socket, sys
+with socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5) as sock:
+    data = b""
+    while True:
+        part = sock.recv(100)
+        if not part:
+            break
+        data += part
+print(data.decode())
+"""
+
+
+@contextmanager
+def backends_in(namespace: str, *backends: tuple[str, int, str]):
+    """A NAMING_BACKEND per (host, port, reply) inside `namespace`, for as long as the block runs."""
+    processes = []
+    try:
+        for host, port, reply in backends:
+            process = python_in(namespace, NAMING_BACKEND, host, str(port), reply, stdout=subprocess.PIPE, text=True)
+            processes.append(process)
+            assert process.stdout is not None and process.stdout.readline().strip() == "ready"
+        yield processes
+    finally:
+        for process in processes:
+            process.kill()  # our own children, by PID
+            process.wait(timeout=10)
+
+
+def ask_from(namespace: str, host: str, port: int) -> str:
+    """What a connection from `namespace` to host:port reads, or why it failed."""
+    result = subprocess.run(["ip", "netns", "exec", namespace, sys.executable, "-c", READING_CLIENT, host, str(port)],
+                            capture_output=True, text=True, timeout=15)
+    return result.stdout.strip() if result.returncode == 0 else f"failed: {result.stderr.strip()[-200:]}"

@@ -28,7 +28,7 @@ import threading
 from dataclasses import dataclass
 
 from .admin import scrape, series
-from .basics import Deadline, can_bind, family_of, pick_port
+from .basics import ChildProcess, Deadline, can_bind, family_of, pick_port
 from .daemon import BINARY
 from .node import pod_yaml
 
@@ -242,7 +242,7 @@ class UdpEcho:
         self.sock.close()
 
 
-class DnsServer:
+class DnsServer(ChildProcess):
     """dnsmasq on 127.0.0.1:`port` (UDP and TCP), answering `svc.test A 10.1.2.3` and refusing
     the rest. It runs in the foreground as our child, reads no configuration, no resolv.conf
     and no hosts file, writes no pid file, binds only its address, and drops to `nobody`."""
@@ -258,37 +258,16 @@ class DnsServer:
                      f"--listen-address={host}", "--bind-interfaces", f"--address=/{DNS_NAME}/{DNS_ADDRESS}",
                      "--conf-file=/dev/null", "--pid-file=", "--user=nobody", "--group=nogroup",
                      "--log-facility=-"]
-        with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                            close_fds=True)
+        self.launch(self.argv, self._wait_answering)
+
+    def _wait_answering(self) -> None:
         deadline = Deadline(10)
         while not deadline.expired():
             if self.process.poll() is not None:
                 raise RuntimeError(f"dnsmasq exited with {self.process.returncode}: {self.log()}")
-            if dns_query((host, self.port), timeout=0.2) == [DNS_ADDRESS]:
+            if dns_query((self.host, self.port), timeout=0.2) == [DNS_ADDRESS]:
                 return
-        self.stop()
-        raise RuntimeError(f"dnsmasq did not answer on {host}:{self.port} within 10 s: {self.log()}")
-
-    @property
-    def endpoint(self) -> tuple[str, int]:
-        return (self.host, self.port)
-
-    def log(self) -> str:
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return f.read()[-2000:]
-        except OSError:
-            return ""
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()          # our own child, by PID
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+        raise RuntimeError(f"dnsmasq did not answer on {self.host}:{self.port} within 10 s: {self.log()}")
 
 
 def dns_query(address: tuple[str, int], name: str = DNS_NAME, timeout: float = IO_TIMEOUT) -> list[str] | None:
