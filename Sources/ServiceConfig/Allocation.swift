@@ -4,12 +4,17 @@
 // allocated: first the value it had in the previous plan (a reload keeps it), else one
 // derived from the service's name by a stable hash (a restart gives the same), probing
 // onward on a collision. Written values are placed before any allocation, so a new
-// service never takes a surviving service's written value.
+// service never takes a surviving service's written value. A LoadBalancer Service with
+// `externalTrafficPolicy: Local` has a health-check NodePort too, from the same range and
+// by the same rules. NodePorts are derived in the range's upper band first, as the API
+// server's allocator takes them, leaving its lower band for ports users write.
 
 /// What a plan allocated, keyed by service and service port.
 public struct Allocations: Sendable, Equatable {
     public var clusterIPs: [ObjectKey: [IPAddress]] = [:]
     public var nodePorts: [ServicePortName: Int] = [:]
+    /// `spec.healthCheckNodePort` of the LoadBalancer Services with a Local external policy.
+    public var healthCheckNodePorts: [ObjectKey: Int] = [:]
 
     public init() {}
 }
@@ -152,6 +157,7 @@ struct Allocator {
                 own.insert(nodePort)
                 result.nodePorts[ServicePortName(service: service.key, port: port.name)] = nodePort
             }
+            placeWrittenHealthCheckNodePort(of: service, in: range, taken: &taken)
         }
         // Remembered values first, all of them, so that no new service takes one.
         var deriving: [(Service, ServicePort)] = []
@@ -165,6 +171,16 @@ struct Allocator {
                 } else {
                     deriving.append((service, port))
                 }
+            }
+        }
+        var derivingHealthChecks: [Service] = []
+        for service in services.sorted(by: { $0.key < $1.key })
+        where service.needsHealthCheckNodePort && result.healthCheckNodePorts[service.key] == nil {
+            if let remembered = previous.healthCheckNodePorts[service.key], range.contains(remembered), taken[remembered] == nil {
+                taken[remembered] = service.key
+                result.healthCheckNodePorts[service.key] = remembered
+            } else {
+                derivingHealthChecks.append(service)
             }
         }
         // TCP and UDP on one port of a service share a NodePort, a written one too, as the
@@ -187,13 +203,57 @@ struct Allocator {
             result.nodePorts[name] = nodePort
             notes.append("\(name): allocated NodePort \(nodePort)")
         }
+        for service in derivingHealthChecks {
+            guard let port = Self.derive(for: "\(service.key)|healthCheckNodePort", in: range, taken: taken) else {
+                fail(service, "spec.healthCheckNodePort", .invalid(value: "0", detail: "failed to allocate a health-check NodePort: range \(range.lowerBound)-\(range.upperBound) is full"))
+                continue
+            }
+            taken[port] = service.key
+            result.healthCheckNodePorts[service.key] = port
+            notes.append("\(service.label): allocated healthCheckNodePort \(port)")
+        }
     }
 
+    /// A written `healthCheckNodePort` (0 means none, as the API server reads it): in the
+    /// range and taken by no other Service's NodePort, nor by one of the Service's own
+    /// (kube-proxy could not serve both on one port).
+    private mutating func placeWrittenHealthCheckNodePort(of service: Service, in range: ClosedRange<Int>, taken: inout [Int: ObjectKey]) {
+        guard service.needsHealthCheckNodePort, let port = service.healthCheckNodePort, port != 0 else { return }
+        let path = "spec.healthCheckNodePort"
+        if !range.contains(port) {
+            fail(service, path, .invalid(value: "\(port)", detail: "provided port is not in the valid range. The range of valid ports is \(range.lowerBound)-\(range.upperBound)"))
+            return
+        }
+        if let owner = taken[port] {
+            fail(service, path, .invalid(value: "\(port)", detail: "provided port is already allocated to Service \"\(owner)\""))
+            return
+        }
+        taken[port] = service.key
+        result.healthCheckNodePorts[service.key] = port
+    }
+
+    /// A port for `name` from its hash: in the upper band (probing onward), else in the
+    /// lower band once the upper one is full.
     private static func derive(for name: String, in range: ClosedRange<Int>, taken: [Int: ObjectKey]) -> Int? {
-        let size = UInt64(range.count)
-        let start = stableHash(name) % size
+        let offset = lowerBandSize(of: range)
+        let hash = stableHash(name)
+        return probe(range.lowerBound + offset...range.upperBound, from: hash, taken: taken)
+            ?? (offset > 0 ? probe(range.lowerBound...range.lowerBound + offset - 1, from: hash, taken: taken) : nil)
+    }
+
+    /// How many ports at the bottom of the range dynamic allocation leaves for last: the
+    /// API server's calculateRangeOffset, min(max(16, size/32), 128), none below 16 ports.
+    static func lowerBandSize(of range: ClosedRange<Int>) -> Int {
+        let size = range.count
+        guard size >= 16 else { return 0 }
+        return min(max(16, size / 32), 128)
+    }
+
+    private static func probe(_ band: ClosedRange<Int>, from hash: UInt64, taken: [Int: ObjectKey]) -> Int? {
+        let size = UInt64(band.count)
+        let start = hash % size
         for step in 0...UInt64(taken.count) where step < size {
-            let candidate = range.lowerBound + Int((start + step) % size)
+            let candidate = band.lowerBound + Int((start + step) % size)
             if taken[candidate] == nil { return candidate }
         }
         return nil

@@ -27,7 +27,8 @@ extension PlanCache {
         builder.owners = owners
         builder.notes = join.notes + sortedKeys.compactMap { parts[$0] }.flatMap(\.notes)
         let servicePorts = sortedKeys.compactMap { parts[$0] }.flatMap(\.ports)
-        let plan = builder.finish(servicePorts: servicePorts, join: join, services: objects.services)
+        let healthChecks = sortedKeys.compactMap { parts[$0]?.healthCheck }
+        let plan = builder.finish(servicePorts: servicePorts, healthChecks: healthChecks, join: join, services: objects.services)
         guard builder.errors.isEmpty else { return nil }
         self.previous = previous
         allocations = allocated.result

@@ -50,6 +50,7 @@ extension ConfigOptions {
     func plan(nodeAddresses: [IPAddress], previous: Allocations? = nil, store: ObjectStore = ObjectStore(),
               planningDNSZone: Bool = false) throws -> Result<LoadedPlan, ConfigErrors> {
         var settings = NodeSettings(nodeAddresses: nodeAddresses)
+        settings.nodeName = NodeAddresses.hostname()
         settings.plansDNSZoneWithoutAddresses = planningDNSZone
         // A missing resolv.conf only leaves the DNS without default upstreams.
         if let text = try? String(contentsOfFile: dnsResolvConf, encoding: .utf8) {
