@@ -62,6 +62,7 @@ final class Daemon {
                                            logMessagesDropped: logMessagesDropped, logger: logger)
         try endpoints.start()
         defer { endpoints.stop() }
+        endpoints.serveHealthChecks(plan.healthChecks)
         SystemdNotifier.ready(status: status)
 
         let events = try Epoll(capacity: 4)
@@ -81,6 +82,7 @@ final class Daemon {
             switch try signals.next() {
             case SIGHUP:
                 reload(engine: engine)
+                endpoints.serveHealthChecks(plan.healthChecks)  // the running plan's, whether the reload took or not
             case let signal:
                 let name = signal == SIGINT ? "SIGINT" : "SIGTERM"
                 let seconds = Double(gracePeriod) / 1e9
