@@ -81,8 +81,7 @@ final class Daemon {
             guard try events.wait(timeoutMilliseconds: timeout) > 0 else { continue }
             switch try signals.next() {
             case SIGHUP:
-                reload(engine: engine)
-                endpoints.serveHealthChecks(plan.healthChecks)  // the running plan's, whether the reload took or not
+                reload(engine: engine, admin: endpoints)
             case let signal:
                 let name = signal == SIGINT ? "SIGINT" : "SIGTERM"
                 let seconds = Double(gracePeriod) / 1e9
@@ -99,8 +98,9 @@ final class Daemon {
         }
     }
 
-    /// Loads the configuration again and applies it; an invalid one changes nothing.
-    private func reload(engine: Engine) {
+    /// Loads the configuration again and applies it (the health-check NodePorts too, on
+    /// `endpoints`); an invalid one changes nothing.
+    private func reload(engine: Engine, admin endpoints: AdminEndpoints) {
         let started = MonotonicClock.now()
         SystemdNotifier.reloading()
         logger.notice("Received SIGHUP: reloading the configuration", metadata: ["event": "reloading"])
@@ -158,6 +158,7 @@ final class Daemon {
         // plan), but glibc keeps freed heap pages mapped; give them back so that RSS stays
         // flat over reloads.
         malloc_trim(0)
+        endpoints.serveHealthChecks(plan.healthChecks)  // the running plan's, whether the reload took or not
         SystemdNotifier.ready(status: status)
     }
 

@@ -16,7 +16,8 @@ from harness import (
 def two_services(web_port, web_endpoints, extra_port=None, extra_endpoints=None):
     text = service_yaml("web", node_port=web_port, endpoints=web_endpoints)
     if extra_port is not None:
-        text += "---\n" + service_yaml("extra", node_port=extra_port, endpoints=extra_endpoints)
+        text += "---\n" + service_yaml("extra", node_port=extra_port, endpoints=extra_endpoints,
+                                       ip_family_policy="PreferDualStack")
     return text
 
 
