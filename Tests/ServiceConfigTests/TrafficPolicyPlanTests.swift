@@ -209,6 +209,55 @@ private func endpoint(_ ip: String, _ port: Int = 8080) -> Endpoint {
         #expect(Allocator.lowerBandSize(of: 30000...30099) == 16)
         #expect(Allocator.lowerBandSize(of: 1...65535) == 128)
         #expect(Allocator.lowerBandSize(of: 30000...30009) == 0)
+        #expect(Allocator.lowerBandSize(of: 30000...30015) == 0, "16 ports: a band of 16 would be the whole range")
+        #expect(Allocator.lowerBandSize(of: 30000...30016) == 16)
+    }
+
+    @Test(arguments: [30015, 30016])
+    func smallRangesAllocateEveryPort(upper: Int) throws {
+        let count = upper - 30000 + 1
+        let names = (0..<count).map { "svc-\($0)" }
+        let loaded = try plan(names.map { service($0) }.joined(separator: "---\n"), range: 30000...upper).get()
+        #expect(Set(loaded.allocations.nodePorts.values) == Set(30000...upper))
+        #expect(try #require(plan(names.map { service($0) }.joined(separator: "---\n") + "---\n" + service("one-more"), range: 30000...upper)
+            .failure).errors.map(\.field) == ["spec.ports"])
+    }
+
+    @Test func aSeventeenPortRangeDerivesItsOneUpperPortFirst() throws {
+        let loaded = try plan(service(), range: 30000...30016).get()
+        #expect(Array(loaded.allocations.nodePorts.values) == [30016])
+    }
+
+    @Test func derivedPortsOutsideTheLowerBandStayWhereTheyWereBeforeTheBands() throws {
+        let range = 30000...32767
+        let band = Allocator.lowerBandSize(of: range)
+        var kept = 0, moved = 0
+        for index in 0..<200 {
+            let name = "svc-\(index)"
+            let loaded = try plan(service(name), range: range).get()
+            let port = try #require(loaded.allocations.nodePorts.values.first)
+            // The name derivation hashes, as `derive` is given it.
+            let before = Allocator.unbandedStart(for: "\(try #require(loaded.allocations.nodePorts.keys.first))", in: range)
+            if before >= range.lowerBound + band {
+                #expect(port == before, "\(name) kept its port")
+                kept += 1
+            } else {
+                #expect(port >= range.lowerBound + band, "\(name) moved out of the lower band")
+                moved += 1
+            }
+        }
+        #expect(kept > 180 && moved > 0)
+    }
+
+    @Test func aHealthCheckNodePortOnTheServicesOwnRememberedNodePortMovesTheNodePort() throws {
+        let key = ObjectKey(namespace: "default", name: "web")
+        let lb = service(type: "LoadBalancer", extra: "\n  externalTrafficPolicy: Local")
+        let first = try plan(lb).get()
+        let nodePort = try #require(first.allocations.nodePorts.values.first)
+        let second = try plan(service(type: "LoadBalancer", extra: "\n  externalTrafficPolicy: Local\n  healthCheckNodePort: \(nodePort)"),
+                              previous: first.allocations).get()
+        #expect(second.allocations.healthCheckNodePorts[key] == nodePort)
+        #expect(second.allocations.nodePorts.values.first != nodePort, "one port cannot serve both")
     }
 
     @Test func derivedNodePortsTakeTheUpperBandFirstThenTheLower() throws {
