@@ -168,6 +168,13 @@ private func endpoint(_ ip: String, _ port: Int = 8080) -> Endpoint {
         #expect(zero.allocations.healthCheckNodePorts[ObjectKey(namespace: "default", name: "web")] != nil)
     }
 
+    @Test func aHealthCheckNodePortOnAServiceThatNeedsNoneIsTheAPIServersError() throws {
+        let errors = try #require(plan(service(type: "LoadBalancer", extra: "\n  healthCheckNodePort: 30555")).failure).errors
+        #expect(errors.map(\.field) == ["spec.healthCheckNodePort"])
+        #expect(errors.first?.description.contains(
+            "Invalid value: 30555: may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'") == true)
+    }
+
     @Test func aHealthCheckNodePortOutOfRangeIsAnErrorAtItsField() throws {
         let errors = try #require(plan(service(type: "LoadBalancer", extra: "\n  externalTrafficPolicy: Local\n  healthCheckNodePort: 40000"))
             .failure).errors
