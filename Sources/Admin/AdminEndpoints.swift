@@ -78,19 +78,9 @@ public final class AdminEndpoints: @unchecked Sendable {
     /// the change.
     public func serveHealthChecks(_ checks: [HealthCheckPlan]) {
         serviceHealth.update(checks)
-        var wanted: [IPPort: ObjectKey] = [:]
-        for check in checks {
-            for ip in check.addresses { wanted[IPPort(ip: ip, port: check.port)] = check.service }
-        }
+        closeHealthChecks(notIn: checks)  // the ports are free before any is bound again
         var change = AdminServer.ListenerChange()
-        for (address, open) in healthListeners where wanted[address] != open.service {
-            change.closing.append(open.token)
-            healthListeners[address] = nil
-            logger.info("Closed the health check of \(open.service) on \(address)", metadata: ["event": "health-check-closed"])
-        }
-        if !change.closing.isEmpty { server.change(change) }  // the ports are free before any is bound again
-        change = AdminServer.ListenerChange()
-        for (address, service) in wanted.sorted(by: { $0.key < $1.key }) where healthListeners[address] == nil {
+        for (address, service) in Self.addresses(of: checks).sorted(by: { $0.key < $1.key }) where healthListeners[address] == nil {
             guard let socketAddress = SocketAddress(ip: address.ip.description, port: UInt16(address.port)) else { continue }
             do {
                 let listener = try FileDescriptor.listener(on: socketAddress, backlog: AdminServer.listenBacklog, reusePort: false)
@@ -104,7 +94,36 @@ public final class AdminEndpoints: @unchecked Sendable {
                              metadata: ["event": "health-check-failed", "service": "\(service)"])
             }
         }
-        if !change.opening.isEmpty { server.change(change) }
+        if !change.opening.isEmpty { apply(change) }
+    }
+
+    /// Closes the health-check listeners that `checks` does not keep. A reload calls it
+    /// before the engine binds the new plan, which may put a NodePort on a freed port;
+    /// `serveHealthChecks` opens the new ones after, on ports the engine let go.
+    public func closeHealthChecks(notIn checks: [HealthCheckPlan]) {
+        let wanted = Self.addresses(of: checks)
+        var change = AdminServer.ListenerChange()
+        for (address, open) in healthListeners where wanted[address] != open.service {
+            change.closing.append(open.token)
+            healthListeners[address] = nil
+            logger.info("Closed the health check of \(open.service) on \(address)", metadata: ["event": "health-check-closed"])
+        }
+        if !change.closing.isEmpty { apply(change) }
+    }
+
+    private static func addresses(of checks: [HealthCheckPlan]) -> [IPPort: ObjectKey] {
+        var wanted: [IPPort: ObjectKey] = [:]
+        for check in checks {
+            for ip in check.addresses { wanted[IPPort(ip: ip, port: check.port)] = check.service }
+        }
+        return wanted
+    }
+
+    private func apply(_ change: AdminServer.ListenerChange) {
+        if !server.change(change) {
+            logger.error("The admin thread did not take a change of the health-check listeners within \(AdminServer.changeTimeout); going on without it",
+                         metadata: ["event": "health-check-change-timeout"])
+        }
     }
 
     public func stop() {

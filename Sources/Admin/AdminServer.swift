@@ -99,13 +99,19 @@ final class AdminServer: @unchecked Sendable {
         return nextListenerToken - 1
     }
 
-    /// Hands `change` to the running loop and returns once it is applied: the closed
-    /// listeners' ports are free then.
-    func change(_ change: ListenerChange) {
+    /// How long `change` waits for the loop: the daemon's main thread calls it while
+    /// handling SIGHUP and SIGTERM, which must not wait for ever on a loop that stopped.
+    static let changeTimeout: DispatchTimeInterval = .seconds(5)
+
+    /// Hands `change` to the running loop and returns once it is applied (true: the
+    /// closed listeners' ports are free then), or false after `timeout` if the loop did
+    /// not apply it (the change stays queued for a loop that runs again).
+    @discardableResult
+    func change(_ change: ListenerChange, timeout: DispatchTimeInterval = AdminServer.changeTimeout) -> Bool {
         let done = DispatchSemaphore(value: 0)
         inbox.withLock { $0.append((change, done)) }
         wakeup.signal()
-        done.wait()
+        return done.wait(timeout: .now() + timeout) == .success
     }
 
     private func applyChanges() {

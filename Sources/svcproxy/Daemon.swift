@@ -134,6 +134,9 @@ final class Daemon {
             for note in loaded.notes { logger.info("\(note)", metadata: ["event": "config-note"]) }
             let served = plan
             plan = loaded.plan
+            // Health checks that go away free their ports before the engine binds, which
+            // may put one of the plan's NodePorts there; new ones open after it.
+            endpoints.closeHealthChecks(notIn: plan.healthChecks)
             allocations = loaded.allocations
             state.update {
                 $0.reloads += 1
