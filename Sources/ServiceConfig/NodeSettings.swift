@@ -69,7 +69,8 @@ public struct NodeSettings: Sendable, Equatable {
     /// The node-wide part of a plan's connection limits.
     public var connectionSettings: ConnectionSettings {
         ConnectionSettings(connectTimeout: connectTimeout.flatMap { $0 == .zero ? nil : $0 }, maxConnections: maxConnections,
-                           halfCloseTimeout: halfCloseTimeout == .zero ? nil : halfCloseTimeout, maxUDPFlows: udpMaxFlows)
+                           halfCloseTimeout: halfCloseTimeout == .zero ? nil : halfCloseTimeout, maxUDPFlows: udpMaxFlows,
+                           nodeAddresses: Set(nodeAddresses))
     }
 
     public static let defaultClusterIPRanges = [CIDR("10.96.0.0/12")].compactMap { $0 }

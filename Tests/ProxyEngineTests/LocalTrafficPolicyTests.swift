@@ -7,7 +7,7 @@ import Testing
 @testable import ProxyEngine
 
 private func route(endpoints: [String], local: [String], external: TrafficPolicy = .local, internalPolicy: TrafficPolicy = .cluster,
-                   ingress: [String: IngressAdmission] = [:]) throws -> ServicePortRoute {
+                   ingress: [String: IngressAdmission] = [:], nodeAddresses: [String] = []) throws -> ServicePortRoute {
     let name = ServicePortName(service: ObjectKey(namespace: "default", name: "web"), port: "http")
     func endpoint(_ text: String) throws -> Endpoint { Endpoint(ip: try #require(IPAddress(text)), port: 80) }
     var admissions: [Endpoint: IngressAdmission] = [:]
@@ -15,7 +15,8 @@ private func route(endpoints: [String], local: [String], external: TrafficPolicy
     let plan = ServicePortPlan(name: name, protocol: .tcp, listenAddresses: [], endpoints: try endpoints.map(endpoint),
                                localEndpoints: try local.map(endpoint), externalTrafficPolicy: external,
                                internalTrafficPolicy: internalPolicy, ingress: admissions)
-    return ServicePortRoute(plan: plan, connections: ConnectionSettings(), statistics: ServicePortStatistics(name: name, workers: 1),
+    let connections = ConnectionSettings(nodeAddresses: Set(try nodeAddresses.map { try #require(IPAddress($0)) }))
+    return ServicePortRoute(plan: plan, connections: connections, statistics: ServicePortStatistics(name: name, workers: 1),
                             budget: ConnectionBudget(), shared: ServicePortShared())
 }
 
@@ -26,6 +27,20 @@ private func route(endpoints: [String], local: [String], external: TrafficPolicy
         #expect(!web.rules.isLocalOnly(.clusterIP))
         let internalOnly = try route(endpoints: ["10.0.0.1"], local: [], external: .cluster, internalPolicy: .local)
         #expect(internalOnly.rules.isLocalOnly(.clusterIP) && !internalOnly.rules.isLocalOnly(.nodePort))
+    }
+
+    @Test func clientsOnTheNodeAreNotBoundByTheExternalPolicy() throws {
+        let web = try route(endpoints: ["10.0.0.1"], local: [], internalPolicy: .local, nodeAddresses: ["127.0.0.1", "192.0.2.10", "::1"])
+        func from(_ ip: String) throws -> SocketAddress { try #require(SocketAddress(ip: ip, port: 40000)) }
+        for kind in [ListenAddress.Kind.nodePort, .externalIP, .loadBalancer] {
+            #expect(!web.rules.isLocalOnly(kind, client: try from("127.0.0.1")), "the node itself (loopback)")
+            #expect(!web.rules.isLocalOnly(kind, client: try from("192.0.2.10")), "the node itself")
+            #expect(!web.rules.isLocalOnly(kind, client: try from("::1")))
+            #expect(web.rules.isLocalOnly(kind, client: try from("127.0.0.2")), "not a node address")
+            #expect(web.rules.isLocalOnly(kind, client: try from("198.51.100.7")), "off the node")
+            #expect(web.rules.isLocalOnly(kind), "an unknown client is taken as off the node")
+        }
+        #expect(web.rules.isLocalOnly(.clusterIP, client: try from("127.0.0.1")), "the internal policy binds the node's clients too")
     }
 
     @Test func aLocalListenerGoesOnlyToLocalEndpointsAndOthersToAll() throws {

@@ -1,6 +1,7 @@
 """The traffic policies as kube-proxy applies them, on one node named by --hostname-override:
-externalTrafficPolicy Local sends NodePort traffic only to the endpoints on this node (and
-resets it when there are none), internalTrafficPolicy Local does the same for the ClusterIP,
+externalTrafficPolicy Local sends NodePort traffic from off the node only to the endpoints on
+this node (and resets it when there are none) while clients on the node itself reach every
+endpoint, internalTrafficPolicy Local does the same for the ClusterIP,
 and a LoadBalancer Service's health-check NodePort answers with the count of local endpoints
 (200) or 503, following reloads."""
 
@@ -16,6 +17,12 @@ from harness import ask_name, identify, pick_cluster_ip, pick_port, wait_for_end
 from harness.admin import scrape, series
 
 NODE = "test-node"
+# A client off the node: a loopback address the node does not have (lo holds 127.0.0.1; the
+# kernel routes the rest of 127.0.0.0/8 there, so it can be a source, but the daemon's node
+# addresses, read from the interfaces, do not include it). pick_cluster_ip never picks it.
+OUTSIDE = "127.0.0.2"
+# A client on the node: the node's own address, which NodePorts listen on here.
+ON_NODE = "127.0.0.1"
 
 
 def policy_yaml(*, node_port, cluster_ip, port, endpoints, external="Cluster", internal="Cluster",
@@ -36,14 +43,25 @@ def policy_yaml(*, node_port, cluster_ip, port, endpoints, external="Cluster", i
     return "\n".join(lines) + "\n"
 
 
-def names(address, count=8) -> Counter:
-    return Counter(ask_name(address) for _ in range(count))
+def names(address, count=8, source=None) -> Counter:
+    """The backends' names over `count` connections, from `source` (an address to bind) if given."""
+    if source is None:
+        return Counter(ask_name(address) for _ in range(count))
+    return Counter(ask_name_from(source, address) for _ in range(count))
 
 
-def ending(address) -> str:
+def ask_name_from(source: str, address) -> str:
+    with socket.create_connection(address, timeout=5, source_address=(source, 0)) as conn:
+        chunks = []
+        while chunk := conn.recv(4096):
+            chunks.append(chunk)
+        return b"".join(chunks).decode(errors="replace")
+
+
+def ending(address, source=None) -> str:
     """How a connection that sends nothing ends; a reset may come before connect returns."""
     try:
-        with socket.create_connection(address, timeout=5) as conn:
+        with socket.create_connection(address, timeout=5, source_address=(source, 0) if source else None) as conn:
             return wait_for_end(conn, timeout=5)
     except ConnectionResetError:
         return "reset"
@@ -63,7 +81,9 @@ def test_external_local_node_port_reaches_only_the_local_endpoint_and_cluster_ip
         node_port=node_port, cluster_ip=cluster_ip, port=port, external="Local",
         endpoints=[(local.endpoint, NODE), (remote.endpoint, "other-node")]))
 
-    assert names(("127.0.0.1", node_port)) == {"local": 8}
+    assert names(("127.0.0.1", node_port), source=OUTSIDE) == {"local": 8}
+    # From the node itself the Cluster policy applies, as kube-proxy's src-type LOCAL rule has it.
+    assert names(("127.0.0.1", node_port), source=ON_NODE) == {"local": 4, "remote": 4}
     assert names((cluster_ip, port)) == {"local": 4, "remote": 4}
 
 
@@ -77,7 +97,7 @@ def test_internal_local_cluster_ip_reaches_only_the_local_endpoint_and_node_port
         endpoints=[(local.endpoint, NODE), (remote.endpoint, "other-node")]))
 
     assert names((cluster_ip, port)) == {"local": 8}
-    assert names(("127.0.0.1", node_port)) == {"local": 4, "remote": 4}
+    assert names(("127.0.0.1", node_port), source=OUTSIDE) == {"local": 4, "remote": 4}
 
 
 def test_no_local_endpoint_resets_and_is_counted_while_the_cluster_ip_still_serves(
@@ -90,8 +110,10 @@ def test_no_local_endpoint_resets_and_is_counted_while_the_cluster_ip_still_serv
         node_port=node_port, cluster_ip=cluster_ip, port=port, external="Local",
         endpoints=[(remote.endpoint, "other-node"), (unnamed.endpoint, None)]))  # no nodeName: not local
 
-    assert [ending(("127.0.0.1", node_port)) for _ in range(3)] == ["reset"] * 3
+    assert [ending(("127.0.0.1", node_port), source=OUTSIDE) for _ in range(3)] == ["reset"] * 3
     assert names((cluster_ip, port), 4) == {"remote": 2, "unnamed": 2}
+    # A client on the node still reaches the remote endpoints through the Local NodePort.
+    assert names(("127.0.0.1", node_port), 4, source=ON_NODE) == {"remote": 2, "unnamed": 2}
     refused = series(scrape(daemon), "svcproxy_connections_refused_total",
                      namespace="default", service="web", port="http", reason="no_local_endpoints")
     assert refused == 3

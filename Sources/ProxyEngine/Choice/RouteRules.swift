@@ -31,6 +31,8 @@ final class RouteRules: Sendable {
     /// `internalTrafficPolicy: Local` (ClusterIPs).
     let externalLocal: Bool
     let internalLocal: Bool
+    /// The node's addresses, where `externalLocal`: clients from them are not restricted.
+    let nodeAddresses: Set<IPAddress>
     let nodeLimit: Int?
     let serviceLimit: Int?
     let budget: ConnectionBudget
@@ -58,6 +60,7 @@ final class RouteRules: Sendable {
         localEndpoints = endpoints.indices.filter { local.contains(endpoints[$0].endpoint) }
         externalLocal = plan.externalTrafficPolicy == .local
         internalLocal = plan.internalTrafficPolicy == .local
+        nodeAddresses = externalLocal ? connections.nodeAddresses : []
         // UDP flows have their own bound (--udp-max-flows), not the connection limit.
         nodeLimit = plan.protocol == .udp ? nil : connections.maxConnections
         serviceLimit = plan.maxConnections
@@ -71,14 +74,22 @@ final class RouteRules: Sendable {
     /// Whether choosing an endpoint needs the client's address.
     var needsClient: Bool { affinityTimeout != nil || admissions != nil }
 
-    /// Whether a connection that arrived on an address of `kind` may reach only the
-    /// endpoints on this node. Asked per listener: a NodePort and a ClusterIP of one
-    /// service port share the route but not the policy.
-    func isLocalOnly(_ kind: ListenAddress.Kind) -> Bool {
+    /// Whether a connection from `client` (nil: unknown, taken as off the node) that
+    /// arrived on an address of `kind` may reach only the endpoints on this node. Asked
+    /// per listener: a NodePort and a ClusterIP of one service port share the route but
+    /// not the policy. The external policy binds only clients from off the node, as
+    /// kube-proxy's: one from a node address reaches every endpoint. The internal policy
+    /// binds every client, as kube-proxy's does.
+    func isLocalOnly(_ kind: ListenAddress.Kind, client: SocketAddress? = nil) -> Bool {
         switch kind {
         case .clusterIP: internalLocal
-        case .nodePort, .externalIP, .loadBalancer: externalLocal
+        case .nodePort, .externalIP, .loadBalancer: externalLocal && !isOnThisNode(client)
         case .ingressHTTP, .ingressHTTPS, .dns: false
         }
+    }
+
+    private func isOnThisNode(_ client: SocketAddress?) -> Bool {
+        guard let client else { return false }
+        return nodeAddresses.contains(IPAddress(client))
     }
 }

@@ -33,11 +33,13 @@ final class TCPRelayHandler {
 
     // MARK: Accepting
 
-    /// Starts relaying an accepted connection, or refuses it with a reset. `localOnly`:
-    /// it arrived where a Local traffic policy applies. Throws only when descriptors ran
-    /// out, so the caller pauses accepting.
-    func admit(_ accepted: consuming AcceptedConnection, route: ServicePortRoute, localOnly: Bool = false) throws(Errno) {
+    /// Starts relaying an accepted connection, or refuses it with a reset.
+    /// `listenerKind`: what the listener it arrived on serves, which with the client's
+    /// address decides whether a Local traffic policy applies. Throws only when
+    /// descriptors ran out, so the caller pauses accepting.
+    func admit(_ accepted: consuming AcceptedConnection, route: ServicePortRoute, listenerKind: ListenAddress.Kind) throws(Errno) {
         let peer = accepted.peer
+        let localOnly = route.rules.isLocalOnly(listenerKind, client: peer)
         let client = accepted.takeSocket()
         route.statistics.perWorker[index].accepted.bump()
         let choice: EndpointChoice

@@ -69,7 +69,7 @@ final class UDPHandler {
         let counters = route.statistics.udp[index]
         let choice: EndpointChoice
         switch route.decide(for: route.rules.needsClient ? IPAddress(client) : nil, now: now,
-                            localOnly: route.rules.isLocalOnly(listener.address.kind)) {
+                            localOnly: route.rules.isLocalOnly(listener.address.kind, client: client)) {
         case .success(let chosen):
             choice = chosen
         case .failure(let refusal):
