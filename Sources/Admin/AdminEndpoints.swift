@@ -1,6 +1,7 @@
 // Binds the admin endpoints and runs them on their own thread: metrics and health over
-// HTTP (one listener if both have the same address), and the status socket. An endpoint
-// that cannot be bound is reported and left out; forwarding never depends on them.
+// HTTP (one listener if both have the same address), the status socket, and the plan's
+// health-check NodePorts (which follow each reload). An endpoint that cannot be bound is
+// reported and left out; forwarding never depends on them.
 import Foundation
 import Glibc
 import LinuxIO
@@ -18,8 +19,13 @@ public struct AdminAddresses: Sendable {
 }
 
 public final class AdminEndpoints: @unchecked Sendable {
-    // @unchecked: `server` is used by the admin thread only, once `start` has handed it over.
+    // @unchecked: `server` is used by the admin thread only, once `start` has handed it
+    // over, but for `change`; `healthListeners` by the daemon's main thread only.
     private let server: AdminServer
+    private let serviceHealth = ServiceHealthCounts()
+    /// The health-check listeners open: their server token and Service, by address.
+    private var healthListeners: [IPPort: (token: UInt64, service: ObjectKey)] = [:]
+    private let logger: Logger
     private let stopped = Atomic<Bool>(false)
     private var thread: JoinableThread?
     private let statusSocket: String
@@ -32,7 +38,9 @@ public final class AdminEndpoints: @unchecked Sendable {
     public init(addresses: AdminAddresses, version: String, state: DaemonState, engine: Engine,
                 logMessagesDropped: @escaping @Sendable () -> UInt64, logger: Logger) throws(Errno) {
         server = try AdminServer(pages: AdminPages(version: version, state: state, statistics: engine.statistics,
-                                                   monitor: engine.monitor, logMessagesDropped: logMessagesDropped))
+                                                   monitor: engine.monitor, logMessagesDropped: logMessagesDropped,
+                                                   serviceHealth: serviceHealth))
+        self.logger = logger
         statusSocket = addresses.statusSocket
         let httpAddresses = addresses.metrics == addresses.healthz ? [addresses.metrics] : [addresses.metrics, addresses.healthz]
         for text in httpAddresses {
@@ -61,6 +69,60 @@ public final class AdminEndpoints: @unchecked Sendable {
     public func start() throws(Errno) {
         thread = try JoinableThread(name: "svcproxy-admin") { [self] in
             server.run { self.stopped.load(ordering: .acquiring) }
+        }
+    }
+
+    /// Serves the health-check NodePorts of `checks` from now on: their counts at once,
+    /// new listeners bound, gone ones (or moved to another Service) closed, the others
+    /// kept. Call it after `start`, from one thread; it returns once the admin thread has
+    /// the change.
+    public func serveHealthChecks(_ checks: [HealthCheckPlan]) {
+        serviceHealth.update(checks)
+        closeHealthChecks(notIn: checks)  // the ports are free before any is bound again
+        var change = AdminServer.ListenerChange()
+        for (address, service) in Self.addresses(of: checks).sorted(by: { $0.key < $1.key }) where healthListeners[address] == nil {
+            guard let socketAddress = SocketAddress(ip: address.ip.description, port: UInt16(address.port)) else { continue }
+            do {
+                let listener = try FileDescriptor.listener(on: socketAddress, backlog: AdminServer.listenBacklog, reusePort: false)
+                let token = server.reserveListenerToken()
+                change.opening.append((token, listener.releaseOwnership(), .serviceHealth(service)))
+                healthListeners[address] = (token, service)
+                logger.info("Serving the health check of \(service) on http://\(address)",
+                            metadata: ["event": "health-check-listening", "service": "\(service)"])
+            } catch {
+                logger.error("Failed to serve the health check of \(service) on \(address): \(error)",
+                             metadata: ["event": "health-check-failed", "service": "\(service)"])
+            }
+        }
+        if !change.opening.isEmpty { apply(change) }
+    }
+
+    /// Closes the health-check listeners that `checks` does not keep. A reload calls it
+    /// before the engine binds the new plan, which may put a NodePort on a freed port;
+    /// `serveHealthChecks` opens the new ones after, on ports the engine let go.
+    public func closeHealthChecks(notIn checks: [HealthCheckPlan]) {
+        let wanted = Self.addresses(of: checks)
+        var change = AdminServer.ListenerChange()
+        for (address, open) in healthListeners where wanted[address] != open.service {
+            change.closing.append(open.token)
+            healthListeners[address] = nil
+            logger.info("Closed the health check of \(open.service) on \(address)", metadata: ["event": "health-check-closed"])
+        }
+        if !change.closing.isEmpty { apply(change) }
+    }
+
+    private static func addresses(of checks: [HealthCheckPlan]) -> [IPPort: ObjectKey] {
+        var wanted: [IPPort: ObjectKey] = [:]
+        for check in checks {
+            for ip in check.addresses { wanted[IPPort(ip: ip, port: check.port)] = check.service }
+        }
+        return wanted
+    }
+
+    private func apply(_ change: AdminServer.ListenerChange) {
+        if !server.change(change) {
+            logger.error("The admin thread did not take a change of the health-check listeners within \(AdminServer.changeTimeout); going on without it",
+                         metadata: ["event": "health-check-change-timeout"])
         }
     }
 

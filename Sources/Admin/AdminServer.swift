@@ -10,16 +10,34 @@
 // sampled, so that it never fills and drops a probe's SYN (a 1 s retransmission, past
 // kubelet's default timeout); a newcomer whose request is already there is answered at
 // once; and a full house makes room by AdminEvictionOrder's rule.
+//
+// The health-check NodePorts are served here too, by the same bounded clients: another
+// thread binds their sockets and hands them over (`change`), and they come and go with
+// reloads while the metrics and status listeners stay.
+import Dispatch
 import Foundation
 import HTTP1
 import LinuxIO
 import Logging
 import ProxyEngine
+import ServiceConfig
+import Synchronization
 
-final class AdminServer {
-    enum Endpoint {
+final class AdminServer: @unchecked Sendable {
+    // @unchecked: only `inbox` and `wakeup` are touched from other threads (and the
+    // listener tokens, by one thread at a time); the rest belongs to the thread in `run`.
+    enum Endpoint: Equatable {
         case http
         case status
+        /// A Service's health-check NodePort (ServiceHealthPage.swift).
+        case serviceHealth(ObjectKey)
+    }
+
+    /// What another thread asks of the running loop.
+    struct ListenerChange: @unchecked Sendable {
+        // @unchecked: the descriptors are owned by the message until the loop adopts them.
+        var closing: [UInt64] = []
+        var opening: [(token: UInt64, descriptor: Int32, endpoint: Endpoint)] = []
     }
 
     private final class Listener {
@@ -46,7 +64,10 @@ final class AdminServer {
 
     private let epoll: Epoll
     private let wakeup: EventDescriptor
-    private var listeners: [Listener] = []
+    /// By token; tokens count up from 0 and stay below the clients' (1 << 32).
+    private var listeners: [UInt64: Listener] = [:]
+    private var nextListenerToken: UInt64 = 0
+    private let inbox = Mutex<[(ListenerChange, DispatchSemaphore)]>([])
     private var clients: [UInt64: AdminClient] = [:]
     private var evictionOrder = AdminEvictionOrder()
     private var nextClientToken: UInt64 = 1 << 32
@@ -64,33 +85,75 @@ final class AdminServer {
         try epoll.add(wakeup.descriptor.rawValue, wanted: .readable, token: Self.wakeupToken)
     }
 
-    /// Starts serving `endpoint` on `descriptor` (a listening socket).
+    /// Starts serving `endpoint` on `descriptor` (a listening socket), before `run`.
     func serve(_ descriptor: consuming FileDescriptor, as endpoint: Endpoint) throws(Errno) {
-        try epoll.add(descriptor.rawValue, wanted: .readable, token: UInt64(listeners.count))
-        listeners.append(Listener(descriptor: descriptor, endpoint: endpoint))
+        let token = reserveListenerToken()
+        try epoll.add(descriptor.rawValue, wanted: .readable, token: token)
+        listeners[token] = Listener(descriptor: descriptor, endpoint: endpoint)
+    }
+
+    /// A token for a listener to come; from any thread, but only one at a time (the
+    /// daemon's main thread, or `init` before the loop runs).
+    func reserveListenerToken() -> UInt64 {
+        nextListenerToken += 1
+        return nextListenerToken - 1
+    }
+
+    /// How long `change` waits for the loop: the daemon's main thread calls it while
+    /// handling SIGHUP and SIGTERM, which must not wait for ever on a loop that stopped.
+    static let changeTimeout: DispatchTimeInterval = .seconds(5)
+
+    /// Hands `change` to the running loop and returns once it is applied (true: the
+    /// closed listeners' ports are free then), or false after `timeout` if the loop did
+    /// not apply it (the change stays queued for a loop that runs again).
+    @discardableResult
+    func change(_ change: ListenerChange, timeout: DispatchTimeInterval = AdminServer.changeTimeout) -> Bool {
+        let done = DispatchSemaphore(value: 0)
+        inbox.withLock { $0.append((change, done)) }
+        wakeup.signal()
+        return done.wait(timeout: .now() + timeout) == .success
+    }
+
+    private func applyChanges() {
+        let changes = inbox.withLock { pending in
+            defer { pending = [] }
+            return pending
+        }
+        for (change, done) in changes {
+            for token in change.closing { listeners[token] = nil }  // epoll forgets a closed descriptor
+            for opening in change.opening {
+                let descriptor = FileDescriptor(owning: opening.descriptor)
+                guard (try? epoll.add(descriptor.rawValue, wanted: acceptResumeAt == nil ? .readable : [], token: opening.token)) != nil
+                else { continue }  // closed with `descriptor`
+                listeners[opening.token] = Listener(descriptor: descriptor, endpoint: opening.endpoint)
+            }
+            done.signal()
+        }
     }
 
     /// Runs on the calling thread until `stop` is called from another.
     func run(until stopped: @Sendable () -> Bool) {
         while !stopped() {
             guard let count = try? epoll.wait(timeoutMilliseconds: waitTimeout(now: MonotonicClock.now())) else { break }
-            var readyListeners: [Int] = []
+            var readyListeners: [UInt64] = []
             for index in 0..<count {
                 let event = epoll.event(at: index)
                 if event.token == Self.wakeupToken {
                     wakeup.drain()
-                } else if event.token < UInt64(listeners.count) {
-                    readyListeners.append(Int(event.token))
+                    applyChanges()
+                } else if listeners[event.token] != nil {
+                    readyListeners.append(event.token)
                 } else if let client = clients[event.token] {
                     handle(client, token: event.token)
                 }
             }
-            for index in readyListeners { accept(from: index) }
+            for token in readyListeners { accept(from: token) }
             let now = MonotonicClock.now()
             if now >= nextExpiry { expire(now: now) }
             resumeAcceptingIfDue(now: now)
         }
         clients = [:]
+        applyChanges()  // no one waits for ever on a loop that stopped
     }
 
     /// Wakes the loop so that it sees the stop condition.
@@ -103,11 +166,12 @@ final class AdminServer {
 
     /// Takes every connection waiting, up to one house-full per round so that the clients
     /// already here get their turn.
-    private func accept(from index: Int) {
+    private func accept(from token: UInt64) {
+        guard let listener = listeners[token] else { return }  // closed earlier in this round
         for _ in 0..<Self.maximumClients {
             let result: IOResult<AcceptedConnection>
             do {
-                result = try listeners[index].descriptor.accept()
+                result = try listener.descriptor.accept()
             } catch let error where error.isDescriptorExhaustion {
                 pauseAccepting()  // level-triggered: retrying at once would spin
                 return
@@ -115,7 +179,7 @@ final class AdminServer {
                 continue
             }
             guard case .done(let accepted) = consume result else { return }
-            admit(accepted.takeSocket(), endpoint: listeners[index].endpoint)
+            admit(accepted.takeSocket(), endpoint: listener.endpoint)
         }
     }
 
@@ -187,7 +251,7 @@ final class AdminServer {
         case .ended:
             close(token)  // nothing more to say
         case .received(let bytes):
-            guard let response = pages.response(to: client.request.feed(bytes)) else { return }
+            guard let response = pages.response(to: client.request.feed(bytes), on: client.endpoint) else { return }
             client.response = response
             client.phase = .answering
             client.deadline = MonotonicClock.now() + Self.clientTimeout
@@ -220,8 +284,8 @@ final class AdminServer {
     }
 
     private func pauseAccepting() {
-        for (token, listener) in listeners.enumerated() {
-            try? epoll.modify(listener.descriptor.rawValue, wanted: [], token: UInt64(token))
+        for (token, listener) in listeners {
+            try? epoll.modify(listener.descriptor.rawValue, wanted: [], token: token)
         }
         acceptResumeAt = MonotonicClock.now() + 100_000_000
     }
@@ -229,8 +293,8 @@ final class AdminServer {
     private func resumeAcceptingIfDue(now: UInt64) {
         guard let resume = acceptResumeAt, resume <= now else { return }
         acceptResumeAt = nil
-        for (token, listener) in listeners.enumerated() {
-            try? epoll.modify(listener.descriptor.rawValue, wanted: .readable, token: UInt64(token))
+        for (token, listener) in listeners {
+            try? epoll.modify(listener.descriptor.rawValue, wanted: .readable, token: token)
         }
     }
 

@@ -25,6 +25,8 @@ struct MetricsPage {
         out.family("svcproxy_connections_refused_total", "counter", "Connections refused, by reason.")
         for service in services {
             out.sample("svcproxy_connections_refused_total", labels(service.name) + [("reason", "no_endpoints")], service.refusedNoEndpoints)
+            out.sample("svcproxy_connections_refused_total", labels(service.name) + [("reason", "no_local_endpoints")],
+                       service.refusedNoLocalEndpoints)
             out.sample("svcproxy_connections_refused_total", labels(service.name) + [("reason", "connect_failed")], service.connectsExhausted)
             out.sample("svcproxy_connections_refused_total", labels(service.name) + [("reason", "max_connections")], service.refusedNodeLimit)
             out.sample("svcproxy_connections_refused_total", labels(service.name) + [("reason", "service_max_connections")],

@@ -86,7 +86,7 @@ public struct StatusReport: Codable, Sendable {
                 name: servicePort.name.description,
                 listen: servicePort.listenAddresses.map(\.description),
                 accepted: counts?.accepted ?? 0,
-                refused: (counts?.refusedNoEndpoints ?? 0) + (counts?.connectsExhausted ?? 0) + (counts?.refusedNodeLimit ?? 0)
+                refused: (counts?.refusedNoEndpoints ?? 0) + (counts?.refusedNoLocalEndpoints ?? 0) + (counts?.connectsExhausted ?? 0) + (counts?.refusedNodeLimit ?? 0)
                     + (counts?.refusedServiceLimit ?? 0) + (counts?.deniedByPolicy ?? 0),
                 endpoints: servicePort.endpoints.map { endpoint in
                     let count = endpointCounts[endpoint]

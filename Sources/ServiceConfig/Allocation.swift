@@ -4,7 +4,10 @@
 // allocated: first the value it had in the previous plan (a reload keeps it), else one
 // derived from the service's name by a stable hash (a restart gives the same), probing
 // onward on a collision. Written values are placed before any allocation, so a new
-// service never takes a surviving service's written value.
+// service never takes a surviving service's written value. A LoadBalancer Service with
+// `externalTrafficPolicy: Local` has a health-check NodePort too, from the same range and
+// by the same rules. NodePorts are derived in the range's upper band first, as the API
+// server's allocator takes them, leaving its lower band for ports users write.
 
 /// What a plan allocated, keyed by service and service port.
 public struct Allocations: Sendable, Equatable {
@@ -12,6 +15,8 @@ public struct Allocations: Sendable, Equatable {
     public var nodePorts: [ServicePortName: Int] = [:]
     /// Pool addresses of LoadBalancer Services (LoadBalancerAssignment.swift).
     public var loadBalancerIPs = LoadBalancerAllocations()
+    /// `spec.healthCheckNodePort` of the LoadBalancer Services with a Local external policy.
+    public var healthCheckNodePorts: [ObjectKey: Int] = [:]
 
     public init() {}
 }
@@ -136,7 +141,7 @@ struct Allocator {
 
     private mutating func allocateNodePorts(_ services: [Service]) {
         let range = settings.nodePortRange
-        var taken: [Int: ObjectKey] = [:]
+        var taken: [Int: NodePortOwner] = [:]
         for service in services {
             var own: Set<Int> = []
             for (index, port) in service.ports.enumerated() {
@@ -147,13 +152,14 @@ struct Allocator {
                     continue
                 }
                 if let owner = taken[nodePort], !own.contains(nodePort) {
-                    fail(service, path(), .invalid(value: "\(nodePort)", detail: "provided port is already allocated to Service \"\(owner)\""))
+                    fail(service, path(), .invalid(value: "\(nodePort)", detail: "provided port is already allocated to Service \"\(owner.service)\""))
                     continue
                 }
-                taken[nodePort] = service.key
+                taken[nodePort] = NodePortOwner(service: service.key, kind: .nodePort)
                 own.insert(nodePort)
                 result.nodePorts[ServicePortName(service: service.key, port: port.name)] = nodePort
             }
+            placeWrittenHealthCheckNodePort(of: service, in: range, taken: &taken)
         }
         // Remembered values first, all of them, so that no new service takes one.
         var deriving: [(Service, ServicePort)] = []
@@ -161,12 +167,22 @@ struct Allocator {
             for port in service.ports where port.nodePort == nil {
                 let name = ServicePortName(service: service.key, port: port.name)
                 if let remembered = previous.nodePorts[name], range.contains(remembered),
-                   taken[remembered] == nil || taken[remembered] == service.key {
-                    taken[remembered] = service.key
+                   taken[remembered] == nil || taken[remembered] == NodePortOwner(service: service.key, kind: .nodePort) {
+                    taken[remembered] = NodePortOwner(service: service.key, kind: .nodePort)
                     result.nodePorts[name] = remembered
                 } else {
                     deriving.append((service, port))
                 }
+            }
+        }
+        var derivingHealthChecks: [Service] = []
+        for service in services.sorted(by: { $0.key < $1.key })
+        where service.needsHealthCheckNodePort && result.healthCheckNodePorts[service.key] == nil {
+            if let remembered = previous.healthCheckNodePorts[service.key], range.contains(remembered), taken[remembered] == nil {
+                taken[remembered] = NodePortOwner(service: service.key, kind: .healthCheck)
+                result.healthCheckNodePorts[service.key] = remembered
+            } else {
+                derivingHealthChecks.append(service)
             }
         }
         // TCP and UDP on one port of a service share a NodePort, a written one too, as the
@@ -184,25 +200,93 @@ struct Allocator {
                 fail(service, "spec.ports", .invalid(value: "\(port.port)", detail: "failed to allocate a NodePort: range \(range.lowerBound)-\(range.upperBound) is full"))
                 continue
             }
-            taken[nodePort] = service.key
+            taken[nodePort] = NodePortOwner(service: service.key, kind: .nodePort)
             shared[sharingKey] = nodePort
             result.nodePorts[name] = nodePort
             notes.append("\(name): allocated NodePort \(nodePort)")
         }
+        for service in derivingHealthChecks {
+            guard let port = Self.derive(for: "\(service.key)|healthCheckNodePort", in: range, taken: taken) else {
+                fail(service, "spec.healthCheckNodePort", .invalid(value: "0", detail: "failed to allocate a health-check NodePort: range \(range.lowerBound)-\(range.upperBound) is full"))
+                continue
+            }
+            taken[port] = NodePortOwner(service: service.key, kind: .healthCheck)
+            result.healthCheckNodePorts[service.key] = port
+            notes.append("\(service.label): allocated healthCheckNodePort \(port)")
+        }
     }
 
-    private static func derive(for name: String, in range: ClosedRange<Int>, taken: [Int: ObjectKey]) -> Int? {
+    /// A written `healthCheckNodePort` (0 means none, as the API server reads it): in the
+    /// range and taken by no other Service's NodePort, nor by one of the Service's own
+    /// (kube-proxy could not serve both on one port).
+    private mutating func placeWrittenHealthCheckNodePort(of service: Service, in range: ClosedRange<Int>, taken: inout [Int: NodePortOwner]) {
+        guard service.needsHealthCheckNodePort, let port = service.healthCheckNodePort, port != 0 else { return }
+        let path = "spec.healthCheckNodePort"
+        if !range.contains(port) {
+            fail(service, path, .invalid(value: "\(port)", detail: "provided port is not in the valid range. The range of valid ports is \(range.lowerBound)-\(range.upperBound)"))
+            return
+        }
+        if let owner = taken[port] {
+            fail(service, path, .invalid(value: "\(port)", detail: "provided port is already allocated to Service \"\(owner.service)\""))
+            return
+        }
+        taken[port] = NodePortOwner(service: service.key, kind: .healthCheck)
+        result.healthCheckNodePorts[service.key] = port
+    }
+
+    /// A port for `name` from its hash. The start is the one derivation always had (the
+    /// hash over the whole range), so that ports derived before the lower band existed stay
+    /// where they were after an upgrade; only a start inside the lower band moves, to a
+    /// place in the upper band fixed by the hash's higher digits. Probing goes onward in
+    /// the upper band, then the lower band once the upper one is full.
+    private static func derive(for name: String, in range: ClosedRange<Int>, taken: [Int: NodePortOwner]) -> Int? {
         let size = UInt64(range.count)
-        let start = stableHash(name) % size
+        // A band as large as the range would leave no upper band to derive in.
+        let band = UInt64(lowerBandSize(of: range)) < size ? UInt64(lowerBandSize(of: range)) : 0
+        let hash = stableHash(name)
+        var start = hash % size
+        if start < band { start = band + (hash / size) % (size - band) }
+        let upper = range.lowerBound + Int(band)...range.upperBound
+        if let port = probe(upper, from: start - band, taken: taken) { return port }
+        guard band > 0 else { return nil }
+        return probe(range.lowerBound...range.lowerBound + Int(band) - 1, from: hash % band, taken: taken)
+    }
+
+    /// How many ports at the bottom of the range dynamic allocation leaves for last: the
+    /// API server's calculateRangeOffset, min(max(16, size/32), 128), none for 16 ports or
+    /// fewer (a band of 16 would be the whole range).
+    static func lowerBandSize(of range: ClosedRange<Int>) -> Int {
+        let size = range.count
+        guard size > 16 else { return 0 }
+        return min(max(16, size / 32), 128)
+    }
+
+    /// The first free port of `band` from offset `start` onward, wrapping within the band.
+    private static func probe(_ band: ClosedRange<Int>, from start: UInt64, taken: [Int: NodePortOwner]) -> Int? {
+        let size = UInt64(band.count)
         for step in 0...UInt64(taken.count) where step < size {
-            let candidate = range.lowerBound + Int((start + step) % size)
+            let candidate = band.lowerBound + Int((start + step) % size)
             if taken[candidate] == nil { return candidate }
         }
         return nil
+    }
+
+    /// The derivation before the lower band (8e1be61), kept for tests that pin the
+    /// upgrade promise: the hash over the whole range.
+    static func unbandedStart(for name: String, in range: ClosedRange<Int>) -> Int {
+        range.lowerBound + Int(stableHash(name) % UInt64(range.count))
     }
 
     /// FNV-1a: stable across runs and builds, unlike Swift's seeded `Hasher`.
     static func stableHash(_ text: String) -> UInt64 {
         text.utf8.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x0000_0100_0000_01b3 }
     }
+}
+
+/// Who holds a port of the NodePort range. A Service's TCP and UDP ports may share a
+/// NodePort, but its health-check NodePort shares with nothing, its own NodePorts included.
+struct NodePortOwner: Equatable {
+    enum Kind { case nodePort, healthCheck }
+    let service: ObjectKey
+    let kind: Kind
 }

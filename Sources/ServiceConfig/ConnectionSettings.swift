@@ -15,9 +15,15 @@ public struct ConnectionSettings: Hashable, Sendable {
     /// Most UDP flows open at once over the whole node (`--udp-max-flows`); nil: the
     /// engine's default from the descriptor limit (a flow holds one socket).
     public var maxUDPFlows: Int?
+    /// The node's own addresses, loopback ones included: a client from one of them is on
+    /// this node, and kube-proxy sends such traffic (src-type LOCAL) by the Cluster policy
+    /// even where `externalTrafficPolicy: Local` restricts clients from elsewhere.
+    public var nodeAddresses: Set<IPAddress>
 
     public init(connectTimeout: Duration? = nil, maxConnections: Int? = nil,
-                halfCloseTimeout: Duration? = NodeSettings.defaultHalfCloseTimeout, maxUDPFlows: Int? = nil) {
+                halfCloseTimeout: Duration? = NodeSettings.defaultHalfCloseTimeout, maxUDPFlows: Int? = nil,
+                nodeAddresses: Set<IPAddress> = []) {
+        self.nodeAddresses = nodeAddresses
         self.connectTimeout = connectTimeout
         self.maxConnections = maxConnections
         self.halfCloseTimeout = halfCloseTimeout

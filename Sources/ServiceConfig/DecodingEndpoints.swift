@@ -10,8 +10,10 @@ extension ObjectDecoder {
         endpoints.subsets = (root.field("subsets")?.elements() ?? []).map { subsetNode in
             _ = mark(subsetNode)
             var subset = EndpointSubset()
-            subset.addresses = decodeAddresses(subsetNode.field("addresses"), hostnames: &subset.hostnames)
-            subset.notReadyAddresses = decodeAddresses(subsetNode.field("notReadyAddresses"), hostnames: &subset.hostnames)
+            subset.addresses = decodeAddresses(subsetNode.field("addresses"), hostnames: &subset.hostnames,
+                                               nodeNames: &subset.nodeNames)
+            subset.notReadyAddresses = decodeAddresses(subsetNode.field("notReadyAddresses"), hostnames: &subset.hostnames,
+                                                       nodeNames: &subset.nodeNames)
             subset.ports = (subsetNode.field("ports")?.elements() ?? []).map { decodeEndpointPort($0) }
             return subset
         }
@@ -30,9 +32,11 @@ extension ObjectDecoder {
         return port
     }
 
-    private mutating func decodeAddresses(_ list: FieldNode?, hostnames: inout [IPAddress: String]) -> [IPAddress] {
+    private mutating func decodeAddresses(_ list: FieldNode?, hostnames: inout [IPAddress: String],
+                                          nodeNames: inout [IPAddress: String]) -> [IPAddress] {
         (list?.elements() ?? []).compactMap { addressNode in
             let hostname = decodeHostname(addressNode.field("hostname"))
+            let nodeName = mark(addressNode.field("nodeName"))?.string()
             guard let ipNode = mark(addressNode.field("ip")) else {
                 addressNode.report(missing: "ip", .required(detail: ""))
                 return nil
@@ -43,6 +47,7 @@ extension ObjectDecoder {
                 return nil
             }
             if let hostname { hostnames[ip] = hostname }
+            if let nodeName { nodeNames[ip] = nodeName }
             return ip
         }
     }
@@ -70,6 +75,7 @@ extension ObjectDecoder {
             endpoint.addresses = markList(node.field("addresses"))
             endpoint.ready = mark(node.field("conditions")?.field("ready"))?.bool() ?? true
             endpoint.hostname = decodeHostname(node.field("hostname"))
+            endpoint.nodeName = mark(node.field("nodeName"))?.string()
             return endpoint
         }
         slice.ports = (root.field("ports")?.elements() ?? []).map { decodeEndpointPort($0) }
@@ -84,6 +90,7 @@ extension ObjectDecoder {
         if mark(root.field("metadata")?.field("deletionTimestamp")) != nil { pod.terminated = true }
         pod.hostname = decodeHostname(root.field("spec")?.field("hostname"))
         pod.subdomain = decodeHostname(root.field("spec")?.field("subdomain"))
+        pod.nodeName = mark(root.field("spec")?.field("nodeName"))?.string()
         for container in root.field("spec")?.field("containers")?.elements() ?? [] {
             for portNode in container.field("ports")?.elements() ?? [] {
                 _ = mark(portNode)
@@ -130,6 +137,7 @@ extension ObjectDecoder {
                 return cidr
             }
         }
+        settings.nodeName = parse(root.field("hostnameOverride"), SettingsSyntax.nodeName)
         settings.nodePortRange = parse(root.field("serviceNodePortRange"), SettingsSyntax.portRange)
         settings.serviceClusterIPRanges = parse(root.field("serviceClusterIPRange"), SettingsSyntax.clusterIPRanges)
         settings.connectTimeout = parse(root.field("connectTimeout"), SettingsSyntax.duration)

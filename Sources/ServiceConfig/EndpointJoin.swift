@@ -5,6 +5,15 @@
 // - otherwise its EndpointSlices (joined by the `kubernetes.io/service-name` label, ports
 //   matched by name, `conditions.ready` absent meaning ready), as kube-proxy reads them;
 // - otherwise its Endpoints object (only `addresses`; `notReadyAddresses` never serve).
+// Each endpoint keeps the node it is on where its source names one (`spec.nodeName`,
+// `endpoints[].nodeName`, `addresses[].nodeName`): the traffic policies send some traffic
+// only to this node's endpoints.
+
+/// An endpoint and the node it is on, if its source says.
+struct LocatedEndpoint: Hashable {
+    let endpoint: Endpoint
+    let nodeName: String?
+}
 
 struct EndpointJoin {
     let endpointsByKey: [ObjectKey: Endpoints]
@@ -31,7 +40,13 @@ struct EndpointJoin {
     /// The endpoints of `port`, in a stable order, without repeats. `families` are the
     /// service's ClusterIP families, which choose among a dual-stack Pod's IPs.
     func endpoints(for service: Service, port: ServicePort, families: [IPAddress.Family]) -> [Endpoint] {
-        let found: [Endpoint]
+        located(for: service, port: port, families: families).map(\.endpoint)
+    }
+
+    /// As `endpoints(for:port:families:)`, each with its node; an endpoint written twice
+    /// keeps the node of its first appearance.
+    func located(for service: Service, port: ServicePort, families: [IPAddress.Family]) -> [LocatedEndpoint] {
+        let found: [LocatedEndpoint]
         if let selector = service.selector, hasPods {
             found = fromPods(selector: selector, service: service, port: port, families: families)
         } else if let slices = slicesByService[service.key] {
@@ -41,7 +56,8 @@ struct EndpointJoin {
         } else {
             found = []
         }
-        return PlanBuilder.uniqued(found)
+        var seen: Set<Endpoint> = []
+        return found.filter { seen.insert($0.endpoint).inserted }
     }
 
     /// Whether `pod` is an endpoint of a service with `selector`.
@@ -49,8 +65,9 @@ struct EndpointJoin {
         selector.allSatisfy({ pod.labels[$0.key] == $0.value }) && !pod.terminated && (pod.ready || publishNotReady)
     }
 
-    private func fromPods(selector: [String: String], service: Service, port: ServicePort, families: [IPAddress.Family]) -> [Endpoint] {
-        (podsByNamespace[service.key.namespace] ?? []).flatMap { pod -> [Endpoint] in
+    private func fromPods(selector: [String: String], service: Service, port: ServicePort,
+                          families: [IPAddress.Family]) -> [LocatedEndpoint] {
+        (podsByNamespace[service.key.namespace] ?? []).flatMap { pod -> [LocatedEndpoint] in
             guard Self.selects(selector, pod, publishNotReady: service.publishNotReadyAddresses) else { return [] }
             let number: Int?
             switch port.resolvedTargetPort {
@@ -61,22 +78,26 @@ struct EndpointJoin {
             guard let number else { return [] }
             let wanted = families.isEmpty ? Array(Set(pod.ips.map(\.family))) : families
             let ips = wanted.compactMap { family in pod.ips.first { $0.family == family } }
-            return ips.map { Endpoint(ip: $0, port: number) }
+            return ips.map { LocatedEndpoint(endpoint: Endpoint(ip: $0, port: number), nodeName: pod.nodeName) }
         }
     }
 
-    private func fromSlice(_ slice: EndpointSlice, port: ServicePort) -> [Endpoint] {
+    private func fromSlice(_ slice: EndpointSlice, port: ServicePort) -> [LocatedEndpoint] {
         guard slice.addressType == "IPv4" || slice.addressType == "IPv6",
               let match = slice.ports.first(where: { $0.name == port.name && $0.protocol == port.protocol }) else { return [] }
         return slice.endpoints.filter(\.ready).flatMap { endpoint in
-            endpoint.addresses.compactMap(IPAddress.init).map { Endpoint(ip: $0, port: match.port) }
+            endpoint.addresses.compactMap(IPAddress.init).map {
+                LocatedEndpoint(endpoint: Endpoint(ip: $0, port: match.port), nodeName: endpoint.nodeName)
+            }
         }
     }
 
-    private func fromEndpoints(_ endpoints: Endpoints, port: ServicePort) -> [Endpoint] {
-        endpoints.subsets.flatMap { subset -> [Endpoint] in
+    private func fromEndpoints(_ endpoints: Endpoints, port: ServicePort) -> [LocatedEndpoint] {
+        endpoints.subsets.flatMap { subset -> [LocatedEndpoint] in
             guard let match = subset.ports.first(where: { $0.name == port.name && $0.protocol == port.protocol }) else { return [] }
-            return subset.addresses.map { Endpoint(ip: $0, port: match.port) }
+            return subset.addresses.map {
+                LocatedEndpoint(endpoint: Endpoint(ip: $0, port: match.port), nodeName: subset.nodeNames[$0])
+            }
         }
     }
 }

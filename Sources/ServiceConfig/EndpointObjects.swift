@@ -14,6 +14,9 @@ public struct EndpointSubset: Hashable, Sendable {
     public var notReadyAddresses: [IPAddress] = []
     /// `addresses[].hostname` where one is written: the address's name in the cluster DNS.
     public var hostnames: [IPAddress: String] = [:]
+    /// `addresses[].nodeName` where one is written: the node the address is on, which
+    /// the traffic policies compare with this node's name.
+    public var nodeNames: [IPAddress: String] = [:]
     public var ports: [EndpointPort] = []
 }
 
@@ -31,6 +34,8 @@ public struct SliceEndpoint: Hashable, Sendable {
     public var ready = true
     /// `hostname`: the endpoint's name in the cluster DNS, under its headless Service.
     public var hostname: String?
+    /// `nodeName`: the node the endpoint is on (for the traffic policies).
+    public var nodeName: String?
 }
 
 public struct EndpointSlice: Hashable, Sendable {
@@ -73,6 +78,8 @@ public struct Pod: Hashable, Sendable {
     /// its namespace, the Pod is `<hostname>.<subdomain>.<ns>.svc.<zone>` in the cluster DNS.
     public var hostname: String?
     public var subdomain: String?
+    /// `spec.nodeName`: the node the Pod runs on (for the traffic policies).
+    public var nodeName: String?
 
     public var label: String { "Pod \"\(key)\"" }
 }

@@ -13,6 +13,10 @@ public struct NodeSettings: Sendable, Equatable {
     public var serviceClusterIPRanges: [CIDR] = NodeSettings.defaultClusterIPRanges
     /// Every address the node has (read by the caller; this module makes no system calls).
     public var nodeAddresses: [IPAddress] = []
+    /// `--hostname-override`: this node's name, which endpoints' `nodeName` is compared
+    /// with for the traffic policies. The caller fills in the host's name (gethostname);
+    /// empty: no endpoint is on this node.
+    public var nodeName = ""
     /// Event-loop threads; nil means one per CPU.
     public var workers: Int?
     /// How long a connection to an endpoint may take before the next one is tried.
@@ -72,7 +76,8 @@ public struct NodeSettings: Sendable, Equatable {
     /// The node-wide part of a plan's connection limits.
     public var connectionSettings: ConnectionSettings {
         ConnectionSettings(connectTimeout: connectTimeout.flatMap { $0 == .zero ? nil : $0 }, maxConnections: maxConnections,
-                           halfCloseTimeout: halfCloseTimeout == .zero ? nil : halfCloseTimeout, maxUDPFlows: udpMaxFlows)
+                           halfCloseTimeout: halfCloseTimeout == .zero ? nil : halfCloseTimeout, maxUDPFlows: udpMaxFlows,
+                           nodeAddresses: Set(nodeAddresses))
     }
 
     public static let defaultClusterIPRanges = [CIDR("10.96.0.0/12")].compactMap { $0 }
@@ -99,6 +104,7 @@ public struct NodeSettings: Sendable, Equatable {
     /// These settings with every value `overrides` sets replacing ours.
     public func applying(_ overrides: NodeSettingsOverrides) -> NodeSettings {
         var settings = self
+        if let value = overrides.nodeName { settings.nodeName = value }
         if let value = overrides.nodePortAddresses { settings.nodePortAddresses = value }
         if let value = overrides.nodePortRange { settings.nodePortRange = value }
         if let value = overrides.serviceClusterIPRanges { settings.serviceClusterIPRanges = value }
@@ -132,6 +138,8 @@ public struct NodeSettings: Sendable, Equatable {
 /// Settings given explicitly, by a `ProxyConfiguration` document or by flags; nil means
 /// "not given here".
 public struct NodeSettingsOverrides: Sendable, Equatable {
+    /// `--hostname-override` / `hostnameOverride`.
+    public var nodeName: String?
     public var nodePortAddresses: [CIDR]?
     public var nodePortRange: ClosedRange<Int>?
     public var serviceClusterIPRanges: [CIDR]?
@@ -173,6 +181,17 @@ public struct ProxyConfiguration: Sendable {
 /// returns the value or what is wrong with the text, in words. Durations are in
 /// DurationSyntax.swift, bind addresses in BindAddress.swift.
 public enum SettingsSyntax {
+    /// A node name, as `--hostname-override` takes it: kube-proxy lowercases and trims it,
+    /// and a node's name is a DNS subdomain.
+    public static func nodeName(_ text: String) -> Result<String, SettingsSyntaxError> {
+        let name = text.trimmingSpaces.lowercased()
+        let problems = NameFormat.dns1123Subdomain(name)
+        guard problems.isEmpty else {
+            return .failure(SettingsSyntaxError("'\(text)' is not a node name: \(problems.joined(separator: ", "))"))
+        }
+        return .success(name)
+    }
+
     /// "30000-32767" (or a single port), as `--service-node-port-range` takes it.
     public static func portRange(_ text: String) -> Result<ClosedRange<Int>, SettingsSyntaxError> {
         let parts = text.trimmingSpaces.split(separator: "-", omittingEmptySubsequences: false).map { Int($0.trimmingSpaces) }

@@ -137,6 +137,10 @@ public struct Service: Hashable, Sendable {
         type == .nodePort || (type == .loadBalancer && allocateLoadBalancerNodePorts != false)
     }
 
+    /// Whether it has a health-check NodePort: a LoadBalancer with `externalTrafficPolicy:
+    /// Local`, for the load balancer to ask which nodes have its endpoints.
+    public var needsHealthCheckNodePort: Bool { type == .loadBalancer && externalTrafficPolicy == "Local" }
+
     /// Whether svcproxy serves it at all: ExternalName and headless services are DNS-only.
     public var isProxied: Bool { type != .externalName && !isHeadless }
 }

@@ -173,6 +173,7 @@ struct PlanBuilder {
         let ingress = IngressResolver(objects: objects)
         notes += join.notes
         var plans: [ServicePortPlan] = []
+        var healthChecks: [HealthCheckPlan] = []
         var owners: [SocketKey: ListenClaim] = [:]
         for service in objects.services.sorted(by: { $0.key < $1.key }) where parts[service.key] == nil {
             let part = self.part(for: service, join: join, ingress: ingress)
@@ -180,18 +181,21 @@ struct PlanBuilder {
             notes += part.notes
             for claim in part.claims { self.claim(claim.addresses, claim.claim, owners: &owners) }
             plans += part.ports
+            if let check = part.healthCheck { healthChecks.append(check) }
         }
         self.owners = owners
         let services = objects.services
-        return finish(servicePorts: plans, join: join, services: services)
+        return finish(servicePorts: plans, healthChecks: healthChecks, join: join, services: services)
     }
 
     /// The Ingress and DNS parts around `servicePorts`, and the plan.
-    mutating func finish(servicePorts: [ServicePortPlan], join: EndpointJoin, services: [Service]) -> ProxyPlan {
+    mutating func finish(servicePorts: [ServicePortPlan], healthChecks: [HealthCheckPlan], join: EndpointJoin,
+                         services: [Service]) -> ProxyPlan {
         let ingressPlan = buildIngress(join: join, owners: owners)
         let dnsPlan = settings.dnsPlan(names: join.clusterNames(of: services, allocations: allocations))
         if let dnsPlan { checkListeners(of: dnsPlan, owners: owners, ingress: ingressPlan) }
-        var plan = ProxyPlan(servicePorts: servicePorts, connections: settings.connectionSettings, ingress: ingressPlan, dns: dnsPlan)
+        var plan = ProxyPlan(servicePorts: servicePorts, connections: settings.connectionSettings, ingress: ingressPlan, dns: dnsPlan,
+                             healthChecks: healthChecks)
         plan.loadBalancers = loadBalancers.states.values.sorted { $0.service < $1.service }
         return plan
     }
@@ -204,9 +208,11 @@ struct PlanBuilder {
             part.notes.append("\(service.label) is \(service.type == .externalName ? "an ExternalName" : "a headless") service: not proxied")
             return part
         }
-        let nodeAddresses = settings.selectedNodePortAddresses
         let clusterIPs = allocations.clusterIPs[service.key] ?? []
         let families = Self.families(of: clusterIPs)
+        // NodePorts only on node addresses of the Service's families, as kube-proxy's
+        // per-family proxiers have it: an IPv4 Service gets no `[::1]:port`.
+        let nodeAddresses = settings.selectedNodePortAddresses.filter { families.contains($0.family) }
         let externalIPs = service.externalIPs.compactMap(IPAddress.init)
         let loadBalancerIPs = service.type == .loadBalancer ? loadBalancers.addresses(of: service) : []
         let affinity: SessionAffinity = service.sessionAffinity == "ClientIP"
@@ -228,11 +234,13 @@ struct PlanBuilder {
             var seenSockets: Set<SocketKey> = []
             listen = listen.filter { seenSockets.insert($0.socketKey).inserted }
             part.claims.append(ServicePlanPart.Claim(addresses: listen, claim: ListenClaim(name: name, service: service, index: index)))
-            let endpoints = join.endpoints(for: service, port: port, families: families)
+            let located = join.located(for: service, port: port, families: families)
+            let endpoints = located.map(\.endpoint)
+            let local = located.filter { isLocal($0) }.map(\.endpoint)
             let isUDP = port.protocol == .udp
             part.ports.append(ServicePortPlan(
                 name: name, protocol: port.protocol, listenAddresses: listen,
-                endpoints: endpoints,
+                endpoints: endpoints, localEndpoints: local,
                 sessionAffinity: affinity,
                 externalTrafficPolicy: TrafficPolicy(rawValue: service.externalTrafficPolicy ?? "") ?? .cluster,
                 internalTrafficPolicy: TrafficPolicy(rawValue: service.internalTrafficPolicy ?? "") ?? .cluster,
@@ -240,7 +248,18 @@ struct PlanBuilder {
                 idleTimeout: isUDP ? nil : service.idleTimeout(nodeDefault: settings.idleTimeout),
                 udpTimeout: isUDP ? service.udpTimeout(nodeDefault: settings.udpTimeout) : nil))
         }
+        if let port = allocations.healthCheckNodePorts[service.key] {
+            let localIPs = Set(part.ports.flatMap { $0.localEndpoints.map(\.ip) })
+            part.healthCheck = HealthCheckPlan(service: service.key, port: port, addresses: nodeAddresses, localEndpoints: localIPs.count)
+        }
         return part
+    }
+
+    /// Whether `endpoint` is on this node: its source names this node. One that names no
+    /// node is not local, as kube-proxy has it.
+    private func isLocal(_ endpoint: LocatedEndpoint) -> Bool {
+        guard let node = endpoint.nodeName, !settings.nodeName.isEmpty else { return false }
+        return node == settings.nodeName
     }
 
     /// The Ingresses of our class as a plan, with its TLS part, and an error for each
@@ -340,6 +359,8 @@ struct ServicePlanPart {
     var ports: [ServicePortPlan] = []
     var notes: [String] = []
     var claims: [Claim] = []
+    /// Its health-check NodePort, when it has one.
+    var healthCheck: HealthCheckPlan?
 }
 
 /// The service port that listens on an address, and where it was written. One is kept

@@ -81,7 +81,7 @@ struct PlanCache {
         return keys.filter { old.states[$0] != new.states[$0] }
     }
 
-    /// The Services whose ClusterIPs or NodePorts differ between `old` and `new`.
+    /// The Services whose ClusterIPs, NodePorts or health-check NodePorts differ between `old` and `new`.
     static func reallocated(from old: Allocations, to new: Allocations) -> Set<ObjectKey> {
         var keys = Set<ObjectKey>()
         if old.clusterIPs != new.clusterIPs {
@@ -91,6 +91,10 @@ struct PlanCache {
         if old.nodePorts != new.nodePorts {
             for (name, port) in new.nodePorts where old.nodePorts[name] != port { keys.insert(name.service) }
             for name in old.nodePorts.keys where new.nodePorts[name] == nil { keys.insert(name.service) }
+        }
+        if old.healthCheckNodePorts != new.healthCheckNodePorts {
+            for (key, port) in new.healthCheckNodePorts where old.healthCheckNodePorts[key] != port { keys.insert(key) }
+            for key in old.healthCheckNodePorts.keys where new.healthCheckNodePorts[key] == nil { keys.insert(key) }
         }
         return keys
     }

@@ -34,13 +34,15 @@ extension PlanCache {
         builder.owners = owners
         builder.notes = join.notes
         var servicePorts: [ServicePortPlan] = []
+        var healthChecks: [HealthCheckPlan] = []
         servicePorts.reserveCapacity(sortedKeys.count + sortedKeys.count / 4)
         for key in sortedKeys {  // one look at each part: each look copies it
             guard let part = parts[key] else { continue }
             builder.notes += part.notes
             servicePorts += part.ports
+            if let healthCheck = part.healthCheck { healthChecks.append(healthCheck) }
         }
-        let plan = builder.finish(servicePorts: servicePorts, join: join, services: objects.services)
+        let plan = builder.finish(servicePorts: servicePorts, healthChecks: healthChecks, join: join, services: objects.services)
         guard builder.errors.isEmpty else { return nil }
         self.previous = previous
         allocations = newAllocations

@@ -174,7 +174,7 @@ extension ProxyPlan {
             var served = servicePort
             served.listenAddresses = servicePort.listenAddresses.filter { !failed.contains($0.socketKey) }
             return served
-        }, connections: connections, ingress: ingress, dns: dns)
+        }, connections: connections, ingress: ingress, dns: dns, healthChecks: healthChecks)
         plan.loadBalancers = loadBalancers
         return plan
     }

@@ -100,6 +100,10 @@ public struct ServicePortPlan: Hashable, Sendable {
     public internal(set) var listenAddresses: [ListenAddress]
     /// In a stable order; round-robin walks them in this order.
     public let endpoints: [Endpoint]
+    /// The endpoints on this node (`nodeName` is `--hostname-override`), in the same
+    /// order: where a Local traffic policy sends traffic. An endpoint whose source names
+    /// no node is not local, as kube-proxy has it.
+    public let localEndpoints: [Endpoint]
     public let sessionAffinity: SessionAffinity
     /// For traffic arriving on NodePorts, external IPs and load-balancer IPs.
     public let externalTrafficPolicy: TrafficPolicy
@@ -119,7 +123,7 @@ public struct ServicePortPlan: Hashable, Sendable {
     public let udpTimeout: Duration?
 
     public init(name: ServicePortName, protocol: TransportProtocol, listenAddresses: [ListenAddress], endpoints: [Endpoint],
-                sessionAffinity: SessionAffinity = .none, externalTrafficPolicy: TrafficPolicy = .cluster,
+                localEndpoints: [Endpoint] = [], sessionAffinity: SessionAffinity = .none, externalTrafficPolicy: TrafficPolicy = .cluster,
                 internalTrafficPolicy: TrafficPolicy = .cluster, ingress: [Endpoint: IngressAdmission] = [:],
                 maxConnections: Int? = nil, idleTimeout: Duration? = nil, udpTimeout: Duration? = nil) {
         self.udpTimeout = udpTimeout
@@ -130,9 +134,42 @@ public struct ServicePortPlan: Hashable, Sendable {
         self.protocol = `protocol`
         self.listenAddresses = listenAddresses
         self.endpoints = endpoints
+        self.localEndpoints = localEndpoints
         self.sessionAffinity = sessionAffinity
         self.externalTrafficPolicy = externalTrafficPolicy
         self.internalTrafficPolicy = internalTrafficPolicy
+    }
+}
+
+extension ServicePortPlan {
+    /// Whether connections arriving on an address of `kind` go only to the local
+    /// endpoints: the external policy covers NodePorts, external and load-balancer IPs,
+    /// the internal one ClusterIPs.
+    public func isLocalOnly(_ kind: ListenAddress.Kind) -> Bool {
+        switch kind {
+        case .clusterIP: internalTrafficPolicy == .local
+        case .nodePort, .externalIP, .loadBalancer: externalTrafficPolicy == .local
+        case .ingressHTTP, .ingressHTTPS, .dns: false
+        }
+    }
+}
+
+/// A LoadBalancer Service with `externalTrafficPolicy: Local`: its `healthCheckNodePort`
+/// answers whether this node has endpoints of it (kube-proxy's service health server).
+public struct HealthCheckPlan: Hashable, Sendable {
+    public let service: ObjectKey
+    public let port: Int
+    /// The node addresses of the Service's IP families, as its NodePorts have.
+    public let addresses: [IPAddress]
+    /// Ready endpoints on this node, counted by IP over all the Service's ports, as
+    /// kube-proxy counts them (10.0.0.1:80 and 10.0.0.1:443 are one).
+    public let localEndpoints: Int
+
+    public init(service: ObjectKey, port: Int, addresses: [IPAddress], localEndpoints: Int) {
+        self.service = service
+        self.port = port
+        self.addresses = addresses
+        self.localEndpoints = localEndpoints
     }
 }
 
@@ -148,10 +185,13 @@ public struct ProxyPlan: Hashable, Sendable {
     /// The LoadBalancer Services of our class, sorted, each with its addresses or why it
     /// waits (LoadBalancerAssignment.swift).
     public internal(set) var loadBalancers: [LoadBalancerState] = []
+    /// The health-check NodePorts to serve, by Service.
+    public let healthChecks: [HealthCheckPlan]
 
     public init(servicePorts: [ServicePortPlan], connections: ConnectionSettings = ConnectionSettings(), ingress: IngressPlan? = nil,
-                dns: DNSPlan? = nil) {
+                dns: DNSPlan? = nil, healthChecks: [HealthCheckPlan] = []) {
         self.servicePorts = servicePorts.sorted { $0.name < $1.name }
+        self.healthChecks = healthChecks.sorted { $0.service < $1.service }
         self.connections = connections
         self.ingress = ingress
         self.dns = dns

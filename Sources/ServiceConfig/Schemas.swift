@@ -150,7 +150,7 @@ enum Schemas {
 
     static let proxyConfiguration = kind([
         "clusterDomain": .scalar, "connectTimeout": .scalar, "defaultSSLCertificate": .scalar, "dnsBindAddresses": strings,
-        "dnsTTL": .scalar, "dnsUDPSize": .scalar, "dnsUpstreams": strings, "halfCloseTimeout": .scalar, "healthzBindAddress": .scalar,
+        "dnsTTL": .scalar, "dnsUDPSize": .scalar, "dnsUpstreams": strings, "halfCloseTimeout": .scalar, "healthzBindAddress": .scalar, "hostnameOverride": .scalar,
         "idleTimeout": .scalar, "ingressClass": .scalar, "ingressClientHeaderTimeout": .scalar, "ingressHTTPBindAddresses": strings,
         "ingressHTTPSBindAddresses": strings, "ingressTLSHandshakeTimeout": .scalar, "ingressUpstreamTimeout": .scalar,
         "loadBalancerAddresses": strings, "loadBalancerIPPools": .list(object(["addresses": strings, "name": .scalar])), "maxConnections": .scalar, "metricsBindAddress": .scalar, "nodePortAddresses": strings,

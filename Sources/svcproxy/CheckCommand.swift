@@ -54,6 +54,7 @@ extension ConfigOptions {
               planningDNSZone: Bool = false) throws -> Result<LoadedPlan, ConfigErrors> {
         var settings = NodeSettings(nodeAddresses: nodeAddresses)
         settings.markedAddresses = NodeAddresses.marked()
+        settings.nodeName = NodeAddresses.hostname()
         settings.plansDNSZoneWithoutAddresses = planningDNSZone
         // A missing resolv.conf only leaves the DNS without default upstreams.
         if let text = try? String(contentsOfFile: dnsResolvConf, encoding: .utf8) {

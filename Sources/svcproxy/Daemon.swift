@@ -74,6 +74,7 @@ final class Daemon {
                                            logMessagesDropped: logMessagesDropped, logger: logger)
         try endpoints.start()
         defer { endpoints.stop() }
+        endpoints.serveHealthChecks(plan.healthChecks)
         SystemdNotifier.ready(status: status)
 
         let events = try Epoll(capacity: 4)
@@ -91,7 +92,7 @@ final class Daemon {
             guard try events.wait(timeoutMilliseconds: timeout) > 0 else { continue }
             switch try signals.next() {
             case SIGHUP:
-                reload(engine: engine)
+                reload(engine: engine, admin: endpoints)
             case let signal:
                 let name = signal == SIGINT ? "SIGINT" : "SIGTERM"
                 let seconds = Double(gracePeriod) / 1e9
@@ -109,8 +110,9 @@ final class Daemon {
         }
     }
 
-    /// Loads the configuration again and applies it; an invalid one changes nothing.
-    private func reload(engine: Engine) {
+    /// Loads the configuration again and applies it (the health-check NodePorts too, on
+    /// `endpoints`); an invalid one changes nothing.
+    private func reload(engine: Engine, admin endpoints: AdminEndpoints) {
         let started = MonotonicClock.now()
         SystemdNotifier.reloading()
         logger.notice("Received SIGHUP: reloading the configuration", metadata: ["event": "reloading"])
@@ -144,6 +146,9 @@ final class Daemon {
             for note in loaded.notes { logger.info("\(note)", metadata: ["event": "config-note"]) }
             let served = plan
             plan = loaded.plan
+            // Health checks that go away free their ports before the engine binds, which
+            // may put one of the plan's NodePorts there; new ones open after it.
+            endpoints.closeHealthChecks(notIn: plan.healthChecks)
             allocations = loaded.allocations
             state.update {
                 $0.reloads += 1
@@ -169,6 +174,7 @@ final class Daemon {
         // plan), but glibc keeps freed heap pages mapped; give them back so that RSS stays
         // flat over reloads.
         malloc_trim(0)
+        endpoints.serveHealthChecks(plan.healthChecks)  // the running plan's, whether the reload took or not
         SystemdNotifier.ready(status: status)
     }
 

@@ -10,6 +10,11 @@ struct ConfigOptions: ParsableArguments {
         "A YAML file, or a directory of *.yaml and *.yml files. Repeatable.", valueName: "path"))
     var paths: [String] = []
 
+    @Option(name: .customLong("hostname-override"), help: ArgumentHelp(
+        "This node's name: endpoints whose nodeName is this are local to it, for externalTrafficPolicy and "
+            + "internalTrafficPolicy Local (default: the host's name).", valueName: "name"))
+    var hostnameOverride: String?
+
     @Option(name: .customLong("nodeport-addresses"), help: ArgumentHelp(
         "Comma-separated CIDRs: NodePorts are served on the node addresses inside them (default: every address of the node).",
         valueName: "cidrs"))
@@ -139,6 +144,7 @@ struct ConfigOptions: ParsableArguments {
     /// The node settings given on the command line; they override a ProxyConfiguration.
     func overrides() throws -> NodeSettingsOverrides {
         var overrides = NodeSettingsOverrides()
+        overrides.nodeName = try hostnameOverride.map { try parse("--hostname-override", $0, SettingsSyntax.nodeName) }
         overrides.nodePortAddresses = try nodePortAddresses.map { try parse("--nodeport-addresses", $0, SettingsSyntax.cidrList) }
         overrides.nodePortRange = try nodePortRange.map { try parse("--service-node-port-range", $0, SettingsSyntax.portRange) }
         overrides.serviceClusterIPRanges = try clusterIPRange.map {

@@ -35,7 +35,8 @@ def test_200_concurrent_connections_each_echo_1_mib_intact(start_backend, start_
 def test_ipv6_echo_through_ipv6_node_port_to_ipv6_endpoint_arrives_intact(
         start_backend, start_daemon, write_config, node_port):
     backend = start_backend(echo, host="::1")
-    start_daemon(write_config(service_yaml("bulk6", node_port=node_port, endpoints=[backend.endpoint])))
+    start_daemon(write_config(service_yaml("bulk6", node_port=node_port, endpoints=[backend.endpoint],
+                                           ip_family_policy="PreferDualStack")))
 
     _duplex_through(("::1", node_port), backend, 16 * MiB, timeout=60)
     outcome = echo_many(("::1", node_port), count=20, size=MiB, timeout=30, seed_base=100)

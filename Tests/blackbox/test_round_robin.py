@@ -39,7 +39,8 @@ def test_round_robin_over_ipv6_endpoints_through_ipv6_node_port_is_exact(
         workers, start_backend, start_daemon, write_config, node_port):
     a = start_backend(identify, host="::1", name="a6")
     b = start_backend(identify, host="::1", name="b6")
-    start_daemon(write_config(service_yaml("web6", node_port=node_port, endpoints=[a.endpoint, b.endpoint])),
+    start_daemon(write_config(service_yaml("web6", node_port=node_port, endpoints=[a.endpoint, b.endpoint],
+                                           ip_family_policy="PreferDualStack")),
                  workers=workers)
 
     answers = Counter(ask_name(("::1", node_port)) for _ in range(100))
@@ -47,12 +48,18 @@ def test_round_robin_over_ipv6_endpoints_through_ipv6_node_port_is_exact(
     assert answers == {"a6": 50, "b6": 50}
 
 
-def test_node_port_is_served_on_every_node_address(start_backend, start_daemon, write_config, node_port):
+def test_node_port_is_served_on_every_node_address_of_the_services_families(
+        start_backend, start_daemon, write_config, node_port):
     a = start_backend(identify, name="a")
-    start_daemon(write_config(service_yaml("web", node_port=node_port, endpoints=[a.endpoint])))
+    other_port = pick_port()
+    start_daemon(write_config(service_yaml("web", node_port=node_port, endpoints=[a.endpoint], ip_family_policy="PreferDualStack")
+                              + "---\n" + service_yaml("web4", node_port=other_port, endpoints=[a.endpoint])))
 
     assert ask_name(("127.0.0.1", node_port)) == "a"
     assert ask_name(("::1", node_port)) == "a"
+    assert ask_name(("127.0.0.1", other_port)) == "a"
+    with pytest.raises(ConnectionRefusedError):
+        ask_name(("::1", other_port))  # an IPv4 Service: no NodePort on IPv6 addresses
 
 
 def test_cluster_ip_service_round_robins_on_its_cluster_ip_and_port(start_backend, start_daemon, write_config):

@@ -65,7 +65,7 @@ def test_replies_come_from_the_address_and_port_the_client_sent_to(start_udp_ech
     node_port = pick_udp_port()
     start_daemon(write_config(udp_service_yaml(
         "echo", [Port("dns", port, "UDP", node_port, target_port=echo.port)], {"dns": [echo.endpoint]},
-        cluster_ip=cluster_ip)))
+        cluster_ip=cluster_ip, ip_family_policy="PreferDualStack")))
     addresses = [(cluster_ip, port), ("127.0.0.1", node_port)]
 
     # One client socket talks to every service address in turn (one flow each), unconnected,

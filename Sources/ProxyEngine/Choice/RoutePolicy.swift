@@ -1,5 +1,6 @@
 // The one place that decides, at accept, whether a connection is served and which
-// endpoints it may try in what order: no endpoint, a full limit or a NetworkPolicy that
+// endpoints it may try in what order: no endpoint (on this node, where a Local traffic
+// policy applies to the listener it arrived on), a full limit or a NetworkPolicy that
 // admits the client nowhere refuses it; otherwise session affinity or round-robin orders
 // the endpoints that admit it. A decision is a value; the handler that asked counts,
 // logs and resets by it, so this is tested without an event loop.
@@ -9,6 +10,8 @@ import ServiceConfig
 /// Why a connection is not served.
 enum Refusal: Error, Equatable, Sendable {
     case noEndpoints
+    /// A Local traffic policy applies and no endpoint is on this node (kube-proxy drops).
+    case noLocalEndpoints
     /// `--max-connections` (the value) is reached.
     case nodeLimit(Int)
     /// The service's `svcproxy.io/max-connections` is reached.
@@ -38,10 +41,12 @@ struct EndpointChoice: Equatable, Sendable {
 
 extension ServicePortRoute {
     /// Serve `client` (nil when its address is unknown) or refuse it; `now` is the
-    /// monotonic clock, for affinity pins. A served connection holds places in the
-    /// limits, given back with `releaseLimits`.
-    func decide(for client: IPAddress?, now: UInt64) -> Result<EndpointChoice, Refusal> {
+    /// monotonic clock, for affinity pins; `localOnly`: the listener it arrived on is
+    /// under a Local traffic policy (`rules.isLocalOnly`). A served connection holds
+    /// places in the limits, given back with `releaseLimits`.
+    func decide(for client: IPAddress?, now: UInt64, localOnly: Bool = false) -> Result<EndpointChoice, Refusal> {
         guard !endpoints.isEmpty else { return .failure(.noEndpoints) }
+        if localOnly, rules.localEndpoints.isEmpty { return .failure(.noLocalEndpoints) }
         var tokens: LimitTokens = []
         if rules.nodeLimit != nil || rules.serviceLimit != nil {
             switch acquireLimits() {
@@ -49,14 +54,18 @@ extension ServicePortRoute {
             case .failure(let refusal): return .failure(refusal)
             }
         }
-        guard rules.needsClient else {
+        guard rules.needsClient || localOnly else {
             // Never nil here (the endpoints are not empty); unwrapped without a trap.
             let start = nextStartIndex() ?? 0
             return .success(EndpointChoice(start: start, candidates: nil, affinityClient: nil, tokens: tokens))
         }
-        var eligible = Array(endpoints.indices)
+        var eligible = localOnly ? rules.localEndpoints : Array(endpoints.indices)
         if let admissions = rules.admissions {
             eligible = admissions.admitting(client)
+            if localOnly {
+                let local = Set(rules.localEndpoints)
+                eligible.removeAll { !local.contains($0) }
+            }
             if eligible.isEmpty {
                 releaseLimits(tokens)
                 return .failure(.policy(admissions.policyNames))

@@ -1,5 +1,5 @@
 // What a route knows beyond its endpoints: session affinity, NetworkPolicy admission,
-// limits and timeouts, compiled from the plan when the route is made; and the state a
+// the traffic policies, limits and timeouts, compiled from the plan when the route is made; and the state a
 // service port keeps across reloads (affinity pins, open-connection count).
 import LinuxIO
 import ServiceConfig
@@ -24,6 +24,15 @@ final class RouteRules: Sendable {
     let admissions: [CompiledAdmission]?
     /// Endpoint → index, for finding an affinity pin.
     let endpointIndex: [Endpoint: Int]
+    /// The indices of the endpoints on this node, in the route's order: all a connection
+    /// may reach where a Local traffic policy applies.
+    let localEndpoints: [Int]
+    /// `externalTrafficPolicy: Local` (NodePorts, external and load-balancer IPs) and
+    /// `internalTrafficPolicy: Local` (ClusterIPs).
+    let externalLocal: Bool
+    let internalLocal: Bool
+    /// The node's addresses, where `externalLocal`: clients from them are not restricted.
+    let nodeAddresses: Set<IPAddress>
     let nodeLimit: Int?
     let serviceLimit: Int?
     let budget: ConnectionBudget
@@ -47,6 +56,11 @@ final class RouteRules: Sendable {
         var index: [Endpoint: Int] = [:]
         if affinityTimeout != nil { for (i, target) in endpoints.enumerated() { index[target.endpoint] = i } }
         endpointIndex = index
+        let local = Set(plan.localEndpoints)
+        localEndpoints = endpoints.indices.filter { local.contains(endpoints[$0].endpoint) }
+        externalLocal = plan.externalTrafficPolicy == .local
+        internalLocal = plan.internalTrafficPolicy == .local
+        nodeAddresses = externalLocal ? connections.nodeAddresses : []
         // UDP flows have their own bound (--udp-max-flows), not the connection limit.
         nodeLimit = plan.protocol == .udp ? nil : connections.maxConnections
         serviceLimit = plan.maxConnections
@@ -59,4 +73,23 @@ final class RouteRules: Sendable {
 
     /// Whether choosing an endpoint needs the client's address.
     var needsClient: Bool { affinityTimeout != nil || admissions != nil }
+
+    /// Whether a connection from `client` (nil: unknown, taken as off the node) that
+    /// arrived on an address of `kind` may reach only the endpoints on this node. Asked
+    /// per listener: a NodePort and a ClusterIP of one service port share the route but
+    /// not the policy. The external policy binds only clients from off the node, as
+    /// kube-proxy's: one from a node address reaches every endpoint. The internal policy
+    /// binds every client, as kube-proxy's does.
+    func isLocalOnly(_ kind: ListenAddress.Kind, client: SocketAddress? = nil) -> Bool {
+        switch kind {
+        case .clusterIP: internalLocal
+        case .nodePort, .externalIP, .loadBalancer: externalLocal && !isOnThisNode(client)
+        case .ingressHTTP, .ingressHTTPS, .dns: false
+        }
+    }
+
+    private func isOnThisNode(_ client: SocketAddress?) -> Bool {
+        guard let client else { return false }
+        return nodeAddresses.contains(IPAddress(client))
+    }
 }

@@ -203,7 +203,7 @@ final class Worker {
                 }
                 do {
                     switch listener.route {
-                    case .tcp(let route): try tcp.admit(accepted, route: route)
+                    case .tcp(let route): try tcp.admit(accepted, route: route, listenerKind: listener.address.kind)
                     case .http: http.admit(accepted, listenerPort: listener.address.port, secure: false)
                     case .https: http.admit(accepted, listenerPort: listener.address.port, secure: true)
                     case .dns: dns.admit(accepted)

@@ -18,6 +18,8 @@ extension Atomic where Value == UInt64 {
 final class ServicePortCounters: Sendable {
     let accepted = Atomic<UInt64>(0)
     let refusedNoEndpoints = Atomic<UInt64>(0)
+    /// Arrived where a Local traffic policy applies, with no endpoint on this node.
+    let refusedNoLocalEndpoints = Atomic<UInt64>(0)
     /// Refused by `--max-connections`, by the service's `svcproxy.io/max-connections`, and
     /// because no endpoint's NetworkPolicy admitted the client.
     let refusedNodeLimit = Atomic<UInt64>(0)
@@ -107,7 +109,7 @@ enum UDPFlowEnd: Int, CaseIterable {
 
 /// Why a datagram was dropped, as the metrics' `reason` label says it.
 enum UDPDrop: Int, CaseIterable {
-    case policy, noEndpoints, sendFailed, truncated, limit
+    case policy, noEndpoints, sendFailed, truncated, limit, noLocalEndpoints
 
     var label: String {
         switch self {
@@ -116,6 +118,7 @@ enum UDPDrop: Int, CaseIterable {
         case .sendFailed: "send_failed"
         case .truncated: "truncated"
         case .limit: "limit"
+        case .noLocalEndpoints: "no_local_endpoints"
         }
     }
 }

@@ -23,6 +23,8 @@ public struct ServicePortSnapshot: Sendable {
     public let name: ServicePortName
     public let accepted: UInt64
     public let refusedNoEndpoints: UInt64
+    /// Refused by a Local traffic policy: no endpoint on this node.
+    public let refusedNoLocalEndpoints: UInt64
     public let refusedNodeLimit: UInt64
     public let refusedServiceLimit: UInt64
     public let deniedByPolicy: UInt64
@@ -70,6 +72,7 @@ extension ServicePortStatistics {
         }
         return ServicePortSnapshot(name: name, accepted: sum { $0.accepted.current },
                                    refusedNoEndpoints: sum { $0.refusedNoEndpoints.current },
+                                   refusedNoLocalEndpoints: sum { $0.refusedNoLocalEndpoints.current },
                                    refusedNodeLimit: sum { $0.refusedNodeLimit.current },
                                    refusedServiceLimit: sum { $0.refusedServiceLimit.current },
                                    deniedByPolicy: sum { $0.deniedByPolicy.current },

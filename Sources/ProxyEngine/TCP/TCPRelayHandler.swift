@@ -33,15 +33,19 @@ final class TCPRelayHandler {
 
     // MARK: Accepting
 
-    /// Starts relaying an accepted connection, or refuses it with a reset. Throws only
-    /// when descriptors ran out, so the caller pauses accepting.
-    func admit(_ accepted: consuming AcceptedConnection, route: ServicePortRoute) throws(Errno) {
+    /// Starts relaying an accepted connection, or refuses it with a reset.
+    /// `listenerKind`: what the listener it arrived on serves, which with the client's
+    /// address decides whether a Local traffic policy applies. Throws only when
+    /// descriptors ran out, so the caller pauses accepting.
+    func admit(_ accepted: consuming AcceptedConnection, route: ServicePortRoute, listenerKind: ListenAddress.Kind) throws(Errno) {
         let peer = accepted.peer
+        let localOnly = route.rules.isLocalOnly(listenerKind, client: peer)
         let client = accepted.takeSocket()
         route.statistics.perWorker[index].accepted.bump()
         let choice: EndpointChoice
         let needsClient = route.rules.needsClient
-        switch route.decide(for: needsClient ? peer.map(IPAddress.init) : nil, now: needsClient ? MonotonicClock.now() : 0) {
+        switch route.decide(for: needsClient ? peer.map(IPAddress.init) : nil, now: needsClient ? MonotonicClock.now() : 0,
+                            localOnly: localOnly) {
         case .success(let chosen):
             choice = chosen
         case .failure(let refusal):
@@ -84,6 +88,11 @@ final class TCPRelayHandler {
         case .noEndpoints:
             counters.refusedNoEndpoints.bump()
             loop.logLimited(.notice, event: .noEndpoints, subject: "\(name)", "No ready endpoint for \(name): refusing connections",
+                            metadata: ["service": "\(name)"])
+        case .noLocalEndpoints:
+            counters.refusedNoLocalEndpoints.bump()
+            loop.logLimited(.notice, event: .noEndpoints, subject: "\(name)|local",
+                            "No ready endpoint of \(name) on this node: refusing connections its Local traffic policy covers",
                             metadata: ["service": "\(name)"])
         case .nodeLimit(let limit):
             counters.refusedNodeLimit.bump()

@@ -23,7 +23,9 @@ REPO = Path(__file__).resolve().parents[3]
 BINARY = Path(os.environ.get("SVCPROXY_BIN", str(REPO / ".build" / "debug" / "svcproxy")))
 NODEPORT_ADDRESSES = "127.0.0.1/32,::1/128"
 # Loopback ClusterIPs reach the daemon without any routing; allocated ones land here too.
-CLUSTER_IP_RANGE = "127.0.0.0/8"
+# The IPv6 block is for dual-stack Services (their NodePorts listen on ::1 too); an IPv6
+# ClusterIP is bound without being on an interface (IP_FREEBIND).
+CLUSTER_IP_RANGE = "127.0.0.0/8,fd00:5c::/108"
 READY_TIMEOUT = 10.0
 STOP_TIMEOUT = 10.0
 
@@ -37,6 +39,7 @@ def service_yaml(
     endpoints: list[tuple[str, int]] | None = None,
     namespace: str = "default",
     port_name: str = "http",
+    ip_family_policy: str | None = None,
 ) -> str:
     """A Service and, unless `endpoints` is None, its Endpoints (one subset per endpoint).
 
@@ -56,6 +59,8 @@ def service_yaml(
     ]
     if cluster_ip is not None:
         lines.append(f'  clusterIP: "{cluster_ip}"')
+    if ip_family_policy is not None:
+        lines.append(f"  ipFamilyPolicy: {ip_family_policy}")
     lines += ["  ports:", "  - {" + ", ".join(port_fields) + "}"]
     if endpoints is not None:
         lines += [

@@ -96,6 +96,7 @@ def udp_service_yaml(
     affinity_timeout: int | None = None,
     node_port: bool | None = None,
     external_ips: list[str] | None = None,
+    ip_family_policy: str | None = None,
 ) -> str:
     """A Service with `ports` and, unless `endpoints` is None, its Endpoints object:
     `endpoints` maps a port name to its (ip, port) endpoints, one subset per endpoint, each
@@ -113,6 +114,8 @@ def udp_service_yaml(
     ]
     if cluster_ip is not None:
         lines.append(f'  clusterIP: "{cluster_ip}"')
+    if ip_family_policy is not None:
+        lines.append(f"  ipFamilyPolicy: {ip_family_policy}")
     if external_ips:
         lines.append("  externalIPs: [" + ", ".join(f'"{ip}"' for ip in external_ips) + "]")
     if affinity_timeout is not None:

@@ -1,0 +1,157 @@
+"""The traffic policies as kube-proxy applies them, on one node named by --hostname-override:
+externalTrafficPolicy Local sends NodePort traffic from off the node only to the endpoints on
+this node (and resets it when there are none) while clients on the node itself reach every
+endpoint, internalTrafficPolicy Local does the same for the ClusterIP,
+and a LoadBalancer Service's health-check NodePort answers with the count of local endpoints
+(200) or 503, following reloads."""
+
+from __future__ import annotations
+
+import json
+import socket
+import urllib.error
+import urllib.request
+from collections import Counter
+
+from harness import ask_name, identify, pick_cluster_ip, pick_port, wait_for_end
+from harness.admin import scrape, series
+
+NODE = "test-node"
+# A client off the node: a loopback address the node does not have (lo holds 127.0.0.1; the
+# kernel routes the rest of 127.0.0.0/8 there, so it can be a source, but the daemon's node
+# addresses, read from the interfaces, do not include it). pick_cluster_ip never picks it.
+OUTSIDE = "127.0.0.2"
+# A client on the node: the node's own address, which NodePorts listen on here.
+ON_NODE = "127.0.0.1"
+
+
+def policy_yaml(*, node_port, cluster_ip, port, endpoints, external="Cluster", internal="Cluster",
+                kind="NodePort", health_port=None) -> str:
+    """A Service and its Endpoints; `endpoints` are ((ip, port), nodeName or None) pairs."""
+    lines = [
+        "apiVersion: v1", "kind: Service", "metadata: {name: web, namespace: default}", "spec:",
+        f"  type: {kind}", f'  clusterIP: "{cluster_ip}"',
+        f"  externalTrafficPolicy: {external}", f"  internalTrafficPolicy: {internal}",
+    ]
+    if health_port is not None:
+        lines.append(f"  healthCheckNodePort: {health_port}")
+    lines += ["  ports:", f"  - {{name: http, port: {port}, targetPort: 8080, nodePort: {node_port}}}",
+              "---", "apiVersion: v1", "kind: Endpoints", "metadata: {name: web, namespace: default}", "subsets:"]
+    for (ip, ep_port), node in endpoints:
+        node_field = f", nodeName: {node}" if node else ""
+        lines += [f'- addresses: [{{ip: "{ip}"{node_field}}}]', f"  ports: [{{name: http, port: {ep_port}}}]"]
+    return "\n".join(lines) + "\n"
+
+
+def names(address, count=8, source=None) -> Counter:
+    """The backends' names over `count` connections, from `source` (an address to bind) if given."""
+    if source is None:
+        return Counter(ask_name(address) for _ in range(count))
+    return Counter(ask_name_from(source, address) for _ in range(count))
+
+
+def ask_name_from(source: str, address) -> str:
+    with socket.create_connection(address, timeout=5, source_address=(source, 0)) as conn:
+        chunks = []
+        while chunk := conn.recv(4096):
+            chunks.append(chunk)
+        return b"".join(chunks).decode(errors="replace")
+
+
+def ending(address, source=None) -> str:
+    """How a connection that sends nothing ends; a reset may come before connect returns."""
+    try:
+        with socket.create_connection(address, timeout=5, source_address=(source, 0) if source else None) as conn:
+            return wait_for_end(conn, timeout=5)
+    except ConnectionResetError:
+        return "reset"
+
+
+def start(start_daemon, write_config, text):
+    config = write_config(text)
+    return config, start_daemon(config, extra_args=("--hostname-override", NODE))
+
+
+def test_external_local_node_port_reaches_only_the_local_endpoint_and_cluster_ip_both(
+        start_backend, start_daemon, write_config, node_port):
+    local, remote = start_backend(identify, name="local"), start_backend(identify, name="remote")
+    cluster_ip = pick_cluster_ip()
+    port = pick_port((cluster_ip,))
+    start(start_daemon, write_config, policy_yaml(
+        node_port=node_port, cluster_ip=cluster_ip, port=port, external="Local",
+        endpoints=[(local.endpoint, NODE), (remote.endpoint, "other-node")]))
+
+    assert names(("127.0.0.1", node_port), source=OUTSIDE) == {"local": 8}
+    # From the node itself the Cluster policy applies, as kube-proxy's src-type LOCAL rule has it.
+    assert names(("127.0.0.1", node_port), source=ON_NODE) == {"local": 4, "remote": 4}
+    assert names((cluster_ip, port)) == {"local": 4, "remote": 4}
+
+
+def test_internal_local_cluster_ip_reaches_only_the_local_endpoint_and_node_port_both(
+        start_backend, start_daemon, write_config, node_port):
+    local, remote = start_backend(identify, name="local"), start_backend(identify, name="remote")
+    cluster_ip = pick_cluster_ip()
+    port = pick_port((cluster_ip,))
+    start(start_daemon, write_config, policy_yaml(
+        node_port=node_port, cluster_ip=cluster_ip, port=port, internal="Local",
+        endpoints=[(local.endpoint, NODE), (remote.endpoint, "other-node")]))
+
+    assert names((cluster_ip, port)) == {"local": 8}
+    assert names(("127.0.0.1", node_port), source=OUTSIDE) == {"local": 4, "remote": 4}
+
+
+def test_no_local_endpoint_resets_and_is_counted_while_the_cluster_ip_still_serves(
+        start_backend, start_daemon, write_config, node_port):
+    remote = start_backend(identify, name="remote")
+    unnamed = start_backend(identify, name="unnamed")
+    cluster_ip = pick_cluster_ip()
+    port = pick_port((cluster_ip,))
+    _, daemon = start(start_daemon, write_config, policy_yaml(
+        node_port=node_port, cluster_ip=cluster_ip, port=port, external="Local",
+        endpoints=[(remote.endpoint, "other-node"), (unnamed.endpoint, None)]))  # no nodeName: not local
+
+    assert [ending(("127.0.0.1", node_port), source=OUTSIDE) for _ in range(3)] == ["reset"] * 3
+    assert names((cluster_ip, port), 4) == {"remote": 2, "unnamed": 2}
+    # A client on the node still reaches the remote endpoints through the Local NodePort.
+    assert names(("127.0.0.1", node_port), 4, source=ON_NODE) == {"remote": 2, "unnamed": 2}
+    refused = series(scrape(daemon), "svcproxy_connections_refused_total",
+                     namespace="default", service="web", port="http", reason="no_local_endpoints")
+    assert refused == 3
+
+
+def health_check(port: int) -> tuple[int, dict, dict]:
+    """Status, JSON body and headers of a GET on the health-check NodePort."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/any/path", timeout=5) as response:
+            return response.status, json.loads(response.read()), dict(response.headers)
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read()), dict(error.headers)
+
+
+def test_health_check_node_port_answers_the_local_count_then_503_after_a_reload(
+        start_backend, start_daemon, write_config, node_port):
+    local, remote = start_backend(identify, name="local"), start_backend(identify, name="remote")
+    cluster_ip = pick_cluster_ip()
+    port = pick_port((cluster_ip,))
+    health_port = pick_port(("127.0.0.1",))
+    text = policy_yaml(node_port=node_port, cluster_ip=cluster_ip, port=port, external="Local", kind="LoadBalancer",
+                       health_port=health_port, endpoints=[(local.endpoint, NODE), (remote.endpoint, "other-node")])
+    config, daemon = start(start_daemon, write_config, text)
+
+    status, body, headers = health_check(health_port)
+    assert status == 200
+    assert body == {"service": {"namespace": "default", "name": "web"}, "localEndpoints": 1, "serviceProxyHealthy": True}
+    assert headers["Content-Type"] == "application/json"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Load-Balancing-Endpoint-Weight"] == "1"
+
+    config.write_text(policy_yaml(node_port=node_port, cluster_ip=cluster_ip, port=port, external="Local",
+                                  kind="LoadBalancer", health_port=health_port,
+                                  endpoints=[(remote.endpoint, "other-node")]))
+    daemon.reload()
+
+    status, body, headers = health_check(health_port)
+    assert status == 503
+    assert body["localEndpoints"] == 0
+    assert headers["X-Load-Balancing-Endpoint-Weight"] == "0"
+    assert headers["Content-Type"] == "application/json"
