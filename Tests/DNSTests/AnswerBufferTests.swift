@@ -50,7 +50,7 @@ import Testing
     @Test func sameBytesAsTheArrayEntry() {
         var buffer = DNSAnswerBuffer()
         for forwarding in [false, true] {
-            let zone = testZone(forwarding: forwarding)
+            let zone = sampleZone(forwarding: forwarding)
             for (name, type) in Self.names {
                 for edns in [nil, 512, 4096] as [UInt16?] {
                     for transport in [DNSTransport.udp, .tcp] {

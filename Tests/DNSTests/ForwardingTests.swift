@@ -22,7 +22,7 @@ func upstreamResponse(to query: [UInt8], id: UInt16? = nil, flags: UInt16 = 0x81
 }
 
 @Suite struct ForwardTests {
-    let zone = testZone(forwarding: true)
+    let zone = sampleZone(forwarding: true)
 
     func forward(_ bytes: [UInt8]) throws -> DNSForward {
         guard case .forward(let forward) = resolve(zone, bytes) else { throw ForwardingTestError.notForwarded }
@@ -104,7 +104,7 @@ func upstreamResponse(to query: [UInt8], id: UInt16? = nil, flags: UInt16 = 0x81
 }
 
 @Suite struct ChaseTests {
-    let zone = testZone(forwarding: true)
+    let zone = sampleZone(forwarding: true)
 
     func chase(_ type: DNSRecordType = .a, edns: UInt16? = nil) throws -> DNSChase {
         guard case .chase(let chase) = resolve(zone, query("EXT.other.svc.cluster.local", type, id: 3, edns: edns)) else {

@@ -5,7 +5,7 @@ import ServiceConfig
 import Testing
 
 @Suite struct HeaderTests {
-    let zone = testZone()
+    let zone = sampleZone()
 
     @Test func shortPacketsAndResponsesAreDropped() {
         for bytes in [[], [1, 2, 3], Array(repeating: 0, count: 11)] as [[UInt8]] {
@@ -59,7 +59,7 @@ import Testing
     @Test func recursionFlagsFollowTheQueryAndForwarding() throws {
         let withoutRD = try #require(Reply(responseBytes(zone, query("web.default.svc.cluster.local", .a, flags: 0))))
         #expect(withoutRD.message.flags & 0x0180 == 0)
-        let forwarding = try #require(Reply(responseBytes(testZone(forwarding: true), query("web.default.svc.cluster.local", .a))))
+        let forwarding = try #require(Reply(responseBytes(sampleZone(forwarding: true), query("web.default.svc.cluster.local", .a))))
         #expect(forwarding.message.flags & 0x0180 == 0x0180)
     }
 
@@ -75,7 +75,7 @@ import Testing
 }
 
 @Suite struct EDNSTests {
-    let zone = testZone()
+    let zone = sampleZone()
 
     @Test func optIsEchoedWithOurSizeAndTheDOBit() throws {
         let reply = try #require(ask(zone, "web.default.svc.cluster.local", .a, edns: 4096))
@@ -96,7 +96,7 @@ import Testing
     /// A headless Service with `count` endpoints: 16 bytes an A record once compressed.
     static func bigZone(_ count: Int, udpSize: Int = 1232) -> DNSZone {
         let endpoints = (0..<count).map { ClusterNamesEndpoint.make(ip("10.2.\($0 / 250).\($0 % 250 + 1)")) }
-        return testZone(udpSize: udpSize, names: [.init(namespace: "big", name: "many", target: .headless(endpoints), ports: [])])
+        return sampleZone(udpSize: udpSize, names: [.init(namespace: "big", name: "many", target: .headless(endpoints), ports: [])])
     }
 
     @Test func udpWithoutEDNSIsCutAt512() throws {
@@ -135,7 +135,7 @@ import Testing
         let endpoints = (0..<8).map {
             ClusterNamesEndpoint.make(ip("10.3.0.\($0 + 1)"), hostname: "h\($0)", port: .init(name: "p", protocol: .tcp, number: 1))
         }
-        let zone = testZone(names: [.init(namespace: "big", name: "srv", target: .headless(endpoints), ports: [])])
+        let zone = sampleZone(names: [.init(namespace: "big", name: "srv", target: .headless(endpoints), ports: [])])
         let reply = try #require(ask(zone, "_p._tcp.srv.big.svc.cluster.local", .srv))
         #expect(!reply.truncated && reply.answers.count == 8 && reply.additional.isEmpty && reply.bytes.count <= 512)
         let tcp = try #require(ask(zone, "_p._tcp.srv.big.svc.cluster.local", .srv, transport: .tcp))
@@ -144,7 +144,7 @@ import Testing
 }
 
 @Suite struct NameTests {
-    let zone = testZone()
+    let zone = sampleZone()
 
     @Test func namesMatchInAnyCaseAndAnswersEchoTheQuestionsCase() throws {
         let reply = try #require(ask(zone, "WeB.DeFault.SVC.Cluster.LOCAL", .a))

@@ -37,7 +37,7 @@ private let negativeRows: [NegativeRow] = [
 ]
 
 @Suite struct NegativeAnswerTests {
-    let zone = testZone()
+    let zone = sampleZone()
 
     @Test(arguments: negativeRows)
     func negativeAnswerCarriesTheZoneSOA(_ row: NegativeRow) throws {
@@ -59,7 +59,7 @@ private let negativeRows: [NegativeRow] = [
     }
 
     @Test func namesOutsideTheZoneAreForwardedWithForwarding() {
-        let forwarding = testZone(forwarding: true)
+        let forwarding = sampleZone(forwarding: true)
         for name in ["example.com", "9.9.9.9.in-addr.arpa", "x.ip6.arpa"] {
             guard case .forward(let forward) = resolve(forwarding, query(name, .a)) else {
                 Issue.record("\(name) not forwarded")

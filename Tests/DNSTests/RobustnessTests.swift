@@ -17,7 +17,7 @@ struct SeededGenerator: RandomNumberGenerator {
 
 @Suite struct RobustnessTests {
     @Test func mutatedQueriesNeverCrashAndAnswersParse() throws {
-        let zone = testZone(forwarding: true)
+        let zone = sampleZone(forwarding: true)
         let seeds = [
             query("web.default.svc.cluster.local", .a), query("_pg._tcp.db.default.svc.cluster.local", .srv, edns: 1232),
             query("ext.other.svc.cluster.local", .a), query("10.0.96.10.in-addr.arpa", .ptr),

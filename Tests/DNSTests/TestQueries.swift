@@ -11,7 +11,7 @@ func ip(_ text: String) -> IPAddress {
 /// The zone the suites ask: a ClusterIP Service with both families and three ports (one
 /// unnamed), a headless one with named, unnamed and IPv6 endpoints, a headless one without
 /// endpoints, and two ExternalNames (out of the zone and into it).
-func testZone(forwarding: Bool = false, udpSize: Int = 1232, names extra: [ClusterNames.Service] = []) -> DNSZone {
+func sampleZone(forwarding: Bool = false, udpSize: Int = 1232, names extra: [ClusterNames.Service] = []) -> DNSZone {
     let pg = ClusterNames.Port(name: "pg", protocol: .tcp, number: 5432)
     let services = [
         ClusterNames.Service(

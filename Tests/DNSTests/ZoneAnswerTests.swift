@@ -3,7 +3,7 @@
 import Testing
 
 @Suite struct ZoneAnswerTests {
-    let zone = testZone()
+    let zone = sampleZone()
 
     @Test func clusterIPServiceHasOneAddressPerFamily() throws {
         let a = try #require(ask(zone, "web.default.svc.cluster.local", .a))

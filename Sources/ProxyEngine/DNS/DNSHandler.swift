@@ -283,7 +283,7 @@ final class DNSHandler {
             loop.logLimited(.notice, event: .dnsFailed, subject: "\(upstream)", "Failed to ask upstream nameserver \(upstream): \(error)")
             return false
         }
-        if overTCP { query.outgoing = [UInt8].tcpFramed(message) }
+        if overTCP { query.outgoing.appendTCPFramed(message) }
         pending.insert(query)
         do {
             try loop.epoll.add(query.socket.rawValue, wanted: overTCP ? .writable : .readable, token: query.token.rawValue)

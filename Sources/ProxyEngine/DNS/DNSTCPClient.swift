@@ -67,11 +67,7 @@ final class DNSTCPClient: SlotOccupant {
         consumed = 0
     }
 
-    func queue(_ answer: UnsafeRawBufferPointer) {
-        outgoing.append(UInt8(truncatingIfNeeded: answer.count >> 8))
-        outgoing.append(UInt8(truncatingIfNeeded: answer.count))
-        outgoing.append(contentsOf: answer)
-    }
+    func queue(_ answer: UnsafeRawBufferPointer) { outgoing.appendTCPFramed(answer) }
 
     /// Drops the bytes already written once they are most of the buffer, so that a client
     /// always a little behind cannot make it hold everything ever sent to it.

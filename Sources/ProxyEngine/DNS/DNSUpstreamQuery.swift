@@ -50,8 +50,11 @@ final class DNSUpstreamQuery: SlotOccupant {
 }
 
 extension Array where Element == UInt8 {
-    /// `message` with the two-byte length that frames a DNS message on TCP (RFC 1035 4.2.2).
-    static func tcpFramed(_ message: [UInt8]) -> [UInt8] {
-        [UInt8(truncatingIfNeeded: message.count >> 8), UInt8(truncatingIfNeeded: message.count)] + message
+    /// Appends `message` after the two-byte length that frames a DNS message on TCP
+    /// (RFC 1035 4.2.2): for queries upstream and answers to clients alike.
+    mutating func appendTCPFramed<Message: Collection<UInt8>>(_ message: Message) {
+        append(UInt8(truncatingIfNeeded: message.count >> 8))
+        append(UInt8(truncatingIfNeeded: message.count))
+        append(contentsOf: message)
     }
 }
