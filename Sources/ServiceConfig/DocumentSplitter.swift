@@ -8,7 +8,7 @@
 import Foundation
 
 /// One document's text and the file line it starts on.
-struct DocumentText {
+struct DocumentText: Sendable {
     let firstLine: Int
     let text: Substring
 }

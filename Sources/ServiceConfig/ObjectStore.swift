@@ -170,6 +170,14 @@ public final class ObjectStore {
     /// (libyaml reads no further).
     private func load(_ documents: [DocumentText], keys all: [ObjectSourceKey], text: String, file: String, changes: inout ObjectChanges,
                       statistics: inout LoadStatistics) -> [ObjectSourceKey] {
+        // The new documents are read first, side by side (ParallelMap); one after a
+        // document that is not YAML is read for nothing and dropped below, as libyaml
+        // would not have read it.
+        let unread = zip(documents, all).filter { entries[$0.1] == nil }.map(\.0)
+        let read = ParallelMap.map(unread) { document in
+            Self.check(document, file: file, fileText: text)
+        }
+        var fresh = zip(unread.map(\.firstLine), read).makeIterator()
         var keys: [ObjectSourceKey] = []
         for (document, key) in zip(documents, all) {
             keys.append(key)
@@ -178,11 +186,8 @@ public final class ObjectStore {
                 if reused.stoppedReading { break }
                 continue
             }
-            let diagnostics = Diagnostics()
-            var objects = ConfigObjects()
-            let readable = ConfigLoader.load(document: document, file: file, fileText: text, into: &objects, diagnostics: diagnostics)
-            var checked = CheckedObjects(objects: objects, loadErrors: diagnostics.errors)
-            checked.stoppedReading = !readable
+            guard let (firstLine, checked) = fresh.next(), firstLine == document.firstLine else { break }
+            let readable = !checked.stoppedReading
             entries[key] = checked
             // The first load has nothing to change from (and no plan to follow it): copying
             // every object into its changes would only hold them twice until the next load.
@@ -191,5 +196,15 @@ public final class ObjectStore {
             if !readable { break }
         }
         return keys
+    }
+
+    /// One document composed, decoded and checked on its own.
+    private static func check(_ document: DocumentText, file: String, fileText: String) -> CheckedObjects {
+        let diagnostics = Diagnostics()
+        var objects = ConfigObjects()
+        let readable = ConfigLoader.load(document: document, file: file, fileText: fileText, into: &objects, diagnostics: diagnostics)
+        var checked = CheckedObjects(objects: objects, loadErrors: diagnostics.errors)
+        checked.stoppedReading = !readable
+        return checked
     }
 }
