@@ -16,7 +16,7 @@ struct ObjectDecoder {
 
     /// Records where `node` was written and returns it, for chaining.
     mutating func mark(_ node: FieldNode?) -> FieldNode? {
-        if let node { source.fields[node.path] = node.location }
+        if let node, let mark = node.node.mark { source.fields.mark(node.fieldPath.digest, line: mark.line, column: mark.column) }
         return node
     }
 
@@ -27,9 +27,7 @@ struct ObjectDecoder {
         let name = mark(metadata?.field("name"))?.string() ?? ""
         let namespace = namespaced ? (mark(metadata?.field("namespace"))?.string() ?? "default") : ""
         let key = ObjectKey(namespace: namespace, name: name)
-        var context = root.context
-        context.object = "\(kind) \"\(namespaced ? key.description : name)\""
-        root = root.within(context)
+        root = root.within(root.context.naming("\(kind) \"\(namespaced ? key.description : name)\""))
         if name.isEmpty, namespaced { root.report(missing: "metadata.name", .required(detail: "name or generateName is required")) }
         return key
     }

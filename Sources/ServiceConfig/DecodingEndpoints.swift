@@ -122,9 +122,7 @@ extension ObjectDecoder {
     }
 
     mutating func decodeProxyConfiguration() -> ProxyConfiguration {
-        var context = root.context
-        context.object = "ProxyConfiguration"
-        root = root.within(context)
+        root = root.within(root.context.naming("ProxyConfiguration"))
         checkAPIVersion(ProxyConfiguration.apiVersion)
         var settings = NodeSettingsOverrides()
         if let node = mark(root.field("nodePortAddresses")) {

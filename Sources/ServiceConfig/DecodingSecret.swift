@@ -27,7 +27,7 @@ extension ObjectDecoder {
         var values: [(String, SecretValue)] = []
         for (keyNode, valueNode) in mapping {
             guard let name = keyNode.string else { continue }
-            let entry = FieldNode(node: valueNode, path: "\(field)[\(name)]", context: node.context)
+            let entry = node.entry(name, value: valueNode)
             guard case .scalar(let scalar) = valueNode, valueNode.tagName == .str || valueNode.isNull else {
                 entry.report(.invalid(value: SecretContents.redacted, detail: "must be a string"))
                 continue

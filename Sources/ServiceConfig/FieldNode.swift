@@ -10,12 +10,26 @@ final class Diagnostics {
     func report(_ error: ConfigError) { errors.append(error) }
 }
 
-/// The file and object a node belongs to, and where its errors go.
-struct DecodingContext {
+/// The file and object a node belongs to, where its errors go, and its document's paths.
+/// One per document (and one more once the object is named); nodes share it.
+final class DecodingContext {
     let file: String
     /// `Service "default/web"` once the object's identity is known.
-    var object: String?
+    let object: String?
     let diagnostics: Diagnostics
+    let paths: FieldPaths
+
+    init(file: String, object: String?, diagnostics: Diagnostics, paths: FieldPaths = FieldPaths()) {
+        self.file = file
+        self.object = object
+        self.diagnostics = diagnostics
+        self.paths = paths
+    }
+
+    /// The same document, its errors naming `object`.
+    func naming(_ object: String) -> DecodingContext {
+        DecodingContext(file: file, object: object, diagnostics: diagnostics, paths: paths)
+    }
 }
 
 /// An integer or a name, as Kubernetes' `IntOrString` (`targetPort`).
@@ -33,9 +47,23 @@ public enum IntOrString: Hashable, Sendable, CustomStringConvertible {
 
 struct FieldNode {
     let node: YAMLNode
-    /// The Kubernetes field path of this node; empty for a document's root.
-    let path: String
+    let fieldPath: FieldPath
     let context: DecodingContext
+
+    /// A node at a path given whole (`""` for a document's root).
+    init(node: YAMLNode, path: String, context: DecodingContext) {
+        self.init(node: node, fieldPath: context.paths.path(path), context: context)
+    }
+
+    private init(node: YAMLNode, fieldPath: FieldPath, context: DecodingContext) {
+        self.node = node
+        self.fieldPath = fieldPath
+        self.context = context
+    }
+
+    /// The Kubernetes field path of this node; empty for a document's root. Made when
+    /// asked, for errors (FieldPaths).
+    var path: String { context.paths.text(of: fieldPath) }
 
     var location: SourceLocation {
         SourceLocation(file: context.file, line: node.mark?.line ?? 0, column: node.mark?.column ?? 0)
@@ -48,15 +76,25 @@ struct FieldNode {
 
     /// Records an error at a field below this node that was not written (a missing value).
     func report(missing key: String, _ reason: ConfigError.Reason) {
-        context.diagnostics.report(ConfigError(location: location, object: context.object, field: childPath(key), reason: reason))
+        let field = context.paths.text(of: context.paths.child(of: fieldPath, key: key))
+        context.diagnostics.report(ConfigError(location: location, object: context.object, field: field, reason: reason))
     }
 
     /// This node seen from another object context (once the object's name is known).
     func within(_ context: DecodingContext) -> FieldNode {
-        FieldNode(node: node, path: path, context: context)
+        FieldNode(node: node, fieldPath: fieldPath, context: context)
     }
 
-    private func childPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+    /// Another node seen at this node's path (a map's key, reported where Kubernetes
+    /// reports it: at the map).
+    func placing(_ other: YAMLNode) -> FieldNode {
+        FieldNode(node: other, fieldPath: fieldPath, context: context)
+    }
+
+    /// `value`, the entry `key` of this free-form map, at `path[key]`.
+    func entry(_ key: String, value: YAMLNode) -> FieldNode {
+        FieldNode(node: value, fieldPath: context.paths.entry(of: fieldPath, key: key), context: context)
+    }
 
     /// The value at `key` of this mapping, or nil when absent or null. A node that is not
     /// a mapping is reported once, here.
@@ -66,12 +104,12 @@ struct FieldNode {
             return nil
         }
         guard let value = mapping.value(forKey: key), !value.isNull else { return nil }
-        return FieldNode(node: value, path: childPath(key), context: context)
+        return child(key, value: value)
     }
 
     /// The node `value` found under `key` of this mapping.
     func child(_ key: String, value: YAMLNode) -> FieldNode {
-        FieldNode(node: value, path: childPath(key), context: context)
+        FieldNode(node: value, fieldPath: context.paths.child(of: fieldPath, key: key), context: context)
     }
 
     /// The keys of this mapping, in document order.
@@ -86,7 +124,9 @@ struct FieldNode {
             report(.invalid(value: shortValue, detail: "must be a list"))
             return []
         }
-        return sequence.enumerated().map { FieldNode(node: $1, path: "\(path)[\($0)]", context: context) }
+        return sequence.enumerated().map { index, element in
+            FieldNode(node: element, fieldPath: context.paths.element(of: fieldPath, index: index), context: context)
+        }
     }
 
     /// A scalar read as text. Numbers and booleans are not strings in Kubernetes' schema.
@@ -140,7 +180,7 @@ struct FieldNode {
         var result: [String: String] = [:]
         for (key, value) in mapping {
             guard let name = key.string else { continue }
-            if let text = FieldNode(node: value, path: childPath(name), context: context).string() {
+            if let text = child(name, value: value).string() {
                 result[name] = text
             }
         }

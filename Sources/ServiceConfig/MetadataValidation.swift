@@ -19,15 +19,15 @@ enum MetadataRules {
         let metadata = FieldNode(node: metadataNode, path: "metadata", context: root.context)
         if let labels = metadata.field("labels") {
             for entry in entries(of: labels, kind: "label") {
-                at(entry.key, labels.path, labels).reportEach(entry.text, NameFormat.qualifiedName(entry.text))
-                at(entry.value, labels.path, labels).reportEach(entry.stringValue, NameFormat.labelValue(entry.stringValue))
+                labels.placing(entry.key).reportEach(entry.text, NameFormat.qualifiedName(entry.text))
+                labels.placing(entry.value).reportEach(entry.stringValue, NameFormat.labelValue(entry.stringValue))
             }
         }
         if let annotations = metadata.field("annotations") {
             var size = 0
             for entry in entries(of: annotations, kind: "annotation") {
                 // The rule is QualifiedName except that case does not matter (ValidateAnnotations).
-                at(entry.key, annotations.path, annotations).reportEach(entry.text, NameFormat.qualifiedName(entry.text.lowercased()))
+                annotations.placing(entry.key).reportEach(entry.text, NameFormat.qualifiedName(entry.text.lowercased()))
                 size += entry.text.utf8.count + entry.stringValue.utf8.count
             }
             if size > annotationSizeLimit {
@@ -59,7 +59,7 @@ enum MetadataRules {
             } else if case .scalar(let scalar) = value, isString(value) {
                 result.append(Entry(key: key, text: text, value: value, stringValue: scalar.string))
             } else {
-                let node = FieldNode(node: value, path: "\(map.path)[\(text)]", context: map.context)
+                let node = map.entry(text, value: value)
                 let fix = node.node.string.map { " (quote it: \"\($0)\")" } ?? ""
                 node.report(.invalid(value: node.shortValue, detail: "must be a string, as every \(kind) value is\(fix)"))
             }
@@ -72,11 +72,6 @@ enum MetadataRules {
     /// boolean, which a string field does not accept.
     static func isString(_ value: YAMLNode) -> Bool {
         value.tagName == .str || value.tagName == .timestamp
-    }
-
-    /// `node` seen at the map's own path, which is where Kubernetes reports a key or value.
-    private static func at(_ node: YAMLNode, _ path: String, _ map: FieldNode) -> FieldNode {
-        FieldNode(node: node, path: path, context: map.context)
     }
 }
 
