@@ -112,3 +112,26 @@ private func endpoints(_ loaded: LoadedPlan, _ service: String) -> [String] {
         }
     }
 }
+
+/// Documents are read side by side when there are many; what comes out must be what one
+/// thread reading them in order gives: the same objects and errors in the same order, and
+/// nothing after a document that is not YAML.
+@Suite struct ParallelReadingTests {
+    @Test func manyDocumentsReadSideBySideComeOutInOrderAndStopAtTheFirstThatIsNotYAML() throws {
+        var documents = cluster(60).components(separatedBy: "---\n").filter { !$0.isEmpty }
+        #expect(documents.count == 120)
+        documents[17] = documents[17].replacingOccurrences(of: "port: 80", with: "port: eighty")
+        documents[64] = documents[64].replacingOccurrences(of: "port: 80", with: "port: [80")  // not YAML
+        documents[90] = documents[90].replacingOccurrences(of: "port: 80", with: "port: ninety")
+        let text = documents.map { "---\n" + $0 }.joined()
+        let fixture = try ConfigFixture(["cluster.yaml": text])
+
+        let inOrder = ConfigLoader.load(paths: [fixture.directory])
+        let sideBySide = ObjectStore().load(paths: [fixture.directory]).objects
+        #expect(sideBySide.objects.services.map(\.key) == inOrder.objects.services.map(\.key))
+        #expect(sideBySide.objects.services.count == 32)  // svc-0 ... svc-31: document 64 is svc-32's Service
+        #expect(sideBySide.objects.endpoints.map(\.key) == inOrder.objects.endpoints.map(\.key))
+        #expect(sideBySide.loadErrors.map(\.description) == inOrder.errors.map(\.description))
+        #expect(sideBySide.loadErrors.count == 2)
+    }
+}
