@@ -38,29 +38,39 @@ public struct CheckedObjects: Sendable {
 
     /// Adds the objects of `other` after these (file order decides who owns a value).
     mutating func append(_ other: CheckedObjects) {
-        objects.append(other.objects)
-        loadErrors += other.loadErrors
-        objectErrors += other.objectErrors
-        validServices += other.validServices
+        var appending = AppendingArrays(other: other)
+        swap(&self, &appending.target)  // moved, not shared: the arrays grow in place
+        Self.visitArrays(&appending)
+        swap(&self, &appending.target)
     }
 
     /// An error of reading that is not about one object's fields (a missing file).
     mutating func report(_ error: ConfigError) { loadErrors.append(error) }
 }
 
-extension ConfigObjects {
-    /// Adds the objects of `other` after these.
-    mutating func append(_ other: ConfigObjects) {
-        services += other.services
-        endpoints += other.endpoints
-        endpointSlices += other.endpointSlices
-        pods += other.pods
-        proxyConfigurations += other.proxyConfigurations
-        networkPolicies += other.networkPolicies
-        namespaces += other.namespaces
-        ingresses += other.ingresses
-        ingressClasses += other.ingressClasses
-        secrets += other.secrets
-        skipped += other.skipped
+extension CheckedObjects {
+    /// Every array: the objects' (ConfigObjects.visitArrays), then the errors and the valid Services.
+    static func visitArrays<Visitor: ObjectArrayVisitor>(_ visitor: inout Visitor) where Visitor.Root == CheckedObjects {
+        ConfigObjects.visitArrays(at: \.objects, &visitor)
+        visitor.visit(\.loadErrors)
+        visitor.visit(\.objectErrors)
+        visitor.visit(\.validServices)
+    }
+
+    /// The length of each array, in `visitArrays` order.
+    var counts: [Int] {
+        var counting = CountingArrays(root: self)
+        Self.visitArrays(&counting)
+        return counting.counts
+    }
+
+    /// Puts `entry`'s objects and errors in place of as many starting at `start` (one
+    /// offset per array, in `visitArrays` order): a document that changed without
+    /// changing how many objects it holds, patched into the objects of all documents.
+    mutating func replace(at start: [Int], with entry: CheckedObjects) {
+        var replacing = ReplacingArrays(target: CheckedObjects(), entry: entry, start: start)
+        swap(&self, &replacing.target)
+        Self.visitArrays(&replacing)
+        swap(&self, &replacing.target)
     }
 }

@@ -79,6 +79,9 @@ struct LoadBalancerAssignment {
     /// Assigns addresses to the LoadBalancer Services of our class among `services`.
     mutating func assign(_ services: [Service]) {
         let ours = oldestFirst(services.filter(\.isOurLoadBalancer))
+        // Nothing to give out: the sockets every other Service holds (a table over the
+        // whole configuration, rebuilt at each plan) are not needed.
+        guard !ours.isEmpty else { return }
         if settings.loadBalancerIPPools.isEmpty {
             assignNodeAddresses(ours.filter { PlanBuilder.loadBalancerIPs(of: $0).isEmpty }, all: services)
         } else {

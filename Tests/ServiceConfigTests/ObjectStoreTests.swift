@@ -113,6 +113,54 @@ private func endpoints(_ loaded: LoadedPlan, _ service: String) -> [String] {
     }
 }
 
+/// A reload patches the documents that changed into the objects of all documents when
+/// each holds as many objects and errors as before; what it gives must be what putting all
+/// together again gives.
+@Suite struct MergedObjectsTests {
+    private func same(_ a: CheckedObjects, _ b: CheckedObjects) {
+        #expect(a.objects.services == b.objects.services)
+        #expect(a.objects.endpoints == b.objects.endpoints)
+        #expect(a.validServices == b.validServices)
+        #expect(a.loadErrors == b.loadErrors)
+        #expect(a.objectErrors == b.objectErrors)
+        #expect(a.counts == b.counts)
+    }
+
+    @Test func changedDocumentsArePatchedInPlaceOrPutTogetherAgainWhenTheirCountsChange() throws {
+        let broken = cluster(8).replacingOccurrences(of: "name: svc-2\n", with: "name: Svc_2\n")  // an object error
+        let fixture = try ConfigFixture(["cluster.yaml": broken])
+        let store = ObjectStore()
+        _ = store.load(paths: [fixture.directory])
+
+        // An endpoint moved: the same counts, patched.
+        let moved = broken.replacingOccurrences(of: "ip: 10.1.0.5\n", with: "ip: 10.9.0.5\n")
+        try moved.write(toFile: fixture.path("cluster.yaml"), atomically: true, encoding: .utf8)
+        let patched = store.load(paths: [fixture.directory]).objects
+        #expect(store.mergesPatched == 1)
+        same(patched, ObjectStore().load(paths: [fixture.directory]).objects)
+        #expect(patched.objects.endpoints[5].subsets.first?.addresses.first == IPAddress("10.9.0.5"))
+
+        // An error fixed: the error counts change, so all is put together again.
+        let fixed = moved.replacingOccurrences(of: "name: Svc_2\n", with: "name: svc-2\n")
+        try fixed.write(toFile: fixture.path("cluster.yaml"), atomically: true, encoding: .utf8)
+        let rebuilt = store.load(paths: [fixture.directory]).objects
+        #expect(store.mergesPatched == 1)
+        same(rebuilt, ObjectStore().load(paths: [fixture.directory]).objects)
+        #expect(rebuilt.objectErrors.isEmpty)
+
+        // Two documents changed at once, then a document added: patched, then put together.
+        let twice = fixed.replacingOccurrences(of: "ip: 10.1.0.1\n", with: "ip: 10.8.0.1\n")
+            .replacingOccurrences(of: "port: 8080\n", with: "port: 8081\n")
+        try twice.write(toFile: fixture.path("cluster.yaml"), atomically: true, encoding: .utf8)
+        same(store.load(paths: [fixture.directory]).objects, ObjectStore().load(paths: [fixture.directory]).objects)
+        #expect(store.mergesPatched == 2)
+        try (twice + cluster(9).components(separatedBy: "---\n").suffix(2).map { "---\n" + $0 }.joined())
+            .write(toFile: fixture.path("cluster.yaml"), atomically: true, encoding: .utf8)
+        same(store.load(paths: [fixture.directory]).objects, ObjectStore().load(paths: [fixture.directory]).objects)
+        #expect(store.mergesPatched == 2)
+    }
+}
+
 /// Documents are read side by side when there are many; what comes out must be what one
 /// thread reading them in order gives: the same objects and errors in the same order, and
 /// nothing after a document that is not YAML.
