@@ -38,7 +38,7 @@ public struct CheckedObjects: Sendable {
 
     /// Adds the objects of `other` after these (file order decides who owns a value).
     mutating func append(_ other: CheckedObjects) {
-        var appending = AppendingArrays(other: other)
+        var appending = AppendingArrays(target: CheckedObjects(), other: other, objects: \.objects)
         swap(&self, &appending.target)  // moved, not shared: the arrays grow in place
         Self.visitArrays(&appending)
         swap(&self, &appending.target)
@@ -51,7 +51,7 @@ public struct CheckedObjects: Sendable {
 extension CheckedObjects {
     /// Every array: the objects' (ConfigObjects.visitArrays), then the errors and the valid Services.
     static func visitArrays<Visitor: ObjectArrayVisitor>(_ visitor: inout Visitor) where Visitor.Root == CheckedObjects {
-        ConfigObjects.visitArrays(at: \.objects, &visitor)
+        ConfigObjects.visitArrays(&visitor)
         visitor.visit(\.loadErrors)
         visitor.visit(\.objectErrors)
         visitor.visit(\.validServices)
@@ -59,7 +59,7 @@ extension CheckedObjects {
 
     /// The length of each array, in `visitArrays` order.
     var counts: [Int] {
-        var counting = CountingArrays(root: self)
+        var counting = CountingArrays(root: self, objects: \.objects)
         Self.visitArrays(&counting)
         return counting.counts
     }
@@ -68,7 +68,7 @@ extension CheckedObjects {
     /// offset per array, in `visitArrays` order): a document that changed without
     /// changing how many objects it holds, patched into the objects of all documents.
     mutating func replace(at start: [Int], with entry: CheckedObjects) {
-        var replacing = ReplacingArrays(target: CheckedObjects(), entry: entry, start: start)
+        var replacing = ReplacingArrays(target: CheckedObjects(), entry: entry, start: start, objects: \.objects)
         swap(&self, &replacing.target)
         Self.visitArrays(&replacing)
         swap(&self, &replacing.target)

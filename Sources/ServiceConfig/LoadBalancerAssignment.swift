@@ -78,7 +78,7 @@ struct LoadBalancerAssignment {
 
     /// Assigns addresses to the LoadBalancer Services of our class among `services`.
     mutating func assign(_ services: [Service]) {
-        let ours = oldestFirst(services.filter(\.isOurLoadBalancer))
+        let ours = oldestFirst(services.filter { $0.isOurLoadBalancer })
         // Nothing to give out: the sockets every other Service holds (a table over the
         // whole configuration, rebuilt at each plan) are not needed.
         guard !ours.isEmpty else { return }

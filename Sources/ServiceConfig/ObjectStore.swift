@@ -24,6 +24,17 @@ public enum ObjectSourceKey: Hashable, Sendable {
     /// SipHash-1-3 (Swift's Hasher) under this process's random key: no one can make two
     /// texts collide on purpose, and two different documents at the same place and of the
     /// same length share a digest by chance once in 2^64.
+    /// Hashed by its digest and line alone, which already tell documents apart: a
+    /// reload looks up every document's key, and hashing the file's name each time cost
+    /// more than the rest of the lookup.
+    public func hash(into hasher: inout Hasher) {
+        switch self {
+        case .document(_, let firstLine, _, let digest):
+            hasher.combine(digest)
+            hasher.combine(firstLine)
+        }
+    }
+
     static func document(file: String, firstLine: Int, text: Substring) -> ObjectSourceKey {
         var hasher = Hasher()
         let hashed: Void? = text.utf8.withContiguousStorageIfAvailable { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
@@ -173,17 +184,19 @@ public final class ObjectStore {
         // The new documents are read first, side by side (ParallelMap); one after a
         // document that is not YAML is read for nothing and dropped below, as libyaml
         // would not have read it.
-        let unread = zip(documents, all).filter { entries[$0.1] == nil }.map(\.0)
+        // For each document: nil when new, else whether libyaml stopped reading at it.
+        let known = all.map { entries[$0]?.stoppedReading }
+        let unread = zip(documents, known).filter { $0.1 == nil }.map(\.0)
         let read = ParallelMap.map(unread) { document in
             Self.check(document, file: file, fileText: text)
         }
         var fresh = zip(unread.map(\.firstLine), read).makeIterator()
         var keys: [ObjectSourceKey] = []
-        for (document, key) in zip(documents, all) {
+        for ((document, key), reused) in zip(zip(documents, all), known) {
             keys.append(key)
-            if let reused = entries[key] {
+            if let stoppedReading = reused {
                 statistics.documentsReused += 1
-                if reused.stoppedReading { break }
+                if stoppedReading { break }
                 continue
             }
             guard let (firstLine, checked) = fresh.next(), firstLine == document.firstLine else { break }
