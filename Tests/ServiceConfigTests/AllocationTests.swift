@@ -68,6 +68,95 @@ private func loadServices(_ names: [String], previous: Allocations? = nil, range
         #expect(throws: ConfigErrors.self) { try loadServices(["a", "b", "c"], range: 30000...30001) }
     }
 
+    @Test func aFullNodePortRangeIsAnErrorAtThePortThatFoundNone() throws {
+        let third = """
+            apiVersion: v1
+            kind: Service
+            metadata: {name: c}
+            spec:
+              type: NodePort
+              ports:
+              - {name: a, port: 80, nodePort: 30000}
+              - {name: b, port: 81, nodePort: 30001}
+              - name: c
+                port: 82
+
+            """
+        let fixture = try ConfigFixture(["svc.yaml": third])
+        var settings = NodeSettings(nodeAddresses: [IPAddress("127.0.0.1")!])
+        settings.nodePortRange = 30000...30001
+        guard case .failure(let errors) = fixture.plan(settings: settings) else {
+            Issue.record("a third NodePort fitted in a range of two")
+            return
+        }
+        #expect(errors.errors.map(\.description) == [
+            "\(fixture.path("svc.yaml")):9:5: Service \"default/c\" is invalid: spec.ports[2].nodePort: Invalid value: 0: "
+                + "failed to allocate a nodePort: range is full (the range of valid ports is 30000-30001)",
+        ])
+    }
+
+    @Test func aFullHealthCheckRangeIsAnErrorAtThePolicyThatAskedForIt() throws {
+        let lb = """
+            apiVersion: v1
+            kind: Service
+            metadata: {name: lb}
+            spec:
+              type: LoadBalancer
+              ports: [{name: http, port: 80, nodePort: 30000}]
+              externalTrafficPolicy: Local
+
+            """
+        let fixture = try ConfigFixture(["svc.yaml": lb])
+        var settings = NodeSettings(nodeAddresses: [IPAddress("127.0.0.1")!])
+        settings.nodePortRange = 30000...30000
+        guard case .failure(let errors) = fixture.plan(settings: settings) else {
+            Issue.record("a health-check NodePort fitted in a full range")
+            return
+        }
+        #expect(errors.errors.map(\.description) == [
+            "\(fixture.path("svc.yaml")):7:26: Service \"default/lb\" is invalid: spec.healthCheckNodePort: Invalid value: 0: "
+                + "failed to allocate a HealthCheck NodePort 0: range is full (the range of valid ports is 30000-30000)",
+        ])
+    }
+
+    @Test func aFullClusterIPRangeIsAnErrorAtTheAddressItsFamilyNeeded() throws {
+        let text = ["a", "b", "c"].map { name in
+            """
+            apiVersion: v1
+            kind: Service
+            metadata: {name: \(name)}
+            spec:
+              ipFamilies: [IPv4]
+              ports: [{port: 80}]
+
+            """
+        }.joined(separator: "---\n")
+        let fixture = try ConfigFixture(["svc.yaml": text])
+        var settings = NodeSettings(nodeAddresses: [IPAddress("127.0.0.1")!])
+        settings.serviceClusterIPRanges = [CIDR("10.96.0.0/30")!]  // two usable addresses
+        guard case .failure(let errors) = fixture.plan(settings: settings) else {
+            Issue.record("three ClusterIPs fitted in a /30")
+            return
+        }
+        let error = try #require(errors.errors.first)
+        #expect(errors.errors.count == 1)
+        #expect(error.object == "Service \"default/c\"")
+        #expect(error.field == "spec.clusterIPs[0]")
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(error.location?.line == 1 + (lines.lastIndex { $0.contains("ipFamilies") } ?? 0), "at what asked for the address")
+        #expect(error.description.hasSuffix("Invalid value: \"\": failed to allocate a serviceIP: range is full (the range of valid IPs is 10.96.0.0/30)"))
+    }
+
+    @Test func requireDualStackOnASingleStackClusterReportsThePolicyAndEachFamilyInTheAPIServersWords() throws {
+        let yaml = service("dual", type: "ClusterIP", extra: "\n  ipFamilyPolicy: RequireDualStack\n  ipFamilies: [IPv6, IPv4]")
+        let errors = try ConfigFixture(["svc.yaml": yaml]).errors()
+        #expect(errors.count == 2)
+        #expect(errors.first?.hasSuffix("Service \"default/dual\" is invalid: spec.ipFamilyPolicy: Invalid value: \"RequireDualStack\": "
+            + "this cluster is not configured for dual-stack services") == true)
+        #expect(errors.last?.hasSuffix("Service \"default/dual\" is invalid: spec.ipFamilies[0]: Invalid value: \"IPv6\": "
+            + "not configured on this cluster") == true)
+    }
+
     @Test func writtenValuesWinOverAllocation() throws {
         let yaml = service("late", extra: "\n  clusterIP: 10.96.0.10") + "---\n" + service("early")
         let (objects, errors) = ConfigLoader.load(text: yaml, file: "svc.yaml")
