@@ -78,7 +78,7 @@ public struct StatusReport: Codable, Sendable {
         reloadFailures = state.reloadFailures
         lastReloadSucceeded = state.lastReloadSucceeded
         lastReloadErrors = state.lastReloadErrors
-        listenFailures = state.listenFailures
+        listenFailures = state.listenFailures + state.healthCheckFailures.map(\.description)
         services = state.plan.servicePorts.map { servicePort in
             let counts = byName[servicePort.name]
             let endpointCounts = Dictionary((counts?.endpoints ?? []).map { ($0.endpoint, $0) }, uniquingKeysWith: { first, _ in first })
