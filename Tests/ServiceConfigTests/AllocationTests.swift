@@ -16,12 +16,18 @@ private func service(_ name: String, type: String = "NodePort", extra: String = 
     """
 }
 
-private func loadServices(_ names: [String], previous: Allocations? = nil, range: ClosedRange<Int> = 30000...32767) throws -> LoadedPlan {
+/// The node settings of these tests, with a NodePort or ClusterIP range of the test's own.
+private func settings(nodePorts: ClosedRange<Int>? = nil, clusterIPs: [CIDR]? = nil) -> NodeSettings {
     var settings = NodeSettings(nodeAddresses: [IPAddress("127.0.0.1")].compactMap { $0 })
-    settings.nodePortRange = range
+    if let nodePorts { settings.nodePortRange = nodePorts }
+    if let clusterIPs { settings.serviceClusterIPRanges = clusterIPs }
+    return settings
+}
+
+private func loadServices(_ names: [String], previous: Allocations? = nil, range: ClosedRange<Int> = 30000...32767) throws -> LoadedPlan {
     let text = names.map { service($0) }.joined(separator: "---\n")
     let (objects, errors) = ConfigLoader.load(text: text, file: "svc.yaml")
-    return try Configuration.plan(objects: objects, settings: settings, previous: previous, loadErrors: errors).get()
+    return try Configuration.plan(objects: objects, settings: settings(nodePorts: range), previous: previous, loadErrors: errors).get()
 }
 
 @Suite struct AllocationTests {
@@ -83,13 +89,7 @@ private func loadServices(_ names: [String], previous: Allocations? = nil, range
 
             """
         let fixture = try ConfigFixture(["svc.yaml": third])
-        var settings = NodeSettings(nodeAddresses: [IPAddress("127.0.0.1")!])
-        settings.nodePortRange = 30000...30001
-        guard case .failure(let errors) = fixture.plan(settings: settings) else {
-            Issue.record("a third NodePort fitted in a range of two")
-            return
-        }
-        #expect(errors.errors.map(\.description) == [
+        #expect(fixture.errors(settings: settings(nodePorts: 30000...30001)) == [
             "\(fixture.path("svc.yaml")):9:5: Service \"default/c\" is invalid: spec.ports[2].nodePort: Invalid value: 0: "
                 + "failed to allocate a nodePort: range is full (the range of valid ports is 30000-30001)",
         ])
@@ -107,13 +107,7 @@ private func loadServices(_ names: [String], previous: Allocations? = nil, range
 
             """
         let fixture = try ConfigFixture(["svc.yaml": lb])
-        var settings = NodeSettings(nodeAddresses: [IPAddress("127.0.0.1")!])
-        settings.nodePortRange = 30000...30000
-        guard case .failure(let errors) = fixture.plan(settings: settings) else {
-            Issue.record("a health-check NodePort fitted in a full range")
-            return
-        }
-        #expect(errors.errors.map(\.description) == [
+        #expect(fixture.errors(settings: settings(nodePorts: 30000...30000)) == [
             "\(fixture.path("svc.yaml")):7:26: Service \"default/lb\" is invalid: spec.healthCheckNodePort: Invalid value: 0: "
                 + "failed to allocate a HealthCheck NodePort 0: range is full (the range of valid ports is 30000-30000)",
         ])
@@ -132,9 +126,8 @@ private func loadServices(_ names: [String], previous: Allocations? = nil, range
             """
         }.joined(separator: "---\n")
         let fixture = try ConfigFixture(["svc.yaml": text])
-        var settings = NodeSettings(nodeAddresses: [IPAddress("127.0.0.1")!])
-        settings.serviceClusterIPRanges = [CIDR("10.96.0.0/30")!]  // two usable addresses
-        guard case .failure(let errors) = fixture.plan(settings: settings) else {
+        // Two usable addresses.
+        guard case .failure(let errors) = fixture.plan(settings: settings(clusterIPs: [CIDR("10.96.0.0/30")!])) else {
             Issue.record("three ClusterIPs fitted in a /30")
             return
         }

@@ -1,36 +1,33 @@
 """Allocation errors as `svcproxy check` prints them, in the API server's words and at the
-field that asked: a NodePort range with no port left points at the service port that found
-none (its line, as nodePort was not written), and RequireDualStack on a single-stack node
-with an unconfigured first family reports the policy and the family together."""
+field that asked: a NodePort range that other Services filled points at the service port
+that found none (its line, as nodePort was not written), and RequireDualStack on a
+single-stack node with an unconfigured first family reports the policy and the family
+together."""
 
 import subprocess
 
-from harness import BINARY, NODEPORT_ADDRESSES
+from harness import BINARY, NODEPORT_ADDRESSES, service_yaml
 
 EX_CONFIG = 78
 
-FULL_RANGE = """\
+# Two Services take the range's two ports; the third finds none for its port.
+THIRD = """\
 apiVersion: v1
 kind: Service
-metadata: {name: web, namespace: default}
+metadata: {name: third, namespace: default}
 spec:
   type: NodePort
   ports:
-  - {name: a, port: 80, nodePort: 30000}
-  - {name: b, port: 81, nodePort: 30001}
-  - name: c
-    port: 82
+  - name: http
+    port: 80
 """
-THIRD_PORT_LINE = 9
+FULL_RANGE = service_yaml("first", node_port=30000) + "---\n" + service_yaml("second", node_port=30001) + "---\n" + THIRD
 
 DUAL = """\
 apiVersion: v1
 kind: Service
 metadata: {name: dual, namespace: default}
-spec:
-  ipFamilyPolicy: RequireDualStack
-  ipFamilies: [IPv6, IPv4]
-  ports: [{port: 80}]
+spec: {ipFamilyPolicy: RequireDualStack, ipFamilies: [IPv6, IPv4], ports: [{port: 80}]}
 """
 
 
@@ -41,13 +38,13 @@ def check(path, *flags) -> subprocess.CompletedProcess:
 
 def test_allocation_from_a_full_node_port_range_is_an_error_at_the_port_that_found_none(write_config):
     path = write_config(FULL_RANGE, name="full.yaml")
-    assert path.read_text().splitlines()[THIRD_PORT_LINE - 1].strip() == "- name: c"
+    port_line = FULL_RANGE.splitlines().index("  - name: http") + 1
 
     result = check(path, "--service-node-port-range", "30000-30001", "--service-cluster-ip-range", "10.96.0.0/12")
 
     assert result.returncode == EX_CONFIG, result.stdout + result.stderr
     errors = [line for line in result.stderr.splitlines() if "is invalid" in line]
-    assert errors == [f"{path}:{THIRD_PORT_LINE}:5: Service \"default/web\" is invalid: spec.ports[2].nodePort: Invalid value: 0: "
+    assert errors == [f"{path}:{port_line}:5: Service \"default/third\" is invalid: spec.ports[0].nodePort: Invalid value: 0: "
                       "failed to allocate a nodePort: range is full (the range of valid ports is 30000-30001)"], result.stderr
 
 

@@ -47,6 +47,12 @@ def policy_yaml(*, node_port, cluster_ip, port, endpoints, external="Cluster", i
     return "\n".join(lines) + "\n"
 
 
+def cluster_address() -> tuple[str, int]:
+    """A ClusterIP and a port free on it."""
+    cluster_ip = pick_cluster_ip()
+    return cluster_ip, pick_port((cluster_ip,))
+
+
 def names(address, count=8, source=None) -> Counter:
     """The backends' names over `count` connections, from `source` (an address to bind) if given."""
     if source is None:
@@ -79,8 +85,7 @@ def start(start_daemon, write_config, text):
 def test_external_local_node_port_reaches_only_the_local_endpoint_and_cluster_ip_both(
         start_backend, start_daemon, write_config, node_port):
     local, remote = start_backend(identify, name="local"), start_backend(identify, name="remote")
-    cluster_ip = pick_cluster_ip()
-    port = pick_port((cluster_ip,))
+    cluster_ip, port = cluster_address()
     start(start_daemon, write_config, policy_yaml(
         node_port=node_port, cluster_ip=cluster_ip, port=port, external="Local",
         endpoints=[(local.endpoint, NODE), (remote.endpoint, "other-node")]))
@@ -94,8 +99,7 @@ def test_external_local_node_port_reaches_only_the_local_endpoint_and_cluster_ip
 def test_internal_local_cluster_ip_reaches_only_the_local_endpoint_and_node_port_both(
         start_backend, start_daemon, write_config, node_port):
     local, remote = start_backend(identify, name="local"), start_backend(identify, name="remote")
-    cluster_ip = pick_cluster_ip()
-    port = pick_port((cluster_ip,))
+    cluster_ip, port = cluster_address()
     start(start_daemon, write_config, policy_yaml(
         node_port=node_port, cluster_ip=cluster_ip, port=port, internal="Local",
         endpoints=[(local.endpoint, NODE), (remote.endpoint, "other-node")]))
@@ -108,8 +112,7 @@ def test_no_local_endpoint_resets_and_is_counted_while_the_cluster_ip_still_serv
         start_backend, start_daemon, write_config, node_port):
     remote = start_backend(identify, name="remote")
     unnamed = start_backend(identify, name="unnamed")
-    cluster_ip = pick_cluster_ip()
-    port = pick_port((cluster_ip,))
+    cluster_ip, port = cluster_address()
     _, daemon = start(start_daemon, write_config, policy_yaml(
         node_port=node_port, cluster_ip=cluster_ip, port=port, external="Local",
         endpoints=[(remote.endpoint, "other-node"), (unnamed.endpoint, None)]))  # no nodeName: not local
@@ -135,8 +138,7 @@ def health_check(port: int) -> tuple[int, dict, dict]:
 def test_health_check_node_port_answers_the_local_count_then_503_after_a_reload(
         start_backend, start_daemon, write_config, node_port):
     local, remote = start_backend(identify, name="local"), start_backend(identify, name="remote")
-    cluster_ip = pick_cluster_ip()
-    port = pick_port((cluster_ip,))
+    cluster_ip, port = cluster_address()
     health_port = pick_port(("127.0.0.1",))
     text = policy_yaml(node_port=node_port, cluster_ip=cluster_ip, port=port, external="Local", kind="LoadBalancer",
                        health_port=health_port, endpoints=[(local.endpoint, NODE), (remote.endpoint, "other-node")])
@@ -193,8 +195,7 @@ def test_traffic_reaches_a_serving_terminating_endpoint_until_a_ready_one_is_rel
         start_backend, start_daemon, write_config, node_port):
     terminating = start_backend(identify, name="terminating")
     stopped = start_backend(identify, name="not-serving")
-    cluster_ip = pick_cluster_ip()
-    port = pick_port((cluster_ip,))
+    cluster_ip, port = cluster_address()
     config, daemon = start(start_daemon, write_config, slice_yaml(
         node_port=node_port, cluster_ip=cluster_ip, port=port,
         endpoints=[(terminating.endpoint, None, TERMINATING), (stopped.endpoint, None, NOT_SERVING)]))
@@ -228,8 +229,7 @@ def test_local_traffic_uses_this_nodes_terminating_endpoint_while_the_health_che
         start_backend, start_daemon, write_config, node_port):
     local = start_backend(identify, name="local-terminating")
     remote = start_backend(identify, name="remote-ready")
-    cluster_ip = pick_cluster_ip()
-    port = pick_port((cluster_ip,))
+    cluster_ip, port = cluster_address()
     health_port = pick_port(("127.0.0.1",))
     start(start_daemon, write_config, slice_yaml(
         node_port=node_port, cluster_ip=cluster_ip, port=port, external="Local", kind="LoadBalancer", health_port=health_port,
@@ -246,8 +246,7 @@ def test_local_traffic_uses_this_nodes_terminating_endpoint_while_the_health_che
 def test_a_health_check_node_port_that_cannot_bind_is_a_warning_and_a_metric_and_the_service_still_serves(
         start_backend, start_daemon, write_config, node_port):
     local = start_backend(identify, name="local")
-    cluster_ip = pick_cluster_ip()
-    port = pick_port((cluster_ip,))
+    cluster_ip, port = cluster_address()
     health_port = pick_port(("127.0.0.1",))
     text = policy_yaml(node_port=node_port, cluster_ip=cluster_ip, port=port, external="Local", kind="LoadBalancer",
                        health_port=health_port, endpoints=[(local.endpoint, NODE)])
@@ -280,8 +279,7 @@ def test_a_health_check_node_port_that_cannot_bind_is_a_warning_and_a_metric_and
 # --------------------------------------------------------------------------- check --print-plan
 
 def test_check_print_plan_shows_local_endpoints_the_local_policy_and_the_health_check_node_port(write_config, node_port):
-    cluster_ip = pick_cluster_ip()
-    port = pick_port((cluster_ip,))
+    cluster_ip, port = cluster_address()
     health_port = pick_port(("127.0.0.1",))
     config = write_config(slice_yaml(
         node_port=node_port, cluster_ip=cluster_ip, port=port, external="Local", kind="LoadBalancer", health_port=health_port,
