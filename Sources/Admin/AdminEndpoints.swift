@@ -98,8 +98,9 @@ public final class AdminEndpoints: @unchecked Sendable {
             } catch {
                 failures.append(HealthCheckFailure(service: service, address: address, error: "\(error)"))
                 // kube-proxy's words for its FailedToStartServiceHealthcheck warning event.
-                logger.warning("Failed to start the health check of \(service) on port \(address.port) (\(address)): \(error); its load balancer gets no answer from this node",
-                               metadata: ["event": "health-check-failed", "service": "\(service)", "port": "\(address.port)"])
+                let text = "Failed to start the health check of \(service) on port \(address.port) (\(address)): \(error); "
+                    + "its load balancer gets no answer from this node"
+                logger.warning("\(text)", metadata: ["event": "health-check-failed", "service": "\(service)", "port": "\(address.port)"])
             }
         }
         if !change.opening.isEmpty { apply(change) }

@@ -11,20 +11,22 @@ struct EndpointCategories {
     /// Where traffic under a Cluster policy goes.
     let cluster: [Endpoint]
     /// Where traffic under a Local policy goes: some may not be in `cluster` (local
-    /// terminating ones, when ready ones exist elsewhere).
+    /// terminating ones, when ready ones exist elsewhere). Without a Local policy, which
+    /// of `cluster` are on this node.
     let local: [Endpoint]
     /// The endpoints in either list only because no ready one was left for it.
     let servingTerminating: Set<Endpoint>
     /// The IPs of the ready endpoints on this node, for the health-check NodePort.
     let localReadyIPs: Set<IPAddress>
 
-    /// `located` in round-robin order; `isLocal` says whether one is on this node.
-    init(_ located: [LocatedEndpoint], isLocal: (LocatedEndpoint) -> Bool) {
+    /// `located` in round-robin order; `isLocal` says whether one is on this node;
+    /// `localPolicy`: a Local traffic policy applies to some of the port's addresses.
+    init(_ located: [LocatedEndpoint], localPolicy: Bool, isLocal: (LocatedEndpoint) -> Bool) {
         let ready = located.filter(\.ready)
         let fallback = located.filter { !$0.ready }
         let localReady = ready.filter(isLocal)
         let clusterSide = ready.isEmpty ? fallback : ready
-        let localSide = localReady.isEmpty ? fallback.filter(isLocal) : localReady
+        let localSide = !localPolicy ? clusterSide.filter(isLocal) : localReady.isEmpty ? fallback.filter(isLocal) : localReady
         cluster = clusterSide.map(\.endpoint)
         local = localSide.map(\.endpoint)
         servingTerminating = Set((clusterSide + localSide).filter { !$0.ready }.map(\.endpoint))

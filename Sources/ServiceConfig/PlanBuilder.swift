@@ -236,15 +236,16 @@ struct PlanBuilder {
             var seenSockets: Set<SocketKey> = []
             listen = listen.filter { seenSockets.insert($0.socketKey).inserted }
             part.claims.append(ServicePlanPart.Claim(addresses: listen, claim: ListenClaim(name: name, service: service, index: index)))
-            let categories = EndpointCategories(join.located(for: service, port: port, families: families), isLocal: isLocal)
+            let externalPolicy = TrafficPolicy(rawValue: service.externalTrafficPolicy ?? "") ?? .cluster
+            let internalPolicy = TrafficPolicy(rawValue: service.internalTrafficPolicy ?? "") ?? .cluster
+            let categories = EndpointCategories(join.located(for: service, port: port, families: families),
+                                                localPolicy: externalPolicy == .local || internalPolicy == .local, isLocal: isLocal)
             localReadyIPs.formUnion(categories.localReadyIPs)
             let isUDP = port.protocol == .udp
             var servicePort = ServicePortPlan(
                 name: name, protocol: port.protocol, listenAddresses: listen,
                 endpoints: categories.cluster, localEndpoints: categories.local, servingTerminating: categories.servingTerminating,
-                sessionAffinity: affinity,
-                externalTrafficPolicy: TrafficPolicy(rawValue: service.externalTrafficPolicy ?? "") ?? .cluster,
-                internalTrafficPolicy: TrafficPolicy(rawValue: service.internalTrafficPolicy ?? "") ?? .cluster,
+                sessionAffinity: affinity, externalTrafficPolicy: externalPolicy, internalTrafficPolicy: internalPolicy,
                 maxConnections: service.maxConnectionsLimit,
                 idleTimeout: isUDP ? nil : service.idleTimeout(nodeDefault: settings.idleTimeout),
                 udpTimeout: isUDP ? service.udpTimeout(nodeDefault: settings.udpTimeout) : nil)

@@ -107,6 +107,7 @@ public struct ServicePortPlan: Hashable, Sendable {
     /// terminating ones on it; in the same order. An endpoint whose source names no node
     /// is not local, as kube-proxy has it. Not always a part of `endpoints`: this node's
     /// terminating endpoints serve Local traffic while ready ones elsewhere take the rest.
+    /// Without a Local policy, simply those of `endpoints` on this node.
     public let localEndpoints: [Endpoint]
     /// The endpoints above that are there only because no ready one was left: not ready,
     /// but serving while they terminate.

@@ -104,6 +104,18 @@ private func endpoint(_ ip: String) -> Endpoint { Endpoint(ip: IPAddress(ip)!, p
         #expect(port.endpoints == [endpoint("10.0.0.3")])
     }
 
+    @Test func withoutALocalPolicyTheLocalEndpointsAreThoseOfTheClusterSet() throws {
+        let text = service() + "---\n"
+            + slice("addresses: [10.0.0.1], nodeName: node-a, \(terminating)", "addresses: [10.0.0.2], nodeName: node-b")
+        let port = try #require(try plan(text).get().plan.servicePorts.first)
+        #expect(port.endpoints == [endpoint("10.0.0.2")])
+        #expect(port.localEndpoints == [], "no Local policy falls back to this node's terminating endpoint")
+        #expect(port.reachableEndpoints == [endpoint("10.0.0.2")])
+        let fallback = try #require(try plan(service() + "---\n" + slice("addresses: [10.0.0.1], nodeName: node-a, \(terminating)"))
+            .get().plan.servicePorts.first)
+        #expect(fallback.localEndpoints == [endpoint("10.0.0.1")], "the Cluster set's fallback, on this node")
+    }
+
     @Test func udpPortsFallBackToo() throws {
         let loaded = try plan(service(protocol: "UDP") + "---\n" + slice("addresses: [10.0.0.1], \(terminating)", protocol: "UDP")).get()
         #expect(loaded.plan.servicePorts.first?.endpoints == [endpoint("10.0.0.1")])
