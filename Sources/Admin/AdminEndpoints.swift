@@ -26,6 +26,9 @@ public final class AdminEndpoints: @unchecked Sendable {
     /// The health-check listeners open: their server token and Service, by address.
     private var healthListeners: [IPPort: (token: UInt64, service: ObjectKey)] = [:]
     private let logger: Logger
+    /// Where the health-check NodePorts that cannot be bound are recorded, for /metrics,
+    /// the status report and STATUS=.
+    private let state: DaemonState
     private let stopped = Atomic<Bool>(false)
     private var thread: JoinableThread?
     private let statusSocket: String
@@ -41,6 +44,7 @@ public final class AdminEndpoints: @unchecked Sendable {
                                                    monitor: engine.monitor, logMessagesDropped: logMessagesDropped,
                                                    serviceHealth: serviceHealth))
         self.logger = logger
+        self.state = state
         statusSocket = addresses.statusSocket
         let httpAddresses = addresses.metrics == addresses.healthz ? [addresses.metrics] : [addresses.metrics, addresses.healthz]
         for text in httpAddresses {
@@ -74,12 +78,14 @@ public final class AdminEndpoints: @unchecked Sendable {
 
     /// Serves the health-check NodePorts of `checks` from now on: their counts at once,
     /// new listeners bound, gone ones (or moved to another Service) closed, the others
-    /// kept. Call it after `start`, from one thread; it returns once the admin thread has
-    /// the change.
+    /// kept. One that cannot be bound is a warning and a metric, and is tried again on
+    /// the next call; the others serve. Call it after `start`, from one thread; it returns
+    /// once the admin thread has the change.
     public func serveHealthChecks(_ checks: [HealthCheckPlan]) {
         serviceHealth.update(checks)
         closeHealthChecks(notIn: checks)  // the ports are free before any is bound again
         var change = AdminServer.ListenerChange()
+        var failures: [HealthCheckFailure] = []
         for (address, service) in Self.addresses(of: checks).sorted(by: { $0.key < $1.key }) where healthListeners[address] == nil {
             guard let socketAddress = SocketAddress(ip: address.ip.description, port: UInt16(address.port)) else { continue }
             do {
@@ -90,11 +96,18 @@ public final class AdminEndpoints: @unchecked Sendable {
                 logger.info("Serving the health check of \(service) on http://\(address)",
                             metadata: ["event": "health-check-listening", "service": "\(service)"])
             } catch {
-                logger.error("Failed to serve the health check of \(service) on \(address): \(error)",
-                             metadata: ["event": "health-check-failed", "service": "\(service)"])
+                failures.append(HealthCheckFailure(service: service, address: address, error: "\(error)"))
+                // kube-proxy's words for its FailedToStartServiceHealthcheck warning event.
+                let text = "Failed to start the health check of \(service) on port \(address.port) (\(address)): \(error); "
+                    + "its load balancer gets no answer from this node"
+                logger.warning("\(text)", metadata: ["event": "health-check-failed", "service": "\(service)", "port": "\(address.port)"])
             }
         }
         if !change.opening.isEmpty { apply(change) }
+        state.update {
+            $0.healthCheckFailures = failures
+            $0.healthCheckBindErrors += UInt64(failures.count)
+        }
     }
 
     /// Closes the health-check listeners that `checks` does not keep. A reload calls it

@@ -10,6 +10,10 @@ public final class DaemonState: Sendable {
     public struct Snapshot: Sendable {
         public var plan = ProxyPlan(servicePorts: [])
         public var listenFailures: [String] = []
+        /// The health-check NodePort addresses the last try could not bind.
+        public var healthCheckFailures: [HealthCheckFailure] = []
+        /// Failed binds of health-check NodePorts since start (each try: start, reloads).
+        public var healthCheckBindErrors: UInt64 = 0
         /// Wall-clock seconds of the last plan applied (start or successful reload).
         public var lastApplied: Double = 0
         public var reloads: UInt64 = 0
@@ -32,4 +36,15 @@ public final class DaemonState: Sendable {
     public func update(_ change: (inout Snapshot) -> Void) {
         snapshot.withLock { change(&$0) }
     }
+}
+
+/// A health-check NodePort address that could not be bound: its load balancer gets no
+/// answer there and takes this node as unable to serve the Service.
+public struct HealthCheckFailure: Sendable, Equatable, CustomStringConvertible {
+    public let service: ObjectKey
+    public let address: IPPort
+    public let error: String
+
+    /// "health check of default/web on 127.0.0.1:32000: Address already in use".
+    public var description: String { "health check of \(service) on \(address): \(error)" }
 }

@@ -68,6 +68,7 @@ struct MetricsPage {
         out.udp(services.filter { udpPorts.contains($0.name) })
         out.ingress(ingress)
         out.loadBalancers(state.plan.loadBalancers)
+        out.healthChecks(failures: state.healthCheckFailures, bindErrors: state.healthCheckBindErrors)
         out.tls(tls, certificates: certificates)
         if state.plan.dns != nil { out.dns(dns) }
         renderProcess(&out)

@@ -78,7 +78,7 @@ public struct StatusReport: Codable, Sendable {
         reloadFailures = state.reloadFailures
         lastReloadSucceeded = state.lastReloadSucceeded
         lastReloadErrors = state.lastReloadErrors
-        listenFailures = state.listenFailures
+        listenFailures = state.listenFailures + state.healthCheckFailures.map(\.description)
         services = state.plan.servicePorts.map { servicePort in
             let counts = byName[servicePort.name]
             let endpointCounts = Dictionary((counts?.endpoints ?? []).map { ($0.endpoint, $0) }, uniquingKeysWith: { first, _ in first })
@@ -88,7 +88,7 @@ public struct StatusReport: Codable, Sendable {
                 accepted: counts?.accepted ?? 0,
                 refused: (counts?.refusedNoEndpoints ?? 0) + (counts?.refusedNoLocalEndpoints ?? 0) + (counts?.connectsExhausted ?? 0) + (counts?.refusedNodeLimit ?? 0)
                     + (counts?.refusedServiceLimit ?? 0) + (counts?.deniedByPolicy ?? 0),
-                endpoints: servicePort.endpoints.map { endpoint in
+                endpoints: servicePort.reachableEndpoints.map { endpoint in
                     let count = endpointCounts[endpoint]
                     return EndpointRow(endpoint: endpoint.description, health: count?.health ?? .unknown,
                                        active: count?.active ?? 0, connections: count?.established ?? 0,

@@ -39,30 +39,47 @@ struct Allocator {
         allocateNodePorts(services.filter { $0.type == .nodePort || $0.type == .loadBalancer })
     }
 
-    private mutating func fail(_ service: Service, _ path: String, _ reason: ConfigError.Reason) {
-        errors.append(ConfigError(location: service.source.location(of: path), object: service.label, field: path, reason: reason))
+    /// An error at `path`, placed where it was written, or else at the first of `near`
+    /// that was (the field that asked for what could not be had), or else where the
+    /// nearest enclosing field was.
+    private mutating func fail(_ service: Service, _ path: String, near: [String] = [], _ reason: ConfigError.Reason) {
+        let fields = service.source.fields
+        let location = ([path] + near).lazy.compactMap { fields[$0] }.first ?? service.source.location(of: path)
+        errors.append(ConfigError(location: location, object: service.label, field: path, reason: reason))
     }
 
     // MARK: ClusterIPs
 
-    /// The families a service asks for, in order, each with the field that asked.
+    /// The families a service asks for, in order: its `ipFamilies`, then the family of
+    /// each ClusterIP written beyond them. Nil when the cluster cannot give them, with
+    /// every error the API server's initIPFamilyFields reports: first a written ClusterIP
+    /// of a family not configured (alone, as it stops there), else RequireDualStack on a
+    /// single-stack cluster and each requested family not configured, together.
     private mutating func requestedFamilies(_ service: Service, written ips: [IPAddress]) -> [IPAddress.Family]? {
-        let written = ips.map(\.family)
-        var families = written
-        for (index, name) in service.ipFamilies.enumerated() where index >= written.count {
-            families.append(name == "IPv6" ? .ipv6 : .ipv4)
-        }
         let configured = settings.serviceClusterIPRanges.map(\.address.family)
-        let dualStack = service.ipFamilyPolicy == "RequireDualStack" || service.ipFamilyPolicy == "PreferDualStack"
+        var families: [IPAddress.Family] = service.ipFamilies.map { $0 == "IPv6" ? .ipv6 : .ipv4 }
+        let asked = families.count
+        var failed = false
+        for (index, ip) in ips.enumerated() where index >= asked {
+            if configured.contains(ip.family) {
+                families.append(ip.family)
+            } else {
+                fail(service, "spec.clusterIPs[\(index)]", .invalid(value: ClusterIPRules.listText(service.normalizedClusterIPs),
+                                                                     detail: "\(ip.family.apiName) is not configured on this cluster"))
+                failed = true
+            }
+        }
+        if failed { return nil }
         if service.ipFamilyPolicy == "RequireDualStack", configured.count < 2 {
             fail(service, "spec.ipFamilyPolicy", .invalid(value: "\"RequireDualStack\"", detail: "this cluster is not configured for dual-stack services"))
-            return nil
+            failed = true
         }
-        for (index, family) in families.enumerated() where !configured.contains(family) {
-            let path = index < written.count ? "spec.clusterIPs[\(index)]" : "spec.ipFamilies[\(index)]"
-            fail(service, path, .invalid(value: "\"\(family == .ipv4 ? "IPv4" : "IPv6")\"", detail: "not configured on this cluster"))
-            return nil
+        for (index, family) in families.prefix(asked).enumerated() where !configured.contains(family) {
+            fail(service, "spec.ipFamilies[\(index)]", .invalid(value: "\"\(family.apiName)\"", detail: "not configured on this cluster"))
+            failed = true
         }
+        if failed { return nil }
+        let dualStack = service.ipFamilyPolicy == "RequireDualStack" || service.ipFamilyPolicy == "PreferDualStack"
         if families.isEmpty, let primary = configured.first { families = [primary] }
         if dualStack, families.count == 1, let other = configured.first(where: { $0 != families[0] }) {
             families.append(other)
@@ -96,21 +113,24 @@ struct Allocator {
             if assigned.count < families.count { wanting.append((service, Array(families.dropFirst(assigned.count)))) }
         }
         // Remembered values first, all of them, so that no new service takes one.
-        var deriving: [(Service, IPAddress.Family, CIDR)] = []
+        var deriving: [(Service, index: Int, CIDR)] = []
         for (service, families) in wanting.sorted(by: { $0.0.key < $1.0.key }) {
-            for family in families {
+            let assigned = result.clusterIPs[service.key]?.count ?? 0
+            for (offset, family) in families.enumerated() {
                 guard let range = settings.clusterIPRange(for: family) else { continue }
                 if let ip = previous.clusterIPs[service.key]?.first(where: { $0.family == family && Self.isAllocatable($0, in: range) && taken[$0] == nil }) {
                     taken[ip] = service.key
                     result.clusterIPs[service.key, default: []].append(ip)
                 } else {
-                    deriving.append((service, family, range))
+                    deriving.append((service, assigned + offset, range))
                 }
             }
         }
-        for (service, _, range) in deriving {
+        for (service, index, range) in deriving {
             guard let ip = Self.derive(for: "\(service.key)", in: range, taken: taken) else {
-                fail(service, "spec.clusterIPs", .invalid(value: "\"\"", detail: "failed to allocate a service IP: range \(range) is full"))
+                // Nothing was written there: the line of what asked for the address, else the Service's own.
+                fail(service, "spec.clusterIPs[\(index)]", near: ["spec.ipFamilies[\(index)]", "spec.ipFamilyPolicy", "spec.type", "metadata.name"],
+                     .invalid(value: "\"\"", detail: "failed to allocate a serviceIP: range is full (the range of valid IPs is \(range))"))
                 continue
             }
             taken[ip] = service.key
@@ -162,16 +182,16 @@ struct Allocator {
             placeWrittenHealthCheckNodePort(of: service, in: range, taken: &taken)
         }
         // Remembered values first, all of them, so that no new service takes one.
-        var deriving: [(Service, ServicePort)] = []
+        var deriving: [(Service, ServicePort, index: Int)] = []
         for service in services.sorted(by: { $0.key < $1.key }) where service.allocatesNodePorts {
-            for port in service.ports where port.nodePort == nil {
+            for (index, port) in service.ports.enumerated() where port.nodePort == nil {
                 let name = ServicePortName(service: service.key, port: port.name)
                 if let remembered = previous.nodePorts[name], range.contains(remembered),
                    taken[remembered] == nil || taken[remembered] == NodePortOwner(service: service.key, kind: .nodePort) {
                     taken[remembered] = NodePortOwner(service: service.key, kind: .nodePort)
                     result.nodePorts[name] = remembered
                 } else {
-                    deriving.append((service, port))
+                    deriving.append((service, port, index))
                 }
             }
         }
@@ -188,7 +208,7 @@ struct Allocator {
         // TCP and UDP on one port of a service share a NodePort, a written one too, as the
         // API server's findRequestedNodePort has it.
         var shared: [String: Int] = [:]
-        for (service, port) in deriving {
+        for (service, port, index) in deriving {
             let name = ServicePortName(service: service.key, port: port.name)
             let sharingKey = "\(service.key)|\(port.port)"
             let siblings = service.ports.filter { $0.port == port.port }.map { ServicePortName(service: service.key, port: $0.name) }
@@ -197,7 +217,8 @@ struct Allocator {
                 continue
             }
             guard let nodePort = Self.derive(for: "\(name)", in: range, taken: taken) else {
-                fail(service, "spec.ports", .invalid(value: "\(port.port)", detail: "failed to allocate a NodePort: range \(range.lowerBound)-\(range.upperBound) is full"))
+                fail(service, "spec.ports[\(index)].nodePort", .invalid(value: "0", detail: "failed to allocate a nodePort: range is full "
+                     + "(the range of valid ports is \(range.lowerBound)-\(range.upperBound))"))
                 continue
             }
             taken[nodePort] = NodePortOwner(service: service.key, kind: .nodePort)
@@ -207,7 +228,9 @@ struct Allocator {
         }
         for service in derivingHealthChecks {
             guard let port = Self.derive(for: "\(service.key)|healthCheckNodePort", in: range, taken: taken) else {
-                fail(service, "spec.healthCheckNodePort", .invalid(value: "0", detail: "failed to allocate a health-check NodePort: range \(range.lowerBound)-\(range.upperBound) is full"))
+                fail(service, "spec.healthCheckNodePort", near: ["spec.externalTrafficPolicy"], .invalid(
+                    value: "0", detail: "failed to allocate a HealthCheck NodePort 0: range is full "
+                        + "(the range of valid ports is \(range.lowerBound)-\(range.upperBound))"))
                 continue
             }
             taken[port] = NodePortOwner(service: service.key, kind: .healthCheck)

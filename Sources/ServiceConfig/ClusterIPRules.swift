@@ -75,3 +75,13 @@ enum ClusterIPRules {
         "[]string{" + values.map { "\"\($0)\"" }.joined(separator: ", ") + "}"
     }
 }
+
+extension IPAddress.Family {
+    /// `IPv4` or `IPv6`, as `spec.ipFamilies` writes it.
+    var apiName: String {
+        switch self {
+        case .ipv4: "IPv4"
+        case .ipv6: "IPv6"
+        }
+    }
+}

@@ -73,7 +73,10 @@ extension ObjectDecoder {
             _ = mark(node)
             var endpoint = SliceEndpoint()
             endpoint.addresses = markList(node.field("addresses"))
-            endpoint.ready = mark(node.field("conditions")?.field("ready"))?.bool() ?? true
+            let conditions = node.field("conditions")
+            endpoint.ready = mark(conditions?.field("ready"))?.bool() ?? true
+            endpoint.serving = mark(conditions?.field("serving"))?.bool() ?? endpoint.ready
+            endpoint.terminating = mark(conditions?.field("terminating"))?.bool() ?? false
             endpoint.hostname = decodeHostname(node.field("hostname"))
             endpoint.nodeName = mark(node.field("nodeName"))?.string()
             return endpoint
@@ -87,7 +90,7 @@ extension ObjectDecoder {
         let key = readKey(kind: "Pod")
         var pod = Pod(key: key, source: source)
         pod.labels = readLabels()
-        if mark(root.field("metadata")?.field("deletionTimestamp")) != nil { pod.terminated = true }
+        pod.deleting = mark(root.field("metadata")?.field("deletionTimestamp")) != nil
         pod.hostname = decodeHostname(root.field("spec")?.field("hostname"))
         pod.subdomain = decodeHostname(root.field("spec")?.field("subdomain"))
         pod.nodeName = mark(root.field("spec")?.field("nodeName"))?.string()
@@ -102,7 +105,7 @@ extension ObjectDecoder {
             }
         }
         if let status = root.field("status") {
-            if let phase = status.field("phase")?.string(), phase == "Succeeded" || phase == "Failed" { pod.terminated = true }
+            if let phase = status.field("phase")?.string(), phase == "Succeeded" || phase == "Failed" { pod.finished = true }
             let listed = (mark(status.field("podIPs"))?.elements() ?? []).compactMap { mark($0.field("ip")) }
             let written = listed.isEmpty ? [mark(status.field("podIP"))].compactMap { $0 } : listed
             pod.ips = written.compactMap { node in

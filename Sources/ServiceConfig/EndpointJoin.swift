@@ -1,10 +1,13 @@
-// Which ready endpoints a service port has, from whichever source Kubernetes would use:
-// - a Service with a selector, when the configuration holds Pods, takes the ready Pods of
-//   its namespace whose labels match, each at the number its named targetPort has in that
-//   Pod (a Pod without that port name is left out), as the endpoints controller does;
+// Which endpoints a service port has, from whichever source Kubernetes would use:
+// - a Service with a selector, when the configuration holds Pods, takes the Pods of its
+//   namespace whose labels match, each at the number its named targetPort has in that
+//   Pod (a Pod without that port name is left out), with the conditions the EndpointSlice
+//   controller gives them;
 // - otherwise its EndpointSlices (joined by the `kubernetes.io/service-name` label, ports
-//   matched by name, `conditions.ready` absent meaning ready), as kube-proxy reads them;
+//   matched by name, conditions defaulted as the API documents), as kube-proxy reads them;
 // - otherwise its Endpoints object (only `addresses`; `notReadyAddresses` never serve).
+// Ready endpoints are kept, and so are those not ready but serving while they terminate:
+// EndpointCategories.swift sends traffic to these only when no ready one is left.
 // Each endpoint keeps the node it is on where its source names one (`spec.nodeName`,
 // `endpoints[].nodeName`, `addresses[].nodeName`): the traffic policies send some traffic
 // only to this node's endpoints.
@@ -13,6 +16,11 @@
 struct LocatedEndpoint: Hashable {
     let endpoint: Endpoint
     let nodeName: String?
+    /// False for one that is serving and terminating but not ready.
+    var ready = true
+    /// Its source says it is terminating (a ready one may be, under
+    /// `publishNotReadyAddresses`).
+    var terminating = false
 }
 
 struct EndpointJoin {
@@ -37,14 +45,15 @@ struct EndpointJoin {
         hasPods = !objects.pods.isEmpty
     }
 
-    /// The endpoints of `port`, in a stable order, without repeats. `families` are the
-    /// service's ClusterIP families, which choose among a dual-stack Pod's IPs.
+    /// The ready endpoints of `port`, in a stable order, without repeats. `families` are
+    /// the service's ClusterIP families, which choose among a dual-stack Pod's IPs.
     func endpoints(for service: Service, port: ServicePort, families: [IPAddress.Family]) -> [Endpoint] {
-        located(for: service, port: port, families: families).map(\.endpoint)
+        located(for: service, port: port, families: families).filter(\.ready).map(\.endpoint)
     }
 
-    /// As `endpoints(for:port:families:)`, each with its node; an endpoint written twice
-    /// keeps the node of its first appearance.
+    /// The ready and the serving-terminating endpoints of `port`, each with its node. An
+    /// endpoint written twice keeps its first place and the first appearance that is not
+    /// terminating, as kube-proxy prefers it (the Pod now using a reused IP).
     func located(for service: Service, port: ServicePort, families: [IPAddress.Family]) -> [LocatedEndpoint] {
         let found: [LocatedEndpoint]
         if let selector = service.selector, hasPods {
@@ -56,19 +65,30 @@ struct EndpointJoin {
         } else {
             found = []
         }
-        var seen: Set<Endpoint> = []
-        return found.filter { seen.insert($0.endpoint).inserted }
+        var kept: [LocatedEndpoint] = []
+        var places: [Endpoint: Int] = [:]
+        for endpoint in found {
+            if let place = places[endpoint.endpoint] {
+                if kept[place].terminating, !endpoint.terminating { kept[place] = endpoint }
+            } else {
+                places[endpoint.endpoint] = kept.count
+                kept.append(endpoint)
+            }
+        }
+        return kept
     }
 
-    /// Whether `pod` is an endpoint of a service with `selector`.
+    /// Whether `pod` is a ready endpoint of a service with `selector`.
     static func selects(_ selector: [String: String], _ pod: Pod, publishNotReady: Bool) -> Bool {
-        selector.allSatisfy({ pod.labels[$0.key] == $0.value }) && !pod.terminated && (pod.ready || publishNotReady)
+        selector.allSatisfy({ pod.labels[$0.key] == $0.value }) && pod.isReadyEndpoint(publishNotReady: publishNotReady)
     }
 
     private func fromPods(selector: [String: String], service: Service, port: ServicePort,
                           families: [IPAddress.Family]) -> [LocatedEndpoint] {
         (podsByNamespace[service.key.namespace] ?? []).flatMap { pod -> [LocatedEndpoint] in
-            guard Self.selects(selector, pod, publishNotReady: service.publishNotReadyAddresses) else { return [] }
+            guard selector.allSatisfy({ pod.labels[$0.key] == $0.value }) else { return [] }
+            let ready = pod.isReadyEndpoint(publishNotReady: service.publishNotReadyAddresses)
+            guard ready || pod.isServingTerminating else { return [] }
             let number: Int?
             switch port.resolvedTargetPort {
             case .int(let value): number = value
@@ -78,16 +98,19 @@ struct EndpointJoin {
             guard let number else { return [] }
             let wanted = families.isEmpty ? Array(Set(pod.ips.map(\.family))) : families
             let ips = wanted.compactMap { family in pod.ips.first { $0.family == family } }
-            return ips.map { LocatedEndpoint(endpoint: Endpoint(ip: $0, port: number), nodeName: pod.nodeName) }
+            return ips.map {
+                LocatedEndpoint(endpoint: Endpoint(ip: $0, port: number), nodeName: pod.nodeName, ready: ready, terminating: pod.deleting)
+            }
         }
     }
 
     private func fromSlice(_ slice: EndpointSlice, port: ServicePort) -> [LocatedEndpoint] {
         guard slice.addressType == "IPv4" || slice.addressType == "IPv6",
               let match = slice.ports.first(where: { $0.name == port.name && $0.protocol == port.protocol }) else { return [] }
-        return slice.endpoints.filter(\.ready).flatMap { endpoint in
+        return slice.endpoints.filter { $0.ready || ($0.serving && $0.terminating) }.flatMap { endpoint in
             endpoint.addresses.compactMap(IPAddress.init).map {
-                LocatedEndpoint(endpoint: Endpoint(ip: $0, port: match.port), nodeName: endpoint.nodeName)
+                LocatedEndpoint(endpoint: Endpoint(ip: $0, port: match.port), nodeName: endpoint.nodeName, ready: endpoint.ready,
+                                terminating: endpoint.terminating)
             }
         }
     }

@@ -28,10 +28,14 @@ public struct Endpoints: Hashable, Sendable {
     public var label: String { "Endpoints \"\(key)\"" }
 }
 
-/// One endpoint of a slice; `ready` is already defaulted (absent means ready).
+/// One endpoint of a slice, its conditions defaulted as the API documents them: `ready`
+/// absent means ready, `serving` absent means what `ready` says, `terminating` absent
+/// means not terminating.
 public struct SliceEndpoint: Hashable, Sendable {
     public var addresses: [String] = []
     public var ready = true
+    public var serving = true
+    public var terminating = false
     /// `hostname`: the endpoint's name in the cluster DNS, under its headless Service.
     public var hostname: String?
     /// `nodeName`: the node the endpoint is on (for the traffic policies).
@@ -71,8 +75,14 @@ public struct Pod: Hashable, Sendable {
     public var ips: [IPAddress] = []
     /// The `Ready` condition is "True".
     public var ready = false
-    /// Succeeded, Failed, or being deleted: never an endpoint.
-    public var terminated = false
+    /// `status.phase` is Succeeded or Failed: never an endpoint.
+    public var finished = false
+    /// `metadata.deletionTimestamp` is set: while it stays Ready, the endpoint is serving
+    /// and terminating, used only when its Service has no ready endpoint left.
+    public var deleting = false
+    /// Finished or being deleted: never a ready endpoint (unless its Service publishes
+    /// not-ready addresses) nor a NetworkPolicy peer.
+    public var terminated: Bool { finished || deleting }
     public var ports: [ContainerPort] = []
     /// `spec.hostname` and `spec.subdomain`: with a subdomain naming a headless Service of
     /// its namespace, the Pod is `<hostname>.<subdomain>.<ns>.svc.<zone>` in the cluster DNS.
@@ -82,4 +92,16 @@ public struct Pod: Hashable, Sendable {
     public var nodeName: String?
 
     public var label: String { "Pod \"\(key)\"" }
+}
+
+extension Pod {
+    /// Whether the EndpointSlice controller makes the Pod a ready endpoint (podToEndpoint):
+    /// Ready and not being deleted, or any Pod not finished when its Service publishes
+    /// not-ready addresses.
+    func isReadyEndpoint(publishNotReady: Bool) -> Bool {
+        !finished && (publishNotReady || (ready && !deleting))
+    }
+
+    /// Ready while being deleted: the controller writes it serving and terminating.
+    var isServingTerminating: Bool { !finished && ready && deleting }
 }

@@ -217,6 +217,8 @@ struct PlanBuilder {
         let loadBalancerIPs = service.type == .loadBalancer ? loadBalancers.addresses(of: service) : []
         let affinity: SessionAffinity = service.sessionAffinity == "ClientIP"
             ? .clientIP(timeoutSeconds: service.affinityTimeoutSeconds ?? 10800) : .none
+        // Ready endpoints on this node, by IP over all ports, as kube-proxy's health server counts.
+        var localReadyIPs: Set<IPAddress> = []
         for (index, port) in service.ports.enumerated() {
             let name = ServicePortName(service: service.key, port: port.name)
             guard port.protocol != .sctp else {
@@ -234,23 +236,25 @@ struct PlanBuilder {
             var seenSockets: Set<SocketKey> = []
             listen = listen.filter { seenSockets.insert($0.socketKey).inserted }
             part.claims.append(ServicePlanPart.Claim(addresses: listen, claim: ListenClaim(name: name, service: service, index: index)))
-            let located = join.located(for: service, port: port, families: families)
-            let endpoints = located.map(\.endpoint)
-            let local = located.filter { isLocal($0) }.map(\.endpoint)
+            let externalPolicy = TrafficPolicy(rawValue: service.externalTrafficPolicy ?? "") ?? .cluster
+            let internalPolicy = TrafficPolicy(rawValue: service.internalTrafficPolicy ?? "") ?? .cluster
+            let categories = EndpointCategories(join.located(for: service, port: port, families: families),
+                                                localPolicy: externalPolicy == .local || internalPolicy == .local, isLocal: isLocal)
+            localReadyIPs.formUnion(categories.localReadyIPs)
             let isUDP = port.protocol == .udp
-            part.ports.append(ServicePortPlan(
+            var servicePort = ServicePortPlan(
                 name: name, protocol: port.protocol, listenAddresses: listen,
-                endpoints: endpoints, localEndpoints: local,
-                sessionAffinity: affinity,
-                externalTrafficPolicy: TrafficPolicy(rawValue: service.externalTrafficPolicy ?? "") ?? .cluster,
-                internalTrafficPolicy: TrafficPolicy(rawValue: service.internalTrafficPolicy ?? "") ?? .cluster,
-                ingress: ingress.admissions(for: endpoints, transport: port.protocol), maxConnections: service.maxConnectionsLimit,
+                endpoints: categories.cluster, localEndpoints: categories.local, servingTerminating: categories.servingTerminating,
+                sessionAffinity: affinity, externalTrafficPolicy: externalPolicy, internalTrafficPolicy: internalPolicy,
+                maxConnections: service.maxConnectionsLimit,
                 idleTimeout: isUDP ? nil : service.idleTimeout(nodeDefault: settings.idleTimeout),
-                udpTimeout: isUDP ? service.udpTimeout(nodeDefault: settings.udpTimeout) : nil))
+                udpTimeout: isUDP ? service.udpTimeout(nodeDefault: settings.udpTimeout) : nil)
+            servicePort.ingress = ingress.admissions(for: servicePort.reachableEndpoints, transport: port.protocol)
+            part.ports.append(servicePort)
         }
         if let port = allocations.healthCheckNodePorts[service.key] {
-            let localIPs = Set(part.ports.flatMap { $0.localEndpoints.map(\.ip) })
-            part.healthCheck = HealthCheckPlan(service: service.key, port: port, addresses: nodeAddresses, localEndpoints: localIPs.count)
+            part.healthCheck = HealthCheckPlan(service: service.key, port: port, addresses: nodeAddresses,
+                                               localEndpoints: localReadyIPs.count)
         }
         return part
     }

@@ -67,7 +67,7 @@ struct PlanCache {
         if !policyNamespaces.isEmpty {
             // A policy isolates the pods of its namespace: the endpoints at their addresses.
             let isolated = Set(objects.pods.filter { policyNamespaces.contains($0.key.namespace) }.flatMap(\.ips))
-            for part in parts.values where part.ports.contains(where: { $0.endpoints.contains { isolated.contains($0.ip) } }) {
+            for part in parts.values where part.ports.contains(where: { $0.reachableEndpoints.contains { isolated.contains($0.ip) } }) {
                 touched.insert(part.service.key)
             }
         }

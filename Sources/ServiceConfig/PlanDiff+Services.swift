@@ -66,7 +66,7 @@ extension PlanDiff {
                 continue
             }
             if previous.routesLike(servicePort) { keptRoutes.insert(servicePort.name) } else { newRoutes.insert(servicePort.name) }
-            let gone = Set(previous.endpoints).subtracting(servicePort.endpoints)
+            let gone = Set(previous.reachableEndpoints).subtracting(servicePort.reachableEndpoints)
             if !gone.isEmpty { removedEndpoints[servicePort.name] = gone }
         }
         self.newRoutes = newRoutes

@@ -113,7 +113,7 @@ public struct PlanDiff: Sendable, Equatable {
             } else {
                 keptRoutes.insert(servicePort.name)
             }
-            let gone = Set(previous.endpoints).subtracting(servicePort.endpoints)
+            let gone = Set(previous.reachableEndpoints).subtracting(servicePort.reachableEndpoints)
             if !gone.isEmpty { removedEndpoints[servicePort.name] = gone }
         }
         self.newRoutes = newRoutes

@@ -1,13 +1,16 @@
 // The plan as `svcproxy check --print-plan` shows it: per service port (TCP or UDP, with
-// its flows' timeout), each address it listens on (and why; UDP ones end in `/UDP`) and
-// each ready endpoint, in the order round-robin walks them; then
+// its flows' timeout and its Local traffic policies), each address it listens on (and why,
+// and whether a Local policy governs it; UDP ones end in `/UDP`) and each endpoint, in the
+// order round-robin walks them, marked when it is on this node or serving only because it
+// is terminating; a Service's health-check NodePort after its ports; then
 // the Ingress routing table (IngressPrinting.swift) and its TLS part (IngressTLSPrinting.swift),
 // then where the cluster DNS answers (its records: `check --print-zone`).
 
 extension ProxyPlan {
     public var printed: String {
         var text = ""
-        for port in servicePorts {
+        let checks = Dictionary(healthChecks.map { ($0.service, $0) }, uniquingKeysWith: { first, _ in first })
+        for (index, port) in servicePorts.enumerated() {
             var traits = [port.protocol.rawValue]
             if port.sessionAffinity != .none { traits.append("session affinity \(port.sessionAffinity)") }
             if port.externalTrafficPolicy == .local { traits.append("externalTrafficPolicy Local") }
@@ -18,20 +21,46 @@ extension ProxyPlan {
             if let timeout = port.udpTimeout { traits.append("flows idle out after \(timeout.goStyle)") }
             text += "\(port.name) (\(traits.joined(separator: ", ")))\n"
             for address in port.listenAddresses {
-                text += "  listen   \(address) (\(address.kind.label))\n"
+                text += "  listen   \(address) (\(address.kind.label)\(port.isLocalOnly(address.kind) ? ", Local" : ""))\n"
             }
-            if port.endpoints.isEmpty {
-                text += isUDP ? "  no ready endpoints: datagrams are dropped\n" : "  no ready endpoints: connections are refused\n"
+            let refused = isUDP ? "datagrams are dropped" : "connections are refused"
+            if port.endpoints.isEmpty { text += "  no ready endpoints: \(refused)\n" }
+            let governed = port.listenAddresses.contains { port.isLocalOnly($0.kind) }
+            if governed, !port.endpoints.isEmpty, port.localEndpoints.isEmpty {
+                text += "  no endpoints on this node: under the Local policy \(refused)\n"
             }
-            for endpoint in port.endpoints {
-                text += "  endpoint \(endpoint)\n"
+            for endpoint in port.reachableEndpoints {
+                text += "  endpoint \(endpoint)\(port.marks(of: endpoint))\n"
                 if let admission = port.ingress[endpoint] {
                     let peers = admission.peers.isEmpty ? "no one" : admission.peers.map(\.description).joined(separator: "; ")
                     text += "    ingress from \(peers) (\(admission.policies.map(\.description).joined(separator: ", ")))\n"
                 }
             }
+            let isLastOfService = index == servicePorts.count - 1 || servicePorts[index + 1].name.service != port.name.service
+            if isLastOfService, let check = checks[port.name.service] { text += check.printed }
         }
         return text + printedLoadBalancers + (ingress?.printed ?? "") + (dns?.printed ?? "")
+    }
+}
+
+extension ServicePortPlan {
+    /// " (local, serving and terminating)": what sets `endpoint` apart, if anything.
+    func marks(of endpoint: Endpoint) -> String {
+        var marks: [String] = []
+        if localEndpoints.contains(endpoint) { marks.append("local") }
+        if servingTerminating.contains(endpoint) { marks.append("serving and terminating") }
+        if !endpoints.contains(endpoint) { marks.append("Local policy only") }
+        return marks.isEmpty ? "" : " (\(marks.joined(separator: ", ")))"
+    }
+}
+
+extension HealthCheckPlan {
+    /// Where the health-check NodePort answers and what it answers now.
+    var printed: String {
+        var text = "\(service) (health-check NodePort \(port))\n"
+        for ip in addresses { text += "  listen   \(ip.withPort(port)) (health check)\n" }
+        let count = "\(localEndpoints) local ready endpoint\(localEndpoints == 1 ? "" : "s")"
+        return text + "  \(count): answers \(localEndpoints > 0 ? "200" : "503")\n"
     }
 }
 

@@ -69,7 +69,7 @@ public struct IPPort: Hashable, Sendable, Comparable, CustomStringConvertible {
     public static func < (lhs: IPPort, rhs: IPPort) -> Bool { (lhs.ip, lhs.port) < (rhs.ip, rhs.port) }
 }
 
-/// A ready backend: where connections for a service port go.
+/// A backend: where connections for a service port go.
 public typealias Endpoint = IPPort
 
 /// Which client a service port keeps sending to the same endpoint.
@@ -98,20 +98,28 @@ public struct ServicePortPlan: Hashable, Sendable {
     /// Settable only here, so that a plan diff can compare and copy a service port
     /// without its addresses.
     public internal(set) var listenAddresses: [ListenAddress]
-    /// In a stable order; round-robin walks them in this order.
+    /// Where a Cluster traffic policy sends traffic: the ready endpoints, or where none
+    /// is, the serving and terminating ones (EndpointCategories.swift). In a stable order;
+    /// round-robin walks them in this order.
     public let endpoints: [Endpoint]
-    /// The endpoints on this node (`nodeName` is `--hostname-override`), in the same
-    /// order: where a Local traffic policy sends traffic. An endpoint whose source names
-    /// no node is not local, as kube-proxy has it.
+    /// Where a Local traffic policy sends traffic: the ready endpoints on this node
+    /// (`nodeName` is `--hostname-override`), or where none is, the serving and
+    /// terminating ones on it; in the same order. An endpoint whose source names no node
+    /// is not local, as kube-proxy has it. Not always a part of `endpoints`: this node's
+    /// terminating endpoints serve Local traffic while ready ones elsewhere take the rest.
+    /// Without a Local policy, simply those of `endpoints` on this node.
     public let localEndpoints: [Endpoint]
+    /// The endpoints above that are there only because no ready one was left: not ready,
+    /// but serving while they terminate.
+    public let servingTerminating: Set<Endpoint>
     public let sessionAffinity: SessionAffinity
     /// For traffic arriving on NodePorts, external IPs and load-balancer IPs.
     public let externalTrafficPolicy: TrafficPolicy
     /// For traffic arriving on ClusterIPs.
     public let internalTrafficPolicy: TrafficPolicy
     /// Who may reach each endpoint that a NetworkPolicy isolates; endpoints not listed
-    /// admit everyone (NetworkPolicyAdmission.swift).
-    public let ingress: [Endpoint: IngressAdmission]
+    /// admit everyone (NetworkPolicyAdmission.swift). Set after the endpoints, from them.
+    public internal(set) var ingress: [Endpoint: IngressAdmission]
     /// Most connections open at once (annotation `svcproxy.io/max-connections`); for a UDP
     /// port, most flows.
     public let maxConnections: Int?
@@ -123,7 +131,8 @@ public struct ServicePortPlan: Hashable, Sendable {
     public let udpTimeout: Duration?
 
     public init(name: ServicePortName, protocol: TransportProtocol, listenAddresses: [ListenAddress], endpoints: [Endpoint],
-                localEndpoints: [Endpoint] = [], sessionAffinity: SessionAffinity = .none, externalTrafficPolicy: TrafficPolicy = .cluster,
+                localEndpoints: [Endpoint] = [], servingTerminating: Set<Endpoint> = [], sessionAffinity: SessionAffinity = .none,
+                externalTrafficPolicy: TrafficPolicy = .cluster,
                 internalTrafficPolicy: TrafficPolicy = .cluster, ingress: [Endpoint: IngressAdmission] = [:],
                 maxConnections: Int? = nil, idleTimeout: Duration? = nil, udpTimeout: Duration? = nil) {
         self.udpTimeout = udpTimeout
@@ -135,6 +144,7 @@ public struct ServicePortPlan: Hashable, Sendable {
         self.listenAddresses = listenAddresses
         self.endpoints = endpoints
         self.localEndpoints = localEndpoints
+        self.servingTerminating = servingTerminating
         self.sessionAffinity = sessionAffinity
         self.externalTrafficPolicy = externalTrafficPolicy
         self.internalTrafficPolicy = internalTrafficPolicy
@@ -142,6 +152,13 @@ public struct ServicePortPlan: Hashable, Sendable {
 }
 
 extension ServicePortPlan {
+    /// Every endpoint some connection may reach: `endpoints`, then the local ones not
+    /// among them. What a route holds and what a reload compares.
+    public var reachableEndpoints: [Endpoint] {
+        let cluster = Set(endpoints)
+        return endpoints + localEndpoints.filter { !cluster.contains($0) }
+    }
+
     /// Whether connections arriving on an address of `kind` go only to the local
     /// endpoints: the external policy covers NodePorts, external and load-balancer IPs,
     /// the internal one ClusterIPs.

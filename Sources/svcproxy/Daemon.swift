@@ -255,6 +255,8 @@ final class Daemon {
         var text = "Serving \(plan.summary)"
         let state = self.state.read()
         if !state.listenFailures.isEmpty { text += "; \(state.listenFailures.count) listeners failed to bind" }
+        let unserved = state.healthCheckFailures.count
+        if unserved > 0 { text += "; \(unserved) health-check NodePort address\(unserved == 1 ? "" : "es") not served" }
         if !state.lastReloadSucceeded { text += "; the last reload failed, serving the previous configuration" }
         return text
     }

@@ -60,6 +60,23 @@ private func route(endpoints: [String], local: [String], external: TrafficPolicy
         #expect(try route(endpoints: [], local: []).decide(for: nil, now: 0, localOnly: true) == .failure(.noEndpoints))
     }
 
+    @Test func aLocalTerminatingEndpointServesOnlyLocalTrafficWhileReadyOnesElsewhereServeTheRest() throws {
+        // The plan's Local set holds this node's terminating endpoint; the Cluster set the ready one elsewhere.
+        let web = try route(endpoints: ["10.0.0.1"], local: ["10.0.0.9"])
+        #expect(web.endpoints.map(\.endpoint.ip.description) == ["10.0.0.1", "10.0.0.9"])
+        for _ in 0..<4 {
+            #expect(try web.decide(for: nil, now: 0, localOnly: true).get().candidates == [1])
+            let choice = try web.decide(for: nil, now: 0).get()
+            #expect(web.endpoint(start: choice.start, attempt: 0, candidates: choice.candidates).endpoint.ip.description == "10.0.0.1")
+            #expect(web.endpoint(start: choice.start, attempt: 1, candidates: choice.candidates).endpoint.ip.description == "10.0.0.1",
+                    "a retry stays in the Cluster set")
+        }
+        let open = IngressAdmission(policies: [ObjectKey(namespace: "default", name: "allow")], peers: [.anyone])
+        let isolated = try route(endpoints: ["10.0.0.1"], local: ["10.0.0.9"], ingress: ["10.0.0.9": open])
+        let client = try #require(IPAddress("192.0.2.1"))
+        #expect(try isolated.decide(for: client, now: 0).get().candidates == [0], "admission does not widen the Cluster set")
+    }
+
     @Test func policyAdmissionIsNarrowedToTheLocalEndpoints() throws {
         let closed = IngressAdmission(policies: [ObjectKey(namespace: "default", name: "deny")], peers: [])
         let web = try route(endpoints: ["10.0.0.1", "10.0.0.2"], local: ["10.0.0.1"], ingress: ["10.0.0.1": closed])

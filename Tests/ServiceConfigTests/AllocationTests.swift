@@ -16,12 +16,18 @@ private func service(_ name: String, type: String = "NodePort", extra: String = 
     """
 }
 
-private func loadServices(_ names: [String], previous: Allocations? = nil, range: ClosedRange<Int> = 30000...32767) throws -> LoadedPlan {
+/// The node settings of these tests, with a NodePort or ClusterIP range of the test's own.
+private func settings(nodePorts: ClosedRange<Int>? = nil, clusterIPs: [CIDR]? = nil) -> NodeSettings {
     var settings = NodeSettings(nodeAddresses: [IPAddress("127.0.0.1")].compactMap { $0 })
-    settings.nodePortRange = range
+    if let nodePorts { settings.nodePortRange = nodePorts }
+    if let clusterIPs { settings.serviceClusterIPRanges = clusterIPs }
+    return settings
+}
+
+private func loadServices(_ names: [String], previous: Allocations? = nil, range: ClosedRange<Int> = 30000...32767) throws -> LoadedPlan {
     let text = names.map { service($0) }.joined(separator: "---\n")
     let (objects, errors) = ConfigLoader.load(text: text, file: "svc.yaml")
-    return try Configuration.plan(objects: objects, settings: settings, previous: previous, loadErrors: errors).get()
+    return try Configuration.plan(objects: objects, settings: settings(nodePorts: range), previous: previous, loadErrors: errors).get()
 }
 
 @Suite struct AllocationTests {
@@ -66,6 +72,82 @@ private func loadServices(_ names: [String], previous: Allocations? = nil, range
 
     @Test func fullRangeIsAnErrorNotAHang() throws {
         #expect(throws: ConfigErrors.self) { try loadServices(["a", "b", "c"], range: 30000...30001) }
+    }
+
+    @Test func aFullNodePortRangeIsAnErrorAtThePortThatFoundNone() throws {
+        let third = """
+            apiVersion: v1
+            kind: Service
+            metadata: {name: c}
+            spec:
+              type: NodePort
+              ports:
+              - {name: a, port: 80, nodePort: 30000}
+              - {name: b, port: 81, nodePort: 30001}
+              - name: c
+                port: 82
+
+            """
+        let fixture = try ConfigFixture(["svc.yaml": third])
+        #expect(fixture.errors(settings: settings(nodePorts: 30000...30001)) == [
+            "\(fixture.path("svc.yaml")):9:5: Service \"default/c\" is invalid: spec.ports[2].nodePort: Invalid value: 0: "
+                + "failed to allocate a nodePort: range is full (the range of valid ports is 30000-30001)",
+        ])
+    }
+
+    @Test func aFullHealthCheckRangeIsAnErrorAtThePolicyThatAskedForIt() throws {
+        let lb = """
+            apiVersion: v1
+            kind: Service
+            metadata: {name: lb}
+            spec:
+              type: LoadBalancer
+              ports: [{name: http, port: 80, nodePort: 30000}]
+              externalTrafficPolicy: Local
+
+            """
+        let fixture = try ConfigFixture(["svc.yaml": lb])
+        #expect(fixture.errors(settings: settings(nodePorts: 30000...30000)) == [
+            "\(fixture.path("svc.yaml")):7:26: Service \"default/lb\" is invalid: spec.healthCheckNodePort: Invalid value: 0: "
+                + "failed to allocate a HealthCheck NodePort 0: range is full (the range of valid ports is 30000-30000)",
+        ])
+    }
+
+    @Test func aFullClusterIPRangeIsAnErrorAtTheAddressItsFamilyNeeded() throws {
+        let text = ["a", "b", "c"].map { name in
+            """
+            apiVersion: v1
+            kind: Service
+            metadata: {name: \(name)}
+            spec:
+              ipFamilies: [IPv4]
+              ports: [{port: 80}]
+
+            """
+        }.joined(separator: "---\n")
+        let fixture = try ConfigFixture(["svc.yaml": text])
+        // Two usable addresses.
+        guard case .failure(let errors) = fixture.plan(settings: settings(clusterIPs: [CIDR("10.96.0.0/30")!])) else {
+            Issue.record("three ClusterIPs fitted in a /30")
+            return
+        }
+        let error = try #require(errors.errors.first)
+        #expect(errors.errors.count == 1)
+        #expect(error.object == "Service \"default/c\"")
+        #expect(error.field == "spec.clusterIPs[0]")
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(error.location?.line == 1 + (lines.lastIndex { $0.contains("ipFamilies") } ?? 0), "at what asked for the address")
+        #expect(error.description.hasSuffix("Invalid value: \"\": failed to allocate a serviceIP: range is full (the range of valid IPs is 10.96.0.0/30)"))
+    }
+
+    @Test func requireDualStackOnASingleStackClusterReportsThePolicyAndEachFamilyInTheAPIServersWords() throws {
+        let yaml = service("dual", type: "ClusterIP", extra: "\n  ipFamilyPolicy: RequireDualStack\n  ipFamilies: [IPv6, IPv4]")
+        let errors = try ConfigFixture(["svc.yaml": yaml]).errors()
+        #expect(errors.count == 2)
+        #expect(errors.first?.hasSuffix("Service \"default/dual\" is invalid: spec.ipFamilyPolicy: Invalid value: \"RequireDualStack\": "
+            + "this cluster is not configured for dual-stack services") == true)
+        #expect(errors.last?.hasSuffix("Service \"default/dual\" is invalid: spec.ipFamilies[0]: Invalid value: \"IPv6\": "
+            + "not configured on this cluster") == true)
     }
 
     @Test func writtenValuesWinOverAllocation() throws {

@@ -26,8 +26,9 @@ final class ConfigFixture {
         Configuration.plan(paths: [directory], settings: settings)
     }
 
-    func errors() -> [String] {
-        switch plan() {
+    /// Every error of the plan, as printed; none for a valid one.
+    func errors(settings: NodeSettings? = nil) -> [String] {
+        switch settings.map({ plan(settings: $0) }) ?? plan() {
         case .success: []
         case .failure(let errors): errors.errors.map(\.description)
         }

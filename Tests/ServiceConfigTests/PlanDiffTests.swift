@@ -98,6 +98,18 @@ private func name(_ service: String, _ port: String = "http") -> ServicePortName
         #expect(diff.opened.map(\.target) == [.servicePort(name("dns", "dns")), .servicePort(name("dns", "dns-tcp"))])
     }
 
+    @Test func anEndpointThatOnlyTheLocalPolicyStillReachesIsNotGone() {
+        let listen: [(String, Int, ListenAddress.Kind)] = [("10.96.0.10", 53, .clusterIP)]
+        let before = servicePort("dns", transport: .udp, listen: listen, endpoints: ["10.0.0.1"])
+        // 10.0.0.1 now terminates on this node: Local traffic keeps it, ready 10.0.0.2 takes the rest.
+        let after = ServicePortPlan(name: before.name, protocol: .udp, listenAddresses: before.listenAddresses,
+                                    endpoints: [Endpoint(ip: ip("10.0.0.2"), port: 8080)], localEndpoints: [Endpoint(ip: ip("10.0.0.1"), port: 8080)],
+                                    servingTerminating: [Endpoint(ip: ip("10.0.0.1"), port: 8080)], udpTimeout: .seconds(30))
+        let diff = PlanDiff(from: ProxyPlan(servicePorts: [before]), to: ProxyPlan(servicePorts: [after]))
+        #expect(diff.removedEndpoints.isEmpty, "its flows go on")
+        #expect(diff.newRoutes == [before.name])
+    }
+
     @Test func changingOnlyTheUDPEndpointsKeepsBothSocketsAndDropsTheGoneEndpoints() {
         let tcp = servicePort("dns", port: "dns-tcp", listen: [("10.96.0.10", 53, .clusterIP)], endpoints: ["10.0.0.1", "10.0.0.2"])
         let udp = servicePort("dns", port: "dns", transport: .udp, listen: [("10.96.0.10", 53, .clusterIP)], endpoints: ["10.0.0.1", "10.0.0.2"])

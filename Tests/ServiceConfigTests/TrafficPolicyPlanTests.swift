@@ -227,7 +227,7 @@ private func endpoint(_ ip: String, _ port: Int = 8080) -> Endpoint {
         let loaded = try plan(names.map { service($0) }.joined(separator: "---\n"), range: 30000...upper).get()
         #expect(Set(loaded.allocations.nodePorts.values) == Set(30000...upper))
         #expect(try #require(plan(names.map { service($0) }.joined(separator: "---\n") + "---\n" + service("one-more"), range: 30000...upper)
-            .failure).errors.map(\.field) == ["spec.ports"])
+            .failure).errors.map(\.field) == ["spec.ports[0].nodePort"])
     }
 
     @Test func aSeventeenPortRangeDerivesItsOneUpperPortFirst() throws {

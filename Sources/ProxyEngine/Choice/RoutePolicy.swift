@@ -45,7 +45,7 @@ extension ServicePortRoute {
     /// under a Local traffic policy (`rules.isLocalOnly`). A served connection holds
     /// places in the limits, given back with `releaseLimits`.
     func decide(for client: IPAddress?, now: UInt64, localOnly: Bool = false) -> Result<EndpointChoice, Refusal> {
-        guard !endpoints.isEmpty else { return .failure(.noEndpoints) }
+        guard clusterCount > 0 else { return .failure(.noEndpoints) }
         if localOnly, rules.localEndpoints.isEmpty { return .failure(.noLocalEndpoints) }
         var tokens: LimitTokens = []
         if rules.nodeLimit != nil || rules.serviceLimit != nil {
@@ -59,13 +59,10 @@ extension ServicePortRoute {
             let start = nextStartIndex() ?? 0
             return .success(EndpointChoice(start: start, candidates: nil, affinityClient: nil, tokens: tokens))
         }
-        var eligible = localOnly ? rules.localEndpoints : Array(endpoints.indices)
+        var eligible = localOnly ? rules.localEndpoints : Array(0..<clusterCount)
         if let admissions = rules.admissions {
-            eligible = admissions.admitting(client)
-            if localOnly {
-                let local = Set(rules.localEndpoints)
-                eligible.removeAll { !local.contains($0) }
-            }
+            let allowed = Set(eligible)
+            eligible = admissions.admitting(client).filter { allowed.contains($0) }
             if eligible.isEmpty {
                 releaseLimits(tokens)
                 return .failure(.policy(admissions.policyNames))

@@ -1,4 +1,4 @@
-// Where a service port's connections go: its ready endpoints and the round-robin position.
+// Where a service port's connections go: its endpoints and the round-robin position.
 // One route object is shared by every worker, so the rotation is exact across workers: a
 // single atomic counter per service port (kube-proxy's balancer kept one index per
 // service port for the same reason). A reload that changes the service port (PlanDiff)
@@ -19,7 +19,11 @@ final class ServicePortRoute: Sendable {
     let name: ServicePortName
     /// A UDP service port: its listeners take datagrams (UDPHandler), not connections.
     let isUDP: Bool
+    /// Every endpoint a connection may reach (ServicePortPlan.reachableEndpoints): first
+    /// those of the Cluster traffic policy, then local ones only a Local policy reaches.
     let endpoints: [EndpointTarget]
+    /// How many of `endpoints`, from the first, a connection under a Cluster policy may reach.
+    let clusterCount: Int
     let statistics: ServicePortStatistics
     /// Affinity, admission, limits and timeouts (RouteRules.swift).
     let rules: RouteRules
@@ -32,11 +36,16 @@ final class ServicePortRoute: Sendable {
         name = plan.name
         isUDP = plan.protocol == .udp
         self.statistics = statistics
-        endpoints = plan.endpoints.compactMap { endpoint in
-            SocketAddress(ip: endpoint.ip.description, port: UInt16(endpoint.port)).map {
-                EndpointTarget(endpoint: endpoint, address: $0, counters: statistics.counters(for: endpoint))
+        let targets = { (endpoints: [Endpoint]) in
+            endpoints.compactMap { endpoint in
+                SocketAddress(ip: endpoint.ip.description, port: UInt16(endpoint.port)).map {
+                    EndpointTarget(endpoint: endpoint, address: $0, counters: statistics.counters(for: endpoint))
+                }
             }
         }
+        let cluster = targets(plan.endpoints)
+        endpoints = cluster + targets(Array(plan.reachableEndpoints.dropFirst(plan.endpoints.count)))
+        clusterCount = cluster.count
         rules = RouteRules(plan: plan, connections: connections, endpoints: endpoints, budget: budget)
         self.shared = shared
     }
@@ -46,10 +55,11 @@ final class ServicePortRoute: Sendable {
         UInt(bitPattern: next.wrappingAdd(1, ordering: .relaxed).oldValue)
     }
 
-    /// The index of the endpoint the next connection starts at, or nil with no endpoints.
+    /// The index of the endpoint the next connection under a Cluster policy starts at, or
+    /// nil with no endpoints.
     func nextStartIndex() -> Int? {
-        guard !endpoints.isEmpty else { return nil }
-        return Int(nextTicket() % UInt(endpoints.count))
+        guard clusterCount > 0 else { return nil }
+        return Int(nextTicket() % UInt(clusterCount))
     }
 
     /// `eligible` (endpoint indices, in order) rotated to start at the next round-robin turn.
@@ -61,10 +71,10 @@ final class ServicePortRoute: Sendable {
 
     /// The endpoint for connect attempt `attempt` (0-based) of a connection that started
     /// at `start`, or whose endpoints to try are `candidates` (nil: every endpoint in
-    /// round-robin order from `start`): each retry moves to the next endpoint without
-    /// disturbing the rotation.
+    /// round-robin order from `start`, those of the Cluster policy): each retry moves to
+    /// the next endpoint without disturbing the rotation.
     func endpoint(start: Int, attempt: Int, candidates: [Int]? = nil) -> EndpointTarget {
-        guard let candidates, !candidates.isEmpty else { return endpoints[(start + attempt) % endpoints.count] }
+        guard let candidates, !candidates.isEmpty else { return endpoints[(start + attempt) % clusterCount] }
         return endpoints[candidates[attempt % candidates.count]]
     }
 }
