@@ -50,6 +50,9 @@ struct AppendingArrays<Root>: ObjectArrayVisitor {
     var target: Root
     let other: Root
     let objects: WritableKeyPath<Root, ConfigObjects>
+    /// `other`'s objects, taken out once: reading them through `objects` at each visit
+    /// would copy (retain and release) every array each time.
+    private let otherObjects: ConfigObjects
 
     init(other: Root) where Root == ConfigObjects {
         self.init(target: ConfigObjects(), other: other, objects: \.self)
@@ -59,10 +62,11 @@ struct AppendingArrays<Root>: ObjectArrayVisitor {
         self.target = target
         self.other = other
         self.objects = objects
+        otherObjects = other[keyPath: objects]
     }
 
     mutating func visit<Element>(objects array: WritableKeyPath<ConfigObjects, [Element]>) {
-        target[keyPath: objects][keyPath: array] += other[keyPath: objects][keyPath: array]
+        target[keyPath: objects][keyPath: array] += otherObjects[keyPath: array]
     }
 
     mutating func visit<Element>(_ array: WritableKeyPath<Root, [Element]>) {
@@ -74,6 +78,7 @@ struct AppendingArrays<Root>: ObjectArrayVisitor {
 struct CountingArrays<Root>: ObjectArrayVisitor {
     let root: Root
     let objects: WritableKeyPath<Root, ConfigObjects>
+    private let rootObjects: ConfigObjects  // taken out once, as in AppendingArrays
     var counts: [Int] = []
 
     init(root: Root) where Root == ConfigObjects {
@@ -83,10 +88,11 @@ struct CountingArrays<Root>: ObjectArrayVisitor {
     init(root: Root, objects: WritableKeyPath<Root, ConfigObjects>) {
         self.root = root
         self.objects = objects
+        rootObjects = root[keyPath: objects]
     }
 
     mutating func visit<Element>(objects array: WritableKeyPath<ConfigObjects, [Element]>) {
-        counts.append(root[keyPath: objects][keyPath: array].count)
+        counts.append(rootObjects[keyPath: array].count)
     }
 
     mutating func visit<Element>(_ array: WritableKeyPath<Root, [Element]>) {
@@ -101,6 +107,7 @@ struct ReplacingArrays<Root>: ObjectArrayVisitor {
     let entry: Root
     let start: [Int]
     let objects: WritableKeyPath<Root, ConfigObjects>
+    private let entryObjects: ConfigObjects  // taken out once, as in AppendingArrays
     private var place = 0
 
     init(target: Root, entry: Root, start: [Int], objects: WritableKeyPath<Root, ConfigObjects>) {
@@ -108,10 +115,11 @@ struct ReplacingArrays<Root>: ObjectArrayVisitor {
         self.entry = entry
         self.start = start
         self.objects = objects
+        entryObjects = entry[keyPath: objects]
     }
 
     mutating func visit<Element>(objects array: WritableKeyPath<ConfigObjects, [Element]>) {
-        Self.replace(&target[keyPath: objects][keyPath: array], from: start[place], with: entry[keyPath: objects][keyPath: array])
+        Self.replace(&target[keyPath: objects][keyPath: array], from: start[place], with: entryObjects[keyPath: array])
         place += 1
     }
 

@@ -236,14 +236,18 @@ private struct MergedObjects {
 
     init(order: [ObjectSourceKey], entries: [ObjectSourceKey: CheckedObjects]) {
         self.order = order
+        // Each document's counts added up, rather than the growing whole counted again.
+        var start: [Int]?
         for key in order {
-            let counts = all.counts
-            width = counts.count
-            starts += counts
-            if let entry = entries[key] { all.append(entry) }
+            let entry = entries[key] ?? CheckedObjects()
+            let counts = entry.counts
+            let here = start ?? Array(repeating: 0, count: counts.count)
+            starts += here
+            start = zip(here, counts).map { $0 + $1 }
+            all.append(entry)
         }
-        starts += all.counts
-        width = all.counts.count
+        width = start?.count ?? 0
+        starts += start ?? []
     }
 
     /// Brings these up to `order`: true when each document that changed has as many of
