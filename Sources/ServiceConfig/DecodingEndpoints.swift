@@ -75,7 +75,7 @@ extension ObjectDecoder {
             endpoint.addresses = markList(node.field("addresses"))
             let conditions = node.field("conditions")
             endpoint.ready = mark(conditions?.field("ready"))?.bool() ?? true
-            endpoint.serving = mark(conditions?.field("serving"))?.bool() ?? endpoint.ready
+            endpoint.serving = mark(conditions?.field("serving"))?.bool() ?? true
             endpoint.terminating = mark(conditions?.field("terminating"))?.bool() ?? false
             endpoint.hostname = decodeHostname(node.field("hostname"))
             endpoint.nodeName = mark(node.field("nodeName"))?.string()

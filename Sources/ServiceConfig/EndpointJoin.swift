@@ -52,8 +52,9 @@ struct EndpointJoin {
     }
 
     /// The ready and the serving-terminating endpoints of `port`, each with its node. An
-    /// endpoint written twice keeps its first place and the first appearance that is not
-    /// terminating, as kube-proxy prefers it (the Pod now using a reused IP).
+    /// endpoint written twice keeps its first place and its first appearance that is not
+    /// terminating: the Pod now using a reused IP (kube-proxy keeps whichever it meets
+    /// first, in map order).
     func located(for service: Service, port: ServicePort, families: [IPAddress.Family]) -> [LocatedEndpoint] {
         let found: [LocatedEndpoint]
         if let selector = service.selector, hasPods {

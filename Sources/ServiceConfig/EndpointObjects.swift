@@ -29,8 +29,8 @@ public struct Endpoints: Hashable, Sendable {
 }
 
 /// One endpoint of a slice, its conditions defaulted as the API documents them: `ready`
-/// absent means ready, `serving` absent means what `ready` says, `terminating` absent
-/// means not terminating.
+/// and `serving` absent mean true (as kube-proxy reads them), `terminating` absent means
+/// not terminating.
 public struct SliceEndpoint: Hashable, Sendable {
     public var addresses: [String] = []
     public var ready = true

@@ -156,8 +156,10 @@ public enum ConfigLoader {
                 root.report(.invalid(value: "List", detail: "Lists may be nested at most 8 deep"))
                 return
             }
+            // Each item's paths start at the item, as the API server reports an object's
+            // fields (`spec.ports[0]`, not `items[3].spec.ports[0]`).
             for item in root.field("items")?.elements() ?? [] {
-                loadObject(item, into: &objects, depth: depth + 1)
+                loadObject(FieldNode(node: item.node, path: "", context: item.context), into: &objects, depth: depth + 1)
             }
         default:
             let name = root.field("metadata")?.field("name")?.string() ?? "(unnamed)"

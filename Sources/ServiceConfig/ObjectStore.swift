@@ -20,13 +20,9 @@ public enum ObjectSourceKey: Hashable, Sendable {
     /// read (a large configuration's text is most of what a reload allocates).
     case document(file: String, firstLine: Int, length: Int, digest: Int)
 
-    /// The key of `text`, a document starting at `firstLine` of `file`. The digest is
-    /// SipHash-1-3 (Swift's Hasher) under this process's random key: no one can make two
-    /// texts collide on purpose, and two different documents at the same place and of the
-    /// same length share a digest by chance once in 2^64.
-    /// Hashed by its digest and line alone, which already tell documents apart: a
-    /// reload looks up every document's key, and hashing the file's name each time cost
-    /// more than the rest of the lookup.
+    /// Hashed by its digest and line alone, which already tell documents apart (the digest
+    /// covers the file's name): a reload looks up every document's key, and hashing the
+    /// name at each lookup cost more than the rest of it.
     public func hash(into hasher: inout Hasher) {
         switch self {
         case .document(_, let firstLine, _, let digest):
@@ -35,8 +31,14 @@ public enum ObjectSourceKey: Hashable, Sendable {
         }
     }
 
+    /// The key of `text`, a document starting at `firstLine` of `file`. The digest is
+    /// SipHash-1-3 (Swift's Hasher) of the file's name and the text under this process's
+    /// random key: no one can make two texts collide on purpose, and two different
+    /// documents at the same place and of the same length share a digest by chance once
+    /// in 2^64.
     static func document(file: String, firstLine: Int, text: Substring) -> ObjectSourceKey {
         var hasher = Hasher()
+        hasher.combine(file)  // documents alike in two files (an empty one after a last `---`) hash apart
         let hashed: Void? = text.utf8.withContiguousStorageIfAvailable { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
         if hashed == nil { for byte in text.utf8 { hasher.combine(byte) } }
         return .document(file: file, firstLine: firstLine, length: text.utf8.count, digest: hasher.finalize())
@@ -83,6 +85,23 @@ public final class ObjectStore {
         let documents: [ObjectSourceKey]
     }
 
+    /// A file as a load found it: its documents, and when they changed, its text.
+    private struct ListedFile {
+        let file: String
+        let stamp: FileStamp?
+        let documents: [ObjectSourceKey]
+        let changed: ChangedFile?
+    }
+
+    private struct ChangedFile {
+        let text: String
+        let split: [DocumentText]
+        /// Per document: nil when new, else whether libyaml stopped reading at it.
+        let known: [Bool?]
+        /// The file's documents at the last load.
+        let previous: [ObjectSourceKey]
+    }
+
     private var files: [String: FileEntry] = [:]
     private var entries: [ObjectSourceKey: CheckedObjects] = [:]
     /// The sources of the last load, in file order.
@@ -120,10 +139,10 @@ public final class ObjectStore {
     func read(paths: [String]) -> (statistics: LoadStatistics, errors: [ConfigError]) {
         let diagnostics = Diagnostics()
         var statistics = LoadStatistics()
-        var newFiles: [String: FileEntry] = [:]
-        var newOrder: [ObjectSourceKey] = []
-        var changes = ObjectChanges()
-        var dropped: [ObjectSourceKey] = []
+        // First what each file holds; then the documents new or changed in any file are
+        // read together, side by side (a directory of many small files as much as one
+        // large file); then each changed file takes its own.
+        var listed: [ListedFile] = []
         for file in ConfigLoader.expand(paths: paths, diagnostics: diagnostics) {
             let readAt = FileStamp.now()
             let stamp = FileStamp(path: file).flatMap { $0.isSettled(readAt: readAt) ? $0 : nil }
@@ -132,23 +151,47 @@ public final class ObjectStore {
             if let previous, let stamp, previous.stamp == stamp, previous.documents.allSatisfy({ entries[$0] != nil }) {
                 statistics.filesUnchanged += 1
                 statistics.documentsReused += previous.documents.count
-                newFiles[file] = previous
-                newOrder += previous.documents
+                listed.append(ListedFile(file: file, stamp: previous.stamp, documents: previous.documents, changed: nil))
                 continue
             }
             guard let text = ConfigLoader.read(file: file, diagnostics: diagnostics) else { continue }
             let split = DocumentSplitter.split(text)
-            var documents = split.map { ObjectSourceKey.document(file: file, firstLine: $0.firstLine, text: $0.text) }
-            if let previous, previous.documents == documents, previous.documents.allSatisfy({ entries[$0] != nil }) {
+            let documents = split.map { ObjectSourceKey.document(file: file, firstLine: $0.firstLine, text: $0.text) }
+            let known = documents.map { entries[$0]?.stoppedReading }
+            if let previous, previous.documents == documents, !known.contains(nil) {
                 statistics.filesUnchanged += 1
                 statistics.documentsReused += documents.count
+                listed.append(ListedFile(file: file, stamp: stamp, documents: documents, changed: nil))
             } else {
                 statistics.filesChanged += 1
-                documents = load(split, keys: documents, text: text, file: file, changes: &changes, statistics: &statistics)
-                let kept = Set(documents)
-                dropped += (previous?.documents ?? []).filter { !kept.contains($0) }
+                let changed = ChangedFile(text: text, split: split, known: known, previous: previous?.documents ?? [])
+                listed.append(ListedFile(file: file, stamp: stamp, documents: documents, changed: changed))
             }
-            newFiles[file] = FileEntry(stamp: stamp, documents: documents)
+        }
+
+        let unread = listed.flatMap { listed in
+            listed.changed.map { changed in
+                zip(changed.split, changed.known).filter { $0.1 == nil }.map { (listed.file, changed.text, $0.0) }
+            } ?? []
+        }
+        var fresh = ParallelMap.map(unread) { file, text, document in
+            Self.check(document, file: file, fileText: text)
+        }[...]
+
+        var newFiles: [String: FileEntry] = [:]
+        var newOrder: [ObjectSourceKey] = []
+        var changes = ObjectChanges()
+        var dropped: [ObjectSourceKey] = []
+        for entry in listed {
+            var documents = entry.documents
+            if let changed = entry.changed {
+                let count = changed.known.count { $0 == nil }
+                documents = take(changed, keys: documents, fresh: fresh.prefix(count), changes: &changes, statistics: &statistics)
+                fresh = fresh.dropFirst(count)
+                let kept = Set(documents)
+                dropped += changed.previous.filter { !kept.contains($0) }
+            }
+            newFiles[entry.file] = FileEntry(stamp: entry.stamp, documents: documents)
             newOrder += documents
         }
         for (file, entry) in files where newFiles[file] == nil { dropped += entry.documents }
@@ -176,37 +219,27 @@ public final class ObjectStore {
         return built.all
     }
 
-    /// The `documents` of one file's `text`, with their `keys`, each reused when the store
-    /// has it; new entries go into `changes`. The keys up to the first that is not YAML
-    /// (libyaml reads no further).
-    private func load(_ documents: [DocumentText], keys all: [ObjectSourceKey], text: String, file: String, changes: inout ObjectChanges,
-                      statistics: inout LoadStatistics) -> [ObjectSourceKey] {
-        // The new documents are read first, side by side (ParallelMap); one after a
-        // document that is not YAML is read for nothing and dropped below, as libyaml
-        // would not have read it.
-        // For each document: nil when new, else whether libyaml stopped reading at it.
-        let known = all.map { entries[$0]?.stoppedReading }
-        let unread = zip(documents, known).filter { $0.1 == nil }.map(\.0)
-        let read = ParallelMap.map(unread) { document in
-            Self.check(document, file: file, fileText: text)
-        }
-        var fresh = zip(unread.map(\.firstLine), read).makeIterator()
+    /// The keys of one changed file's documents, each reused when the store has it, the
+    /// new ones taken from `fresh` (read, in order), into `changes`; up to the first that
+    /// is not YAML (libyaml reads no further: a document after it was read for nothing).
+    private func take(_ changed: ChangedFile, keys all: [ObjectSourceKey], fresh: ArraySlice<CheckedObjects>,
+                      changes: inout ObjectChanges, statistics: inout LoadStatistics) -> [ObjectSourceKey] {
+        var fresh = fresh.makeIterator()
         var keys: [ObjectSourceKey] = []
-        for ((document, key), reused) in zip(zip(documents, all), known) {
+        for (key, reused) in zip(all, changed.known) {
             keys.append(key)
             if let stoppedReading = reused {
                 statistics.documentsReused += 1
                 if stoppedReading { break }
                 continue
             }
-            guard let (firstLine, checked) = fresh.next(), firstLine == document.firstLine else { break }
-            let readable = !checked.stoppedReading
+            guard let checked = fresh.next() else { break }
             entries[key] = checked
             // The first load has nothing to change from (and no plan to follow it): copying
             // every object into its changes would only hold them twice until the next load.
             if generation > 0 { changes.added.append(checked.objects) }
             statistics.documentsChecked += 1
-            if !readable { break }
+            if checked.stoppedReading { break }
         }
         return keys
     }

@@ -12,13 +12,14 @@ enum ParallelMap {
     /// that threads finish together.
     static let batch = 16
 
-    /// `transform` of each of `items`, in their order, on up to `threads` threads (the
-    /// machine's active cores by default, at most 8).
+    /// `transform` of each of `items`, in their order: on the dispatch pool's threads (one
+    /// per active core) when `sideBySide` (by default, when the machine has several cores
+    /// and there are enough items), else on this thread.
     static func map<Item: Sendable, Result: Sendable>(
-        _ items: [Item], threads: Int = min(8, ProcessInfo.processInfo.activeProcessorCount),
-        _ transform: @escaping @Sendable (Item) -> Result
+        _ items: [Item], sideBySide: Bool? = nil, _ transform: @escaping @Sendable (Item) -> Result
     ) -> [Result] {
-        guard threads > 1, items.count >= minimumItems else { return items.map(transform) }
+        let parallel = sideBySide ?? (ProcessInfo.processInfo.activeProcessorCount > 1 && items.count >= minimumItems)
+        guard parallel else { return items.map(transform) }
         let slots = Slots<Result>(count: items.count)
         let batches = (items.count + batch - 1) / batch
         // Each batch writes only its own slots, and concurrentPerform returns only when
@@ -47,6 +48,6 @@ private final class Slots<Value>: @unchecked Sendable {
 
     func store(_ value: Value, at index: Int) { storage[index] = value }
 
-    /// Every slot's value, once all are written.
+    /// Every slot's value, once all are written (concurrentPerform has returned).
     func take() -> [Value] { storage.compactMap { $0 } }
 }

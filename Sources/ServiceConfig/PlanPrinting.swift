@@ -29,8 +29,11 @@ extension ProxyPlan {
             if governed, !port.endpoints.isEmpty, port.localEndpoints.isEmpty {
                 text += "  no endpoints on this node: under the Local policy \(refused)\n"
             }
+            let local = Set(port.localEndpoints)
+            let routed = Set(port.endpoints)
             for endpoint in port.reachableEndpoints {
-                text += "  endpoint \(endpoint)\(port.marks(of: endpoint))\n"
+                let marks = port.marks(of: endpoint, local: local, serving: port.servingTerminating, routed: routed)
+                text += "  endpoint \(endpoint)\(marks)\n"
                 if let admission = port.ingress[endpoint] {
                     let peers = admission.peers.isEmpty ? "no one" : admission.peers.map(\.description).joined(separator: "; ")
                     text += "    ingress from \(peers) (\(admission.policies.map(\.description).joined(separator: ", ")))\n"
@@ -45,11 +48,12 @@ extension ProxyPlan {
 
 extension ServicePortPlan {
     /// " (local, serving and terminating)": what sets `endpoint` apart, if anything.
-    func marks(of endpoint: Endpoint) -> String {
+    /// `local`, `serving` and `routed` are the port's endpoint lists as sets, made once per port.
+    func marks(of endpoint: Endpoint, local: Set<Endpoint>, serving: Set<Endpoint>, routed: Set<Endpoint>) -> String {
         var marks: [String] = []
-        if localEndpoints.contains(endpoint) { marks.append("local") }
-        if servingTerminating.contains(endpoint) { marks.append("serving and terminating") }
-        if !endpoints.contains(endpoint) { marks.append("Local policy only") }
+        if local.contains(endpoint) { marks.append("local") }
+        if serving.contains(endpoint) { marks.append("serving and terminating") }
+        if !routed.contains(endpoint) { marks.append("Local policy only") }
         return marks.isEmpty ? "" : " (\(marks.joined(separator: ", ")))"
     }
 }

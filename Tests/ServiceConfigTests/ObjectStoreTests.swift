@@ -2,6 +2,7 @@
 // documents were decoded and checked, and the plans prove that what was reused is what
 // a full load would have produced.
 import Foundation
+import Glibc
 import Testing
 import Yams
 @testable import ServiceConfig
@@ -181,5 +182,38 @@ private func endpoints(_ loaded: LoadedPlan, _ service: String) -> [String] {
         #expect(sideBySide.objects.endpoints.map(\.key) == inOrder.objects.endpoints.map(\.key))
         #expect(sideBySide.loadErrors.map(\.description) == inOrder.errors.map(\.description))
         #expect(sideBySide.loadErrors.count == 2)
+    }
+
+    @Test func manySmallFilesAreReadSideBySideAndKeepTheirOrder() throws {
+        // One Service and its Endpoints per file, each ending with `---` (an empty last
+        // document alike in every file), one file not YAML after its first document.
+        var files: [String: String] = [:]
+        for index in 0..<80 {
+            var text = cluster(1).replacingOccurrences(of: "svc-0", with: "svc-\(index)") + "---\n"
+            if index == 33 { text = text.replacingOccurrences(of: "kind: Endpoints", with: "kind: [Endpoints") }
+            files[String(format: "f%03d.yaml", index)] = text
+        }
+        let fixture = try ConfigFixture(files)
+        let inOrder = ConfigLoader.load(paths: [fixture.directory])
+        let store = ObjectStore()
+        let sideBySide = store.load(paths: [fixture.directory])
+        #expect(sideBySide.statistics.documentsChecked == 80 * 3 - 1)  // f033's empty last document is not read
+        #expect(sideBySide.objects.objects.services.map(\.key) == inOrder.objects.services.map(\.key))
+        #expect(sideBySide.objects.objects.endpoints.count == 79)
+        #expect(sideBySide.objects.loadErrors.map(\.description) == inOrder.errors.map(\.description))
+        #expect(sideBySide.objects.loadErrors.count == 1)
+        #expect(store.load(paths: [fixture.directory]).statistics.documentsReused == 80 * 3 - 1)
+    }
+
+    @Test func resultsComeBackInTheirItemsOrderFromEveryThread() {
+        let items = Array(0..<1_000)
+        let caller = pthread_self()
+        let squares = ParallelMap.map(items, sideBySide: true) { item in
+            (item * item, pthread_equal(pthread_self(), caller) != 0)
+        }
+        #expect(squares.map(\.0) == items.map { $0 * $0 })
+        if ProcessInfo.processInfo.activeProcessorCount > 1 {
+            #expect(squares.contains { !$0.1 }, "some items are read off the calling thread")
+        }
     }
 }

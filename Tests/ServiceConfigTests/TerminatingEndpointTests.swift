@@ -1,6 +1,6 @@
 // Serving-terminating endpoints, as kube-proxy's CategorizeEndpoints uses them: the
 // EndpointSlice conditions `endpoints[].conditions.serving` and `.terminating` (serving
-// absent meaning what ready says), a fallback taken only when a policy's set has no ready
+// absent meaning serving), a fallback taken only when a policy's set has no ready
 // endpoint, the Cluster and the Local set each on its own, the health-check NodePort
 // counting ready local endpoints only, and Pods being deleted as the EndpointSlice
 // controller writes them.
@@ -61,7 +61,7 @@ private func endpoint(_ ip: String) -> Endpoint { Endpoint(ip: IPAddress(ip)!, p
     }
 
     @Test(arguments: [
-        ("conditions: {ready: false, terminating: true}", false, "serving absent follows ready"),
+        ("conditions: {ready: false, terminating: true}", true, "serving absent means serving, as kube-proxy reads it"),
         ("conditions: {ready: false, serving: false, terminating: true}", false, "not serving"),
         ("conditions: {ready: false, serving: true}", false, "serving but not terminating"),
         ("conditions: {ready: false, serving: true, terminating: false}", false, "terminating false"),
