@@ -35,6 +35,11 @@ struct Allocator {
 
     /// Allocates for `services`, given in file order (the first to write a value owns it).
     mutating func allocate(_ services: [Service]) {
+        // A headless Service gets no ClusterIP, but the API server checks the families one
+        // with a selector asks for (initIPFamilyFields spares only those without one).
+        for service in services where service.type != .externalName && service.isHeadless && service.selector != nil {
+            _ = requestedFamilies(service, written: [])
+        }
         allocateClusterIPs(services.filter(\.isProxied))
         allocateNodePorts(services.filter { $0.type == .nodePort || $0.type == .loadBalancer })
     }

@@ -150,6 +150,17 @@ private func loadServices(_ names: [String], previous: Allocations? = nil, range
             + "not configured on this cluster") == true)
     }
 
+    @Test func aHeadlessServiceWithASelectorHasItsFamiliesCheckedAndOneWithoutNot() throws {
+        let families = "\n  clusterIP: None\n  ipFamilyPolicy: RequireDualStack\n  ipFamilies: [IPv6]"
+        let selected = service("h", type: "ClusterIP", extra: families + "\n  selector: {app: h}")
+        let errors = try ConfigFixture(["svc.yaml": selected]).errors()
+        #expect(errors.count == 2)
+        #expect(errors.first?.contains("spec.ipFamilyPolicy: Invalid value: \"RequireDualStack\"") == true)
+        #expect(errors.last?.contains("spec.ipFamilies[0]: Invalid value: \"IPv6\": not configured on this cluster") == true)
+        let unselected = service("h", type: "ClusterIP", extra: families)
+        #expect(try ConfigFixture(["svc.yaml": unselected]).errors().isEmpty)
+    }
+
     @Test func writtenValuesWinOverAllocation() throws {
         let yaml = service("late", extra: "\n  clusterIP: 10.96.0.10") + "---\n" + service("early")
         let (objects, errors) = ConfigLoader.load(text: yaml, file: "svc.yaml")
