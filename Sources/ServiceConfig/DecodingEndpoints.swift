@@ -10,10 +10,8 @@ extension ObjectDecoder {
         endpoints.subsets = (root.field("subsets")?.elements() ?? []).map { subsetNode in
             _ = mark(subsetNode)
             var subset = EndpointSubset()
-            subset.addresses = decodeAddresses(subsetNode.field("addresses"), hostnames: &subset.hostnames,
-                                               nodeNames: &subset.nodeNames)
-            subset.notReadyAddresses = decodeAddresses(subsetNode.field("notReadyAddresses"), hostnames: &subset.hostnames,
-                                                       nodeNames: &subset.nodeNames)
+            subset.addresses = decodeAddresses(subsetNode.field("addresses"), into: &subset)
+            subset.notReadyAddresses = decodeAddresses(subsetNode.field("notReadyAddresses"), into: &subset)
             subset.ports = (subsetNode.field("ports")?.elements() ?? []).map { decodeEndpointPort($0) }
             return subset
         }
@@ -32,11 +30,12 @@ extension ObjectDecoder {
         return port
     }
 
-    private mutating func decodeAddresses(_ list: FieldNode?, hostnames: inout [IPAddress: String],
-                                          nodeNames: inout [IPAddress: String]) -> [IPAddress] {
+    /// The IPs of `list`, each address's hostname, node and targetRef noted in `subset`.
+    private mutating func decodeAddresses(_ list: FieldNode?, into subset: inout EndpointSubset) -> [IPAddress] {
         (list?.elements() ?? []).compactMap { addressNode in
             let hostname = decodeHostname(addressNode.field("hostname"))
             let nodeName = mark(addressNode.field("nodeName"))?.string()
+            let targetRef = decodeTargetReference(addressNode.field("targetRef"))
             guard let ipNode = mark(addressNode.field("ip")) else {
                 addressNode.report(missing: "ip", .required(detail: ""))
                 return nil
@@ -46,10 +45,17 @@ extension ObjectDecoder {
                 ipNode.report(.invalid(value: "\"\(text)\"", detail: IPRules.invalidIPMessage))
                 return nil
             }
-            if let hostname { hostnames[ip] = hostname }
-            if let nodeName { nodeNames[ip] = nodeName }
+            if let hostname { subset.hostnames[ip] = hostname }
+            if let nodeName { subset.nodeNames[ip] = nodeName }
+            if let targetRef { subset.targetRefs[ip] = targetRef }
             return ip
         }
+    }
+
+    private mutating func decodeTargetReference(_ node: FieldNode?) -> TargetReference? {
+        guard let node = mark(node) else { return nil }
+        return TargetReference(kind: mark(node.field("kind"))?.string() ?? "", namespace: mark(node.field("namespace"))?.string(),
+                               name: mark(node.field("name"))?.string() ?? "")
     }
 
     /// A hostname the API server would take: an RFC 1123 label (ValidateDNS1123Label), as
@@ -76,6 +82,7 @@ extension ObjectDecoder {
             endpoint.ready = mark(node.field("conditions")?.field("ready"))?.bool() ?? true
             endpoint.hostname = decodeHostname(node.field("hostname"))
             endpoint.nodeName = mark(node.field("nodeName"))?.string()
+            endpoint.targetRef = decodeTargetReference(node.field("targetRef"))
             return endpoint
         }
         slice.ports = (root.field("ports")?.elements() ?? []).map { decodeEndpointPort($0) }
@@ -91,6 +98,7 @@ extension ObjectDecoder {
         pod.hostname = decodeHostname(root.field("spec")?.field("hostname"))
         pod.subdomain = decodeHostname(root.field("spec")?.field("subdomain"))
         pod.nodeName = mark(root.field("spec")?.field("nodeName"))?.string()
+        pod.hostNetwork = mark(root.field("spec")?.field("hostNetwork"))?.bool() ?? false
         for container in root.field("spec")?.field("containers")?.elements() ?? [] {
             for portNode in container.field("ports")?.elements() ?? [] {
                 _ = mark(portNode)

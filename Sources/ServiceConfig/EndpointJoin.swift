@@ -7,12 +7,14 @@
 // - otherwise its Endpoints object (only `addresses`; `notReadyAddresses` never serve).
 // Each endpoint keeps the node it is on where its source names one (`spec.nodeName`,
 // `endpoints[].nodeName`, `addresses[].nodeName`): the traffic policies send some traffic
-// only to this node's endpoints.
+// only to this node's endpoints; and the pod it is, where its source names one (the Pod
+// itself, `targetRef`): NetworkPolicy applies per pod (EndpointPods.swift).
 
-/// An endpoint and the node it is on, if its source says.
+/// An endpoint, the node it is on and the pod it is, as far as its source says.
 struct LocatedEndpoint: Hashable {
     let endpoint: Endpoint
     let nodeName: String?
+    let pod: PodReference
 }
 
 struct EndpointJoin {
@@ -78,7 +80,7 @@ struct EndpointJoin {
             guard let number else { return [] }
             let wanted = families.isEmpty ? Array(Set(pod.ips.map(\.family))) : families
             let ips = wanted.compactMap { family in pod.ips.first { $0.family == family } }
-            return ips.map { LocatedEndpoint(endpoint: Endpoint(ip: $0, port: number), nodeName: pod.nodeName) }
+            return ips.map { LocatedEndpoint(endpoint: Endpoint(ip: $0, port: number), nodeName: pod.nodeName, pod: .named(pod.key)) }
         }
     }
 
@@ -86,8 +88,9 @@ struct EndpointJoin {
         guard slice.addressType == "IPv4" || slice.addressType == "IPv6",
               let match = slice.ports.first(where: { $0.name == port.name && $0.protocol == port.protocol }) else { return [] }
         return slice.endpoints.filter(\.ready).flatMap { endpoint in
-            endpoint.addresses.compactMap(IPAddress.init).map {
-                LocatedEndpoint(endpoint: Endpoint(ip: $0, port: match.port), nodeName: endpoint.nodeName)
+            let pod = PodReference(endpoint.targetRef, namespace: slice.key.namespace)
+            return endpoint.addresses.compactMap(IPAddress.init).map {
+                LocatedEndpoint(endpoint: Endpoint(ip: $0, port: match.port), nodeName: endpoint.nodeName, pod: pod)
             }
         }
     }
@@ -96,7 +99,8 @@ struct EndpointJoin {
         endpoints.subsets.flatMap { subset -> [LocatedEndpoint] in
             guard let match = subset.ports.first(where: { $0.name == port.name && $0.protocol == port.protocol }) else { return [] }
             return subset.addresses.map {
-                LocatedEndpoint(endpoint: Endpoint(ip: $0, port: match.port), nodeName: subset.nodeNames[$0])
+                LocatedEndpoint(endpoint: Endpoint(ip: $0, port: match.port), nodeName: subset.nodeNames[$0],
+                                pod: PodReference(subset.targetRefs[$0], namespace: endpoints.key.namespace))
             }
         }
     }

@@ -132,7 +132,7 @@ public enum Configuration {
                               previous: previous, allocations: allocations, allocationNotes: allocator.notes,
                               loadBalancers: balancers.result, parts: builder.parts,
                               sortedKeys: builder.parts.keys.sorted(), owners: builder.owners,
-                              hadPods: !objects.pods.isEmpty, hadPolicies: !objects.networkPolicies.isEmpty)
+                              hadPods: !objects.pods.isEmpty)
         return (.success(LoadedPlan(plan: plan, notes: objects.skipped + allocator.notes + balancers.notes + builder.notes,
                                     settings: effective, allocations: allocations)), cache)
     }
@@ -185,23 +185,25 @@ struct PlanBuilder {
         }
         self.owners = owners
         let services = objects.services
-        return finish(servicePorts: plans, healthChecks: healthChecks, join: join, services: services)
+        return finish(servicePorts: plans, healthChecks: healthChecks, join: join, policies: ingress, services: services)
     }
 
-    /// The Ingress and DNS parts around `servicePorts`, and the plan.
+    /// The Ingress, DNS and egress parts around `servicePorts`, and the plan.
     mutating func finish(servicePorts: [ServicePortPlan], healthChecks: [HealthCheckPlan], join: EndpointJoin,
-                         services: [Service]) -> ProxyPlan {
+                         policies: IngressResolver, services: [Service]) -> ProxyPlan {
         let ingressPlan = buildIngress(join: join, owners: owners)
         let dnsPlan = settings.dnsPlan(names: join.clusterNames(of: services, allocations: allocations))
         if let dnsPlan { checkListeners(of: dnsPlan, owners: owners, ingress: ingressPlan) }
         var plan = ProxyPlan(servicePorts: servicePorts, connections: settings.connectionSettings, ingress: ingressPlan, dns: dnsPlan,
                              healthChecks: healthChecks)
         plan.loadBalancers = loadBalancers.states.values.sorted { $0.service < $1.service }
+        plan.egress = EgressResolver(objects: objects, directory: policies.pods, peers: policies.peers).plan()
         return plan
     }
 
     /// One Service's service ports, notes and listen claims: what depends on this Service,
-    /// its endpoints' objects, its allocations and the policies of its endpoints' pods.
+    /// its endpoints' objects and pods, its allocations and the ingress policies of its
+    /// endpoints' pods (and the pods those admit).
     func part(for service: Service, join: EndpointJoin, ingress: IngressResolver) -> ServicePlanPart {
         var part = ServicePlanPart(service: service)
         guard service.isProxied else {
@@ -237,6 +239,8 @@ struct PlanBuilder {
             let located = join.located(for: service, port: port, families: families)
             let endpoints = located.map(\.endpoint)
             let local = located.filter { isLocal($0) }.map(\.endpoint)
+            let identities = ingress.identify(located, of: name, transport: port.protocol)
+            part.notes += identities.notes
             let isUDP = port.protocol == .udp
             part.ports.append(ServicePortPlan(
                 name: name, protocol: port.protocol, listenAddresses: listen,
@@ -244,7 +248,7 @@ struct PlanBuilder {
                 sessionAffinity: affinity,
                 externalTrafficPolicy: TrafficPolicy(rawValue: service.externalTrafficPolicy ?? "") ?? .cluster,
                 internalTrafficPolicy: TrafficPolicy(rawValue: service.internalTrafficPolicy ?? "") ?? .cluster,
-                ingress: ingress.admissions(for: endpoints, transport: port.protocol), maxConnections: service.maxConnectionsLimit,
+                ingress: identities.ingress, pods: identities.pods, maxConnections: service.maxConnectionsLimit,
                 idleTimeout: isUDP ? nil : service.idleTimeout(nodeDefault: settings.idleTimeout),
                 udpTimeout: isUDP ? service.udpTimeout(nodeDefault: settings.udpTimeout) : nil))
         }

@@ -1,8 +1,10 @@
 // The plan as `svcproxy check --print-plan` shows it: per service port (TCP or UDP, with
 // its flows' timeout), each address it listens on (and why; UDP ones end in `/UDP`) and
-// each ready endpoint, in the order round-robin walks them; then
-// the Ingress routing table (IngressPrinting.swift) and its TLS part (IngressTLSPrinting.swift),
-// then where the cluster DNS answers (its records: `check --print-zone`).
+// each ready endpoint, in the order round-robin walks them (where NetworkPolicies apply,
+// with its pod and who its ingress admits); then where each pod that egress policies
+// isolate may connect; then the Ingress routing table (IngressPrinting.swift) and its TLS
+// part (IngressTLSPrinting.swift), then where the cluster DNS answers (its records:
+// `check --print-zone`).
 
 extension ProxyPlan {
     public var printed: String {
@@ -23,15 +25,27 @@ extension ProxyPlan {
             if port.endpoints.isEmpty {
                 text += isUDP ? "  no ready endpoints: datagrams are dropped\n" : "  no ready endpoints: connections are refused\n"
             }
+            let showPods = !port.ingress.isEmpty || !egress.isEmpty
             for endpoint in port.endpoints {
-                text += "  endpoint \(endpoint)\n"
+                text += "  endpoint \(endpoint)" + (showPods ? port.pods[endpoint].map { " (\($0))" } ?? "" : "") + "\n"
                 if let admission = port.ingress[endpoint] {
                     let peers = admission.peers.isEmpty ? "no one" : admission.peers.map(\.description).joined(separator: "; ")
                     text += "    ingress from \(peers) (\(admission.policies.map(\.description).joined(separator: ", ")))\n"
                 }
             }
         }
-        return text + printedLoadBalancers + (ingress?.printed ?? "") + (dns?.printed ?? "")
+        return text + egress.printed + printedLoadBalancers + (ingress?.printed ?? "") + (dns?.printed ?? "")
+    }
+}
+
+extension EgressPlan {
+    /// One line per isolated pod: "egress of x/a (10.0.0.1): to pods y/b on TCP 80 (x/allow-b)".
+    var printed: String {
+        pods.map { pod in
+            let rules = pod.isolation.rules.isEmpty ? "nowhere" : pod.isolation.rules.map(\.description).joined(separator: "; ")
+            let policies = pod.isolation.policies.map(\.description).joined(separator: ", ")
+            return "egress of \(pod.key) (\(pod.ips.map(\.description).joined(separator: ", "))): \(rules) (\(policies))\n"
+        }.joined()
     }
 }
 
