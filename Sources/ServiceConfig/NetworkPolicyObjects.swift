@@ -61,6 +61,12 @@ public struct NetworkPolicyPort: Hashable, Sendable {
     public var port: IntOrString?
     /// With a numeric `port`: the last port of the range `port...endPort`.
     public var endPort: Int?
+
+    public init(protocol: String? = nil, port: IntOrString? = nil, endPort: Int? = nil) {
+        self.protocol = `protocol`
+        self.port = port
+        self.endPort = endPort
+    }
 }
 
 public struct NetworkPolicyIngressRule: Hashable, Sendable {
