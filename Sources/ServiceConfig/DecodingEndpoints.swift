@@ -1,6 +1,7 @@
 // Decoding of the objects endpoints come from (Endpoints, EndpointSlice, Pod) and of the
-// ProxyConfiguration document. A Pod is read only for what the endpoints controller uses:
-// its labels, IPs, Ready condition and named container ports; the rest is ignored.
+// ProxyConfiguration document. A Pod is read only for what the endpoints controller and
+// NetworkPolicy use: its labels, IPs, Ready condition, named container ports and whether
+// it is on the host's network; the rest is ignored. An address's `targetRef` names its pod.
 import Yams
 
 extension ObjectDecoder {
