@@ -7,21 +7,28 @@ import Foundation
 import Testing
 @testable import ServiceConfig
 
-/// Pods web and db, both at 127.0.0.1 (web serving on 8081, db on 8082, each port named
-/// `serve`), behind one Service.
-private let sharedAddress = [
+/// Service `backend`, by selector `tier: backend` to the port named `serve`, or (with no
+/// selector) to `targetPort`.
+private func backendService(selector: Bool = true, targetPort: String = "serve") -> String {
     """
     apiVersion: v1
     kind: Service
     metadata: {name: backend, namespace: shop}
     spec:
       clusterIP: 10.96.0.10
-      selector: {tier: backend}
-      ports: [{name: http, port: 80, targetPort: serve}]
-    """,
-    podDocument("web", ip: "127.0.0.1", labels: "{tier: backend, app: web}", ports: "[{name: serve, containerPort: 8081}]"),
-    podDocument("db", ip: "127.0.0.1", labels: "{tier: backend, app: db}", ports: "[{name: serve, containerPort: 8082}]"),
-]
+    \(selector ? "  selector: {tier: backend}\n" : "")\
+      ports: [{name: http, port: 80, targetPort: \(targetPort)}]
+    """
+}
+
+/// Pods web and db at `ip` (web serving on 8081, db on 8082, each port named `serve`).
+private func webAndDB(at ip: String, spec: String = "") -> [String] {
+    [podDocument("web", ip: ip, labels: "{tier: backend, app: web}", ports: "[{name: serve, containerPort: 8081}]", spec: spec),
+     podDocument("db", ip: ip, labels: "{tier: backend, app: db}", ports: "[{name: serve, containerPort: 8082}]", spec: spec)]
+}
+
+/// Pods web and db, both at 127.0.0.1, behind one Service.
+private let sharedAddress = [backendService()] + webAndDB(at: "127.0.0.1")
 
 private func servicePort(_ documents: [String]) throws -> ServicePortPlan {
     let loaded = try ConfigFixture(["all.yaml": documents.joined(separator: "\n---\n")]).plan().get()
@@ -42,14 +49,6 @@ private func admits(_ admission: IngressAdmission??, _ client: String) -> Bool {
 /// A slice of Service `backend` with endpoints at 127.0.0.1 (ports 8081 and 8082 in two
 /// slices), each with `targetRef` as given (nil: none).
 private func slices(web: String?, db: String?) -> [String] {
-    let service = """
-        apiVersion: v1
-        kind: Service
-        metadata: {name: backend, namespace: shop}
-        spec:
-          clusterIP: 10.96.0.10
-          ports: [{name: http, port: 80, targetPort: 8080}]
-        """
     func slice(_ name: String, port: Int, targetRef: String?) -> String {
         """
         apiVersion: discovery.k8s.io/v1
@@ -60,7 +59,8 @@ private func slices(web: String?, db: String?) -> [String] {
         ports: [{name: http, port: \(port)}]
         """
     }
-    return [service, slice("backend-web", port: 8081, targetRef: web), slice("backend-db", port: 8082, targetRef: db)]
+    return [backendService(selector: false, targetPort: "8080"), slice("backend-web", port: 8081, targetRef: web),
+            slice("backend-db", port: 8082, targetRef: db)]
 }
 
 private let dbFromOne = policyDocument("db-from-one", """
@@ -90,7 +90,7 @@ private let dbFromOne = policyDocument("db-from-one", """
     }
 
     @Test func aSlicesTargetRefNamesThePodOfASharedAddress() throws {
-        let pods = Array(sharedAddress.dropFirst())
+        let pods = webAndDB(at: "127.0.0.1")
         let named = try admissionsByPort(slices(web: "{kind: Pod, name: web}", db: "{kind: Pod, namespace: shop, name: db}") + pods + [dbFromOne])
         #expect(admits(named[8081], "192.0.2.9"))
         #expect(!admits(named[8082], "192.0.2.9"))
@@ -104,25 +104,20 @@ private let dbFromOne = policyDocument("db-from-one", """
     }
 
     @Test func anEndpointsTargetRefNamesThePodOfASharedAddress() throws {
-        let endpoints = """
-            apiVersion: v1
-            kind: Service
-            metadata: {name: backend, namespace: shop}
-            spec:
-              clusterIP: 10.96.0.10
-              ports: [{name: http, port: 80, targetPort: 8082}]
+        let endpoints = backendService(selector: false, targetPort: "8082") + """
+
             ---
             apiVersion: v1
             kind: Endpoints
             metadata: {name: backend, namespace: shop}
             subsets: [{addresses: [{ip: 127.0.0.1, targetRef: {kind: Pod, name: web}}], ports: [{name: http, port: 8082}]}]
             """
-        let result = try admissionsByPort([endpoints] + sharedAddress.dropFirst() + [dbFromOne])
+        let result = try admissionsByPort([endpoints] + webAndDB(at: "127.0.0.1") + [dbFromOne])
         #expect(admits(result[8082], "192.0.2.9"), "the address and port are db's, but the endpoint says it is web")
     }
 
     @Test func anUnnamedEndpointIsThePodDeclaringItsPortElseTheFirstWithANote() throws {
-        let pods = Array(sharedAddress.dropFirst())
+        let pods = webAndDB(at: "127.0.0.1")
         let byPort = try admissionsByPort(slices(web: nil, db: nil) + pods + [dbFromOne])
         #expect(admits(byPort[8081], "192.0.2.9"))
         #expect(!admits(byPort[8082], "192.0.2.9"), "db declares 8082")
@@ -141,19 +136,7 @@ private let dbFromOne = policyDocument("db-from-one", """
     }
 
     @Test func hostNetworkPodsAreEndpointsEachAsItselfButNeverPeersByAddress() throws {
-        let node = "hostNetwork: true"
-        let documents = [
-            """
-            apiVersion: v1
-            kind: Service
-            metadata: {name: backend, namespace: shop}
-            spec:
-              clusterIP: 10.96.0.10
-              selector: {tier: backend}
-              ports: [{name: http, port: 80, targetPort: serve}]
-            """,
-            podDocument("web", ip: "192.168.1.10", labels: "{tier: backend, app: web}", ports: "[{name: serve, containerPort: 8081}]", spec: node),
-            podDocument("db", ip: "192.168.1.10", labels: "{tier: backend, app: db}", ports: "[{name: serve, containerPort: 8082}]", spec: node),
+        let documents = [backendService()] + webAndDB(at: "192.168.1.10", spec: "hostNetwork: true") + [
             policyDocument("db-from-web", "  podSelector: {matchLabels: {app: db}}\n  ingress: [{from: [{podSelector: {matchLabels: {app: web}}}]}]\n"),
         ]
         let result = try admissionsByPort(documents)
