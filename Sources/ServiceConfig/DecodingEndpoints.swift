@@ -11,8 +11,12 @@ extension ObjectDecoder {
         endpoints.subsets = (root.field("subsets")?.elements() ?? []).map { subsetNode in
             _ = mark(subsetNode)
             var subset = EndpointSubset()
-            subset.addresses = decodeAddresses(subsetNode.field("addresses"), into: &subset)
-            subset.notReadyAddresses = decodeAddresses(subsetNode.field("notReadyAddresses"), into: &subset)
+            var pods: [PodReference] = []
+            subset.addresses = decodeAddresses(subsetNode.field("addresses"), of: key.namespace, into: &subset, pods: &pods)
+            subset.addressPods = pods
+            var unused: [PodReference] = []  // a not-ready address is never served: its pod does not matter
+            subset.notReadyAddresses = decodeAddresses(subsetNode.field("notReadyAddresses"), of: key.namespace, into: &subset,
+                                                       pods: &unused)
             subset.ports = (subsetNode.field("ports")?.elements() ?? []).map { decodeEndpointPort($0) }
             return subset
         }
@@ -31,12 +35,16 @@ extension ObjectDecoder {
         return port
     }
 
-    /// The IPs of `list`, each address's hostname, node and targetRef noted in `subset`.
-    private mutating func decodeAddresses(_ list: FieldNode?, into subset: inout EndpointSubset) -> [IPAddress] {
-        (list?.elements() ?? []).compactMap { addressNode in
+    /// The IPs of `list` (of an object in `namespace`), each address's hostname and node
+    /// noted in `subset` and what its targetRef says of its pod in `pods` (left empty when
+    /// no address has one).
+    private mutating func decodeAddresses(_ list: FieldNode?, of namespace: String, into subset: inout EndpointSubset,
+                                          pods: inout [PodReference]) -> [IPAddress] {
+        var named: [PodReference] = []
+        let addresses = (list?.elements() ?? []).compactMap { addressNode -> IPAddress? in
             let hostname = decodeHostname(addressNode.field("hostname"))
             let nodeName = mark(addressNode.field("nodeName"))?.string()
-            let targetRef = decodeTargetReference(addressNode.field("targetRef"))
+            let pod = decodePodReference(of: addressNode, in: namespace)
             guard let ipNode = mark(addressNode.field("ip")) else {
                 addressNode.report(missing: "ip", .required(detail: ""))
                 return nil
@@ -48,15 +56,20 @@ extension ObjectDecoder {
             }
             if let hostname { subset.hostnames[ip] = hostname }
             if let nodeName { subset.nodeNames[ip] = nodeName }
-            if let targetRef { subset.targetRefs[ip] = targetRef }
+            named.append(pod)
             return ip
         }
+        if named.contains(where: { $0 != .unnamed }) { pods = named }
+        return addresses
     }
 
-    private mutating func decodeTargetReference(_ node: FieldNode?) -> TargetReference? {
-        guard let node = mark(node) else { return nil }
-        return TargetReference(kind: mark(node.field("kind"))?.string() ?? "", namespace: mark(node.field("namespace"))?.string(),
-                               name: mark(node.field("name"))?.string() ?? "")
+    /// What the `targetRef` of an address or slice endpoint says, read from the YAML
+    /// directly: no error is ever reported on one (the schema check has looked at it), and
+    /// a cluster's Endpoints carry one per address, so no field path or place is made for it.
+    private func decodePodReference(of owner: FieldNode, in namespace: String) -> PodReference {
+        guard case .mapping(let fields) = owner.node, case .mapping(let target)? = fields.value(forKey: "targetRef") else { return .unnamed }
+        func text(_ key: String) -> String? { target.value(forKey: key).flatMap { $0.isNull ? nil : $0.string } }
+        return PodReference(kind: text("kind"), namespace: text("namespace"), name: text("name"), in: namespace)
     }
 
     /// A hostname the API server would take: an RFC 1123 label (ValidateDNS1123Label), as
@@ -83,7 +96,7 @@ extension ObjectDecoder {
             endpoint.ready = mark(node.field("conditions")?.field("ready"))?.bool() ?? true
             endpoint.hostname = decodeHostname(node.field("hostname"))
             endpoint.nodeName = mark(node.field("nodeName"))?.string()
-            endpoint.targetRef = decodeTargetReference(node.field("targetRef"))
+            endpoint.pod = decodePodReference(of: node, in: key.namespace)
             return endpoint
         }
         slice.ports = (root.field("ports")?.elements() ?? []).map { decodeEndpointPort($0) }

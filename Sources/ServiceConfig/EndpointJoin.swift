@@ -88,9 +88,8 @@ struct EndpointJoin {
         guard slice.addressType == "IPv4" || slice.addressType == "IPv6",
               let match = slice.ports.first(where: { $0.name == port.name && $0.protocol == port.protocol }) else { return [] }
         return slice.endpoints.filter(\.ready).flatMap { endpoint in
-            let pod = PodReference(endpoint.targetRef, namespace: slice.key.namespace)
-            return endpoint.addresses.compactMap(IPAddress.init).map {
-                LocatedEndpoint(endpoint: Endpoint(ip: $0, port: match.port), nodeName: endpoint.nodeName, pod: pod)
+            endpoint.addresses.compactMap(IPAddress.init).map {
+                LocatedEndpoint(endpoint: Endpoint(ip: $0, port: match.port), nodeName: endpoint.nodeName, pod: endpoint.pod)
             }
         }
     }
@@ -98,9 +97,9 @@ struct EndpointJoin {
     private func fromEndpoints(_ endpoints: Endpoints, port: ServicePort) -> [LocatedEndpoint] {
         endpoints.subsets.flatMap { subset -> [LocatedEndpoint] in
             guard let match = subset.ports.first(where: { $0.name == port.name && $0.protocol == port.protocol }) else { return [] }
-            return subset.addresses.map {
-                LocatedEndpoint(endpoint: Endpoint(ip: $0, port: match.port), nodeName: subset.nodeNames[$0],
-                                pod: PodReference(subset.targetRefs[$0], namespace: endpoints.key.namespace))
+            return subset.addresses.enumerated().map { index, ip in
+                LocatedEndpoint(endpoint: Endpoint(ip: ip, port: match.port), nodeName: subset.nodeNames[ip],
+                                pod: subset.addressPods.isEmpty ? .unnamed : subset.addressPods[index])
             }
         }
     }

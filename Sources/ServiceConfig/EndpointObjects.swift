@@ -17,9 +17,10 @@ public struct EndpointSubset: Hashable, Sendable {
     /// `addresses[].nodeName` where one is written: the node the address is on, which
     /// the traffic policies compare with this node's name.
     public var nodeNames: [IPAddress: String] = [:]
-    /// `addresses[].targetRef` where one is written: the pod (or other object) behind
-    /// the address, whose NetworkPolicies apply to it.
-    public var targetRefs: [IPAddress: TargetReference] = [:]
+    /// What `addresses[].targetRef` says of the pod behind each of `addresses`, in their
+    /// order; empty when no address has one. (Kept compact: a cluster's Endpoints carry one
+    /// per address.)
+    public var addressPods: [PodReference] = []
     public var ports: [EndpointPort] = []
 }
 
@@ -39,24 +40,8 @@ public struct SliceEndpoint: Hashable, Sendable {
     public var hostname: String?
     /// `nodeName`: the node the endpoint is on (for the traffic policies).
     public var nodeName: String?
-    /// `targetRef`: the pod (or other object) behind the endpoint.
-    public var targetRef: TargetReference?
-}
-
-/// An endpoint's `targetRef` (an ObjectReference): what the address belongs to, normally
-/// a Pod. A Pod named here is the endpoint's pod even where several pods share its
-/// address (hostNetwork pods, pods on one loopback address).
-public struct TargetReference: Hashable, Sendable {
-    public var kind: String = ""
-    /// The reference's namespace; when left out, the namespace of the object holding it.
-    public var namespace: String?
-    public var name: String = ""
-
-    public init(kind: String = "", namespace: String? = nil, name: String = "") {
-        self.kind = kind
-        self.namespace = namespace
-        self.name = name
-    }
+    /// What `targetRef` says of the pod behind the endpoint.
+    public var pod = PodReference.unnamed
 }
 
 public struct EndpointSlice: Hashable, Sendable {

@@ -12,7 +12,7 @@
 // behaviours the NetworkPolicy documentation allows for hostNetwork pods).
 
 /// What an endpoint's source says of the pod behind it.
-enum PodReference: Hashable {
+public enum PodReference: Hashable, Sendable {
     /// A Pod, by key: the selector join's, or a `targetRef` of kind Pod.
     case named(ObjectKey)
     /// A `targetRef` of another kind: the endpoint is no pod.
@@ -20,18 +20,15 @@ enum PodReference: Hashable {
     /// Nothing: the pod is looked up by the endpoint's address.
     case unnamed
 
-    /// What `targetRef` (of an object in `namespace`) says: a Pod when its kind is Pod or
-    /// left out and it has a name.
-    init(_ target: TargetReference?, namespace: String) {
-        guard let target else {
-            self = .unnamed
+    /// What a `targetRef` of an object in `namespace` says: a Pod when its kind is Pod or
+    /// left out and it has a name (its namespace defaulting to the object's).
+    init(kind: String?, namespace: String?, name: String?, in objectNamespace: String) {
+        let kind = kind ?? ""
+        guard kind == "Pod" || kind.isEmpty, let name, !name.isEmpty else {
+            self = kind.isEmpty ? .unnamed : .notAPod
             return
         }
-        guard target.kind == "Pod" || target.kind.isEmpty, !target.name.isEmpty else {
-            self = target.kind.isEmpty ? .unnamed : .notAPod
-            return
-        }
-        self = .named(ObjectKey(namespace: target.namespace ?? namespace, name: target.name))
+        self = .named(ObjectKey(namespace: namespace ?? objectNamespace, name: name))
     }
 }
 

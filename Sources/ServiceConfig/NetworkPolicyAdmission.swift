@@ -54,23 +54,25 @@ public struct IngressAdmission: Hashable, Sendable {
 /// Resolves endpoints to their pods and those pods to the policies that isolate them.
 struct IngressResolver {
     private let policiesByNamespace: [String: [NetworkPolicy]]
+    /// The configuration holds NetworkPolicies: endpoints are resolved to their pods
+    /// (without any, nothing is kept of them, and a plan costs what it did before).
+    let isActive: Bool
     let pods: PodDirectory
     let peers: PolicyPeers
 
     init(objects: ConfigObjects) {
         policiesByNamespace = Dictionary(grouping: objects.networkPolicies.filter(\.affectsIngress), by: \.key.namespace)
-        pods = PodDirectory(pods: objects.pods)
-        peers = PolicyPeers(objects: objects)
+        isActive = !objects.networkPolicies.isEmpty
+        pods = PodDirectory(pods: isActive ? objects.pods : [])
+        peers = PolicyPeers(objects: isActive ? objects : ConfigObjects())
     }
-
-    /// Nothing to check at all: no policy isolates any pod.
-    var isEmpty: Bool { policiesByNamespace.isEmpty }
 
     /// The pods of `endpoints` (of service port `name`, over `transport`) and the
     /// admission of every isolated one, with a note for each endpoint whose pod its
-    /// address alone chose among several.
+    /// address alone chose among several; nothing while no NetworkPolicy exists.
     func identify(_ endpoints: [LocatedEndpoint], of name: ServicePortName,
                   transport: TransportProtocol) -> (pods: [Endpoint: EndpointPod], ingress: [Endpoint: IngressAdmission], notes: [String]) {
+        guard isActive else { return ([:], [:], []) }
         var pods: [Endpoint: EndpointPod] = [:]
         var ingress: [Endpoint: IngressAdmission] = [:]
         var notes: [String] = []

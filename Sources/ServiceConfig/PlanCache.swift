@@ -7,8 +7,8 @@
 // their selectors admit, and its ClusterIPs and NodePorts. What spans all objects
 // (uniqueness, allocation, the Ingress routing, the DNS names, the pods' egress) is still
 // worked out over all of them, which is cheap next to the parts; anything the cache cannot
-// follow (node settings, Namespaces' labels, Pods coming or going altogether, any error)
-// makes a full plan, so the result is always the one a full plan gives (PlanCacheTests
+// follow (node settings, Namespaces' labels, Pods or NetworkPolicies coming or going
+// altogether, any error) makes a full plan, so the result is always the one a full plan gives (PlanCacheTests
 // prove it over random edits).
 
 struct PlanCache {
@@ -30,6 +30,8 @@ struct PlanCache {
     var sortedKeys: [ObjectKey]
     var owners: [SocketKey: ListenClaim]
     var hadPods: Bool
+    /// Endpoints are resolved to pods only while NetworkPolicies exist (IngressResolver).
+    var hadPolicies: Bool
     /// How many Services' parts the last plan built, and which (on an incremental plan).
     var lastRebuilt = 0
     var lastTouched: Set<ObjectKey> = []
@@ -44,8 +46,10 @@ struct PlanCache {
     /// further than a cache can follow. `policies` are the new objects'.
     func touchedServices(by changes: ObjectChanges, objects: ConfigObjects, policies: IngressResolver) -> Set<ObjectKey>? {
         let sides = [changes.removed, changes.added]
-        // Settings change every part; Namespaces' labels are what policies' namespace selectors match.
-        guard sides.allSatisfy({ $0.proxyConfigurations.isEmpty && $0.namespaces.isEmpty }) else { return nil }
+        // Settings change every part; Namespaces' labels are what policies' namespace
+        // selectors match; the first policy or the last gives every endpoint a pod or none.
+        guard sides.allSatisfy({ $0.proxyConfigurations.isEmpty && $0.namespaces.isEmpty }),
+              objects.networkPolicies.isEmpty != hadPolicies else { return nil }
         var touched = Set<ObjectKey>()
         for side in sides {
             touched.formUnion(side.services.map(\.key))

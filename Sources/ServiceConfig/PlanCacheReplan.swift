@@ -50,6 +50,7 @@ extension PlanCache {
         allocationNotes = allocated.notes
         loadBalancers = balancers.result
         hadPods = !objects.pods.isEmpty
+        hadPolicies = !objects.networkPolicies.isEmpty
         return LoadedPlan(plan: plan, notes: objects.skipped + allocated.notes + balancers.notes + builder.notes, settings: effective,
                           allocations: newAllocations)
     }

@@ -18,6 +18,19 @@ private func egressPlan(_ extra: [String]) throws -> LoadedPlan {
     return try ConfigFixture(["all.yaml": documents.joined(separator: "\n---\n")]).plan().get()
 }
 
+/// Service s-<namespace>-a selecting pod a of `namespace` on its port http.
+private func serviceOfPodA(in namespace: String) -> String {
+    """
+    apiVersion: v1
+    kind: Service
+    metadata: {name: s-\(namespace)-a, namespace: \(namespace)}
+    spec:
+      clusterIP: 10.96.0.\(namespace == "x" ? 10 : 11)
+      selector: {pod: a}
+      ports: [{name: http, port: 80, targetPort: http}]
+    """
+}
+
 private func isolation(_ plan: LoadedPlan, _ client: String) -> EgressIsolation? {
     IPAddress(client).flatMap { plan.plan.egress.clients[$0] }
 }
@@ -41,8 +54,9 @@ private func key(_ text: String) -> ObjectKey {
     }
 
     @Test func egressOnlyPoliciesDoNotIsolateForIngressNorEmptyPolicyTypesForEgress() throws {
-        let plan = try egressPlan([policyDocument("p", "  podSelector: {}\n  policyTypes: [Egress]\n", namespace: "x")])
-        #expect(plan.plan.servicePorts.allSatisfy { $0.ingress.isEmpty })
+        let plan = try egressPlan([serviceOfPodA(in: "x"), policyDocument("p", "  podSelector: {}\n  policyTypes: [Egress]\n", namespace: "x")])
+        let port = try #require(plan.plan.servicePorts.first)
+        #expect(port.ingress.isEmpty && port.pods.count == 1)
         let deny = try #require(isolation(plan, "10.0.1.2"))
         #expect(deny.rules.isEmpty && deny.policies == [key("x/p")])
         #expect(isolation(plan, "10.0.2.1") == nil, "a policy isolates pods of its own namespace only")
@@ -93,16 +107,7 @@ private func key(_ text: String) -> ObjectKey {
     }
 
     @Test func thePrintedPlanShowsEachEndpointsPodAndEachIsolatedPodsEgress() throws {
-        let service = """
-            apiVersion: v1
-            kind: Service
-            metadata: {name: s-y-a, namespace: y}
-            spec:
-              clusterIP: 10.96.0.10
-              selector: {pod: a}
-              ports: [{name: http, port: 80, targetPort: http}]
-            """
-        let plan = try egressPlan([service, policyDocument("to-y", """
+        let plan = try egressPlan([serviceOfPodA(in: "y"), policyDocument("to-y", """
               podSelector: {matchLabels: {pod: a}}
               egress: [{to: [{namespaceSelector: {matchLabels: {ns: y}}}], ports: [{port: http}]}]
 

@@ -76,7 +76,7 @@ private let dbFromOne = policyDocument("db-from-one", """
         #expect(admits(result[8081], "192.0.2.9"), "web is selected by no policy")
         #expect(!admits(result[8082], "192.0.2.9"))
         #expect(admits(result[8082], "192.0.2.1"))
-        #expect(try servicePort(sharedAddress).pods.mapValues(\.key.name) == [
+        #expect(try servicePort(sharedAddress + [dbFromOne]).pods.mapValues(\.key.name) == [
             Endpoint(ip: IPAddress("127.0.0.1")!, port: 8081): "web", Endpoint(ip: IPAddress("127.0.0.1")!, port: 8082): "db",
         ])
     }
@@ -85,8 +85,9 @@ private let dbFromOne = policyDocument("db-from-one", """
         let serveOnly = policyDocument("serve-only", "  podSelector: {}\n  ingress: [{ports: [{port: serve}]}]\n")
         let result = try admissionsByPort(sharedAddress + [serveOnly])
         #expect(admits(result[8081], "192.0.2.9") && admits(result[8082], "192.0.2.9"), "serve is 8081 at web and 8082 at db")
-        let port = try servicePort(sharedAddress)
-        #expect(port.pods.values.allSatisfy { $0.portNames == ["serve"] })
+        let port = try servicePort(sharedAddress + [serveOnly])
+        #expect(port.pods.count == 2 && port.pods.values.allSatisfy { $0.portNames == ["serve"] })
+        #expect(try servicePort(sharedAddress).pods.isEmpty, "without NetworkPolicies, endpoints are not resolved to pods")
     }
 
     @Test func aSlicesTargetRefNamesThePodOfASharedAddress() throws {
@@ -129,7 +130,7 @@ private let dbFromOne = policyDocument("db-from-one", """
         let documents = slices(web: nil, db: nil) + undeclared + [dbFromOne]
         let loaded = try ConfigFixture(["all.yaml": documents.joined(separator: "\n---\n")]).plan().get()
         let port = try #require(loaded.plan.servicePorts.first)
-        #expect(port.pods.values.allSatisfy { $0.key.name == "db" }, "neither declares the port: the first by name")
+        #expect(port.pods.count == 2 && port.pods.values.allSatisfy { $0.key.name == "db" }, "neither declares the port: the first by name")
         #expect(loaded.notes.contains(
             "Endpoint 127.0.0.1:8081 of shop/backend:http is at an address of several pods and its source names none: "
                 + "taken as pod shop/db, not shop/web (a targetRef names the pod)"), "\(loaded.notes)")
@@ -149,10 +150,10 @@ private let dbFromOne = policyDocument("db-from-one", """
         let (objects, errors) = ConfigLoader.load(text: slices(web: "{kind: Pod, name: web}", db: "{kind: Pod, namespace: other, name: db}")
             .joined(separator: "\n---\n"), file: "slices.yaml")
         #expect(errors.isEmpty)
-        let refs = objects.endpointSlices.sorted { $0.key < $1.key }.map { $0.endpoints[0].targetRef }
-        #expect(refs == [TargetReference(kind: "Pod", namespace: "other", name: "db"), TargetReference(kind: "Pod", name: "web")])
-        #expect(PodReference(refs[1], namespace: "shop") == .named(ObjectKey(namespace: "shop", name: "web")))
-        #expect(PodReference(TargetReference(kind: "Node", name: "n"), namespace: "shop") == .notAPod)
-        #expect(PodReference(nil, namespace: "shop") == .unnamed)
+        let refs = objects.endpointSlices.sorted { $0.key < $1.key }.map { $0.endpoints[0].pod }
+        #expect(refs == [.named(ObjectKey(namespace: "other", name: "db")), .named(ObjectKey(namespace: "shop", name: "web"))])
+        #expect(PodReference(kind: "Node", namespace: nil, name: "n", in: "shop") == .notAPod)
+        #expect(PodReference(kind: nil, namespace: nil, name: "n", in: "shop") == .named(ObjectKey(namespace: "shop", name: "n")))
+        #expect(PodReference(kind: nil, namespace: nil, name: nil, in: "shop") == .unnamed)
     }
 }
