@@ -9,7 +9,7 @@ endpoint that admits it."""
 
 from collections import Counter
 
-from harness import identify, pick_cluster_ip, pick_port
+from harness import identify, pick_cluster_ip, pick_port, poll_until
 from harness.node import documents, name_from, pod_yaml, policy_yaml, refused_count
 from harness.udp import print_plan
 
@@ -108,5 +108,7 @@ def test_a_client_pod_goes_only_where_its_egress_allows_and_is_reset_naming_both
     assert [backend.ask(CLIENT) for _ in range(3)] == ["reset"] * 3
     assert refused_count(daemon, "default/backend:http", "network_policy_egress") == 3
     assert refused_count(daemon, "default/backend:http", "network_policy") == 0
-    assert ("NetworkPolicy egress of client 127.0.0.5 (default/client-to-db) allows no endpoint of default/backend:http "
-            "admitting it (default/db-from-allowed): refusing the connection") in daemon.log_text()
+    line = ("NetworkPolicy egress of client 127.0.0.5 (default/client-to-db) allows no endpoint of default/backend:http "
+            "admitting it (default/db-from-allowed): refusing the connection")
+    # Written by the logging thread a moment after the reset.
+    assert poll_until(lambda: line in daemon.log_text(), timeout=5), daemon.log_tail()
