@@ -32,6 +32,8 @@ struct MetricsPage {
             out.sample("svcproxy_connections_refused_total", labels(service.name) + [("reason", "service_max_connections")],
                        service.refusedServiceLimit)
             out.sample("svcproxy_connections_refused_total", labels(service.name) + [("reason", "network_policy")], service.deniedByPolicy)
+            out.sample("svcproxy_connections_refused_total", labels(service.name) + [("reason", "network_policy_egress")],
+                       service.deniedByEgressPolicy)
         }
         out.family("svcproxy_connect_retries_total", "counter", "Connect attempts after a connection's first, onto the next endpoint.")
         for service in services { out.sample("svcproxy_connect_retries_total", labels(service.name), service.retries) }

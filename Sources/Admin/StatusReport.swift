@@ -87,7 +87,7 @@ public struct StatusReport: Codable, Sendable {
                 listen: servicePort.listenAddresses.map(\.description),
                 accepted: counts?.accepted ?? 0,
                 refused: (counts?.refusedNoEndpoints ?? 0) + (counts?.refusedNoLocalEndpoints ?? 0) + (counts?.connectsExhausted ?? 0) + (counts?.refusedNodeLimit ?? 0)
-                    + (counts?.refusedServiceLimit ?? 0) + (counts?.deniedByPolicy ?? 0),
+                    + (counts?.refusedServiceLimit ?? 0) + (counts?.deniedByPolicy ?? 0) + (counts?.deniedByEgressPolicy ?? 0),
                 endpoints: servicePort.reachableEndpoints.map { endpoint in
                     let count = endpointCounts[endpoint]
                     return EndpointRow(endpoint: endpoint.description, health: count?.health ?? .unknown,

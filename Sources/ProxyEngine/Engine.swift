@@ -207,6 +207,7 @@ public final class Engine {
         }
 
         if diff.dnsChanged { dnsService = plan.dns.map(DNSService.init(plan:)) }
+        let egress = diff.egressChanged ? CompiledEgress(plan.egress) : nil
 
         var assignments = Array(repeating: [ListenerAssignment](), count: controls.count)
         var failed = Set<SocketKey>()
@@ -253,7 +254,7 @@ public final class Engine {
         let done = DispatchSemaphore(value: 0)
         let changes: ListenerChanges = diff.isPartial ? .some(closing: Set(closedIDs), routes: diff.newRoutes.union(diff.removedServicePorts)) : .all
         for (worker, control) in controls.enumerated() {
-            control.send(.applyListeners(assignments[worker], changes, router: routerChange,
+            control.send(.applyListeners(assignments[worker], changes, router: routerChange, egress: egress,
                                          udpFlowLimit: plan.connections.maxUDPFlows ?? settings.maxUDPFlows, done: done))
         }
         for _ in controls { done.wait() }
@@ -323,7 +324,9 @@ public final class Engine {
     /// refused from then on, open ones carry on.
     public func stopAccepting() {
         let done = DispatchSemaphore(value: 0)
-        for control in controls { control.send(.applyListeners([], .all, router: nil, udpFlowLimit: settings.maxUDPFlows, done: done)) }
+        for control in controls {
+            control.send(.applyListeners([], .all, router: nil, egress: nil, udpFlowLimit: settings.maxUDPFlows, done: done))
+        }
         for _ in controls { done.wait() }
         listenerIDs = [:]
         served = served.map { ProxyPlan(servicePorts: [], connections: $0.connections) }

@@ -1,6 +1,7 @@
 // Decoding of the objects endpoints come from (Endpoints, EndpointSlice, Pod) and of the
-// ProxyConfiguration document. A Pod is read only for what the endpoints controller uses:
-// its labels, IPs, Ready condition and named container ports; the rest is ignored.
+// ProxyConfiguration document. A Pod is read only for what the endpoints controller and
+// NetworkPolicy use: its labels, IPs, Ready condition, named container ports and whether
+// it is on the host's network; the rest is ignored. An address's `targetRef` names its pod.
 import Yams
 
 extension ObjectDecoder {
@@ -10,10 +11,12 @@ extension ObjectDecoder {
         endpoints.subsets = (root.field("subsets")?.elements() ?? []).map { subsetNode in
             _ = mark(subsetNode)
             var subset = EndpointSubset()
-            subset.addresses = decodeAddresses(subsetNode.field("addresses"), hostnames: &subset.hostnames,
-                                               nodeNames: &subset.nodeNames)
-            subset.notReadyAddresses = decodeAddresses(subsetNode.field("notReadyAddresses"), hostnames: &subset.hostnames,
-                                                       nodeNames: &subset.nodeNames)
+            var pods: [PodReference] = []
+            subset.addresses = decodeAddresses(subsetNode.field("addresses"), of: key.namespace, into: &subset, pods: &pods)
+            subset.addressPods = pods
+            var unused: [PodReference] = []  // a not-ready address is never served: its pod does not matter
+            subset.notReadyAddresses = decodeAddresses(subsetNode.field("notReadyAddresses"), of: key.namespace, into: &subset,
+                                                       pods: &unused)
             subset.ports = (subsetNode.field("ports")?.elements() ?? []).map { decodeEndpointPort($0) }
             return subset
         }
@@ -32,11 +35,16 @@ extension ObjectDecoder {
         return port
     }
 
-    private mutating func decodeAddresses(_ list: FieldNode?, hostnames: inout [IPAddress: String],
-                                          nodeNames: inout [IPAddress: String]) -> [IPAddress] {
-        (list?.elements() ?? []).compactMap { addressNode in
+    /// The IPs of `list` (of an object in `namespace`), each address's hostname and node
+    /// noted in `subset` and what its targetRef says of its pod in `pods` (left empty when
+    /// no address has one).
+    private mutating func decodeAddresses(_ list: FieldNode?, of namespace: String, into subset: inout EndpointSubset,
+                                          pods: inout [PodReference]) -> [IPAddress] {
+        var named: [PodReference] = []
+        let addresses = (list?.elements() ?? []).compactMap { addressNode -> IPAddress? in
             let hostname = decodeHostname(addressNode.field("hostname"))
             let nodeName = mark(addressNode.field("nodeName"))?.string()
+            let pod = decodePodReference(of: addressNode, in: namespace)
             guard let ipNode = mark(addressNode.field("ip")) else {
                 addressNode.report(missing: "ip", .required(detail: ""))
                 return nil
@@ -46,10 +54,22 @@ extension ObjectDecoder {
                 ipNode.report(.invalid(value: "\"\(text)\"", detail: IPRules.invalidIPMessage))
                 return nil
             }
-            if let hostname { hostnames[ip] = hostname }
-            if let nodeName { nodeNames[ip] = nodeName }
+            if let hostname { subset.hostnames[ip] = hostname }
+            if let nodeName { subset.nodeNames[ip] = nodeName }
+            named.append(pod)
             return ip
         }
+        if named.contains(where: { $0 != .unnamed }) { pods = named }
+        return addresses
+    }
+
+    /// What the `targetRef` of an address or slice endpoint says, read from the YAML
+    /// directly: no error is ever reported on one (the schema check has looked at it), and
+    /// a cluster's Endpoints carry one per address, so no field path or place is made for it.
+    private func decodePodReference(of owner: FieldNode, in namespace: String) -> PodReference {
+        guard case .mapping(let fields) = owner.node, case .mapping(let target)? = fields.value(forKey: "targetRef") else { return .unnamed }
+        func text(_ key: String) -> String? { target.value(forKey: key).flatMap { $0.isNull ? nil : $0.string } }
+        return PodReference(kind: text("kind"), namespace: text("namespace"), name: text("name"), in: namespace)
     }
 
     /// A hostname the API server would take: an RFC 1123 label (ValidateDNS1123Label), as
@@ -79,6 +99,7 @@ extension ObjectDecoder {
             endpoint.terminating = mark(conditions?.field("terminating"))?.bool() ?? false
             endpoint.hostname = decodeHostname(node.field("hostname"))
             endpoint.nodeName = mark(node.field("nodeName"))?.string()
+            endpoint.pod = decodePodReference(of: node, in: key.namespace)
             return endpoint
         }
         slice.ports = (root.field("ports")?.elements() ?? []).map { decodeEndpointPort($0) }
@@ -94,6 +115,7 @@ extension ObjectDecoder {
         pod.hostname = decodeHostname(root.field("spec")?.field("hostname"))
         pod.subdomain = decodeHostname(root.field("spec")?.field("subdomain"))
         pod.nodeName = mark(root.field("spec")?.field("nodeName"))?.string()
+        pod.hostNetwork = mark(root.field("spec")?.field("hostNetwork"))?.bool() ?? false
         for container in root.field("spec")?.field("containers")?.elements() ?? [] {
             for portNode in container.field("ports")?.elements() ?? [] {
                 _ = mark(portNode)

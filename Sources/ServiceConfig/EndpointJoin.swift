@@ -10,12 +10,14 @@
 // EndpointCategories.swift sends traffic to these only when no ready one is left.
 // Each endpoint keeps the node it is on where its source names one (`spec.nodeName`,
 // `endpoints[].nodeName`, `addresses[].nodeName`): the traffic policies send some traffic
-// only to this node's endpoints.
+// only to this node's endpoints; and the pod it is, where its source names one (the Pod
+// itself, `targetRef`): NetworkPolicy applies per pod (EndpointPods.swift).
 
-/// An endpoint and the node it is on, if its source says.
+/// An endpoint, the node it is on and the pod it is, as far as its source says.
 struct LocatedEndpoint: Hashable {
     let endpoint: Endpoint
     let nodeName: String?
+    let pod: PodReference
     /// False for one that is serving and terminating but not ready.
     var ready = true
     /// Its source says it is terminating (a ready one may be, under
@@ -100,7 +102,8 @@ struct EndpointJoin {
             let wanted = families.isEmpty ? Array(Set(pod.ips.map(\.family))) : families
             let ips = wanted.compactMap { family in pod.ips.first { $0.family == family } }
             return ips.map {
-                LocatedEndpoint(endpoint: Endpoint(ip: $0, port: number), nodeName: pod.nodeName, ready: ready, terminating: pod.deleting)
+                LocatedEndpoint(endpoint: Endpoint(ip: $0, port: number), nodeName: pod.nodeName, pod: .named(pod.key), ready: ready,
+                                terminating: pod.deleting)
             }
         }
     }
@@ -110,8 +113,8 @@ struct EndpointJoin {
               let match = slice.ports.first(where: { $0.name == port.name && $0.protocol == port.protocol }) else { return [] }
         return slice.endpoints.filter { $0.ready || ($0.serving && $0.terminating) }.flatMap { endpoint in
             endpoint.addresses.compactMap(IPAddress.init).map {
-                LocatedEndpoint(endpoint: Endpoint(ip: $0, port: match.port), nodeName: endpoint.nodeName, ready: endpoint.ready,
-                                terminating: endpoint.terminating)
+                LocatedEndpoint(endpoint: Endpoint(ip: $0, port: match.port), nodeName: endpoint.nodeName, pod: endpoint.pod,
+                                ready: endpoint.ready, terminating: endpoint.terminating)
             }
         }
     }
@@ -119,8 +122,9 @@ struct EndpointJoin {
     private func fromEndpoints(_ endpoints: Endpoints, port: ServicePort) -> [LocatedEndpoint] {
         endpoints.subsets.flatMap { subset -> [LocatedEndpoint] in
             guard let match = subset.ports.first(where: { $0.name == port.name && $0.protocol == port.protocol }) else { return [] }
-            return subset.addresses.map {
-                LocatedEndpoint(endpoint: Endpoint(ip: $0, port: match.port), nodeName: subset.nodeNames[$0])
+            return subset.addresses.enumerated().map { index, ip in
+                LocatedEndpoint(endpoint: Endpoint(ip: ip, port: match.port), nodeName: subset.nodeNames[ip],
+                                pod: subset.addressPods.isEmpty ? .unnamed : subset.addressPods[index])
             }
         }
     }

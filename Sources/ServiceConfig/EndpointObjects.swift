@@ -17,6 +17,10 @@ public struct EndpointSubset: Hashable, Sendable {
     /// `addresses[].nodeName` where one is written: the node the address is on, which
     /// the traffic policies compare with this node's name.
     public var nodeNames: [IPAddress: String] = [:]
+    /// What `addresses[].targetRef` says of the pod behind each of `addresses`, in their
+    /// order; empty when no address has one. (Kept compact: a cluster's Endpoints carry one
+    /// per address.)
+    public var addressPods: [PodReference] = []
     public var ports: [EndpointPort] = []
 }
 
@@ -40,6 +44,8 @@ public struct SliceEndpoint: Hashable, Sendable {
     public var hostname: String?
     /// `nodeName`: the node the endpoint is on (for the traffic policies).
     public var nodeName: String?
+    /// What `targetRef` says of the pod behind the endpoint.
+    public var pod = PodReference.unnamed
 }
 
 public struct EndpointSlice: Hashable, Sendable {
@@ -90,6 +96,9 @@ public struct Pod: Hashable, Sendable {
     public var subdomain: String?
     /// `spec.nodeName`: the node the Pod runs on (for the traffic policies).
     public var nodeName: String?
+    /// `spec.hostNetwork`: the Pod uses the node's network and addresses, which it shares
+    /// with the node itself and every other such Pod.
+    public var hostNetwork = false
 
     public var label: String { "Pod \"\(key)\"" }
 }

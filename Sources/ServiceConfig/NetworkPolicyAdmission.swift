@@ -1,10 +1,14 @@
 // Which clients each endpoint admits, worked out once per plan from the NetworkPolicies,
-// Pods and Namespaces of the configuration. An endpoint whose pod no ingress policy selects
-// admits everyone (and has no entry); a selected one admits exactly the peers that some
-// rule of some selecting policy allows on the endpoint's port and protocol: a rule without
-// `ports` allows every protocol, a port entry only its own (TCP when it names none, as the
-// API server defaults it). Pod and namespace selectors are resolved here to the pods' IP
-// addresses, so that the engine only compares the client's address with address blocks and sets.
+// Pods and Namespaces of the configuration. An endpoint is its pod (EndpointPods.swift),
+// not its address: an endpoint whose pod no ingress policy selects admits everyone (and
+// has no entry), even where a selected pod shares its address; a selected one admits
+// exactly the peers that some rule of some selecting policy allows on the endpoint's port
+// and protocol: a rule without `ports` allows every protocol, a port entry only its own
+// (TCP when it names none, as the API server defaults it), a named port as the endpoint's
+// own pod names it. A client is known only by its address, so pod and namespace selectors
+// are resolved here to the addresses of the pods they choose (hostNetwork pods aside, whose
+// traffic is the node's), and the engine compares the client's address with address
+// blocks and sets. A client address that several pods share is each of them.
 
 /// A client a policy lets in, in the form the engine checks per connection.
 public enum IngressPeer: Hashable, Sendable, CustomStringConvertible {
@@ -50,87 +54,84 @@ public struct IngressAdmission: Hashable, Sendable {
 /// Resolves endpoints to their pods and those pods to the policies that isolate them.
 struct IngressResolver {
     private let policiesByNamespace: [String: [NetworkPolicy]]
-    private let podsByIP: [IPAddress: Pod]
-    private let podsByNamespace: [String: [Pod]]
-    private let namespaceLabels: [String: [String: String]]
+    /// The configuration holds NetworkPolicies: endpoints are resolved to their pods
+    /// (without any, nothing is kept of them, and a plan costs what it did before).
+    let isActive: Bool
+    let pods: PodDirectory
+    let peers: PolicyPeers
 
     init(objects: ConfigObjects) {
         policiesByNamespace = Dictionary(grouping: objects.networkPolicies.filter(\.affectsIngress), by: \.key.namespace)
-        let live = objects.pods.filter { !$0.terminated }
-        var byIP: [IPAddress: Pod] = [:]
-        for pod in live { for ip in pod.ips where byIP[ip] == nil { byIP[ip] = pod } }
-        podsByIP = byIP
-        podsByNamespace = Dictionary(grouping: live, by: \.key.namespace)
-        var labels: [String: [String: String]] = [:]
-        for pod in live { labels[pod.key.namespace] = [Namespace.nameLabel: pod.key.namespace] }
-        for policy in objects.networkPolicies { labels[policy.key.namespace] = labels[policy.key.namespace] ?? [Namespace.nameLabel: policy.key.namespace] }
-        for namespace in objects.namespaces { labels[namespace.name] = namespace.labels }
-        namespaceLabels = labels
+        isActive = !objects.networkPolicies.isEmpty
+        pods = PodDirectory(pods: isActive ? objects.pods : [])
+        peers = PolicyPeers(objects: isActive ? objects : ConfigObjects())
     }
 
-    /// Nothing to check at all: no policy isolates any pod.
-    var isEmpty: Bool { policiesByNamespace.isEmpty }
-
-    /// The admission of every isolated endpoint among `endpoints`, reached over `transport`.
-    func admissions(for endpoints: [Endpoint], transport: TransportProtocol) -> [Endpoint: IngressAdmission] {
-        guard !isEmpty else { return [:] }
-        var result: [Endpoint: IngressAdmission] = [:]
-        for endpoint in endpoints {
-            if let admission = admission(for: endpoint, transport: transport) { result[endpoint] = admission }
+    /// The pods of `endpoints` (of service port `name`, over `transport`) and the
+    /// admission of every isolated one, with a note for each endpoint whose pod its
+    /// address alone chose among several; nothing while no NetworkPolicy exists.
+    func identify(_ endpoints: [LocatedEndpoint], of name: ServicePortName,
+                  transport: TransportProtocol) -> (pods: [Endpoint: EndpointPod], ingress: [Endpoint: IngressAdmission], notes: [String]) {
+        guard isActive else { return ([:], [:], []) }
+        var pods: [Endpoint: EndpointPod] = [:]
+        var ingress: [Endpoint: IngressAdmission] = [:]
+        var notes: [String] = []
+        for located in endpoints {
+            let endpoint = located.endpoint
+            guard let resolved = self.pods.resolve(located.pod, at: endpoint, transport) else { continue }
+            pods[endpoint] = EndpointPod(key: resolved.key, portNames: resolved.pod?.portNames(at: endpoint.port, transport) ?? [])
+            if !resolved.sharedWith.isEmpty {
+                notes.append("Endpoint \(endpoint) of \(name) is at an address of several pods and its source names none: "
+                    + "taken as pod \(resolved.key), not \(resolved.sharedWith.map(\.description).joined(separator: ", ")) "
+                    + "(a targetRef names the pod)")
+            }
+            if let pod = resolved.pod, let admission = admission(for: endpoint, of: pod, transport: transport) {
+                ingress[endpoint] = admission
+            }
         }
-        return result
+        return (pods, ingress, notes)
     }
 
-    /// Nil when no ingress policy selects the endpoint's pod (or it is no known pod).
-    func admission(for endpoint: Endpoint, transport: TransportProtocol) -> IngressAdmission? {
-        guard let pod = podsByIP[endpoint.ip] else { return nil }
-        let selecting = (policiesByNamespace[pod.key.namespace] ?? []).filter { $0.podSelector.matches(pod.labels) }
+    /// Whether a selector peer of ingress policy `key` may choose one of `pods` (as it is
+    /// or was): then the policy's admissions may change with them.
+    func admitsAnyOf(_ pods: [Pod], policy key: ObjectKey) -> Bool {
+        guard let policy = policiesByNamespace[key.namespace]?.first(where: { $0.key == key }) else { return true }
+        return policy.ingress.contains { rule in
+            rule.from.contains { peer in pods.contains { peers.selects(peer, policyNamespace: key.namespace, $0) } }
+        }
+    }
+
+    /// The ingress policies that select `pod`, sorted by key.
+    func policies(selecting pod: Pod) -> [NetworkPolicy] {
+        (policiesByNamespace[pod.key.namespace] ?? []).filter { $0.podSelector.matches(pod.labels) }.sorted { $0.key < $1.key }
+    }
+
+    /// Who may reach `endpoint` of `pod` over `transport`; nil when no ingress policy
+    /// selects the pod.
+    func admission(for endpoint: Endpoint, of pod: Pod, transport: TransportProtocol) -> IngressAdmission? {
+        let selecting = policies(selecting: pod)
         guard !selecting.isEmpty else { return nil }
+        let keys = selecting.map(\.key)
+        let portNames = pod.portNames(at: endpoint.port, transport)
         var peers: [IngressPeer] = []
         var addresses: Set<IPAddress> = []
         for policy in selecting {
             for rule in policy.ingress
-            where rule.ports.isEmpty || rule.ports.contains(where: { Self.port($0, matches: endpoint.port, transport, of: pod) }) {
-                if rule.from.isEmpty { return IngressAdmission(policies: selecting.map(\.key).sorted(), peers: [.anyone]) }
+            where rule.ports.isEmpty || rule.ports.contains(where: { PolicyPortMatch($0).matches(endpoint.port, transport, portNames: portNames) }) {
+                if rule.from.isEmpty { return IngressAdmission(policies: keys, peers: [.anyone]) }
                 for peer in rule.from {
                     if let block = peer.ipBlock {
                         guard let cidr = CIDR(block.cidr) else { continue }
                         let entry = IngressPeer.block(cidr, except: block.except.compactMap(CIDR.init))
                         if !peers.contains(entry) { peers.append(entry) }
                     } else {
-                        addresses.formUnion(podAddresses(selectedBy: peer, policyNamespace: policy.key.namespace))
+                        let chosen = self.peers.pods(selectedBy: peer, policyNamespace: policy.key.namespace)
+                        addresses.formUnion(chosen.filter { !$0.hostNetwork }.flatMap(\.ips))
                     }
                 }
             }
         }
         if !addresses.isEmpty { peers.append(.addresses(addresses.sorted())) }
-        return IngressAdmission(policies: selecting.map(\.key).sorted(), peers: peers)
-    }
-
-    /// Whether a rule's port entry covers `number` over `transport` on `pod`. The entry's
-    /// protocol must be the transport's (TCP when it names none); a named port is looked up
-    /// among the pod's container ports of that protocol, as the network plugins do.
-    static func port(_ entry: NetworkPolicyPort, matches number: Int, _ transport: TransportProtocol, of pod: Pod) -> Bool {
-        guard (entry.protocol ?? TransportProtocol.tcp.rawValue) == transport.rawValue else { return false }
-        switch entry.port {
-        case nil: return true
-        case .int(let first)?: return entry.endPort.map { (first...max(first, $0)).contains(number) } ?? (first == number)
-        case .string(let name)?: return pod.ports.contains { $0.name == name && $0.protocol == transport && $0.containerPort == number }
-        }
-    }
-
-    /// The IPs of the pods a selector peer chooses: `podSelector` alone picks in the
-    /// policy's namespace, `namespaceSelector` alone picks every pod of the namespaces it
-    /// matches, and both pick the matching pods of the matching namespaces.
-    private func podAddresses(selectedBy peer: NetworkPolicyPeer, policyNamespace: String) -> [IPAddress] {
-        let namespaces: [String]
-        if let selector = peer.namespaceSelector {
-            namespaces = namespaceLabels.filter { selector.matches($0.value) }.map(\.key)
-        } else {
-            namespaces = [policyNamespace]
-        }
-        return namespaces.flatMap { namespace in
-            (podsByNamespace[namespace] ?? []).filter { peer.podSelector?.matches($0.labels) ?? true }.flatMap(\.ips)
-        }
+        return IngressAdmission(policies: keys, peers: peers)
     }
 }

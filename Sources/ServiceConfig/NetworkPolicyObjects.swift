@@ -1,7 +1,8 @@
 // NetworkPolicy (networking.k8s.io/v1) and Namespace (v1) as plain values, and how they
-// are read from YAML. svcproxy enforces the ingress side of policies for the traffic it
-// carries to pods; a peer's `namespaceSelector` matches the Namespace objects of the
-// configuration by their labels, as the API server's would.
+// are read from YAML. svcproxy enforces both sides of policies for the traffic it carries:
+// ingress at the endpoint's pod, egress at the client's pod; a peer's `namespaceSelector`
+// matches the Namespace objects of the configuration by their labels, as the API server's
+// would.
 
 /// A label selector: `matchLabels` and `matchExpressions`, all of which must hold.
 /// An empty selector selects everything.
@@ -38,7 +39,7 @@ public struct LabelSelector: Hashable, Sendable {
     }
 }
 
-/// One entry of `ingress[].from`: an address block, or pods chosen by pod and/or namespace
+/// One entry of `ingress[].from` or `egress[].to`: an address block, or pods chosen by pod and/or namespace
 /// labels (both given: the pods matching `podSelector` in the namespaces matching
 /// `namespaceSelector`).
 public struct NetworkPolicyPeer: Hashable, Sendable {
@@ -52,7 +53,7 @@ public struct NetworkPolicyPeer: Hashable, Sendable {
     public var ipBlock: IPBlock?
 }
 
-/// One entry of `ingress[].ports`.
+/// One entry of `ingress[].ports` or `egress[].ports`.
 public struct NetworkPolicyPort: Hashable, Sendable {
     /// TCP when left out.
     public var `protocol`: String?
@@ -60,6 +61,12 @@ public struct NetworkPolicyPort: Hashable, Sendable {
     public var port: IntOrString?
     /// With a numeric `port`: the last port of the range `port...endPort`.
     public var endPort: Int?
+
+    public init(protocol: String? = nil, port: IntOrString? = nil, endPort: Int? = nil) {
+        self.protocol = `protocol`
+        self.port = port
+        self.endPort = endPort
+    }
 }
 
 public struct NetworkPolicyIngressRule: Hashable, Sendable {
@@ -69,8 +76,7 @@ public struct NetworkPolicyIngressRule: Hashable, Sendable {
     public var ports: [NetworkPolicyPort] = []
 }
 
-/// One entry of `egress`: read so that its rules are validated as the API server
-/// validates them; svcproxy enforces ingress only.
+/// One entry of `egress`: where the selected pods may connect.
 public struct NetworkPolicyEgressRule: Hashable, Sendable {
     /// Empty: to anywhere.
     public var to: [NetworkPolicyPeer] = []
@@ -82,18 +88,23 @@ public struct NetworkPolicy: Hashable, Sendable {
     public var key: ObjectKey
     public var source: ObjectSource
     public var podSelector = LabelSelector()
-    /// As written; see `affectsIngress` for the defaulting.
+    /// As written; see `affectsIngress` and `affectsEgress` for the defaulting.
     public var policyTypes: [String]?
     public var ingress: [NetworkPolicyIngressRule] = []
     public var egress: [NetworkPolicyEgressRule] = []
 
-    public var hasEgressRules: Bool { !egress.isEmpty }
-
     public var label: String { "NetworkPolicy \"\(key)\"" }
 
     /// Whether the policy isolates the pods it selects for ingress. The API server
-    /// defaults `policyTypes` to ["Ingress"] (plus "Egress" when there are egress rules).
-    public var affectsIngress: Bool { policyTypes?.contains("Ingress") ?? true }
+    /// defaults `policyTypes` left out or empty to ["Ingress"], plus "Egress" when there
+    /// are egress rules (SetDefaults_NetworkPolicy).
+    public var affectsIngress: Bool { writtenTypes?.contains("Ingress") ?? true }
+
+    /// Whether the policy isolates the pods it selects for egress, with the same defaulting.
+    public var affectsEgress: Bool { writtenTypes?.contains("Egress") ?? !egress.isEmpty }
+
+    /// `policyTypes` unless left out or empty, which the API server defaults alike.
+    private var writtenTypes: [String]? { policyTypes?.isEmpty == false ? policyTypes : nil }
 }
 
 /// The labels of a namespace, for `namespaceSelector`.

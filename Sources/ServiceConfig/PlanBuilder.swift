@@ -185,23 +185,25 @@ struct PlanBuilder {
         }
         self.owners = owners
         let services = objects.services
-        return finish(servicePorts: plans, healthChecks: healthChecks, join: join, services: services)
+        return finish(servicePorts: plans, healthChecks: healthChecks, join: join, policies: ingress, services: services)
     }
 
-    /// The Ingress and DNS parts around `servicePorts`, and the plan.
+    /// The Ingress, DNS and egress parts around `servicePorts`, and the plan.
     mutating func finish(servicePorts: [ServicePortPlan], healthChecks: [HealthCheckPlan], join: EndpointJoin,
-                         services: [Service]) -> ProxyPlan {
+                         policies: IngressResolver, services: [Service]) -> ProxyPlan {
         let ingressPlan = buildIngress(join: join, owners: owners)
         let dnsPlan = settings.dnsPlan(names: join.clusterNames(of: services, allocations: allocations))
         if let dnsPlan { checkListeners(of: dnsPlan, owners: owners, ingress: ingressPlan) }
         var plan = ProxyPlan(servicePorts: servicePorts, connections: settings.connectionSettings, ingress: ingressPlan, dns: dnsPlan,
                              healthChecks: healthChecks)
         plan.loadBalancers = loadBalancers.states.values.sorted { $0.service < $1.service }
+        plan.egress = EgressResolver(objects: objects, directory: policies.pods, peers: policies.peers).plan()
         return plan
     }
 
     /// One Service's service ports, notes and listen claims: what depends on this Service,
-    /// its endpoints' objects, its allocations and the policies of its endpoints' pods.
+    /// its endpoints' objects and pods, its allocations and the ingress policies of its
+    /// endpoints' pods (and the pods those admit).
     func part(for service: Service, join: EndpointJoin, ingress: IngressResolver) -> ServicePlanPart {
         var part = ServicePlanPart(service: service)
         guard service.isProxied else {
@@ -238,18 +240,19 @@ struct PlanBuilder {
             part.claims.append(ServicePlanPart.Claim(addresses: listen, claim: ListenClaim(name: name, service: service, index: index)))
             let externalPolicy = TrafficPolicy(rawValue: service.externalTrafficPolicy ?? "") ?? .cluster
             let internalPolicy = TrafficPolicy(rawValue: service.internalTrafficPolicy ?? "") ?? .cluster
-            let categories = EndpointCategories(join.located(for: service, port: port, families: families),
-                                                localPolicy: externalPolicy == .local || internalPolicy == .local, isLocal: isLocal)
+            let located = join.located(for: service, port: port, families: families)
+            let categories = EndpointCategories(located, localPolicy: externalPolicy == .local || internalPolicy == .local, isLocal: isLocal)
             localReadyIPs.formUnion(categories.localReadyIPs)
+            let identities = ingress.identify(located, of: name, transport: port.protocol)
+            part.notes += identities.notes
             let isUDP = port.protocol == .udp
-            var servicePort = ServicePortPlan(
+            let servicePort = ServicePortPlan(
                 name: name, protocol: port.protocol, listenAddresses: listen,
                 endpoints: categories.cluster, localEndpoints: categories.local, servingTerminating: categories.servingTerminating,
                 sessionAffinity: affinity, externalTrafficPolicy: externalPolicy, internalTrafficPolicy: internalPolicy,
-                maxConnections: service.maxConnectionsLimit,
+                ingress: identities.ingress, pods: identities.pods, maxConnections: service.maxConnectionsLimit,
                 idleTimeout: isUDP ? nil : service.idleTimeout(nodeDefault: settings.idleTimeout),
                 udpTimeout: isUDP ? service.udpTimeout(nodeDefault: settings.udpTimeout) : nil)
-            servicePort.ingress = ingress.admissions(for: servicePort.reachableEndpoints, transport: port.protocol)
             part.ports.append(servicePort)
         }
         if let port = allocations.healthCheckNodePorts[service.key] {

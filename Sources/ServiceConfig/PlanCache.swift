@@ -1,13 +1,15 @@
 // Each Service's part of the last plan, kept so that the next plan rebuilds only the parts
 // of the Services a change touched. A change is a set of objects dropped and added
 // (ObjectChanges: a file's changed documents now, an API watch event later); a Service's
-// part depends on the Service, its Endpoints and EndpointSlices (by service name), the
-// Pods its selector picks, the NetworkPolicies that isolate its endpoints' pods, and its
-// ClusterIPs and NodePorts. What spans all objects (uniqueness, allocation, the Ingress
-// routing, the DNS names) is still worked out over all of them, which is cheap next to
-// the parts; anything the cache cannot follow (node settings, Namespaces' labels, Pods
-// while NetworkPolicies exist, any error) makes a full plan, so the result is always the
-// one a full plan gives (PlanCacheTests prove it over random edits).
+// part depends on the Service, its Endpoints and EndpointSlices (by service name), its
+// endpoints' pods (the Pods its selector picks, those a `targetRef` names, those at an
+// endpoint's address), the ingress NetworkPolicies that isolate those pods and the pods
+// their selectors admit, and its ClusterIPs and NodePorts. What spans all objects
+// (uniqueness, allocation, the Ingress routing, the DNS names, the pods' egress) is still
+// worked out over all of them, which is cheap next to the parts; anything the cache cannot
+// follow (node settings, Namespaces' labels, Pods or NetworkPolicies coming or going
+// altogether, any error) makes a full plan, so the result is always the one a full plan gives (PlanCacheTests
+// prove it over random edits).
 
 struct PlanCache {
     /// What the plan was made with: a later plan with other inputs is made in full.
@@ -28,6 +30,7 @@ struct PlanCache {
     var sortedKeys: [ObjectKey]
     var owners: [SocketKey: ListenClaim]
     var hadPods: Bool
+    /// Endpoints are resolved to pods only while NetworkPolicies exist (IngressResolver).
     var hadPolicies: Bool
     /// How many Services' parts the last plan built, and which (on an incremental plan).
     var lastRebuilt = 0
@@ -40,11 +43,13 @@ struct PlanCache {
     }
 
     /// The Services whose parts `changes` may change, or nil when the change reaches
-    /// further than a cache can follow.
-    func touchedServices(by changes: ObjectChanges, objects: ConfigObjects) -> Set<ObjectKey>? {
+    /// further than a cache can follow. `policies` are the new objects'.
+    func touchedServices(by changes: ObjectChanges, objects: ConfigObjects, policies: IngressResolver) -> Set<ObjectKey>? {
         let sides = [changes.removed, changes.added]
-        // Settings change every part; Namespaces' labels are what policies' namespace selectors match.
-        guard sides.allSatisfy({ $0.proxyConfigurations.isEmpty && $0.namespaces.isEmpty }) else { return nil }
+        // Settings change every part; Namespaces' labels are what policies' namespace
+        // selectors match; the first policy or the last gives every endpoint a pod or none.
+        guard sides.allSatisfy({ $0.proxyConfigurations.isEmpty && $0.namespaces.isEmpty }),
+              objects.networkPolicies.isEmpty != hadPolicies else { return nil }
         var touched = Set<ObjectKey>()
         for side in sides {
             touched.formUnion(side.services.map(\.key))
@@ -54,22 +59,49 @@ struct PlanCache {
                 touched.insert(ObjectKey(namespace: slice.key.namespace, name: service))
             }
         }
-        if sides.contains(where: { !$0.pods.isEmpty }) {
-            // Pods are endpoints of the selectors of their namespace; with policies, their
-            // addresses are also who the policies admit, anywhere.
-            guard objects.pods.isEmpty != hadPods, !hadPolicies, objects.networkPolicies.isEmpty else { return nil }
-            let namespaces = Set(sides.flatMap { $0.pods.map(\.key.namespace) })
-            for part in parts.values where part.service.selector != nil && namespaces.contains(part.service.key.namespace) {
+        let pods = sides.flatMap(\.pods)
+        if !pods.isEmpty {
+            // With Pods or without, a selector's endpoints come from elsewhere.
+            guard objects.pods.isEmpty != hadPods else { return nil }
+            touched.formUnion(servicesReaching(pods, policies: policies))
+        }
+        // A policy isolates pods of its namespace: the endpoints that are such pods.
+        let policyNamespaces = Set(sides.flatMap { $0.networkPolicies.filter(\.affectsIngress).map(\.key.namespace) })
+        if !policyNamespaces.isEmpty {
+            for part in parts.values where part.ports.contains(where: { $0.pods.values.contains { policyNamespaces.contains($0.key.namespace) } }) {
                 touched.insert(part.service.key)
             }
         }
-        let policyNamespaces = Set(sides.flatMap { $0.networkPolicies.map(\.key.namespace) })
-        if !policyNamespaces.isEmpty {
-            // A policy isolates the pods of its namespace: the endpoints at their addresses.
-            let isolated = Set(objects.pods.filter { policyNamespaces.contains($0.key.namespace) }.flatMap(\.ips))
-            for part in parts.values where part.ports.contains(where: { $0.reachableEndpoints.contains { isolated.contains($0.ip) } }) {
-                touched.insert(part.service.key)
+        return touched
+    }
+
+    /// The Services whose parts changed `pods` (each as it was and as it is) may change:
+    /// those whose selector picks pods of their namespaces, those with an endpoint that is
+    /// one of them by name or by address, and those with an endpoint isolated by a policy
+    /// whose selectors may admit one of them.
+    private func servicesReaching(_ pods: [Pod], policies: IngressResolver) -> Set<ObjectKey> {
+        let namespaces = Set(pods.map(\.key.namespace))
+        let keys = Set(pods.map(\.key))
+        let addresses = Set(pods.flatMap(\.ips))
+        var admitting: [ObjectKey: Bool] = [:]
+        func mayAdmit(_ policy: ObjectKey) -> Bool {
+            if let known = admitting[policy] { return known }
+            let found = policies.admitsAnyOf(pods, policy: policy)
+            admitting[policy] = found
+            return found
+        }
+        var touched = Set<ObjectKey>()
+        for part in parts.values {
+            let service = part.service
+            if service.selector != nil, namespaces.contains(service.key.namespace) {
+                touched.insert(service.key)
+                continue
             }
+            let reached = part.ports.contains { port in
+                port.reachableEndpoints.contains { addresses.contains($0.ip) } || port.pods.values.contains { keys.contains($0.key) }
+                    || port.ingress.values.contains { $0.policies.contains(where: mayAdmit) }
+            }
+            if reached { touched.insert(service.key) }
         }
         return touched
     }

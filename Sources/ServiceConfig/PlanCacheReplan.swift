@@ -9,8 +9,9 @@ extension PlanCache {
     /// when only a full plan can say. On success the cache holds the new plan's parts.
     mutating func replan(checked: CheckedObjects, changes: ObjectChanges, previous: Allocations?) -> LoadedPlan? {
         let objects = checked.objects
+        let resolver = IngressResolver(objects: objects)
         guard checked.loadErrors.isEmpty, checked.objectErrors.isEmpty,
-              var touched = touchedServices(by: changes, objects: objects),
+              var touched = touchedServices(by: changes, objects: objects, policies: resolver),
               Self.keysStayUnique(added: changes.added, among: objects) else { return nil }
         let tls = IngressTLSValidation(objects: objects, settings: effective, origin: origin)
         guard tls.errors.isEmpty, let allocated = allocate(checked.validServices, changes: changes, previous: previous) else { return nil }
@@ -26,7 +27,6 @@ extension PlanCache {
         var builder = PlanBuilder(objects: objects, settings: effective, allocations: newAllocations, origin: origin,
                                   certificates: tls.contents.certificates, loadBalancers: balancers.result)
         let join = EndpointJoin(objects: objects)
-        let resolver = IngressResolver(objects: objects)
         lastRebuilt = touched.count
         lastTouched = touched
         guard rebuild(touched, changes: changes, builder: builder, join: join, resolver: resolver) else { return nil }
@@ -42,7 +42,8 @@ extension PlanCache {
             servicePorts += part.ports
             if let healthCheck = part.healthCheck { healthChecks.append(healthCheck) }
         }
-        let plan = builder.finish(servicePorts: servicePorts, healthChecks: healthChecks, join: join, services: objects.services)
+        let plan = builder.finish(servicePorts: servicePorts, healthChecks: healthChecks, join: join, policies: resolver,
+                                  services: objects.services)
         guard builder.errors.isEmpty else { return nil }
         self.previous = previous
         allocations = newAllocations

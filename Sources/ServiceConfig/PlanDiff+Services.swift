@@ -56,6 +56,7 @@ extension PlanDiff {
         isPartial = true
         ingressChanged = old.ingress?.withoutAddresses != new.ingress?.withoutAddresses
         dnsChanged = old.dns != new.dns
+        egressChanged = old.egress != new.egress
 
         var newRoutes = Set<ServicePortName>()
         var keptRoutes = Set<ServicePortName>()

@@ -77,6 +77,8 @@ public struct PlanDiff: Sendable, Equatable {
     /// Whether the cluster DNS's zone, settings or addresses changed (its addresses are the
     /// zone's nameserver glue).
     public let dnsChanged: Bool
+    /// Whether the pods' egress isolation changed: the workers take the new one.
+    public let egressChanged: Bool
     /// Whether this diff looked only at some Services (PlanDiff+Services.swift): listeners
     /// and routes it does not name are kept as they are, not closed.
     public let isPartial: Bool
@@ -98,6 +100,7 @@ public struct PlanDiff: Sendable, Equatable {
         closed = oldSockets.filter { !seen.contains($0) }.sorted()
         ingressChanged = old?.ingress?.withoutAddresses != new.ingress?.withoutAddresses
         dnsChanged = old?.dns != new.dns
+        egressChanged = old?.egress != new.egress
 
         var newRoutes = Set<ServicePortName>()
         var keptRoutes = Set<ServicePortName>()
@@ -176,6 +179,7 @@ extension ProxyPlan {
             return served
         }, connections: connections, ingress: ingress, dns: dns, healthChecks: healthChecks)
         plan.loadBalancers = loadBalancers
+        plan.egress = egress
         return plan
     }
 }

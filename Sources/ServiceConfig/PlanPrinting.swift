@@ -2,9 +2,11 @@
 // its flows' timeout and its Local traffic policies), each address it listens on (and why,
 // and whether a Local policy governs it; UDP ones end in `/UDP`) and each endpoint, in the
 // order round-robin walks them, marked when it is on this node or serving only because it
-// is terminating; a Service's health-check NodePort after its ports; then
-// the Ingress routing table (IngressPrinting.swift) and its TLS part (IngressTLSPrinting.swift),
-// then where the cluster DNS answers (its records: `check --print-zone`).
+// is terminating (where NetworkPolicies apply, with its pod and who its ingress admits); a
+// Service's health-check NodePort after its ports; then where each pod that egress
+// policies isolate may connect; then the Ingress routing table (IngressPrinting.swift) and
+// its TLS part (IngressTLSPrinting.swift), then where the cluster DNS answers (its
+// records: `check --print-zone`).
 
 extension ProxyPlan {
     public var printed: String {
@@ -31,9 +33,11 @@ extension ProxyPlan {
             }
             let local = Set(port.localEndpoints)
             let routed = Set(port.endpoints)
+            let showPods = !port.ingress.isEmpty || !egress.isEmpty
             for endpoint in port.reachableEndpoints {
+                let pod = showPods ? port.pods[endpoint].map { " (\($0))" } ?? "" : ""
                 let marks = port.marks(of: endpoint, local: local, serving: port.servingTerminating, routed: routed)
-                text += "  endpoint \(endpoint)\(marks)\n"
+                text += "  endpoint \(endpoint)\(pod)\(marks)\n"
                 if let admission = port.ingress[endpoint] {
                     let peers = admission.peers.isEmpty ? "no one" : admission.peers.map(\.description).joined(separator: "; ")
                     text += "    ingress from \(peers) (\(admission.policies.map(\.description).joined(separator: ", ")))\n"
@@ -42,7 +46,18 @@ extension ProxyPlan {
             let isLastOfService = index == servicePorts.count - 1 || servicePorts[index + 1].name.service != port.name.service
             if isLastOfService, let check = checks[port.name.service] { text += check.printed }
         }
-        return text + printedLoadBalancers + (ingress?.printed ?? "") + (dns?.printed ?? "")
+        return text + egress.printed + printedLoadBalancers + (ingress?.printed ?? "") + (dns?.printed ?? "")
+    }
+}
+
+extension EgressPlan {
+    /// One line per isolated pod: "egress of x/a (10.0.0.1): to pods y/b on TCP 80 (x/allow-b)".
+    var printed: String {
+        pods.map { pod in
+            let rules = pod.isolation.rules.isEmpty ? "nowhere" : pod.isolation.rules.map(\.description).joined(separator: "; ")
+            let policies = pod.isolation.policies.map(\.description).joined(separator: ", ")
+            return "egress of \(pod.key) (\(pod.ips.map(\.description).joined(separator: ", "))): \(rules) (\(policies))\n"
+        }.joined()
     }
 }
 

@@ -118,8 +118,11 @@ public struct ServicePortPlan: Hashable, Sendable {
     /// For traffic arriving on ClusterIPs.
     public let internalTrafficPolicy: TrafficPolicy
     /// Who may reach each endpoint that a NetworkPolicy isolates; endpoints not listed
-    /// admit everyone (NetworkPolicyAdmission.swift). Set after the endpoints, from them.
-    public internal(set) var ingress: [Endpoint: IngressAdmission]
+    /// admit everyone (NetworkPolicyAdmission.swift).
+    public let ingress: [Endpoint: IngressAdmission]
+    /// The pod behind each endpoint that is one (EndpointPods.swift): what the egress
+    /// rules of a client pod match it by.
+    public let pods: [Endpoint: EndpointPod]
     /// Most connections open at once (annotation `svcproxy.io/max-connections`); for a UDP
     /// port, most flows.
     public let maxConnections: Int?
@@ -134,9 +137,11 @@ public struct ServicePortPlan: Hashable, Sendable {
                 localEndpoints: [Endpoint] = [], servingTerminating: Set<Endpoint> = [], sessionAffinity: SessionAffinity = .none,
                 externalTrafficPolicy: TrafficPolicy = .cluster,
                 internalTrafficPolicy: TrafficPolicy = .cluster, ingress: [Endpoint: IngressAdmission] = [:],
-                maxConnections: Int? = nil, idleTimeout: Duration? = nil, udpTimeout: Duration? = nil) {
+                pods: [Endpoint: EndpointPod] = [:], maxConnections: Int? = nil, idleTimeout: Duration? = nil,
+                udpTimeout: Duration? = nil) {
         self.udpTimeout = udpTimeout
         self.ingress = ingress
+        self.pods = pods
         self.maxConnections = maxConnections
         self.idleTimeout = idleTimeout
         self.name = name
@@ -204,6 +209,8 @@ public struct ProxyPlan: Hashable, Sendable {
     public internal(set) var loadBalancers: [LoadBalancerState] = []
     /// The health-check NodePorts to serve, by Service.
     public let healthChecks: [HealthCheckPlan]
+    /// Where the pods that egress policies isolate may connect (EgressPlan.swift).
+    public internal(set) var egress = EgressPlan()
 
     public init(servicePorts: [ServicePortPlan], connections: ConnectionSettings = ConnectionSettings(), ingress: IngressPlan? = nil,
                 dns: DNSPlan? = nil, healthChecks: [HealthCheckPlan] = []) {

@@ -5,17 +5,6 @@ import Foundation
 import Testing
 @testable import ServiceConfig
 
-private func pod(_ name: String, ip: String, labels: String, namespace: String = "shop", ports: String = "[{name: http, containerPort: 8080}]") -> String {
-    """
-    apiVersion: v1
-    kind: Pod
-    metadata: {name: \(name), namespace: \(namespace), labels: \(labels)}
-    spec:
-      containers: [{name: app, image: web, ports: \(ports)}]
-    status: {phase: Running, podIP: \(ip), conditions: [{type: Ready, status: "True"}]}
-    """
-}
-
 private let service = """
     apiVersion: v1
     kind: Service
@@ -26,14 +15,10 @@ private let service = """
       ports: [{name: http, port: 80, targetPort: http}]
     """
 
-private func policy(_ name: String, _ spec: String, namespace: String = "shop") -> String {
-    "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: \(name), namespace: \(namespace)}\nspec:\n" + spec
-}
-
 /// The plan of the web service with pods a (10.0.0.1) and b (10.0.0.2) and `extra` documents.
 private func admissions(_ extra: [String]) throws -> [String: IngressAdmission] {
-    let documents = [service, pod("web-a", ip: "10.0.0.1", labels: "{app: web, name: a}"),
-                     pod("web-b", ip: "10.0.0.2", labels: "{app: web, name: b}")] + extra
+    let documents = [service, podDocument("web-a", ip: "10.0.0.1", labels: "{app: web, name: a}"),
+                     podDocument("web-b", ip: "10.0.0.2", labels: "{app: web, name: b}")] + extra
     let loaded = try ConfigFixture(["all.yaml": documents.joined(separator: "\n---\n")]).plan().get()
     let port = try #require(loaded.plan.servicePorts.first)
     return Dictionary(uniqueKeysWithValues: port.ingress.map { ($0.key.ip.description, $0.value) })
@@ -58,9 +43,9 @@ private func verdicts(_ rule: String) throws -> (tcp: Bool, udp: Bool) {
           ports: [{name: http, port: 80, targetPort: http}, {name: dns, port: 53, protocol: UDP, targetPort: dns}]
         """
     let documents = [twoProtocols,
-                     pod("web-a", ip: "10.0.0.1", labels: "{app: web}",
+                     podDocument("web-a", ip: "10.0.0.1", labels: "{app: web}",
                          ports: "[{name: http, containerPort: 8080}, {name: dns, containerPort: 5353, protocol: UDP}]"),
-                     policy("rule", "  podSelector: {}\n  ingress: [\(rule)]\n")]
+                     policyDocument("rule", "  podSelector: {}\n  ingress: [\(rule)]\n")]
     let loaded = try ConfigFixture(["all.yaml": documents.joined(separator: "\n---\n")]).plan().get()
     let tcp = try #require(loaded.plan.servicePorts.first { $0.protocol == .tcp })
     let udp = try #require(loaded.plan.servicePorts.first { $0.protocol == .udp })
@@ -73,36 +58,36 @@ private func verdicts(_ rule: String) throws -> (tcp: Bool, udp: Bool) {
 @Suite struct NetworkPolicyTests {
     @Test func podsNoPolicySelectsAdmitEveryone() throws {
         #expect(try admissions([]).isEmpty)
-        let other = policy("other", "  podSelector: {matchLabels: {app: db}}\n  policyTypes: [Ingress]\n")
+        let other = policyDocument("other", "  podSelector: {matchLabels: {app: db}}\n  policyTypes: [Ingress]\n")
         #expect(try admissions([other]).isEmpty)
     }
 
     @Test func defaultDenyIngressAdmitsNoOne() throws {
-        let deny = try admissions([policy("deny", "  podSelector: {}\n  policyTypes: [Ingress]\n")])
+        let deny = try admissions([policyDocument("deny", "  podSelector: {}\n  policyTypes: [Ingress]\n")])
         #expect(deny.count == 2)
         #expect(deny.values.allSatisfy { $0.peers.isEmpty && $0.policies.map(\.description) == ["shop/deny"] })
         #expect(!admits(deny["10.0.0.1"], "192.0.2.1"))
     }
 
     @Test func allowAllAdmitsEveryone() throws {
-        let allow = try admissions([policy("deny", "  podSelector: {}\n"), policy("allow", "  podSelector: {}\n  ingress: [{}]\n")])
+        let allow = try admissions([policyDocument("deny", "  podSelector: {}\n"), policyDocument("allow", "  podSelector: {}\n  ingress: [{}]\n")])
         #expect(admits(allow["10.0.0.1"], "192.0.2.1"))
         #expect(admits(allow["10.0.0.2"], "2001:db8::1"))
     }
 
     @Test func egressOnlyPolicyDoesNotIsolateForIngress() throws {
-        #expect(try admissions([policy("egress", "  podSelector: {}\n  policyTypes: [Egress]\n")]).isEmpty)
-        let both = try admissions([policy("both", "  podSelector: {}\n  egress: [{}]\n")])
+        #expect(try admissions([policyDocument("egress", "  podSelector: {}\n  policyTypes: [Egress]\n")]).isEmpty)
+        let both = try admissions([policyDocument("both", "  podSelector: {}\n  egress: [{}]\n")])
         #expect(both.count == 2, "without policyTypes, Ingress is always implied")
     }
 
     @Test func policySelectingOnePodLeavesTheOtherOpen() throws {
-        let result = try admissions([policy("deny-a", "  podSelector: {matchLabels: {name: a}}\n")])
+        let result = try admissions([policyDocument("deny-a", "  podSelector: {matchLabels: {name: a}}\n")])
         #expect(result.keys.sorted() == ["10.0.0.1"])
     }
 
     @Test func ipBlockAdmitsTheCIDRButNotTheHole() throws {
-        let result = try admissions([policy("block", """
+        let result = try admissions([policyDocument("block", """
               podSelector: {}
               ingress: [{from: [{ipBlock: {cidr: 192.0.2.0/24, except: [192.0.2.128/25]}}]}]
 
@@ -114,8 +99,8 @@ private func verdicts(_ rule: String) throws -> (tcp: Bool, udp: Bool) {
 
     @Test func stackedPoliciesAdmitTheUnion() throws {
         let result = try admissions([
-            policy("one", "  podSelector: {}\n  ingress: [{from: [{ipBlock: {cidr: 192.0.2.1/32}}]}]\n"),
-            policy("two", "  podSelector: {}\n  ingress: [{from: [{ipBlock: {cidr: 192.0.2.2/32}}]}]\n"),
+            policyDocument("one", "  podSelector: {}\n  ingress: [{from: [{ipBlock: {cidr: 192.0.2.1/32}}]}]\n"),
+            policyDocument("two", "  podSelector: {}\n  ingress: [{from: [{ipBlock: {cidr: 192.0.2.2/32}}]}]\n"),
         ])
         #expect(admits(result["10.0.0.1"], "192.0.2.1"))
         #expect(admits(result["10.0.0.1"], "192.0.2.2"))
@@ -125,7 +110,7 @@ private func verdicts(_ rule: String) throws -> (tcp: Bool, udp: Bool) {
 
     @Test func portsMatchByNumberNameRangeAndProtocol() throws {
         func verdict(_ ports: String) throws -> Bool {
-            let result = try admissions([policy("ports", "  podSelector: {}\n  ingress: [{ports: \(ports)}]\n")])
+            let result = try admissions([policyDocument("ports", "  podSelector: {}\n  ingress: [{ports: \(ports)}]\n")])
             return admits(result["10.0.0.1"], "192.0.2.1")
         }
         #expect(try verdict("[{port: 8080}]"))
@@ -140,11 +125,11 @@ private func verdicts(_ rule: String) throws -> (tcp: Bool, udp: Bool) {
     @Test func podAndNamespaceSelectorsMatchClientsByTheirPodIPs() throws {
         let namespace = "apiVersion: v1\nkind: Namespace\nmetadata: {name: front, labels: {team: fe}}\n"
         let clients = [
-            pod("client", ip: "10.0.1.1", labels: "{role: client}", namespace: "front"),
-            pod("stranger", ip: "10.0.1.2", labels: "{role: other}", namespace: "front"),
-            pod("neighbour", ip: "10.0.1.3", labels: "{role: client}"),
+            podDocument("client", ip: "10.0.1.1", labels: "{role: client}", namespace: "front"),
+            podDocument("stranger", ip: "10.0.1.2", labels: "{role: other}", namespace: "front"),
+            podDocument("neighbour", ip: "10.0.1.3", labels: "{role: client}"),
         ]
-        let both = try admissions([namespace] + clients + [policy("both", """
+        let both = try admissions([namespace] + clients + [policyDocument("both", """
               podSelector: {}
               ingress: [{from: [{namespaceSelector: {matchLabels: {team: fe}}, podSelector: {matchLabels: {role: client}}}]}]
 
@@ -152,14 +137,14 @@ private func verdicts(_ rule: String) throws -> (tcp: Bool, udp: Bool) {
         #expect(admits(both["10.0.0.1"], "10.0.1.1"))
         #expect(!admits(both["10.0.0.1"], "10.0.1.2"), "both selectors in one peer mean AND")
         #expect(!admits(both["10.0.0.1"], "10.0.1.3"))
-        let podsOnly = try admissions([namespace] + clients + [policy("pods", """
+        let podsOnly = try admissions([namespace] + clients + [policyDocument("pods", """
               podSelector: {}
               ingress: [{from: [{podSelector: {matchExpressions: [{key: role, operator: In, values: [client]}]}}]}]
 
             """)])
         #expect(admits(podsOnly["10.0.0.1"], "10.0.1.3"), "podSelector alone picks in the policy's namespace")
         #expect(!admits(podsOnly["10.0.0.1"], "10.0.1.1"))
-        let byName = try admissions([namespace] + clients + [policy("name", """
+        let byName = try admissions([namespace] + clients + [policyDocument("name", """
               podSelector: {}
               ingress: [{from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: front}}}]}]
 
@@ -169,7 +154,7 @@ private func verdicts(_ rule: String) throws -> (tcp: Bool, udp: Bool) {
     }
 
     @Test func invalidPoliciesAreReportedWithKubernetesFieldPaths() throws {
-        let bad = policy("bad", """
+        let bad = policyDocument("bad", """
               podSelector: {matchExpressions: [{key: app, operator: In}]}
               policyTypes: [Ingress, Sideways]
               ingress:

@@ -209,7 +209,8 @@ private func endpoints(_ loaded: LoadedPlan, _ service: String) -> [String] {
         let items = Array(0..<1_000)
         let caller = pthread_self()
         let squares = ParallelMap.map(items, sideBySide: true) { item in
-            (item * item, pthread_equal(pthread_self(), caller) != 0)
+            usleep(100)  // long enough that the other threads get batches, however busy the machine
+            return (item * item, pthread_equal(pthread_self(), caller) != 0)
         }
         #expect(squares.map(\.0) == items.map { $0 * $0 })
         if ProcessInfo.processInfo.activeProcessorCount > 1 {

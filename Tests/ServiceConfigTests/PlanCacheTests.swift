@@ -1,8 +1,10 @@
 // An incremental plan is the plan a full load makes: a seeded sequence of random edits
-// (an endpoint moved, a Service added or removed, a selector changed, a Pod relabelled, a
-// NetworkPolicy added or removed, a NodePort clashing with another's) is planned through
-// one ObjectStore, which rebuilds only the touched Services' parts, and from scratch;
-// every step must give the same plan, notes and allocations, or the same errors.
+// (an endpoint moved, onto a pod's address or not, a Service added or removed, a selector
+// changed, a Pod relabelled or moved onto another's address, an endpoint's targetRef
+// changed, an ingress or egress NetworkPolicy added or removed, a NodePort clashing with
+// another's) is planned through one ObjectStore, which rebuilds only the touched
+// Services' parts, and from scratch; every step must give the same plan, notes and
+// allocations, or the same errors.
 import Foundation
 import Testing
 @testable import ServiceConfig
@@ -11,8 +13,13 @@ import Testing
 private struct Cluster {
     var services: [Int: (selector: String?, nodePort: Int?, clusterIP: Bool)] = [:]
     var endpoints: [Int: String] = [:]
+    /// The pod an endpoint's targetRef names, by Service.
+    var targetRefs: [Int: Int] = [:]
     var pods: [Int: (app: String, ip: String)] = [:]
-    var policies: [Int: String] = [:]
+    /// By index: the pods a policy selects (by app) and the pods its rule names (by app);
+    /// policies 0-3 are ingress ones (even: from an address block, odd: from pods on the
+    /// named port), 4-7 egress ones (to pods on the named port).
+    var policies: [Int: (app: String, peer: String)] = [:]
     /// A NodePort clash to undo at the next edit: the Service and its NodePort before.
     var clash: (service: Int, nodePort: Int?)?
     /// A Service whose Endpoints are written twice (an error), until the next edit.
@@ -24,6 +31,9 @@ private struct Cluster {
             endpoints[index] = "10.1.0.\(index)"
         }
         for index in 0..<6 { pods[index] = ("app-\(index % 3)", "10.2.0.\(index)") }
+        endpoints[1] = "10.2.0.1"
+        targetRefs = [2: 2, 5: 0, 8: 4, 10: 1]
+        policies = [0: ("app-2", "app-0"), 3: ("app-1", "app-1"), 4: ("app-1", "app-2"), 5: ("app-0", "app-2")]
     }
 
     var text: String {
@@ -42,11 +52,12 @@ private struct Cluster {
                   ports: \(ports)
                 """)
             if let ip = endpoints[index] {
+                let targetRef = targetRefs[index].map { ", targetRef: {kind: Pod, namespace: ns-\($0 % 3), name: pod-\($0)}" } ?? ""
                 documents.append("""
                     apiVersion: v1
                     kind: Endpoints
                     metadata: {name: svc-\(index), namespace: \(namespace)}
-                    subsets: [{addresses: [{ip: \(ip)}], ports: [{name: http, port: 8080}]}]
+                    subsets: [{addresses: [{ip: \(ip)\(targetRef)}], ports: [{name: http, port: 8080}]}]
                     """)
             }
         }
@@ -59,12 +70,18 @@ private struct Cluster {
                 status: {phase: Running, podIP: \(pod.ip), conditions: [{type: Ready, status: "True"}]}
                 """)
         }
-        for (index, selector) in policies.sorted(by: { $0.key < $1.key }) {
+        for (index, policy) in policies.sorted(by: { $0.key < $1.key }) {
+            let pods = "{podSelector: {matchLabels: {app: \(policy.peer)}}}, {namespaceSelector: {}, podSelector: {matchLabels: {app: \(policy.peer)}}}"
+            let rules = switch index {
+            case 4...: "policyTypes: [Egress], egress: [{to: [\(pods)], ports: [{port: http}]}]"
+            case _ where index % 2 == 0: "ingress: [{from: [{ipBlock: {cidr: 192.0.2.0/24}}]}]"
+            default: "ingress: [{from: [\(pods)], ports: [{port: http}]}]"
+            }
             documents.append("""
                 apiVersion: networking.k8s.io/v1
                 kind: NetworkPolicy
                 metadata: {name: policy-\(index), namespace: ns-\(index % 3)}
-                spec: {podSelector: {matchLabels: {app: \(selector)}}, ingress: [{from: [{ipBlock: {cidr: 192.0.2.0/24}}]}]}
+                spec: {podSelector: {matchLabels: {app: \(policy.app)}}, \(rules)}
                 """)
         }
         if let duplicate, let ip = endpoints[duplicate] {
@@ -83,9 +100,11 @@ private struct Cluster {
         duplicate = nil
         let keys = services.keys.sorted()
         let some = keys[Int(random.next() % UInt64(keys.count))]
-        switch random.next() % 9 {
+        let kind = random.next() % 11
+        switch kind {
         case 0:
-            endpoints[some] = "10.3.\(random.next() % 200).\(random.next() % 200)"
+            // Onto a pod's address (of one pod, or of two) or elsewhere.
+            endpoints[some] = random.next() % 2 == 0 ? "10.2.0.\(random.next() % 4)" : "10.3.\(random.next() % 200).\(random.next() % 200)"
             return "endpoint of svc-\(some)"
         case 1:
             let new = (keys.last ?? 0) + 1 + Int(random.next() % 3)
@@ -101,12 +120,24 @@ private struct Cluster {
             return "selector of svc-\(some)"
         case 4:
             let pod = Int(random.next() % 8)
-            pods[pod] = ("app-\(random.next() % 3)", "10.2.0.\(pod + Int(random.next() % 2) * 100)")
+            // Its own address, one beyond the others', or another pod's.
+            let address = [pod, pod + 100, Int(random.next() % 4)][Int(random.next() % 3)]
+            pods[pod] = ("app-\(random.next() % 3)", "10.2.0.\(address)")
             return "pod-\(pod)"
-        case 5:
-            let policy = Int(random.next() % 4)
-            policies[policy] = policies[policy] == nil ? "app-\(random.next() % 3)" : nil
+        case 5, 9:
+            // An ingress policy (5) or an egress one (9) added or removed.
+            let policy = Int(random.next() % 4) + (kind == 5 ? 0 : 4)
+            policies[policy] = policies[policy] == nil ? ("app-\(random.next() % 3)", "app-\(random.next() % 3)") : nil
             return "policy-\(policy)"
+        case 10:
+            // Always another: an unchanged file replans nothing (and gives back the last notes).
+            let pod = Int(random.next() % 7)
+            if let named = targetRefs[some] {
+                targetRefs[some] = pod == 0 ? nil : (named + pod) % 8
+            } else {
+                targetRefs[some] = pod
+            }
+            return "targetRef of svc-\(some)"
         case 6:
             // A NodePort written where another Service has it: an error until undone.
             let other = keys[Int(random.next() % UInt64(keys.count))]
@@ -193,6 +224,7 @@ struct SplitMix {
         #expect(partial.addedServiceAddresses == full.addedServiceAddresses, comment)
         #expect(partial.removedServiceAddresses == full.removedServiceAddresses, comment)
         #expect(partial.ingressChanged == full.ingressChanged && partial.dnsChanged == full.dnsChanged, comment)
+        #expect(partial.egressChanged == full.egressChanged, comment)
     }
 
     @Test func oneChangedEndpointRebuildsOneService() throws {

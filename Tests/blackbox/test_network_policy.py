@@ -5,7 +5,7 @@ only endpoints whose pod admits its client; when none does, it is reset."""
 
 from collections import Counter
 
-from harness import identify, pick_cluster_ip, pick_port
+from harness import identify, pick_cluster_ip, pick_port, poll_until
 from harness.node import documents, name_from, pod_yaml, policy_yaml, refused_count, selector_service_yaml
 
 ALLOWED, DENIED, OTHER = "127.0.0.2", "127.0.0.3", "127.0.0.4"
@@ -50,8 +50,9 @@ def test_default_deny_ingress_refuses_every_client_and_says_why(start_backend, s
     web = Web(start_backend)
     daemon = start_daemon(write_config(web.yaml(DENY_ALL)))
     assert [web.ask(client) for client in (ALLOWED, DENIED, OTHER)] == ["reset"] * 3
-    log = daemon.log_text()
-    assert "NetworkPolicy denies client 127.0.0.2 every endpoint of default/web:http (default/deny-all)" in log
+    # Written by the logging thread a moment after the reset.
+    line = "NetworkPolicy denies client 127.0.0.2 every endpoint of default/web:http (default/deny-all)"
+    assert poll_until(lambda: line in daemon.log_text(), timeout=5), daemon.log_tail()
     assert refused_count(daemon, "default/web:http", "network_policy") == 3
 
 

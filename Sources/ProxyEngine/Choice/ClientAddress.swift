@@ -35,3 +35,17 @@ struct IPBlock: Sendable {
         ip.family == family && ip.high & maskHigh == networkHigh && ip.low & maskLow == networkLow
     }
 }
+
+/// An `ipBlock`: a block less the holes its `except` cuts into it.
+struct HoledBlock: Sendable {
+    let block: IPBlock
+    let holes: [IPBlock]
+
+    init(_ cidr: CIDR, except: [CIDR]) {
+        block = IPBlock(cidr)
+        holes = except.map(IPBlock.init)
+    }
+
+    @inline(__always)
+    func contains(_ ip: IPAddress) -> Bool { block.contains(ip) && !holes.contains { $0.contains(ip) } }
+}

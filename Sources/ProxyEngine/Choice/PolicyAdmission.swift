@@ -9,14 +9,14 @@ import ServiceConfig
 struct CompiledAdmission: Sendable {
     /// Not isolated, or some rule admits everyone.
     let anyone: Bool
-    let blocks: [(block: IPBlock, holes: [IPBlock])]
+    let blocks: [HoledBlock]
     let addresses: Set<IPAddress>
     /// "default/deny-all, default/allow-web", for log lines.
     let policies: String
 
     static let open = CompiledAdmission(anyone: true, blocks: [], addresses: [], policies: "")
 
-    init(anyone: Bool, blocks: [(block: IPBlock, holes: [IPBlock])], addresses: Set<IPAddress>, policies: String) {
+    init(anyone: Bool, blocks: [HoledBlock], addresses: Set<IPAddress>, policies: String) {
         self.anyone = anyone
         self.blocks = blocks
         self.addresses = addresses
@@ -24,13 +24,13 @@ struct CompiledAdmission: Sendable {
     }
 
     init(_ admission: IngressAdmission) {
-        var blocks: [(block: IPBlock, holes: [IPBlock])] = []
+        var blocks: [HoledBlock] = []
         var addresses: Set<IPAddress> = []
         var anyone = false
         for peer in admission.peers {
             switch peer {
             case .anyone: anyone = true
-            case .block(let cidr, let holes): blocks.append((IPBlock(cidr), holes.map(IPBlock.init)))
+            case .block(let cidr, let holes): blocks.append(HoledBlock(cidr, except: holes))
             case .addresses(let ips): addresses.formUnion(ips)
             }
         }
@@ -40,16 +40,16 @@ struct CompiledAdmission: Sendable {
 
     func admits(_ client: IPAddress) -> Bool {
         if anyone || addresses.contains(client) { return true }
-        return blocks.contains { $0.block.contains(client) && !$0.holes.contains { $0.contains(client) } }
+        return blocks.contains { $0.contains(client) }
     }
 }
 
 extension [CompiledAdmission] {
-    /// The indices of the endpoints that admit `client`, in order; without a client
-    /// address only those open to anyone.
-    func admitting(_ client: IPAddress?) -> [Int] {
-        guard let client else { return indices.filter { self[$0].anyone } }
-        return indices.filter { self[$0].admits(client) }
+    /// Those of `candidates` (endpoint indices, in order) that admit `client`; without a
+    /// client address only those open to anyone.
+    func admitting(_ client: IPAddress?, among candidates: [Int]) -> [Int] {
+        guard let client else { return candidates.filter { self[$0].anyone } }
+        return candidates.filter { self[$0].admits(client) }
     }
 
     /// "default/deny-all, default/allow-web": every policy that isolates these endpoints.

@@ -1,9 +1,10 @@
 // The one place that decides, at accept, whether a connection is served and which
 // endpoints it may try in what order: no endpoint (on this node, where a Local traffic
-// policy applies to the listener it arrived on), a full limit or a NetworkPolicy that
-// admits the client nowhere refuses it; otherwise session affinity or round-robin orders
-// the endpoints that admit it. A decision is a value; the handler that asked counts,
-// logs and resets by it, so this is tested without an event loop.
+// policy applies to the listener it arrived on), a full limit, or NetworkPolicy refuses
+// it: an endpoint is eligible only if its pod's ingress admits the client and the client
+// pod's egress (if any binds it) allows the endpoint; otherwise session affinity or
+// round-robin orders the eligible endpoints. A decision is a value; the handler that asked
+// counts, logs and resets by it, so this is tested without an event loop.
 import LinuxIO
 import ServiceConfig
 
@@ -18,6 +19,9 @@ enum Refusal: Error, Equatable, Sendable {
     case serviceLimit(Int)
     /// No endpoint's NetworkPolicy admits the client; the policies that isolate them.
     case policy(String)
+    /// Some endpoints admit the client, but its own egress policies (`egress`) allow
+    /// none of them; `ingress`: the policies that isolate the endpoints, if any.
+    case egressPolicy(egress: String, ingress: String)
 }
 
 /// Where an accepted connection may go.
@@ -40,11 +44,20 @@ struct EndpointChoice: Equatable, Sendable {
 }
 
 extension ServicePortRoute {
-    /// Serve `client` (nil when its address is unknown) or refuse it; `now` is the
-    /// monotonic clock, for affinity pins; `localOnly`: the listener it arrived on is
-    /// under a Local traffic policy (`rules.isLocalOnly`). A served connection holds
-    /// places in the limits, given back with `releaseLimits`.
-    func decide(for client: IPAddress?, now: UInt64, localOnly: Bool = false) -> Result<EndpointChoice, Refusal> {
+    /// The rules a connection from `peer` is bound by, and whether deciding for it needs
+    /// its address: what a handler asks before `decide`.
+    func client(_ peer: SocketAddress?, egress table: CompiledEgress) -> (address: IPAddress?, egress: ClientEgress?) {
+        let egress = table.rules(for: peer)
+        return (rules.needsClient || egress != nil ? peer.map(IPAddress.init) : nil, egress)
+    }
+
+    /// Serve `client` (nil when its address is unknown or not needed) or refuse it;
+    /// `egress`: the client pod's egress rules, if any bind it; `now` is the monotonic
+    /// clock, for affinity pins; `localOnly`: the listener it arrived on is under a Local
+    /// traffic policy (`rules.isLocalOnly`). A served connection holds places in the
+    /// limits, given back with `releaseLimits`.
+    func decide(for client: IPAddress?, egress: ClientEgress? = nil, now: UInt64,
+                localOnly: Bool = false) -> Result<EndpointChoice, Refusal> {
         guard clusterCount > 0 else { return .failure(.noEndpoints) }
         if localOnly, rules.localEndpoints.isEmpty { return .failure(.noLocalEndpoints) }
         var tokens: LimitTokens = []
@@ -54,18 +67,24 @@ extension ServicePortRoute {
             case .failure(let refusal): return .failure(refusal)
             }
         }
-        guard rules.needsClient || localOnly else {
+        guard rules.needsClient || localOnly || egress != nil else {
             // Never nil here (the endpoints are not empty); unwrapped without a trap.
             let start = nextStartIndex() ?? 0
             return .success(EndpointChoice(start: start, candidates: nil, affinityClient: nil, tokens: tokens))
         }
         var eligible = localOnly ? rules.localEndpoints : Array(0..<clusterCount)
         if let admissions = rules.admissions {
-            let allowed = Set(eligible)
-            eligible = admissions.admitting(client).filter { allowed.contains($0) }
+            eligible = admissions.admitting(client, among: eligible)
             if eligible.isEmpty {
                 releaseLimits(tokens)
                 return .failure(.policy(admissions.policyNames))
+            }
+        }
+        if let egress {
+            eligible.removeAll { !egress.allows(endpoints[$0], transport) }
+            if eligible.isEmpty {
+                releaseLimits(tokens)
+                return .failure(.egressPolicy(egress: egress.policies, ingress: rules.admissions?.policyNames ?? ""))
             }
         }
         let candidates: [Int]

@@ -7,18 +7,31 @@ import LinuxIO
 import ServiceConfig
 import Synchronization
 
-/// An endpoint with its socket address prepared once, not per connection, and its
-/// counters (one set per worker).
+/// An endpoint with its socket address prepared once, not per connection, its counters
+/// (one set per worker), and the pod it is with that pod's names for its port, which a
+/// client's egress rules match.
 struct EndpointTarget: Sendable {
     let endpoint: Endpoint
     let address: SocketAddress
     let counters: [EndpointCounters]
+    let pod: ObjectKey?
+    let portNames: [String]
+
+    init(endpoint: Endpoint, address: SocketAddress, counters: [EndpointCounters], pod: EndpointPod? = nil) {
+        self.endpoint = endpoint
+        self.address = address
+        self.counters = counters
+        self.pod = pod?.key
+        portNames = pod?.portNames ?? []
+    }
 }
 
 final class ServicePortRoute: Sendable {
     let name: ServicePortName
     /// A UDP service port: its listeners take datagrams (UDPHandler), not connections.
     let isUDP: Bool
+    /// TCP or UDP, for matching policy ports.
+    let transport: TransportProtocol
     /// Every endpoint a connection may reach (ServicePortPlan.reachableEndpoints): first
     /// those of the Cluster traffic policy, then local ones only a Local policy reaches.
     let endpoints: [EndpointTarget]
@@ -35,11 +48,13 @@ final class ServicePortRoute: Sendable {
          budget: ConnectionBudget, shared: ServicePortShared) {
         name = plan.name
         isUDP = plan.protocol == .udp
+        transport = plan.protocol
         self.statistics = statistics
         let targets = { (endpoints: [Endpoint]) in
             endpoints.compactMap { endpoint in
                 SocketAddress(ip: endpoint.ip.description, port: UInt16(endpoint.port)).map {
-                    EndpointTarget(endpoint: endpoint, address: $0, counters: statistics.counters(for: endpoint))
+                    EndpointTarget(endpoint: endpoint, address: $0, counters: statistics.counters(for: endpoint),
+                                   pod: plan.pods[endpoint])
                 }
             }
         }

@@ -14,6 +14,8 @@ enum RateLimitedEvent: String, Sendable {
     case noEndpoints = "no-endpoints"
     case connectionLimit = "connection-limit"
     case policyDenied = "policy-denied"
+    /// The client pod's NetworkPolicy egress allowed none of the endpoints that admit it.
+    case egressPolicyDenied = "egress-policy-denied"
     case idleTimeout = "idle-timeout"
     case halfCloseTimeout = "half-close-timeout"
     /// An endpoint broke HTTP/1.1 or closed before answering an Ingress request.

@@ -1,5 +1,5 @@
 // What a worker's handlers share: the epoll set, the timer heap, the relay buffers, the
-// registration tags and the rate-limited log. One per worker thread, touched by that
+// registration tags, the rate-limited log and the plan's egress rules. One per worker thread, touched by that
 // thread only, so none of it takes a lock.
 import LinuxIO
 import Logging
@@ -11,6 +11,8 @@ final class EventLoop {
     let pool: BufferPool
     var logger: Logger
     var logLimiter = LogLimiter()
+    /// The plan's egress rules by client address, for the handlers that choose endpoints.
+    var egress = CompiledEgress.none
     /// Registration tags; 0 is never used.
     private var lastTag: UInt32 = 0
 

@@ -246,10 +246,11 @@ final class Worker {
     /// they were accepted with and finish on their own.
     private func perform(_ command: WorkerCommand) {
         switch command {
-        case .applyListeners(let assignments, let changes, let router, let udpFlowLimit, let done):
+        case .applyListeners(let assignments, let changes, let router, let egress, let udpFlowLimit, let done):
             applyListeners(assignments, changes)
             udp.maximumFlows = max(1, udpFlowLimit / workerCount)
             if let router { http.take(router.router) }
+            if let egress { loop.egress = egress }
             done.signal()
         case .drain(let deadline):
             udp.closeAll()  // before their listeners go: flows reply through them

@@ -42,8 +42,10 @@ enum WorkerCommand: Sendable {
     /// Hold these listeners: adopt the new ones, swap routes on the kept ones, close the
     /// rest (all others, or those named). Signals `done` once applied, so the caller
     /// knows the ports of dropped listeners are free.
-    /// `router`, when given, replaces the Ingress routing table (its `router` nil: none).
-    case applyListeners([ListenerAssignment], ListenerChanges, router: RouterChange?, udpFlowLimit: Int, done: DispatchSemaphore)
+    /// `router`, when given, replaces the Ingress routing table (its `router` nil: none);
+    /// `egress`, when given, the egress rules by client address.
+    case applyListeners([ListenerAssignment], ListenerChanges, router: RouterChange?, egress: CompiledEgress?, udpFlowLimit: Int,
+                        done: DispatchSemaphore)
     /// Close any listener left and exit once the connections have finished, or at the
     /// deadline (monotonic nanoseconds), whichever comes first.
     case drain(deadline: UInt64)

@@ -20,11 +20,13 @@ final class ServicePortCounters: Sendable {
     let refusedNoEndpoints = Atomic<UInt64>(0)
     /// Arrived where a Local traffic policy applies, with no endpoint on this node.
     let refusedNoLocalEndpoints = Atomic<UInt64>(0)
-    /// Refused by `--max-connections`, by the service's `svcproxy.io/max-connections`, and
-    /// because no endpoint's NetworkPolicy admitted the client.
+    /// Refused by `--max-connections`, by the service's `svcproxy.io/max-connections`,
+    /// because no endpoint's NetworkPolicy admitted the client, and because the client's
+    /// egress policies allowed none of those that did.
     let refusedNodeLimit = Atomic<UInt64>(0)
     let refusedServiceLimit = Atomic<UInt64>(0)
     let deniedByPolicy = Atomic<UInt64>(0)
+    let deniedByEgressPolicy = Atomic<UInt64>(0)
     /// Connect attempts after a connection's first.
     let retries = Atomic<UInt64>(0)
     /// Connections whose every connect attempt failed.
@@ -109,11 +111,12 @@ enum UDPFlowEnd: Int, CaseIterable {
 
 /// Why a datagram was dropped, as the metrics' `reason` label says it.
 enum UDPDrop: Int, CaseIterable {
-    case policy, noEndpoints, sendFailed, truncated, limit, noLocalEndpoints
+    case policy, noEndpoints, sendFailed, truncated, limit, noLocalEndpoints, egressPolicy
 
     var label: String {
         switch self {
         case .policy: "policy"
+        case .egressPolicy: "policy_egress"
         case .noEndpoints: "no_endpoints"
         case .sendFailed: "send_failed"
         case .truncated: "truncated"

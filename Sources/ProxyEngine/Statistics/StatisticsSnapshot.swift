@@ -28,6 +28,8 @@ public struct ServicePortSnapshot: Sendable {
     public let refusedNodeLimit: UInt64
     public let refusedServiceLimit: UInt64
     public let deniedByPolicy: UInt64
+    /// Refused by the client pod's NetworkPolicy egress.
+    public let deniedByEgressPolicy: UInt64
     public let retries: UInt64
     public let connectsExhausted: UInt64
     /// Affinity pins evicted because the table was full (`--affinity-table-size`).
@@ -76,6 +78,7 @@ extension ServicePortStatistics {
                                    refusedNodeLimit: sum { $0.refusedNodeLimit.current },
                                    refusedServiceLimit: sum { $0.refusedServiceLimit.current },
                                    deniedByPolicy: sum { $0.deniedByPolicy.current },
+                                   deniedByEgressPolicy: sum { $0.deniedByEgressPolicy.current },
                                    retries: sum { $0.retries.current },
                                    connectsExhausted: sum { $0.connectsExhausted.current },
                                    affinityEvictions: affinityEvictions.load(ordering: .relaxed), endpoints: endpoints,

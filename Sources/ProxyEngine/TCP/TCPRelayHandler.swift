@@ -43,8 +43,8 @@ final class TCPRelayHandler {
         let client = accepted.takeSocket()
         route.statistics.perWorker[index].accepted.bump()
         let choice: EndpointChoice
-        let needsClient = route.rules.needsClient
-        switch route.decide(for: needsClient ? peer.map(IPAddress.init) : nil, now: needsClient ? MonotonicClock.now() : 0,
+        let (address, egress) = route.client(peer, egress: loop.egress)
+        switch route.decide(for: address, egress: egress, now: route.rules.affinityTimeout != nil ? MonotonicClock.now() : 0,
                             localOnly: localOnly) {
         case .success(let chosen):
             choice = chosen
@@ -84,6 +84,8 @@ final class TCPRelayHandler {
     private func refuse(route: ServicePortRoute, _ refusal: Refusal, peer: SocketAddress?) {
         let counters = route.statistics.perWorker[index]
         let name = route.name
+        // The client's text is made only for a line that is written.
+        func client() -> String { peer.map { "\(IPAddress($0))" } ?? "unknown" }
         switch refusal {
         case .noEndpoints:
             counters.refusedNoEndpoints.bump()
@@ -108,11 +110,16 @@ final class TCPRelayHandler {
             counters.deniedByPolicy.bump()
             // Keyed by the service port, not the client: a flood from many addresses gets
             // one line per interval, naming the first client held back.
-            // The client's text is made only for a line that is written.
-            func client() -> String { peer.map { "\(IPAddress($0))" } ?? "unknown" }
             loop.logLimited(.notice, event: .policyDenied, subject: "\(name)",
                             "NetworkPolicy denies client \(client()) every endpoint of \(name) (\(policies)): refusing the connection",
                             metadata: ["service": "\(name)", "client": "\(client())", "policy": "\(policies)"])
+        case .egressPolicy(let egress, let ingress):
+            counters.deniedByEgressPolicy.bump()
+            let admitted = ingress.isEmpty ? "" : " admitting it (\(ingress))"
+            loop.logLimited(.notice, event: .egressPolicyDenied, subject: "\(name)",
+                            "NetworkPolicy egress of client \(client()) (\(egress)) allows no endpoint of \(name)\(admitted): "
+                                + "refusing the connection",
+                            metadata: ["service": "\(name)", "client": "\(client())", "policy": "\(egress)", "ingress_policy": "\(ingress)"])
         }
     }
 

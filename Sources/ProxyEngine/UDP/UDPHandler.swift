@@ -68,13 +68,14 @@ final class UDPHandler {
     private func newFlow(_ key: FlowKey, listener: WorkerListener, route: ServicePortRoute, client: SocketAddress, now: UInt64) -> UDPFlow? {
         let counters = route.statistics.udp[index]
         let choice: EndpointChoice
-        switch route.decide(for: route.rules.needsClient ? IPAddress(client) : nil, now: now,
-                            localOnly: route.rules.isLocalOnly(listener.address.kind, client: client)) {
+        let (address, egress) = route.client(client, egress: loop.egress)
+        switch route.decide(for: address, egress: egress, now: now, localOnly: route.rules.isLocalOnly(listener.address.kind, client: client)) {
         case .success(let chosen):
             choice = chosen
         case .failure(let refusal):
             switch refusal {
             case .policy: counters.dropped.bump(UDPDrop.policy.rawValue)
+            case .egressPolicy: counters.dropped.bump(UDPDrop.egressPolicy.rawValue)
             case .noEndpoints: counters.dropped.bump(UDPDrop.noEndpoints.rawValue)
             case .noLocalEndpoints: counters.dropped.bump(UDPDrop.noLocalEndpoints.rawValue)
             case .nodeLimit, .serviceLimit: counters.dropped.bump(UDPDrop.limit.rawValue)

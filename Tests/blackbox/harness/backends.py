@@ -23,7 +23,7 @@ class Backend:
 
     MAX_CONNECTIONS = 100_000
 
-    def __init__(self, handler, host: str = "127.0.0.1", name: str = "backend"):
+    def __init__(self, handler, host: str = "127.0.0.1", name: str = "backend", port: int = 0):
         self.name = name
         self.host = host
         self._handler = handler
@@ -37,7 +37,7 @@ class Backend:
         self.bytes_sent = 0
         self._listener = socket.socket(family_of(host), socket.SOCK_STREAM)
         self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._listener.bind((host, 0))
+        self._listener.bind((host, port))
         self._listener.listen(1024)
         self.port = self._listener.getsockname()[1]
         self._accept_thread = threading.Thread(target=self._accept_loop, name=f"{name}-accept", daemon=True)
