@@ -18,6 +18,9 @@ struct EndpointCategories {
     let servingTerminating: Set<Endpoint>
     /// The IPs of the ready endpoints on this node, for the health-check NodePort.
     let localReadyIPs: Set<IPAddress>
+    /// Every endpoint still serving, ready or terminating, whether a policy sends to it or
+    /// not: flows to these outlive a reload (kube-proxy keeps their conntrack entries).
+    let serving: Set<Endpoint>
 
     /// `located` in round-robin order; `isLocal` says whether one is on this node;
     /// `localPolicy`: a Local traffic policy applies to some of the port's addresses.
@@ -31,5 +34,6 @@ struct EndpointCategories {
         local = localSide.map(\.endpoint)
         servingTerminating = Set((clusterSide + localSide).filter { !$0.ready }.map(\.endpoint))
         localReadyIPs = Set(localReady.map(\.endpoint.ip))
+        serving = Set(located.map(\.endpoint))  // located holds only the ready and the serving ones
     }
 }

@@ -249,6 +249,7 @@ struct PlanBuilder {
             let servicePort = ServicePortPlan(
                 name: name, protocol: port.protocol, listenAddresses: listen,
                 endpoints: categories.cluster, localEndpoints: categories.local, servingTerminating: categories.servingTerminating,
+                serving: categories.serving,
                 sessionAffinity: affinity, externalTrafficPolicy: externalPolicy, internalTrafficPolicy: internalPolicy,
                 ingress: identities.ingress, pods: identities.pods, maxConnections: service.maxConnectionsLimit,
                 idleTimeout: isUDP ? nil : service.idleTimeout(nodeDefault: settings.idleTimeout),

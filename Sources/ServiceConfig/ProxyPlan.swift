@@ -112,6 +112,11 @@ public struct ServicePortPlan: Hashable, Sendable {
     /// The endpoints above that are there only because no ready one was left: not ready,
     /// but serving while they terminate.
     public let servingTerminating: Set<Endpoint>
+    /// Every endpoint still serving (ready, or terminating while serving), including those
+    /// no policy sends new traffic to: a UDP flow to one of these outlives a reload, as
+    /// kube-proxy keeps the conntrack entries of serving endpoints through a rolling
+    /// update. Empty: the reachable endpoints (`reachableEndpoints`).
+    public let serving: Set<Endpoint>
     public let sessionAffinity: SessionAffinity
     /// For traffic arriving on NodePorts, external IPs and load-balancer IPs.
     public let externalTrafficPolicy: TrafficPolicy
@@ -134,7 +139,8 @@ public struct ServicePortPlan: Hashable, Sendable {
     public let udpTimeout: Duration?
 
     public init(name: ServicePortName, protocol: TransportProtocol, listenAddresses: [ListenAddress], endpoints: [Endpoint],
-                localEndpoints: [Endpoint] = [], servingTerminating: Set<Endpoint> = [], sessionAffinity: SessionAffinity = .none,
+                localEndpoints: [Endpoint] = [], servingTerminating: Set<Endpoint> = [], serving: Set<Endpoint> = [],
+                sessionAffinity: SessionAffinity = .none,
                 externalTrafficPolicy: TrafficPolicy = .cluster,
                 internalTrafficPolicy: TrafficPolicy = .cluster, ingress: [Endpoint: IngressAdmission] = [:],
                 pods: [Endpoint: EndpointPod] = [:], maxConnections: Int? = nil, idleTimeout: Duration? = nil,
@@ -150,6 +156,7 @@ public struct ServicePortPlan: Hashable, Sendable {
         self.endpoints = endpoints
         self.localEndpoints = localEndpoints
         self.servingTerminating = servingTerminating
+        self.serving = serving
         self.sessionAffinity = sessionAffinity
         self.externalTrafficPolicy = externalTrafficPolicy
         self.internalTrafficPolicy = internalTrafficPolicy

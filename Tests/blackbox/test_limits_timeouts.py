@@ -7,7 +7,7 @@ import select
 import socket
 import time
 
-from harness import Deadline, echo, pick_cluster_ip, pick_port, service_yaml, wait_for_end
+from harness import Deadline, echo, pick_cluster_ip, pick_port, poll_until, service_yaml, wait_for_end
 from harness.node import connect_from, echo_round_trip, refused_count
 
 CLIENT = "127.0.0.2"
@@ -63,7 +63,9 @@ def test_max_connections_refuses_the_101st_and_the_100_open_keep_working(start_b
         assert refused(address)
         assert all(echo_round_trip(sock, b"still here") for sock in socks)
         socks.pop().close()
-        assert "Refusing a connection to default/web:http" in daemon.log_text()
+        # Written by the logging thread, possibly a moment later.
+        line = "Refusing a connection to default/web:http"
+        assert poll_until(lambda: line in daemon.log_text(), timeout=5), daemon.log_tail()
         assert refused_count(daemon, "default/web:http", "max_connections") == 1
         replacement = None
         deadline = Deadline(5)

@@ -6,7 +6,7 @@ import os
 import signal
 import time
 
-from harness import Deadline, echo, echo_once, service_yaml
+from harness import Deadline, echo, echo_once, poll_until, service_yaml
 
 
 def keys(message):
@@ -47,7 +47,8 @@ def test_invalid_reload_keeps_serving_and_says_so_in_status(start_backend, start
     assert "the last reload failed" in ready["STATUS"]
     assert daemon.alive()
     assert echo_once(("127.0.0.1", node_port), b"still here") == b"still here"
-    assert "spec.ports[0].nodePort: Invalid value: 99999" in daemon.log_text()
+    # Written by the logging thread, possibly a moment after READY=1.
+    assert poll_until(lambda: "spec.ports[0].nodePort: Invalid value: 99999" in daemon.log_text(), timeout=5), daemon.log_tail()
 
 
 def test_watchdog_pings_at_half_the_interval_and_stop_while_the_process_is_stopped(

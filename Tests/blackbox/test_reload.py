@@ -9,7 +9,7 @@ import time
 import pytest
 
 from harness import (
-    MiB, Deadline, connect, duplex_transfer, echo, echo_once, identify, ask_name, pick_port, service_yaml,
+    MiB, Deadline, connect, duplex_transfer, echo, echo_once, identify, ask_name, pick_port, poll_until, service_yaml,
 )
 
 
@@ -144,7 +144,9 @@ def test_port_held_by_another_process_fails_alone(start_backend, start_daemon, w
     try:
         daemon = start_daemon(write_config(two_services(node_port, [backend.endpoint], held_port, [backend.endpoint])))
         assert "1 listeners failed to bind" in daemon.notifications[-1]["STATUS"]
-        assert f"Failed to listen on 127.0.0.1:{held_port} for default/extra:http: Address already in use" in daemon.log_text()
+        # Written by the logging thread, possibly a moment later.
+        line = f"Failed to listen on 127.0.0.1:{held_port} for default/extra:http: Address already in use"
+        assert poll_until(lambda: line in daemon.log_text(), timeout=5), daemon.log_tail()
         assert echo_once(("127.0.0.1", node_port), b"web") == b"web"
         assert echo_once(("::1", held_port), b"extra") == b"extra"
     finally:

@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 from collections import Counter
 
-from harness import ask_name, identify, pick_cluster_ip, pick_port, wait_for_end
+from harness import ask_name, identify, pick_cluster_ip, pick_port, poll_until, wait_for_end
 from harness.admin import scrape, series
 from harness.udp import UdpClient, pick_udp_port, plan_block, print_plan
 
@@ -225,6 +225,30 @@ def test_udp_traffic_reaches_a_serving_terminating_endpoint_when_nothing_is_read
     assert reply is not None and reply.name == "terminating"
 
 
+def test_a_udp_flow_stays_with_its_endpoint_while_it_terminates_serving_and_moves_when_it_stops_serving(
+        start_udp_echo, start_daemon, write_config, node_port):
+    old, new = start_udp_echo("old"), start_udp_echo("new")
+    cluster_ip = pick_cluster_ip()
+    port = pick_udp_port((cluster_ip,))
+
+    def configure(*endpoints):
+        return slice_yaml(node_port=node_port, cluster_ip=cluster_ip, port=port, protocol="UDP", endpoints=list(endpoints))
+
+    config, daemon = start(start_daemon, write_config, configure((old.endpoint, None, READY)))
+    with UdpClient() as flow:
+        assert flow.name_from((cluster_ip, port), b"1") == "old"
+        # A rolling update: the old endpoint terminates while still serving, a new one is ready.
+        config.write_text(configure((old.endpoint, None, TERMINATING), (new.endpoint, None, READY)))
+        daemon.reload()
+        assert flow.name_from((cluster_ip, port), b"2") == "old", "the flow keeps its serving endpoint"
+        with UdpClient() as other:
+            assert other.name_from((cluster_ip, port), b"3") == "new", "a new flow goes to the ready endpoint"
+        # Done serving: the flow ends at the reload and its next datagram starts one anew.
+        config.write_text(configure((old.endpoint, None, NOT_SERVING), (new.endpoint, None, READY)))
+        daemon.reload()
+        assert flow.name_from((cluster_ip, port), b"4") == "new"
+
+
 def test_local_traffic_uses_this_nodes_terminating_endpoint_while_the_health_check_drains_the_node(
         start_backend, start_daemon, write_config, node_port):
     local = start_backend(identify, name="local-terminating")
@@ -261,7 +285,9 @@ def test_a_health_check_node_port_that_cannot_bind_is_a_warning_and_a_metric_and
         assert series(samples, "svcproxy_health_check_nodeport_bind_errors_total") == 1
         assert series(samples, "svcproxy_health_check_nodeport_unserved", namespace="default", service="web",
                       address=f"127.0.0.1:{health_port}") == 1
-        assert f"Failed to start the health check of default/web on port {health_port}" in daemon.log_text()
+        # Written by the logging thread, possibly a moment later.
+        line = f"Failed to start the health check of default/web on port {health_port}"
+        assert poll_until(lambda: line in daemon.log_text(), timeout=5), daemon.log_tail()
         assert any("1 health-check NodePort address not served" in n.get("STATUS", "") for n in daemon.notifications)
     finally:
         holder.close()

@@ -37,6 +37,9 @@ final class ServicePortRoute: Sendable {
     let endpoints: [EndpointTarget]
     /// How many of `endpoints`, from the first, a connection under a Cluster policy may reach.
     let clusterCount: Int
+    /// The endpoints still serving, whom new traffic goes to or not: UDP flows to these
+    /// outlive a reload (ServicePortPlan.serving).
+    let serving: Set<Endpoint>
     let statistics: ServicePortStatistics
     /// Affinity, admission, limits and timeouts (RouteRules.swift).
     let rules: RouteRules
@@ -61,6 +64,7 @@ final class ServicePortRoute: Sendable {
         let cluster = targets(plan.endpoints)
         endpoints = cluster + targets(Array(plan.reachableEndpoints.dropFirst(plan.endpoints.count)))
         clusterCount = cluster.count
+        serving = plan.serving.union(endpoints.map(\.endpoint))
         rules = RouteRules(plan: plan, connections: connections, endpoints: endpoints, budget: budget)
         self.shared = shared
     }

@@ -290,7 +290,7 @@ final class Worker {
         }
         var udpEndpoints: [ServicePortName: Set<Endpoint>] = [:]
         for assignment in assignments {
-            if case .udp(let route) = assignment.route { udpEndpoints[route.name] = Set(route.endpoints.map(\.endpoint)) }
+            if case .udp(let route) = assignment.route { udpEndpoints[route.name] = route.serving }
         }
         switch changes {
         case .all: udp.keepFlows(listeners: Set(next.keys), endpoints: udpEndpoints)
