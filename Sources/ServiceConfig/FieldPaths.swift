@@ -38,19 +38,20 @@ final class FieldPaths {
     }
 
     func element(of parent: FieldPath, index: Int) -> FieldPath {
-        var digest = parent.digest
-        digest.add("[")
-        digest.add(index)
-        digest.add("]")
-        return append(Node(parent: parent.place, step: .index(index)), digest: digest, isEmpty: false)
+        bracketed(parent, .index(index)) { $0.add(index) }
     }
 
     func entry(of parent: FieldPath, key: String) -> FieldPath {
+        bracketed(parent, .entry(key)) { $0.add(key) }
+    }
+
+    /// `parent[...]`, what is inside the brackets written by `inside`.
+    private func bracketed(_ parent: FieldPath, _ step: Step, _ inside: (inout FieldPathDigest) -> Void) -> FieldPath {
         var digest = parent.digest
         digest.add("[")
-        digest.add(key)
+        inside(&digest)
         digest.add("]")
-        return append(Node(parent: parent.place, step: .entry(key)), digest: digest, isEmpty: false)
+        return append(Node(parent: parent.place, step: step), digest: digest, isEmpty: false)
     }
 
     /// The path's text, as Kubernetes writes it.
