@@ -234,6 +234,11 @@ final class ScriptedSocket: RelaySource, RelayDestination {
         flow.release(to: pool, pipes: nil)
     }
 
+    @Test func aFlowStaysWithinThirtyTwoBytes() {
+        // Every open connection holds two for its whole life, idle or not (`make bench`, memory per idle connection).
+        #expect(MemoryLayout<Flow>.stride <= 32)
+    }
+
     @Test func aStreamingSourceIsSplicedThroughAPipeThatGoesBackOnceItsBytesAreWritten() {
         let pool = BufferPool(bufferSize: 100)
         let pipes = PipePool(capacity: 4096, limit: 1)
