@@ -66,10 +66,8 @@ enum PumpOutcome: Equatable {
 
 extension Flow {
     /// Most bytes one step reads, so one busy connection cannot starve the others of its
-    /// worker: 64 rounds of read-then-write through 16 KiB buffers, or 4 through 256 KiB
-    /// pipes. Fewer rounds per wakeup cost more CPU per byte (`make bench`): each return to
-    /// epoll_wait lets the peers run, and with them the ACKs and wakeups that a longer
-    /// step leaves to batch.
+    /// worker. Counted in bytes, not rounds, so that a step is as long whether it copies
+    /// (64 rounds of 16 KiB) or splices (4 of 256 KiB).
     static let bytesPerStep = 1 << 20
 
     /// Moves bytes from `source` to `destination` until one of them would block, the
