@@ -267,13 +267,19 @@ final class ScriptedSocket: RelaySource, RelayDestination {
         #expect(pipes.openCount == 0, "no pipe was opened")
     }
 
+    /// A streaming flow whose 50 bytes wait in a pipe: its destination is full.
+    private func stalledFlow(pool: BufferPool, pipes: PipePool) -> Flow {
+        var flow = Flow()
+        flow.streaming = true
+        _ = flow.pump(from: ScriptedSocket(reads: [.bytes(50)]), to: ScriptedSocket(writes: [.wouldBlock]),
+                      pool: pool, pipes: pipes)
+        return flow
+    }
+
     @Test func aStreamingFlowCopiesThroughABufferWhenEveryPipeIsTaken() {
         let pool = BufferPool(bufferSize: 100)
         let pipes = PipePool(capacity: 4096, limit: 1)
-        var stalled = Flow()
-        stalled.streaming = true
-        _ = stalled.pump(from: ScriptedSocket(reads: [.bytes(50)]), to: ScriptedSocket(writes: [.wouldBlock]),
-                         pool: pool, pipes: pipes)
+        var stalled = stalledFlow(pool: pool, pipes: pipes)
         #expect(stalled.pipe != 0 && stalled.pending == 50, "bytes wait in the pipe while the destination is full")
         var flow = Flow()
         flow.streaming = true
@@ -290,10 +296,7 @@ final class ScriptedSocket: RelaySource, RelayDestination {
     @Test func aPipeThatStillHoldsBytesWhenItsConnectionClosesIsClosedNotReused() {
         let pool = BufferPool(bufferSize: 100)
         let pipes = PipePool(capacity: 4096, limit: 2)
-        var flow = Flow()
-        flow.streaming = true
-        _ = flow.pump(from: ScriptedSocket(reads: [.bytes(50)]), to: ScriptedSocket(writes: [.wouldBlock]),
-                      pool: pool, pipes: pipes)
+        var flow = stalledFlow(pool: pool, pipes: pipes)
         #expect(pipes.openCount == 1)
         flow.release(to: pool, pipes: pipes)
         #expect(pipes.openCount == 0, "its bytes must not reach another connection")
