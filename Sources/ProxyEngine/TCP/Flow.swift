@@ -72,7 +72,7 @@ extension Flow {
 
     /// Moves bytes from `source` to `destination` until one of them would block, the
     /// source ends, or the step's byte budget is spent. Bytes go through a pipe from `pipes`
-    /// when one can be had, else through a buffer from `pool`.
+    /// while the source streams and one can be had, else through a buffer from `pool`.
     mutating func pump<Source: RelaySource & ~Copyable, Destination: RelayDestination & ~Copyable>(
         from source: borrowing Source, to destination: borrowing Destination, pool: BufferPool, pipes: PipePool?
     ) -> PumpOutcome {
