@@ -23,6 +23,14 @@ int clinux_sendmmsg(int fd, struct clinux_mmsghdr *messages, unsigned int count)
     return sendmmsg(fd, (struct mmsghdr *)messages, count, MSG_DONTWAIT);
 }
 
+int clinux_pipe(int ends[2]) { return pipe2(ends, O_NONBLOCK | O_CLOEXEC); }
+
+int clinux_set_pipe_size(int fd, int bytes) { return fcntl(fd, F_SETPIPE_SZ, bytes); }
+
+long clinux_splice(int from, int to, size_t count) {
+    return splice(from, NULL, to, NULL, count, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+}
+
 int clinux_block_signals(const int *signals, int count, sigset_t *out) {
     sigemptyset(out);
     for (int i = 0; i < count; i++) sigaddset(out, signals[i]);

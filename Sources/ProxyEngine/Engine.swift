@@ -57,8 +57,13 @@ public struct EngineSettings: Sendable {
     public var keepAlive: KeepAlive? = EngineSettings.defaultKeepAlive
     /// Affinity pins per service port (`--affinity-table-size`).
     public var affinityTableSize = EngineSettings.defaultAffinityTableSize
-    /// Bytes per relay read and write.
+    /// Bytes per relay read and write when copying.
     public var bufferSize = BufferPool.defaultBufferSize
+    /// Bytes a relay pipe holds, the most one splice moves (`--relay-pipe-size`); 0 turns
+    /// splicing off, and every relay copies through buffers.
+    public var pipeSize = EngineSettings.defaultPipeSize
+    /// Relay pipes open at once on the node, shared evenly by the workers.
+    public var maxPipes = EngineSettings.maxPipes(descriptorLimit: 1024)
     /// The node-wide connection limit when neither `--max-connections` nor the
     /// ProxyConfiguration sets one.
     public var maxConnections: Int?
@@ -68,6 +73,8 @@ public struct EngineSettings: Sendable {
 
     public static let defaultAffinityTableSize = AffinityTable.defaultCapacity
     public static let defaultBufferSize = BufferPool.defaultBufferSize
+    /// What `make bench` chose (README, "Relay pipes").
+    public static let defaultPipeSize = 256 * 1024
     public static let defaultKeepAlive = KeepAlive(idleSeconds: 15)
 
     /// A default for `--udp-max-flows`: a flow holds one descriptor; a fifth of what the
@@ -80,6 +87,17 @@ public struct EngineSettings: Sendable {
     /// Descriptors kept for listeners (one per address and worker), the admin server, the
     /// journal and the like.
     static func reserve(_ descriptorLimit: Int) -> Int { max(256, descriptorLimit / 16) }
+
+    /// Relay pipes the descriptor limit can carry: an eighth of the reserve (two
+    /// descriptors each), and at most 128. 128 pipes of the default size are 8,192 pages,
+    /// half of what pipe(7) lets an unprivileged user hold by default
+    /// (/proc/sys/fs/pipe-user-pages-soft), and pin at most 32 MiB.
+    public static func maxPipes(descriptorLimit: Int) -> Int {
+        min(128, reserve(descriptorLimit) / 8)
+    }
+
+    /// Each worker's share of `maxPipes`, at least one.
+    var pipesPerWorker: Int { max(1, maxPipes / workers) }
 
     /// A default for `--max-connections` that the descriptor limit can carry: two
     /// descriptors per connection, after the reserve and the UDP flows' default.

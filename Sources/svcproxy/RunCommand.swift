@@ -70,6 +70,12 @@ struct RunCommand: ParsableCommand {
         valueName: "bytes"))
     var relayBufferSize: Int = EngineSettings.defaultBufferSize
 
+    @Option(name: .customLong("relay-pipe-size"), help: ArgumentHelp(
+        "Bytes a relay pipe holds, the most one splice moves, chosen by make bench: a power of two from 4096 to 1048576; "
+            + "0 turns splicing off and every relay copies through buffers.",
+        valueName: "bytes"))
+    var relayPipeSize: Int = EngineSettings.defaultPipeSize
+
     func validate() throws {
         if let workers, !(1...256).contains(workers) {
             throw ValidationError("--workers must be between 1 and 256")
@@ -80,6 +86,9 @@ struct RunCommand: ParsableCommand {
         _ = try keepAlive()
         if !(4096...(1 << 20)).contains(relayBufferSize) || relayBufferSize & (relayBufferSize - 1) != 0 {
             throw ValidationError("--relay-buffer-size must be a power of two from 4096 to 1048576")
+        }
+        if relayPipeSize != 0 && (!(4096...(1 << 20)).contains(relayPipeSize) || relayPipeSize & (relayPipeSize - 1) != 0) {
+            throw ValidationError("--relay-pipe-size must be 0 or a power of two from 4096 to 1048576")
         }
         _ = try gracePeriodNanoseconds()
     }
@@ -115,6 +124,8 @@ struct RunCommand: ParsableCommand {
         engine.keepAlive = try keepAlive()
         engine.affinityTableSize = affinityTableSize
         engine.bufferSize = relayBufferSize
+        engine.pipeSize = relayPipeSize
+        engine.maxPipes = EngineSettings.maxPipes(descriptorLimit: Int(descriptorLimit))
         engine.maxConnections = EngineSettings.maxConnections(descriptorLimit: Int(descriptorLimit))
         engine.maxUDPFlows = EngineSettings.maxUDPFlows(descriptorLimit: Int(descriptorLimit))
         logger.info("svcproxy \(SvcProxyVersion.current) starting", metadata: [
@@ -161,8 +172,10 @@ extension RunCommand {
             let probes = keepAlive.probes.map { "\($0) probes" } ?? "the kernel's default of \(KeepAlive.defaultProbes) probes"
             return "after \(keepAlive.idleSeconds) s of silence, dead peers closed within \(keepAlive.boundSeconds) s with \(probes)"
         } ?? "off"
+        let pipes = engine.pipeSize == 0 ? "relay pipes off (copying)"
+            : "\(engine.maxPipes) relay pipes of \(engine.pipeSize / 1024) KiB (at least one per worker)"
         let text = "Bounds: at most \(connections) and \(flows); \(engine.affinityTableSize) affinity pins per service port; "
-            + "TCP keepalive \(keepAlive); \(LogPipeline<TextLogWriter>.defaultCapacity) log records queued at most"
+            + "\(pipes); TCP keepalive \(keepAlive); \(LogPipeline<TextLogWriter>.defaultCapacity) log records queued at most"
         logger.info("\(text)",
                     metadata: ["event": "bounds", "max_connections": "\(maxConnections ?? engine.maxConnections ?? 0)",
                                "affinity_table_size": "\(engine.affinityTableSize)"])

@@ -4,7 +4,8 @@ import LinuxIO
 import Testing
 @testable import ProxyEngine
 
-/// A socket that answers reads and writes from a script, and records what was written.
+/// A socket that answers reads and writes (and splices, the same) from a script, and
+/// records what was written.
 final class ScriptedSocket: RelaySource, RelayDestination {
     enum Step {
         /// A read returns these bytes; a write takes at most this many.
@@ -23,7 +24,27 @@ final class ScriptedSocket: RelaySource, RelayDestination {
         self.writes = writes
     }
 
+    private(set) var splices = 0
+
     func read(into buffer: UnsafeMutableRawPointer, count: Int) throws(Errno) -> IOResult<Int> {
+        try read(count: count)
+    }
+
+    func splice(toPipe writeEnd: Int32, count: Int) throws(Errno) -> IOResult<Int> {
+        splices += 1
+        return try read(count: count)
+    }
+
+    func write(from buffer: UnsafeRawPointer, count: Int) throws(Errno) -> IOResult<Int> {
+        try write(count: count)
+    }
+
+    func splice(fromPipe readEnd: Int32, count: Int) throws(Errno) -> IOResult<Int> {
+        splices += 1
+        return try write(count: count)
+    }
+
+    private func read(count: Int) throws(Errno) -> IOResult<Int> {
         guard !reads.isEmpty else { return .wouldBlock }
         switch reads.removeFirst() {
         case .bytes(let n): return .done(min(n, count))
@@ -33,7 +54,7 @@ final class ScriptedSocket: RelaySource, RelayDestination {
         }
     }
 
-    func write(from buffer: UnsafeRawPointer, count: Int) throws(Errno) -> IOResult<Int> {
+    private func write(count: Int) throws(Errno) -> IOResult<Int> {
         guard !writes.isEmpty else { return .wouldBlock }
         switch writes.removeFirst() {
         case .bytes(let n):
@@ -153,21 +174,21 @@ final class ScriptedSocket: RelaySource, RelayDestination {
         var flow = Flow()
         let source = ScriptedSocket(reads: [.bytes(100), .bytes(100)])
         let destination = ScriptedSocket(writes: [.bytes(30)])
-        #expect(flow.pump(from: source, to: destination, pool: pool) == .idle)
+        #expect(flow.pump(from: source, to: destination, pool: pool, pipes: nil) == .idle)
         #expect(flow.pending == 70 && flow.bytesMoved == 30)
         #expect(!flow.wantsRead && flow.wantsWrite, "backpressure: no read while bytes wait")
         #expect(source.reads.count == 1)
         destination.writes = [.bytes(70)]
-        #expect(flow.pump(from: source, to: destination, pool: pool) == .idle)
+        #expect(flow.pump(from: source, to: destination, pool: pool, pipes: nil) == .idle)
         #expect(destination.written == 100)
     }
 
     @Test func wouldBlockOnEitherSideWaitsAndHoldsNoBufferWhenNothingIsPending() {
         let pool = BufferPool(bufferSize: 64)
         var flow = Flow()
-        #expect(flow.pump(from: ScriptedSocket(reads: [.wouldBlock]), to: ScriptedSocket(), pool: pool) == .idle)
+        #expect(flow.pump(from: ScriptedSocket(reads: [.wouldBlock]), to: ScriptedSocket(), pool: pool, pipes: nil) == .idle)
         #expect(flow.buffer == nil && flow.pending == 0, "an idle flow owns no buffer")
-        #expect(flow.pump(from: ScriptedSocket(reads: [.bytes(10)]), to: ScriptedSocket(writes: [.wouldBlock]), pool: pool) == .idle)
+        #expect(flow.pump(from: ScriptedSocket(reads: [.bytes(10)]), to: ScriptedSocket(writes: [.wouldBlock]), pool: pool, pipes: nil) == .idle)
         #expect(flow.pending == 10 && flow.buffer != nil)
     }
 
@@ -176,7 +197,7 @@ final class ScriptedSocket: RelaySource, RelayDestination {
         var flow = Flow()
         let source = ScriptedSocket(reads: [.bytes(50), .bytes(20), .bytes(50)])
         let destination = ScriptedSocket(writes: [.bytes(50), .bytes(50), .bytes(50)])
-        _ = flow.pump(from: source, to: destination, pool: pool)
+        _ = flow.pump(from: source, to: destination, pool: pool, pipes: nil)
         #expect(destination.written == 70, "the short read drained the socket: wait for epoll")
         #expect(source.reads.count == 1)
     }
@@ -186,7 +207,7 @@ final class ScriptedSocket: RelaySource, RelayDestination {
         var flow = Flow()
         let source = ScriptedSocket(reads: [.bytes(50), .endOfStream])
         let destination = ScriptedSocket(writes: [.bytes(50)])
-        _ = flow.pump(from: source, to: destination, pool: pool)
+        _ = flow.pump(from: source, to: destination, pool: pool, pipes: nil)
         #expect(flow.sourceEnded && flow.isDrained && flow.shouldShutDestination)
         #expect(destination.written == 50)
     }
@@ -195,20 +216,118 @@ final class ScriptedSocket: RelaySource, RelayDestination {
         let pool = BufferPool(bufferSize: 50)
         var flow = Flow()
         #expect(flow.pump(from: ScriptedSocket(reads: [.bytes(50), .fail(.connectionReset)]),
-                          to: ScriptedSocket(writes: [.bytes(50)]), pool: pool) == .failed(.connectionReset))
+                          to: ScriptedSocket(writes: [.bytes(50)]), pool: pool, pipes: nil) == .failed(.connectionReset))
         flow = Flow()
         #expect(flow.pump(from: ScriptedSocket(reads: [.bytes(10)]), to: ScriptedSocket(writes: [.fail(.brokenPipe)]),
-                          pool: pool) == .failed(.brokenPipe))
+                          pool: pool, pipes: nil) == .failed(.brokenPipe))
     }
 
-    @Test func oneStepMovesAtMostItsRoundBudget() {
-        let pool = BufferPool(bufferSize: 10)
+    @Test func oneStepReadsAtMostItsByteBudget() {
+        let pool = BufferPool(bufferSize: 1 << 16)
         var flow = Flow()
-        let source = ScriptedSocket(reads: Array(repeating: .bytes(10), count: 20))
-        let destination = ScriptedSocket(writes: Array(repeating: .bytes(10), count: 20))
-        _ = flow.pump(from: source, to: destination, pool: pool)
-        #expect(destination.written + flow.pending == 10 * Flow.roundsPerStep, "one busy connection cannot starve the others")
-        #expect(source.reads.count == 20 - Flow.roundsPerStep)
-        flow.release(to: pool)
+        let rounds = Flow.bytesPerStep / pool.bufferSize
+        let source = ScriptedSocket(reads: Array(repeating: .bytes(1 << 16), count: rounds + 4))
+        let destination = ScriptedSocket(writes: Array(repeating: .bytes(1 << 16), count: rounds + 4))
+        _ = flow.pump(from: source, to: destination, pool: pool, pipes: nil)
+        #expect(destination.written + flow.pending == Flow.bytesPerStep, "one busy connection cannot starve the others")
+        #expect(source.reads.count == 4)
+        flow.release(to: pool, pipes: nil)
+    }
+
+    @Test func aFlowStaysWithinThirtyTwoBytes() {
+        // Every open connection holds two for its whole life, idle or not (`make bench`, memory per idle connection).
+        #expect(MemoryLayout<Flow>.stride <= 32)
+    }
+
+    @Test func aStreamingSourceIsSplicedThroughAPipeThatGoesBackOnceItsBytesAreWritten() {
+        let pool = BufferPool(bufferSize: 100)
+        let pipes = PipePool(capacity: 4096, limit: 1)
+        var flow = Flow()
+        let source = ScriptedSocket(reads: [.bytes(100), .bytes(4096), .bytes(10)])
+        let destination = ScriptedSocket(writes: [.bytes(100), .bytes(4096), .bytes(10)])
+        #expect(flow.pump(from: source, to: destination, pool: pool, pipes: pipes) == .idle)
+        #expect(destination.written == 4206)
+        #expect(source.splices == 2 && destination.splices == 2,
+                "the first read filled a buffer: the source streams, so the next reads splice")
+        #expect(flow.pipe == 0 && flow.buffer == nil, "an idle flow holds no pipe")
+        #expect(pipes.openCount == 1 && pipes.take() != 0, "the pipe went back to the pool")
+    }
+
+    @Test func smallMessagesAreCopiedNotSpliced() {
+        let pool = BufferPool(bufferSize: 100)
+        let pipes = PipePool(capacity: 4096, limit: 1)
+        var flow = Flow()
+        let source = ScriptedSocket(reads: [.bytes(40)])
+        let destination = ScriptedSocket(writes: [.bytes(40)])
+        _ = flow.pump(from: source, to: destination, pool: pool, pipes: pipes)
+        source.reads = [.bytes(60)]
+        destination.writes = [.bytes(60)]
+        _ = flow.pump(from: source, to: destination, pool: pool, pipes: pipes)
+        #expect(destination.written == 100 && source.splices == 0 && destination.splices == 0)
+        #expect(pipes.openCount == 0, "no pipe was opened")
+    }
+
+    /// A streaming flow whose 50 bytes wait in a pipe: its destination is full.
+    private func stalledFlow(pool: BufferPool, pipes: PipePool) -> Flow {
+        var flow = Flow()
+        flow.streaming = true
+        _ = flow.pump(from: ScriptedSocket(reads: [.bytes(50)]), to: ScriptedSocket(writes: [.wouldBlock]),
+                      pool: pool, pipes: pipes)
+        return flow
+    }
+
+    @Test func aStreamingFlowCopiesThroughABufferWhenEveryPipeIsTaken() {
+        let pool = BufferPool(bufferSize: 100)
+        let pipes = PipePool(capacity: 4096, limit: 1)
+        var stalled = stalledFlow(pool: pool, pipes: pipes)
+        #expect(stalled.pipe != 0 && stalled.pending == 50, "bytes wait in the pipe while the destination is full")
+        var flow = Flow()
+        flow.streaming = true
+        let source = ScriptedSocket(reads: [.bytes(30)])
+        let destination = ScriptedSocket(writes: [.wouldBlock])
+        #expect(flow.pump(from: source, to: destination, pool: pool, pipes: pipes) == .idle)
+        #expect(flow.pipe == 0 && flow.buffer != nil && flow.pending == 30 && source.splices == 0)
+        destination.writes = [.bytes(30)]
+        _ = flow.pump(from: source, to: destination, pool: pool, pipes: pipes)
+        #expect(destination.written == 30 && destination.splices == 0 && flow.buffer == nil)
+        stalled.release(to: pool, pipes: pipes)
+    }
+
+    @Test func aPipeThatStillHoldsBytesWhenItsConnectionClosesIsClosedNotReused() {
+        let pool = BufferPool(bufferSize: 100)
+        let pipes = PipePool(capacity: 4096, limit: 2)
+        var flow = stalledFlow(pool: pool, pipes: pipes)
+        #expect(pipes.openCount == 1)
+        flow.release(to: pool, pipes: pipes)
+        #expect(pipes.openCount == 0, "its bytes must not reach another connection")
+        #expect(pipes.take() != 0 && pipes.openCount == 1, "a new pipe opens in its place")
+    }
+
+    @Test func aFailedSpliceFailsTheFlowAndItsEmptyPipeIsKept() {
+        let pool = BufferPool(bufferSize: 100)
+        let pipes = PipePool(capacity: 4096, limit: 1)
+        var flow = Flow()
+        flow.streaming = true
+        #expect(flow.pump(from: ScriptedSocket(reads: [.fail(.connectionReset)]), to: ScriptedSocket(), pool: pool,
+                          pipes: pipes) == .failed(.connectionReset))
+        flow.release(to: pool, pipes: pipes)
+        #expect(pipes.openCount == 1 && pipes.take() != 0, "nothing was in it: it is kept for the next connection")
+    }
+
+    @Test func aPipeTheKernelRefusesLeavesTheFlowCopyingAndIsNotAskedForAgainAtOnce() {
+        let pool = BufferPool(bufferSize: 100)
+        var asked = 0
+        let pipes = PipePool(capacity: 4096, limit: 4, open: { _ throws(Errno) in
+            asked += 1
+            throw Errno.tooManyOpenFiles
+        })
+        var flow = Flow()
+        flow.streaming = true
+        let source = ScriptedSocket(reads: [.bytes(100), .bytes(100)])
+        let destination = ScriptedSocket(writes: [.bytes(100), .bytes(100)])
+        _ = flow.pump(from: source, to: destination, pool: pool, pipes: pipes)
+        #expect(destination.written == 200 && source.splices == 0, "the bytes were copied")
+        #expect(pipes.refusal == .tooManyOpenFiles, "the worker logs why")
+        #expect(asked == 1, "no pipe is asked for again within the retry interval")
     }
 }

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import Deadline, poll_until, service_yaml
+from harness import Deadline, MiB, pattern_bytes, poll_until, service_yaml, sha256
 from harness.daemon import REPO
 
 pytestmark = pytest.mark.systemd
@@ -427,6 +427,26 @@ def test_curl_through_the_node_port_reaches_the_backend(container):
     # The installed default has an IPv4 ClusterIP range: an IPv4 Service's NodePort is not on ::1.
     refused = container.curl(f"http://[::1]:{NODE_PORT}/")
     assert refused.returncode == 7, f"curl [::1]:{NODE_PORT}: exit {refused.returncode}, {refused.stdout!r} {refused.stderr!r}"
+
+
+def test_a_large_download_is_spliced_under_the_units_system_call_filter(container):
+    state = container.wait_active(BOOT_TIMEOUT)
+    body = pattern_bytes(32 * MiB, seed=5)
+    (container.dir / container.answer / "large.bin").write_bytes(body)
+    url = f"http://127.0.0.1:{NODE_PORT}/large.bin"
+
+    download = subprocess.run(
+        ["nsenter", "-t", str(container.init_pid), "-n", "sh", "-c", f"curl -sS --max-time 60 {url} | sha256sum"],
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=90)
+
+    assert download.stdout.split()[:1] == [sha256(body)], \
+        f"the download through the node port differs: {download.stdout!r} {download.stderr!r}\n{container.diagnostics()}"
+    # The pool keeps the pipe the download went through: pipe2, F_SETPIPE_SZ and splice passed
+    # the unit's SystemCallFilter as its DynamicUser, and no pipe was refused.
+    ends = container.run("sh", "-c", f"readlink /proc/{state['MainPID']}/fd/*")
+    assert "pipe:" in ends.stdout, f"the daemon holds no pipe after a 32 MiB download:\n{ends.stdout}"
+    refused = [e.get("MESSAGE") for e in container.journal() if e.get("SVCPROXY_EVENT") == "pipe-refused"]
+    assert refused == [], f"pipes were refused under the unit: {refused}"
 
 
 def test_reload_applies_the_edited_config_in_the_same_process(container):

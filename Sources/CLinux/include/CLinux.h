@@ -1,5 +1,5 @@
 // What Glibc's Swift module hides: epoll, signalfd, eventfd, TCP options, and (through
-// functions in shim.c) the GNU-only call accept4.
+// functions in shim.c) the GNU-only calls accept4, pipe2, F_SETPIPE_SZ and splice.
 //
 // This header deliberately does not define _GNU_SOURCE. Headers that the Glibc module
 // also includes would then be compiled twice with different macros, and any Swift module
@@ -50,6 +50,16 @@ struct clinux_mmsghdr {
 /// recvmmsg(2) (MSG_DONTWAIT, no timeout) and sendmmsg(2) (MSG_DONTWAIT).
 int clinux_recvmmsg(int fd, struct clinux_mmsghdr *messages, unsigned int count);
 int clinux_sendmmsg(int fd, struct clinux_mmsghdr *messages, unsigned int count);
+
+/// pipe2(2) with O_NONBLOCK | O_CLOEXEC.
+int clinux_pipe(int ends[2]);
+
+/// fcntl(2) F_SETPIPE_SZ: the pipe's capacity in bytes (rounded up to a power of two pages);
+/// returns the capacity set.
+int clinux_set_pipe_size(int fd, int bytes);
+
+/// splice(2) with SPLICE_F_MOVE | SPLICE_F_NONBLOCK, no offsets: one end is a pipe.
+long clinux_splice(int from, int to, size_t count);
 
 /// Blocks a set of signals for the calling thread; threads created later inherit it.
 /// Fills `out` with the set, for signalfd.

@@ -9,6 +9,8 @@
 enum RateLimitedEvent: String, Sendable {
     case acceptFailed = "accept-failed"
     case socketFailed = "socket-failed"
+    /// The kernel refused a relay pipe (descriptors or pipe pages ran out): copying instead.
+    case pipeRefused = "pipe-refused"
     case connectFailed = "connect-failed"
     case connectExhausted = "connect-exhausted"
     case noEndpoints = "no-endpoints"

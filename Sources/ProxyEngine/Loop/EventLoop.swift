@@ -1,6 +1,6 @@
-// What a worker's handlers share: the epoll set, the timer heap, the relay buffers, the
-// registration tags, the rate-limited log and the plan's egress rules. One per worker thread, touched by that
-// thread only, so none of it takes a lock.
+// What a worker's handlers share: the epoll set, the timer heap, the relay buffers and
+// pipes, the registration tags, the rate-limited log and the plan's egress rules. One per
+// worker thread, touched by that thread only, so none of it takes a lock.
 import LinuxIO
 import Logging
 
@@ -9,6 +9,8 @@ final class EventLoop {
     let epoll: Epoll
     var timers = TimerQueue()
     let pool: BufferPool
+    /// The TCP relay's pipes; nil when splicing is off (`--relay-pipe-size 0`).
+    let pipes: PipePool?
     var logger: Logger
     var logLimiter = LogLimiter()
     /// The plan's egress rules by client address, for the handlers that choose endpoints.
@@ -16,11 +18,12 @@ final class EventLoop {
     /// Registration tags; 0 is never used.
     private var lastTag: UInt32 = 0
 
-    init(index: Int, logger: Logger, bufferSize: Int) throws(Errno) {
+    init(index: Int, logger: Logger, bufferSize: Int, pipeSize: Int, pipeLimit: Int) throws(Errno) {
         self.index = index
         self.logger = logger
         self.logger[metadataKey: "worker"] = "\(index)"
         pool = BufferPool(bufferSize: bufferSize)
+        pipes = pipeSize > 0 && pipeLimit > 0 ? PipePool(capacity: pipeSize, limit: pipeLimit) : nil
         epoll = try Epoll(capacity: 256)
     }
 

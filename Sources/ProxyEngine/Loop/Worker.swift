@@ -54,7 +54,8 @@ final class Worker {
         self.control = control
         self.checkInInterval = settings.checkInInterval
         workerCount = settings.workers
-        loop = try EventLoop(index: index, logger: logger, bufferSize: settings.bufferSize)
+        loop = try EventLoop(index: index, logger: logger, bufferSize: settings.bufferSize, pipeSize: settings.pipeSize,
+                             pipeLimit: settings.pipesPerWorker)
         tcp = TCPRelayHandler(loop: loop, accessLog: settings.accessLog, keepAlive: settings.keepAlive)
         http = HTTPProxyHandler(loop: loop, accessLog: settings.accessLog, keepAlive: settings.keepAlive,
                                 upstreamCounters: statistics.upstream[index], tlsCounters: statistics.tls[index])

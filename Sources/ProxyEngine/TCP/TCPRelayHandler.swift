@@ -16,6 +16,8 @@ final class TCPRelayHandler {
     /// The loop's buffers, held here too: reached through `loop` on every relay step, the
     /// pool cost a retain and a release each time (callgrind).
     private let pool: BufferPool
+    /// The loop's pipes, held here for the same reason; nil when splicing is off.
+    private let pipes: PipePool?
     private(set) var connections = ConnectionTable()
     /// Log one entry per finished connection.
     let accessLog: Bool
@@ -25,6 +27,7 @@ final class TCPRelayHandler {
     init(loop: EventLoop, accessLog: Bool, keepAlive: KeepAlive?) {
         self.loop = loop
         pool = loop.pool
+        pipes = loop.pipes
         self.accessLog = accessLog
         self.keepAlive = keepAlive
     }
@@ -162,15 +165,24 @@ final class TCPRelayHandler {
         switch source {
         case .client:
             let before = connection.machine.upstream.bytesMoved
-            outcome = connection.machine.upstream.pump(from: connection.client, to: connection.backend, pool: pool)
+            outcome = connection.machine.upstream.pump(from: connection.client, to: connection.backend, pool: pool, pipes: pipes)
             connection.counters.bytesSent.bump(by: connection.machine.upstream.bytesMoved &- before)
         case .backend:
             let before = connection.machine.downstream.bytesMoved
-            outcome = connection.machine.downstream.pump(from: connection.backend, to: connection.client, pool: pool)
+            outcome = connection.machine.downstream.pump(from: connection.backend, to: connection.client, pool: pool, pipes: pipes)
             connection.counters.bytesReceived.bump(by: connection.machine.downstream.bytesMoved &- before)
         }
+        if let refusal = pipes?.refusal { reportPipeRefusal(refusal) }
         if case .failed(let error) = outcome { return error }
         return nil
+    }
+
+    /// The kernel refused a relay pipe: the direction copied through a buffer instead.
+    private func reportPipeRefusal(_ error: Errno) {
+        pipes?.refusal = nil
+        loop.logLimited(.warning, event: .pipeRefused, subject: "\(error.rawValue)",
+                        "Failed to open a relay pipe: \(error); copying through buffers until one opens again "
+                            + "(see pipe-user-pages-soft in pipe(7) and the descriptor limit)")
     }
 
     // MARK: Performing the machine's actions
@@ -401,8 +413,8 @@ final class TCPRelayHandler {
             try? connection.client.setResetOnClose()
             try? connection.backend.setResetOnClose()
         }
-        connection.machine.upstream.release(to: pool)
-        connection.machine.downstream.release(to: pool)
+        connection.machine.upstream.release(to: pool, pipes: pipes)
+        connection.machine.downstream.release(to: pool, pipes: pipes)
         connections.remove(connection)
         // The descriptors close when the connection object goes away, just after this.
     }
