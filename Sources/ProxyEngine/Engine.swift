@@ -99,6 +99,10 @@ public struct EngineSettings: Sendable {
     /// Each worker's share of `maxPipes`, at least one.
     var pipesPerWorker: Int { max(1, maxPipes / workers) }
 
+    /// The pipes the node may hold: `maxPipes`, or one per worker when there are more
+    /// workers than that.
+    public var pipesOnNode: Int { pipesPerWorker * workers }
+
     /// A default for `--max-connections` that the descriptor limit can carry: two
     /// descriptors per connection, after the reserve and the UDP flows' default.
     public static func maxConnections(descriptorLimit: Int) -> Int {

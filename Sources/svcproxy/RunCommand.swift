@@ -173,7 +173,7 @@ extension RunCommand {
             return "after \(keepAlive.idleSeconds) s of silence, dead peers closed within \(keepAlive.boundSeconds) s with \(probes)"
         } ?? "off"
         let pipes = engine.pipeSize == 0 ? "relay pipes off (copying)"
-            : "\(engine.maxPipes) relay pipes of \(engine.pipeSize / 1024) KiB (at least one per worker)"
+            : "\(engine.pipesOnNode) relay pipes of \(engine.pipeSize / 1024) KiB (at least one per worker)"
         let text = "Bounds: at most \(connections) and \(flows); \(engine.affinityTableSize) affinity pins per service port; "
             + "\(pipes); TCP keepalive \(keepAlive); \(LogPipeline<TextLogWriter>.defaultCapacity) log records queued at most"
         logger.info("\(text)",

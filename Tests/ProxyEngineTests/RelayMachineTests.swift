@@ -30,8 +30,13 @@ final class ScriptedSocket: RelaySource, RelayDestination {
         try read(count: count)
     }
 
+    /// What a splice from this socket says without taking a byte, as the kernel's does at
+    /// an urgent (MSG_OOB) byte; nil: a splice reads as `read` does.
+    var stuckSplice: IOResult<Int>?
+
     func splice(toPipe writeEnd: Int32, count: Int) throws(Errno) -> IOResult<Int> {
         splices += 1
+        if let stuckSplice { return stuckSplice }
         return try read(count: count)
     }
 
@@ -251,6 +256,22 @@ final class ScriptedSocket: RelaySource, RelayDestination {
                 "the first read filled a buffer: the source streams, so the next reads splice")
         #expect(flow.pipe == 0 && flow.buffer == nil, "an idle flow holds no pipe")
         #expect(pipes.openCount == 1 && pipes.take() != 0, "the pipe went back to the pool")
+    }
+
+    @Test func aSpliceStuckAtAnUrgentByteIsConfirmedByAReadThatStepsPastIt() {
+        for stuck in [IOResult<Int>.wouldBlock, .done(0)] {
+            let pool = BufferPool(bufferSize: 100)
+            let pipes = PipePool(capacity: 4096, limit: 1)
+            var flow = Flow()
+            flow.streaming = true
+            let source = ScriptedSocket(reads: [.bytes(60)])
+            source.stuckSplice = stuck
+            let destination = ScriptedSocket(writes: [.bytes(60)])
+            #expect(flow.pump(from: source, to: destination, pool: pool, pipes: pipes) == .idle)
+            #expect(destination.written == 60, "the bytes behind the urgent byte are relayed (\(stuck))")
+            #expect(!flow.sourceEnded, "an empty splice is not the end of the stream")
+            #expect(!flow.streaming && flow.pipe == 0 && pipes.openCount == 1, "the empty pipe went back")
+        }
     }
 
     @Test func smallMessagesAreCopiedNotSpliced() {

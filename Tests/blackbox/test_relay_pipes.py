@@ -65,3 +65,33 @@ def test_connections_that_went_idle_hold_no_pipe(start_backend, start_daemon, wr
     finally:
         for sock in connections:
             sock.close()
+
+
+@pytest.mark.parametrize("then_close", [False, True], ids=["more-after", "end-after"])
+def test_an_urgent_byte_in_a_spliced_stream_loses_nothing_behind_it(
+        start_backend, start_daemon, write_config, node_port, then_close):
+    # splice(2) stops at an urgent (MSG_OOB) byte, saying "would block" (or 0, as at the end,
+    # when a FIN follows) while bytes wait behind it; a read steps past it. The urgent byte
+    # itself is not part of the stream (SO_OOBINLINE is off) and is not relayed.
+    backend = start_backend(echo)
+    start_daemon(write_config(service_yaml("urgent", node_port=node_port, endpoints=[backend.endpoint])))
+    sent, echoed = StreamTally(), StreamTally()
+    with connect(("127.0.0.1", node_port), timeout=10) as sock:
+        for chunk in pattern_chunks(MiB, seed=5):  # a stream: spliced
+            sock.sendall(chunk)
+            sent.add(chunk)
+            while echoed.count < sent.count:
+                echoed.add(sock.recv(sent.count - echoed.count))
+        sock.send(b"!", socket.MSG_OOB)
+        tail = b"behind the urgent byte " * 400
+        sock.sendall(tail)
+        sent.add(tail)
+        if then_close:
+            sock.shutdown(socket.SHUT_WR)
+        while echoed.count < sent.count:
+            data = sock.recv(65536)
+            assert data, f"the stream ended {sent.count - echoed.count} bytes early"
+            echoed.add(data)
+        if then_close:
+            assert sock.recv(1) == b"", "the half-close follows the last byte"
+    assert echoed.hexdigest == sent.hexdigest

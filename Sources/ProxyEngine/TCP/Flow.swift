@@ -103,7 +103,7 @@ extension Flow {
                     end = Int32(truncatingIfNeeded: count)
                     budget -= count
                     readFilledBuffer = count == (pipe != 0 ? pipes?.capacity : pool.bufferSize)
-                    streaming = count >= pool.bufferSize
+                    streaming = count >= min(pool.bufferSize, pipes?.capacity ?? pool.bufferSize)
                 }
             }
             return .idle
@@ -119,7 +119,14 @@ extension Flow {
     ) throws(Errno) -> IOResult<Int> {
         if pipe == 0, streaming, let pipes { pipe = pipes.take() }
         if pipe != 0, let pipes {
-            return try source.splice(toPipe: pipes[pipe].writeEnd, count: pipes.capacity)
+            let spliced = try source.splice(toPipe: pipes[pipe].writeEnd, count: pipes.capacity)
+            if case .done(let count) = spliced, count > 0 { return spliced }
+            // splice stops at an urgent (MSG_OOB) byte and stays there, saying EAGAIN, or 0
+            // as at the end, while bytes wait behind it; recv steps past it (SO_OOBINLINE is
+            // off) and tells a real end. So an empty splice is confirmed by a read.
+            pipes.give(pipe, empty: true)
+            pipe = 0
+            streaming = false
         }
         let buffer = self.buffer ?? pool.take()
         self.buffer = buffer
