@@ -19,6 +19,9 @@ public enum ObjectSourceKey: Hashable, Sendable {
     /// length and digest. The store keeps no text: a file's text lives only while it is
     /// read (a large configuration's text is most of what a reload allocates).
     case document(file: String, firstLine: Int, length: Int, digest: Int)
+    /// One object of the API source, at the store's `revision` when it last changed: a
+    /// changed object gets a new key, so that the merged objects see that it changed.
+    case apiObject(APIObjectName, revision: Int)
 
     /// The key of `text`, a document starting at `firstLine` of `file`. The digest is
     /// SipHash-1-3 (Swift's Hasher) under this process's random key: no one can make two
@@ -32,6 +35,9 @@ public enum ObjectSourceKey: Hashable, Sendable {
         case .document(_, let firstLine, _, let digest):
             hasher.combine(digest)
             hasher.combine(firstLine)
+        case .apiObject(let name, let revision):
+            hasher.combine(revision)
+            hasher.combine(name.name)
         }
     }
 
@@ -84,9 +90,20 @@ public final class ObjectStore {
     }
 
     private var files: [String: FileEntry] = [:]
-    private var entries: [ObjectSourceKey: CheckedObjects] = [:]
-    /// The sources of the last load, in file order.
+    var entries: [ObjectSourceKey: CheckedObjects] = [:]
+    /// The sources of the last load: the files' documents in file order, then the API's
+    /// objects (ObjectStore+API.swift).
     private var order: [ObjectSourceKey] = []
+    /// The API's objects, each at a place that stays its own while it changes (so that a
+    /// change is patched into the merged objects in place), in the order they came.
+    var apiOrder: [ObjectSourceKey] = []
+    /// The name of the object at each place of `apiOrder`.
+    var apiNames: [APIObjectName] = []
+    var apiObjects: [APIObjectName: (place: Int, resourceVersion: String)] = [:]
+    /// What API events changed since the last load: the next load's changes include them.
+    var pendingChanges = ObjectChanges()
+    /// Counts API changes, to give each a key of its own.
+    var revision = 0
     /// Documents checked since the store was made, over every load: a debug counter
     /// (tests read it to prove a reload checks only what changed).
     public private(set) var documentsCheckedTotal = 0
@@ -156,8 +173,13 @@ public final class ObjectStore {
             guard let entry = entries.removeValue(forKey: key) else { continue }
             changes.removed.append(entry.objects)
         }
+        if generation > 0 {
+            changes.removed.append(pendingChanges.removed)
+            changes.added.append(pendingChanges.added)
+        }
+        pendingChanges = ObjectChanges()
         files = newFiles
-        order = newOrder
+        order = newOrder + apiOrder
         lastChanges = changes
         generation += 1
         documentsCheckedTotal += statistics.documentsChecked
