@@ -22,6 +22,9 @@ public final class DaemonState: Sendable {
         public var lastReloadErrors: [String] = []
         /// Seconds each apply took (load, validate, plan, bind), for the duration histogram.
         public var applyDurations = DurationHistogram()
+        /// Why the configuration's source is not in sync (the API server not yet listed, or
+        /// not answering): /healthz answers 503 with it; nil when in sync or files only.
+        public var sourceProblem: String?
     }
 
     /// Set on SIGTERM: /healthz answers 503 from then on.

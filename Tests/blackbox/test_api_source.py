@@ -1,0 +1,133 @@
+"""The Kubernetes API as the configuration source, against the test API server
+(harness/kubeapi.py) driven by the official `kubernetes` Python client.
+
+Services and EndpointSlices created through the client become reachable through the
+daemon; an endpoint removed stops getting new connections; an expired watch (410) costs
+exactly one list per kind; the API server gone leaves traffic flowing and /healthz 503 with
+the reason, until it answers again.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+kubernetes = pytest.importorskip("kubernetes")
+
+from harness import BINARY, DaemonError, ask_name, identify, pick_cluster_ip, pick_port, poll_until  # noqa: E402
+from harness.admin import health  # noqa: E402
+from harness.kubeapi import KubeAPIServer  # noqa: E402
+
+
+@pytest.fixture
+def api_server():
+    server = KubeAPIServer()
+    yield server
+    server.stop()
+
+
+def service_body(name: str, cluster_ip: str, node_port: int) -> dict:
+    return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": "default"},
+            "spec": {"type": "NodePort", "clusterIP": cluster_ip, "clusterIPs": [cluster_ip],
+                     "ports": [{"name": "http", "protocol": "TCP", "port": 80, "targetPort": 8080, "nodePort": node_port}]}}
+
+
+def slice_body(service: str, endpoints: list[tuple[str, int]]) -> dict:
+    port = endpoints[0][1] if endpoints else 8080
+    return {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": "IPv4",
+            "metadata": {"name": f"{service}-1", "namespace": "default", "labels": {"kubernetes.io/service-name": service}},
+            "endpoints": [{"addresses": [ip], "conditions": {"ready": True}} for ip, _ in endpoints],
+            "ports": [{"name": "http", "protocol": "TCP", "port": port}]}
+
+
+def start_api_daemon(start_daemon, api_server, tmp_path, extra_args=()):
+    kubeconfig = api_server.kubeconfig(tmp_path / "kubeconfig")
+    return start_daemon([], extra_args=("--kubeconfig", kubeconfig, "--min-sync-period", "200ms", *extra_args))
+
+
+def names_seen(port: int, count: int) -> set[str]:
+    return {ask_name(("127.0.0.1", port)) for _ in range(count)}
+
+
+def test_a_service_created_through_the_client_becomes_reachable_and_a_removed_endpoint_stops(
+        api_server, start_daemon, start_backend, tmp_path):
+    one = start_backend(identify, name="one")
+    two = start_backend(identify, name="two")
+    node_port = pick_port()
+    core = kubernetes.client.CoreV1Api(api_server.client())
+    discovery = kubernetes.client.DiscoveryV1Api(api_server.client())
+    core.create_namespaced_service("default", service_body("web", pick_cluster_ip(), node_port))
+    discovery.create_namespaced_endpoint_slice("default", slice_body("web", [one.endpoint]))
+    daemon = start_api_daemon(start_daemon, api_server, tmp_path)
+    assert names_seen(node_port, 4) == {"one"}
+
+    discovery.replace_namespaced_endpoint_slice("web-1", "default", slice_body("web", [two.endpoint]))
+    # Within min-sync-period + 1 s, with room for a loaded machine.
+    assert poll_until(lambda: names_seen(node_port, 2) == {"two"}, 0.2 + 1 + 5), "the replaced endpoint still gets connections"
+    assert "Synced with the API server" in daemon.log_text()
+
+
+def test_an_expired_watch_costs_exactly_one_list_per_kind(api_server, start_daemon, start_backend, tmp_path):
+    backend = start_backend(identify, name="one")
+    node_port = pick_port()
+    core = kubernetes.client.CoreV1Api(api_server.client())
+    discovery = kubernetes.client.DiscoveryV1Api(api_server.client())
+    core.create_namespaced_service("default", service_body("web", pick_cluster_ip(), node_port))
+    discovery.create_namespaced_endpoint_slice("default", slice_body("web", [backend.endpoint]))
+    start_api_daemon(start_daemon, api_server, tmp_path)
+    assert api_server.lists == {path: 1 for path in api_server.lists}
+    assert poll_until(lambda: all(count >= 1 for count in api_server.watches.values()), 5), "no watch opened"
+
+    api_server.compact()
+    assert poll_until(lambda: all(count == 2 for count in api_server.lists.values()), 10), "no relist after 410"
+    # A change after the relist still arrives through the new watch, and no further list is made.
+    other = start_backend(identify, name="two")
+    discovery.replace_namespaced_endpoint_slice("web-1", "default", slice_body("web", [other.endpoint]))
+    assert poll_until(lambda: names_seen(node_port, 2) == {"two"}, 10), "the change after the relist did not arrive"
+    assert api_server.lists == {path: 2 for path in api_server.lists}
+
+
+def test_the_api_server_gone_keeps_traffic_and_turns_healthz_503_with_the_reason(
+        api_server, start_daemon, start_backend, tmp_path):
+    backend = start_backend(identify, name="one")
+    node_port = pick_port()
+    core = kubernetes.client.CoreV1Api(api_server.client())
+    discovery = kubernetes.client.DiscoveryV1Api(api_server.client())
+    core.create_namespaced_service("default", service_body("web", pick_cluster_ip(), node_port))
+    discovery.create_namespaced_endpoint_slice("default", slice_body("web", [backend.endpoint]))
+    daemon = start_api_daemon(start_daemon, api_server, tmp_path)
+    status, body = health(daemon, "/healthz")
+    assert status == 200, body
+
+    api_server.stop()
+    def unhealthy():
+        status, body = health(daemon, "/healthz")
+        return status == 503 and "no answer from the API server" in body.get("reason", "")
+    assert poll_until(unhealthy, 20), "/healthz did not turn 503 with the reason"
+    assert names_seen(node_port, 3) == {"one"}
+
+
+def test_an_unreachable_api_server_holds_ready_and_says_why(start_daemon, tmp_path):
+    """No READY=1 without a first list; the log says why (the harness waits 10 s for READY)."""
+    server = f"http://127.0.0.1:{pick_port(('127.0.0.1',))}"   # nothing listens there
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(json.dumps({
+        "apiVersion": "v1", "kind": "Config", "current-context": "c",
+        "clusters": [{"name": "c", "cluster": {"server": server}}], "users": [{"name": "u", "user": {}}],
+        "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}]}))
+    with pytest.raises(DaemonError) as failure:
+        start_daemon([], extra_args=("--kubeconfig", str(kubeconfig)))
+    assert "no READY=1" in str(failure.value)
+    assert "Connection refused" in str(failure.value)
+
+
+def test_a_kubeconfig_asking_for_a_plugin_is_refused_naming_the_field(tmp_path):
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: c\n  cluster:\n    server: http://127.0.0.1:1\n"
+        "users:\n- name: u\n  user:\n    exec:\n      command: aws\ncontexts:\n- name: c\n  context:\n    cluster: c\n    user: u\n")
+    result = subprocess.run([str(BINARY), "run", "--kubeconfig", str(kubeconfig)], capture_output=True, text=True, timeout=10)
+    assert result.returncode == 78, result.stderr
+    assert f"{kubeconfig}:12:7: users[0].user.exec: Forbidden: svcproxy runs no credential plugins" in result.stderr
