@@ -6,6 +6,7 @@
 import Foundation
 import HTTP1
 import ServiceConfig
+import TLS
 
 struct APIRequest {
     /// An error answer's body is read up to this, for its message.
@@ -51,11 +52,34 @@ struct APIRequest {
         try readBody(stream, framing: framing, leftover: leftover, buffer: &buffer, body)
     }
 
+    /// A new connection; for https, the CA and client certificate are read again each time
+    /// (rotated files are picked up, as the token is).
     private func open() throws(APIClientError) -> APIByteStream {
-        guard !connection.server.secure else {
-            throw APIClientError("\(connection.server): https to the API server is not supported yet; use an http:// server")
+        guard connection.server.secure else {
+            return try PlainStream(server: connection.server, timeoutMilliseconds: timeoutMilliseconds)
         }
-        return try PlainStream(server: connection.server, timeoutMilliseconds: timeoutMilliseconds)
+        let authorities = try connection.certificateAuthority.map { source throws(APIClientError) in try Self.bytes(of: source, "certificate authority") }
+        var clientCertificate: (chain: [UInt8], key: [UInt8])?
+        if let certificate = connection.clientCertificate, let key = connection.clientKey {
+            clientCertificate = (try Self.bytes(of: certificate, "client certificate"), try Self.bytes(of: key, "client key"))
+        }
+        let context: TLSClientContext
+        do throws(TLSError) {
+            context = try TLSClientContext(serverName: connection.verifiedName, certificateAuthorities: authorities,
+                                           clientCertificate: clientCertificate, insecureSkipVerify: connection.insecureSkipTLSVerify)
+        } catch {
+            throw APIClientError("TLS settings for \(connection.server) (\(connection.origin)): \(error)")
+        }
+        return try TLSStream(server: connection.server, context: context, timeoutMilliseconds: timeoutMilliseconds)
+    }
+
+    private static func bytes(of source: PEMSource, _ what: String) throws(APIClientError) -> [UInt8] {
+        switch source {
+        case .data(let bytes): return bytes
+        case .file(let path):
+            guard let data = FileManager.default.contents(atPath: path) else { throw APIClientError("Failed to read the \(what) file \(path)") }
+            return Array(data)
+        }
     }
 
     private func head(_ path: String) throws(APIClientError) -> String {

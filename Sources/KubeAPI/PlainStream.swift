@@ -40,6 +40,17 @@ final class PlainStream: APIByteStream {
         return socket
     }
 
+    /// Waits until the socket is readable (or writable); a timeout is an error.
+    func wait(writable: Bool) throws(APIClientError) {
+        let ready: Bool
+        do throws(Errno) {
+            ready = try socket.waitUntil(writable: writable, timeoutMilliseconds: timeoutMilliseconds)
+        } catch {
+            throw APIClientError("Failed to wait for \(peer): \(error)")
+        }
+        guard ready else { throw APIClientError("\(peer) did not answer for \(timeoutMilliseconds) ms") }
+    }
+
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(APIClientError) -> Int {
         guard let base = buffer.baseAddress else { return 0 }
         do throws(Errno) {

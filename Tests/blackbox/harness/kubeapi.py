@@ -10,8 +10,9 @@ revision does. `compact()` forgets the history, as etcd's compaction does: a wat
 older version then answers 410 Gone (an ERROR event on open watches, as the real server
 sends). Requests need `Authorization: Bearer <token>` when a token is set.
 
-Plain HTTP only: the API source's TLS client is not built yet. Counters (`lists`,
-`watches`) let a test prove what the client did.
+Over plain HTTP, or TLS with a server certificate (`tls=(certificate, key)`) and, with
+`client_ca`, client certificates required and verified. Counters (`lists`, `watches`) let a
+test prove what the client did.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import base64
 import copy
 import json
 import re
+import ssl
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -40,7 +42,8 @@ _NAMESPACED = [
 
 
 class KubeAPIServer:
-    def __init__(self, token: str | None = "test-token", bookmark_interval: float = 1.0):
+    def __init__(self, token: str | None = "test-token", bookmark_interval: float = 1.0,
+                 tls: tuple[str, str] | None = None, client_ca: str | None = None, server_name: str | None = None):
         self.token = token
         self.bookmark_interval = bookmark_interval
         self.lock = threading.Condition()
@@ -77,25 +80,48 @@ class KubeAPIServer:
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
+        self.server_name = server_name
+        if tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            if client_ca:
+                context.verify_mode = ssl.CERT_REQUIRED
+                context.load_verify_locations(client_ca)
+            self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
+            self.url = f"https://127.0.0.1:{self.port}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, name="kubeapi", daemon=True)
         self.thread.start()
 
     # -- the official client, configured for this server
 
-    def client(self) -> kubernetes.client.ApiClient:
+    def client(self, ca: str | None = None, certificate: tuple[str, str] | None = None) -> kubernetes.client.ApiClient:
         configuration = kubernetes.client.Configuration()
         configuration.host = self.url
+        if ca:
+            configuration.ssl_ca_cert = ca
+            configuration.tls_server_name = self.server_name
+            configuration.assert_hostname = self.server_name
+        if certificate:
+            configuration.cert_file, configuration.key_file = certificate
         if self.token:
             configuration.api_key = {"authorization": self.token}
             configuration.api_key_prefix = {"authorization": "Bearer"}
         return kubernetes.client.ApiClient(configuration)
 
-    def kubeconfig(self, path, server: str | None = None) -> str:
-        """A kubeconfig naming this server and its token, written to `path`."""
+    def kubeconfig(self, path, server: str | None = None, ca: str | None = None,
+                   certificate: tuple[str, str] | None = None) -> str:
+        """A kubeconfig naming this server, its token, a CA and a client certificate, written to `path`."""
         user = {"token": self.token} if self.token else {}
+        if certificate:
+            user["client-certificate"], user["client-key"] = certificate
+        cluster = {"server": server or self.url}
+        if ca:
+            cluster["certificate-authority"] = ca
+        if self.server_name:
+            cluster["tls-server-name"] = self.server_name
         path.write_text(json.dumps({
             "apiVersion": "v1", "kind": "Config", "current-context": "test",
-            "clusters": [{"name": "test", "cluster": {"server": server or self.url}}],
+            "clusters": [{"name": "test", "cluster": cluster}],
             "users": [{"name": "test", "user": user}],
             "contexts": [{"name": "test", "context": {"cluster": "test", "user": "test"}}],
         }))
