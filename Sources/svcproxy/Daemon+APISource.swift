@@ -46,6 +46,8 @@ extension Daemon {
         }
         changed += store.apply(events).changed
         lastAPISync = MonotonicClock.now()
+        // Until every kind is listed, the store only gathers: the first plan is made whole.
+        guard apiSynced.count == APIResource.watched.count, changed > 0 || !announcedAPIReady else { return }
         logger.info("Applying \(changed) changes from the API server (\(items.count) queued)", metadata: ["event": "api-sync"])
         replan(engine: engine, admin: admin)
         if apiSynced.count == APIResource.watched.count, !announcedAPIReady {

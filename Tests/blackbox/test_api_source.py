@@ -18,7 +18,7 @@ kubernetes = pytest.importorskip("kubernetes")
 
 from harness import BINARY, DaemonError, ask_name, identify, pick_cluster_ip, pick_port, poll_until  # noqa: E402
 from harness.admin import health  # noqa: E402
-from harness.kubeapi import KubeAPIServer  # noqa: E402
+from harness.kubeapi import KubeAPIServer, create_web, slice_body  # noqa: E402
 
 
 @pytest.fixture
@@ -26,20 +26,6 @@ def api_server():
     server = KubeAPIServer()
     yield server
     server.stop()
-
-
-def service_body(name: str, cluster_ip: str, node_port: int) -> dict:
-    return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": "default"},
-            "spec": {"type": "NodePort", "clusterIP": cluster_ip, "clusterIPs": [cluster_ip],
-                     "ports": [{"name": "http", "protocol": "TCP", "port": 80, "targetPort": 8080, "nodePort": node_port}]}}
-
-
-def slice_body(service: str, endpoints: list[tuple[str, int]]) -> dict:
-    port = endpoints[0][1] if endpoints else 8080
-    return {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": "IPv4",
-            "metadata": {"name": f"{service}-1", "namespace": "default", "labels": {"kubernetes.io/service-name": service}},
-            "endpoints": [{"addresses": [ip], "conditions": {"ready": True}} for ip, _ in endpoints],
-            "ports": [{"name": "http", "protocol": "TCP", "port": port}]}
 
 
 def start_api_daemon(start_daemon, api_server, tmp_path, extra_args=()):
@@ -56,10 +42,7 @@ def test_a_service_created_through_the_client_becomes_reachable_and_a_removed_en
     one = start_backend(identify, name="one")
     two = start_backend(identify, name="two")
     node_port = pick_port()
-    core = kubernetes.client.CoreV1Api(api_server.client())
-    discovery = kubernetes.client.DiscoveryV1Api(api_server.client())
-    core.create_namespaced_service("default", service_body("web", pick_cluster_ip(), node_port))
-    discovery.create_namespaced_endpoint_slice("default", slice_body("web", [one.endpoint]))
+    discovery = create_web(api_server.client(), one, pick_cluster_ip(), node_port)
     daemon = start_api_daemon(start_daemon, api_server, tmp_path)
     assert names_seen(node_port, 4) == {"one"}
 
@@ -72,10 +55,7 @@ def test_a_service_created_through_the_client_becomes_reachable_and_a_removed_en
 def test_an_expired_watch_costs_exactly_one_list_per_kind(api_server, start_daemon, start_backend, tmp_path):
     backend = start_backend(identify, name="one")
     node_port = pick_port()
-    core = kubernetes.client.CoreV1Api(api_server.client())
-    discovery = kubernetes.client.DiscoveryV1Api(api_server.client())
-    core.create_namespaced_service("default", service_body("web", pick_cluster_ip(), node_port))
-    discovery.create_namespaced_endpoint_slice("default", slice_body("web", [backend.endpoint]))
+    discovery = create_web(api_server.client(), backend, pick_cluster_ip(), node_port)
     start_api_daemon(start_daemon, api_server, tmp_path)
     assert api_server.lists == {path: 1 for path in api_server.lists}
     assert poll_until(lambda: all(count >= 1 for count in api_server.watches.values()), 5), "no watch opened"
@@ -93,10 +73,7 @@ def test_the_api_server_gone_keeps_traffic_and_turns_healthz_503_with_the_reason
         api_server, start_daemon, start_backend, tmp_path):
     backend = start_backend(identify, name="one")
     node_port = pick_port()
-    core = kubernetes.client.CoreV1Api(api_server.client())
-    discovery = kubernetes.client.DiscoveryV1Api(api_server.client())
-    core.create_namespaced_service("default", service_body("web", pick_cluster_ip(), node_port))
-    discovery.create_namespaced_endpoint_slice("default", slice_body("web", [backend.endpoint]))
+    create_web(api_server.client(), backend, pick_cluster_ip(), node_port)
     daemon = start_api_daemon(start_daemon, api_server, tmp_path)
     status, body = health(daemon, "/healthz")
     assert status == 200, body
@@ -131,3 +108,42 @@ def test_a_kubeconfig_asking_for_a_plugin_is_refused_naming_the_field(tmp_path):
     result = subprocess.run([str(BINARY), "run", "--kubeconfig", str(kubeconfig)], capture_output=True, text=True, timeout=10)
     assert result.returncode == 78, result.stderr
     assert f"{kubeconfig}:12:7: users[0].user.exec: Forbidden: svcproxy runs no credential plugins" in result.stderr
+
+
+def test_a_watch_cut_mid_event_resumes_without_a_list(api_server, start_daemon, start_backend, tmp_path):
+    backend = start_backend(identify, name="one")
+    node_port = pick_port()
+    discovery = create_web(api_server.client(), backend, pick_cluster_ip(), node_port)
+    start_api_daemon(start_daemon, api_server, tmp_path)
+    assert poll_until(lambda: all(count >= 1 for count in api_server.watches.values()), 5), "no watch opened"
+    watches = dict(api_server.watches)
+
+    api_server.cut_watches()
+    assert poll_until(lambda: all(api_server.watches[p] > watches[p] for p in watches), 10), "the watch was not resumed"
+    other = start_backend(identify, name="two")
+    discovery.replace_namespaced_endpoint_slice("web-1", "default", slice_body("web", [other.endpoint]))
+    assert poll_until(lambda: names_seen(node_port, 2) == {"two"}, 10), "a change after the cut did not arrive"
+    assert api_server.lists == {path: 1 for path in api_server.lists}
+
+
+def test_a_token_file_rotated_on_disk_is_read_again(api_server, start_daemon, start_backend, tmp_path):
+    backend = start_backend(identify, name="one")
+    node_port = pick_port()
+    discovery = create_web(api_server.client(), backend, pick_cluster_ip(), node_port)
+    token_file = tmp_path / "token"
+    token_file.write_text(api_server.token + "\n")
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(json.dumps({
+        "apiVersion": "v1", "kind": "Config", "current-context": "c",
+        "clusters": [{"name": "c", "cluster": {"server": api_server.url}}],
+        "users": [{"name": "u", "user": {"tokenFile": str(token_file)}}],
+        "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}]}))
+    start_daemon([], extra_args=("--kubeconfig", str(kubeconfig), "--min-sync-period", "200ms"))
+    token_file.write_text("rotated-token\n")
+    api_server.token = "rotated-token"
+    discovery.api_client.configuration.api_key = {"authorization": "rotated-token"}
+    api_server.compact()        # every watch ends with 410: the lists that follow carry the new token
+    assert poll_until(lambda: all(count == 2 for count in api_server.lists.values()), 10), "no list with the new token"
+    other = start_backend(identify, name="two")
+    discovery.replace_namespaced_endpoint_slice("web-1", "default", slice_body("web", [other.endpoint]))
+    assert poll_until(lambda: names_seen(node_port, 2) == {"two"}, 10), "a change after the rotation did not arrive"

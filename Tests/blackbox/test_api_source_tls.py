@@ -10,8 +10,7 @@ import pytest
 kubernetes = pytest.importorskip("kubernetes")
 
 from harness import DaemonError, ask_name, identify, pick_cluster_ip, pick_port  # noqa: E402
-from harness.kubeapi import KubeAPIServer  # noqa: E402
-from test_api_source import service_body, slice_body  # noqa: E402
+from harness.kubeapi import KubeAPIServer, create_web  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -21,9 +20,7 @@ def client_certificate(tls_material):
 
 def serve_one_service(server: KubeAPIServer, ca: str, backend, certificate=None) -> int:
     node_port = pick_port()
-    api = server.client(ca=ca, certificate=certificate)
-    kubernetes.client.CoreV1Api(api).create_namespaced_service("default", service_body("web", pick_cluster_ip(), node_port))
-    kubernetes.client.DiscoveryV1Api(api).create_namespaced_endpoint_slice("default", slice_body("web", [backend.endpoint]))
+    create_web(server.client(ca=ca, certificate=certificate), backend, pick_cluster_ip(), node_port)
     return node_port
 
 

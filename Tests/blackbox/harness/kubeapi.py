@@ -50,6 +50,7 @@ class KubeAPIServer:
         self.version = 1
         self.compacted = 0            # watches from a version below this get 410
         self.compactions = 0          # open watches from before a compaction get an ERROR 410 event
+        self.cuts = 0                 # open watches from before a cut end in the middle of an event
         self.objects: dict[str, dict[tuple[str, str], dict]] = {c: {} for c in RESOURCES}
         self.history: list[tuple[int, str, str, dict]] = []   # (version, collection, type, object)
         self.snapshots: dict[str, tuple[str, int, list[dict]]] = {}
@@ -137,6 +138,12 @@ class KubeAPIServer:
             self.history.clear()
             self.lock.notify_all()
 
+    def cut_watches(self) -> None:
+        """Ends every open watch in the middle of an event, as a dropped connection would."""
+        with self.lock:
+            self.cuts += 1
+            self.lock.notify_all()
+
     def stop(self) -> None:
         with self.lock:
             self.stopped = True
@@ -193,6 +200,7 @@ class KubeAPIServer:
         with self.lock:
             self.watches[collection] += 1
             opened_in = self.compactions
+            cut_in = self.cuts
             if since < self.compacted - 1:
                 gone = since
             else:
@@ -210,6 +218,11 @@ class KubeAPIServer:
             while True:
                 with self.lock:
                     if self.stopped:
+                        return
+                    if self.cuts != cut_in:
+                        # Half an event, then the connection closes without the last chunk.
+                        self._chunk(handler, '{"type":"MODIFIED","object":{"kind":')
+                        handler.close_connection = True
                         return
                     if self.compactions != opened_in:
                         event = {"type": "ERROR", "object": {
@@ -293,3 +306,30 @@ class KubeAPIServer:
         data = text.encode()
         handler.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
         handler.wfile.flush()
+
+
+# --------------------------------------------------------------------------- objects
+
+def service_body(name: str, cluster_ip: str, node_port: int) -> dict:
+    """A NodePort Service of port 80 ("http") to target port 8080."""
+    return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": "default"},
+            "spec": {"type": "NodePort", "clusterIP": cluster_ip, "clusterIPs": [cluster_ip],
+                     "ports": [{"name": "http", "protocol": "TCP", "port": 80, "targetPort": 8080, "nodePort": node_port}]}}
+
+
+def slice_body(service: str, endpoints: list[tuple[str, int]]) -> dict:
+    """The EndpointSlice `<service>-1` of `endpoints` (one port for all: the first's)."""
+    port = endpoints[0][1] if endpoints else 8080
+    return {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": "IPv4",
+            "metadata": {"name": f"{service}-1", "namespace": "default", "labels": {"kubernetes.io/service-name": service}},
+            "endpoints": [{"addresses": [ip], "conditions": {"ready": True}} for ip, _ in endpoints],
+            "ports": [{"name": "http", "protocol": "TCP", "port": port}]}
+
+
+def create_web(api: kubernetes.client.ApiClient, backend, cluster_ip: str, node_port: int):
+    """Creates Service "web" and its EndpointSlice to `backend` through the official client;
+    returns the DiscoveryV1Api to change the slice with."""
+    kubernetes.client.CoreV1Api(api).create_namespaced_service("default", service_body("web", cluster_ip, node_port))
+    discovery = kubernetes.client.DiscoveryV1Api(api)
+    discovery.create_namespaced_endpoint_slice("default", slice_body("web", [backend.endpoint]))
+    return discovery
