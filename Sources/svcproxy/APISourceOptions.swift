@@ -42,17 +42,14 @@ struct APISourceOptions: ParsableArguments {
             return try Kubeconfig.connection(path: path, master: master).get()
         }
         let directory = environment[Self.serviceAccountDirectoryVariable] ?? InClusterConfig.serviceAccountDirectory
+        let masterURL = try master.map { master in
+            guard let url = APIServerURL(master) else { throw ValidationError("--master \(master): must be an https:// or http:// URL") }
+            return url
+        }
         if var inCluster = try InClusterConfig.connection(environment: environment, serviceAccountDirectory: directory).get() {
-            if let master {
-                guard let url = APIServerURL(master) else { throw ValidationError("--master \(master): must be an https:// or http:// URL") }
-                inCluster.server = url
-            }
+            if let masterURL { inCluster.server = masterURL }
             return inCluster
         }
-        if let master {
-            guard let url = APIServerURL(master) else { throw ValidationError("--master \(master): must be an https:// or http:// URL") }
-            return APIServerConnection(server: url, origin: "--master")
-        }
-        return nil
+        return masterURL.map { APIServerConnection(server: $0, origin: "--master") }
     }
 }
