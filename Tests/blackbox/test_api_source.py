@@ -10,7 +10,9 @@ the reason, until it answers again.
 from __future__ import annotations
 
 import json
+import math
 import subprocess
+import time
 
 import pytest
 
@@ -147,3 +149,22 @@ def test_a_token_file_rotated_on_disk_is_read_again(api_server, start_daemon, st
     other = start_backend(identify, name="two")
     discovery.replace_namespaced_endpoint_slice("web-1", "default", slice_body("web", [other.endpoint]))
     assert poll_until(lambda: names_seen(node_port, 2) == {"two"}, 10), "a change after the rotation did not arrive"
+
+
+def test_a_burst_of_changes_is_applied_in_a_few_plans(api_server, start_daemon, start_backend, tmp_path):
+    """Changes are applied at most once per --min-sync-period: 100 EndpointSlice updates cost
+    one apply per period they span, plus the one that starts it, plus the last."""
+    backends = [start_backend(identify, name=f"b{index}") for index in range(2)]
+    node_port = pick_port()
+    discovery = create_web(api_server.client(), backends[0], pick_cluster_ip(), node_port)
+    period = 3.0
+    daemon = start_daemon([], extra_args=("--kubeconfig", api_server.kubeconfig(tmp_path / "kubeconfig"),
+                                          "--min-sync-period", f"{period}s"))
+    before = daemon.log_text().count("event=api-sync")
+    started = time.monotonic()
+    for index in range(100):
+        discovery.replace_namespaced_endpoint_slice("web-1", "default", slice_body("web", [backends[index % 2].endpoint]))
+    spanned = time.monotonic() - started
+    assert poll_until(lambda: names_seen(node_port, 2) == {"b1"}, period + 10), "the last change did not arrive"
+    applies = daemon.log_text().count("event=api-sync") - before
+    assert 1 <= applies <= math.ceil(spanned / period) + 2, (applies, spanned)
