@@ -25,6 +25,8 @@ public final class DaemonState: Sendable {
         /// Why the configuration's source is not in sync (the API server not yet listed, or
         /// not answering): /healthz answers 503 with it; nil when in sync or files only.
         public var sourceProblem: String?
+        /// The API source's counts; nil when it is not a source.
+        public var apiSource: APISourceFigures?
     }
 
     /// Set on SIGTERM: /healthz answers 503 from then on.

@@ -32,20 +32,33 @@ extension Daemon {
         let items = apiSource.queue.take()
         guard !items.isEmpty else { return }
         var changed = 0
+        var rejected = 0
         var events: [WatchEvent] = []
+        var figures = state.read().apiSource ?? APISourceFigures()
         for item in items {
             switch item {
             case .event(let event):
                 events.append(event)
+                count(event, in: &figures)
             case .replaceAll(let resource, let objects):
-                changed += store.apply(events).changed
+                let applied = store.apply(events)
+                let replaced = store.replaceAll(of: resource, with: objects)
                 events = []
-                changed += store.replaceAll(of: resource, with: objects).changed
+                changed += applied.changed + replaced.changed
+                rejected += applied.rejected.count + replaced.rejected.count
+                figures.events[resource.kind, default: [:]]["LISTED", default: 0] += objects.count
                 apiSynced.insert(resource.collectionPath)
             }
         }
-        changed += store.apply(events).changed
+        let applied = store.apply(events)
+        changed += applied.changed
+        rejected += applied.rejected.count
         lastAPISync = MonotonicClock.now()
+        figures.objectsRejected += rejected
+        figures.relists = apiSource.queue.relists
+        figures.watchRestarts = apiSource.queue.watchRestarts
+        figures.syncs += 1
+        state.update { [figures] in $0.apiSource = figures }
         // Until every kind is listed, the store only gathers: the first plan is made whole.
         guard apiSynced.count == APIResource.watched.count, changed > 0 || !announcedAPIReady else { return }
         logger.info("Applying \(changed) changes from the API server (\(items.count) queued)", metadata: ["event": "api-sync"])
@@ -56,6 +69,14 @@ extension Daemon {
             logger.notice("Synced with the API server \(apiSource.connection.server): \(store.apiObjectCount) objects",
                           metadata: ["event": "api-synced"])
             SystemdNotifier.ready(status: status)
+        }
+    }
+
+    private func count(_ event: WatchEvent, in figures: inout APISourceFigures) {
+        switch event {
+        case .changed(let change, let object): figures.events[object.name.kind, default: [:]][change.rawValue, default: 0] += 1
+        case .deleted(let name, _): figures.events[name.kind, default: [:]]["DELETED", default: 0] += 1
+        case .bookmark, .error: break
         }
     }
 

@@ -91,7 +91,10 @@ final class Daemon {
         endpoints.serveHealthChecks(plan.healthChecks)
         if let apiSource {
             // READY=1 once every watched kind has been listed (syncAPI).
-            state.update { $0.sourceProblem = "waiting for the first list from the API server \(apiSource.connection.server)" }
+            state.update {
+                $0.sourceProblem = "waiting for the first list from the API server \(apiSource.connection.server)"
+                $0.apiSource = APISourceFigures()
+            }
         } else {
             SystemdNotifier.ready(status: status)
         }

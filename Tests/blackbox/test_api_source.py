@@ -19,8 +19,8 @@ import pytest
 kubernetes = pytest.importorskip("kubernetes")
 
 from harness import BINARY, DaemonError, ask_name, identify, pick_cluster_ip, pick_port, poll_until  # noqa: E402
-from harness.admin import health  # noqa: E402
-from harness.kubeapi import KubeAPIServer, create_web, slice_body  # noqa: E402
+from harness.admin import health, metric_total  # noqa: E402
+from harness.kubeapi import KubeAPIServer, create_web, service_body, slice_body  # noqa: E402
 
 
 @pytest.fixture
@@ -58,12 +58,13 @@ def test_an_expired_watch_costs_exactly_one_list_per_kind(api_server, start_daem
     backend = start_backend(identify, name="one")
     node_port = pick_port()
     discovery = create_web(api_server.client(), backend, pick_cluster_ip(), node_port)
-    start_api_daemon(start_daemon, api_server, tmp_path)
+    daemon = start_api_daemon(start_daemon, api_server, tmp_path)
     assert api_server.lists == {path: 1 for path in api_server.lists}
     assert poll_until(lambda: all(count >= 1 for count in api_server.watches.values()), 5), "no watch opened"
 
     api_server.compact()
     assert poll_until(lambda: all(count == 2 for count in api_server.lists.values()), 10), "no relist after 410"
+    assert poll_until(lambda: metric_total(daemon, "svcproxy_api_relists_total") == 2, 10), "the relists are not counted"
     # A change after the relist still arrives through the new watch, and no further list is made.
     other = start_backend(identify, name="two")
     discovery.replace_namespaced_endpoint_slice("web-1", "default", slice_body("web", [other.endpoint]))
@@ -168,3 +169,18 @@ def test_a_burst_of_changes_is_applied_in_a_few_plans(api_server, start_daemon, 
     assert poll_until(lambda: names_seen(node_port, 2) == {"b1"}, period + 10), "the last change did not arrive"
     applies = daemon.log_text().count("event=api-sync") - before
     assert 1 <= applies <= math.ceil(spanned / period) + 2, (applies, spanned)
+
+
+def test_an_object_svcproxy_refuses_is_skipped_counted_and_the_others_serve(api_server, start_daemon, start_backend, tmp_path):
+    backend = start_backend(identify, name="one")
+    node_port = pick_port()
+    api = api_server.client()
+    create_web(api, backend, pick_cluster_ip(), node_port)
+    bad = service_body("bad", pick_cluster_ip(), pick_port())
+    bad["spec"]["ports"][0]["port"] = 70000     # the test server does not validate; svcproxy does
+    kubernetes.client.CoreV1Api(api).create_namespaced_service("default", bad)
+    daemon = start_api_daemon(start_daemon, api_server, tmp_path)
+    assert ask_name(("127.0.0.1", node_port)) == "one"
+    assert 'Skipped Service "default/bad" from the API server' in daemon.log_text()
+    assert "spec.ports[0].port: Invalid value: 70000" in daemon.log_text()
+    assert metric_total(daemon, "svcproxy_api_objects_rejected_total") == 1
