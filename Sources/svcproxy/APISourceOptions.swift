@@ -7,7 +7,8 @@ import ServiceConfig
 
 struct APISourceOptions: ParsableArguments {
     @Option(name: .customLong("kubeconfig"), help: ArgumentHelp(
-        "A kubeconfig whose current context names the API server to list and watch Services and EndpointSlices from "
+        "A kubeconfig whose current context names the API server to list and watch Services, EndpointSlices, "
+            + "NetworkPolicies, Namespaces, Ingresses, IngressClasses and TLS Secrets from "
             + "(default: $KUBECONFIG, else the in-cluster configuration when KUBERNETES_SERVICE_HOST is set).", valueName: "path"))
     var kubeconfig: String?
 

@@ -59,9 +59,11 @@ extension Daemon {
         figures.watchRestarts = apiSource.queue.watchRestarts
         figures.syncs += 1
         state.update { [figures] in $0.apiSource = figures }
+        apiChangesWaiting += changed
         // Until every kind is listed, the store only gathers: the first plan is made whole.
-        guard apiSynced.count == APIResource.watched.count, changed > 0 || !announcedAPIReady else { return }
-        logger.info("Applying \(changed) changes from the API server (\(items.count) queued)", metadata: ["event": "api-sync"])
+        guard apiSynced.count == APIResource.watched.count, apiChangesWaiting > 0 || !announcedAPIReady else { return }
+        logger.info("Applying \(apiChangesWaiting) changes from the API server", metadata: ["event": "api-sync"])
+        apiChangesWaiting = 0
         replan(engine: engine, admin: admin)
         if apiSynced.count == APIResource.watched.count, !announcedAPIReady {
             announcedAPIReady = true

@@ -44,6 +44,8 @@ final class Daemon {
     /// When the changes waiting in the API's queue are to be applied.
     var apiSyncDue: UInt64?
     var announcedAPIReady = false
+    /// Objects the store took from the API since the last plan.
+    var apiChangesWaiting = 0
 
     init(config: ConfigOptions, engineSettings: EngineSettings, gracePeriod: UInt64, admin: AdminAddresses,
          logger: Logger, plan: LoadedPlan, store: ObjectStore, logMessagesDropped: @escaping @Sendable () -> UInt64,

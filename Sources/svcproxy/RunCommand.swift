@@ -115,7 +115,7 @@ struct RunCommand: ParsableCommand {
         let store = ObjectStore()
         let loaded = try config.loadPlan(nodeAddresses: NodeAddresses.current(), store: store)
         let apiSource = try apiConnection().map { connection in
-            logger.info("Listing and watching Services and EndpointSlices at \(connection.server) (\(connection.origin))",
+            logger.info("Listing and watching Services, EndpointSlices, NetworkPolicies, Namespaces, Ingresses, IngressClasses and TLS Secrets at \(connection.server) (\(connection.origin))",
                         metadata: ["event": "api-source"])
             return try APISource(connection: connection, userAgent: "svcproxy/\(SvcProxyVersion.current)", logger: logger)
         }

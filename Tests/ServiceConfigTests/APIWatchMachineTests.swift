@@ -83,4 +83,11 @@ private func describe(_ actions: [APIWatchMachine.Action]) -> [String] {
         #expect(APIBackoff.delay(attempt: 40, random: 0) == 30_000_000_000)
         #expect(APIBackoff.delay(attempt: 40, random: 0.999) < 60_000_000_000)
     }
+
+    @Test func aFieldSelectorGoesOnTheListAndTheWatch() {
+        var machine = APIWatchMachine(resource: .tlsSecrets, watchTimeoutSeconds: 60)
+        #expect(describe(machine.start()) == ["GET /api/v1/secrets?limit=500&fieldSelector=type%3Dkubernetes.io%2Ftls"])
+        #expect(describe(machine.handle(.listPage(page([], version: "3")))).last
+            == "GET /api/v1/secrets?watch=1&allowWatchBookmarks=true&resourceVersion=3&timeoutSeconds=60&fieldSelector=type%3Dkubernetes.io%2Ftls")
+    }
 }

@@ -130,12 +130,14 @@ public struct APIWatchMachine: Sendable {
     private mutating func watch(from version: String) -> [Action] {
         state = .watching(resourceVersion: version)
         return [.get("\(resource.collectionPath)?watch=1&allowWatchBookmarks=true&resourceVersion=\(Self.escaped(version))"
-            + "&timeoutSeconds=\(watchTimeoutSeconds)")]
+            + "&timeoutSeconds=\(watchTimeoutSeconds)" + selector)]
     }
 
     private func listPath(continueToken: String?) -> String {
-        "\(resource.collectionPath)?limit=\(pageSize)" + (continueToken.map { "&continue=\(Self.escaped($0))" } ?? "")
+        "\(resource.collectionPath)?limit=\(pageSize)" + (continueToken.map { "&continue=\(Self.escaped($0))" } ?? "") + selector
     }
+
+    private var selector: String { resource.fieldSelector.map { "&fieldSelector=\(Self.escaped($0))" } ?? "" }
 
     /// A query value percent-encoded: continue tokens are base64 (`+`, `/`, `=`).
     static func escaped(_ value: String) -> String {

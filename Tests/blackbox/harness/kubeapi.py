@@ -1,7 +1,7 @@
 """A Kubernetes API server for the tests, on loopback, written from the API conventions.
 
-It serves Services (v1) and EndpointSlices (discovery.k8s.io/v1) as the real API server's
-REST paths do: create (POST), replace (PUT) and delete (DELETE) in a namespace, so that the
+It serves Services, EndpointSlices, NetworkPolicies, Namespaces, Ingresses, IngressClasses
+and Secrets as the real API server's REST paths do (field selectors are not applied): create (POST), replace (PUT) and delete (DELETE) in a namespace, so that the
 official `kubernetes` Python client drives it; list across namespaces with `limit` and
 `continue` (each list is a snapshot kept by its continue token); watch with
 `resourceVersion`, `allowWatchBookmarks` and `timeoutSeconds`, streamed as chunked
@@ -30,10 +30,16 @@ from urllib.parse import parse_qs, urlparse
 import kubernetes
 
 RESOURCES = {
-    # collection path -> (kind, apiVersion, namespaced-path prefix)
+    # collection path -> (kind, apiVersion, path of one namespace's (or the cluster's) objects)
     "/api/v1/services": ("Service", "v1", "/api/v1/namespaces/{ns}/services"),
     "/apis/discovery.k8s.io/v1/endpointslices": ("EndpointSlice", "discovery.k8s.io/v1",
                                                  "/apis/discovery.k8s.io/v1/namespaces/{ns}/endpointslices"),
+    "/apis/networking.k8s.io/v1/networkpolicies": ("NetworkPolicy", "networking.k8s.io/v1",
+                                                   "/apis/networking.k8s.io/v1/namespaces/{ns}/networkpolicies"),
+    "/api/v1/namespaces": ("Namespace", "v1", "/api/v1/namespaces"),
+    "/apis/networking.k8s.io/v1/ingresses": ("Ingress", "networking.k8s.io/v1", "/apis/networking.k8s.io/v1/namespaces/{ns}/ingresses"),
+    "/apis/networking.k8s.io/v1/ingressclasses": ("IngressClass", "networking.k8s.io/v1", "/apis/networking.k8s.io/v1/ingressclasses"),
+    "/api/v1/secrets": ("Secret", "v1", "/api/v1/namespaces/{ns}/secrets"),
 }
 _NAMESPACED = [
     (re.compile("^" + prefix.replace("{ns}", "(?P<ns>[a-z0-9-]+)") + "(?:/(?P<name>[a-z0-9.-]+))?$"), collection)
@@ -165,7 +171,7 @@ class KubeAPIServer:
         for pattern, collection in _NAMESPACED:
             match = pattern.match(url.path)
             if match:
-                return self._write(handler, method, collection, match.group("ns"), match.group("name"))
+                return self._write(handler, method, collection, match.groupdict().get("ns") or "", match.group("name"))
         self._status(handler, 404, "NotFound", f"the server could not find {url.path}")
 
     def _list(self, handler, collection: str, query: dict) -> None:
@@ -278,7 +284,9 @@ class KubeAPIServer:
                 obj = body
                 obj["kind"], obj["apiVersion"] = kind, api_version
                 metadata = obj.setdefault("metadata", {})
-                metadata["namespace"], metadata["name"] = namespace, name
+                metadata["name"] = name
+                if namespace:
+                    metadata["namespace"] = namespace
                 metadata["resourceVersion"] = str(self.version)
                 metadata.setdefault("uid", f"uid-{namespace}-{name}")
                 self.objects[collection][key] = obj
