@@ -141,3 +141,30 @@ private func endpoints(_ loaded: LoadedPlan, _ service: String) -> [String] {
         #expect(store.apiObjectCount == 2)
     }
 }
+
+@Suite struct APIAndFilesTests {
+    let settings = NodeSettings(nodeAddresses: [IPAddress("127.0.0.1")!])
+
+    @Test func aServiceBothInAFileAndFromTheAPIIsAnErrorNamingBoth() throws {
+        let fixture = try ConfigFixture(["web.yaml": """
+            apiVersion: v1
+            kind: Service
+            metadata:
+              name: web
+            spec:
+              clusterIP: 10.96.0.20
+              ports:
+              - port: 80
+            """])
+        let store = ObjectStore()
+        _ = try store.apply([event("ADDED", serviceJSON("web", clusterIP: "10.96.0.10"), resource: .services)])
+        let result = Configuration.plan(paths: [fixture.directory], settings: settings, store: store)
+        guard case .failure(let errors) = result else {
+            Issue.record("a Service both in a file and from the API was planned")
+            return
+        }
+        let text = errors.description
+        #expect(text.contains("web.yaml:1:1"), "\(text)")
+        #expect(text.contains(source), "\(text)")
+    }
+}
