@@ -11,6 +11,8 @@ public struct APISourceFigures: Sendable, Equatable {
     /// from lists (`LISTED`).
     public var events: [String: [String: Int]] = [:]
     public var objectsRejected = 0
+    /// Watch lines that were not events at all (not JSON, no type), skipped.
+    public var unreadableEvents = 0
     public var syncs = 0
 
     public init() {}
@@ -30,6 +32,8 @@ extension MetricsWriter {
         }
         family("svcproxy_api_objects_rejected_total", "counter", "Objects from the API server left out because svcproxy's checks refused them.")
         sample("svcproxy_api_objects_rejected_total", [], UInt64(figures.objectsRejected))
+        family("svcproxy_api_events_unreadable_total", "counter", "Watch lines skipped because they were not events (not JSON, no type).")
+        sample("svcproxy_api_events_unreadable_total", [], UInt64(figures.unreadableEvents))
         family("svcproxy_api_syncs_total", "counter", "Applies of the API server's changes (at most one per --min-sync-period).")
         sample("svcproxy_api_syncs_total", [], UInt64(figures.syncs))
     }

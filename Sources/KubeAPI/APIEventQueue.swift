@@ -32,6 +32,7 @@ public final class APIEventQueue: Sendable {
         var health: [String: Health] = [:]
         var relists = 0
         var watchRestarts = 0
+        var unreadableEvents = 0
     }
 
     private let state = Mutex(State())
@@ -80,8 +81,14 @@ public final class APIEventQueue: Sendable {
         }
     }
 
+    /// A watch event that was not an event at all (not JSON, no type): skipped.
+    func countUnreadableEvent() {
+        state.withLock { $0.unreadableEvents += 1 }
+    }
+
     /// Each watched collection's health.
     public var health: [String: Health] { state.withLock { $0.health } }
     public var relists: Int { state.withLock { $0.relists } }
     public var watchRestarts: Int { state.withLock { $0.watchRestarts } }
+    public var unreadableEvents: Int { state.withLock { $0.unreadableEvents } }
 }

@@ -19,7 +19,6 @@ final class APIResourceWatcher: @unchecked Sendable {  // used by its own thread
     let queue: APIEventQueue
     let logger: Logger
     private var machine: APIWatchMachine
-    private(set) var undecodable = 0
 
     init(resource: APIResource, list: APIRequest, watch: APIRequest, queue: APIEventQueue, logger: Logger, watchTimeoutSeconds: Int) {
         self.resource = resource
@@ -107,7 +106,7 @@ final class APIResourceWatcher: @unchecked Sendable {  // used by its own thread
                         }
                         _ = perform(actions)
                     case .failure(let errors):
-                        undecodable += 1
+                        queue.countUnreadableEvent()
                         logger.warning("Skipped an event of \(resource) that could not be read: \(errors)", metadata: ["event": "api-event-invalid"])
                     }
                 }

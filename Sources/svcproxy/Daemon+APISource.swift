@@ -57,6 +57,7 @@ extension Daemon {
         figures.objectsRejected += rejected
         figures.relists = apiSource.queue.relists
         figures.watchRestarts = apiSource.queue.watchRestarts
+        figures.unreadableEvents = apiSource.queue.unreadableEvents
         figures.syncs += 1
         state.update { [figures] in $0.apiSource = figures }
         apiChangesWaiting += changed
