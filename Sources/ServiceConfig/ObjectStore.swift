@@ -104,6 +104,9 @@ public final class ObjectStore {
     var pendingChanges = ObjectChanges()
     /// Counts API changes, to give each a key of its own.
     var revision = 0
+    /// Our name for `service.kubernetes.io/service-proxy-name` (--service-proxy-name): an
+    /// API Service labelled with another value (any, when nil) is left out.
+    public var serviceProxyName: String?
     /// Documents checked since the store was made, over every load: a debug counter
     /// (tests read it to prove a reload checks only what changed).
     public private(set) var documentsCheckedTotal = 0

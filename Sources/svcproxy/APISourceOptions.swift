@@ -21,6 +21,11 @@ struct APISourceOptions: ParsableArguments {
         valueName: "duration"))
     var minSyncPeriod: String = "1s"
 
+    @Option(name: .customLong("service-proxy-name"), help: ArgumentHelp(
+        "Serve the API's Services labelled service.kubernetes.io/service-proxy-name=NAME; Services with this label "
+            + "naming another proxy are left alone (without this flag: every Service with the label).", valueName: "name"))
+    var serviceProxyName: String?
+
     /// The directory of the service account's token and CA, for the in-cluster configuration.
     static let serviceAccountDirectoryVariable = "SVCPROXY_SERVICE_ACCOUNT_DIR"
 

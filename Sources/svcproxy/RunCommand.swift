@@ -113,6 +113,7 @@ struct RunCommand: ParsableCommand {
         mallopt(M_MMAP_THRESHOLD, 1 << 20)
         // Kept by the daemon: a reload reads again only the files and documents that changed.
         let store = ObjectStore()
+        store.serviceProxyName = api.serviceProxyName
         let loaded = try config.loadPlan(nodeAddresses: NodeAddresses.current(), store: store)
         let apiSource = try apiConnection().map { connection in
             logger.info("Listing and watching Services, EndpointSlices, NetworkPolicies, Namespaces, Ingresses, IngressClasses and TLS Secrets at \(connection.server) (\(connection.origin))",

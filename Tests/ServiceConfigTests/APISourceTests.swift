@@ -1,6 +1,7 @@
 // The API source: JSON as the API server writes it goes through the same decoder as a
 // file, a batch of watch events changes the store's objects, and the next load plans
 // them incrementally; an object that fails its kind's rules is left out, the rest serve.
+import Foundation
 import Testing
 @testable import ServiceConfig
 
@@ -139,6 +140,27 @@ private func endpoints(_ loaded: LoadedPlan, _ service: String) -> [String] {
         #expect(second.plan.servicePorts.map(\.name.service.name) == ["web"])
         #expect(endpoints(second, "web") == ["10.1.0.1:8080"])
         #expect(store.apiObjectCount == 2)
+    }
+}
+
+@Suite struct ServiceProxyNameTests {
+    let settings = NodeSettings(nodeAddresses: [IPAddress("127.0.0.1")!])
+
+    private func labelled(_ name: String, _ proxy: String) -> String {
+        serviceJSON(name, clusterIP: "10.96.0.30").replacingOccurrences(
+            of: "\"uid\":", with: "\"labels\":{\"service.kubernetes.io/service-proxy-name\":\"\(proxy)\"},\"uid\":")
+    }
+
+    @Test func anotherProxysServiceIsLeftOutAndOursServes() throws {
+        let store = ObjectStore()
+        let other = try event("ADDED", labelled("other", "cilium"), resource: .services)
+        let ours = try event("ADDED", labelled("ours", "svcproxy"), resource: .services)
+        let plain = try event("ADDED", serviceJSON("plain", clusterIP: "10.96.0.31"), resource: .services)
+        #expect(store.apply([other, ours, plain]).changed == 1)  // without a name: only the unlabelled one
+        store.serviceProxyName = "svcproxy"
+        _ = store.apply([ours])
+        let plan = try Configuration.plan(paths: [], settings: settings, store: store).get()
+        #expect(plan.plan.servicePorts.map(\.name.service.name).sorted() == ["ours", "plain"])
     }
 }
 

@@ -10,6 +10,11 @@ public struct APIObject: Sendable {
     public let name: APIObjectName
     public let resourceVersion: String
     public let checked: CheckedObjects
+    /// The `service.kubernetes.io/service-proxy-name` label: a Service that names another
+    /// proxy is not ours to serve (ObjectStore.serviceProxyName).
+    public var serviceProxyName: String?
+
+    public static let serviceProxyNameLabel = "service.kubernetes.io/service-proxy-name"
 
     /// What keeps this object out of the configuration; empty when it may serve.
     public var errors: [ConfigError] { checked.loadErrors + checked.objectErrors }
@@ -123,8 +128,10 @@ public enum APIObjectDecoding {
             diagnostics.report(ConfigError(location: own.location, object: name.description, field: "kind",
                                            reason: .unsupported(value: "\"\(kind)\"", allowed: [resource.kind])))
         }
+        let labels = node.field("metadata")?.field("labels")
         return APIObject(name: name, resourceVersion: resourceVersion(of: node),
-                         checked: CheckedObjects(objects: objects, loadErrors: diagnostics.errors))
+                         checked: CheckedObjects(objects: objects, loadErrors: diagnostics.errors),
+                         serviceProxyName: labels?.field(APIObject.serviceProxyNameLabel)?.string())
     }
 
     private static func name(of object: FieldNode, resource: APIResource) -> APIObjectName? {

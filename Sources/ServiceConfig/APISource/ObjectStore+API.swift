@@ -21,7 +21,10 @@ extension ObjectStore {
         for event in events {
             switch event {
             case .changed(_, let object):
-                if !object.errors.isEmpty {
+                if object.name.kind == "Service", let label = object.serviceProxyName, label != serviceProxyName {
+                    // Another proxy's Service (kube-proxy's coexistence rule): as if it were not there.
+                    if remove(object.name, places: &removedPlaces) { summary.changed += 1 }
+                } else if !object.errors.isEmpty {
                     summary.rejected.append(object)
                     if remove(object.name, places: &removedPlaces) { summary.changed += 1 }
                 } else {
