@@ -167,8 +167,12 @@ private func endpoints(_ loaded: LoadedPlan, _ service: String) -> [String] {
 @Suite struct APIAndFilesTests {
     let settings = NodeSettings(nodeAddresses: [IPAddress("127.0.0.1")!])
 
+    /// Planned as the store puts them together (files first, then the API's objects), from
+    /// text: no file is written, so that the descriptor-counting tests running beside this
+    /// one count only their own.
     @Test func aServiceBothInAFileAndFromTheAPIIsAnErrorNamingBoth() throws {
-        let fixture = try ConfigFixture(["web.yaml": """
+        let file = "/etc/svcproxy/web.yaml"
+        let (objects, errors) = ConfigLoader.load(text: """
             apiVersion: v1
             kind: Service
             metadata:
@@ -177,16 +181,19 @@ private func endpoints(_ loaded: LoadedPlan, _ service: String) -> [String] {
               clusterIP: 10.96.0.20
               ports:
               - port: 80
-            """])
-        let store = ObjectStore()
-        _ = try store.apply([event("ADDED", serviceJSON("web", clusterIP: "10.96.0.10"), resource: .services)])
-        let result = Configuration.plan(paths: [fixture.directory], settings: settings, store: store)
-        guard case .failure(let errors) = result else {
+            """, file: file)
+        var checked = CheckedObjects(objects: objects, loadErrors: errors)
+        guard case .changed(_, let fromAPI) = try event("ADDED", serviceJSON("web", clusterIP: "10.96.0.10"), resource: .services) else {
+            Issue.record("not an ADDED event")
+            return
+        }
+        checked.append(fromAPI.checked)
+        guard case .failure(let found) = Configuration.plan(checked: checked, settings: settings) else {
             Issue.record("a Service both in a file and from the API was planned")
             return
         }
-        let text = errors.description
-        #expect(text.contains("web.yaml:1:1"), "\(text)")
-        #expect(text.contains(source), "\(text)")
+        let text = found.description
+        #expect(text.contains("\(file):1:1"), "\(text)")
+        #expect(text.hasPrefix(source), "\(text)")
     }
 }
