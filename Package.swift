@@ -60,10 +60,16 @@ let package = Package(
             name: "Admin",
             dependencies: ["HTTP1", "LinuxIO", "ServiceConfig", "ProxyEngine", "TLS", .product(name: "Logging", package: "swift-log")]
         ),
+        // The Kubernetes API as a source of objects: one thread per watched kind, blocking-style
+        // I/O with deadlines, events handed to the daemon's main loop (APIEventQueue).
+        .target(
+            name: "KubeAPI",
+            dependencies: ["HTTP1", "LinuxIO", "ServiceConfig", "TLS", .product(name: "Logging", package: "swift-log")]
+        ),
         .executableTarget(
             name: "svcproxy",
             dependencies: [
-                "Admin", "DNS", "LinuxIO", "ServiceConfig", "ProxyEngine", "Systemd", "LogPipeline", "TLS",
+                "Admin", "DNS", "KubeAPI", "LinuxIO", "ServiceConfig", "ProxyEngine", "Systemd", "LogPipeline", "TLS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

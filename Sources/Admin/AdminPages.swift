@@ -61,8 +61,10 @@ struct AdminPages: Sendable {
         case "/healthz", "/livez":
             let now = MonotonicClock.now()
             let oldest = monitor.oldestCheckIn
+            let snapshot = state.read()
             return HealthPage(kind: path == "/healthz" ? .healthz : .livez, draining: state.draining.load(ordering: .relaxed),
-                              sinceCheckIn: now > oldest ? now - oldest : 0, lastApplied: state.read().lastApplied).response()
+                              sinceCheckIn: now > oldest ? now - oldest : 0, lastApplied: snapshot.lastApplied,
+                              sourceProblem: snapshot.sourceProblem).response()
         default:
             return .error(.notFound)
         }

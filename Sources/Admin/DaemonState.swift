@@ -22,6 +22,11 @@ public final class DaemonState: Sendable {
         public var lastReloadErrors: [String] = []
         /// Seconds each apply took (load, validate, plan, bind), for the duration histogram.
         public var applyDurations = DurationHistogram()
+        /// Why the configuration's source is not in sync (the API server not yet listed, or
+        /// not answering): /healthz answers 503 with it; nil when in sync or files only.
+        public var sourceProblem: String?
+        /// The API source's counts; nil when it is not a source.
+        public var apiSource: APISourceFigures?
     }
 
     /// Set on SIGTERM: /healthz answers 503 from then on.

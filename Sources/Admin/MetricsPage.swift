@@ -73,6 +73,7 @@ struct MetricsPage {
         out.healthChecks(failures: state.healthCheckFailures, bindErrors: state.healthCheckBindErrors)
         out.tls(tls, certificates: certificates)
         if state.plan.dns != nil { out.dns(dns) }
+        if let apiSource = state.apiSource { out.apiSource(apiSource) }
         renderProcess(&out)
         return out.text
     }

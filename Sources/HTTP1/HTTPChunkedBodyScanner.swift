@@ -5,6 +5,7 @@
 // 1 to 16 hex digits, no whitespace in a chunk header, extensions `;name[=token|"quoted"]`,
 // trailer fields checked as header fields are. It is called on every read of a body, so
 // chunk data is skipped in one step and only the few framing bytes are looked at one by one.
+// A client that wants the data (the API client) has it handed over as it is skipped.
 
 public enum HTTPChunkScan: Sendable, Hashable {
     /// Every byte given belongs to the body; more is due.
@@ -65,11 +66,18 @@ public struct HTTPChunkedBodyScanner: Sendable {
     /// Scans the next bytes of the body. After `.complete`, the scanner is ready for the
     /// next chunked body; after `.invalid`, it stays invalid.
     public mutating func scan(_ bytes: UnsafeRawBufferPointer) -> HTTPChunkScan {
+        decode(bytes) { _ in }
+    }
+
+    /// As `scan`, handing each run of chunk data to `data` as it passes: the API client
+    /// reads a watch's chunked body this way, event by event, with the proxy's framing rules.
+    public mutating func decode(_ bytes: UnsafeRawBufferPointer, data: (UnsafeRawBufferPointer) -> Void) -> HTTPChunkScan {
         if case .failed(let error) = state { return .invalid(error) }
         var index = 0
         while index < bytes.count {
             if state == .data {
                 let skipped = Int(min(UInt64(bytes.count - index), remaining))
+                data(UnsafeRawBufferPointer(rebasing: bytes[index..<index + skipped]))
                 index += skipped
                 remaining -= UInt64(skipped)
                 if remaining == 0 { state = .dataCR }

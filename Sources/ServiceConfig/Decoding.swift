@@ -8,6 +8,8 @@ import Yams
 struct ObjectDecoder {
     var root: FieldNode
     var source: ObjectSource
+    /// The apiVersion of an API list's items, which do not write it.
+    var impliedAPIVersion: String?
 
     init(root: FieldNode) {
         self.root = root
@@ -157,6 +159,7 @@ struct ObjectDecoder {
     /// Checks `apiVersion` against the one version of this kind svcproxy reads.
     func checkAPIVersion(_ expected: String) {
         guard let node = root.field("apiVersion") else {
+            if impliedAPIVersion == expected { return }
             root.report(missing: "apiVersion", .required(detail: "must be \"\(expected)\""))
             return
         }

@@ -89,19 +89,27 @@ public enum ConfigLoader {
     }
 
     /// Dispatches one document (or one item of a `List`) on its `kind`, and checks its
-    /// fields strictly where svcproxy knows the kind's whole schema.
-    static func loadObject(_ root: FieldNode, into objects: inout ConfigObjects, depth: Int) {
+    /// fields strictly where svcproxy knows the kind's whole schema. `implied` is the kind
+    /// of an item of an API server's list, which writes neither kind nor apiVersion.
+    static func loadObject(_ root: FieldNode, into objects: inout ConfigObjects, depth: Int, implied: APIResource? = nil) {
         if root.node.isNull { return }
         guard case .mapping = root.node else {
             root.report(.invalid(value: root.shortValue, detail: "a document must be a Kubernetes object (a mapping with apiVersion and kind)"))
             return
         }
-        guard let kindNode = root.field("kind") else {
-            root.report(missing: "kind", .required(detail: "every object needs apiVersion and kind"))
-            return
+        let kind: String
+        if let implied, root.field("kind") == nil {
+            kind = implied.kind
+        } else {
+            guard let kindNode = root.field("kind") else {
+                root.report(missing: "kind", .required(detail: "every object needs apiVersion and kind"))
+                return
+            }
+            guard let written = kindNode.string() else { return }
+            kind = written
         }
-        guard let kind = kindNode.string() else { return }
         var decoder = ObjectDecoder(root: root)
+        decoder.impliedAPIVersion = implied?.apiVersion
         // Every object read below has ObjectMeta; its labels and annotations are checked
         // after decoding, once the decoder has named the object, so that errors name it.
         defer { if decoder.root.context.object != nil { MetadataRules.check(decoder.root) } }

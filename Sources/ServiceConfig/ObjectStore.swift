@@ -19,6 +19,9 @@ public enum ObjectSourceKey: Hashable, Sendable {
     /// length and digest. The store keeps no text: a file's text lives only while it is
     /// read (a large configuration's text is most of what a reload allocates).
     case document(file: String, firstLine: Int, length: Int, digest: Int)
+    /// One object of the API source, at the store's `revision` when it last changed: a
+    /// changed object gets a new key, so that the merged objects see that it changed.
+    case apiObject(APIObjectName, revision: Int)
 
     /// Hashed by its digest and line alone, which already tell documents apart (the digest
     /// covers the file's name): a reload looks up every document's key, and hashing the
@@ -28,6 +31,9 @@ public enum ObjectSourceKey: Hashable, Sendable {
         case .document(_, let firstLine, _, let digest):
             hasher.combine(digest)
             hasher.combine(firstLine)
+        case .apiObject(let name, let revision):
+            hasher.combine(revision)
+            hasher.combine(name.name)
         }
     }
 
@@ -103,9 +109,23 @@ public final class ObjectStore {
     }
 
     private var files: [String: FileEntry] = [:]
-    private var entries: [ObjectSourceKey: CheckedObjects] = [:]
-    /// The sources of the last load, in file order.
+    var entries: [ObjectSourceKey: CheckedObjects] = [:]
+    /// The sources of the last load: the files' documents in file order, then the API's
+    /// objects (ObjectStore+API.swift).
     private var order: [ObjectSourceKey] = []
+    /// The API's objects, each at a place that stays its own while it changes (so that a
+    /// change is patched into the merged objects in place), in the order they came.
+    var apiOrder: [ObjectSourceKey] = []
+    /// The name of the object at each place of `apiOrder`.
+    var apiNames: [APIObjectName] = []
+    var apiObjects: [APIObjectName: (place: Int, resourceVersion: String)] = [:]
+    /// What API events changed since the last load: the next load's changes include them.
+    var pendingChanges = ObjectChanges()
+    /// Counts API changes, to give each a key of its own.
+    var revision = 0
+    /// Our name for `service.kubernetes.io/service-proxy-name` (--service-proxy-name): an
+    /// API Service labelled with another value (any, when nil) is left out.
+    public var serviceProxyName: String?
     /// Documents checked since the store was made, over every load: a debug counter
     /// (tests read it to prove a reload checks only what changed).
     public private(set) var documentsCheckedTotal = 0
@@ -199,8 +219,13 @@ public final class ObjectStore {
             guard let entry = entries.removeValue(forKey: key) else { continue }
             changes.removed.append(entry.objects)
         }
+        if generation > 0 {
+            changes.removed.append(pendingChanges.removed)
+            changes.added.append(pendingChanges.added)
+        }
+        pendingChanges = ObjectChanges()
         files = newFiles
-        order = newOrder
+        order = newOrder + apiOrder
         lastChanges = changes
         generation += 1
         documentsCheckedTotal += statistics.documentsChecked

@@ -43,11 +43,31 @@ final class CertificateMaterial: @unchecked Sendable {
     }
 }
 
+extension CertificateMaterial {
+    /// Makes this the certificate, chain and key that `context` presents (a server's, or
+    /// the API client's client certificate).
+    func install(in context: OpaquePointer) throws(TLSError) {
+        // SSL_CTX_use_cert_and_key takes its own references to the chain's certificates, so
+        // the stack itself is freed here without them.
+        guard let chain = OPENSSL_sk_new_null() else { throw TLSError("out of memory") }
+        defer { OPENSSL_sk_free(chain) }
+        for certificate in intermediates {
+            guard OPENSSL_sk_push(chain, UnsafeRawPointer(certificate.pointer)) > 0 else {
+                throw TLSError("out of memory")
+            }
+        }
+        guard SSL_CTX_use_cert_and_key(context, leaf.pointer, key.pointer, chain, 1) == 1 else {
+            throw TLSError(OpenSSLErrors.take(), fallback: "the certificate and key were refused")
+        }
+    }
+}
+
 /// A finding as an `Error`, so that the readers can return `Result`.
 extension MaterialFinding: Error {}
 
 /// Every PEM certificate in `bytes`; reading stops at the first block that is not one.
-private func readCertificates(_ bytes: [UInt8]) -> Result<[X509Certificate], MaterialFinding> {
+/// (Also the CA bundle of the API client, TLSClientContext.)
+func readCertificates(_ bytes: [UInt8]) -> Result<[X509Certificate], MaterialFinding> {
     let result = withMemoryBIO(bytes) { bio -> Result<[X509Certificate], MaterialFinding> in
         var certificates: [X509Certificate] = []
         while let pointer = PEM_read_bio_X509(bio, nil, nil, nil) {

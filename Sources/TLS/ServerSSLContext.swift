@@ -62,18 +62,7 @@ final class ServerSSLContext: @unchecked Sendable {
     }
 
     private func use(_ material: CertificateMaterial) throws(TLSError) {
-        // SSL_CTX_use_cert_and_key takes its own references to the chain's certificates, so
-        // the stack itself is freed here without them.
-        guard let chain = OPENSSL_sk_new_null() else { throw TLSError("out of memory") }
-        defer { OPENSSL_sk_free(chain) }
-        for certificate in material.intermediates {
-            guard OPENSSL_sk_push(chain, UnsafeRawPointer(certificate.pointer)) > 0 else {
-                throw TLSError("out of memory")
-            }
-        }
-        guard SSL_CTX_use_cert_and_key(pointer, material.leaf.pointer, material.key.pointer, chain, 1) == 1 else {
-            throw TLSError(OpenSSLErrors.take(), fallback: "the certificate and key were refused")
-        }
+        try material.install(in: pointer)
         var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0
         guard X509_digest(material.leaf.pointer, EVP_sha256(), &digest, &length) == 1 else {

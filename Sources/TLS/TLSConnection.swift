@@ -1,5 +1,5 @@
-// One server-side TLS connection over a non-blocking socket, driven by one worker's epoll
-// loop. Each call does what OpenSSL can do now and says what to wait for otherwise; OpenSSL
+// One TLS connection over a non-blocking socket: the Ingress's server side, driven by one
+// worker's epoll loop, or the API client's side (TLSClientContext). Each call does what OpenSSL can do now and says what to wait for otherwise; OpenSSL
 // reads and writes the socket itself (a socket BIO), which is what lets it hand the records
 // to the kernel when kernel TLS is on.
 import COpenSSL
@@ -10,12 +10,12 @@ import Glibc
 public final class TLSConnection {
     private let ssl: OpaquePointer
     /// Retained so the SSL_CTXs and the callbacks' state outlive this connection's SSL.
-    private let context: TLSServerContext
+    private let context: AnyObject
     /// After SSL_ERROR_SSL or SSL_ERROR_SYSCALL OpenSSL forbids SSL_shutdown.
     private var broken = false
     private var shutdownSent = false
 
-    init(context: TLSServerContext, defaultContext: OpaquePointer, socket: Int32) throws(TLSError) {
+    init(context: AnyObject, defaultContext: OpaquePointer, socket: Int32, connecting: Bool = false) throws(TLSError) {
         OpenSSLErrors.clear()
         guard let ssl = SSL_new(defaultContext) else {
             throw TLSError(OpenSSLErrors.take(), fallback: "SSL_new failed")
@@ -25,7 +25,7 @@ public final class TLSConnection {
             SSL_free(ssl)
             throw TLSError(OpenSSLErrors.take(), fallback: "SSL_set_fd failed")
         }
-        SSL_set_accept_state(ssl)
+        if connecting { SSL_set_connect_state(ssl) } else { SSL_set_accept_state(ssl) }
         self.ssl = ssl
         self.context = context
     }
@@ -42,9 +42,18 @@ public final class TLSConnection {
         case .wantRead: return .wantRead
         case .wantWrite: return .wantWrite
         case .closed: return .failed(TLSError("the client closed the connection during the TLS handshake"))
-        case .failed(let error): return .failed(error)
+        case .failed(let error):
+            // A certificate the client side refused: say why in X509's words.
+            let verified = SSL_get_verify_result(ssl)
+            if verified != X509_V_OK, let reason = X509_verify_cert_error_string(Int(verified)) {
+                return .failed(TLSError("\(error.message) (\(String(cString: reason)))"))
+            }
+            return .failed(error)
         }
     }
+
+    /// The SSL, for the client context to set the name it verifies and sends.
+    var handle: OpaquePointer { ssl }
 
     /// Plaintext in, up to `count` (> 0) bytes; `.done(0)` means the peer closed
     /// (close_notify or EOF).

@@ -21,6 +21,10 @@ struct CheckCommand: ParsableCommand {
     @Flag(name: .customLong("print-zone"), help: "Print the cluster DNS's records in master-file format (the rest of the output as comments).")
     var printZone = false
 
+    func validate() throws {
+        try config.requirePaths()
+    }
+
     func run() throws {
         let store = ObjectStore()
         let loaded = try config.loadPlan(nodeAddresses: NodeAddresses.current(), store: store, planningDNSZone: printZone)

@@ -6,6 +6,7 @@ import Admin
 import CLinux
 import Foundation
 import Glibc
+import KubeAPI
 import LinuxIO
 import Logging
 import ProxyEngine
@@ -32,11 +33,26 @@ final class Daemon {
     /// Says once when a LoadBalancer Service starts or stops waiting for an address.
     private var loadBalancerReport = LoadBalancerReport()
     /// The objects loaded, by source: a reload decodes and checks only what changed.
-    private let store: ObjectStore
+    let store: ObjectStore
+    /// The API server's watchers, when it is a source (Daemon+APISource.swift).
+    let apiSource: APISource?
+    /// The least time between two applies of the API's changes (--min-sync-period).
+    let minSyncPeriod: UInt64
+    /// The API's collections listed whole at least once: READY=1 waits for all of them.
+    var apiSynced: Set<String> = []
+    var lastAPISync: UInt64 = 0
+    /// When the changes waiting in the API's queue are to be applied.
+    var apiSyncDue: UInt64?
+    var announcedAPIReady = false
+    /// Objects the store took from the API since the last plan.
+    var apiChangesWaiting = 0
 
     init(config: ConfigOptions, engineSettings: EngineSettings, gracePeriod: UInt64, admin: AdminAddresses,
          logger: Logger, plan: LoadedPlan, store: ObjectStore, logMessagesDropped: @escaping @Sendable () -> UInt64,
-         clusterIPInterface: String? = nil, loadBalancerInterface: String? = nil) {
+         clusterIPInterface: String? = nil, loadBalancerInterface: String? = nil, apiSource: APISource? = nil,
+         minSyncPeriod: UInt64 = 1_000_000_000) {
+        self.apiSource = apiSource
+        self.minSyncPeriod = minSyncPeriod
         clusterIPs = ClusterIPAddresses(interface: clusterIPInterface, logger: logger)
         loadBalancers = LoadBalancerAddresses(interface: loadBalancerInterface, logger: logger)
         self.config = config
@@ -75,11 +91,21 @@ final class Daemon {
         try endpoints.start()
         defer { endpoints.stop() }
         endpoints.serveHealthChecks(plan.healthChecks)
-        SystemdNotifier.ready(status: status)
+        if let apiSource {
+            // READY=1 once every watched kind has been listed (syncAPI).
+            state.update {
+                $0.sourceProblem = "waiting for the first list from the API server \(apiSource.connection.server)"
+                $0.apiSource = APISourceFigures()
+            }
+        } else {
+            SystemdNotifier.ready(status: status)
+        }
 
         let events = try Epoll(capacity: 4)
         try events.add(signals.descriptor.rawValue, wanted: .readable, token: 0)
+        if let apiSource { try events.add(apiSource.queue.wakeUp.descriptor.rawValue, wanted: .readable, token: 1) }
         var nextPing = MonotonicClock.now()
+        var nextAPICheck = MonotonicClock.now()
         while true {
             let now = MonotonicClock.now()
             if let watchdog, now >= nextPing {
@@ -87,9 +113,18 @@ final class Daemon {
                 nextPing = now + watchdog / 2
             }
             if let due = loadBalancers.nextAnnouncement, due <= now { loadBalancers.announceDue(now: now) }
-            let wakeUps = [watchdog.map { _ in nextPing }, loadBalancers.nextAnnouncement].compactMap { $0 }
+            if let due = apiSyncDue, due <= now { syncAPI(engine: engine, admin: endpoints) }
+            if apiSource != nil, now >= nextAPICheck {
+                checkAPIHealth(now: now)
+                nextAPICheck = now + 1_000_000_000
+            }
+            let wakeUps = [watchdog.map { _ in nextPing }, loadBalancers.nextAnnouncement, apiSyncDue,
+                           apiSource.map { _ in nextAPICheck }].compactMap { $0 }
             let timeout: Int32 = wakeUps.min().map { Int32(($0 - min(now, $0)) / 1_000_000 + 1) } ?? -1
-            guard try events.wait(timeoutMilliseconds: timeout) > 0 else { continue }
+            let count = try events.wait(timeoutMilliseconds: timeout)
+            guard count > 0 else { continue }
+            if (0..<count).contains(where: { events.event(at: $0).token == 1 }) { apiChangesArrived(engine: engine, admin: endpoints) }
+            guard (0..<count).contains(where: { events.event(at: $0).token == 0 }) else { continue }
             switch try signals.next() {
             case SIGHUP:
                 reload(engine: engine, admin: endpoints)
@@ -113,9 +148,16 @@ final class Daemon {
     /// Loads the configuration again and applies it (the health-check NodePorts too, on
     /// `endpoints`); an invalid one changes nothing.
     private func reload(engine: Engine, admin endpoints: AdminEndpoints) {
-        let started = MonotonicClock.now()
         SystemdNotifier.reloading()
         logger.notice("Received SIGHUP: reloading the configuration", metadata: ["event": "reloading"])
+        replan(engine: engine, admin: endpoints)
+        SystemdNotifier.ready(status: status)
+    }
+
+    /// Plans the store's objects again (the files read again, the API's changes taken) and
+    /// applies the plan; an invalid one changes nothing.
+    func replan(engine: Engine, admin endpoints: AdminEndpoints) {
+        let started = MonotonicClock.now()
         let result: Result<LoadedPlan, ConfigErrors>
         do {
             result = try config.plan(nodeAddresses: NodeAddresses.current(), previous: allocations, store: store)
@@ -175,7 +217,6 @@ final class Daemon {
         // flat over reloads.
         malloc_trim(0)
         endpoints.serveHealthChecks(plan.healthChecks)  // the running plan's, whether the reload took or not
-        SystemdNotifier.ready(status: status)
     }
 
     /// Places and announces the plan's pool addresses and says which Services wait.
@@ -251,7 +292,7 @@ final class Daemon {
     }
 
     /// The one-line summary for STATUS= and the log.
-    private var status: String {
+    var status: String {
         var text = "Serving \(plan.summary)"
         let state = self.state.read()
         if !state.listenFailures.isEmpty { text += "; \(state.listenFailures.count) listeners failed to bind" }

@@ -137,8 +137,12 @@ struct ConfigOptions: ParsableArguments {
     var loadBalancerIPPool: String?
 
     func validate() throws {
-        if paths.isEmpty { throw ValidationError("Missing expected argument '--config <path>'") }
         _ = try overrides()
+    }
+
+    /// `check` reads files only; `run` may have the API server instead (APISourceOptions).
+    func requirePaths() throws {
+        if paths.isEmpty { throw ValidationError("Missing expected argument '--config <path>'") }
     }
 
     /// The node settings given on the command line; they override a ProxyConfiguration.

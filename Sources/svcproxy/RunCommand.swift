@@ -4,6 +4,7 @@ import Admin
 import CLinux
 import ArgumentParser
 import Glibc
+import KubeAPI
 import LogPipeline
 import LinuxIO
 import Logging
@@ -23,6 +24,7 @@ struct RunCommand: ParsableCommand {
     }
 
     @OptionGroup var config: ConfigOptions
+    @OptionGroup var api: APISourceOptions
     @OptionGroup var logging: LoggingOptions
 
     @Option(help: ArgumentHelp("Event-loop threads (default: the number of CPUs).", valueName: "n"))
@@ -77,6 +79,9 @@ struct RunCommand: ParsableCommand {
     var relayPipeSize: Int = EngineSettings.defaultPipeSize
 
     func validate() throws {
+        if config.paths.isEmpty, try apiConnection() == nil {
+            throw ValidationError("Missing expected argument '--config <path>' (or --kubeconfig, or --master, to read the API server)")
+        }
         if let workers, !(1...256).contains(workers) {
             throw ValidationError("--workers must be between 1 and 256")
         }
@@ -117,7 +122,13 @@ struct RunCommand: ParsableCommand {
         mallopt(M_MMAP_THRESHOLD, 1 << 20)
         // Kept by the daemon: a reload reads again only the files and documents that changed.
         let store = ObjectStore()
+        store.serviceProxyName = api.serviceProxyName
         let loaded = try config.loadPlan(nodeAddresses: NodeAddresses.current(), store: store)
+        let apiSource = try apiConnection().map { connection in
+            logger.info("Listing and watching Services, EndpointSlices, NetworkPolicies, Namespaces, Ingresses, IngressClasses and TLS Secrets at \(connection.server) (\(connection.origin))",
+                        metadata: ["event": "api-source"])
+            return try APISource(connection: connection, userAgent: "svcproxy/\(SvcProxyVersion.current)", logger: logger)
+        }
         let descriptorLimit = ResourceLimits.raiseOpenFilesToHardLimit()
         var engine = EngineSettings(workers: workers ?? loaded.settings.workers ?? ResourceLimits.availableProcessors())
         engine.accessLog = accessLog
@@ -140,12 +151,25 @@ struct RunCommand: ParsableCommand {
                             gracePeriod: try gracePeriodNanoseconds(),
                             admin: admin, logger: logger, plan: loaded, store: store,
                             logMessagesDropped: { logs.dropped },
-                            clusterIPInterface: clusterIPInterface, loadBalancerInterface: loadBalancerInterface)
+                            clusterIPInterface: clusterIPInterface, loadBalancerInterface: loadBalancerInterface,
+                            apiSource: apiSource, minSyncPeriod: try api.minSyncPeriodNanoseconds())
+        defer { apiSource?.stop() }
         try daemon.run(signals: signals)
     }
 }
 
 extension RunCommand {
+    /// The API server's connection, or nil; a kubeconfig's errors are printed as a
+    /// configuration's are, and exit with EX_CONFIG.
+    func apiConnection() throws -> APIServerConnection? {
+        do {
+            return try api.connection()
+        } catch let errors as ConfigErrors {
+            StandardError.write(errors.description + "\n")
+            throw exitConfigurationError
+        }
+    }
+
     /// `--tcp-keepalive` as the engine takes it: nil when off.
     func keepAlive() throws -> KeepAlive? {
         let duration: Duration

@@ -95,3 +95,22 @@ private let rows: [ChunkRow] = [
         #expect(body.withUnsafeBytes { scanner.scan($0) } == .invalid(.invalidChunkSize))
     }
 }
+
+/// Decoding hands over exactly the chunk data, whatever the reads' split.
+@Suite struct ChunkedBodyDecodingTests {
+    @Test func decodedDataIsTheChunksWhateverTheSplit() {
+        let body = Array("5;a=b\r\nhello\r\n6\r\n world\r\n4\r\n\r\n\r\n\r\n0\r\nX-Sum: 1\r\n\r\nNEXT".utf8)
+        for cut in 0...body.count {
+            var decoder = HTTPChunkedBodyScanner()
+            var data: [UInt8] = []
+            var results: [HTTPChunkScan] = []
+            for piece in [body[..<cut], body[cut...]] {
+                piece.withUnsafeBytes { results.append(decoder.decode($0) { data.append(contentsOf: $0) }) }
+                if case .complete = results.last { break }
+            }
+            #expect(String(decoding: data, as: UTF8.self) == "hello world\r\n\r\n")
+            let end = body.count - "NEXT".utf8.count  // where the body ends in the stream
+            #expect(results.last == .complete(bytesConsumed: cut >= end ? end : end - cut))
+        }
+    }
+}

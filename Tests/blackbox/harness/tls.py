@@ -205,8 +205,10 @@ class TLSMaterial:
         out.write_bytes(b"".join(pem_certificates(out.read_bytes())))
 
     def issue(self, name: str, hosts: list[str], key_type: str = "rsa", *, key_format: str = "pkcs8",
-              issuer: str = "root", start: str | None = None, end: str | None = None) -> Certificate:
-        """A leaf for `hosts` (all DNS SANs, the first also the CN)."""
+              issuer: str = "root", start: str | None = None, end: str | None = None,
+              extended_usage: str = "serverAuth") -> Certificate:
+        """A leaf for `hosts` (all DNS SANs, the first also the CN); `extended_usage` "clientAuth"
+        makes a client certificate."""
         key_path, key_pem = self._key(name, key_type, key_format)
         csr = self.dir / f"{name}.csr"
         _run(["req", "-new", "-key", str(key_path), "-subj", f"/CN={hosts[0]}/O=svcproxy tests",
@@ -214,7 +216,7 @@ class TLSMaterial:
         extensions = self.dir / f"{name}.ext"
         usage = "digitalSignature,keyEncipherment" if key_type == "rsa" else "digitalSignature"
         extensions.write_text("[v3]\nbasicConstraints = critical,CA:FALSE\n"
-                              f"keyUsage = critical,{usage}\nextendedKeyUsage = serverAuth\n"
+                              f"keyUsage = critical,{usage}\nextendedKeyUsage = {extended_usage}\n"
                               "subjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid\n"
                               "subjectAltName = " + ",".join(f"DNS:{h}" for h in hosts) + "\n")
         cert_path = self.dir / f"{name}.pem"

@@ -1,0 +1,88 @@
+// A TCP connection to the API server with a deadline on every step: the socket is
+// non-blocking (as every socket of ours) and each connect, read and write waits with poll,
+// so a server that goes silent fails the request after `timeoutMilliseconds` rather than
+// holding the thread.
+import LinuxIO
+import ServiceConfig
+
+/// Bytes to and from the API server: a plain connection, or TLS over one.
+protocol APIByteStream: AnyObject {
+    /// Reads what is there (waiting up to the timeout); 0 at the end of the stream.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(APIClientError) -> Int
+    func write(_ bytes: [UInt8]) throws(APIClientError)
+}
+
+final class PlainStream: APIByteStream {
+    let socket: FileDescriptor
+    let timeoutMilliseconds: Int32
+    let peer: String
+
+    /// Connects to `server` (an IP address: names are not resolved).
+    init(server: APIServerURL, timeoutMilliseconds: Int32) throws(APIClientError) {
+        peer = server.authority
+        self.timeoutMilliseconds = timeoutMilliseconds
+        guard let port = UInt16(exactly: server.port), let address = SocketAddress(ip: server.host, port: port) else {
+            throw APIClientError("\(server.host) is not an IP address: svcproxy connects to the API server by address (write the server as an IP)")
+        }
+        do throws(Errno) {
+            socket = try Self.connect(to: address, timeoutMilliseconds: timeoutMilliseconds)
+        } catch {
+            throw APIClientError("Failed to connect to \(server.authority): \(error)")
+        }
+    }
+
+    private static func connect(to address: SocketAddress, timeoutMilliseconds: Int32) throws(Errno) -> FileDescriptor {
+        let socket = try FileDescriptor.tcpSocket(for: address)
+        if case .wouldBlock = try socket.connect(to: address) {
+            guard try socket.waitUntil(writable: true, timeoutMilliseconds: timeoutMilliseconds) else { throw Errno.timedOut }
+            if let error = try socket.pendingError() { throw error }
+        }
+        return socket
+    }
+
+    /// Waits until the socket is readable (or writable); a timeout is an error.
+    func wait(writable: Bool) throws(APIClientError) {
+        let ready: Bool
+        do throws(Errno) {
+            ready = try socket.waitUntil(writable: writable, timeoutMilliseconds: timeoutMilliseconds)
+        } catch {
+            throw APIClientError("Failed to wait for \(peer): \(error)")
+        }
+        guard ready else { throw APIClientError("\(peer) did not answer for \(timeoutMilliseconds) ms") }
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(APIClientError) -> Int {
+        guard let base = buffer.baseAddress else { return 0 }
+        do throws(Errno) {
+            while true {
+                if case .done(let count) = try socket.read(into: base, count: buffer.count) { return count }
+                guard try socket.waitUntil(writable: false, timeoutMilliseconds: timeoutMilliseconds) else { throw Errno.timedOut }
+            }
+        } catch {
+            throw APIClientError("Failed to read from \(peer): \(error)")
+        }
+    }
+
+    func write(_ bytes: [UInt8]) throws(APIClientError) {
+        var written = 0
+        do throws(Errno) {
+            while written < bytes.count {
+                let result = bytes.withUnsafeBytes { buffer -> Result<IOResult<Int>, Errno> in
+                    guard let base = buffer.baseAddress else { return .success(.done(buffer.count)) }
+                    do throws(Errno) {
+                        return .success(try socket.write(from: base + written, count: buffer.count - written))
+                    } catch {
+                        return .failure(error)
+                    }
+                }
+                if case .done(let count) = try result.get() {
+                    written += count
+                } else if try !socket.waitUntil(writable: true, timeoutMilliseconds: timeoutMilliseconds) {
+                    throw Errno.timedOut
+                }
+            }
+        } catch {
+            throw APIClientError("Failed to write to \(peer): \(error)")
+        }
+    }
+}

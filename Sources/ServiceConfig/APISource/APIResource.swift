@@ -1,0 +1,54 @@
+// The kinds svcproxy lists and watches, each with the path of its collection across all
+// namespaces (or the cluster, for cluster-scoped kinds), as the API conventions name them.
+
+public struct APIResource: Hashable, Sendable, CustomStringConvertible {
+    public let kind: String
+    public let apiVersion: String
+    /// `/api/v1/services`, `/apis/discovery.k8s.io/v1/endpointslices`.
+    public let collectionPath: String
+    public let namespaced: Bool
+    /// A field selector the server filters by (`type=kubernetes.io/tls`), or nil.
+    public var fieldSelector: String?
+
+    public var description: String { collectionPath }
+
+    public static let services = APIResource(kind: "Service", apiVersion: "v1", collectionPath: "/api/v1/services", namespaced: true)
+    public static let endpointSlices = APIResource(kind: "EndpointSlice", apiVersion: "discovery.k8s.io/v1",
+                                                   collectionPath: "/apis/discovery.k8s.io/v1/endpointslices", namespaced: true)
+    public static let networkPolicies = APIResource(kind: "NetworkPolicy", apiVersion: "networking.k8s.io/v1",
+                                                    collectionPath: "/apis/networking.k8s.io/v1/networkpolicies", namespaced: true)
+    /// Their labels are what NetworkPolicies' namespaceSelectors match.
+    public static let namespaces = APIResource(kind: "Namespace", apiVersion: "v1", collectionPath: "/api/v1/namespaces", namespaced: false)
+    public static let ingresses = APIResource(kind: "Ingress", apiVersion: "networking.k8s.io/v1",
+                                              collectionPath: "/apis/networking.k8s.io/v1/ingresses", namespaced: true)
+    public static let ingressClasses = APIResource(kind: "IngressClass", apiVersion: "networking.k8s.io/v1",
+                                                   collectionPath: "/apis/networking.k8s.io/v1/ingressclasses", namespaced: false)
+    /// Only TLS Secrets (the certificates Ingresses name): the server filters the others out.
+    public static let tlsSecrets = APIResource(kind: "Secret", apiVersion: "v1", collectionPath: "/api/v1/secrets", namespaced: true,
+                                               fieldSelector: "type=kubernetes.io/tls")
+
+    /// What the API source watches, in the order a first sync lists them (Services before
+    /// their EndpointSlices). Pods are not watched yet (named target ports and policy
+    /// selectors that need them stay unresolved).
+    public static let watched: [APIResource] = [.services, .endpointSlices, .networkPolicies, .namespaces, .ingresses,
+                                                .ingressClasses, .tlsSecrets]
+}
+
+/// One object's place in the API: its kind, namespace (empty when cluster-scoped) and name.
+public struct APIObjectName: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public let kind: String
+    public let namespace: String
+    public let name: String
+
+    public init(kind: String, namespace: String, name: String) {
+        self.kind = kind
+        self.namespace = namespace
+        self.name = name
+    }
+
+    public var description: String { namespace.isEmpty ? "\(kind) \"\(name)\"" : "\(kind) \"\(namespace)/\(name)\"" }
+
+    public static func < (lhs: APIObjectName, rhs: APIObjectName) -> Bool {
+        (lhs.kind, lhs.namespace, lhs.name) < (rhs.kind, rhs.namespace, rhs.name)
+    }
+}

@@ -1,0 +1,343 @@
+"""A Kubernetes API server for the tests, on loopback, written from the API conventions.
+
+It serves Services, EndpointSlices, NetworkPolicies, Namespaces, Ingresses, IngressClasses
+and Secrets as the real API server's REST paths do (field selectors are not applied): create (POST), replace (PUT) and delete (DELETE) in a namespace, so that the
+official `kubernetes` Python client drives it; list across namespaces with `limit` and
+`continue` (each list is a snapshot kept by its continue token); watch with
+`resourceVersion`, `allowWatchBookmarks` and `timeoutSeconds`, streamed as chunked
+newline-delimited JSON events. One resourceVersion counter orders every change, as etcd's
+revision does. `compact()` forgets the history, as etcd's compaction does: a watch from an
+older version then answers 410 Gone (an ERROR event on open watches, as the real server
+sends). Requests need `Authorization: Bearer <token>` when a token is set.
+
+Over plain HTTP, or TLS with a server certificate (`tls=(certificate, key)`) and, with
+`client_ca`, client certificates required and verified. Counters (`lists`, `watches`) let a
+test prove what the client did.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import re
+import ssl
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+import kubernetes
+
+RESOURCES = {
+    # collection path -> (kind, apiVersion, path of one namespace's (or the cluster's) objects)
+    "/api/v1/services": ("Service", "v1", "/api/v1/namespaces/{ns}/services"),
+    "/apis/discovery.k8s.io/v1/endpointslices": ("EndpointSlice", "discovery.k8s.io/v1",
+                                                 "/apis/discovery.k8s.io/v1/namespaces/{ns}/endpointslices"),
+    "/apis/networking.k8s.io/v1/networkpolicies": ("NetworkPolicy", "networking.k8s.io/v1",
+                                                   "/apis/networking.k8s.io/v1/namespaces/{ns}/networkpolicies"),
+    "/api/v1/namespaces": ("Namespace", "v1", "/api/v1/namespaces"),
+    "/apis/networking.k8s.io/v1/ingresses": ("Ingress", "networking.k8s.io/v1", "/apis/networking.k8s.io/v1/namespaces/{ns}/ingresses"),
+    "/apis/networking.k8s.io/v1/ingressclasses": ("IngressClass", "networking.k8s.io/v1", "/apis/networking.k8s.io/v1/ingressclasses"),
+    "/api/v1/secrets": ("Secret", "v1", "/api/v1/namespaces/{ns}/secrets"),
+}
+_NAMESPACED = [
+    (re.compile("^" + prefix.replace("{ns}", "(?P<ns>[a-z0-9-]+)") + "(?:/(?P<name>[a-z0-9.-]+))?$"), collection)
+    for collection, (_, _, prefix) in RESOURCES.items()
+]
+
+
+class KubeAPIServer:
+    def __init__(self, token: str | None = "test-token", bookmark_interval: float = 1.0,
+                 tls: tuple[str, str] | None = None, client_ca: str | None = None, server_name: str | None = None):
+        self.token = token
+        self.bookmark_interval = bookmark_interval
+        self.lock = threading.Condition()
+        self.version = 1
+        self.compacted = 0            # watches from a version below this get 410
+        self.compactions = 0          # open watches from before a compaction get an ERROR 410 event
+        self.cuts = 0                 # open watches from before a cut end in the middle of an event
+        self.objects: dict[str, dict[tuple[str, str], dict]] = {c: {} for c in RESOURCES}
+        self.history: list[tuple[int, str, str, dict]] = []   # (version, collection, type, object)
+        self.snapshots: dict[str, tuple[str, int, list[dict]]] = {}
+        self.lists: dict[str, int] = {c: 0 for c in RESOURCES}      # first pages served
+        self.watches: dict[str, int] = {c: 0 for c in RESOURCES}
+        self.stopped = False
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                server._handle(self, "GET")
+
+            def do_POST(self):
+                server._handle(self, "POST")
+
+            def do_PUT(self):
+                server._handle(self, "PUT")
+
+            def do_DELETE(self):
+                server._handle(self, "DELETE")
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server_name = server_name
+        if tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            if client_ca:
+                context.verify_mode = ssl.CERT_REQUIRED
+                context.load_verify_locations(client_ca)
+            self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
+            self.url = f"https://127.0.0.1:{self.port}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, name="kubeapi", daemon=True)
+        self.thread.start()
+
+    # -- the official client, configured for this server
+
+    def client(self, ca: str | None = None, certificate: tuple[str, str] | None = None) -> kubernetes.client.ApiClient:
+        configuration = kubernetes.client.Configuration()
+        configuration.host = self.url
+        if ca:
+            configuration.ssl_ca_cert = ca
+            configuration.tls_server_name = self.server_name
+            configuration.assert_hostname = self.server_name
+        if certificate:
+            configuration.cert_file, configuration.key_file = certificate
+        if self.token:
+            configuration.api_key = {"authorization": self.token}
+            configuration.api_key_prefix = {"authorization": "Bearer"}
+        return kubernetes.client.ApiClient(configuration)
+
+    def kubeconfig(self, path, server: str | None = None, ca: str | None = None,
+                   certificate: tuple[str, str] | None = None) -> str:
+        """A kubeconfig naming this server, its token, a CA and a client certificate, written to `path`."""
+        user = {"token": self.token} if self.token else {}
+        if certificate:
+            user["client-certificate"], user["client-key"] = certificate
+        cluster = {"server": server or self.url}
+        if ca:
+            cluster["certificate-authority"] = ca
+        if self.server_name:
+            cluster["tls-server-name"] = self.server_name
+        path.write_text(json.dumps({
+            "apiVersion": "v1", "kind": "Config", "current-context": "test",
+            "clusters": [{"name": "test", "cluster": cluster}],
+            "users": [{"name": "test", "user": user}],
+            "contexts": [{"name": "test", "context": {"cluster": "test", "user": "test"}}],
+        }))
+        return str(path)
+
+    # -- test controls
+
+    def compact(self) -> None:
+        """Forgets every change so far: watches from an older version get 410 Gone."""
+        with self.lock:
+            self.compacted = self.version + 1
+            self.compactions += 1
+            self.history.clear()
+            self.lock.notify_all()
+
+    def cut_watches(self) -> None:
+        """Ends every open watch in the middle of an event, as a dropped connection would."""
+        with self.lock:
+            self.cuts += 1
+            self.lock.notify_all()
+
+    def stop(self) -> None:
+        with self.lock:
+            self.stopped = True
+            self.lock.notify_all()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    # -- requests
+
+    def _handle(self, handler: BaseHTTPRequestHandler, method: str) -> None:
+        if self.token and handler.headers.get("Authorization") != f"Bearer {self.token}":
+            return self._status(handler, 401, "Unauthorized", "Unauthorized")
+        url = urlparse(handler.path)
+        query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+        if method == "GET" and url.path in RESOURCES:
+            if query.get("watch") in ("1", "true"):
+                return self._watch(handler, url.path, query)
+            return self._list(handler, url.path, query)
+        for pattern, collection in _NAMESPACED:
+            match = pattern.match(url.path)
+            if match:
+                return self._write(handler, method, collection, match.groupdict().get("ns") or "", match.group("name"))
+        self._status(handler, 404, "NotFound", f"the server could not find {url.path}")
+
+    def _list(self, handler, collection: str, query: dict) -> None:
+        limit = int(query.get("limit", "0") or 0)
+        token = query.get("continue")
+        with self.lock:
+            if token:
+                if token not in self.snapshots:
+                    return self._status(handler, 410, "Expired", "the continue token has expired")
+                _, version, items = self.snapshots.pop(token)
+            else:
+                self.lists[collection] += 1
+                version = self.version
+                items = [copy.deepcopy(o) for _, o in sorted(self.objects[collection].items())]
+        page, rest = (items[:limit], items[limit:]) if limit > 0 else (items, [])
+        metadata = {"resourceVersion": str(version)}
+        if rest:
+            next_token = base64.b64encode(json.dumps([collection, version, len(self.snapshots)]).encode()).decode()
+            with self.lock:
+                self.snapshots[next_token] = (collection, version, rest)
+            metadata["continue"] = next_token
+        kind, api_version, _ = RESOURCES[collection]
+        for item in page:   # list items carry neither kind nor apiVersion, as the API server's
+            item.pop("kind", None)
+            item.pop("apiVersion", None)
+        self._json(handler, 200, {"kind": kind + "List", "apiVersion": api_version, "metadata": metadata, "items": page})
+
+    def _watch(self, handler, collection: str, query: dict) -> None:
+        since = int(query.get("resourceVersion", "0") or 0)
+        timeout = float(query.get("timeoutSeconds", "300"))
+        bookmarks = query.get("allowWatchBookmarks") in ("1", "true")
+        with self.lock:
+            self.watches[collection] += 1
+            opened_in = self.compactions
+            cut_in = self.cuts
+            if since < self.compacted - 1:
+                gone = since
+            else:
+                gone = None
+        if gone is not None:
+            return self._status(handler, 410, "Expired", f"too old resource version: {since} ({self.compacted})")
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Transfer-Encoding", "chunked")
+        handler.end_headers()
+        sent = since
+        deadline = time.monotonic() + timeout
+        next_bookmark = time.monotonic() + self.bookmark_interval
+        try:
+            while True:
+                with self.lock:
+                    if self.stopped:
+                        return
+                    if self.cuts != cut_in:
+                        # Half an event, then the connection closes without the last chunk.
+                        self._chunk(handler, '{"type":"MODIFIED","object":{"kind":')
+                        handler.close_connection = True
+                        return
+                    if self.compactions != opened_in:
+                        event = {"type": "ERROR", "object": {
+                            "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                            "message": f"too old resource version: {sent} ({self.compacted})", "reason": "Expired", "code": 410}}
+                        self._chunk(handler, json.dumps(event) + "\n")
+                        break
+                    events = [(v, t, o) for v, c, t, o in self.history if c == collection and v > sent]
+                    if not events:
+                        now = time.monotonic()
+                        if now >= deadline:
+                            break
+                        if bookmarks and now >= next_bookmark:
+                            kind, api_version, _ = RESOURCES[collection]
+                            events = [(sent, "BOOKMARK", {"kind": kind, "apiVersion": api_version,
+                                                          "metadata": {"resourceVersion": str(self.version)}})]
+                            sent = self.version
+                            next_bookmark = now + self.bookmark_interval
+                        else:
+                            self.lock.wait(min(deadline, next_bookmark) - now)
+                            continue
+                for version, type_, obj in events:
+                    self._chunk(handler, json.dumps({"type": type_, "object": obj}) + "\n")
+                    sent = max(sent, version)
+            self._chunk(handler, "")
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        handler.close_connection = True
+
+    def _write(self, handler, method: str, collection: str, namespace: str, name: str | None) -> None:
+        kind, api_version, _ = RESOURCES[collection]
+        body = None
+        if method in ("POST", "PUT"):
+            length = int(handler.headers.get("Content-Length", "0"))
+            body = json.loads(handler.rfile.read(length) or b"{}")
+            name = name or body.get("metadata", {}).get("name")
+        elif handler.headers.get("Content-Length"):
+            handler.rfile.read(int(handler.headers["Content-Length"]))
+        with self.lock:
+            key = (namespace, name)
+            held = self.objects[collection].get(key)
+            if method == "POST" and held is not None:
+                return self._status(handler, 409, "AlreadyExists", f'{kind} "{name}" already exists')
+            if method in ("PUT", "DELETE") and held is None:
+                return self._status(handler, 404, "NotFound", f'{kind} "{name}" not found')
+            self.version += 1
+            if method == "DELETE":
+                del self.objects[collection][key]
+                obj = copy.deepcopy(held)
+                obj["metadata"]["resourceVersion"] = str(self.version)
+                event_type = "DELETED"
+            else:
+                obj = body
+                obj["kind"], obj["apiVersion"] = kind, api_version
+                metadata = obj.setdefault("metadata", {})
+                metadata["name"] = name
+                if namespace:
+                    metadata["namespace"] = namespace
+                metadata["resourceVersion"] = str(self.version)
+                metadata.setdefault("uid", f"uid-{namespace}-{name}")
+                self.objects[collection][key] = obj
+                event_type = "ADDED" if method == "POST" else "MODIFIED"
+            self.history.append((self.version, collection, event_type, copy.deepcopy(obj)))
+            self.lock.notify_all()
+        self._json(handler, 201 if method == "POST" else 200, obj)
+
+    # -- answers
+
+    def _json(self, handler, status: int, value) -> None:
+        data = json.dumps(value).encode()
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
+
+    def _status(self, handler, code: int, reason: str, message: str) -> None:
+        self._json(handler, code, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                                   "message": message, "reason": reason, "code": code})
+
+    @staticmethod
+    def _chunk(handler, text: str) -> None:
+        data = text.encode()
+        handler.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        handler.wfile.flush()
+
+
+# --------------------------------------------------------------------------- objects
+
+def service_body(name: str, cluster_ip: str, node_port: int) -> dict:
+    """A NodePort Service of port 80 ("http") to target port 8080."""
+    return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": "default"},
+            "spec": {"type": "NodePort", "clusterIP": cluster_ip, "clusterIPs": [cluster_ip],
+                     "ports": [{"name": "http", "protocol": "TCP", "port": 80, "targetPort": 8080, "nodePort": node_port}]}}
+
+
+def slice_body(service: str, endpoints: list[tuple[str, int]]) -> dict:
+    """The EndpointSlice `<service>-1` of `endpoints` (one port for all: the first's)."""
+    port = endpoints[0][1] if endpoints else 8080
+    return {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": "IPv4",
+            "metadata": {"name": f"{service}-1", "namespace": "default", "labels": {"kubernetes.io/service-name": service}},
+            "endpoints": [{"addresses": [ip], "conditions": {"ready": True}} for ip, _ in endpoints],
+            "ports": [{"name": "http", "protocol": "TCP", "port": port}]}
+
+
+def create_web(api: kubernetes.client.ApiClient, backend, cluster_ip: str, node_port: int):
+    """Creates Service "web" and its EndpointSlice to `backend` through the official client;
+    returns the DiscoveryV1Api to change the slice with."""
+    kubernetes.client.CoreV1Api(api).create_namespaced_service("default", service_body("web", cluster_ip, node_port))
+    discovery = kubernetes.client.DiscoveryV1Api(api)
+    discovery.create_namespaced_endpoint_slice("default", slice_body("web", [backend.endpoint]))
+    return discovery
