@@ -142,6 +142,7 @@ def test_a_token_file_rotated_on_disk_is_read_again(api_server, start_daemon, st
         "users": [{"name": "u", "user": {"tokenFile": str(token_file)}}],
         "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}]}))
     start_daemon([], extra_args=("--kubeconfig", str(kubeconfig), "--min-sync-period", "200ms"))
+    assert poll_until(lambda: all(count >= 1 for count in api_server.watches.values()), 5), "no watch opened"
     token_file.write_text("rotated-token\n")
     api_server.token = "rotated-token"
     discovery.api_client.configuration.api_key = {"authorization": "rotated-token"}

@@ -139,7 +139,10 @@ class KubeAPIServer:
     def compact(self) -> None:
         """Forgets every change so far: watches from an older version get 410 Gone."""
         with self.lock:
-            self.compacted = self.version + 1
+            # A version of its own, as a compaction revision is in etcd: every version handed out
+            # before it is gone, including a list's whose watch has not yet been opened.
+            self.version += 1
+            self.compacted = self.version
             self.compactions += 1
             self.history.clear()
             self.lock.notify_all()
@@ -207,7 +210,7 @@ class KubeAPIServer:
             self.watches[collection] += 1
             opened_in = self.compactions
             cut_in = self.cuts
-            if since < self.compacted - 1:
+            if since < self.compacted:
                 gone = since
             else:
                 gone = None
