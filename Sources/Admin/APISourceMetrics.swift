@@ -14,6 +14,9 @@ public struct APISourceFigures: Sendable, Equatable {
     /// Watch lines that were not events at all (not JSON, no type), skipped.
     public var unreadableEvents = 0
     public var syncs = 0
+    /// From an EndpointSlice change (its last-change-trigger-time) to the apply that served
+    /// it, for changes made since the daemon started (as kube-proxy counts them).
+    public var networkProgramming = DurationHistogram.networkProgramming()
 
     public init() {}
 }
@@ -36,5 +39,8 @@ extension MetricsWriter {
         sample("svcproxy_api_events_unreadable_total", [], UInt64(figures.unreadableEvents))
         family("svcproxy_api_syncs_total", "counter", "Applies of the API server's changes (at most one per --min-sync-period).")
         sample("svcproxy_api_syncs_total", [], UInt64(figures.syncs))
+        histogram("svcproxy_network_programming_duration_seconds",
+                  help: "From an EndpointSlice change (endpoints.kubernetes.io/last-change-trigger-time) to its apply.",
+                  figures.networkProgramming)
     }
 }

@@ -79,15 +79,8 @@ struct MetricsPage {
     }
 
     private func renderHistogram(_ out: inout MetricsWriter) {
-        let name = "svcproxy_sync_proxy_rules_duration_seconds"
-        let histogram = state.applyDurations
-        out.family(name, "histogram", "How long loading, validating, planning and applying a configuration took.")
-        for (bound, count) in zip(DurationHistogram.bounds, histogram.counts) {
-            out.sample("\(name)_bucket", [("le", "\(bound)")], count)
-        }
-        out.sample("\(name)_bucket", [("le", "+Inf")], histogram.count)
-        out.sample("\(name)_sum", [], histogram.sum)
-        out.sample("\(name)_count", [], histogram.count)
+        out.histogram("svcproxy_sync_proxy_rules_duration_seconds",
+                      help: "How long loading, validating, planning and applying a configuration took.", state.applyDurations)
     }
 
     private func renderProcess(_ out: inout MetricsWriter) {

@@ -4,6 +4,7 @@
 // apply. READY=1 goes out once every watched kind has been listed; /healthz says why not
 // until then, and while the API server has not answered for a while.
 import Admin
+import Foundation
 import KubeAPI
 import LinuxIO
 import ProxyEngine
@@ -13,6 +14,8 @@ import Systemd
 extension Daemon {
     /// How long the API server may fail to answer before /healthz turns 503.
     static let apiFailureGrace: UInt64 = 5_000_000_000
+    /// Trigger times held between two applies, at most (a burst beyond it is measured in part).
+    static let apiTriggerTimesBound = 100_000
 
     /// The queue woke the loop: apply now, or when min-sync-period since the last apply ends.
     func apiChangesArrived(engine: Engine, admin: AdminEndpoints) {
@@ -46,6 +49,7 @@ extension Daemon {
                 events = []
                 changed += applied.changed + replaced.changed
                 rejected += applied.rejected.count + replaced.rejected.count
+                holdTriggerTimes(applied.triggerTimes + replaced.triggerTimes)
                 figures.events[resource.kind, default: [:]]["LISTED", default: 0] += objects.count
                 apiSynced.insert(resource.collectionPath)
             }
@@ -53,6 +57,7 @@ extension Daemon {
         let applied = store.apply(events)
         changed += applied.changed
         rejected += applied.rejected.count
+        holdTriggerTimes(applied.triggerTimes)
         lastAPISync = MonotonicClock.now()
         figures.objectsRejected += rejected
         figures.relists = apiSource.queue.relists
@@ -65,13 +70,36 @@ extension Daemon {
         guard apiSynced.count == APIResource.watched.count, apiChangesWaiting > 0 || !announcedAPIReady else { return }
         logger.info("Applying \(apiChangesWaiting) changes from the API server", metadata: ["event": "api-sync"])
         apiChangesWaiting = 0
-        replan(engine: engine, admin: admin)
+        let served = replan(engine: engine, admin: admin)
+        observeNetworkProgramming(served: served)
         if apiSynced.count == APIResource.watched.count, !announcedAPIReady {
             announcedAPIReady = true
             checkAPIHealth(now: lastAPISync)
             logger.notice("Synced with the API server \(apiSource.connection.server): \(store.apiObjectCount) objects",
                           metadata: ["event": "api-synced"])
             SystemdNotifier.ready(status: status)
+        }
+    }
+
+    /// Keeps the trigger times of changes made since the daemon started (older ones, met in
+    /// the first lists, would measure the daemon's downtime) until the apply that serves them.
+    private func holdTriggerTimes(_ times: [Double]) {
+        let since = state.startTime
+        for time in times where time >= since && apiTriggerTimesWaiting.count < Self.apiTriggerTimesBound {
+            apiTriggerTimesWaiting.append(time)
+        }
+    }
+
+    /// After an apply: from each held change to now, into the histogram. An apply that
+    /// failed served none of them; they are dropped with it, as kube-proxy's failed sync does.
+    private func observeNetworkProgramming(served: Bool) {
+        defer { apiTriggerTimesWaiting = [] }
+        guard served, !apiTriggerTimesWaiting.isEmpty else { return }
+        let now = Date().timeIntervalSince1970
+        state.update { [apiTriggerTimesWaiting] in
+            for time in apiTriggerTimesWaiting {
+                $0.apiSource?.networkProgramming.observe(max(0, now - time))
+            }
         }
     }
 

@@ -46,6 +46,8 @@ final class Daemon {
     var announcedAPIReady = false
     /// Objects the store took from the API since the last plan.
     var apiChangesWaiting = 0
+    /// Trigger times of the changes taken since the last apply (Daemon+APISource.swift).
+    var apiTriggerTimesWaiting: [Double] = []
 
     init(config: ConfigOptions, engineSettings: EngineSettings, gracePeriod: UInt64, admin: AdminAddresses,
          logger: Logger, plan: LoadedPlan, store: ObjectStore, logMessagesDropped: @escaping @Sendable () -> UInt64,
@@ -155,8 +157,9 @@ final class Daemon {
     }
 
     /// Plans the store's objects again (the files read again, the API's changes taken) and
-    /// applies the plan; an invalid one changes nothing.
-    func replan(engine: Engine, admin endpoints: AdminEndpoints) {
+    /// applies the plan; an invalid one changes nothing. Whether the plan was applied.
+    @discardableResult
+    func replan(engine: Engine, admin endpoints: AdminEndpoints) -> Bool {
         let started = MonotonicClock.now()
         let result: Result<LoadedPlan, ConfigErrors>
         do {
@@ -217,6 +220,8 @@ final class Daemon {
         // flat over reloads.
         malloc_trim(0)
         endpoints.serveHealthChecks(plan.healthChecks)  // the running plan's, whether the reload took or not
+        if case .success = result { return true }
+        return false
     }
 
     /// Places and announces the plan's pool addresses and says which Services wait.

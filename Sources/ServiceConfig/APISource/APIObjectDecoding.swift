@@ -13,6 +13,9 @@ public struct APIObject: Sendable {
     /// The `service.kubernetes.io/service-proxy-name` label: a Service that names another
     /// proxy is not ours to serve (ObjectStore.serviceProxyName).
     public var serviceProxyName: String?
+    /// When the change this object carries was made, from its
+    /// `endpoints.kubernetes.io/last-change-trigger-time` annotation (EndpointSlices).
+    public var lastChangeTriggerTime: Double?
 
     public static let serviceProxyNameLabel = "service.kubernetes.io/service-proxy-name"
 
@@ -128,10 +131,12 @@ public enum APIObjectDecoding {
             diagnostics.report(ConfigError(location: own.location, object: name.description, field: "kind",
                                            reason: .unsupported(value: "\"\(kind)\"", allowed: [resource.kind])))
         }
-        let labels = node.field("metadata")?.field("labels")
+        let metadata = node.field("metadata")
         return APIObject(name: name, resourceVersion: resourceVersion(of: node),
                          checked: CheckedObjects(objects: objects, loadErrors: diagnostics.errors),
-                         serviceProxyName: labels?.field(APIObject.serviceProxyNameLabel)?.string())
+                         serviceProxyName: metadata?.field("labels")?.field(APIObject.serviceProxyNameLabel)?.string(),
+                         lastChangeTriggerTime: metadata?.field("annotations")?.field(TriggerTime.annotation)?.string()
+                             .flatMap(TriggerTime.seconds))
     }
 
     private static func name(of object: FieldNode, resource: APIResource) -> APIObjectName? {

@@ -11,6 +11,8 @@ public struct APIChangeSummary: Sendable {
     /// Objects left out because they failed decoding or their kind's rules: each is out of
     /// the configuration until a valid version comes.
     public var rejected: [APIObject] = []
+    /// The trigger times (APIObject.lastChangeTriggerTime) of the objects put in the store.
+    public var triggerTimes: [Double] = []
 }
 
 extension ObjectStore {
@@ -30,6 +32,7 @@ extension ObjectStore {
                 } else {
                     put(object)
                     summary.changed += 1
+                    if let time = object.lastChangeTriggerTime { summary.triggerTimes.append(time) }
                 }
             case .deleted(let name, _):
                 if remove(name, places: &removedPlaces) { summary.changed += 1 }
