@@ -1,11 +1,16 @@
 """A Kubernetes API server for the tests, on loopback, written from the API conventions.
 
 It serves Services, EndpointSlices, NetworkPolicies, Namespaces, Ingresses, IngressClasses
-and Secrets as the real API server's REST paths do (field selectors are not applied): create (POST), replace (PUT) and delete (DELETE) in a namespace, so that the
-official `kubernetes` Python client drives it; list across namespaces with `limit` and
+and Secrets as the real API server's REST paths do: create (POST), replace (PUT) and delete
+(DELETE) in a namespace, so that the official `kubernetes` Python client drives it; list
+across namespaces with `limit` and
 `continue` (each list is a snapshot kept by its continue token); watch with
 `resourceVersion`, `allowWatchBookmarks` and `timeoutSeconds`, streamed as chunked
-newline-delimited JSON events. One resourceVersion counter orders every change, as etcd's
+newline-delimited JSON events; lists and watches honour `fieldSelector` (`path=value`,
+`path==value`, `path!=value`, comma-separated, on dotted field paths such as `type` or
+`spec.nodeName`; a watch filters each event by the object it carries, so an object changed
+out of the selection is not turned into a DELETED as the real server does). One
+resourceVersion counter orders every change, as etcd's
 revision does. `compact()` forgets the history, as etcd's compaction does: a watch from an
 older version then answers 410 Gone (an ERROR event on open watches, as the real server
 sends). Requests need `Authorization: Bearer <token>` when a token is set.
@@ -188,7 +193,8 @@ class KubeAPIServer:
             else:
                 self.lists[collection] += 1
                 version = self.version
-                items = [copy.deepcopy(o) for _, o in sorted(self.objects[collection].items())]
+                items = [copy.deepcopy(o) for _, o in sorted(self.objects[collection].items())
+                         if field_selected(o, query.get("fieldSelector", ""))]
         page, rest = (items[:limit], items[limit:]) if limit > 0 else (items, [])
         metadata = {"resourceVersion": str(version)}
         if rest:
@@ -239,7 +245,8 @@ class KubeAPIServer:
                             "message": f"too old resource version: {sent} ({self.compacted})", "reason": "Expired", "code": 410}}
                         self._chunk(handler, json.dumps(event) + "\n")
                         break
-                    events = [(v, t, o) for v, c, t, o in self.history if c == collection and v > sent]
+                    events = [(v, t, o) for v, c, t, o in self.history
+                              if c == collection and v > sent and field_selected(o, query.get("fieldSelector", ""))]
                     if not events:
                         now = time.monotonic()
                         if now >= deadline:
@@ -320,6 +327,22 @@ class KubeAPIServer:
 
 
 # --------------------------------------------------------------------------- objects
+
+def field_selected(obj: dict, selector: str) -> bool:
+    """Whether `obj` has the fields `selector` asks for (the API's field selector syntax)."""
+    for requirement in filter(None, (part.strip() for part in selector.split(","))):
+        match = re.fullmatch(r"([A-Za-z0-9.]+)\s*(!=|==|=)\s*(.*)", requirement)
+        if not match:
+            raise ValueError(f"unsupported field selector {requirement!r}")
+        path, operator, wanted = match.groups()
+        value = obj
+        for key in path.split("."):
+            value = value.get(key) if isinstance(value, dict) else None
+        held = "" if value is None else str(value)
+        if (held == wanted) != (operator != "!="):
+            return False
+    return True
+
 
 def service_body(name: str, cluster_ip: str, node_port: int) -> dict:
     """A NodePort Service of port 80 ("http") to target port 8080."""
