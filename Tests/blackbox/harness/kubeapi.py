@@ -1,7 +1,8 @@
 """A Kubernetes API server for the tests, on loopback, written from the API conventions.
 
-It serves Services, EndpointSlices, NetworkPolicies, Namespaces, Ingresses, IngressClasses
-and Secrets as the real API server's REST paths do (field selectors are not applied): create (POST), replace (PUT) and delete (DELETE) in a namespace, so that the
+It serves Services, EndpointSlices, NetworkPolicies, Namespaces, Ingresses, IngressClasses,
+Secrets and Pods as the real API server's REST paths do (field selectors are recorded, not
+applied): create (POST), replace (PUT) and delete (DELETE) in a namespace, so that the
 official `kubernetes` Python client drives it; list across namespaces with `limit` and
 `continue` (each list is a snapshot kept by its continue token); watch with
 `resourceVersion`, `allowWatchBookmarks` and `timeoutSeconds`, streamed as chunked
@@ -11,8 +12,9 @@ older version then answers 410 Gone (an ERROR event on open watches, as the real
 sends). Requests need `Authorization: Bearer <token>` when a token is set.
 
 Over plain HTTP, or TLS with a server certificate (`tls=(certificate, key)`) and, with
-`client_ca`, client certificates required and verified. Counters (`lists`, `watches`) let a
-test prove what the client did.
+`client_ca`, client certificates required and verified. Counters (`lists`, `watches`, `open_watches`)
+let a test prove what the client did; svcproxy watches Pods only while NetworkPolicies exist,
+so `listed()` and `watched()` give the counters of the other kinds, always watched.
 """
 
 from __future__ import annotations
@@ -40,7 +42,11 @@ RESOURCES = {
     "/apis/networking.k8s.io/v1/ingresses": ("Ingress", "networking.k8s.io/v1", "/apis/networking.k8s.io/v1/namespaces/{ns}/ingresses"),
     "/apis/networking.k8s.io/v1/ingressclasses": ("IngressClass", "networking.k8s.io/v1", "/apis/networking.k8s.io/v1/ingressclasses"),
     "/api/v1/secrets": ("Secret", "v1", "/api/v1/namespaces/{ns}/secrets"),
+    "/api/v1/pods": ("Pod", "v1", "/api/v1/namespaces/{ns}/pods"),
 }
+PODS = "/api/v1/pods"
+# What svcproxy watches from start to stop (Pods only while NetworkPolicies exist).
+ALWAYS_WATCHED = tuple(c for c in RESOURCES if c != PODS)
 _NAMESPACED = [
     (re.compile("^" + prefix.replace("{ns}", "(?P<ns>[a-z0-9-]+)") + "(?:/(?P<name>[a-z0-9.-]+))?$"), collection)
     for collection, (_, _, prefix) in RESOURCES.items()
@@ -62,6 +68,8 @@ class KubeAPIServer:
         self.snapshots: dict[str, tuple[str, int, list[dict]]] = {}
         self.lists: dict[str, int] = {c: 0 for c in RESOURCES}      # first pages served
         self.watches: dict[str, int] = {c: 0 for c in RESOURCES}
+        self.open_watches: dict[str, int] = {c: 0 for c in RESOURCES}   # watches whose response is still being sent
+        self.field_selectors: dict[str, set[str]] = {c: set() for c in RESOURCES}
         self.stopped = False
         server = self
 
@@ -136,6 +144,16 @@ class KubeAPIServer:
 
     # -- test controls
 
+    def listed(self) -> dict[str, int]:
+        """First pages served, per always-watched collection."""
+        with self.lock:
+            return {c: self.lists[c] for c in ALWAYS_WATCHED}
+
+    def watched(self) -> dict[str, int]:
+        """Watches opened, per always-watched collection."""
+        with self.lock:
+            return {c: self.watches[c] for c in ALWAYS_WATCHED}
+
     def compact(self) -> None:
         """Forgets every change so far: watches from an older version get 410 Gone."""
         with self.lock:
@@ -168,6 +186,9 @@ class KubeAPIServer:
         url = urlparse(handler.path)
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
         if method == "GET" and url.path in RESOURCES:
+            if "fieldSelector" in query:
+                with self.lock:
+                    self.field_selectors[url.path].add(query["fieldSelector"])
             if query.get("watch") in ("1", "true"):
                 return self._watch(handler, url.path, query)
             return self._list(handler, url.path, query)
@@ -216,6 +237,15 @@ class KubeAPIServer:
                 gone = None
         if gone is not None:
             return self._status(handler, 410, "Expired", f"too old resource version: {since} ({self.compacted})")
+        with self.lock:
+            self.open_watches[collection] += 1
+        try:
+            self._stream(handler, collection, since, timeout, bookmarks, opened_in, cut_in)
+        finally:
+            with self.lock:
+                self.open_watches[collection] -= 1
+
+    def _stream(self, handler, collection: str, since: int, timeout: float, bookmarks: bool, opened_in: int, cut_in: int) -> None:
         handler.send_response(200)
         handler.send_header("Content-Type", "application/json")
         handler.send_header("Transfer-Encoding", "chunked")
