@@ -70,6 +70,7 @@ class KubeAPIServer:
         self.watches: dict[str, int] = {c: 0 for c in RESOURCES}
         self.open_watches: dict[str, int] = {c: 0 for c in RESOURCES}   # watches whose response is still being sent
         self.field_selectors: dict[str, set[str]] = {c: set() for c in RESOURCES}
+        self.held: set[str] = set()   # collections whose lists wait until released
         self.stopped = False
         server = self
 
@@ -149,6 +150,16 @@ class KubeAPIServer:
         with self.lock:
             return {c: self.lists[c] for c in ALWAYS_WATCHED}
 
+    def hold_lists(self, collection: str) -> None:
+        """Lists of `collection` wait (up to 30 s) until `release_lists`: a slow first list."""
+        with self.lock:
+            self.held.add(collection)
+
+    def release_lists(self, collection: str) -> None:
+        with self.lock:
+            self.held.discard(collection)
+            self.lock.notify_all()
+
     def watched(self) -> dict[str, int]:
         """Watches opened, per always-watched collection."""
         with self.lock:
@@ -202,6 +213,9 @@ class KubeAPIServer:
         limit = int(query.get("limit", "0") or 0)
         token = query.get("continue")
         with self.lock:
+            deadline = time.monotonic() + 30
+            while collection in self.held and not self.stopped and time.monotonic() < deadline:
+                self.lock.wait(deadline - time.monotonic())
             if token:
                 if token not in self.snapshots:
                     return self._status(handler, 410, "Expired", "the continue token has expired")
@@ -374,3 +388,46 @@ def create_web(api: kubernetes.client.ApiClient, backend, cluster_ip: str, node_
     discovery = kubernetes.client.DiscoveryV1Api(api)
     discovery.create_namespaced_endpoint_slice("default", slice_body("web", [backend.endpoint]))
     return discovery
+
+
+def pod_body(name: str, ip: str, labels: dict[str, str], ports: dict[str, int] | None = None, namespace: str = "default") -> dict:
+    """A running, ready Pod at `ip` as the API server holds one (`kubectl get pod -o json`): owner,
+    managed fields, containers with image, resources, env and mounts, and its status with
+    podIPs, conditions and containerStatuses."""
+    container_ports = [{"name": n, "containerPort": p, "protocol": "TCP"} for n, p in (ports or {}).items()]
+    started = "2024-03-01T10:00:05Z"
+    return {
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {
+            "name": name, "namespace": namespace, "labels": labels, "generateName": f"{name}-",
+            "creationTimestamp": started, "annotations": {"kubectl.kubernetes.io/restartedAt": started},
+            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": f"{name}-rs", "controller": True,
+                                 "blockOwnerDeletion": True, "uid": f"uid-rs-{name}"}],
+            "managedFields": [{"manager": "kubelet", "operation": "Update", "apiVersion": "v1", "time": started,
+                               "fieldsType": "FieldsV1", "subresource": "status",
+                               "fieldsV1": {"f:status": {"f:conditions": {}, "f:podIPs": {}}}}],
+        },
+        "spec": {
+            "nodeName": "node-1", "restartPolicy": "Always", "serviceAccountName": "default", "dnsPolicy": "ClusterFirst",
+            "terminationGracePeriodSeconds": 30,
+            "containers": [{
+                "name": "app", "image": "registry.k8s.io/nginx:1.25", "imagePullPolicy": "IfNotPresent",
+                "ports": container_ports,
+                "env": [{"name": "MODE", "value": "test"},
+                        {"name": "POD_IP", "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": "status.podIP"}}}],
+                "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}},
+                "volumeMounts": [{"name": "kube-api-access", "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
+                                  "readOnly": True}],
+            }],
+            "volumes": [{"name": "kube-api-access", "projected": {"sources": [{"serviceAccountToken": {"path": "token"}}]}}],
+        },
+        "status": {
+            "phase": "Running", "hostIP": "10.0.0.1", "podIP": ip, "podIPs": [{"ip": ip}], "startTime": started,
+            "qosClass": "Burstable",
+            "conditions": [{"type": t, "status": "True", "lastProbeTime": None, "lastTransitionTime": started}
+                           for t in ("Initialized", "Ready", "ContainersReady", "PodScheduled")],
+            "containerStatuses": [{"name": "app", "ready": True, "restartCount": 0, "started": True,
+                                   "image": "registry.k8s.io/nginx:1.25", "imageID": "registry.k8s.io/nginx@sha256:0d17",
+                                   "containerID": "containerd://4f1c", "state": {"running": {"startedAt": started}}}],
+        },
+    }
