@@ -55,6 +55,7 @@ final class APIResourceWatcher: @unchecked Sendable {  // used by its own thread
             case .replaceAll(let objects): items.append(.replaceAll(resource, objects))
             case .apply(let event): items.append(.event(resource, event))
             case .backOff(let attempt):
+                guard !isStopping else { return nil }  // a request the stop cut: no retry
                 queue.push(items, from: stop)
                 items = []
                 let delay = APIBackoff.delay(attempt: attempt, random: Double.random(in: 0..<1))

@@ -158,25 +158,26 @@ private let policyJSON = """
         #expect(pod.nodeName == nil && pod.hostname == nil && pod.subdomain == nil)
     }
 
-    @Test func theAPIsPodsJoinNoSelectorTheirEndpointSlicesServe() throws {
+    /// Service web, its EndpointSlice of Pod web-0 (10.244.1.7), web-0 itself, then `more`.
+    private func storeWithWeb(_ more: [WatchEvent]) throws -> ObjectStore {
         let store = ObjectStore()
         _ = try store.apply([
             event("ADDED", serviceJSON, resource: .services),
             event("ADDED", sliceJSON("web", endpoints: [(ip: "10.244.1.7", pod: "web-0")]), resource: .endpointSlices),
             event("ADDED", podJSON("web-0", ip: "10.244.1.7", labels: ["app": "web"]), resource: .pods),
-            event("ADDED", podJSON("web-1", ip: "10.244.1.8", labels: ["app": "web"]), resource: .pods),
-        ])
+        ] + more)
+        return store
+    }
+
+    @Test func theAPIsPodsJoinNoSelectorTheirEndpointSlicesServe() throws {
+        let store = try storeWithWeb([event("ADDED", podJSON("web-1", ip: "10.244.1.8", labels: ["app": "web"]), resource: .pods)])
         let loaded = try Configuration.plan(paths: [], settings: settings, store: store).get()
         let port = try #require(loaded.plan.servicePorts.first)
         #expect(port.endpoints.map(\.description) == ["10.244.1.7:8080"])
     }
 
     @Test func aPolicyAdmitsByTheAPIsPodsLabelsAndAddresses() throws {
-        let store = ObjectStore()
-        _ = try store.apply([
-            event("ADDED", serviceJSON, resource: .services),
-            event("ADDED", sliceJSON("web", endpoints: [(ip: "10.244.1.7", pod: "web-0")]), resource: .endpointSlices),
-            event("ADDED", podJSON("web-0", ip: "10.244.1.7", labels: ["app": "web"]), resource: .pods),
+        let store = try storeWithWeb([
             event("ADDED", podJSON("front-0", ip: "10.244.2.3", labels: ["role": "frontend"]), resource: .pods),
             event("ADDED", podJSON("other-0", ip: "10.244.2.4", labels: ["role": "other"]), resource: .pods),
             event("ADDED", policyJSON, resource: .networkPolicies),

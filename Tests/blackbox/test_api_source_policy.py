@@ -133,6 +133,7 @@ def test_deleting_the_last_policy_stops_the_pods_watch_and_admits_everyone(api_s
     # The server sees the watch gone at its next write (a bookmark each second).
     assert poll_until(lambda: api_server.open_watches[PODS] == 0, 10), "the Pods' watch is still open"
     assert "Stopped watching /api/v1/pods: no NetworkPolicy left; dropped 4 objects" in daemon.log_text()
+    assert "api-request-failed" not in daemon.log_text() and "api-backoff" not in daemon.log_text(), "the stop was taken for a failure"
     assert api_server.lists[PODS] == 1
 
 
