@@ -2,7 +2,9 @@
 // read, the eventfd wakes the main loop, which takes everything at once when its
 // min-sync-period allows (coalescing a burst into one plan). Bounded: a watcher that finds
 // the queue full waits until the main loop has taken it, so a burst that outruns planning
-// slows the watch rather than growing memory.
+// slows the watch rather than growing memory. A watcher stopped on its own (the Pods' when
+// the last NetworkPolicy goes) is retired here: what it queued is dropped, and nothing it
+// reads later is taken (its stop flag is set and checked under the same lock).
 import Foundation
 import LinuxIO
 import ServiceConfig
@@ -12,7 +14,13 @@ public final class APIEventQueue: Sendable {
     public enum Item: Sendable {
         /// A complete list of a kind.
         case replaceAll(APIResource, [APIObject])
-        case event(WatchEvent)
+        case event(APIResource, WatchEvent)
+
+        var resource: APIResource {
+            switch self {
+            case .replaceAll(let resource, _), .event(let resource, _): resource
+            }
+        }
     }
 
     /// What a watcher says of its connection, for /healthz.
@@ -45,16 +53,33 @@ public final class APIEventQueue: Sendable {
         wakeUp = try EventDescriptor()
     }
 
-    /// Adds `items` and wakes the main loop; waits while the queue is full (unless stopping).
-    func push(_ items: [Item]) {
+    /// Adds `items` of the watcher `stop` belongs to and wakes the main loop; waits while the
+    /// queue is full (unless stopping). A stopped watcher's items are dropped.
+    func push(_ items: [Item], from stop: APIWatchStop) {
         guard !items.isEmpty else { return }
         room.lock()
-        while state.withLock({ $0.items.count }) >= Self.capacity && !stopping.load(ordering: .relaxed) {
+        while state.withLock({ $0.items.count }) >= Self.capacity && !stopping.load(ordering: .relaxed) && !stop.isStopped {
             _ = room.wait(until: Date(timeIntervalSinceNow: 0.1))
         }
         room.unlock()
-        state.withLock { $0.items += items }
-        wakeUp.signal()
+        let taken = state.withLock { state in
+            guard !stop.isStopped else { return false }
+            state.items += items
+            return true
+        }
+        if taken { wakeUp.signal() }
+    }
+
+    /// Stops the watcher of `resource` (`stop`), and forgets what it queued and its health.
+    func retire(_ resource: APIResource, stop: APIWatchStop) {
+        state.withLock { state in
+            stop.stop()
+            state.items.removeAll { $0.resource == resource }
+            state.health[resource.collectionPath] = nil
+        }
+        room.lock()
+        room.broadcast()
+        room.unlock()
     }
 
     /// Everything queued, oldest first.
@@ -70,8 +95,12 @@ public final class APIEventQueue: Sendable {
         return items
     }
 
-    func record(_ resource: APIResource, _ change: (inout Health) -> Void) {
-        state.withLock { change(&$0.health[resource.collectionPath, default: Health()]) }
+    /// Changes the health of `resource`, unless its watcher (`stop`) was retired.
+    func record(_ resource: APIResource, from stop: APIWatchStop, _ change: (inout Health) -> Void) {
+        state.withLock { state in
+            guard !stop.isStopped else { return }
+            change(&state.health[resource.collectionPath, default: Health()])
+        }
     }
 
     func count(relists: Int, watchRestarts: Int) {

@@ -16,6 +16,8 @@ struct APIRequest {
     let connection: APIServerConnection
     let timeoutMilliseconds: Int32
     let userAgent: String
+    /// Ends the request's waits at once when its watcher is stopped.
+    var stop: APIWatchStop?
 
     /// GETs `path`, handing each piece of the body to `body` until it ends; a body that
     /// `body` refuses (by throwing) ends the request there.
@@ -56,7 +58,7 @@ struct APIRequest {
     /// (rotated files are picked up, as the token is).
     private func open() throws(APIClientError) -> APIByteStream {
         guard connection.server.secure else {
-            return try PlainStream(server: connection.server, timeoutMilliseconds: timeoutMilliseconds)
+            return try PlainStream(server: connection.server, timeoutMilliseconds: timeoutMilliseconds, stop: stop)
         }
         let authorities = try connection.certificateAuthority.map { source throws(APIClientError) in try Self.bytes(of: source, "certificate authority") }
         var clientCertificate: (chain: [UInt8], key: [UInt8])?
@@ -70,7 +72,7 @@ struct APIRequest {
         } catch {
             throw APIClientError("TLS settings for \(connection.server) (\(connection.origin)): \(error)")
         }
-        return try TLSStream(server: connection.server, context: context, timeoutMilliseconds: timeoutMilliseconds)
+        return try TLSStream(server: connection.server, context: context, timeoutMilliseconds: timeoutMilliseconds, stop: stop)
     }
 
     private static func bytes(of source: PEMSource, _ what: String) throws(APIClientError) -> [UInt8] {

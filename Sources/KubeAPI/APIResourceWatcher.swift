@@ -2,7 +2,8 @@
 // requests: a list's pages are read whole (bounded) and decoded; a watch's body is framed
 // into lines as it arrives (WatchStreamFramer) and each event decoded and queued at once.
 // An event that cannot be read is logged and counted and the watch goes on; everything the
-// machine asks to apply goes to the APIEventQueue.
+// machine asks to apply goes to the APIEventQueue. It runs until the daemon stops, or its
+// own APIWatchStop ends it (then it ends quietly: a request cut by the stop is no failure).
 import Foundation
 import LinuxIO
 import Logging
@@ -17,22 +18,26 @@ final class APIResourceWatcher: @unchecked Sendable {  // used by its own thread
     /// The same with a longer read timeout, for watches.
     let watchRequest: APIRequest
     let queue: APIEventQueue
+    let stop: APIWatchStop
     let logger: Logger
     private var machine: APIWatchMachine
 
-    init(resource: APIResource, list: APIRequest, watch: APIRequest, queue: APIEventQueue, logger: Logger, watchTimeoutSeconds: Int) {
+    init(resource: APIResource, list: APIRequest, watch: APIRequest, queue: APIEventQueue, stop: APIWatchStop, logger: Logger,
+         watchTimeoutSeconds: Int) {
         self.resource = resource
         self.request = list
         self.watchRequest = watch
         self.queue = queue
+        self.stop = stop
         self.logger = logger
         machine = APIWatchMachine(resource: resource, watchTimeoutSeconds: watchTimeoutSeconds)
     }
 
-    /// Runs until the queue says stop.
+    /// Runs until the queue or this watcher's stop says stop.
     func run() {
+        defer { stop.finished.store(true, ordering: .releasing) }
         var next = perform(machine.start())
-        while !queue.stopping.load(ordering: .relaxed), let path = next {
+        while !isStopping, let path = next {
             let (relists, restarts) = (machine.relists, machine.watchRestarts)
             let actions = path.contains("watch=1") ? watch(path) : machine.handle(list(path))
             next = perform(actions)
@@ -48,9 +53,10 @@ final class APIResourceWatcher: @unchecked Sendable {  // used by its own thread
             switch action {
             case .get(let path): next = path
             case .replaceAll(let objects): items.append(.replaceAll(resource, objects))
-            case .apply(let event): items.append(.event(event))
+            case .apply(let event): items.append(.event(resource, event))
             case .backOff(let attempt):
-                queue.push(items)
+                guard !isStopping else { return nil }  // a request the stop cut: no retry
+                queue.push(items, from: stop)
                 items = []
                 let delay = APIBackoff.delay(attempt: attempt, random: Double.random(in: 0..<1))
                 logger.info("Retrying \(resource) in \(delay / 1_000_000) ms (attempt \(attempt))", metadata: ["event": "api-backoff"])
@@ -58,7 +64,7 @@ final class APIResourceWatcher: @unchecked Sendable {  // used by its own thread
                 next = perform(machine.handle(.backoffElapsed))
             }
         }
-        queue.push(items)
+        queue.push(items, from: stop)
         return next
     }
 
@@ -128,17 +134,17 @@ final class APIResourceWatcher: @unchecked Sendable {  // used by its own thread
 
     private func failed(_ error: APIClientError) -> APIWatchMachine.Event {
         let now = MonotonicClock.now()
-        queue.record(resource) {
+        queue.record(resource, from: stop) {
             $0.failure = error.detail
             if $0.failingSince == nil { $0.failingSince = now }
         }
-        logger.warning("\(error.detail)", metadata: ["event": "api-request-failed", "resource": "\(resource)"])
+        if !stop.isStopped { logger.warning("\(error.detail)", metadata: ["event": "api-request-failed", "resource": "\(resource)"]) }
         return .failed(status: error.status, detail: error.detail)
     }
 
     private func succeeded() {
         let now = MonotonicClock.now()
-        queue.record(resource) {
+        queue.record(resource, from: stop) {
             $0.lastSuccess = now
             $0.failure = nil
             $0.failingSince = nil
@@ -153,9 +159,11 @@ final class APIResourceWatcher: @unchecked Sendable {  // used by its own thread
         }
     }
 
+    private var isStopping: Bool { queue.stopping.load(ordering: .relaxed) || stop.isStopped }
+
     private func sleep(nanoseconds: UInt64) {
         let end = MonotonicClock.now() + nanoseconds
-        while !queue.stopping.load(ordering: .relaxed), MonotonicClock.now() < end {
+        while !isStopping, MonotonicClock.now() < end {
             usleep(UInt32(min(100_000, (end - min(end, MonotonicClock.now())) / 1000 + 1)))
         }
     }

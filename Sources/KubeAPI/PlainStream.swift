@@ -1,7 +1,8 @@
 // A TCP connection to the API server with a deadline on every step: the socket is
 // non-blocking (as every socket of ours) and each connect, read and write waits with poll,
 // so a server that goes silent fails the request after `timeoutMilliseconds` rather than
-// holding the thread.
+// holding the thread; and every wait ends at once when the watcher is stopped (APIWatchStop).
+import Glibc
 import LinuxIO
 import ServiceConfig
 
@@ -16,35 +17,47 @@ final class PlainStream: APIByteStream {
     let socket: FileDescriptor
     let timeoutMilliseconds: Int32
     let peer: String
+    let stop: APIWatchStop?
 
     /// Connects to `server` (an IP address: names are not resolved).
-    init(server: APIServerURL, timeoutMilliseconds: Int32) throws(APIClientError) {
+    init(server: APIServerURL, timeoutMilliseconds: Int32, stop: APIWatchStop?) throws(APIClientError) {
         peer = server.authority
         self.timeoutMilliseconds = timeoutMilliseconds
+        self.stop = stop
         guard let port = UInt16(exactly: server.port), let address = SocketAddress(ip: server.host, port: port) else {
             throw APIClientError("\(server.host) is not an IP address: svcproxy connects to the API server by address (write the server as an IP)")
         }
         do throws(Errno) {
-            socket = try Self.connect(to: address, timeoutMilliseconds: timeoutMilliseconds)
+            socket = try Self.connect(to: address, timeoutMilliseconds: timeoutMilliseconds, stop: stop)
         } catch {
             throw APIClientError("Failed to connect to \(server.authority): \(error)")
         }
     }
 
-    private static func connect(to address: SocketAddress, timeoutMilliseconds: Int32) throws(Errno) -> FileDescriptor {
+    private static func connect(to address: SocketAddress, timeoutMilliseconds: Int32, stop: APIWatchStop?) throws(Errno) -> FileDescriptor {
         let socket = try FileDescriptor.tcpSocket(for: address)
         if case .wouldBlock = try socket.connect(to: address) {
-            guard try socket.waitUntil(writable: true, timeoutMilliseconds: timeoutMilliseconds) else { throw Errno.timedOut }
+            guard try wait(socket, writable: true, timeoutMilliseconds: timeoutMilliseconds, stop: stop) else { throw Errno.timedOut }
             if let error = try socket.pendingError() { throw error }
         }
         return socket
+    }
+
+    /// Waits for `socket` up to the timeout (false then); a stop request fails it with ECANCELED.
+    private static func wait(_ socket: borrowing FileDescriptor, writable: Bool, timeoutMilliseconds: Int32,
+                             stop: APIWatchStop?) throws(Errno) -> Bool {
+        guard let stop else { return try socket.waitUntil(writable: writable, timeoutMilliseconds: timeoutMilliseconds) }
+        guard let ready = try socket.waitUntil(writable: writable, timeoutMilliseconds: timeoutMilliseconds, unlessSignalled: stop.signal) else {
+            throw Errno(rawValue: ECANCELED)
+        }
+        return ready
     }
 
     /// Waits until the socket is readable (or writable); a timeout is an error.
     func wait(writable: Bool) throws(APIClientError) {
         let ready: Bool
         do throws(Errno) {
-            ready = try socket.waitUntil(writable: writable, timeoutMilliseconds: timeoutMilliseconds)
+            ready = try Self.wait(socket, writable: writable, timeoutMilliseconds: timeoutMilliseconds, stop: stop)
         } catch {
             throw APIClientError("Failed to wait for \(peer): \(error)")
         }
@@ -56,7 +69,7 @@ final class PlainStream: APIByteStream {
         do throws(Errno) {
             while true {
                 if case .done(let count) = try socket.read(into: base, count: buffer.count) { return count }
-                guard try socket.waitUntil(writable: false, timeoutMilliseconds: timeoutMilliseconds) else { throw Errno.timedOut }
+                guard try Self.wait(socket, writable: false, timeoutMilliseconds: timeoutMilliseconds, stop: stop) else { throw Errno.timedOut }
             }
         } catch {
             throw APIClientError("Failed to read from \(peer): \(error)")
@@ -77,7 +90,7 @@ final class PlainStream: APIByteStream {
                 }
                 if case .done(let count) = try result.get() {
                     written += count
-                } else if try !socket.waitUntil(writable: true, timeoutMilliseconds: timeoutMilliseconds) {
+                } else if try !Self.wait(socket, writable: true, timeoutMilliseconds: timeoutMilliseconds, stop: stop) {
                     throw Errno.timedOut
                 }
             }

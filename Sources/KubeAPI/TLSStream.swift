@@ -8,8 +8,8 @@ final class TLSStream: APIByteStream {
     private let plain: PlainStream
     private let tls: TLSConnection
 
-    init(server: APIServerURL, context: TLSClientContext, timeoutMilliseconds: Int32) throws(APIClientError) {
-        plain = try PlainStream(server: server, timeoutMilliseconds: timeoutMilliseconds)
+    init(server: APIServerURL, context: TLSClientContext, timeoutMilliseconds: Int32, stop: APIWatchStop?) throws(APIClientError) {
+        plain = try PlainStream(server: server, timeoutMilliseconds: timeoutMilliseconds, stop: stop)
         do throws(TLSError) {
             tls = try context.connection(socket: plain.socket.rawValue)
         } catch {

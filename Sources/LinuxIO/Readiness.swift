@@ -14,4 +14,16 @@ extension FileDescriptor {
         let ready = try retryingInterrupts { poll(&entry, 1, timeoutMilliseconds) }
         return ready > 0
     }
+
+    /// As `waitUntil(writable:timeoutMilliseconds:)`, but given up as soon as `cancel` (an
+    /// eventfd another thread signals) is readable: nil then, whatever this descriptor's state.
+    ///
+    /// The corresponding C function is `poll`.
+    public func waitUntil(writable: Bool, timeoutMilliseconds: Int32, unlessSignalled cancel: borrowing EventDescriptor) throws(Errno) -> Bool? {
+        var entries = [pollfd(fd: rawValue, events: Int16(writable ? POLLOUT : POLLIN), revents: 0),
+                       pollfd(fd: cancel.descriptor.rawValue, events: Int16(POLLIN), revents: 0)]
+        let ready = try retryingInterrupts { poll(&entries, 2, timeoutMilliseconds) }
+        if entries[1].revents != 0 { return nil }
+        return ready > 0
+    }
 }

@@ -1,5 +1,5 @@
 // Which endpoints a service port has, from whichever source Kubernetes would use:
-// - a Service with a selector, when the configuration holds Pods, takes the Pods of its
+// - a Service with a selector, when the configuration's files hold Pods, takes the Pods of its
 //   namespace whose labels match, each at the number its named targetPort has in that
 //   Pod (a Pod without that port name is left out), with the conditions the EndpointSlice
 //   controller gives them;
@@ -12,6 +12,11 @@
 // `endpoints[].nodeName`, `addresses[].nodeName`): the traffic policies send some traffic
 // only to this node's endpoints; and the pod it is, where its source names one (the Pod
 // itself, `targetRef`): NetworkPolicy applies per pod (EndpointPods.swift).
+
+extension ConfigObjects {
+    /// Pods that Services' selectors take: the files' (Pod.joinsSelectors).
+    var hasSelectorPods: Bool { pods.contains(where: \.joinsSelectors) }
+}
 
 /// An endpoint, the node it is on and the pod it is, as far as its source says.
 struct LocatedEndpoint: Hashable {
@@ -43,8 +48,9 @@ struct EndpointJoin {
             slices[ObjectKey(namespace: slice.key.namespace, name: service), default: []].append(slice)
         }
         slicesByService = slices
-        podsByNamespace = Dictionary(grouping: objects.pods, by: \.key.namespace)
-        hasPods = !objects.pods.isEmpty
+        let selectable = objects.pods.filter(\.joinsSelectors)
+        podsByNamespace = Dictionary(grouping: selectable, by: \.key.namespace)
+        hasPods = !selectable.isEmpty
     }
 
     /// The ready endpoints of `port`, in a stable order, without repeats. `families` are

@@ -99,6 +99,9 @@ public struct Pod: Hashable, Sendable {
     /// `spec.hostNetwork`: the Pod uses the node's network and addresses, which it shares
     /// with the node itself and every other such Pod.
     public var hostNetwork = false
+    /// A selector join may take it as a Service's endpoint (EndpointJoin): a Pod from a file.
+    /// A Pod from the API serves NetworkPolicy alone (policyOnly()).
+    public var joinsSelectors = true
 
     public var label: String { "Pod \"\(key)\"" }
 }
@@ -113,4 +116,19 @@ extension Pod {
 
     /// Ready while being deleted: the controller writes it serving and terminating.
     var isServingTerminating: Bool { !finished && ready && deleting }
+
+    /// The Pod as NetworkPolicy reads it (a Pod from the API): its key, labels, addresses,
+    /// named ports, and whether it is live or a hostNetwork pod. It joins no selector: the
+    /// API's Services have EndpointSlices, which the EndpointSlice controller made from these
+    /// very Pods, and kube-proxy reads those. What only a selector join or the cluster DNS
+    /// would read (its node, hostname, readiness) is not kept, of every pod of the cluster.
+    func policyOnly() -> Pod {
+        var pod = self
+        pod.joinsSelectors = false
+        pod.ready = false
+        pod.hostname = nil
+        pod.subdomain = nil
+        pod.nodeName = nil
+        return pod
+    }
 }

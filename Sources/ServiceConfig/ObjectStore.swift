@@ -119,6 +119,10 @@ public final class ObjectStore {
     /// The name of the object at each place of `apiOrder`.
     var apiNames: [APIObjectName] = []
     var apiObjects: [APIObjectName: (place: Int, resourceVersion: String)] = [:]
+    /// The API's objects by kind, and the files' NetworkPolicies at the last load: together
+    /// they say whether Pods are watched (networkPolicyCount).
+    var apiCounts: [String: Int] = [:]
+    var fileNetworkPolicies = 0
     /// What API events changed since the last load: the next load's changes include them.
     var pendingChanges = ObjectChanges()
     /// Counts API changes, to give each a key of its own.
@@ -225,6 +229,7 @@ public final class ObjectStore {
         }
         pendingChanges = ObjectChanges()
         files = newFiles
+        fileNetworkPolicies = newOrder.reduce(0) { $0 + (entries[$1]?.objects.networkPolicies.count ?? 0) }
         order = newOrder + apiOrder
         lastChanges = changes
         generation += 1

@@ -132,7 +132,7 @@ public enum Configuration {
                               previous: previous, allocations: allocations, allocationNotes: allocator.notes,
                               loadBalancers: balancers.result, parts: builder.parts,
                               sortedKeys: builder.parts.keys.sorted(), owners: builder.owners,
-                              hadPods: !objects.pods.isEmpty, hadPolicies: !objects.networkPolicies.isEmpty)
+                              hadPods: objects.hasSelectorPods, hadPolicies: !objects.networkPolicies.isEmpty)
         return (.success(LoadedPlan(plan: plan, notes: objects.skipped + allocator.notes + balancers.notes + builder.notes,
                                     settings: effective, allocations: allocations)), cache)
     }

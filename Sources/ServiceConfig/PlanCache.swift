@@ -29,6 +29,7 @@ struct PlanCache {
     var parts: [ObjectKey: ServicePlanPart]
     var sortedKeys: [ObjectKey]
     var owners: [SocketKey: ListenClaim]
+    /// The configuration held Pods that Services' selectors take (ConfigObjects.hasSelectorPods).
     var hadPods: Bool
     /// Endpoints are resolved to pods only while NetworkPolicies exist (IngressResolver).
     var hadPolicies: Bool
@@ -62,7 +63,7 @@ struct PlanCache {
         let pods = sides.flatMap(\.pods)
         if !pods.isEmpty {
             // With Pods or without, a selector's endpoints come from elsewhere.
-            guard objects.pods.isEmpty != hadPods else { return nil }
+            guard objects.hasSelectorPods == hadPods else { return nil }
             touched.formUnion(servicesReaching(pods, policies: policies))
         }
         // A policy isolates pods of its namespace: the endpoints that are such pods.
@@ -76,11 +77,11 @@ struct PlanCache {
     }
 
     /// The Services whose parts changed `pods` (each as it was and as it is) may change:
-    /// those whose selector picks pods of their namespaces, those with an endpoint that is
+    /// those whose selector may pick them (EndpointJoin), those with an endpoint that is
     /// one of them by name or by address, and those with an endpoint isolated by a policy
     /// whose selectors may admit one of them.
     private func servicesReaching(_ pods: [Pod], policies: IngressResolver) -> Set<ObjectKey> {
-        let namespaces = Set(pods.map(\.key.namespace))
+        let namespaces = Set(pods.filter(\.joinsSelectors).map(\.key.namespace))
         let keys = Set(pods.map(\.key))
         let addresses = Set(pods.flatMap(\.ips))
         var admitting: [ObjectKey: Bool] = [:]

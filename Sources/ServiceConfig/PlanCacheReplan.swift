@@ -49,7 +49,7 @@ extension PlanCache {
         allocations = newAllocations
         allocationNotes = allocated.notes
         loadBalancers = balancers.result
-        hadPods = !objects.pods.isEmpty
+        hadPods = objects.hasSelectorPods
         hadPolicies = !objects.networkPolicies.isEmpty
         return LoadedPlan(plan: plan, notes: objects.skipped + allocated.notes + balancers.notes + builder.notes, settings: effective,
                           allocations: newAllocations)

@@ -8,7 +8,7 @@ import ServiceConfig
 struct APISourceOptions: ParsableArguments {
     @Option(name: .customLong("kubeconfig"), help: ArgumentHelp(
         "A kubeconfig whose current context names the API server to list and watch Services, EndpointSlices, "
-            + "NetworkPolicies, Namespaces, Ingresses, IngressClasses and TLS Secrets from "
+            + "NetworkPolicies, Namespaces, Ingresses, IngressClasses and TLS Secrets (and Pods while NetworkPolicies exist) from "
             + "(default: $KUBECONFIG, else the in-cluster configuration when KUBERNETES_SERVICE_HOST is set).", valueName: "path"))
     var kubeconfig: String?
 

@@ -1,8 +1,10 @@
 // The API server as a source, on the daemon's main thread: the watchers' queue wakes the
 // loop, and what it holds is applied to the store and planned at most once per
 // --min-sync-period, through the same replan as a SIGHUP, so a burst of changes is one
-// apply. READY=1 goes out once every watched kind has been listed; /healthz says why not
-// until then, and while the API server has not answered for a while.
+// apply. Pods are watched only while NetworkPolicies exist (APIWatchSet). READY=1 goes out
+// once every watched kind has been listed; /healthz says why not until then (and while the
+// Pods are listed after their watch started), and while the API server has not answered
+// for a while.
 import Admin
 import Foundation
 import KubeAPI
@@ -28,19 +30,27 @@ extension Daemon {
         }
     }
 
-    /// Applies everything queued to the store, then plans and applies.
+    /// Applies everything queued to the store, starts or stops the Pods' watch as the
+    /// NetworkPolicies now need, then plans and applies.
     func syncAPI(engine: Engine, admin: AdminEndpoints) {
         apiSyncDue = nil
         guard let apiSource else { return }
         let items = apiSource.queue.take()
-        guard !items.isEmpty else { return }
+        if !items.isEmpty { take(items, from: apiSource) }
+        followNetworkPolicies()
+        applyAPIChanges(engine: engine, admin: admin)
+        checkAPIHealth(now: MonotonicClock.now())
+    }
+
+    /// Puts the watchers' items into the store.
+    private func take(_ items: [APIEventQueue.Item], from apiSource: APISource) {
         var changed = 0
         var rejected = 0
         var events: [WatchEvent] = []
         var figures = state.read().apiSource ?? APISourceFigures()
         for item in items {
             switch item {
-            case .event(let event):
+            case .event(_, let event):
                 events.append(event)
                 count(event, in: &figures)
             case .replaceAll(let resource, let objects):
@@ -51,7 +61,7 @@ extension Daemon {
                 rejected += applied.rejected.count + replaced.rejected.count
                 holdTriggerTimes(applied.triggerTimes + replaced.triggerTimes)
                 figures.events[resource.kind, default: [:]]["LISTED", default: 0] += objects.count
-                apiSynced.insert(resource.collectionPath)
+                apiWatches.listed(resource)
             }
         }
         let applied = store.apply(events)
@@ -66,13 +76,45 @@ extension Daemon {
         figures.syncs += 1
         state.update { [figures] in $0.apiSource = figures }
         apiChangesWaiting += changed
-        // Until every kind is listed, the store only gathers: the first plan is made whole.
-        guard apiSynced.count == APIResource.watched.count, apiChangesWaiting > 0 || !announcedAPIReady else { return }
+    }
+
+    /// Starts the Pods' watch once the configuration holds a NetworkPolicy; stops it, and
+    /// drops the Pods from the store, once it holds none (APIWatchSet). A start that failed
+    /// is tried again at the next sync.
+    func followNetworkPolicies() {
+        guard let apiSource else { return }
+        let policies = store.networkPolicyCount
+        for change in apiWatches.update(networkPolicies: policies, running: apiSource.watching) {
+            switch change {
+            case .start(let resource):
+                do {
+                    try apiSource.start(resource)
+                    logger.info("Watching \(resource): \(policies) NetworkPolicies select by pod labels and addresses",
+                                metadata: ["event": "api-watch-started", "resource": "\(resource)"])
+                } catch {
+                    logger.error("Failed to start watching \(resource): \(error)", metadata: ["event": "api-watch-failed"])
+                }
+            case .stop(let resource):
+                apiSource.stop(resource)
+                let dropped = store.replaceAll(of: resource, with: [])
+                apiChangesWaiting += dropped.changed
+                logger.info("Stopped watching \(resource): no NetworkPolicy left; dropped \(dropped.changed) objects",
+                            metadata: ["event": "api-watch-stopped", "resource": "\(resource)"])
+            }
+        }
+    }
+
+    /// Plans and applies the changes taken, once every watched kind is listed: until then
+    /// the store only gathers, so that the first plan is made whole, and the apply that
+    /// would first enforce a NetworkPolicy waits for the Pods' first list, with every change
+    /// taken meanwhile (the running plan, made without the policy, serves until then).
+    func applyAPIChanges(engine: Engine, admin: AdminEndpoints) {
+        guard let apiSource, apiWatches.complete, apiChangesWaiting > 0 || !announcedAPIReady else { return }
         logger.info("Applying \(apiChangesWaiting) changes from the API server", metadata: ["event": "api-sync"])
         apiChangesWaiting = 0
         let served = replan(engine: engine, admin: admin)
         observeNetworkProgramming(served: served)
-        if apiSynced.count == APIResource.watched.count, !announcedAPIReady {
+        if !announcedAPIReady {
             announcedAPIReady = true
             checkAPIHealth(now: lastAPISync)
             logger.notice("Synced with the API server \(apiSource.connection.server): \(store.apiObjectCount) objects",
@@ -111,13 +153,19 @@ extension Daemon {
         }
     }
 
+    /// Why no plan is made yet: the watched kinds not yet listed (at start, or the Pods after
+    /// their watch started); nil when all are.
+    var apiListsAwaited: String? {
+        guard let apiSource, !apiWatches.complete else { return nil }
+        return "waiting for the first list from the API server \(apiSource.connection.server) of "
+            + apiWatches.waitingFor.map(\.collectionPath).joined(separator: ", ")
+    }
+
     /// Sets /healthz's reason: not yet listed, or a watcher failing for longer than the grace.
     func checkAPIHealth(now: UInt64) {
         guard let apiSource else { return }
         var problem: String?
-        if apiSynced.count < APIResource.watched.count {
-            problem = "waiting for the first list from the API server \(apiSource.connection.server)"
-        }
+        problem = apiListsAwaited
         for (collection, health) in apiSource.queue.health.sorted(by: { $0.key < $1.key }) {
             guard let since = health.failingSince, now > since, now - since >= Self.apiFailureGrace else { continue }
             problem = "no answer from the API server for \((now - since) / 1_000_000_000) s (\(collection)): \(health.failure ?? "")"

@@ -38,8 +38,8 @@ final class Daemon {
     let apiSource: APISource?
     /// The least time between two applies of the API's changes (--min-sync-period).
     let minSyncPeriod: UInt64
-    /// The API's collections listed whole at least once: READY=1 waits for all of them.
-    var apiSynced: Set<String> = []
+    /// The API's kinds watched and listed: no plan and no READY=1 until all are listed.
+    var apiWatches = APIWatchSet()
     var lastAPISync: UInt64 = 0
     /// When the changes waiting in the API's queue are to be applied.
     var apiSyncDue: UInt64?
@@ -93,10 +93,12 @@ final class Daemon {
         try endpoints.start()
         defer { endpoints.stop() }
         endpoints.serveHealthChecks(plan.healthChecks)
-        if let apiSource {
-            // READY=1 once every watched kind has been listed (syncAPI).
-            state.update {
-                $0.sourceProblem = "waiting for the first list from the API server \(apiSource.connection.server)"
+        if apiSource != nil {
+            // NetworkPolicies of the files: their Pods are listed before the first plan.
+            followNetworkPolicies()
+            // READY=1 once every watched kind has been listed (applyAPIChanges).
+            state.update { [apiListsAwaited] in
+                $0.sourceProblem = apiListsAwaited
                 $0.apiSource = APISourceFigures()
             }
         } else {
@@ -152,8 +154,18 @@ final class Daemon {
     private func reload(engine: Engine, admin endpoints: AdminEndpoints) {
         SystemdNotifier.reloading()
         logger.notice("Received SIGHUP: reloading the configuration", metadata: ["event": "reloading"])
-        replan(engine: engine, admin: endpoints)
-        SystemdNotifier.ready(status: status)
+        if let awaited = apiListsAwaited {
+            // No plan before every watched kind is listed (applyAPIChanges): this one is made then.
+            apiChangesWaiting += 1
+            logger.notice("The reload is applied once the lists arrive: \(awaited)", metadata: ["event": "reload-deferred"])
+        } else {
+            replan(engine: engine, admin: endpoints)
+            apiChangesWaiting = 0  // the plan took them
+            // A file's first NetworkPolicy starts the Pods' watch, its last one stops it.
+            followNetworkPolicies()
+            applyAPIChanges(engine: engine, admin: endpoints)
+        }
+        if apiSource == nil || announcedAPIReady { SystemdNotifier.ready(status: status) }
     }
 
     /// Plans the store's objects again (the files read again, the API's changes taken) and

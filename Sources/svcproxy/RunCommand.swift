@@ -125,7 +125,7 @@ struct RunCommand: ParsableCommand {
         store.serviceProxyName = api.serviceProxyName
         let loaded = try config.loadPlan(nodeAddresses: NodeAddresses.current(), store: store)
         let apiSource = try apiConnection().map { connection in
-            logger.info("Listing and watching Services, EndpointSlices, NetworkPolicies, Namespaces, Ingresses, IngressClasses and TLS Secrets at \(connection.server) (\(connection.origin))",
+            logger.info("Listing and watching Services, EndpointSlices, NetworkPolicies, Namespaces, Ingresses, IngressClasses and TLS Secrets (and Pods while NetworkPolicies exist) at \(connection.server) (\(connection.origin))",
                         metadata: ["event": "api-source"])
             return try APISource(connection: connection, userAgent: "svcproxy/\(SvcProxyVersion.current)", logger: logger)
         }

@@ -20,7 +20,7 @@ kubernetes = pytest.importorskip("kubernetes")
 
 from harness import BINARY, DaemonError, ask_name, identify, pick_cluster_ip, pick_port, poll_until  # noqa: E402
 from harness.admin import health, metric_total  # noqa: E402
-from harness.kubeapi import KubeAPIServer, create_web, service_body, slice_body  # noqa: E402
+from harness.kubeapi import ALWAYS_WATCHED, KubeAPIServer, create_web, service_body, slice_body  # noqa: E402
 
 
 @pytest.fixture
@@ -59,17 +59,17 @@ def test_an_expired_watch_costs_exactly_one_list_per_kind(api_server, start_daem
     node_port = pick_port()
     discovery = create_web(api_server.client(), backend, pick_cluster_ip(), node_port)
     daemon = start_api_daemon(start_daemon, api_server, tmp_path)
-    assert api_server.lists == {path: 1 for path in api_server.lists}
-    assert poll_until(lambda: all(count >= 1 for count in api_server.watches.values()), 5), "no watch opened"
+    assert api_server.listed() == {path: 1 for path in ALWAYS_WATCHED}
+    assert poll_until(lambda: all(count >= 1 for count in api_server.watched().values()), 5), "no watch opened"
 
     api_server.compact()
-    assert poll_until(lambda: all(count == 2 for count in api_server.lists.values()), 10), "no relist after 410"
-    assert poll_until(lambda: metric_total(daemon, "svcproxy_api_relists_total") == len(api_server.lists), 10), "the relists are not counted"
+    assert poll_until(lambda: all(count == 2 for count in api_server.listed().values()), 10), "no relist after 410"
+    assert poll_until(lambda: metric_total(daemon, "svcproxy_api_relists_total") == len(ALWAYS_WATCHED), 10), "the relists are not counted"
     # A change after the relist still arrives through the new watch, and no further list is made.
     other = start_backend(identify, name="two")
     discovery.replace_namespaced_endpoint_slice("web-1", "default", slice_body("web", [other.endpoint]))
     assert poll_until(lambda: names_seen(node_port, 2) == {"two"}, 10), "the change after the relist did not arrive"
-    assert api_server.lists == {path: 2 for path in api_server.lists}
+    assert api_server.listed() == {path: 2 for path in ALWAYS_WATCHED}
 
 
 def test_the_api_server_gone_keeps_traffic_and_turns_healthz_503_with_the_reason(
@@ -118,15 +118,15 @@ def test_a_watch_cut_mid_event_resumes_without_a_list(api_server, start_daemon, 
     node_port = pick_port()
     discovery = create_web(api_server.client(), backend, pick_cluster_ip(), node_port)
     start_api_daemon(start_daemon, api_server, tmp_path)
-    assert poll_until(lambda: all(count >= 1 for count in api_server.watches.values()), 5), "no watch opened"
-    watches = dict(api_server.watches)
+    assert poll_until(lambda: all(count >= 1 for count in api_server.watched().values()), 5), "no watch opened"
+    watches = api_server.watched()
 
     api_server.cut_watches()
     assert poll_until(lambda: all(api_server.watches[p] > watches[p] for p in watches), 10), "the watch was not resumed"
     other = start_backend(identify, name="two")
     discovery.replace_namespaced_endpoint_slice("web-1", "default", slice_body("web", [other.endpoint]))
     assert poll_until(lambda: names_seen(node_port, 2) == {"two"}, 10), "a change after the cut did not arrive"
-    assert api_server.lists == {path: 1 for path in api_server.lists}
+    assert api_server.listed() == {path: 1 for path in ALWAYS_WATCHED}
 
 
 def test_a_token_file_rotated_on_disk_is_read_again(api_server, start_daemon, start_backend, tmp_path):
@@ -142,12 +142,12 @@ def test_a_token_file_rotated_on_disk_is_read_again(api_server, start_daemon, st
         "users": [{"name": "u", "user": {"tokenFile": str(token_file)}}],
         "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}]}))
     start_daemon([], extra_args=("--kubeconfig", str(kubeconfig), "--min-sync-period", "200ms"))
-    assert poll_until(lambda: all(count >= 1 for count in api_server.watches.values()), 5), "no watch opened"
+    assert poll_until(lambda: all(count >= 1 for count in api_server.watched().values()), 5), "no watch opened"
     token_file.write_text("rotated-token\n")
     api_server.token = "rotated-token"
     discovery.api_client.configuration.api_key = {"authorization": "rotated-token"}
     api_server.compact()        # every watch ends with 410: the lists that follow carry the new token
-    assert poll_until(lambda: all(count == 2 for count in api_server.lists.values()), 10), "no list with the new token"
+    assert poll_until(lambda: all(count == 2 for count in api_server.listed().values()), 10), "no list with the new token"
     other = start_backend(identify, name="two")
     discovery.replace_namespaced_endpoint_slice("web-1", "default", slice_body("web", [other.endpoint]))
     assert poll_until(lambda: names_seen(node_port, 2) == {"two"}, 10), "a change after the rotation did not arrive"

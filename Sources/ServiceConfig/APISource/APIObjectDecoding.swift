@@ -127,6 +127,8 @@ public enum APIObjectDecoding {
                             context: DecodingContext(file: node.context.file, object: nil, diagnostics: diagnostics))
         var objects = ConfigObjects()
         ConfigLoader.loadObject(own, into: &objects, depth: 0, implied: resource)
+        // A Pod from the API is for NetworkPolicy alone (APIResource.pods).
+        objects.pods = objects.pods.map { $0.policyOnly() }
         if let kind = node.field("kind")?.string(), kind != resource.kind {
             diagnostics.report(ConfigError(location: own.location, object: name.description, field: "kind",
                                            reason: .unsupported(value: "\"\(kind)\"", allowed: [resource.kind])))

@@ -27,9 +27,17 @@ public struct APIResource: Hashable, Sendable, CustomStringConvertible {
     public static let tlsSecrets = APIResource(kind: "Secret", apiVersion: "v1", collectionPath: "/api/v1/secrets", namespaced: true,
                                                fieldSelector: "type=kubernetes.io/tls")
 
-    /// What the API source watches, in the order a first sync lists them (Services before
-    /// their EndpointSlices). Pods are not watched yet (named target ports and policy
-    /// selectors that need them stay unresolved).
+    /// Pods, for NetworkPolicy only (their labels, addresses and named ports), and watched only
+    /// while the configuration holds a NetworkPolicy (APIWatchSet). Pods that finished are
+    /// filtered out by the server: they are never a policy's peer, and an endpoint is never
+    /// one. Not `spec.nodeName`: a Service's endpoints are pods on every node, and a policy
+    /// admits by the labels of the endpoint's pod and the addresses of the peers it selects,
+    /// wherever they run.
+    public static let pods = APIResource(kind: "Pod", apiVersion: "v1", collectionPath: "/api/v1/pods", namespaced: true,
+                                         fieldSelector: "status.phase!=Succeeded,status.phase!=Failed")
+
+    /// What the API source always watches, in the order a first sync lists them (Services
+    /// before their EndpointSlices). Pods join them while NetworkPolicies exist (APIWatchSet).
     public static let watched: [APIResource] = [.services, .endpointSlices, .networkPolicies, .namespaces, .ingresses,
                                                 .ingressClasses, .tlsSecrets]
 }

@@ -63,6 +63,12 @@ extension ObjectStore {
     /// How many objects the API source holds.
     public var apiObjectCount: Int { apiObjects.count }
 
+    /// How many objects of `kind` the API source holds.
+    public func apiObjectCount(of kind: String) -> Int { apiCounts[kind] ?? 0 }
+
+    /// The NetworkPolicies of the configuration: the API's now, the files' at the last load.
+    public var networkPolicyCount: Int { fileNetworkPolicies + apiObjectCount(of: "NetworkPolicy") }
+
     private func put(_ object: APIObject) {
         revision += 1
         let key = ObjectSourceKey.apiObject(object.name, revision: revision)
@@ -72,6 +78,7 @@ extension ObjectStore {
             apiObjects[object.name] = (held.place, object.resourceVersion)
         } else {
             apiObjects[object.name] = (apiOrder.count, object.resourceVersion)
+            apiCounts[object.name.kind, default: 0] += 1
             apiOrder.append(key)
             apiNames.append(object.name)
         }
@@ -82,6 +89,7 @@ extension ObjectStore {
     /// Drops `name`'s object; its place is freed by `compact` once the batch is applied.
     private func remove(_ name: APIObjectName, places: inout [Int]) -> Bool {
         guard let held = apiObjects.removeValue(forKey: name) else { return false }
+        apiCounts[name.kind, default: 1] -= 1
         if let old = entries.removeValue(forKey: apiOrder[held.place]) { pendingChanges.removed.append(old.objects) }
         places.append(held.place)
         return true

@@ -1,9 +1,9 @@
 """A Kubernetes API server for the tests, on loopback, written from the API conventions.
 
-It serves Services, EndpointSlices, NetworkPolicies, Namespaces, Ingresses, IngressClasses
-and Secrets as the real API server's REST paths do: create (POST), replace (PUT) and delete
-(DELETE) in a namespace, so that the official `kubernetes` Python client drives it; list
-across namespaces with `limit` and
+It serves Services, EndpointSlices, NetworkPolicies, Namespaces, Ingresses, IngressClasses,
+Secrets and Pods as the real API server's REST paths do: create (POST), replace (PUT) and
+delete (DELETE) in a namespace, so that the official `kubernetes` Python client drives it;
+list across namespaces with `limit` and
 `continue` (each list is a snapshot kept by its continue token); watch with
 `resourceVersion`, `allowWatchBookmarks` and `timeoutSeconds`, streamed as chunked
 newline-delimited JSON events; lists and watches honour `fieldSelector` (`path=value`,
@@ -16,8 +16,9 @@ older version then answers 410 Gone (an ERROR event on open watches, as the real
 sends). Requests need `Authorization: Bearer <token>` when a token is set.
 
 Over plain HTTP, or TLS with a server certificate (`tls=(certificate, key)`) and, with
-`client_ca`, client certificates required and verified. Counters (`lists`, `watches`) let a
-test prove what the client did.
+`client_ca`, client certificates required and verified. Counters (`lists`, `watches`, `open_watches`)
+let a test prove what the client did; svcproxy watches Pods only while NetworkPolicies exist,
+so `listed()` and `watched()` give the counters of the other kinds, always watched.
 """
 
 from __future__ import annotations
@@ -45,7 +46,11 @@ RESOURCES = {
     "/apis/networking.k8s.io/v1/ingresses": ("Ingress", "networking.k8s.io/v1", "/apis/networking.k8s.io/v1/namespaces/{ns}/ingresses"),
     "/apis/networking.k8s.io/v1/ingressclasses": ("IngressClass", "networking.k8s.io/v1", "/apis/networking.k8s.io/v1/ingressclasses"),
     "/api/v1/secrets": ("Secret", "v1", "/api/v1/namespaces/{ns}/secrets"),
+    "/api/v1/pods": ("Pod", "v1", "/api/v1/namespaces/{ns}/pods"),
 }
+PODS = "/api/v1/pods"
+# What svcproxy watches from start to stop (Pods only while NetworkPolicies exist).
+ALWAYS_WATCHED = tuple(c for c in RESOURCES if c != PODS)
 _NAMESPACED = [
     (re.compile("^" + prefix.replace("{ns}", "(?P<ns>[a-z0-9-]+)") + "(?:/(?P<name>[a-z0-9.-]+))?$"), collection)
     for collection, (_, _, prefix) in RESOURCES.items()
@@ -67,6 +72,9 @@ class KubeAPIServer:
         self.snapshots: dict[str, tuple[str, int, list[dict]]] = {}
         self.lists: dict[str, int] = {c: 0 for c in RESOURCES}      # first pages served
         self.watches: dict[str, int] = {c: 0 for c in RESOURCES}
+        self.open_watches: dict[str, int] = {c: 0 for c in RESOURCES}   # watches whose response is still being sent
+        self.field_selectors: dict[str, set[str]] = {c: set() for c in RESOURCES}
+        self.held: set[str] = set()   # collections whose lists wait until released
         self.stopped = False
         server = self
 
@@ -141,6 +149,26 @@ class KubeAPIServer:
 
     # -- test controls
 
+    def listed(self) -> dict[str, int]:
+        """First pages served, per always-watched collection."""
+        with self.lock:
+            return {c: self.lists[c] for c in ALWAYS_WATCHED}
+
+    def hold_lists(self, collection: str) -> None:
+        """Lists of `collection` wait (up to 30 s) until `release_lists`: a slow first list."""
+        with self.lock:
+            self.held.add(collection)
+
+    def release_lists(self, collection: str) -> None:
+        with self.lock:
+            self.held.discard(collection)
+            self.lock.notify_all()
+
+    def watched(self) -> dict[str, int]:
+        """Watches opened, per always-watched collection."""
+        with self.lock:
+            return {c: self.watches[c] for c in ALWAYS_WATCHED}
+
     def compact(self) -> None:
         """Forgets every change so far: watches from an older version get 410 Gone."""
         with self.lock:
@@ -173,6 +201,9 @@ class KubeAPIServer:
         url = urlparse(handler.path)
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
         if method == "GET" and url.path in RESOURCES:
+            if "fieldSelector" in query:
+                with self.lock:
+                    self.field_selectors[url.path].add(query["fieldSelector"])
             if query.get("watch") in ("1", "true"):
                 return self._watch(handler, url.path, query)
             return self._list(handler, url.path, query)
@@ -186,6 +217,9 @@ class KubeAPIServer:
         limit = int(query.get("limit", "0") or 0)
         token = query.get("continue")
         with self.lock:
+            deadline = time.monotonic() + 30
+            while collection in self.held and not self.stopped and time.monotonic() < deadline:
+                self.lock.wait(deadline - time.monotonic())
             if token:
                 if token not in self.snapshots:
                     return self._status(handler, 410, "Expired", "the continue token has expired")
@@ -222,6 +256,15 @@ class KubeAPIServer:
                 gone = None
         if gone is not None:
             return self._status(handler, 410, "Expired", f"too old resource version: {since} ({self.compacted})")
+        with self.lock:
+            self.open_watches[collection] += 1
+        try:
+            self._stream(handler, collection, since, timeout, bookmarks, opened_in, cut_in)
+        finally:
+            with self.lock:
+                self.open_watches[collection] -= 1
+
+    def _stream(self, handler, collection: str, since: int, timeout: float, bookmarks: bool, opened_in: int, cut_in: int) -> None:
         handler.send_response(200)
         handler.send_header("Content-Type", "application/json")
         handler.send_header("Transfer-Encoding", "chunked")
@@ -367,3 +410,46 @@ def create_web(api: kubernetes.client.ApiClient, backend, cluster_ip: str, node_
     discovery = kubernetes.client.DiscoveryV1Api(api)
     discovery.create_namespaced_endpoint_slice("default", slice_body("web", [backend.endpoint]))
     return discovery
+
+
+def pod_body(name: str, ip: str, labels: dict[str, str], ports: dict[str, int] | None = None, namespace: str = "default") -> dict:
+    """A running, ready Pod at `ip` as the API server holds one (`kubectl get pod -o json`): owner,
+    managed fields, containers with image, resources, env and mounts, and its status with
+    podIPs, conditions and containerStatuses."""
+    container_ports = [{"name": n, "containerPort": p, "protocol": "TCP"} for n, p in (ports or {}).items()]
+    started = "2024-03-01T10:00:05Z"
+    return {
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {
+            "name": name, "namespace": namespace, "labels": labels, "generateName": f"{name}-",
+            "creationTimestamp": started, "annotations": {"kubectl.kubernetes.io/restartedAt": started},
+            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": f"{name}-rs", "controller": True,
+                                 "blockOwnerDeletion": True, "uid": f"uid-rs-{name}"}],
+            "managedFields": [{"manager": "kubelet", "operation": "Update", "apiVersion": "v1", "time": started,
+                               "fieldsType": "FieldsV1", "subresource": "status",
+                               "fieldsV1": {"f:status": {"f:conditions": {}, "f:podIPs": {}}}}],
+        },
+        "spec": {
+            "nodeName": "node-1", "restartPolicy": "Always", "serviceAccountName": "default", "dnsPolicy": "ClusterFirst",
+            "terminationGracePeriodSeconds": 30,
+            "containers": [{
+                "name": "app", "image": "registry.k8s.io/nginx:1.25", "imagePullPolicy": "IfNotPresent",
+                "ports": container_ports,
+                "env": [{"name": "MODE", "value": "test"},
+                        {"name": "POD_IP", "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": "status.podIP"}}}],
+                "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}},
+                "volumeMounts": [{"name": "kube-api-access", "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
+                                  "readOnly": True}],
+            }],
+            "volumes": [{"name": "kube-api-access", "projected": {"sources": [{"serviceAccountToken": {"path": "token"}}]}}],
+        },
+        "status": {
+            "phase": "Running", "hostIP": "10.0.0.1", "podIP": ip, "podIPs": [{"ip": ip}], "startTime": started,
+            "qosClass": "Burstable",
+            "conditions": [{"type": t, "status": "True", "lastProbeTime": None, "lastTransitionTime": started}
+                           for t in ("Initialized", "Ready", "ContainersReady", "PodScheduled")],
+            "containerStatuses": [{"name": "app", "ready": True, "restartCount": 0, "started": True,
+                                   "image": "registry.k8s.io/nginx:1.25", "imageID": "registry.k8s.io/nginx@sha256:0d17",
+                                   "containerID": "containerd://4f1c", "state": {"running": {"startedAt": started}}}],
+        },
+    }
