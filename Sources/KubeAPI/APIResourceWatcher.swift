@@ -72,7 +72,7 @@ final class APIResourceWatcher: @unchecked Sendable {  // used by its own thread
                 body += piece
             }
         } catch {
-            return failed(error)
+            return failed(error, verb: "list")
         }
         switch APIObjectDecoding.listPage(text: String(decoding: body, as: UTF8.self), resource: resource, source: "\(request.connection.server)\(path)") {
         case .success(let page):
@@ -80,7 +80,7 @@ final class APIResourceWatcher: @unchecked Sendable {  // used by its own thread
             reportRejected(page.items)
             return .listPage(page)
         case .failure(let errors):
-            return failed(APIClientError("the list of \(resource) could not be read: \(errors)"))
+            return failed(APIClientError("the list of \(resource) could not be read: \(errors)"), verb: "list")
         }
     }
 
@@ -113,7 +113,7 @@ final class APIResourceWatcher: @unchecked Sendable {  // used by its own thread
             }
         } catch {
             if let endedBy { return endedBy }
-            return machine.handle(failed(error))
+            return machine.handle(failed(error, verb: "watch"))
         }
         if framer.finish() { logger.info("The watch of \(resource) was cut mid-event; resuming", metadata: ["event": "api-watch-cut"]) }
         return machine.handle(.watchEnded)
@@ -126,14 +126,21 @@ final class APIResourceWatcher: @unchecked Sendable {  // used by its own thread
         }
     }
 
-    private func failed(_ error: APIClientError) -> APIWatchMachine.Event {
+    /// Records and logs a failed `verb` (list or watch); a 403 is said as the rule the
+    /// ClusterRole lacks, the server's own words after it.
+    private func failed(_ error: APIClientError, verb: String) -> APIWatchMachine.Event {
+        var detail = error.detail
+        if error.status == 403 {
+            detail = "forbidden: the ClusterRole must allow \(verb) on \(resource.ruleName) (\(error.detail))"
+        }
         let now = MonotonicClock.now()
         queue.record(resource) {
-            $0.failure = error.detail
+            $0.failure = detail
+            $0.answered = error.status != nil
             if $0.failingSince == nil { $0.failingSince = now }
         }
-        logger.warning("\(error.detail)", metadata: ["event": "api-request-failed", "resource": "\(resource)"])
-        return .failed(status: error.status, detail: error.detail)
+        logger.warning("\(detail)", metadata: ["event": "api-request-failed", "resource": "\(resource)"])
+        return .failed(status: error.status, detail: detail)
     }
 
     private func succeeded() {
@@ -141,6 +148,7 @@ final class APIResourceWatcher: @unchecked Sendable {  // used by its own thread
         queue.record(resource) {
             $0.lastSuccess = now
             $0.failure = nil
+            $0.answered = false
             $0.failingSince = nil
         }
     }

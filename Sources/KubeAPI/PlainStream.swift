@@ -1,7 +1,9 @@
 // A TCP connection to the API server with a deadline on every step: the socket is
 // non-blocking (as every socket of ours) and each connect, read and write waits with poll,
 // so a server that goes silent fails the request after `timeoutMilliseconds` rather than
-// holding the thread.
+// holding the thread; keepalive (APISocketLiveness) notices a vanished server sooner than a
+// watch's long read timeout would. A host name is resolved for each connection, so a
+// server whose address moved is followed.
 import LinuxIO
 import ServiceConfig
 
@@ -17,22 +19,40 @@ final class PlainStream: APIByteStream {
     let timeoutMilliseconds: Int32
     let peer: String
 
-    /// Connects to `server` (an IP address: names are not resolved).
+    /// Addresses of a name tried at most: each may take the whole connect timeout.
+    static let addressesTried = 4
+
+    /// Connects to `server`: its address, or the addresses its name resolves to, tried in
+    /// the resolver's order until one answers.
     init(server: APIServerURL, timeoutMilliseconds: Int32) throws(APIClientError) {
         peer = server.authority
         self.timeoutMilliseconds = timeoutMilliseconds
-        guard let port = UInt16(exactly: server.port), let address = SocketAddress(ip: server.host, port: port) else {
-            throw APIClientError("\(server.host) is not an IP address: svcproxy connects to the API server by address (write the server as an IP)")
-        }
-        do throws(Errno) {
-            socket = try Self.connect(to: address, timeoutMilliseconds: timeoutMilliseconds)
+        guard let port = UInt16(exactly: server.port) else { throw APIClientError("\(server.port) is not a port") }
+        let addresses: [SocketAddress]
+        do throws(NameResolutionError) {
+            addresses = try SocketAddress.resolve(host: server.host, port: port)
         } catch {
-            throw APIClientError("Failed to connect to \(server.authority): \(error)")
+            throw APIClientError("\(error) (the API server \(server))")
         }
+        socket = try Self.connect(toFirstOf: addresses.prefix(Self.addressesTried), server: server, timeoutMilliseconds: timeoutMilliseconds)
+    }
+
+    private static func connect(toFirstOf addresses: ArraySlice<SocketAddress>, server: APIServerURL,
+                                timeoutMilliseconds: Int32) throws(APIClientError) -> FileDescriptor {
+        var failures: [String] = []
+        for address in addresses {
+            do throws(Errno) {
+                return try connect(to: address, timeoutMilliseconds: timeoutMilliseconds)
+            } catch {
+                failures.append(addresses.count == 1 ? "\(error)" : "\(address): \(error)")
+            }
+        }
+        throw APIClientError("Failed to connect to \(server.authority): " + failures.joined(separator: "; "))
     }
 
     private static func connect(to address: SocketAddress, timeoutMilliseconds: Int32) throws(Errno) -> FileDescriptor {
         let socket = try FileDescriptor.tcpSocket(for: address)
+        try APISocketLiveness.apply(to: socket)
         if case .wouldBlock = try socket.connect(to: address) {
             guard try socket.waitUntil(writable: true, timeoutMilliseconds: timeoutMilliseconds) else { throw Errno.timedOut }
             if let error = try socket.pendingError() { throw error }
