@@ -10,8 +10,9 @@ revision does. `compact()` forgets the history, as etcd's compaction does: a wat
 older version then answers 410 Gone (an ERROR event on open watches, as the real server
 sends). Requests need `Authorization: Bearer <token>` when a token is set.
 
-Over plain HTTP, or TLS with a server certificate (`tls=(certificate, key)`) and, with
-`client_ca`, client certificates required and verified. Counters (`lists`, `watches`) let a
+Over plain HTTP, or TLS with a server certificate (`tls=(certificate, key)`, the SNI of each
+handshake kept in `server_names`) and, with `client_ca`, client certificates required and
+verified. Counters (`lists`, `watches`) let a
 test prove what the client did.
 
 With `role` (a ClusterRole, as `load_cluster_role` reads it from deploy/), the token is a
@@ -101,9 +102,11 @@ class KubeAPIServer:
         self.port = self.httpd.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
         self.server_name = server_name
+        self.server_names: list[str | None] = []   # the SNI of each TLS handshake (None: none sent)
         if tls:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(*tls)
+            context.sni_callback = lambda _socket, name, _context: self.server_names.append(name)
             if client_ca:
                 context.verify_mode = ssl.CERT_REQUIRED
                 context.load_verify_locations(client_ca)
