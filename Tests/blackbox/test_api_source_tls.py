@@ -91,34 +91,31 @@ def kubeconfig_for(server: KubeAPIServer, path, url: str, ca: str) -> str:
     return str(path)
 
 
-def test_a_server_named_by_host_name_is_resolved_and_its_certificate_checked_for_the_name(
-        tls_material, localhost_certificate, start_daemon, start_backend, tmp_path):
-    leaf = localhost_certificate
-    server = KubeAPIServer(tls=(str(leaf.cert_path), str(leaf.key_path)), server_name="localhost")
+def names_sent_serving_through(host: str, leaf, tls_material, start_daemon, start_backend, tmp_path) -> list:
+    """Serves one Service from a TLS API server with certificate `leaf`, written in the
+    kubeconfig as https://`host`:PORT; the SNI of each handshake the server saw."""
+    server = KubeAPIServer(tls=(str(leaf.cert_path), str(leaf.key_path)), server_name=host)
     try:
         backend = start_backend(identify, name="one")
         node_port = serve_one_service(server, str(tls_material.ca_path), backend)
-        kubeconfig = kubeconfig_for(server, tmp_path / "kubeconfig", f"https://localhost:{server.port}", str(tls_material.ca_path))
+        kubeconfig = kubeconfig_for(server, tmp_path / "kubeconfig", f"https://{host}:{server.port}", str(tls_material.ca_path))
         start_daemon([], extra_args=("--kubeconfig", kubeconfig))
         assert ask_name(("127.0.0.1", node_port)) == "one"
-        assert server.server_names.count("localhost") >= 7, f"svcproxy's handshakes did not send the name: {server.server_names}"
+        return list(server.server_names)
     finally:
         server.stop()
+
+
+def test_a_server_named_by_host_name_is_resolved_and_its_certificate_checked_for_the_name(
+        tls_material, localhost_certificate, start_daemon, start_backend, tmp_path):
+    names = names_sent_serving_through("localhost", localhost_certificate, tls_material, start_daemon, start_backend, tmp_path)
+    assert names.count("localhost") >= 7, f"svcproxy's handshakes did not send the name: {names}"
 
 
 def test_a_server_written_as_an_address_is_checked_against_the_certificates_ip_names(
         tls_material, loopback_address_certificate, start_daemon, start_backend, tmp_path):
-    leaf = loopback_address_certificate
-    server = KubeAPIServer(tls=(str(leaf.cert_path), str(leaf.key_path)), server_name="127.0.0.1")
-    try:
-        backend = start_backend(identify, name="one")
-        node_port = serve_one_service(server, str(tls_material.ca_path), backend)
-        kubeconfig = kubeconfig_for(server, tmp_path / "kubeconfig", f"https://127.0.0.1:{server.port}", str(tls_material.ca_path))
-        start_daemon([], extra_args=("--kubeconfig", kubeconfig))
-        assert ask_name(("127.0.0.1", node_port)) == "one"
-        assert None in server.server_names, "an address must not be sent as SNI"
-    finally:
-        server.stop()
+    names = names_sent_serving_through("127.0.0.1", loopback_address_certificate, tls_material, start_daemon, start_backend, tmp_path)
+    assert names and all(name is None for name in names), f"an address must not be sent as SNI: {names}"
 
 
 @pytest.mark.parametrize("url_host, mismatch", [("localhost", "hostname mismatch"), ("127.0.0.1", "IP address mismatch")])
