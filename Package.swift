@@ -82,6 +82,7 @@ let package = Package(
         .testTarget(name: "LogPipelineTests", dependencies: ["LogPipeline", "LinuxIO", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "TLSTests", dependencies: ["TLS", "COpenSSL", "CTLSShim", "ServiceConfig"]),
         .testTarget(name: "ProxyEngineTests", dependencies: ["ProxyEngine", "LinuxIO", "ServiceConfig"]),
+        .testTarget(name: "KubeAPITests", dependencies: ["KubeAPI", "LinuxIO", "ServiceConfig"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -29,6 +29,8 @@ public final class APIEventQueue: Sendable {
         public var lastSuccess: UInt64?
         /// The last failure since then, in words; nil while all is well.
         public var failure: String?
+        /// The failure was the server's answer (an HTTP status such as 403), not its silence.
+        public var answered = false
         public var failingSince: UInt64?
     }
 

@@ -78,7 +78,7 @@ final class APIResourceWatcher: @unchecked Sendable {  // used by its own thread
                 body += piece
             }
         } catch {
-            return failed(error)
+            return failed(error, verb: "list")
         }
         switch APIObjectDecoding.listPage(text: String(decoding: body, as: UTF8.self), resource: resource, source: "\(request.connection.server)\(path)") {
         case .success(let page):
@@ -86,7 +86,7 @@ final class APIResourceWatcher: @unchecked Sendable {  // used by its own thread
             reportRejected(page.items)
             return .listPage(page)
         case .failure(let errors):
-            return failed(APIClientError("the list of \(resource) could not be read: \(errors)"))
+            return failed(APIClientError("the list of \(resource) could not be read: \(errors)"), verb: "list")
         }
     }
 
@@ -119,7 +119,7 @@ final class APIResourceWatcher: @unchecked Sendable {  // used by its own thread
             }
         } catch {
             if let endedBy { return endedBy }
-            return machine.handle(failed(error))
+            return machine.handle(failed(error, verb: "watch"))
         }
         if framer.finish() { logger.info("The watch of \(resource) was cut mid-event; resuming", metadata: ["event": "api-watch-cut"]) }
         return machine.handle(.watchEnded)
@@ -132,14 +132,21 @@ final class APIResourceWatcher: @unchecked Sendable {  // used by its own thread
         }
     }
 
-    private func failed(_ error: APIClientError) -> APIWatchMachine.Event {
+    /// Records and logs a failed `verb` (list or watch); a 403 is said as the rule the
+    /// ClusterRole lacks, the server's own words after it.
+    private func failed(_ error: APIClientError, verb: String) -> APIWatchMachine.Event {
+        var detail = error.detail
+        if error.status == 403 {
+            detail = "forbidden: the ClusterRole must allow \(verb) on \(resource.ruleName) (\(error.detail))"
+        }
         let now = MonotonicClock.now()
         queue.record(resource, from: stop) {
-            $0.failure = error.detail
+            $0.failure = detail
+            $0.answered = error.status != nil
             if $0.failingSince == nil { $0.failingSince = now }
         }
-        if !stop.isStopped { logger.warning("\(error.detail)", metadata: ["event": "api-request-failed", "resource": "\(resource)"]) }
-        return .failed(status: error.status, detail: error.detail)
+        if !stop.isStopped { logger.warning("\(detail)", metadata: ["event": "api-request-failed", "resource": "\(resource)"]) }
+        return .failed(status: error.status, detail: detail)
     }
 
     private func succeeded() {
@@ -147,6 +154,7 @@ final class APIResourceWatcher: @unchecked Sendable {  // used by its own thread
         queue.record(resource, from: stop) {
             $0.lastSuccess = now
             $0.failure = nil
+            $0.answered = false
             $0.failingSince = nil
         }
     }

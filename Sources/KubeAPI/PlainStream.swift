@@ -1,7 +1,10 @@
 // A TCP connection to the API server with a deadline on every step: the socket is
 // non-blocking (as every socket of ours) and each connect, read and write waits with poll,
 // so a server that goes silent fails the request after `timeoutMilliseconds` rather than
-// holding the thread; and every wait ends at once when the watcher is stopped (APIWatchStop).
+// holding the thread; every wait ends at once when the watcher is stopped (APIWatchStop);
+// keepalive (APISocketLiveness) notices a vanished server sooner than a watch's long read
+// timeout would. A host name is resolved for each connection, so a server whose address
+// moved is followed.
 import Glibc
 import LinuxIO
 import ServiceConfig
@@ -19,23 +22,43 @@ final class PlainStream: APIByteStream {
     let peer: String
     let stop: APIWatchStop?
 
-    /// Connects to `server` (an IP address: names are not resolved).
+    /// Addresses of a name tried at most: each may take the whole connect timeout.
+    static let addressesTried = 4
+
+    /// Connects to `server`: its address, or the addresses its name resolves to, tried in
+    /// the resolver's order until one answers.
     init(server: APIServerURL, timeoutMilliseconds: Int32, stop: APIWatchStop?) throws(APIClientError) {
         peer = server.authority
         self.timeoutMilliseconds = timeoutMilliseconds
         self.stop = stop
-        guard let port = UInt16(exactly: server.port), let address = SocketAddress(ip: server.host, port: port) else {
-            throw APIClientError("\(server.host) is not an IP address: svcproxy connects to the API server by address (write the server as an IP)")
-        }
-        do throws(Errno) {
-            socket = try Self.connect(to: address, timeoutMilliseconds: timeoutMilliseconds, stop: stop)
+        guard let port = UInt16(exactly: server.port) else { throw APIClientError("\(server.port) is not a port") }
+        let addresses: [SocketAddress]
+        do throws(NameResolutionError) {
+            addresses = try SocketAddress.resolve(host: server.host, port: port)
         } catch {
-            throw APIClientError("Failed to connect to \(server.authority): \(error)")
+            throw APIClientError("\(error) (the API server \(server))")
         }
+        socket = try Self.connect(toFirstOf: addresses.prefix(Self.addressesTried), server: server,
+                                  timeoutMilliseconds: timeoutMilliseconds, stop: stop)
+    }
+
+    private static func connect(toFirstOf addresses: ArraySlice<SocketAddress>, server: APIServerURL,
+                                timeoutMilliseconds: Int32, stop: APIWatchStop?) throws(APIClientError) -> FileDescriptor {
+        var failures: [String] = []
+        for address in addresses {
+            do throws(Errno) {
+                return try connect(to: address, timeoutMilliseconds: timeoutMilliseconds, stop: stop)
+            } catch {
+                failures.append(addresses.count == 1 ? "\(error)" : "\(address): \(error)")
+                if error.rawValue == ECANCELED { break }    // stopped: no other address either
+            }
+        }
+        throw APIClientError("Failed to connect to \(server.authority): " + failures.joined(separator: "; "))
     }
 
     private static func connect(to address: SocketAddress, timeoutMilliseconds: Int32, stop: APIWatchStop?) throws(Errno) -> FileDescriptor {
         let socket = try FileDescriptor.tcpSocket(for: address)
+        try APISocketLiveness.apply(to: socket)
         if case .wouldBlock = try socket.connect(to: address) {
             guard try wait(socket, writable: true, timeoutMilliseconds: timeoutMilliseconds, stop: stop) else { throw Errno.timedOut }
             if let error = try socket.pendingError() { throw error }

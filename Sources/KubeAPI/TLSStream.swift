@@ -15,7 +15,8 @@ final class TLSStream: APIByteStream {
         } catch {
             throw APIClientError("TLS with \(server.authority) failed: \(error)")
         }
-        try drive { tls.handshake() }
+        // The name the certificate was checked for: the host, or the kubeconfig's tls-server-name.
+        try drive(failure: "TLS with \(server.authority) (verifying the name \(context.serverName)) failed") { tls.handshake() }
     }
 
     deinit { _ = tls.shutdown() }
@@ -39,13 +40,13 @@ final class TLSStream: APIByteStream {
     }
 
     /// Repeats `step` until it completes, waiting for the socket as it asks.
-    private func drive<Value>(_ step: () -> TLSStep<Value>) throws(APIClientError) -> Value {
+    private func drive<Value>(failure: String? = nil, _ step: () -> TLSStep<Value>) throws(APIClientError) -> Value {
         while true {
             switch step() {
             case .done(let value): return value
             case .wantRead: try plain.wait(writable: false)
             case .wantWrite: try plain.wait(writable: true)
-            case .failed(let error): throw APIClientError("TLS with \(plain.peer) failed: \(error)")
+            case .failed(let error): throw APIClientError("\(failure ?? "TLS with \(plain.peer) failed"): \(error)")
             }
         }
     }

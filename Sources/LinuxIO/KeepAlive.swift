@@ -49,3 +49,15 @@ extension FileDescriptor {
         return value
     }
 }
+
+extension FileDescriptor {
+    /// Fails the connection when sent data stays unacknowledged for `milliseconds`, and, with
+    /// keepalive on, when probes have gone unanswered that long: the bound on a peer that
+    /// vanished while we were writing, which keepalive alone does not cover (it probes only
+    /// an idle connection). tcp(7).
+    ///
+    /// The corresponding C function is `setsockopt` (`TCP_USER_TIMEOUT`).
+    public func setUserTimeout(milliseconds: UInt32) throws(Errno) {
+        try setOption(Int32(IPPROTO_TCP), TCP_USER_TIMEOUT, Int32(clamping: milliseconds))
+    }
+}

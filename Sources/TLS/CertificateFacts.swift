@@ -14,6 +14,12 @@ extension X509Certificate {
     }
 
     private var dnsNames: [String] {
+        alternativeNames.compactMap { $0.hasPrefix("DNS:") ? String($0.dropFirst(4)).lowercased() : nil }
+    }
+
+    /// The subjectAltName entries of the kinds a server's name is checked against, as
+    /// OpenSSL prints them: `DNS:api.example`, `IP:10.0.0.1`, `IP:fd00::1`.
+    var alternativeNames: [String] {
         guard let extensionValue = X509_get_ext_d2i(pointer, NID_subject_alt_name, nil, nil) else { return [] }
         let stack = OpaquePointer(extensionValue)
         defer { GENERAL_NAMES_free(stack) }
@@ -21,8 +27,11 @@ extension X509Certificate {
         for index in 0..<OPENSSL_sk_num(stack) {
             guard let raw = OPENSSL_sk_value(stack, index) else { continue }
             let name = raw.assumingMemoryBound(to: GENERAL_NAME.self).pointee
-            guard name.type == GEN_DNS, let text = asn1Text(name.d.dNSName) else { continue }
-            names.append(text.lowercased())
+            switch name.type {
+            case GEN_DNS: if let text = asn1Text(name.d.dNSName) { names.append("DNS:" + text) }
+            case GEN_IPADD: if let text = addressText(name.d.iPAddress) { names.append("IP:" + text) }
+            default: continue
+            }
         }
         return names
     }
@@ -108,4 +117,18 @@ private func asn1Text(_ string: UnsafeMutablePointer<ASN1_STRING>?) -> String? {
     guard let string, let data = ASN1_STRING_get0_data(string) else { return nil }
     let length = Int(ASN1_STRING_length(string))
     return String(decoding: UnsafeBufferPointer(start: data, count: length), as: UTF8.self)
+}
+
+/// An iPAddress entry's 4 or 16 bytes in their usual text form.
+private func addressText(_ string: UnsafeMutablePointer<ASN1_STRING>?) -> String? {
+    guard let string, let data = ASN1_STRING_get0_data(string) else { return nil }
+    let family: Int32
+    switch ASN1_STRING_length(string) {
+    case 4: family = AF_INET
+    case 16: family = AF_INET6
+    default: return nil
+    }
+    var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+    guard inet_ntop(family, data, &text, socklen_t(text.count)) != nil else { return nil }
+    return String(cString: text)
 }

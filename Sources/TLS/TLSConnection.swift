@@ -46,10 +46,24 @@ public final class TLSConnection {
             // A certificate the client side refused: say why in X509's words.
             let verified = SSL_get_verify_result(ssl)
             if verified != X509_V_OK, let reason = X509_verify_cert_error_string(Int(verified)) {
-                return .failed(TLSError("\(error.message) (\(String(cString: reason)))"))
+                var why = String(cString: reason)
+                if verified == X509_V_ERR_HOSTNAME_MISMATCH || verified == X509_V_ERR_IP_ADDRESS_MISMATCH {
+                    why += peerCertificateNames.map { ": the certificate is for " + ($0.isEmpty ? "no name" : $0.joined(separator: ", ")) } ?? ""
+                }
+                return .failed(TLSError("\(error.message) (\(why))"))
             }
             return .failed(error)
         }
+    }
+
+    /// The names of the certificate the peer sent (`DNS:a.example`, `IP:10.0.0.1`), kept by
+    /// OpenSSL even when verifying it failed; nil when it sent none.
+    private var peerCertificateNames: [String]? {
+        guard let chain = SSL_get_peer_cert_chain(ssl), OPENSSL_sk_num(chain) > 0,
+              let leaf = OPENSSL_sk_value(chain, 0) else { return nil }
+        let pointer = OpaquePointer(leaf)
+        X509_up_ref(pointer)
+        return X509Certificate(taking: pointer).alternativeNames
     }
 
     /// The SSL, for the client context to set the name it verifies and sends.

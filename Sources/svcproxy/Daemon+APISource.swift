@@ -168,7 +168,8 @@ extension Daemon {
         problem = apiListsAwaited
         for (collection, health) in apiSource.queue.health.sorted(by: { $0.key < $1.key }) {
             guard let since = health.failingSince, now > since, now - since >= Self.apiFailureGrace else { continue }
-            problem = "no answer from the API server for \((now - since) / 1_000_000_000) s (\(collection)): \(health.failure ?? "")"
+            let failing = health.answered ? "the API server refusing" : "no answer from the API server"
+            problem = "\(failing) for \((now - since) / 1_000_000_000) s (\(collection)): \(health.failure ?? "")"
             break
         }
         state.update { $0.sourceProblem = problem }

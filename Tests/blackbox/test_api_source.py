@@ -4,13 +4,15 @@
 Services and EndpointSlices created through the client become reachable through the
 daemon; an endpoint removed stops getting new connections; an expired watch (410) costs
 exactly one list per kind; the API server gone leaves traffic flowing and /healthz 503 with
-the reason, until it answers again.
+the reason, until it answers again; every connection to the API server has a keepalive timer.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
+import shutil
 import subprocess
 import time
 
@@ -203,3 +205,23 @@ def test_an_ingress_and_its_class_from_the_api_route_http(api_server, start_ingr
     response = get(daemon.ingress_address, "/x")
     assert response.status == 200, response
     assert response.header("X-Backend") == "a"
+
+
+@pytest.mark.skipif(shutil.which("ss") is None, reason="needs ss (iproute2)")
+def test_every_connection_to_the_api_server_has_a_keepalive_timer(api_server, start_daemon, start_backend, tmp_path):
+    """The kernel probes each watch's connection once it is silent (figures: KubeAPITests),
+    so a server gone without a FIN is noticed in 30 s rather than after the watch's timeout."""
+    backend = start_backend(identify, name="one")
+    create_web(api_server.client(), backend, pick_cluster_ip(), pick_port())
+    daemon = start_api_daemon(start_daemon, api_server, tmp_path)
+    assert poll_until(lambda: all(count >= 1 for count in api_server.watches.values()), 5), "no watch opened"
+
+    def daemons_connections() -> list[str]:
+        result = subprocess.run(["ss", "-tnopH", "state", "established", f"( dport = :{api_server.port} )"],
+                                capture_output=True, text=True, timeout=10)
+        return [line for line in result.stdout.splitlines() if f"pid={daemon.pid}," in line]
+
+    assert poll_until(lambda: len(daemons_connections()) >= len(api_server.watches), 5), daemons_connections()
+    lines = daemons_connections()
+    timers = [re.search(r"timer:\((\w+),", line) for line in lines]
+    assert all(timer and timer.group(1) == "keepalive" for timer in timers), lines

@@ -15,6 +15,7 @@
 #include <ifaddrs.h>
 #include <malloc.h>  /* mallopt, malloc_trim: the daemon keeps RSS flat over reloads */
 #include <net/if.h>
+#include <netdb.h>  /* getaddrinfo: the API server named by host name */
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <netpacket/packet.h>  /* sockaddr_ll: gratuitous ARP for load-balancer addresses */

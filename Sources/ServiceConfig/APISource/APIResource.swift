@@ -12,6 +12,19 @@ public struct APIResource: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { collectionPath }
 
+    /// The API group as RBAC rules name it: "" for the core group (`/api/v1/...`),
+    /// `discovery.k8s.io` for `/apis/discovery.k8s.io/v1/...`.
+    public var apiGroup: String {
+        let parts = collectionPath.split(separator: "/")
+        return parts.first == "apis" && parts.count > 1 ? String(parts[1]) : ""
+    }
+
+    /// The resource as RBAC rules name it: the collection's last segment (`endpointslices`).
+    public var resourceName: String { collectionPath.split(separator: "/").last.map(String.init) ?? "" }
+
+    /// `discovery.k8s.io endpointslices`, `"" (core) services`: what a ClusterRole rule must name.
+    public var ruleName: String { (apiGroup.isEmpty ? "\"\" (core)" : apiGroup) + " " + resourceName }
+
     public static let services = APIResource(kind: "Service", apiVersion: "v1", collectionPath: "/api/v1/services", namespaced: true)
     public static let endpointSlices = APIResource(kind: "EndpointSlice", apiVersion: "discovery.k8s.io/v1",
                                                    collectionPath: "/apis/discovery.k8s.io/v1/endpointslices", namespaced: true)

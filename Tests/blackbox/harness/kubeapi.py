@@ -15,10 +15,17 @@ revision does. `compact()` forgets the history, as etcd's compaction does: a wat
 older version then answers 410 Gone (an ERROR event on open watches, as the real server
 sends). Requests need `Authorization: Bearer <token>` when a token is set.
 
-Over plain HTTP, or TLS with a server certificate (`tls=(certificate, key)`) and, with
-`client_ca`, client certificates required and verified. Counters (`lists`, `watches`, `open_watches`)
-let a test prove what the client did; svcproxy watches Pods only while NetworkPolicies exist,
-so `listed()` and `watched()` give the counters of the other kinds, always watched.
+Over plain HTTP, or TLS with a server certificate (`tls=(certificate, key)`, the SNI of each
+handshake kept in `server_names`) and, with `client_ca`, client certificates required and
+verified. Counters (`lists`, `watches`, `open_watches`) let a test prove what the client did;
+svcproxy watches Pods only while NetworkPolicies exist, so `listed()` and `watched()` give
+the counters of the other kinds, always watched.
+
+With `role` (a ClusterRole, as `load_cluster_role` reads it from deploy/), the token is a
+service account bound to that role: a request whose verb, API group and resource no rule
+allows is answered 403 Forbidden with the Status the real authorizer sends, and `used`
+records each (apiGroup, resource, verb) that was allowed. The test's own client then uses
+`ADMIN_TOKEN`, which is allowed everything.
 """
 
 from __future__ import annotations
@@ -34,6 +41,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 import kubernetes
+import yaml
+
+ADMIN_TOKEN = "admin-token"
+SERVICE_ACCOUNT = "system:serviceaccount:svcproxy:svcproxy"
 
 RESOURCES = {
     # collection path -> (kind, apiVersion, path of one namespace's (or the cluster's) objects)
@@ -59,8 +70,11 @@ _NAMESPACED = [
 
 class KubeAPIServer:
     def __init__(self, token: str | None = "test-token", bookmark_interval: float = 1.0,
-                 tls: tuple[str, str] | None = None, client_ca: str | None = None, server_name: str | None = None):
+                 tls: tuple[str, str] | None = None, client_ca: str | None = None, server_name: str | None = None,
+                 role: dict | None = None):
         self.token = token
+        self.role = role
+        self.used: set[tuple[str, str, str]] = set()     # (apiGroup, resource, verb) allowed by the role
         self.bookmark_interval = bookmark_interval
         self.lock = threading.Condition()
         self.version = 1
@@ -101,9 +115,11 @@ class KubeAPIServer:
         self.port = self.httpd.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
         self.server_name = server_name
+        self.server_names: list[str | None] = []   # the SNI of each TLS handshake (None: none sent)
         if tls:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(*tls)
+            context.sni_callback = lambda _socket, name, _context: self.server_names.append(name)
             if client_ca:
                 context.verify_mode = ssl.CERT_REQUIRED
                 context.load_verify_locations(client_ca)
@@ -124,7 +140,7 @@ class KubeAPIServer:
         if certificate:
             configuration.cert_file, configuration.key_file = certificate
         if self.token:
-            configuration.api_key = {"authorization": self.token}
+            configuration.api_key = {"authorization": ADMIN_TOKEN if self.role else self.token}
             configuration.api_key_prefix = {"authorization": "Bearer"}
         return kubernetes.client.ApiClient(configuration)
 
@@ -196,10 +212,14 @@ class KubeAPIServer:
     # -- requests
 
     def _handle(self, handler: BaseHTTPRequestHandler, method: str) -> None:
-        if self.token and handler.headers.get("Authorization") != f"Bearer {self.token}":
+        authorization = handler.headers.get("Authorization")
+        admin = self.role is not None and authorization == f"Bearer {ADMIN_TOKEN}"
+        if self.token and authorization != f"Bearer {self.token}" and not admin:
             return self._status(handler, 401, "Unauthorized", "Unauthorized")
         url = urlparse(handler.path)
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+        if self.role is not None and not admin and not self._authorized(handler, method, url.path, query):
+            return
         if method == "GET" and url.path in RESOURCES:
             if "fieldSelector" in query:
                 with self.lock:
@@ -212,6 +232,23 @@ class KubeAPIServer:
             if match:
                 return self._write(handler, method, collection, match.groupdict().get("ns") or "", match.group("name"))
         self._status(handler, 404, "NotFound", f"the server could not find {url.path}")
+
+    def _authorized(self, handler, method: str, path: str, query: dict) -> bool:
+        """The role's verdict on one request, as the RBAC authorizer gives it; a 403 is sent when it refuses."""
+        group, resource, named = request_resource(path)
+        if method == "GET":
+            verb = "get" if named else "watch" if query.get("watch") in ("1", "true") else "list"
+        else:
+            verb = {"POST": "create", "PUT": "update", "DELETE": "delete"}[method]
+        if role_allows(self.role, group, resource, verb):
+            with self.lock:
+                self.used.add((group, resource, verb))
+            return True
+        self._status(handler, 403, "Forbidden",
+                     f'{resource}{"." + group if group else ""} is forbidden: User "{SERVICE_ACCOUNT}" cannot {verb} '
+                     f'resource "{resource}" in API group "{group}" at the cluster scope',
+                     details={"group": group, "kind": resource})
+        return False
 
     def _list(self, handler, collection: str, query: dict) -> None:
         limit = int(query.get("limit", "0") or 0)
@@ -358,15 +395,59 @@ class KubeAPIServer:
         handler.end_headers()
         handler.wfile.write(data)
 
-    def _status(self, handler, code: int, reason: str, message: str) -> None:
-        self._json(handler, code, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                                   "message": message, "reason": reason, "code": code})
+    def _status(self, handler, code: int, reason: str, message: str, details: dict | None = None) -> None:
+        status = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                  "message": message, "reason": reason, "code": code}
+        if details:
+            status["details"] = details
+        self._json(handler, code, status)
 
     @staticmethod
     def _chunk(handler, text: str) -> None:
         data = text.encode()
         handler.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
         handler.wfile.flush()
+
+
+# --------------------------------------------------------------------------- RBAC
+
+def load_cluster_role(paths) -> dict:
+    """The one ClusterRole among the YAML documents of `paths` (deploy/*.yaml)."""
+    roles = [document for path in paths for document in yaml.safe_load_all(open(path))
+             if document and document.get("kind") == "ClusterRole"]
+    assert len(roles) == 1, f"expected one ClusterRole in {paths}, found {len(roles)}"
+    for rule in roles[0]["rules"]:
+        assert "resourceNames" not in rule and "nonResourceURLs" not in rule, f"rules of this shape are not modelled: {rule}"
+    return roles[0]
+
+
+def role_grants(role: dict) -> set[tuple[str, str, str]]:
+    """Every (apiGroup, resource, verb) the role's rules name."""
+    return {(group, resource, verb) for rule in role["rules"] for group in rule.get("apiGroups", [])
+            for resource in rule.get("resources", []) for verb in rule.get("verbs", [])}
+
+
+def role_allows(role: dict, group: str, resource: str, verb: str) -> bool:
+    """Whether a rule of `role` allows `verb` on `resource` of `group` (`*` matching all, as RBAC does)."""
+    return any(any(g in ("*", group) for g in rule.get("apiGroups", []))
+               and any(r in ("*", resource) for r in rule.get("resources", []))
+               and any(v in ("*", verb) for v in rule.get("verbs", []))
+               for rule in role["rules"])
+
+
+def request_resource(path: str) -> tuple[str, str, bool]:
+    """(apiGroup, resource, names one object) of an API path: `/api/v1/namespaces/default/services/web`
+    is ("", "services", True), `/apis/discovery.k8s.io/v1/endpointslices` ("discovery.k8s.io", "endpointslices", False)."""
+    parts = [part for part in path.split("/") if part]
+    if parts[:1] == ["api"]:
+        group, rest = "", parts[2:]
+    elif parts[:1] == ["apis"] and len(parts) >= 3:
+        group, rest = parts[1], parts[3:]
+    else:
+        return "", path, False
+    if len(rest) >= 3 and rest[0] == "namespaces":
+        rest = rest[2:]                 # a namespace's collection: the resource follows
+    return group, rest[0] if rest else "", len(rest) >= 2
 
 
 # --------------------------------------------------------------------------- objects

@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import calendar
 import hashlib
+import ipaddress
 import json
 import os
 import re
@@ -207,8 +208,8 @@ class TLSMaterial:
     def issue(self, name: str, hosts: list[str], key_type: str = "rsa", *, key_format: str = "pkcs8",
               issuer: str = "root", start: str | None = None, end: str | None = None,
               extended_usage: str = "serverAuth") -> Certificate:
-        """A leaf for `hosts` (all DNS SANs, the first also the CN); `extended_usage` "clientAuth"
-        makes a client certificate."""
+        """A leaf for `hosts` (DNS SANs, or IP SANs for addresses; the first also the CN);
+        `extended_usage` "clientAuth" makes a client certificate."""
         key_path, key_pem = self._key(name, key_type, key_format)
         csr = self.dir / f"{name}.csr"
         _run(["req", "-new", "-key", str(key_path), "-subj", f"/CN={hosts[0]}/O=svcproxy tests",
@@ -218,7 +219,7 @@ class TLSMaterial:
         extensions.write_text("[v3]\nbasicConstraints = critical,CA:FALSE\n"
                               f"keyUsage = critical,{usage}\nextendedKeyUsage = {extended_usage}\n"
                               "subjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid\n"
-                              "subjectAltName = " + ",".join(f"DNS:{h}" for h in hosts) + "\n")
+                              "subjectAltName = " + ",".join(_alt_name(h) for h in hosts) + "\n")
         cert_path = self.dir / f"{name}.pem"
         signer = (self.ca_path, self.ca_key) if issuer == "root" else (self.intermediate_path, self.intermediate_key)
         self._sign(csr, cert_path, extensions, signer, start=start, end=end)
@@ -227,6 +228,15 @@ class TLSMaterial:
         dates = _run(["x509", "-in", str(cert_path), "-noout", "-startdate", "-enddate"], self.dir).decode().split("\n")
         return Certificate(name, tuple(hosts), key_type, cert_path, key_path, cert_path.read_bytes(), key_pem,
                            _asn1_time(dates[0]), _asn1_time(dates[1]))
+
+
+def _alt_name(host: str) -> str:
+    """`IP:127.0.0.1` for an address, `DNS:a.example` for a name."""
+    try:
+        ipaddress.ip_address(host)
+        return f"IP:{host}"
+    except ValueError:
+        return f"DNS:{host}"
 
 
 # --------------------------------------------------------------------------- YAML
