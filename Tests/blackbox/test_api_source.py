@@ -214,14 +214,14 @@ def test_every_connection_to_the_api_server_has_a_keepalive_timer(api_server, st
     backend = start_backend(identify, name="one")
     create_web(api_server.client(), backend, pick_cluster_ip(), pick_port())
     daemon = start_api_daemon(start_daemon, api_server, tmp_path)
-    assert poll_until(lambda: all(count >= 1 for count in api_server.watches.values()), 5), "no watch opened"
+    assert poll_until(lambda: all(count >= 1 for count in api_server.watched().values()), 5), "no watch opened"
 
     def daemons_connections() -> list[str]:
         result = subprocess.run(["ss", "-tnopH", "state", "established", f"( dport = :{api_server.port} )"],
                                 capture_output=True, text=True, timeout=10)
         return [line for line in result.stdout.splitlines() if f"pid={daemon.pid}," in line]
 
-    assert poll_until(lambda: len(daemons_connections()) >= len(api_server.watches), 5), daemons_connections()
+    assert poll_until(lambda: len(daemons_connections()) >= len(api_server.watched()), 5), daemons_connections()
     lines = daemons_connections()
     timers = [re.search(r"timer:\((\w+),", line) for line in lines]
     assert all(timer and timer.group(1) == "keepalive" for timer in timers), lines

@@ -296,12 +296,13 @@ class KubeAPIServer:
         with self.lock:
             self.open_watches[collection] += 1
         try:
-            self._stream(handler, collection, since, timeout, bookmarks, opened_in, cut_in)
+            self._stream(handler, collection, since, timeout, bookmarks, opened_in, cut_in, query.get("fieldSelector", ""))
         finally:
             with self.lock:
                 self.open_watches[collection] -= 1
 
-    def _stream(self, handler, collection: str, since: int, timeout: float, bookmarks: bool, opened_in: int, cut_in: int) -> None:
+    def _stream(self, handler, collection: str, since: int, timeout: float, bookmarks: bool, opened_in: int, cut_in: int,
+                selector: str) -> None:
         handler.send_response(200)
         handler.send_header("Content-Type", "application/json")
         handler.send_header("Transfer-Encoding", "chunked")
@@ -326,7 +327,7 @@ class KubeAPIServer:
                         self._chunk(handler, json.dumps(event) + "\n")
                         break
                     events = [(v, t, o) for v, c, t, o in self.history
-                              if c == collection and v > sent and field_selected(o, query.get("fieldSelector", ""))]
+                              if c == collection and v > sent and field_selected(o, selector)]
                     if not events:
                         now = time.monotonic()
                         if now >= deadline:
