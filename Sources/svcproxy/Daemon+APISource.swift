@@ -25,8 +25,8 @@ extension Daemon {
         let due = lastAPISync + minSyncPeriod
         if MonotonicClock.now() >= due {
             syncAPI(engine: engine, admin: admin)
-        } else if apiSyncDue == nil {
-            apiSyncDue = due
+        } else {
+            wakeAPISync(at: due)
         }
     }
 
@@ -84,7 +84,7 @@ extension Daemon {
     func followNetworkPolicies() {
         guard let apiSource else { return }
         let policies = store.networkPolicyCount
-        for change in apiWatches.update(networkPolicies: policies, running: apiSource.watching) {
+        for change in apiWatches.update(networkPolicies: policies, running: apiSource.watching, now: MonotonicClock.now()) {
             switch change {
             case .start(let resource):
                 do {
@@ -92,7 +92,9 @@ extension Daemon {
                     logger.info("Watching \(resource): \(policies) NetworkPolicies select by pod labels and addresses",
                                 metadata: ["event": "api-watch-started", "resource": "\(resource)"])
                 } catch {
-                    logger.error("Failed to start watching \(resource): \(error)", metadata: ["event": "api-watch-failed"])
+                    logger.error("Failed to start watching \(resource): \(error); trying again in a second",
+                                 metadata: ["event": "api-watch-failed"])
+                    wakeAPISync(at: MonotonicClock.now() + 1_000_000_000)
                 }
             case .stop(let resource):
                 apiSource.stop(resource)
@@ -109,11 +111,24 @@ extension Daemon {
     /// would first enforce a NetworkPolicy waits for the Pods' first list, with every change
     /// taken meanwhile (the running plan, made without the policy, serves until then).
     func applyAPIChanges(engine: Engine, admin: AdminEndpoints) {
-        guard let apiSource, apiWatches.complete, apiChangesWaiting > 0 || !announcedAPIReady else { return }
+        guard let apiSource else { return }
+        let now = MonotonicClock.now()
+        guard apiWatches.mayPlan(now: now) else {
+            if let deadline = apiWatches.lateListDeadline(now: now) { wakeAPISync(at: deadline) }
+            return
+        }
+        guard apiChangesWaiting > 0 || !announcedAPIReady else { return }
+        if !apiWatches.complete {
+            let missing = apiWatches.waitingFor.map(\.collectionPath).joined(separator: ", ")
+            let grace = APIWatchSet.lateListGrace / 1_000_000_000
+            logger.warning("Applying without the first list of \(missing), awaited for \(grace) s: NetworkPolicies are enforced against the pods known",
+                           metadata: ["event": "api-list-overdue"])
+        }
         logger.info("Applying \(apiChangesWaiting) changes from the API server", metadata: ["event": "api-sync"])
         apiChangesWaiting = 0
         let served = replan(engine: engine, admin: admin)
         observeNetworkProgramming(served: served)
+        followNetworkPolicies()  // the plan read the files again: a policy may have come or gone with them
         if !announcedAPIReady {
             announcedAPIReady = true
             checkAPIHealth(now: lastAPISync)
@@ -121,6 +136,11 @@ extension Daemon {
                           metadata: ["event": "api-synced"])
             SystemdNotifier.ready(status: status)
         }
+    }
+
+    /// Makes the main loop sync by `time` (a retry, the end of a wait), unless it will sooner.
+    private func wakeAPISync(at time: UInt64) {
+        if apiSyncDue.map({ $0 > time }) ?? true { apiSyncDue = time }
     }
 
     /// Keeps the trigger times of changes made since the daemon started (older ones, met in
@@ -134,7 +154,7 @@ extension Daemon {
 
     /// After an apply: from each held change to now, into the histogram. An apply that
     /// failed served none of them; they are dropped with it, as kube-proxy's failed sync does.
-    private func observeNetworkProgramming(served: Bool) {
+    func observeNetworkProgramming(served: Bool) {
         defer { apiTriggerTimesWaiting = [] }
         guard served, !apiTriggerTimesWaiting.isEmpty else { return }
         let now = Date().timeIntervalSince1970

@@ -154,13 +154,14 @@ final class Daemon {
     private func reload(engine: Engine, admin endpoints: AdminEndpoints) {
         SystemdNotifier.reloading()
         logger.notice("Received SIGHUP: reloading the configuration", metadata: ["event": "reloading"])
-        if let awaited = apiListsAwaited {
+        if let awaited = apiListsAwaited, !apiWatches.mayPlan(now: MonotonicClock.now()) {
             // No plan before every watched kind is listed (applyAPIChanges): this one is made then.
             apiChangesWaiting += 1
             logger.notice("The reload is applied once the lists arrive: \(awaited)", metadata: ["event": "reload-deferred"])
         } else {
-            replan(engine: engine, admin: endpoints)
+            let served = replan(engine: engine, admin: endpoints)
             apiChangesWaiting = 0  // the plan took them
+            observeNetworkProgramming(served: served)
             // A file's first NetworkPolicy starts the Pods' watch, its last one stops it.
             followNetworkPolicies()
             applyAPIChanges(engine: engine, admin: endpoints)

@@ -85,7 +85,7 @@ private let policyJSON = """
 
     @Test func aPlanWaitsForEveryWatchedKindsFirstList() {
         var set = APIWatchSet()
-        #expect(set.update(networkPolicies: 0, running: Set(APIResource.watched)).isEmpty)
+        #expect(set.update(networkPolicies: 0, running: Set(APIResource.watched), now: 0).isEmpty)
         for resource in APIResource.watched.dropLast() { set.listed(resource) }
         #expect(!set.complete)
         #expect(set.waitingFor == [.tlsSecrets])
@@ -96,32 +96,51 @@ private let policyJSON = """
     @Test func theFirstPolicyStartsPodsAndTheApplyWaitsForTheirList() {
         var set = APIWatchSet()
         for resource in APIResource.watched { set.listed(resource) }
-        #expect(set.update(networkPolicies: 1, running: Set(APIResource.watched)) == [.start(.pods)])
+        #expect(set.update(networkPolicies: 1, running: Set(APIResource.watched), now: 0) == [.start(.pods)])
         #expect(!set.complete)
         #expect(set.waitingFor == [.pods])
         // Still starting: nothing more to do while it runs.
-        #expect(set.update(networkPolicies: 2, running: Set(APIWatchSet.all)).isEmpty)
+        #expect(set.update(networkPolicies: 2, running: Set(APIWatchSet.all), now: 0).isEmpty)
         set.listed(.pods)
         #expect(set.complete)
     }
 
     @Test func theLastPolicyStopsPodsAndNothingWaits() {
         var set = APIWatchSet()
-        _ = set.update(networkPolicies: 1, running: Set(APIResource.watched))
+        _ = set.update(networkPolicies: 1, running: Set(APIResource.watched), now: 0)
         for resource in APIWatchSet.all { set.listed(resource) }
-        #expect(set.update(networkPolicies: 0, running: Set(APIWatchSet.all)) == [.stop(.pods)])
+        #expect(set.update(networkPolicies: 0, running: Set(APIWatchSet.all), now: 0) == [.stop(.pods)])
         #expect(set.complete)
         set.listed(.pods)  // a list of the stopped watch, late
         #expect(!set.listed.contains(.pods))
         // Started again: its new watch must list it again.
-        #expect(set.update(networkPolicies: 1, running: Set(APIResource.watched)) == [.start(.pods)])
+        #expect(set.update(networkPolicies: 1, running: Set(APIResource.watched), now: 0) == [.start(.pods)])
         #expect(set.waitingFor == [.pods])
+    }
+
+    @Test func plansWaitForTheLatePodsListOnlyForTheGrace() {
+        var set = APIWatchSet()
+        #expect(!set.mayPlan(now: 100 * APIWatchSet.lateListGrace), "the first lists are never skipped")
+        for resource in APIResource.watched { set.listed(resource) }
+        #expect(set.mayPlan(now: 0))
+        let started: UInt64 = 5_000_000_000
+        #expect(set.update(networkPolicies: 1, running: Set(APIResource.watched), now: started) == [.start(.pods)])
+        #expect(!set.mayPlan(now: started))
+        #expect(set.lateListDeadline(now: started) == started + APIWatchSet.lateListGrace)
+        // Started again after a failure: the wait still ends when the first start's does.
+        _ = set.update(networkPolicies: 1, running: Set(APIResource.watched), now: started + 1_000_000_000)
+        #expect(!set.mayPlan(now: started + APIWatchSet.lateListGrace - 1))
+        #expect(set.mayPlan(now: started + APIWatchSet.lateListGrace))
+        #expect(!set.complete, "still missing: /healthz says so")
+        #expect(set.lateListDeadline(now: started + APIWatchSet.lateListGrace) == nil)
+        set.listed(.pods)
+        #expect(set.complete && set.startedAt.isEmpty)
     }
 
     @Test func aStartThatFailedIsTriedAgain() {
         var set = APIWatchSet()
-        #expect(set.update(networkPolicies: 1, running: Set(APIResource.watched)) == [.start(.pods)])
-        #expect(set.update(networkPolicies: 1, running: Set(APIResource.watched)) == [.start(.pods)])
+        #expect(set.update(networkPolicies: 1, running: Set(APIResource.watched), now: 0) == [.start(.pods)])
+        #expect(set.update(networkPolicies: 1, running: Set(APIResource.watched), now: 0) == [.start(.pods)])
     }
 
     @Test func theStoreCountsTheAPIsPolicies() throws {

@@ -7,6 +7,7 @@ import Testing
     #expect(TriggerTime.seconds("2026-11-30T21:33:17Z") == 1_796_074_397)
     #expect(TriggerTime.seconds("2026-11-30T21:33:17.250000000Z") == 1_796_074_397.25)
     #expect(TriggerTime.seconds("2026-11-30T21:33:17.5Z") == 1_796_074_397.5)
+    #expect(TriggerTime.seconds("2024-02-29T00:00:00Z") == 1_709_164_800)
 }
 
 @Test func triggerTimesWithAnOffsetAreTheSameInstant() {
@@ -16,7 +17,8 @@ import Testing
 
 @Test func whatIsNotAnRFC3339DateTimeHasNoTime() {
     for text in ["", "2026-11-30", "2026-11-30 21:33:17Z", "2026-11-30T21:33:17", "2026-13-30T21:33:17Z",
-                 "2026-11-30T21:33:17.Z", "2026-11-30T21:33:17Zjunk", "2026-11-30T25:33:17Z", "yesterday"] {
+                 "2026-11-30T21:33:17.Z", "2026-11-30T21:33:17Zjunk", "2026-11-30T25:33:17Z", "yesterday",
+                 "2026-02-29T00:00:00Z", "2026-04-31T00:00:00Z", "2026-11-30T21:33:17+24:00", "2026-11-30T21:33:17+01:60"] {
         #expect(TriggerTime.seconds(text) == nil, "\(text)")
     }
 }

@@ -21,14 +21,9 @@ kubernetes = pytest.importorskip("kubernetes")
 from harness import DaemonError, ask_name, identify, pick_cluster_ip, pick_port, poll_until  # noqa: E402
 from harness.admin import health  # noqa: E402
 from harness.kubeapi import (RESOURCES, KubeAPIServer, create_web, load_cluster_role, request_resource,  # noqa: E402
-                             role_grants)
+                             role_grants, slice_body)
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
-
-# Granted for the Pods NetworkPolicies select; unused while the daemon watches no Pods (and
-# the test server serves none). Once it serves them, they must be used like every other kind.
-WATCHED_ONLY_WITH_POD_SUPPORT = {("", "pods")}
-
 
 def deploy_role() -> dict:
     return load_cluster_role(sorted(DEPLOY.glob("*.yaml")))
@@ -54,14 +49,10 @@ def test_the_deploy_role_is_enough_and_every_rule_of_it_is_used(start_daemon, st
         assert ask_name(("127.0.0.1", node_port)) == "one"
         assert poll_until(lambda: all(count >= 1 for count in server.watches.values()), 10), "not every kind is watched"
 
-        served = {request_resource(collection)[:2] for collection in RESOURCES}
-        unused = role_grants(role) - server.used
-        pod_support = WATCHED_ONLY_WITH_POD_SUPPORT & served
-        allowed_unused = WATCHED_ONLY_WITH_POD_SUPPORT - pod_support
-        assert {(group, resource) for group, resource, _ in unused} <= allowed_unused, \
-            f"the role grants what svcproxy never uses: {sorted(unused)}"
-        assert allowed_unused <= {(group, resource) for group, resource, _ in role_grants(role)}, \
-            "the role must also allow the Pods NetworkPolicies select"
+        assert role_grants(role) - server.used == set(), \
+            f"the role grants what svcproxy never uses: {sorted(role_grants(role) - server.used)}"
+        assert {request_resource(collection)[:2] for collection in RESOURCES} <= \
+            {(group, resource) for group, resource, _ in role_grants(role)}, "the role misses a kind svcproxy watches"
     finally:
         server.stop()
 
@@ -102,3 +93,28 @@ def test_a_role_without_endpointslices_makes_the_daemon_name_the_missing_rule(st
     assert reasons and "the API server refusing" in reasons[0], "/healthz did not give the forbidden reason"
     assert "the ClusterRole must allow list on discovery.k8s.io endpointslices" in reasons[0]
     assert ("discovery.k8s.io", "endpointslices", "list") not in server.used
+
+
+def test_a_role_without_pods_holds_service_changes_only_for_the_grace(start_daemon, start_backend, tmp_path):
+    """A NetworkPolicy makes the daemon watch Pods; a role from before that (no pods) answers
+    403 for ever. Plans wait for the Pods' list 30 s at most, then Service changes flow again
+    with the policies enforced against the pods known, and /healthz keeps naming the list."""
+    role = deploy_role()
+    role["rules"] = [dict(rule, resources=[r for r in rule["resources"] if r != "pods"]) for rule in role["rules"]]
+    server = KubeAPIServer(role=role)
+    try:
+        one, two = start_backend(identify, name="one"), start_backend(identify, name="two")
+        node_port = pick_port()
+        discovery = create_web(server.client(), one, pick_cluster_ip(), node_port)
+        daemon = start_daemon([], extra_args=("--kubeconfig", server.kubeconfig(tmp_path / "kubeconfig"),
+                                              "--min-sync-period", "200ms"))
+        assert ask_name(("127.0.0.1", node_port)) == "one"
+        create_policy_selecting_nothing(server.client())
+        discovery.replace_namespaced_endpoint_slice("web-1", "default", slice_body("web", [two.endpoint]))
+        assert poll_until(lambda: ask_name(("127.0.0.1", node_port)) == "two", 30 + 15), \
+            "a Service change waits for a Pods list that cannot come"
+        assert "event=api-list-overdue" in daemon.log_text()
+        status, body = health(daemon, "/healthz")
+        assert status == 503 and "/api/v1/pods" in body.get("reason", ""), (status, body)
+    finally:
+        server.stop()

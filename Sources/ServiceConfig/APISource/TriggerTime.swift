@@ -31,12 +31,13 @@ public enum TriggerTime {
         var offset = 0
         if reader.skip("Z") || reader.skip("z") {
             offset = 0
-        } else if let sign = reader.sign(), let hours = reader.number(2), reader.skip(":"), let minutes = reader.number(2) {
+        } else if let sign = reader.sign(), let hours = reader.number(2), reader.skip(":"), let minutes = reader.number(2),
+                  hours < 24, minutes < 60 {
             offset = sign * (hours * 3600 + minutes * 60)
         } else {
             return nil
         }
-        guard reader.atEnd else { return nil }
+        guard reader.atEnd, day <= daysIn(month: month, year: year) else { return nil }
         var parts = tm()
         parts.tm_year = Int32(year - 1900)
         parts.tm_mon = Int32(month - 1)
@@ -45,6 +46,16 @@ public enum TriggerTime {
         parts.tm_min = Int32(minute)
         parts.tm_sec = Int32(second)
         return Double(timegm(&parts) - offset) + fraction
+    }
+}
+
+/// The days of `month` (1–12) in `year`, by the Gregorian rules: timegm would roll
+/// February 31st over into March rather than refuse it.
+private func daysIn(month: Int, year: Int) -> Int {
+    switch month {
+    case 2: return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
+    case 4, 6, 9, 11: return 30
+    default: return 31
     }
 }
 
