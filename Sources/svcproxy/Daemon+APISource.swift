@@ -126,8 +126,7 @@ extension Daemon {
         }
         logger.info("Applying \(apiChangesWaiting) changes from the API server", metadata: ["event": "api-sync"])
         apiChangesWaiting = 0
-        let served = replan(engine: engine, admin: admin)
-        observeNetworkProgramming(served: served)
+        replan(engine: engine, admin: admin)
         followNetworkPolicies()  // the plan read the files again: a policy may have come or gone with them
         if !announcedAPIReady {
             announcedAPIReady = true

@@ -159,9 +159,8 @@ final class Daemon {
             apiChangesWaiting += 1
             logger.notice("The reload is applied once the lists arrive: \(awaited)", metadata: ["event": "reload-deferred"])
         } else {
-            let served = replan(engine: engine, admin: endpoints)
+            replan(engine: engine, admin: endpoints)
             apiChangesWaiting = 0  // the plan took them
-            observeNetworkProgramming(served: served)
             // A file's first NetworkPolicy starts the Pods' watch, its last one stops it.
             followNetworkPolicies()
             applyAPIChanges(engine: engine, admin: endpoints)
@@ -170,9 +169,9 @@ final class Daemon {
     }
 
     /// Plans the store's objects again (the files read again, the API's changes taken) and
-    /// applies the plan; an invalid one changes nothing. Whether the plan was applied.
-    @discardableResult
-    func replan(engine: Engine, admin endpoints: AdminEndpoints) -> Bool {
+    /// applies the plan; an invalid one changes nothing. The API changes it served, whichever
+    /// path asked for it (an API sync or a SIGHUP), are measured here.
+    func replan(engine: Engine, admin endpoints: AdminEndpoints) {
         let started = MonotonicClock.now()
         let result: Result<LoadedPlan, ConfigErrors>
         do {
@@ -193,6 +192,7 @@ final class Daemon {
             }
             logger.error("Reload failed: \(errors.errors.count) errors in the configuration; still serving the previous one",
                          metadata: ["event": "reload-failed"])
+            observeNetworkProgramming(served: false)
         case .success(let loaded):
             let read = loaded.loadStatistics
             let total = read.documentsChecked + read.documentsReused
@@ -227,14 +227,13 @@ final class Daemon {
             // failed before (no interface yet, no capability) is tried again.
             clusterIPs.sync(plan)
             syncLoadBalancers()
+            observeNetworkProgramming(served: true)
         }
         // A reload frees as much as it allocated (a large file's text, its documents, a
         // plan), but glibc keeps freed heap pages mapped; give them back so that RSS stays
         // flat over reloads.
         malloc_trim(0)
         endpoints.serveHealthChecks(plan.healthChecks)  // the running plan's, whether the reload took or not
-        if case .success = result { return true }
-        return false
     }
 
     /// Places and announces the plan's pool addresses and says which Services wait.
