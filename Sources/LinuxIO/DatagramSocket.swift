@@ -66,7 +66,7 @@ extension FileDescriptor {
     ///
     /// The corresponding C function is `sendto`.
     public func sendDatagram(from buffer: UnsafeRawPointer, count: Int, to address: SocketAddress? = nil) throws(Errno) -> IOResult<Int> {
-        guard let address else { return try nonBlocking { send(rawValue, buffer, count, 0) } }
+        guard let address else { return try nonBlocking { CLinux.send(rawValue, buffer, count, 0) } }
         return try address.withSockaddr { (pointer, length) throws(Errno) -> IOResult<Int> in
             try nonBlocking { sendto(rawValue, buffer, count, 0, pointer, length) }
         }

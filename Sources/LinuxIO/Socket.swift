@@ -95,6 +95,24 @@ extension FileDescriptor {
         }
     }
 
+    /// Receives up to `count` bytes of a connected stream socket; 0 means end of stream.
+    /// What `read` does on a socket, without the file layer `read` goes through first
+    /// (position lock, access checks, change notification): a relay makes two of these
+    /// per message.
+    ///
+    /// The corresponding C function is `recv`.
+    public func receive(into buffer: UnsafeMutableRawPointer, count: Int) throws(Errno) -> IOResult<Int> {
+        try nonBlocking { recv(rawValue, buffer, count, 0) }
+    }
+
+    /// Sends up to `count` bytes on a connected stream socket; returns how many were
+    /// taken. `MSG_NOSIGNAL`: a peer gone is an EPIPE to handle, never a signal.
+    ///
+    /// The corresponding C function is `send`.
+    public func send(from buffer: UnsafeRawPointer, count: Int) throws(Errno) -> IOResult<Int> {
+        try nonBlocking { CLinux.send(rawValue, buffer, count, Int32(MSG_NOSIGNAL)) }
+    }
+
     /// The error a non-blocking connect ended with, or nil if it succeeded (`SO_ERROR`).
     public func pendingError() throws(Errno) -> Errno? {
         var value: Int32 = 0

@@ -26,7 +26,7 @@ final class ScriptedSocket: RelaySource, RelayDestination {
 
     private(set) var splices = 0
 
-    func read(into buffer: UnsafeMutableRawPointer, count: Int) throws(Errno) -> IOResult<Int> {
+    func receive(into buffer: UnsafeMutableRawPointer, count: Int) throws(Errno) -> IOResult<Int> {
         try read(count: count)
     }
 
@@ -40,7 +40,7 @@ final class ScriptedSocket: RelaySource, RelayDestination {
         return try read(count: count)
     }
 
-    func write(from buffer: UnsafeRawPointer, count: Int) throws(Errno) -> IOResult<Int> {
+    func send(from buffer: UnsafeRawPointer, count: Int) throws(Errno) -> IOResult<Int> {
         try write(count: count)
     }
 
@@ -350,5 +350,43 @@ final class ScriptedSocket: RelaySource, RelayDestination {
         #expect(destination.written == 200 && source.splices == 0, "the bytes were copied")
         #expect(pipes.refusal == .tooManyOpenFiles, "the worker logs why")
         #expect(asked == 1, "no pipe is asked for again within the retry interval")
+    }
+
+    @Test func bytesReadAheadWaitForAConnectingSocketAndGoOutOnceItTakesThem() {
+        let pool = BufferPool(bufferSize: 100)
+        var flow = Flow()
+        let client = ScriptedSocket(reads: [.bytes(60), .bytes(100)])
+        #expect(throws: Never.self) { try flow.readAhead(from: client, pool: pool) }
+        #expect(flow.pending == 60 && !flow.readFilledBuffer)
+        #expect(throws: Never.self) { try flow.readAhead(from: client, pool: pool) }
+        #expect(flow.pending == 60, "nothing more is read while bytes are pending")
+        let connecting = ScriptedSocket(writes: [.wouldBlock, .bytes(60)])
+        #expect((try? flow.writeAhead(to: connecting, pool: pool, pipes: nil)) == false, "still connecting: nothing taken")
+        #expect(flow.pending == 60 && flow.bytesMoved == 0)
+        #expect((try? flow.writeAhead(to: connecting, pool: pool, pipes: nil)) == true, "connected: every byte taken")
+        #expect(flow.pending == 0 && flow.bytesMoved == 60 && flow.buffer == nil)
+    }
+
+    @Test func aConnectThatFailsKeepsTheBytesReadAheadForTheNextAttempt() {
+        let pool = BufferPool(bufferSize: 100)
+        var flow = Flow()
+        #expect(throws: Never.self) { try flow.readAhead(from: ScriptedSocket(reads: [.bytes(40)]), pool: pool) }
+        #expect(throws: Errno.connectionRefused) {
+            try flow.writeAhead(to: ScriptedSocket(writes: [.fail(.connectionRefused)]), pool: pool, pipes: nil)
+        }
+        #expect(flow.pending == 40 && flow.bytesMoved == 0)
+        let next = ScriptedSocket(writes: [.bytes(40)])
+        #expect((try? flow.writeAhead(to: next, pool: pool, pipes: nil)) == true)
+        #expect(next.written == 40)
+    }
+
+    @Test func aClientThatSentNothingYetOrEndedIsReadAheadWithoutHoldingABuffer() {
+        let pool = BufferPool(bufferSize: 100)
+        var silent = Flow()
+        #expect(throws: Never.self) { try silent.readAhead(from: ScriptedSocket(reads: [.wouldBlock]), pool: pool) }
+        #expect(silent.pending == 0 && !silent.sourceEnded && silent.buffer == nil)
+        var ended = Flow()
+        #expect(throws: Never.self) { try ended.readAhead(from: ScriptedSocket(reads: [.endOfStream]), pool: pool) }
+        #expect(ended.sourceEnded && ended.shouldShutDestination && ended.buffer == nil)
     }
 }

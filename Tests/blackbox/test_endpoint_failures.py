@@ -4,7 +4,7 @@ worst), and a service without endpoints resets the client at once."""
 
 import pytest
 
-from harness import ask_name, identify, refusing_endpoint, service_yaml, time_until_end
+from harness import ask_name, echo, echo_once, identify, pattern_bytes, refusing_endpoint, service_yaml, time_until_end
 
 
 def test_every_connection_is_answered_when_one_of_three_endpoints_refuses(
@@ -36,6 +36,20 @@ def test_client_connection_ends_within_5_s_when_every_endpoint_refuses(start_dae
 
     assert ending in ("eof", "reset"), "the client connection stayed open after every endpoint refused"
     assert elapsed < 5, f"the client connection ended only after {elapsed:.2f} s"
+
+
+@pytest.mark.parametrize("size", [0, 100, 200_000], ids=["end-only", "small", "larger-than-a-buffer"])
+def test_what_a_client_sends_with_its_connection_survives_a_refusing_endpoint(
+        size, start_backend, start_daemon, write_config, node_port):
+    # The client's first bytes and its end are sent before the proxy has connected anywhere:
+    # they are read at once and must reach the endpoint the retry ladder ends at, whole.
+    live = start_backend(echo, name="live")
+    start_daemon(write_config(service_yaml("web", node_port=node_port, endpoints=[refusing_endpoint(), live.endpoint])))
+
+    for i in range(20):
+        payload = pattern_bytes(size, seed=i)
+        assert echo_once(("127.0.0.1", node_port), payload, timeout=10) == payload, f"connection {i}: wrong echo"
+    assert len(live.records) == 20, "every connection reached the live endpoint, once"
 
 
 @pytest.mark.parametrize("endpoints", [None, []], ids=["no-endpoints-object", "empty-subsets"])

@@ -73,7 +73,7 @@ extension HTTPProxyHandler {
         while !queue.isEmpty {
             let written = queue.withBytes { (bytes: UnsafeRawBufferPointer) -> Result<IOResult<Int>, Errno> in
                 guard let start = bytes.baseAddress else { return .success(.done(0)) }
-                do throws(Errno) { return .success(try socket.write(from: start, count: bytes.count)) } catch { return .failure(error) }
+                do throws(Errno) { return .success(try socket.send(from: start, count: bytes.count)) } catch { return .failure(error) }
             }
             switch written {
             case .failure(let error): return .failed(error)
@@ -89,7 +89,7 @@ extension HTTPProxyHandler {
         let buffer = pool.take()
         defer { pool.give(buffer) }
         do {
-            switch try socket.read(into: buffer, count: pool.bufferSize) {
+            switch try socket.receive(into: buffer, count: pool.bufferSize) {
             case .wouldBlock: return .blocked
             case .done(0): return .ended
             case .done(let count):

@@ -14,13 +14,13 @@ import LinuxIO
 
 /// What a flow reads from: a socket, or a script in the tests.
 protocol RelaySource: ~Copyable {
-    func read(into buffer: UnsafeMutableRawPointer, count: Int) throws(Errno) -> IOResult<Int>
+    func receive(into buffer: UnsafeMutableRawPointer, count: Int) throws(Errno) -> IOResult<Int>
     func splice(toPipe writeEnd: Int32, count: Int) throws(Errno) -> IOResult<Int>
 }
 
 /// What a flow writes to: a socket, or a script in the tests.
 protocol RelayDestination: ~Copyable {
-    func write(from buffer: UnsafeRawPointer, count: Int) throws(Errno) -> IOResult<Int>
+    func send(from buffer: UnsafeRawPointer, count: Int) throws(Errno) -> IOResult<Int>
     func splice(fromPipe readEnd: Int32, count: Int) throws(Errno) -> IOResult<Int>
 }
 
@@ -99,17 +99,53 @@ extension Flow {
                     release(to: pool, pipes: pipes)
                     return .idle
                 case .done(let count):
-                    start = 0
-                    end = Int32(truncatingIfNeeded: count)
+                    took(count, pool: pool, pipes: pipes)
                     budget -= count
-                    readFilledBuffer = count == (pipe != 0 ? pipes?.capacity : pool.bufferSize)
-                    streaming = count >= min(pool.bufferSize, pipes?.capacity ?? pool.bufferSize)
                 }
             }
             return .idle
         } catch {
             return .failed(error)
         }
+    }
+
+    /// Bytes a read just put in the buffer or pipe are pending.
+    private mutating func took(_ count: Int, pool: BufferPool, pipes: PipePool?) {
+        start = 0
+        end = Int32(truncatingIfNeeded: count)
+        readFilledBuffer = count == (pipe != 0 ? pipes?.capacity : pool.bufferSize)
+        streaming = count >= min(pool.bufferSize, pipes?.capacity ?? pool.bufferSize)
+    }
+
+    /// Reads, once and into a buffer, what `source` holds before the destination is known
+    /// to be connected: a client's first bytes usually arrive with its connection, and
+    /// once read they can go out on the endpoint socket as soon as it is connected, with
+    /// no turn of the loop to report them (HAProxy reads a new connection at once too).
+    /// Nothing is read while bytes are pending or after the end.
+    mutating func readAhead<Source: RelaySource & ~Copyable>(from source: borrowing Source, pool: BufferPool) throws(Errno) {
+        guard pending == 0, !sourceEnded else { return }
+        switch try read(from: source, pool: pool, pipes: nil) {
+        case .wouldBlock:
+            release(to: pool, pipes: nil)
+        case .done(0):
+            sourceEnded = true
+            release(to: pool, pipes: nil)
+        case .done(let count):
+            took(count, pool: pool, pipes: nil)
+        }
+    }
+
+    /// Writes the pending bytes once; whether the destination took any. A stream socket
+    /// still connecting takes none (EAGAIN), and one whose connect failed says why, so
+    /// bytes are never lost to a connect that does not succeed.
+    mutating func writeAhead<Destination: RelayDestination & ~Copyable>(
+        to destination: borrowing Destination, pool: BufferPool, pipes: PipePool?
+    ) throws(Errno) -> Bool {
+        guard pending > 0, case .done(let written) = try write(to: destination, pipes: pipes), written > 0 else { return false }
+        start &+= Int32(truncatingIfNeeded: written)
+        bytesMoved += UInt64(written)
+        if pending == 0 { release(to: pool, pipes: pipes) }
+        return true
     }
 
     /// One read: into a pipe taken from `pipes` while the source streams, else (or when
@@ -130,7 +166,7 @@ extension Flow {
         }
         let buffer = self.buffer ?? pool.take()
         self.buffer = buffer
-        return try source.read(into: buffer, count: pool.bufferSize)
+        return try source.receive(into: buffer, count: pool.bufferSize)
     }
 
     /// One write of the pending bytes, from the pipe or the buffer they are in.
@@ -141,7 +177,7 @@ extension Flow {
             return try destination.splice(fromPipe: pipes[pipe].readEnd, count: pending)
         }
         guard let buffer else { return .wouldBlock }
-        return try destination.write(from: buffer + Int(start), count: pending)
+        return try destination.send(from: buffer + Int(start), count: pending)
     }
 
     /// Gives the buffer or pipe back: once nothing is pending, or when the connection

@@ -74,6 +74,12 @@ final class TCPRelayHandler {
                                     acceptedAt: accessLog ? MonotonicClock.now() : 0)
         connection.clientTag = loop.nextTag()
         connections.insert(connection)
+        do {
+            try connection.machine.upstream.readAhead(from: connection.client, pool: pool)
+        } catch {
+            perform(connection.machine.handle(.aborted(error)), on: connection)
+            return
+        }
         connect(connection)
     }
 
@@ -255,6 +261,10 @@ final class TCPRelayHandler {
             case .done:
                 perform(connection.machine.handle(.connected), on: connection)
             case .wouldBlock:
+                if try sendAhead(connection) {
+                    perform(connection.machine.handle(.connected), on: connection)
+                    return
+                }
                 let timeout = connection.route.rules.connectTimeout ?? Self.connectTimeouts[connection.attempt]
                 loop.timers.schedule(.init(deadline: MonotonicClock.now() + timeout, slot: connection.slot,
                                            tag: connection.backendTag, kind: .tcpConnect))
@@ -263,6 +273,18 @@ final class TCPRelayHandler {
         } catch {
             connectFailed(connection, error)
         }
+    }
+
+    /// Sends what was read ahead from the client on an endpoint socket whose connect is in
+    /// progress; true when the socket took it, which proves the connect succeeded. To a
+    /// near endpoint the handshake has usually finished inside connect(2), so this spares
+    /// the wait for writability and its epoll registration. A failed connect makes the
+    /// send fail with its error, the bytes still pending for the next attempt.
+    private func sendAhead(_ connection: Connection) throws(Errno) -> Bool {
+        let before = connection.machine.upstream.bytesMoved
+        guard try connection.machine.upstream.writeAhead(to: connection.backend, pool: pool, pipes: pipes) else { return false }
+        connection.counters.bytesSent.bump(by: connection.machine.upstream.bytesMoved &- before)
+        return true
     }
 
     /// The endpoint socket became writable (or failed) while connecting.
@@ -319,7 +341,12 @@ final class TCPRelayHandler {
         if connection.attempt > 0, let client = connection.choice.affinityClient {
             connection.route.repin(client, to: connection.endpoint.endpoint, now: MonotonicClock.now())
         }
-        watch(connection)
+        if connection.machine.upstream.pending > 0 || connection.machine.upstream.shouldShutDestination {
+            // What was read ahead from the client, or its end, waited for the connect.
+            relay(connection, readFirst: .backend, .writable)
+        } else {
+            watch(connection)
+        }
     }
 
     // MARK: Timers
