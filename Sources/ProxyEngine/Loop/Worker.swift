@@ -68,6 +68,7 @@ final class Worker {
     /// Runs until a drain has finished, then closes whatever is left.
     func run() {
         while !drainFinished {
+            tcp.applyInterestChanges()
             let count: Int
             do {
                 count = try loop.epoll.wait(timeoutMilliseconds: waitTimeout())

@@ -30,6 +30,8 @@ final class Connection: SlotOccupant {
     var backendTag: UInt32 = 0
     var clientInterest: EpollEvents = []
     var backendInterest: EpollEvents = []
+    /// Waiting in the handler's list of interest changes to apply before the next poll.
+    var interestQueued = false
     let client: FileDescriptor
     /// Replaced (and the old one closed) when a connect attempt fails and the next starts.
     var backend: FileDescriptor

@@ -23,6 +23,12 @@ final class TCPRelayHandler {
     let accessLog: Bool
     /// Set on endpoint sockets; client sockets inherit it from their listener.
     let keepAlive: KeepAlive?
+    /// Connections whose epoll interest may have changed since the loop last polled, by
+    /// slot and client tag, applied just before the next poll (`applyInterestChanges`). A
+    /// change that a close makes moot then costs nothing: a connection usually ends with
+    /// one side's end and then the other's, in the same batch of events or the next, and
+    /// close(2) takes a socket out of the epoll set by itself.
+    private var interestChanges: [(slot: UInt32, tag: UInt32)] = []
 
     init(loop: EventLoop, accessLog: Bool, keepAlive: KeepAlive?) {
         self.loop = loop
@@ -221,8 +227,7 @@ final class TCPRelayHandler {
     }
 
     private func watch(_ connection: Connection) {
-        updateInterest(connection, .client)
-        updateInterest(connection, .backend)
+        interestMayChange(connection)
         noteActivity(connection)
     }
 
@@ -268,7 +273,7 @@ final class TCPRelayHandler {
                 let timeout = connection.route.rules.connectTimeout ?? Self.connectTimeouts[connection.attempt]
                 loop.timers.schedule(.init(deadline: MonotonicClock.now() + timeout, slot: connection.slot,
                                            tag: connection.backendTag, kind: .tcpConnect))
-                updateInterest(connection, .backend)
+                interestMayChange(connection)
             }
         } catch {
             connectFailed(connection, error)
@@ -404,6 +409,32 @@ final class TCPRelayHandler {
     }
 
     // MARK: Epoll interest and closing
+
+    /// Notes that `connection`'s epoll interest may have to change before the next poll.
+    private func interestMayChange(_ connection: Connection) {
+        guard !connection.interestQueued, !connection.machine.isClosed else { return }
+        // The common case, a relay step that leaves both registrations as they are, queues nothing.
+        let machine = connection.machine
+        guard machine.wantedEvents(.client) != connection.clientInterest
+            || machine.wantedEvents(.backend) != connection.backendInterest else { return }
+        connection.interestQueued = true
+        interestChanges.append((connection.slot, connection.clientTag))
+    }
+
+    /// Brings the epoll registrations of the connections noted since the last poll to
+    /// what their machines want; the worker calls it before each poll. Level-triggered
+    /// readiness makes the delay safe: whatever became ready meanwhile is reported then.
+    func applyInterestChanges() {
+        guard !interestChanges.isEmpty else { return }
+        let changes = interestChanges
+        interestChanges.removeAll(keepingCapacity: true)
+        for (slot, tag) in changes {
+            guard let connection = connections[slot], connection.clientTag == tag else { continue }
+            connection.interestQueued = false
+            updateInterest(connection, .client)
+            updateInterest(connection, .backend)
+        }
+    }
 
     /// Registers, re-registers or removes `side`'s socket so that epoll watches exactly
     /// what the machine wants.
