@@ -2,9 +2,14 @@
 endpoints all refuse closes the client within the retry budget (250+500+1000+2000 ms at
 worst), and a service without endpoints resets the client at once."""
 
+import os
+import signal
+import socket
+
 import pytest
 
-from harness import ask_name, echo, echo_once, identify, pattern_bytes, refusing_endpoint, service_yaml, time_until_end
+from harness import (ask_name, connect, echo, echo_once, identify, pattern_bytes, recv_to_eof, refusing_endpoint, service_yaml,
+                     time_until_end)
 
 
 def test_every_connection_is_answered_when_one_of_three_endpoints_refuses(
@@ -50,6 +55,38 @@ def test_what_a_client_sends_with_its_connection_survives_a_refusing_endpoint(
         payload = pattern_bytes(size, seed=i)
         assert echo_once(("127.0.0.1", node_port), payload, timeout=10) == payload, f"connection {i}: wrong echo"
     assert len(live.records) == 20, "every connection reached the live endpoint, once"
+
+
+def test_bytes_sent_while_an_endpoint_does_not_answer_reach_the_next_one_after_the_connect_timeout(
+        start_backend, start_daemon, write_config, node_port):
+    # A listener whose accept queue is full drops SYNs: a connect to it neither succeeds nor
+    # fails, so its first try times out (250 ms) and the client's early bytes, read while
+    # it waited, go to the next endpoint.
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(0)
+    filler = socket.create_connection(silent.getsockname())
+    try:
+        live = start_backend(echo, name="live")
+        daemon = start_daemon(write_config(service_yaml("web", node_port=node_port,
+                                                        endpoints=[silent.getsockname(), live.endpoint])))
+        for i in range(6):
+            payload = pattern_bytes(1000, seed=i)
+            # Sent and ended while the daemon is stopped, so that all of it waits in the
+            # accepted socket and is read ahead, before any connect.
+            os.kill(daemon.pid, signal.SIGSTOP)
+            try:
+                client = connect(("127.0.0.1", node_port), timeout=10)
+                client.sendall(payload)
+                client.shutdown(socket.SHUT_WR)
+            finally:
+                os.kill(daemon.pid, signal.SIGCONT)
+            with client:
+                assert recv_to_eof(client, timeout=10) == payload, f"connection {i}: wrong echo"
+        assert len(live.records) == 6
+    finally:
+        filler.close()
+        silent.close()
 
 
 @pytest.mark.parametrize("endpoints", [None, []], ids=["no-endpoints-object", "empty-subsets"])

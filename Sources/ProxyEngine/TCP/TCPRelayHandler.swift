@@ -29,6 +29,7 @@ final class TCPRelayHandler {
     /// one side's end and then the other's, in the same batch of events or the next, and
     /// close(2) takes a socket out of the epoll set by itself.
     private var interestChanges: [(slot: UInt32, tag: UInt32)] = []
+    private var interestChangesApplied: [(slot: UInt32, tag: UInt32)] = []
 
     init(loop: EventLoop, accessLog: Bool, keepAlive: KeepAlive?) {
         self.loop = loop
@@ -287,7 +288,14 @@ final class TCPRelayHandler {
     /// send fail with its error, the bytes still pending for the next attempt.
     private func sendAhead(_ connection: Connection) throws(Errno) -> Bool {
         let before = connection.machine.upstream.bytesMoved
-        guard try connection.machine.upstream.writeAhead(to: connection.backend, pool: pool, pipes: pipes) else { return false }
+        do {
+            guard try connection.machine.upstream.writeAhead(to: connection.backend, pool: pool, pipes: pipes) else { return false }
+        } catch where error == .connectionReset || error == .brokenPipe {
+            // Only an established connection is reset or shut: the endpoint accepted and
+            // went away. That is the relay's failure, which its next write reports, not a
+            // connect's to retry elsewhere.
+            return true
+        }
         connection.counters.bytesSent.bump(by: connection.machine.upstream.bytesMoved &- before)
         return true
     }
@@ -426,9 +434,10 @@ final class TCPRelayHandler {
     /// readiness makes the delay safe: whatever became ready meanwhile is reported then.
     func applyInterestChanges() {
         guard !interestChanges.isEmpty else { return }
-        let changes = interestChanges
-        interestChanges.removeAll(keepingCapacity: true)
-        for (slot, tag) in changes {
+        // Swapped with a spare kept for the purpose, so neither array is copied or reallocated.
+        swap(&interestChanges, &interestChangesApplied)
+        defer { interestChangesApplied.removeAll(keepingCapacity: true) }
+        for (slot, tag) in interestChangesApplied {
             guard let connection = connections[slot], connection.clientTag == tag else { continue }
             connection.interestQueued = false
             updateInterest(connection, .client)
