@@ -194,3 +194,18 @@ def test_access_log_has_one_entry_per_finished_connection(start_backend, start_d
     assert f"to default/web:http via {endpoint} closed: 4 bytes sent, 4 bytes received" in entries[0]
     assert f"to default/web:http via {endpoint} closed: 5 bytes sent, 5 bytes received" in entries[1]
     assert all("client=127.0.0.1:" in entry for entry in entries)
+
+
+def test_access_log_says_connect_failed_when_every_endpoint_refused(start_daemon, write_config, node_port):
+    daemon = start_daemon(write_config(service_yaml("web", node_port=node_port, endpoints=[refusing_endpoint()])),
+                          extra_args=("--access-log",))
+
+    # The request is read before the first connect; it goes nowhere, the client is reset,
+    # and the entry says why.
+    with pytest.raises(ConnectionResetError):
+        echo_once(("127.0.0.1", node_port), b"ping", timeout=8)
+    deadline = Deadline(8)
+    while "event=access" not in daemon.log_text() and not deadline.expired():
+        time.sleep(0.05)
+    entries = [line for line in daemon.log_text().splitlines() if "event=access" in line]
+    assert len(entries) == 1 and "connect-failed: 0 bytes sent, 0 bytes received" in entries[0], entries

@@ -4,8 +4,11 @@ import LinuxIO
 import Logging
 
 extension TCPRelayHandler {
-    func logAccess(_ connection: Connection, reset: Bool) {
-        let ending = !connection.machine.connected ? "connect-failed" : reset ? "reset" : "closed"
+    /// `failure`: why the connection was reset, nil when it closed. Only an exhausted
+    /// connect ladder is "connect-failed": a client that resets before any endpoint answered
+    /// (its early bytes are read before the connect) is "reset".
+    func logAccess(_ connection: Connection, failure: RelayMachine.Failure?) {
+        let ending = failure == .connectsExhausted ? "connect-failed" : failure != nil ? "reset" : "closed"
         let milliseconds = (MonotonicClock.now() &- connection.acceptedAt) / 1_000_000
         let client = connection.clientAddress.map { "\($0)" } ?? "unknown"
         let endpoint = connection.endpoint.endpoint

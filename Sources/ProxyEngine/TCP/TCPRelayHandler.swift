@@ -220,10 +220,10 @@ final class TCPRelayHandler {
         case .watch:
             watch(connection)
         case .close:
-            close(connection, reset: false)
+            close(connection, failure: nil)
         case .reset(let failure):
             report(failure, of: connection)
-            close(connection, reset: true)
+            close(connection, failure: failure)
         }
     }
 
@@ -469,14 +469,14 @@ final class TCPRelayHandler {
         }
     }
 
-    /// Closes both sockets; with `reset`, they send RST rather than FIN, so a failure is
+    /// Closes both sockets; after a failure they send RST rather than FIN, so a failure is
     /// seen as one by both peers.
-    private func close(_ connection: Connection, reset: Bool) {
+    private func close(_ connection: Connection, failure: RelayMachine.Failure?) {
         guard connections[connection.slot] === connection else { return }
         connection.route.releaseLimits(connection.choice.tokens)
         if connection.machine.connected { connection.counters.closed.bump() }
-        if accessLog { logAccess(connection, reset: reset) }
-        if reset {
+        if accessLog { logAccess(connection, failure: failure) }
+        if failure != nil {
             try? connection.client.setResetOnClose()
             try? connection.backend.setResetOnClose()
         }
