@@ -110,6 +110,9 @@ def test_a_role_without_pods_holds_service_changes_only_for_the_grace(start_daem
                                               "--min-sync-period", "200ms"))
         assert ask_name(("127.0.0.1", node_port)) == "one"
         create_policy_selecting_nothing(server.client())
+        # Watches are separate streams: the Service change must come after the daemon has
+        # the policy (and so watches Pods), or it may be applied before the policy arrives.
+        assert poll_until(lambda: "event=api-watch-started" in daemon.log_text(), 10), "the policy did not start a Pods watch"
         discovery.replace_namespaced_endpoint_slice("web-1", "default", slice_body("web", [two.endpoint]))
         assert poll_until(lambda: ask_name(("127.0.0.1", node_port)) == "two", 30 + 15), \
             "a Service change waits for a Pods list that cannot come"
