@@ -2,6 +2,9 @@
 #define _GNU_SOURCE 1
 #include "CLinux.h"
 
+#include <liburing.h>
+#include <stdlib.h>
+
 int clinux_accept4(int fd, struct sockaddr *addr, socklen_t *len) {
     return accept4(fd, addr, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 }
@@ -46,3 +49,69 @@ int clinux_ignore_sigpipe(void) {
 int clinux_set_thread_name(pthread_t thread, const char *name) { return pthread_setname_np(thread, name); }
 
 int clinux_errno(void) { return errno; }
+
+struct clinux_send_ring {
+    struct io_uring ring;
+};
+
+struct clinux_send_ring *clinux_send_ring_open(unsigned entries) {
+    struct clinux_send_ring *ring = calloc(1, sizeof *ring);
+    if (!ring) return NULL;
+    // One thread submits, and completions are only wanted when it asks: the kernel then
+    // runs their work inside that thread's io_uring_enter, with no wake-up of its own.
+    struct io_uring_params params = {.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_SUBMIT_ALL};
+    int error = io_uring_queue_init_params(entries, &ring->ring, &params);
+    if (error < 0) {
+        free(ring);
+        errno = -error;
+        return NULL;
+    }
+    return ring;
+}
+
+void clinux_send_ring_close(struct clinux_send_ring *ring) {
+    io_uring_queue_exit(&ring->ring);
+    free(ring);
+}
+
+int clinux_send_ring_queue(struct clinux_send_ring *ring, int fd, const void *buffer, unsigned count,
+                           unsigned long long token) {
+    struct io_uring_sqe *sqe = io_uring_get_sqe(&ring->ring);
+    if (!sqe) return 0;
+    // MSG_DONTWAIT: a send the socket cannot take now completes with -EAGAIN inside the
+    // submit instead of waiting in the kernel, so no buffer stays in use past it.
+    io_uring_prep_send(sqe, fd, buffer, count, MSG_NOSIGNAL | MSG_DONTWAIT);
+    io_uring_sqe_set_data64(sqe, token);
+    return 1;
+}
+
+int clinux_send_ring_withdraw(struct clinux_send_ring *ring, unsigned long long token) {
+    struct io_uring_sq *sq = &ring->ring.sq;
+    int withdrawn = 0;
+    for (unsigned i = sq->sqe_head; i != sq->sqe_tail; i++) {
+        struct io_uring_sqe *sqe = &sq->sqes[i & sq->ring_mask];
+        if (sqe->opcode != IORING_OP_SEND || sqe->user_data != token) continue;
+        io_uring_prep_nop(sqe);
+        io_uring_sqe_set_data64(sqe, token);
+        withdrawn++;
+    }
+    return withdrawn;
+}
+
+int clinux_send_ring_submit(struct clinux_send_ring *ring, unsigned long long *tokens, int *results, int capacity) {
+    // Every send completes inside the submit (MSG_DONTWAIT); waiting for them all makes
+    // that a guarantee rather than an expectation.
+    int error = io_uring_submit_and_wait(&ring->ring, (unsigned)capacity);
+    if (error < 0) return error;
+    struct io_uring_cqe *cqe;
+    unsigned head;
+    int count = 0;
+    io_uring_for_each_cqe(&ring->ring, head, cqe) {
+        if (count == capacity) break;
+        tokens[count] = cqe->user_data;
+        results[count] = cqe->res;
+        count++;
+    }
+    io_uring_cq_advance(&ring->ring, (unsigned)count);
+    return count;
+}

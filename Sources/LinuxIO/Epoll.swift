@@ -52,6 +52,9 @@ public final class Epoll {
         _ = try retryingInterrupts { epoll_ctl(descriptor.rawValue, operation, fd, &event) }
     }
 
+    /// How many events one `wait` can return.
+    public var capacity: Int { events.count }
+
     /// Waits up to `timeoutMilliseconds` (-1: forever) and returns how many events arrived;
     /// read them with `event(at:)`. An interrupted wait returns 0.
     public func wait(timeoutMilliseconds: Int32) throws(Errno) -> Int {

@@ -78,6 +78,12 @@ struct RunCommand: ParsableCommand {
         valueName: "bytes"))
     var relayPipeSize: Int = EngineSettings.defaultPipeSize
 
+    @Option(name: .customLong("batch-sends"), help: ArgumentHelp(
+        "Make the sends of relayed messages together, once per turn of a worker's loop, through io_uring "
+            + "(Linux 6.1 or later; where it is not available each is sent at once, with a notice); false sends each at once.",
+        valueName: "true|false"))
+    var batchSends = true
+
     func validate() throws {
         if config.paths.isEmpty, try apiConnection() == nil {
             throw ValidationError("Missing expected argument '--config <path>' (or --kubeconfig, or --master, to read the API server)")
@@ -136,6 +142,7 @@ struct RunCommand: ParsableCommand {
         engine.affinityTableSize = affinityTableSize
         engine.bufferSize = relayBufferSize
         engine.pipeSize = relayPipeSize
+        engine.batchSends = batchSends
         engine.maxPipes = EngineSettings.maxPipes(descriptorLimit: Int(descriptorLimit))
         engine.maxConnections = EngineSettings.maxConnections(descriptorLimit: Int(descriptorLimit))
         engine.maxUDPFlows = EngineSettings.maxUDPFlows(descriptorLimit: Int(descriptorLimit))

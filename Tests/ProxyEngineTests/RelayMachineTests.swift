@@ -1,5 +1,6 @@
 // Every transition of the TCP relay's state machine, and the flows it settles, driven
 // without a socket: scripted reads and writes stand in for the kernel.
+import Glibc
 import LinuxIO
 import Testing
 @testable import ProxyEngine
@@ -388,5 +389,74 @@ final class ScriptedSocket: RelaySource, RelayDestination {
         var ended = Flow()
         #expect(throws: Never.self) { try ended.readAhead(from: ScriptedSocket(reads: [.endOfStream]), pool: pool) }
         #expect(ended.sourceEnded && ended.shouldShutDestination && ended.buffer == nil)
+    }
+
+    /// A connected socket pair: one end for a ring to send on, the other to read from.
+    private struct SocketPair: ~Copyable {
+        let sending: FileDescriptor
+        let receiving: FileDescriptor
+
+        init() throws {
+            var ends: [Int32] = [-1, -1]
+            try #require(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0, &ends) == 0)
+            sending = FileDescriptor(owning: ends[0])
+            receiving = FileDescriptor(owning: ends[1])
+        }
+    }
+
+    /// The one completion a submit of `ring` reports.
+    private func completion(of ring: SendRing) throws -> (UInt64, Result<Int, Errno>) {
+        var completions: [(UInt64, Result<Int, Errno>)] = []
+        try ring.submit { token, result in completions.append((token, result)) }
+        try #require(completions.count == 1)
+        return completions[0]
+    }
+
+    @Test func aMessageWaitsInTheRingUntilTheSubmitAndItsCompletionSettlesTheFlow() throws {
+        let pool = BufferPool(bufferSize: 1024)
+        let pair = try SocketPair()
+        let ring = try SendRing(capacity: 2)
+        let deferring = DeferredSend(ring: ring, descriptor: pair.sending.rawValue, token: 42)
+        var flow = Flow()
+        let source = ScriptedSocket(reads: [.bytes(100), .bytes(50)])
+        let destination = ScriptedSocket()
+        #expect(flow.pump(from: source, to: destination, pool: pool, pipes: nil, deferring: deferring) == .idle)
+        #expect(flow.sendQueued && flow.pending == 100 && ring.queued == 1 && destination.written == 0)
+        // Nothing moves, and nothing more is read, while the send waits.
+        #expect(flow.pump(from: source, to: destination, pool: pool, pipes: nil, deferring: deferring) == .idle)
+        #expect(source.reads.count == 1 && ring.queued == 1)
+        let (token, result) = try completion(of: ring)
+        #expect(token == 42)
+        #expect(flow.sendCompleted(result, pool: pool) == .idle)
+        #expect(!flow.sendQueued && flow.pending == 0 && flow.buffer == nil && flow.bytesMoved == 100)
+        var received = [UInt8](repeating: 0, count: 200)
+        #expect(try received.withUnsafeMutableBytes { try pair.receiving.receive(into: $0.baseAddress!, count: $0.count) } == .done(100))
+    }
+
+    @Test func aFullBufferIsSentAtOnceSoTheStepReadsOnAndOnlyTheShortReadWaits() throws {
+        let pool = BufferPool(bufferSize: 1024)
+        let pair = try SocketPair()
+        let ring = try SendRing(capacity: 2)
+        var flow = Flow()
+        let source = ScriptedSocket(reads: [.bytes(1024), .bytes(10)])
+        let destination = ScriptedSocket(writes: [.bytes(1024)])
+        _ = flow.pump(from: source, to: destination, pool: pool, pipes: nil,
+                      deferring: DeferredSend(ring: ring, descriptor: pair.sending.rawValue, token: 1))
+        #expect(destination.written == 1024 && flow.sendQueued && flow.pending == 10 && ring.queued == 1)
+        _ = try completion(of: ring)
+    }
+
+    @Test func aCompletionThatSaysWouldBlockKeepsTheBytesAndAnErrorFailsTheFlow() {
+        let pool = BufferPool(bufferSize: 100)
+        var flow = Flow()
+        #expect(throws: Never.self) { try flow.readAhead(from: ScriptedSocket(reads: [.bytes(40)]), pool: pool) }
+        flow.sendQueued = true
+        #expect(flow.sendCompleted(.success(15), pool: pool) == .idle)
+        #expect(flow.pending == 25 && flow.bytesMoved == 15 && flow.wantsWrite && !flow.sendQueued)
+        flow.sendQueued = true
+        #expect(flow.sendCompleted(.failure(.wouldBlock), pool: pool) == .idle)
+        #expect(flow.pending == 25 && flow.wantsWrite)
+        flow.sendQueued = true
+        #expect(flow.sendCompleted(.failure(.connectionReset), pool: pool) == .failed(.connectionReset))
     }
 }

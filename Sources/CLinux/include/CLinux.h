@@ -75,4 +75,27 @@ int clinux_set_thread_name(pthread_t thread, const char *name);
 /// The calling thread's errno.
 int clinux_errno(void);
 
+/// An io_uring (liburing) that sends from buffers: a worker queues the sends of one turn of
+/// its loop and makes them all in one io_uring_enter(2). Opaque to Swift.
+struct clinux_send_ring;
+
+/// A ring with room for `entries` queued sends, or NULL with errno set (ENOSYS, EPERM when
+/// io_uring is disabled or filtered, EINVAL on kernels older than 6.1).
+struct clinux_send_ring *clinux_send_ring_open(unsigned entries);
+void clinux_send_ring_close(struct clinux_send_ring *ring);
+
+/// Queues send(fd, buffer, count, MSG_NOSIGNAL | MSG_DONTWAIT) under `token`; 0 when the
+/// ring is full. Nothing is sent before clinux_send_ring_submit.
+int clinux_send_ring_queue(struct clinux_send_ring *ring, int fd, const void *buffer, unsigned count,
+                           unsigned long long token);
+
+/// Turns the queued, not yet submitted send with `token` into a no-op: its descriptor may
+/// close and its buffer be reused. Returns how many it withdrew.
+int clinux_send_ring_withdraw(struct clinux_send_ring *ring, unsigned long long token);
+
+/// Submits the `capacity` sends queued (withdrawn ones included), waits for them all, and
+/// copies their completions into `tokens` and `results` (bytes sent, or -errno); returns
+/// how many, or -errno when io_uring_enter(2) fails.
+int clinux_send_ring_submit(struct clinux_send_ring *ring, unsigned long long *tokens, int *results, int capacity);
+
 #endif

@@ -49,6 +49,8 @@ final class Worker {
     let checkInInterval: UInt64
     /// How many workers share the node's bounds.
     let workerCount: Int
+    /// Whether the TCP relay makes the sends of a turn together (`--batch-sends`).
+    private let batchSends: Bool
 
     init(index: Int, control: WorkerControl, logger: Logger, settings: EngineSettings, statistics: StatisticsRegistry) throws(Errno) {
         self.control = control
@@ -56,6 +58,7 @@ final class Worker {
         workerCount = settings.workers
         loop = try EventLoop(index: index, logger: logger, bufferSize: settings.bufferSize, pipeSize: settings.pipeSize,
                              pipeLimit: settings.pipesPerWorker)
+        batchSends = settings.batchSends
         tcp = TCPRelayHandler(loop: loop, accessLog: settings.accessLog, keepAlive: settings.keepAlive)
         http = HTTPProxyHandler(loop: loop, accessLog: settings.accessLog, keepAlive: settings.keepAlive,
                                 upstreamCounters: statistics.upstream[index], tlsCounters: statistics.tls[index])
@@ -67,7 +70,11 @@ final class Worker {
 
     /// Runs until a drain has finished, then closes whatever is left.
     func run() {
+        // On this thread: the ring takes the one thread that submits to it to be the one
+        // that made it.
+        if batchSends { tcp.startBatchingSends() }
         while !drainFinished {
+            tcp.submitSends()
             tcp.applyInterestChanges()
             let count: Int
             do {

@@ -47,6 +47,9 @@ struct Flow: Equatable {
     /// The last read moved at least a buffer's worth: the source streams, and the next
     /// read splices when a pipe can be had.
     var streaming = false
+    /// The pending bytes wait in a SendRing for the end of the loop's turn
+    /// (`sendCompleted` reports what became of them); nothing moves until then.
+    var sendQueued = false
 
     var pending: Int { Int(end &- start) }
     var wantsRead: Bool { !sourceEnded && pending == 0 }
@@ -54,6 +57,16 @@ struct Flow: Equatable {
     var shouldShutDestination: Bool { sourceEnded && pending == 0 && !destinationShut }
     /// The source ended and every byte it sent was written: nothing more will move.
     var isDrained: Bool { sourceEnded && pending == 0 }
+}
+
+/// A ring to leave a message's send in until the end of the loop's turn, with the
+/// destination and the token its completion comes back under.
+struct DeferredSend {
+    /// Unowned: the handler holds the ring for the life of its worker, and a relay step
+    /// then pays no reference counting for it.
+    unowned(unsafe) let ring: SendRing
+    let descriptor: Int32
+    let token: UInt64
 }
 
 /// How a relay step ended.
@@ -73,13 +86,24 @@ extension Flow {
     /// Moves bytes from `source` to `destination` until one of them would block, the
     /// source ends, or the step's byte budget is spent. Bytes go through a pipe from `pipes`
     /// while the source streams and one can be had, else through a buffer from `pool`.
+    /// A message (a read that did not fill the buffer) is sent through `deferring` when
+    /// given: the sends of a turn are then made together (SendRing says why). A stream's
+    /// full buffers are sent at once, so that the step can read on.
     mutating func pump<Source: RelaySource & ~Copyable, Destination: RelayDestination & ~Copyable>(
-        from source: borrowing Source, to destination: borrowing Destination, pool: BufferPool, pipes: PipePool?
+        from source: borrowing Source, to destination: borrowing Destination, pool: BufferPool, pipes: PipePool?,
+        deferring: DeferredSend? = nil
     ) -> PumpOutcome {
+        guard !sendQueued else { return .idle }
         do throws(Errno) {
             var budget = Self.bytesPerStep
             while budget > 0 {
                 if pending > 0 {
+                    if !readFilledBuffer, pipe == 0, let deferring, let buffer,
+                       deferring.ring.queue(descriptor: deferring.descriptor, buffer: buffer + Int(start), count: pending,
+                                            token: deferring.token) {
+                        sendQueued = true
+                        return .idle
+                    }
                     guard case .done(let written) = try write(to: destination, pipes: pipes) else { return .idle }
                     start &+= Int32(truncatingIfNeeded: written)
                     bytesMoved += UInt64(written)
@@ -106,6 +130,22 @@ extension Flow {
             return .idle
         } catch {
             return .failed(error)
+        }
+    }
+
+    /// What became of the send left in a SendRing: the bytes it took are no longer
+    /// pending (all of them, usually: the buffer then goes back to `pool`); EAGAIN leaves
+    /// them for the destination's writability; another error fails the flow.
+    mutating func sendCompleted(_ result: Result<Int, Errno>, pool: BufferPool) -> PumpOutcome {
+        sendQueued = false
+        switch result {
+        case .success(let written):
+            start &+= Int32(truncatingIfNeeded: written)
+            bytesMoved += UInt64(written)
+            if pending == 0 { release(to: pool, pipes: nil) }
+            return .idle
+        case .failure(let error):
+            return error == .wouldBlock ? .idle : .failed(error)
         }
     }
 

@@ -18,6 +18,10 @@ final class TCPRelayHandler {
     private let pool: BufferPool
     /// The loop's pipes, held here for the same reason; nil when splicing is off.
     private let pipes: PipePool?
+    /// The ring for the sends of messages, made together at the end of each turn
+    /// (`submitSends`); nil until `startBatchingSends`, or where io_uring is not to be
+    /// had: each is then sent at once.
+    private var sends: SendRing?
     private(set) var connections = ConnectionTable()
     /// Log one entry per finished connection.
     let accessLog: Bool
@@ -178,16 +182,89 @@ final class TCPRelayHandler {
         switch source {
         case .client:
             let before = connection.machine.upstream.bytesMoved
-            outcome = connection.machine.upstream.pump(from: connection.client, to: connection.backend, pool: pool, pipes: pipes)
+            let deferring = sends.map { DeferredSend(ring: $0, descriptor: connection.backend.rawValue, token: sendToken(connection, from: .client)) }
+            outcome = connection.machine.upstream.pump(from: connection.client, to: connection.backend, pool: pool, pipes: pipes,
+                                                       deferring: deferring)
             connection.counters.bytesSent.bump(by: connection.machine.upstream.bytesMoved &- before)
         case .backend:
             let before = connection.machine.downstream.bytesMoved
-            outcome = connection.machine.downstream.pump(from: connection.backend, to: connection.client, pool: pool, pipes: pipes)
+            let deferring = sends.map { DeferredSend(ring: $0, descriptor: connection.client.rawValue, token: sendToken(connection, from: .backend)) }
+            outcome = connection.machine.downstream.pump(from: connection.backend, to: connection.client, pool: pool, pipes: pipes,
+                                                         deferring: deferring)
             connection.counters.bytesReceived.bump(by: connection.machine.downstream.bytesMoved &- before)
         }
         if let refusal = pipes?.refusal { reportPipeRefusal(refusal) }
         if case .failed(let error) = outcome { return error }
         return nil
+    }
+
+    // MARK: Sends made together
+
+    /// The token a deferred send of the direction that starts at `source` is reported
+    /// under: the connection's slot and client tag, and the direction as the kind.
+    private func sendToken(_ connection: Connection, from source: RelayMachine.Side) -> UInt64 {
+        EventToken(kind: source == .client ? .tcpClient : .tcpBackend, slot: connection.slot,
+                   generation: connection.clientTag).rawValue
+    }
+
+    /// Opens the ring, on the worker's thread: it has room for a send in each direction of
+    /// every connection one poll can report. Where io_uring is not to be had, says so.
+    func startBatchingSends() {
+        do {
+            sends = try SendRing(capacity: 2 * loop.epoll.capacity)
+        } catch {
+            loop.logger.notice("Relayed messages are sent one by one: io_uring is not available (\(error))",
+                               metadata: ["event": "io-uring-unavailable"])
+        }
+    }
+
+    /// Makes the sends the turn's relay steps left in the ring, and settles each
+    /// connection they belong to as a relay step would; the worker calls it before each poll.
+    func submitSends() {
+        guard let sends, sends.queued > 0 else { return }
+        do {
+            try sends.submit { token, result in sendCompleted(EventToken(rawValue: token), result) }
+        } catch {
+            // Only a bug gets here (io_uring_enter failing with nothing to wait for); which
+            // sends were made is unknown, so their connections are reset.
+            loop.logger.error("io_uring_enter failed for the relay's sends: \(error); resetting the connections that had one queued")
+            for connection in connections.all
+            where connection.machine.upstream.sendQueued || connection.machine.downstream.sendQueued {
+                perform(connection.machine.handle(.aborted(error)), on: connection)
+            }
+        }
+    }
+
+    private func sendCompleted(_ token: EventToken, _ result: Result<Int, Errno>) {
+        // A send withdrawn at its connection's close comes back for a slot that is free,
+        // or holds a connection with another tag.
+        guard let connection = connections[token.slot], connection.clientTag == token.generation else { return }
+        let outcome: PumpOutcome
+        if token.kind == .tcpClient {
+            let before = connection.machine.upstream.bytesMoved
+            outcome = connection.machine.upstream.sendCompleted(result, pool: pool)
+            connection.counters.bytesSent.bump(by: connection.machine.upstream.bytesMoved &- before)
+        } else {
+            let before = connection.machine.downstream.bytesMoved
+            outcome = connection.machine.downstream.sendCompleted(result, pool: pool)
+            connection.counters.bytesReceived.bump(by: connection.machine.downstream.bytesMoved &- before)
+        }
+        if case .failed(let error) = outcome {
+            perform(connection.machine.handle(.relayFailed(error)), on: connection)
+            return
+        }
+        // The relay step that queued the send noted the activity already.
+        let action = connection.machine.handle(.relayed)
+        if action == .watch { interestMayChange(connection) } else { perform(action, on: connection) }
+    }
+
+    /// Withdraws what `connection` left in the ring, before its sockets close.
+    private func withdrawSends(_ connection: Connection) {
+        guard let sends else { return }
+        if connection.machine.upstream.sendQueued { sends.withdraw(token: sendToken(connection, from: .client)) }
+        if connection.machine.downstream.sendQueued { sends.withdraw(token: sendToken(connection, from: .backend)) }
+        connection.machine.upstream.sendQueued = false
+        connection.machine.downstream.sendQueued = false
     }
 
     /// The kernel refused a relay pipe: the direction copied through a buffer instead.
@@ -480,6 +557,7 @@ final class TCPRelayHandler {
             try? connection.client.setResetOnClose()
             try? connection.backend.setResetOnClose()
         }
+        withdrawSends(connection)
         connection.machine.upstream.release(to: pool, pipes: pipes)
         connection.machine.downstream.release(to: pool, pipes: pipes)
         connections.remove(connection)
