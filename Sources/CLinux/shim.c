@@ -85,33 +85,50 @@ int clinux_send_ring_queue(struct clinux_send_ring *ring, int fd, const void *bu
     return 1;
 }
 
+/* The token of a no-op that stands in for a withdrawn or abandoned send: never reported. */
+static const unsigned long long send_ring_nothing = ~0ULL;
+
+/* Makes the entry a no-op whose completion is not reported. */
+static void send_ring_neutralize(struct io_uring_sqe *sqe) {
+    io_uring_prep_nop(sqe);
+    io_uring_sqe_set_data64(sqe, send_ring_nothing);
+}
+
 int clinux_send_ring_withdraw(struct clinux_send_ring *ring, unsigned long long token) {
     struct io_uring_sq *sq = &ring->ring.sq;
     int withdrawn = 0;
+    // Entries from sqe_head on are not yet published to the kernel.
     for (unsigned i = sq->sqe_head; i != sq->sqe_tail; i++) {
         struct io_uring_sqe *sqe = &sq->sqes[i & sq->ring_mask];
         if (sqe->opcode != IORING_OP_SEND || sqe->user_data != token) continue;
-        io_uring_prep_nop(sqe);
-        io_uring_sqe_set_data64(sqe, token);
+        send_ring_neutralize(sqe);
         withdrawn++;
     }
     return withdrawn;
 }
 
-int clinux_send_ring_submit(struct clinux_send_ring *ring, unsigned long long *tokens, int *results, int capacity) {
+int clinux_send_ring_submit(struct clinux_send_ring *ring, unsigned long long *tokens, int *results, int queued,
+                            int *failure) {
     // Every send completes inside the submit (MSG_DONTWAIT); waiting for them all makes
     // that a guarantee rather than an expectation.
-    int error = io_uring_submit_and_wait(&ring->ring, (unsigned)capacity);
-    if (error < 0) return error;
+    int submitted = io_uring_submit_and_wait(&ring->ring, (unsigned)queued);
+    *failure = submitted < 0 ? -submitted : 0;
+    // Entries published but not taken (a failed or partial submit) would be taken by the
+    // next one, after their connections may have closed: they become no-ops now.
+    struct io_uring_sq *sq = &ring->ring.sq;
+    for (unsigned i = io_uring_smp_load_acquire(sq->khead); i != sq->sqe_tail; i++) {
+        send_ring_neutralize(&sq->sqes[i & sq->ring_mask]);
+    }
     struct io_uring_cqe *cqe;
-    unsigned head;
+    unsigned head, seen = 0;
     int count = 0;
     io_uring_for_each_cqe(&ring->ring, head, cqe) {
-        if (count == capacity) break;
+        seen++;
+        if (cqe->user_data == send_ring_nothing || count == queued) continue;
         tokens[count] = cqe->user_data;
         results[count] = cqe->res;
         count++;
     }
-    io_uring_cq_advance(&ring->ring, (unsigned)count);
+    io_uring_cq_advance(&ring->ring, seen);
     return count;
 }

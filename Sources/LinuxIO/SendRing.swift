@@ -14,12 +14,15 @@ public final class SendRing {
     private let ring: OpaquePointer
     private var tokens: [UInt64]
     private var results: [Int32]
-    /// Sends queued since the last submit.
+    /// Entries queued since the last submit, withdrawn ones included.
     public private(set) var queued = 0
+    /// The tokens of the sends queued since the last submit and not withdrawn.
+    private var live: [UInt64] = []
 
     /// A ring for up to `capacity` sends per submit. Fails where io_uring is missing,
     /// disabled (/proc/sys/kernel/io_uring_disabled, a seccomp filter) or older than
-    /// Linux 6.1, whose deferred completion work it asks for.
+    /// Linux 6.1, whose deferred completion work it asks for. Make it on the thread that
+    /// submits: another thread's submit fails (EEXIST).
     ///
     /// The corresponding C function is `io_uring_queue_init_params` (liburing).
     public init(capacity: Int) throws(Errno) {
@@ -27,6 +30,7 @@ public final class SendRing {
         self.ring = ring
         tokens = Array(repeating: 0, count: capacity)
         results = Array(repeating: 0, count: capacity)
+        live.reserveCapacity(capacity)
     }
 
     deinit { clinux_send_ring_close(ring) }
@@ -38,32 +42,41 @@ public final class SendRing {
         guard queued < tokens.count,
               clinux_send_ring_queue(ring, descriptor, buffer, UInt32(clamping: count), token) != 0 else { return false }
         queued += 1
+        live.append(token)
         return true
     }
 
     /// Withdraws the queued send reported under `token`, before its descriptor closes or
-    /// its buffer is reused; `submit` then reports it as having sent nothing.
+    /// its buffer is reused: it sends nothing and is not reported.
     public func withdraw(token: UInt64) {
-        _ = clinux_send_ring_withdraw(ring, token)
+        guard clinux_send_ring_withdraw(ring, token) > 0, let index = live.firstIndex(of: token) else { return }
+        live.remove(at: index)
     }
 
     /// Makes the queued sends and calls `completed` with each one's token and result:
-    /// bytes sent, or the error (EAGAIN: the socket's buffer is full).
+    /// bytes sent, or the error (EAGAIN: the socket's buffer is full). A send the kernel
+    /// did not take (io_uring_enter(2) failed, as it may for want of memory) is reported
+    /// with that error, and is never made later.
     ///
-    /// The corresponding C functions are `io_uring_submit` and `io_uring_for_each_cqe`.
-    public func submit(_ completed: (UInt64, Result<Int, Errno>) -> Void) throws(Errno) {
+    /// The corresponding C functions are `io_uring_submit_and_wait` and `io_uring_for_each_cqe`.
+    public func submit(_ completed: (UInt64, Result<Int, Errno>) -> Void) {
         guard queued > 0 else { return }
-        let expected = queued
+        let expected = Int32(queued)
         queued = 0
-        let count = tokens.withUnsafeMutableBufferPointer { tokens in
+        var failure: Int32 = 0
+        let count = Int(tokens.withUnsafeMutableBufferPointer { tokens in
             results.withUnsafeMutableBufferPointer { results in
-                clinux_send_ring_submit(ring, tokens.baseAddress, results.baseAddress, Int32(expected))
+                clinux_send_ring_submit(ring, tokens.baseAddress, results.baseAddress, expected, &failure)
             }
-        }
-        if count < 0 { throw Errno(rawValue: -count) }
-        for i in 0..<Int(count) {
+        })
+        // Rare: sends without a completion, which the failed submit abandoned.
+        let abandoned = count < live.count ? live.filter { !tokens.prefix(count).contains($0) } : []
+        live.removeAll(keepingCapacity: true)
+        for i in 0..<count {
             let result = results[i]
             completed(tokens[i], result >= 0 ? .success(Int(result)) : .failure(Errno(rawValue: -result)))
         }
+        let error = Errno(rawValue: failure != 0 ? failure : EIO)
+        for token in abandoned { completed(token, .failure(error)) }
     }
 }

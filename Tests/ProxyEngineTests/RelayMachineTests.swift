@@ -407,7 +407,7 @@ final class ScriptedSocket: RelaySource, RelayDestination {
     /// The one completion a submit of `ring` reports.
     private func completion(of ring: SendRing) throws -> (UInt64, Result<Int, Errno>) {
         var completions: [(UInt64, Result<Int, Errno>)] = []
-        try ring.submit { token, result in completions.append((token, result)) }
+        ring.submit { token, result in completions.append((token, result)) }
         try #require(completions.count == 1)
         return completions[0]
     }

@@ -89,13 +89,15 @@ void clinux_send_ring_close(struct clinux_send_ring *ring);
 int clinux_send_ring_queue(struct clinux_send_ring *ring, int fd, const void *buffer, unsigned count,
                            unsigned long long token);
 
-/// Turns the queued, not yet submitted send with `token` into a no-op: its descriptor may
-/// close and its buffer be reused. Returns how many it withdrew.
+/// Turns the queued, not yet submitted send with `token` into a no-op that reports
+/// nothing: its descriptor may close and its buffer be reused. Returns how many it withdrew.
 int clinux_send_ring_withdraw(struct clinux_send_ring *ring, unsigned long long token);
 
-/// Submits the `capacity` sends queued (withdrawn ones included), waits for them all, and
-/// copies their completions into `tokens` and `results` (bytes sent, or -errno); returns
-/// how many, or -errno when io_uring_enter(2) fails.
-int clinux_send_ring_submit(struct clinux_send_ring *ring, unsigned long long *tokens, int *results, int capacity);
+/// Submits the `queued` entries (withdrawn ones included), waits for them, and copies the
+/// completions of sends into `tokens` and `results` (bytes sent, or -errno); returns how
+/// many. When io_uring_enter(2) fails, `failure` is its errno and the entries it did not
+/// take become no-ops that report nothing, so no send is left to run later.
+int clinux_send_ring_submit(struct clinux_send_ring *ring, unsigned long long *tokens, int *results, int queued,
+                            int *failure);
 
 #endif

@@ -22,6 +22,8 @@ final class TCPRelayHandler {
     /// (`submitSends`); nil until `startBatchingSends`, or where io_uring is not to be
     /// had: each is then sent at once.
     private var sends: SendRing?
+    /// A submit is reporting its sends' completions (`sendQueuedAtOnce`).
+    private var reportingSends = false
     private(set) var connections = ConnectionTable()
     /// Log one entry per finished connection.
     let accessLog: Bool
@@ -207,8 +209,9 @@ final class TCPRelayHandler {
                    generation: connection.clientTag).rawValue
     }
 
-    /// Opens the ring, on the worker's thread: it has room for a send in each direction of
-    /// every connection one poll can report. Where io_uring is not to be had, says so.
+    /// Opens the ring, on the worker's thread, with room for a send in each direction of
+    /// every connection one poll reports (accepts and retries can queue more; a send that
+    /// finds the ring full is made at once). Where io_uring is not to be had, says so.
     func startBatchingSends() {
         do {
             sends = try SendRing(capacity: 2 * loop.epoll.capacity)
@@ -222,17 +225,9 @@ final class TCPRelayHandler {
     /// connection they belong to as a relay step would; the worker calls it before each poll.
     func submitSends() {
         guard let sends, sends.queued > 0 else { return }
-        do {
-            try sends.submit { token, result in sendCompleted(EventToken(rawValue: token), result) }
-        } catch {
-            // Only a bug gets here (io_uring_enter failing with nothing to wait for); which
-            // sends were made is unknown, so their connections are reset.
-            loop.logger.error("io_uring_enter failed for the relay's sends: \(error); resetting the connections that had one queued")
-            for connection in connections.all
-            where connection.machine.upstream.sendQueued || connection.machine.downstream.sendQueued {
-                perform(connection.machine.handle(.aborted(error)), on: connection)
-            }
-        }
+        reportingSends = true
+        defer { reportingSends = false }
+        sends.submit { token, result in sendCompleted(EventToken(rawValue: token), result) }
     }
 
     private func sendCompleted(_ token: EventToken, _ result: Result<Int, Errno>) {
@@ -258,13 +253,30 @@ final class TCPRelayHandler {
         if action == .watch { interestMayChange(connection) } else { perform(action, on: connection) }
     }
 
-    /// Withdraws what `connection` left in the ring, before its sockets close.
-    private func withdrawSends(_ connection: Connection) {
+    /// Takes what `connection` left in the ring back and sends it at once, before its
+    /// sockets close: an answer read in the turn whose failure resets the connection (an
+    /// HTTP 413 during an upload) still goes out ahead of the reset. While a submit reports,
+    /// a send still marked queued was made already; its report finds the connection gone.
+    private func sendQueuedAtOnce(_ connection: Connection) {
         guard let sends else { return }
-        if connection.machine.upstream.sendQueued { sends.withdraw(token: sendToken(connection, from: .client)) }
-        if connection.machine.downstream.sendQueued { sends.withdraw(token: sendToken(connection, from: .backend)) }
-        connection.machine.upstream.sendQueued = false
-        connection.machine.downstream.sendQueued = false
+        if connection.machine.upstream.sendQueued {
+            connection.machine.upstream.sendQueued = false
+            if !reportingSends {
+                sends.withdraw(token: sendToken(connection, from: .client))
+                let before = connection.machine.upstream.bytesMoved
+                _ = try? connection.machine.upstream.writeAhead(to: connection.backend, pool: pool, pipes: pipes)
+                connection.counters.bytesSent.bump(by: connection.machine.upstream.bytesMoved &- before)
+            }
+        }
+        if connection.machine.downstream.sendQueued {
+            connection.machine.downstream.sendQueued = false
+            if !reportingSends {
+                sends.withdraw(token: sendToken(connection, from: .backend))
+                let before = connection.machine.downstream.bytesMoved
+                _ = try? connection.machine.downstream.writeAhead(to: connection.client, pool: pool, pipes: pipes)
+                connection.counters.bytesReceived.bump(by: connection.machine.downstream.bytesMoved &- before)
+            }
+        }
     }
 
     /// The kernel refused a relay pipe: the direction copied through a buffer instead.
@@ -550,6 +562,7 @@ final class TCPRelayHandler {
     /// seen as one by both peers.
     private func close(_ connection: Connection, failure: RelayMachine.Failure?) {
         guard connections[connection.slot] === connection else { return }
+        sendQueuedAtOnce(connection)
         connection.route.releaseLimits(connection.choice.tokens)
         if connection.machine.connected { connection.counters.closed.bump() }
         if accessLog { logAccess(connection, failure: failure) }
@@ -557,7 +570,6 @@ final class TCPRelayHandler {
             try? connection.client.setResetOnClose()
             try? connection.backend.setResetOnClose()
         }
-        withdrawSends(connection)
         connection.machine.upstream.release(to: pool, pipes: pipes)
         connection.machine.downstream.release(to: pool, pipes: pipes)
         connections.remove(connection)
