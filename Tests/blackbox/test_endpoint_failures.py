@@ -4,6 +4,7 @@ worst), and a service without endpoints resets the client at once."""
 
 import os
 import signal
+import threading
 import socket
 
 import pytest
@@ -98,3 +99,46 @@ def test_connection_ends_at_once_when_the_service_has_no_endpoints(
 
     assert ending in ("eof", "reset"), "the client connection stayed open though the service has no endpoints"
     assert elapsed < 1, f"the client connection ended only after {elapsed:.2f} s"
+
+
+ANSWER = b"HTTP/1.1 413 Content Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+
+
+def answer_and_reset(conn: socket.socket, backend) -> None:
+    """Read a little of an upload, answer, and close with the rest unread: a reset follows
+    the answer at once (what a server that refuses a large body does)."""
+    conn.recv(1024)
+    conn.sendall(ANSWER)
+
+
+@pytest.mark.parametrize("batch_sends", ["true", "false"])
+def test_an_answer_the_endpoint_sends_just_before_resetting_reaches_the_uploading_client(
+        start_backend, start_daemon, write_config, node_port, batch_sends):
+    backend = start_backend(answer_and_reset)
+    start_daemon(write_config(service_yaml("upload", node_port=node_port, endpoints=[backend.endpoint])),
+                 extra_args=("--batch-sends", batch_sends))
+
+    for attempt in range(10):
+        with socket.create_connection(("127.0.0.1", node_port), timeout=10) as client:
+            upload = threading.Thread(target=_upload_until_refused, args=(client,))
+            upload.start()
+            received = b""
+            try:
+                while len(received) < len(ANSWER):
+                    data = client.recv(4096)
+                    if not data:
+                        break
+                    received += data
+            except ConnectionResetError:
+                pass
+            upload.join(timeout=10)
+        assert received == ANSWER, f"attempt {attempt}: the client got {received!r} before the end"
+
+
+def _upload_until_refused(client: socket.socket) -> None:
+    chunk = bytes(64 * 1024)
+    try:
+        for _ in range(256):
+            client.sendall(chunk)
+    except OSError:
+        pass  # reset: the endpoint refused the rest

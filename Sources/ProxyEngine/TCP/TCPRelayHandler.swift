@@ -152,7 +152,8 @@ final class TCPRelayHandler {
         guard connection.machine.isEstablished else { return }
         // Each side reads the socket that reported first, then writes to it: when a peer
         // answers and resets at once (an HTTP 413 during an upload), its answer is read
-        // and relayed before the failing write closes the connection.
+        // and relayed before the failing write closes the connection (and `relayFailed`
+        // relays it when the other side reported first).
         relay(connection, readFirst: .client, events)
     }
 
@@ -168,14 +169,23 @@ final class TCPRelayHandler {
     private func relay(_ connection: Connection, readFirst side: RelayMachine.Side, _ events: EpollEvents) {
         let other: RelayMachine.Side = side == .client ? .backend : .client
         if !events.intersection([.readable, .error, .hangup]).isEmpty, let error = pump(connection, from: side) {
-            perform(connection.machine.handle(.relayFailed(error)), on: connection)
+            relayFailed(connection, error, salvaging: other)
             return
         }
         if !events.intersection([.writable, .error, .hangup]).isEmpty, let error = pump(connection, from: other) {
-            perform(connection.machine.handle(.relayFailed(error)), on: connection)
+            relayFailed(connection, error, salvaging: side)
             return
         }
         perform(connection.machine.handle(.relayed), on: connection)
+    }
+
+    /// A relay step failed. Before the reset, what the other direction's source already
+    /// holds is relayed once, best effort: an endpoint that answers and resets (an HTTP 413
+    /// during an upload) fails the upload's write when the client reports first, and its
+    /// answer waits unread in its socket ahead of the reset.
+    private func relayFailed(_ connection: Connection, _ error: Errno, salvaging side: RelayMachine.Side) {
+        _ = pump(connection, from: side)
+        perform(connection.machine.handle(.relayFailed(error)), on: connection)
     }
 
     /// Moves the direction that starts at `source`; the error if it failed.
