@@ -19,7 +19,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import BINARY, Backend, Daemon, pick_port  # noqa: E402
+from harness import BINARY, Backend, Daemon, pick_port, service_yaml  # noqa: E402
 
 
 def pytest_report_header(config):
@@ -107,6 +107,20 @@ def start_daemon(request, tmp_path, start_backend):
         pytest.fail("\n".join(problems), pytrace=False)
     elif problems:
         print("\n".join(problems))
+
+
+@pytest.fixture(params=["true", "false"], ids=["batched-sends", "sends-one-by-one"])
+def relay_to(request, start_backend, start_daemon, write_config, node_port):
+    """relay_to(handler) -> (backend, daemon): a Service at `node_port` whose one endpoint
+    runs `handler`, served with `--batch-sends` on and, as a second run of the test, off."""
+
+    def start(handler, name: str = "relay"):
+        backend = start_backend(handler)
+        daemon = start_daemon(write_config(service_yaml(name, node_port=node_port, endpoints=[backend.endpoint])),
+                              extra_args=("--batch-sends", request.param))
+        return backend, daemon
+
+    return start
 
 
 @pytest.fixture

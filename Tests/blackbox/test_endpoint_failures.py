@@ -111,12 +111,8 @@ def answer_and_reset(conn: socket.socket, backend) -> None:
     conn.sendall(ANSWER)
 
 
-@pytest.mark.parametrize("batch_sends", ["true", "false"])
-def test_an_answer_the_endpoint_sends_just_before_resetting_reaches_the_uploading_client(
-        start_backend, start_daemon, write_config, node_port, batch_sends):
-    backend = start_backend(answer_and_reset)
-    start_daemon(write_config(service_yaml("upload", node_port=node_port, endpoints=[backend.endpoint])),
-                 extra_args=("--batch-sends", batch_sends))
+def test_an_answer_the_endpoint_sends_just_before_resetting_reaches_the_uploading_client(relay_to, node_port):
+    relay_to(answer_and_reset, "upload")
 
     for attempt in range(10):
         with socket.create_connection(("127.0.0.1", node_port), timeout=10) as client:

@@ -8,9 +8,7 @@ import socket
 import threading
 import time
 
-import pytest
-
-from harness import KiB, echo, service_yaml, sha256
+from harness import KiB, echo, recv_to_eof, sha256
 
 MESSAGES = 12000
 
@@ -33,12 +31,8 @@ def drip(conn: socket.socket, backend) -> None:
     conn.shutdown(socket.SHUT_WR)
 
 
-@pytest.mark.parametrize("batch_sends", ["true", "false"])
-def test_thousands_of_small_messages_echo_back_intact_past_a_reader_that_paused(
-        start_backend, start_daemon, write_config, node_port, batch_sends):
-    backend = start_backend(echo)
-    daemon = start_daemon(write_config(service_yaml("chat", node_port=node_port, endpoints=[backend.endpoint])),
-                          extra_args=("--batch-sends", batch_sends))
+def test_thousands_of_small_messages_echo_back_intact_past_a_reader_that_paused(relay_to, node_port):
+    backend, daemon = relay_to(echo, "chat")
     messages = _messages(seed=5)
     sent = b"".join(messages)
 
@@ -62,27 +56,18 @@ def test_thousands_of_small_messages_echo_back_intact_past_a_reader_that_paused(
         writer = threading.Thread(target=write_all)
         writer.start()
         time.sleep(1.0)  # not reading: the echo backs up into the daemon's sends
-        received = bytearray()
-        while True:
-            data = client.recv(64 * KiB)
-            if not data:
-                break
-            received += data
+        received = recv_to_eof(client, timeout=30)
         writer.join(timeout=30)
 
     assert errors == []
     assert len(received) == len(sent), f"received {len(received)} of {len(sent)} bytes"
-    assert sha256(bytes(received)) == sha256(sent), "the echoed stream differs from the sent one"
+    assert sha256(received) == sha256(sent), "the echoed stream differs from the sent one"
     assert backend.records == [(len(sent), sha256(sent))]
-    assert "io-uring-unavailable" not in daemon.log_text() or batch_sends == "false" or _io_uring_disabled()
+    assert "io-uring-unavailable" not in daemon.log_text() or _io_uring_disabled()
 
 
-@pytest.mark.parametrize("batch_sends", ["true", "false"])
-def test_messages_sent_one_by_one_to_a_reader_that_paused_arrive_intact(
-        start_backend, start_daemon, write_config, node_port, batch_sends):
-    backend = start_backend(drip)
-    start_daemon(write_config(service_yaml("drip", node_port=node_port, endpoints=[backend.endpoint])),
-                 extra_args=("--batch-sends", batch_sends))
+def test_messages_sent_one_by_one_to_a_reader_that_paused_arrive_intact(relay_to, node_port):
+    relay_to(drip, "drip")
     sent = b"".join(_messages(seed=9)[:DRIPS])
 
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as client:
@@ -92,15 +77,10 @@ def test_messages_sent_one_by_one_to_a_reader_that_paused_arrive_intact(
         # Not reading while most of the messages come: the daemon's socket to the client
         # fills, and a send of a single message finds it full.
         time.sleep(2.5)
-        received = bytearray()
-        while True:
-            data = client.recv(64 * KiB)
-            if not data:
-                break
-            received += data
+        received = recv_to_eof(client, timeout=30)
 
     assert len(received) == len(sent), f"received {len(received)} of {len(sent)} bytes"
-    assert sha256(bytes(received)) == sha256(sent), "the stream differs from the one the backend sent"
+    assert sha256(received) == sha256(sent), "the stream differs from the one the backend sent"
 
 
 def _io_uring_disabled() -> bool:

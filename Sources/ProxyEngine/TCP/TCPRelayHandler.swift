@@ -269,24 +269,24 @@ final class TCPRelayHandler {
     /// a send still marked queued was made already; its report finds the connection gone.
     private func sendQueuedAtOnce(_ connection: Connection) {
         guard let sends else { return }
-        if connection.machine.upstream.sendQueued {
-            connection.machine.upstream.sendQueued = false
-            if !reportingSends {
-                sends.withdraw(token: sendToken(connection, from: .client))
-                let before = connection.machine.upstream.bytesMoved
-                _ = try? connection.machine.upstream.writeAhead(to: connection.backend, pool: pool, pipes: pipes)
-                connection.counters.bytesSent.bump(by: connection.machine.upstream.bytesMoved &- before)
-            }
-        }
-        if connection.machine.downstream.sendQueued {
-            connection.machine.downstream.sendQueued = false
-            if !reportingSends {
-                sends.withdraw(token: sendToken(connection, from: .backend))
-                let before = connection.machine.downstream.bytesMoved
-                _ = try? connection.machine.downstream.writeAhead(to: connection.client, pool: pool, pipes: pipes)
-                connection.counters.bytesReceived.bump(by: connection.machine.downstream.bytesMoved &- before)
-            }
-        }
+        let up = sendQueuedAtOnce(&connection.machine.upstream, to: connection.backend,
+                                  token: sendToken(connection, from: .client), ring: sends)
+        connection.counters.bytesSent.bump(by: up)
+        let down = sendQueuedAtOnce(&connection.machine.downstream, to: connection.client,
+                                    token: sendToken(connection, from: .backend), ring: sends)
+        connection.counters.bytesReceived.bump(by: down)
+    }
+
+    /// One flow's part of `sendQueuedAtOnce`; the bytes it sent.
+    private func sendQueuedAtOnce(_ flow: inout Flow, to destination: borrowing FileDescriptor, token: UInt64,
+                                  ring: SendRing) -> UInt64 {
+        guard flow.sendQueued else { return 0 }
+        flow.sendQueued = false
+        guard !reportingSends else { return 0 }
+        ring.withdraw(token: token)
+        let before = flow.bytesMoved
+        _ = try? flow.writeAhead(to: destination, pool: pool, pipes: pipes)
+        return flow.bytesMoved &- before
     }
 
     /// The kernel refused a relay pipe: the direction copied through a buffer instead.
