@@ -47,11 +47,18 @@ public final class SendRing {
     }
 
     /// Withdraws the queued send reported under `token`, before its descriptor closes or
-    /// its buffer is reused: it sends nothing and is not reported.
-    public func withdraw(token: UInt64) {
-        guard clinux_send_ring_withdraw(ring, token) > 0, let index = live.firstIndex(of: token) else { return }
-        live.remove(at: index)
+    /// its buffer is reused: it sends nothing and is not reported. False when there was
+    /// none to withdraw: never queued, or submitted already (then it was made).
+    @discardableResult
+    public func withdraw(token: UInt64) -> Bool {
+        guard clinux_send_ring_withdraw(ring, token) > 0 else { return false }
+        if let index = live.firstIndex(of: token) { live.remove(at: index) }
+        return true
     }
+
+    /// Why the last submit's io_uring_enter(2) failed, if it did; its sends were reported
+    /// as failed with this error.
+    public private(set) var lastFailure: Errno?
 
     /// Makes the queued sends and calls `completed` with each one's token and result:
     /// bytes sent, or the error (EAGAIN: the socket's buffer is full). A send the kernel
@@ -76,7 +83,8 @@ public final class SendRing {
             let result = results[i]
             completed(tokens[i], result >= 0 ? .success(Int(result)) : .failure(Errno(rawValue: -result)))
         }
-        let error = Errno(rawValue: failure != 0 ? failure : EIO)
+        lastFailure = failure != 0 ? Errno(rawValue: failure) : nil
+        let error = lastFailure ?? Errno(rawValue: EIO)
         for token in abandoned { completed(token, .failure(error)) }
     }
 }

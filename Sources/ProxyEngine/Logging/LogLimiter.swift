@@ -11,6 +11,8 @@ enum RateLimitedEvent: String, Sendable {
     case socketFailed = "socket-failed"
     /// The kernel refused a relay pipe (descriptors or pipe pages ran out): copying instead.
     case pipeRefused = "pipe-refused"
+    /// io_uring_enter refused the turn's batched sends (their connections are reset).
+    case sendRingFailed = "send-ring-failed"
     case connectFailed = "connect-failed"
     case connectExhausted = "connect-exhausted"
     case noEndpoints = "no-endpoints"

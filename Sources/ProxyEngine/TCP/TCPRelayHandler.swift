@@ -22,8 +22,6 @@ final class TCPRelayHandler {
     /// (`submitSends`); nil until `startBatchingSends`, or where io_uring is not to be
     /// had: each is then sent at once.
     private var sends: SendRing?
-    /// A submit is reporting its sends' completions (`sendQueuedAtOnce`).
-    private var reportingSends = false
     private(set) var connections = ConnectionTable()
     /// Log one entry per finished connection.
     let accessLog: Bool
@@ -183,13 +181,18 @@ final class TCPRelayHandler {
     /// holds is relayed once, best effort: an endpoint that answers and resets (an HTTP 413
     /// during an upload) fails the upload's write when the client reports first, and its
     /// answer waits unread in its socket ahead of the reset.
+    /// Whatever waits in the ring goes first, and the salvage sends at once, so that all of
+    /// the answer is read and sent before the reset.
     private func relayFailed(_ connection: Connection, _ error: Errno, salvaging side: RelayMachine.Side) {
-        _ = pump(connection, from: side)
+        sendQueuedAtOnce(connection)
+        _ = pump(connection, from: side, batching: false)
         perform(connection.machine.handle(.relayFailed(error)), on: connection)
     }
 
-    /// Moves the direction that starts at `source`; the error if it failed.
-    private func pump(_ connection: Connection, from source: RelayMachine.Side) -> Errno? {
+    /// Moves the direction that starts at `source`; the error if it failed. `batching`:
+    /// a message's send may wait in the ring for the end of the turn.
+    private func pump(_ connection: Connection, from source: RelayMachine.Side, batching: Bool = true) -> Errno? {
+        let sends = batching ? self.sends : nil
         let outcome: PumpOutcome
         switch source {
         case .client:
@@ -235,9 +238,11 @@ final class TCPRelayHandler {
     /// connection they belong to as a relay step would; the worker calls it before each poll.
     func submitSends() {
         guard let sends, sends.queued > 0 else { return }
-        reportingSends = true
-        defer { reportingSends = false }
         sends.submit { token, result in sendCompleted(EventToken(rawValue: token), result) }
+        if let failure = sends.lastFailure {
+            loop.logLimited(.error, event: .sendRingFailed, subject: "\(failure.rawValue)",
+                            "io_uring_enter failed for the relay's batched sends: \(failure); resetting their connections")
+        }
     }
 
     private func sendCompleted(_ token: EventToken, _ result: Result<Int, Errno>) {
@@ -255,7 +260,9 @@ final class TCPRelayHandler {
             connection.counters.bytesReceived.bump(by: connection.machine.downstream.bytesMoved &- before)
         }
         if case .failed(let error) = outcome {
-            perform(connection.machine.handle(.relayFailed(error)), on: connection)
+            // The endpoint may have answered and reset: its answer is salvaged as when a
+            // write made at once fails.
+            relayFailed(connection, error, salvaging: token.kind == .tcpClient ? .backend : .client)
             return
         }
         // The relay step that queued the send noted the activity already.
@@ -265,8 +272,8 @@ final class TCPRelayHandler {
 
     /// Takes what `connection` left in the ring back and sends it at once, before its
     /// sockets close: an answer read in the turn whose failure resets the connection (an
-    /// HTTP 413 during an upload) still goes out ahead of the reset. While a submit reports,
-    /// a send still marked queued was made already; its report finds the connection gone.
+    /// HTTP 413 during an upload) still goes out ahead of the reset. A send already
+    /// submitted was made; the ring then has nothing to withdraw, and it is not sent again.
     private func sendQueuedAtOnce(_ connection: Connection) {
         guard let sends else { return }
         let up = sendQueuedAtOnce(&connection.machine.upstream, to: connection.backend,
@@ -280,10 +287,10 @@ final class TCPRelayHandler {
     /// One flow's part of `sendQueuedAtOnce`; the bytes it sent.
     private func sendQueuedAtOnce(_ flow: inout Flow, to destination: borrowing FileDescriptor, token: UInt64,
                                   ring: SendRing) -> UInt64 {
-        guard flow.sendQueued else { return 0 }
+        // A send submitted already keeps its mark until its completion, so nothing pumps
+        // its bytes again meanwhile.
+        guard flow.sendQueued, ring.withdraw(token: token) else { return 0 }
         flow.sendQueued = false
-        guard !reportingSends else { return 0 }
-        ring.withdraw(token: token)
         let before = flow.bytesMoved
         _ = try? flow.writeAhead(to: destination, pool: pool, pipes: pipes)
         return flow.bytesMoved &- before
