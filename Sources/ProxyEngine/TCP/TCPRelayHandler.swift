@@ -180,9 +180,8 @@ final class TCPRelayHandler {
     /// A relay step failed. Before the reset, what the other direction's source already
     /// holds is relayed once, best effort: an endpoint that answers and resets (an HTTP 413
     /// during an upload) fails the upload's write when the client reports first, and its
-    /// answer waits unread in its socket ahead of the reset.
-    /// Whatever waits in the ring goes first, and the salvage sends at once, so that all of
-    /// the answer is read and sent before the reset.
+    /// answer waits unread in its socket ahead of the reset. What waits in the ring goes
+    /// first, and the salvage sends at once, so all of the answer goes out before the reset.
     private func relayFailed(_ connection: Connection, _ error: Errno, salvaging side: RelayMachine.Side) {
         sendQueuedAtOnce(connection)
         _ = pump(connection, from: side, batching: false)
@@ -246,8 +245,8 @@ final class TCPRelayHandler {
     }
 
     private func sendCompleted(_ token: EventToken, _ result: Result<Int, Errno>) {
-        // A send withdrawn at its connection's close comes back for a slot that is free,
-        // or holds a connection with another tag.
+        // A send made in this submit for a connection that an earlier completion of it
+        // reset reports for a slot that is free, or holds a connection with another tag.
         guard let connection = connections[token.slot], connection.clientTag == token.generation else { return }
         let outcome: PumpOutcome
         if token.kind == .tcpClient {
