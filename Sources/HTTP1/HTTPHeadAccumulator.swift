@@ -56,18 +56,31 @@ struct HTTPHeadAccumulator: Sendable {
         // Where this feed's part of the head starts; nil while only empty lines before the
         // first line have come (those are not part of it).
         var runStart: Int? = headCount > 0 ? 0 : nil
-        for index in bytes.indices {
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
+            // Inside a line, the bytes up to its CR are taken in one step: a head is mostly
+            // such runs, and taking them a byte at a time was most of a request's parsing.
+            if headCount > 0, !pendingCR {
+                let run = Self.ordinaryRun(bytes, from: index)
+                if run > 0 {
+                    if let error = takeOrdinary(run) { return refuse(error) }
+                    index += run
+                    continue
+                }
+            }
+            let position = index
+            index += 1
             let started = headCount > 0
-            switch take(bytes[index]) {
+            switch take(bytes[position]) {
             case .needMore:
-                if !started, headCount > 0 { runStart = index }
+                if !started, headCount > 0 { runStart = position }
                 continue
             case .ended:
-                head.append(contentsOf: bytes[(runStart ?? index)...index])
+                head.append(contentsOf: bytes[(runStart ?? position)...position])
                 let result = head.withUnsafeBytes { parse($0[...]) }
                 reset()
                 switch result {
-                case .success(let parsed): return .complete(parsed, consumed: index + 1)
+                case .success(let parsed): return .complete(parsed, consumed: index)
                 case .failure(let error): return refuse(error)
                 }
             case .invalid(let error):
@@ -106,6 +119,27 @@ struct HTTPHeadAccumulator: Sendable {
             if !firstLineEnded, lineLength > limits.requestLineBytes { return .invalid(firstLineTooLong) }
         }
         return count(byte) ?? .needMore
+    }
+
+    /// How many bytes from `start` on are neither CR nor LF.
+    private static func ordinaryRun(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int {
+        var end = start
+        while end < bytes.endIndex, bytes[end] != HTTPBytes.cr, bytes[end] != HTTPBytes.lf { end += 1 }
+        return end - start
+    }
+
+    /// Takes `run` bytes that are neither CR nor LF, inside a line of the head that has
+    /// started, as `take` would one by one; the refusal `take` would give at the first
+    /// byte past a limit.
+    private mutating func takeOrdinary(_ run: Int) -> HTTPParseError? {
+        let lineRoom = firstLineEnded ? Int.max : limits.requestLineBytes - lineLength
+        let headRoom = limits.headBytes - headCount
+        // Past either limit: a first line is refused as such whichever trips first, and
+        // only a field line's bytes can make the head, not the line, too long.
+        if run > lineRoom || run > headRoom { return firstLineEnded ? .headTooLarge : firstLineTooLong }
+        lineLength += run
+        headCount += run
+        return nil
     }
 
     /// Counts `byte` as part of the head; the refusal if that makes the head too long.

@@ -8,22 +8,37 @@
 struct HTTPHopByHop {
     private static let alwaysRemoved = ["Connection", "Keep-Alive", "Proxy-Connection", "TE", "Trailer"]
     private static let neverRemoved = ["Host", "Content-Length", "Transfer-Encoding"]
+    /// The lengths of the names above and Upgrade's: a field whose name has none of them,
+    /// nor that of a name Connection lists, is kept without comparing names (most fields:
+    /// Date, Content-Type, ETag, ... are kept on their length alone).
+    private static let removableLengths = lengthMask(alwaysRemoved + ["Upgrade"])
 
     /// The field names the message's Connection fields list.
     private let connectionOptions: [String]
+    private let connectionOptionLengths: UInt64
     private let keepsUpgrade: Bool
 
     init(fields: [HTTPField], keepsUpgrade: Bool) {
         // Most messages name nothing in Connection: list it only when it is there.
         connectionOptions = fields.contains { $0.hasName("Connection") }
             ? HTTPListSyntax.elements(fields.values(named: "Connection")) : []
+        connectionOptionLengths = Self.lengthMask(connectionOptions)
         self.keepsUpgrade = keepsUpgrade
     }
 
     /// Whether `field` stops here rather than being forwarded.
     func removes(_ field: HTTPField) -> Bool {
+        // Names equal without case have equal lengths (the comparison folds ASCII only).
+        guard (Self.removableLengths | connectionOptionLengths) & Self.lengthBit(field.name.utf8.count) != 0 else { return false }
         if field.hasName("Upgrade") { return !keepsUpgrade }
         if Self.alwaysRemoved.contains(where: field.hasName) { return true }
         return connectionOptions.contains(where: field.hasName) && !Self.neverRemoved.contains(where: field.hasName)
+    }
+
+    /// Bit n set for a name n bytes long; names of 63 bytes or more share bit 63.
+    private static func lengthBit(_ length: Int) -> UInt64 { 1 << UInt64(min(length, 63)) }
+
+    private static func lengthMask(_ names: [String]) -> UInt64 {
+        names.reduce(0) { $0 | lengthBit($1.utf8.count) }
     }
 }

@@ -37,7 +37,11 @@ enum HTTPRequestTarget {
     static func absoluteForm<Bytes: BidirectionalCollection<UInt8>>(_ target: Bytes)
         -> (authority: Range<Bytes.Index>, rest: Bytes.Index)?
     {
-        guard let colon = target.firstIndex(of: HTTPBytes.colon) else { return nil }
+        // Both schemes start with an h: any other target, origin-form above all, is not
+        // one at its first byte, without a search for a colon.
+        guard let first = target.first, first | 0x20 == UInt8(ascii: "h"),
+              let colon = target.firstIndex(of: HTTPBytes.colon)
+        else { return nil }
         let scheme = target[..<colon]
         guard HTTPBytes.equalIgnoringCase(scheme, "http".utf8) || HTTPBytes.equalIgnoringCase(scheme, "https".utf8)
         else { return nil }

@@ -19,8 +19,12 @@ enum HTTPBytes {
         switch byte {
         case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"):
             true
+        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
+             UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),
+             UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+            true
         default:
-            "!#$%&'*+-.^_`|~".utf8.contains(byte)
+            false
         }
     }
 
@@ -91,24 +95,21 @@ public enum HTTPListSyntax {
     }
 }
 
-extension StringProtocol {
+extension StringProtocol where UTF8View: BidirectionalCollection {
     /// Without leading and trailing SP and HTAB (OWS).
     func trimmingWhitespace() -> String {
         String(decoding: utf8.trimmingWhitespaceBytes(), as: UTF8.self)
     }
 }
 
-extension Collection<UInt8> {
-    /// Without leading and trailing SP and HTAB (OWS), as a slice of the same bytes.
+extension BidirectionalCollection<UInt8> {
+    /// Without leading and trailing SP and HTAB (OWS), as a slice of the same bytes. From
+    /// both ends, so that a value's bytes between are not looked at.
     func trimmingWhitespaceBytes() -> SubSequence {
-        guard let first = firstIndex(where: { !HTTPBytes.isWhitespace($0) }) else { return self[endIndex...] }
-        var end = endIndex
-        var cursor = first
-        while cursor != endIndex {
-            if !HTTPBytes.isWhitespace(self[cursor]) { end = index(after: cursor) }
-            formIndex(after: &cursor)
-        }
-        return self[first..<end]
+        guard let first = firstIndex(where: { !HTTPBytes.isWhitespace($0) }),
+              let last = lastIndex(where: { !HTTPBytes.isWhitespace($0) })
+        else { return self[endIndex...] }
+        return self[first...last]
     }
 }
 

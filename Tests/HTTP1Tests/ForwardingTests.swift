@@ -97,6 +97,15 @@ private let proxyFields = "X-Forwarded-Proto: https\r\nX-Forwarded-Port: 8443\r\
             == "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n")
     }
 
+    @Test func fieldsAreRemovedByNameNotByTheLengthTheyShareWithAHopByHopName() {
+        let listed = "X-" + String(repeating: "l", count: 70)
+        let unlisted = "X-" + String(repeating: "u", count: 70)
+        let response = "HTTP/1.1 200 OK\r\nconnection: \(listed)\r\nSet-Cookie: a=1\r\nX-Debug: 1\r\nte: x\r\nTE: y\r\n"
+            + "UPGRADE: h2c\r\n\(listed): 1\r\n\(unlisted): 2\r\nContent-Length: 0\r\n\r\n"
+        #expect(forwardedResponse(response)
+            == "HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nX-Debug: 1\r\n\(unlisted): 2\r\nContent-Length: 0\r\n\r\n")
+    }
+
     @Test func anHTTP10EndpointsResponseGoesAsHTTP11WithItsEmptyReason() {
         #expect(forwardedResponse("HTTP/1.0 404\r\nContent-Length: 0\r\n\r\n") == "HTTP/1.1 404 \r\nContent-Length: 0\r\n\r\n")
     }

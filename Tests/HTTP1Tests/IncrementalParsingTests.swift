@@ -70,6 +70,8 @@ private let request = Array("GET /metrics HTTP/1.1\r\nHost: node\r\n\r\n".utf8)
         "GET / HTTP/1.1\r\nHost: a\r\n\r\nPOST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\nGET /x HTTP/1.1\r\nHost: a\r\n X: b\r\n\r\n",
         "\r\nGET http://a.example/ HTTP/1.0\r\n\r\nOPTIONS * HTTP/1.1\r\nHost: a\r\n\r\nGET /\u{1} HTTP/1.1\r\n\r\n",
         "GET /0123456789abcdef HTTP/1.1\r\nHost: a\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: a\r\nX: 0123456789012345678901234567890123456789\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: a\r\nX-!#$%&'*+-.^_`|~: 1\r\n\r\nGET / HTTP/1.1\r\nX@: 1\r\n\r\n",
     ])
     func everySplitGivesTheSameHeadsAsOneFeed(_ text: String) {
         let bytes = Array(text.utf8)
