@@ -79,9 +79,10 @@ enum HTTPBytes {
 /// a recipient ignores empty elements. Several field lines of one name form one list.
 public enum HTTPListSyntax {
     public static func elements(_ values: [String]) -> [String] {
-        values.flatMap { $0.split(separator: ",", omittingEmptySubsequences: false) }
-            .map { $0.trimmingWhitespace() }
+        values.flatMap { $0.utf8.split(separator: UInt8(ascii: ",")) }
+            .map { $0.trimmingWhitespaceBytes() }
             .filter { !$0.isEmpty }
+            .map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// Whether any element of `values` is `token`, without case: Connection's `close`,
@@ -92,13 +93,6 @@ public enum HTTPListSyntax {
                 HTTPBytes.equalIgnoringCase(element.trimmingWhitespaceBytes(), token.utf8)
             }
         }
-    }
-}
-
-extension StringProtocol where UTF8View: BidirectionalCollection {
-    /// Without leading and trailing SP and HTAB (OWS).
-    func trimmingWhitespace() -> String {
-        String(decoding: utf8.trimmingWhitespaceBytes(), as: UTF8.self)
     }
 }
 

@@ -235,14 +235,17 @@ public struct IngressPlan: Hashable, Sendable {
     }
 
     /// `Host` without its port or a final dot; an IPv6 literal keeps its brackets.
+    /// Over its bytes, not its characters: every request is routed by it, and the marks
+    /// looked for are ASCII, so they never sit inside a character of another script.
     public static func hostName(_ host: Substring) -> Substring {
-        var name = host
-        if name.hasPrefix("[") {
-            if let close = name.firstIndex(of: "]") { name = name[...close] }
-        } else if let colon = name.lastIndex(of: ":") {
-            name = name[..<colon]
+        let bytes = host.utf8
+        var end = bytes.endIndex
+        if bytes.first == UInt8(ascii: "[") {
+            if let close = bytes.firstIndex(of: UInt8(ascii: "]")) { end = bytes.index(after: close) }
+        } else if let colon = bytes.lastIndex(of: UInt8(ascii: ":")) {
+            end = colon
         }
-        if name.hasSuffix(".") { name = name.dropLast() }
-        return name
+        if end > bytes.startIndex, bytes[bytes.index(before: end)] == UInt8(ascii: ".") { end = bytes.index(before: end) }
+        return host[..<end]
     }
 }

@@ -98,6 +98,11 @@ private func plan(_ hosts: [IngressVirtualHost], defaultBackend: Bool = false) -
         #expect(routed(table, "Shop.Example.Com:80", "/") == "shop")
         #expect(routed(table, "shop.example.com.", "/") == "shop")
         #expect(IngressPlan.hostName("[fd00::1]:80") == "[fd00::1]")
+        #expect(IngressPlan.hostName("[fd00::1]") == "[fd00::1]")
+        #expect(IngressPlan.hostName("shop.example.com.:8443") == "shop.example.com")
+        #expect(IngressPlan.hostName("caf\u{e9}.example:80") == "caf\u{e9}.example")
+        #expect(IngressPlan.hostName(".") == "")
+        #expect(IngressPlan.hostName("") == "")
     }
 
     @Test func unmatchedRequestsGoToTheDefaultBackendElse404() {
