@@ -79,10 +79,16 @@ enum HTTPBytes {
 /// a recipient ignores empty elements. Several field lines of one name form one list.
 public enum HTTPListSyntax {
     public static func elements(_ values: [String]) -> [String] {
-        values.flatMap { $0.utf8.split(separator: UInt8(ascii: ",")) }
-            .map { $0.trimmingWhitespaceBytes() }
-            .filter { !$0.isEmpty }
-            .map { String(decoding: $0, as: UTF8.self) }
+        // One array built, not one per step: a response's `Connection: keep-alive` is split
+        // on every request.
+        var elements: [String] = []
+        for value in values {
+            for element in value.utf8.split(separator: UInt8(ascii: ",")) {
+                let trimmed = element.trimmingWhitespaceBytes()
+                if !trimmed.isEmpty { elements.append(String(decoding: trimmed, as: UTF8.self)) }
+            }
+        }
+        return elements
     }
 
     /// Whether any element of `values` is `token`, without case: Connection's `close`,
