@@ -39,12 +39,15 @@ enum HTTPFieldLines {
     /// `field-name ":" OWS field-value OWS`; a line that starts with whitespace continues
     /// the previous one (obs-fold), which RFC 9112 §5.2 lets a recipient refuse, and we do.
     static func field(_ line: HTTPHeadBytes) -> Result<HTTPField, HTTPParseError> {
-        if let first = line.first, HTTPBytes.isWhitespace(first) { return .failure(.obsoleteLineFolding) }
-        guard let colon = line.firstIndex(of: HTTPBytes.colon) else { return .failure(.missingColon) }
-        let name = line[..<colon]
+        // The checks below look at every byte of every field: over the buffer itself, not a
+        // slice of it, whose every access is range-checked.
+        let bytes = UnsafeRawBufferPointer(rebasing: line)
+        if let first = bytes.first, HTTPBytes.isWhitespace(first) { return .failure(.obsoleteLineFolding) }
+        guard let colon = bytes.firstIndex(of: HTTPBytes.colon) else { return .failure(.missingColon) }
+        let name = UnsafeRawBufferPointer(rebasing: bytes[..<colon])
         if let last = name.last, HTTPBytes.isWhitespace(last) { return .failure(.whitespaceBeforeColon) }
         guard HTTPBytes.isToken(name) else { return .failure(.invalidFieldName) }
-        let value = line[line.index(after: colon)...]
+        let value = UnsafeRawBufferPointer(rebasing: bytes[(colon + 1)...])
         guard value.allSatisfy(HTTPBytes.isFieldValueCharacter) else { return .failure(.invalidFieldValue) }
         return .success(HTTPField(name: String(decoding: name, as: UTF8.self),
                                   value: String(decoding: value.trimmingWhitespaceBytes(), as: UTF8.self)))
