@@ -185,7 +185,10 @@ final class AdminServer: @unchecked Sendable {
 
     private func admit(_ socket: consuming FileDescriptor, endpoint: Endpoint) {
         makeRoom()
-        guard clients.count < Self.maximumClients else { return }  // everyone is being answered: closed at once
+        guard clients.count < Self.maximumClients else {
+            try? socket.setResetOnClose()  // everyone is being answered: refused at once
+            return
+        }
         let token = nextClientToken
         nextClientToken += 1
         let now = MonotonicClock.now()
@@ -217,11 +220,13 @@ final class AdminServer: @unchecked Sendable {
         }
     }
 
-    /// Closes a client pushed out or out of time. One not yet answered gets a reset: a FIN
-    /// costs four segments and leaves a TIME_WAIT entry behind, which under a flood is
-    /// most of this thread's work and hundreds of thousands of entries (past the kernel's
-    /// tcp_max_tw_buckets); a reset is one segment, keeps nothing, and tells the client at
-    /// once. One answered is closed gracefully, so that its answer in flight survives.
+    /// Closes a client pushed out or out of time. One not yet answered over TCP gets a
+    /// reset: a FIN costs four segments and leaves a TIME_WAIT entry behind, which under a
+    /// flood is most of this thread's work and hundreds of thousands of entries (past the
+    /// kernel's tcp_max_tw_buckets); a reset is one segment, keeps nothing, and tells the
+    /// client at once. (On the status socket, a Unix one, the option changes nothing: the
+    /// client sees its answer cut short and the end of the stream.) One answered is
+    /// closed gracefully, so that its answer in flight survives.
     private func dismiss(_ token: UInt64) {
         if let client = clients[token], client.phase != .answered {
             try? client.descriptor.setResetOnClose()

@@ -115,3 +115,12 @@ private let proxyFields = "X-Forwarded-Proto: https\r\nX-Forwarded-Port: 8443\r\
             == "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: a\r\nConnection: upgrade\r\n\r\n")
     }
 }
+
+@Suite struct ListSyntaxTests {
+    /// RFC 9110 §5.6.1 lists are made of octets: every comma separates, even one a combining
+    /// mark follows (one Character to Swift), as `Connection` and `Transfer-Encoding` are read.
+    @Test func everyCommaByteSeparatesAndEmptyElementsAreSkipped() {
+        #expect(HTTPListSyntax.elements(["foo,\u{301}bar, baz ,,", "\tqux"]) == ["foo", "\u{301}bar", "baz", "qux"])
+        #expect(HTTPListSyntax.elements([" , "]) == [])
+    }
+}

@@ -91,8 +91,14 @@ class Flood:
     def _replace(self):
         index = 0
         started = time.monotonic()
+        burst = REPLACEMENTS_PER_SECOND // 50  # 20 ms worth, well inside the listen queue
         while not self._stop.wait(0.005):
             due = int((time.monotonic() - started) * REPLACEMENTS_PER_SECOND)
+            if due - index > burst:
+                # This thread was held up: go on at the pace from here rather than catch
+                # up in one burst that could overrun the listen queue.
+                started += (due - index - burst) / REPLACEMENTS_PER_SECOND
+                due = index + burst
             while index < due and not self._stop.is_set():
                 self._replace_one(index % len(self.sockets))
                 index += 1
