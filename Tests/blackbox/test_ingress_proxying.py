@@ -13,6 +13,8 @@ HTTP says.
 
 import http.client
 import signal
+import socket
+import struct
 
 import pytest
 
@@ -117,6 +119,28 @@ def test_a_keep_alive_client_is_served_over_fewer_endpoint_connections_than_requ
     assert statuses == [200] * 20
     assert len(requests_seen(backend)) == 20
     assert backend.accepted < 20, "every request opened a connection of its own to the endpoint"
+
+
+def data_segments_received(sock) -> int:
+    """tcpi_data_segs_in of a connected TCP socket: the segments with data it received."""
+    info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 256)
+    return struct.unpack_from("I", info, 152)[0]  # struct tcp_info, Linux 4.6 and later
+
+
+def test_a_response_head_and_the_body_read_with_it_reach_the_client_in_one_segment(
+        start_http_backend, start_ingress, write_config):
+    """The endpoint writes each answer (head and JSON body) in one send; the client sees
+    each in one TCP segment, not a segment for the head and one for the body: each segment
+    is a wakeup of the client, and on a busy node a turn of its scheduler."""
+    backend, daemon = one_backend(start_http_backend, start_ingress, write_config)
+
+    with HTTPClient(daemon.ingress_address) as client:
+        before = data_segments_received(client.sock)
+        responses = [client.get(f"/{i}") for i in range(20)]
+        segments = data_segments_received(client.sock) - before
+
+    assert [r.status for r in responses] == [200] * 20 and all(r.body for r in responses)
+    assert segments == 20, f"20 answers arrived in {segments} segments"
 
 
 def test_python_http_client_keeps_one_connection_while_requests_alternate_between_endpoints(

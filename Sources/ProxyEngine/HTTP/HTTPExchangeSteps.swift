@@ -20,50 +20,67 @@ enum IOStep {
 }
 
 extension HTTPProxyHandler {
+    /// Takes steps until none can move, then writes what they queued, and again, until the
+    /// session waits on its sockets. Writing only once the steps stall makes a head and the
+    /// body bytes read with it one send, not two: each send is a TCP segment and a wakeup of
+    /// the peer. (The steps stall on their own once a queue holds bytes: a side is read
+    /// only when what was read from it before has been written.)
     func advance(_ session: HTTPSession) {
         var moved = true
         while moved, session.phase != .closed {
-            moved = false
-            if !session.toClient.isEmpty, session.writable {
-                switch flushClient(session) {
-                case .progressed, .drained, .ended: moved = true
-                case .blocked: session.writable = false
-                case .failed: abort(session); return
-                }
-            }
-            if let upstream = session.upstream, upstream.connected, upstream.writable, !session.toUpstream.isEmpty {
-                switch flush(&session.toUpstream, to: upstream.socket) {
-                case .progressed, .drained, .ended: moved = true
-                case .blocked: upstream.writable = false
-                case .failed(let error): upstreamFailed(session, error); moved = true
-                }
-            }
-            switch session.phase {
-            case .awaitingHead:
-                moved = stepHead(session) || moved
-            case .exchanging:
-                moved = stepRequestBody(session) || moved
-                moved = stepResponse(session) || moved
-            case .tunnel:
-                moved = stepTunnel(session) || moved
-            case .handshaking:
-                moved = stepHandshake(session) || moved
-            case .closing:
-                guard session.toClient.isEmpty else { break }
-                guard shutDownClient(session) else {
-                    session.writable = false
-                    break
-                }
-                session.phase = .lingering
-                setDeadline(session, after: Self.lingerTimeout)
-                moved = true
-            case .lingering:
-                moved = stepLinger(session) || moved
-            case .closed:
-                return
-            }
+            moved = step(session)
+            if !moved, session.phase != .closed { moved = flushQueues(session) }
         }
         updateInterest(session)
+    }
+
+    /// One step of the session's phase; whether it moved anything.
+    private func step(_ session: HTTPSession) -> Bool {
+        switch session.phase {
+        case .awaitingHead:
+            return stepHead(session)
+        case .exchanging:
+            let body = stepRequestBody(session)
+            return stepResponse(session) || body
+        case .tunnel:
+            return stepTunnel(session)
+        case .handshaking:
+            return stepHandshake(session)
+        case .closing:
+            guard session.toClient.isEmpty else { return false }
+            guard shutDownClient(session) else {
+                session.writable = false
+                return false
+            }
+            session.phase = .lingering
+            setDeadline(session, after: Self.lingerTimeout)
+            return true
+        case .lingering:
+            return stepLinger(session)
+        case .closed:
+            return false
+        }
+    }
+
+    /// Writes what waits for the client and the endpoint, as far as their sockets take it;
+    /// whether anything was written (or failed).
+    private func flushQueues(_ session: HTTPSession) -> Bool {
+        var moved = false
+        if !session.toClient.isEmpty, session.writable {
+            switch flushClient(session) {
+            case .progressed, .drained, .ended: moved = true
+            case .blocked: session.writable = false
+            case .failed: abort(session); return false
+            }
+        }
+        if let upstream = session.upstream, upstream.connected, upstream.writable, !session.toUpstream.isEmpty {
+            switch flush(&session.toUpstream, to: upstream.socket) {
+            case .progressed, .drained, .ended: moved = true
+            case .blocked: upstream.writable = false
+            case .failed(let error): upstreamFailed(session, error); moved = true
+            }
+        }
+        return moved
     }
 
     // MARK: Reading and writing
