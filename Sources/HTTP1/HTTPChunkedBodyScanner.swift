@@ -201,7 +201,7 @@ public struct HTTPChunkedBodyScanner: Sendable {
             trailerLine.append(byte)
             state = .trailerLine
         case (.trailerLF, HTTPBytes.lf):
-            if case .failure(let error) = trailerLine.withUnsafeBytes({ HTTPFieldLines.field($0[...]) }) { return .failed(error) }
+            if case .failure(let error) = trailerLine.withUnsafeBytes({ HTTPFieldLines.check($0[...]) }) { return .failed(error) }
             trailerLine.removeAll(keepingCapacity: true)
             state = .trailerLineStart
         case (.finalLF, HTTPBytes.lf):

@@ -19,26 +19,36 @@ enum HTTPFieldLines {
         return lines
     }
 
-    /// The field lines after a head's first line, at most `maximum` of them.
-    static func fields(_ lines: ArraySlice<HTTPHeadBytes>, maximum: Int) -> Result<[HTTPField], HTTPParseError> {
+    /// The field lines after a head's first line, at most `maximum` of them; `head` is the
+    /// whole head they are lines of, whose bytes the fields keep a copy of.
+    static func fields(_ lines: ArraySlice<HTTPHeadBytes>, of head: HTTPHeadBytes, maximum: Int) -> Result<[HTTPField], HTTPParseError> {
         guard lines.count <= maximum else { return .failure(.tooManyFields) }
         // Whitespace right after the first line would fold into it, or hide a field from
         // a parser that skips the line (RFC 9112 §2.2).
         if let first = lines.first?.first, HTTPBytes.isWhitespace(first) { return .failure(.whitespaceBeforeFirstField) }
+        guard let firstLine = lines.first else { return .success([]) }
+        // From the first field line on: the fields' bytes, one copy shared by all of them.
+        let base = firstLine.startIndex
+        let storage = [UInt8](head[base...])
         var fields: [HTTPField] = []
         fields.reserveCapacity(lines.count)
         for line in lines {
-            switch field(line) {
-            case .success(let field): fields.append(field)
-            case .failure(let error): return .failure(error)
+            switch check(line) {
+            case .success(let ranges):
+                fields.append(HTTPField(storage: storage, name: (ranges.name.lowerBound - base)..<(ranges.name.upperBound - base),
+                                        value: (ranges.value.lowerBound - base)..<(ranges.value.upperBound - base)))
+            case .failure(let error):
+                return .failure(error)
             }
         }
         return .success(fields)
     }
 
-    /// `field-name ":" OWS field-value OWS`; a line that starts with whitespace continues
-    /// the previous one (obs-fold), which RFC 9112 §5.2 lets a recipient refuse, and we do.
-    static func field(_ line: HTTPHeadBytes) -> Result<HTTPField, HTTPParseError> {
+    /// Checks one field line, `field-name ":" OWS field-value OWS`: where its name and its
+    /// value (without the OWS) are, in the indices of the buffer `line` is a slice of. A line
+    /// that starts with whitespace continues the previous one (obs-fold), which RFC 9112
+    /// §5.2 lets a recipient refuse, and we do.
+    static func check(_ line: HTTPHeadBytes) -> Result<(name: Range<Int>, value: Range<Int>), HTTPParseError> {
         // The checks below look at every byte of every field: over the buffer itself, not a
         // slice of it, whose every access is range-checked.
         let bytes = UnsafeRawBufferPointer(rebasing: line)
@@ -47,9 +57,11 @@ enum HTTPFieldLines {
         let name = UnsafeRawBufferPointer(rebasing: bytes[..<colon])
         if let last = name.last, HTTPBytes.isWhitespace(last) { return .failure(.whitespaceBeforeColon) }
         guard HTTPBytes.isToken(name) else { return .failure(.invalidFieldName) }
-        let value = UnsafeRawBufferPointer(rebasing: bytes[(colon + 1)...])
+        let value = bytes[(colon + 1)...]
         guard value.allSatisfy(HTTPBytes.isFieldValueCharacter) else { return .failure(.invalidFieldValue) }
-        return .success(HTTPField(name: String(decoding: name, as: UTF8.self),
-                                  value: String(decoding: value.trimmingWhitespaceBytes(), as: UTF8.self)))
+        let trimmed = value.trimmingWhitespaceBytes()
+        let offset = line.startIndex
+        return .success((name: offset..<(offset + colon),
+                         value: (offset + trimmed.startIndex)..<(offset + trimmed.endIndex)))
     }
 }

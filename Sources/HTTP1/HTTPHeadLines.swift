@@ -13,14 +13,14 @@ enum HTTPHeadLines {
         case .failure(let error): return .failure(error)
         }
         let fields: [HTTPField]
-        switch HTTPFieldLines.fields(lines.dropFirst(), maximum: maximumFields) {
+        switch HTTPFieldLines.fields(lines.dropFirst(), of: head, maximum: maximumFields) {
         case .success(let parsed): fields = parsed
         case .failure(let error): return .failure(error)
         }
-        let hosts = fields.values(named: "Host")
+        let hosts = fields.lazy.filter { $0.hasName("Host") }
         if hosts.count > 1 { return .failure(.duplicateHost) }
         if hosts.isEmpty, start.version == .http11 { return .failure(.missingHost) }
-        if let host = hosts.first, !HTTPRequestTarget.isHost(host.utf8) { return .failure(.invalidHost) }
+        if let host = hosts.first, !host.withValueBytes(HTTPRequestTarget.isHost) { return .failure(.invalidHost) }
         return HTTPBodyFramingRules.framing(version: start.version, fields: fields).map { framing in
             HTTPRequestHead(method: start.method, target: start.target, version: start.version, fields: fields, framing: framing)
         }

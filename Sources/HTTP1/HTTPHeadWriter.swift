@@ -13,7 +13,7 @@ struct HTTPHeadWriter {
 
     /// Room enough for `fields` written as they are, plus `extra` bytes of our own.
     static func capacity(for fields: [HTTPField], extra: Int) -> Int {
-        fields.reduce(extra) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 }
+        fields.reduce(extra) { $0 + $1.nameCount + $1.valueCount + 4 }
     }
 
     mutating func append(_ text: some StringProtocol) {
@@ -40,13 +40,29 @@ struct HTTPHeadWriter {
         for byte in text.utf8 { bytes.append(Self.isUnsafe(byte) ? HTTPBytes.space : byte) }
     }
 
-    private static func isUnsafe(_ byte: UInt8) -> Bool {
-        byte == HTTPBytes.cr || byte == HTTPBytes.lf || byte == 0
-    }
+    private static func isUnsafe(_ byte: UInt8) -> Bool { HTTPBytes.isLineBreakOrNul(byte) }
 
     mutating func endLine() {
         bytes.append(HTTPBytes.cr)
         bytes.append(HTTPBytes.lf)
+    }
+
+    /// A field as it is: its bytes hold no CR, LF or NUL (HTTPField sees to it).
+    mutating func field(_ field: HTTPField) {
+        field.withNameBytes { bytes.append(contentsOf: $0) }
+        bytes.append(HTTPBytes.colon)
+        bytes.append(HTTPBytes.space)
+        field.withValueBytes { bytes.append(contentsOf: $0) }
+        endLine()
+    }
+
+    /// A field of `field`'s name with another value.
+    mutating func field(_ field: HTTPField, value: some StringProtocol) {
+        field.withNameBytes { bytes.append(contentsOf: $0) }
+        bytes.append(HTTPBytes.colon)
+        bytes.append(HTTPBytes.space)
+        appendSanitized(value)
+        endLine()
     }
 
     /// `name: value` CRLF.

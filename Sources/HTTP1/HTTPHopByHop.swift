@@ -11,7 +11,9 @@ struct HTTPHopByHop {
     /// The lengths of the names above and Upgrade's: a field whose name has none of them,
     /// nor that of a name Connection lists, is kept without comparing names (most fields:
     /// Date, Content-Type, ETag, ... are kept on their length alone).
-    private static let removableLengths = lengthMask(alwaysRemoved + ["Upgrade"])
+    private static let removableLengths = lengthMask(removedAnyway)
+    /// Names whose fields `removes` decides on without the Connection list.
+    private static let removedAnyway = alwaysRemoved + ["Upgrade"]
 
     /// The field names the message's Connection fields list.
     private let connectionOptions: [String]
@@ -19,17 +21,23 @@ struct HTTPHopByHop {
     private let keepsUpgrade: Bool
 
     init(fields: [HTTPField], keepsUpgrade: Bool) {
-        // Most messages name nothing in Connection: list it only when it is there.
-        connectionOptions = fields.contains { $0.hasName("Connection") }
-            ? HTTPListSyntax.elements(fields.values(named: "Connection")) : []
+        // Most messages name nothing in Connection but itself (`keep-alive`, `close`): the
+        // names removed anyway are not listed again, which leaves nothing to list.
+        var options: [String] = []
+        _ = fields.anyListElement(named: "Connection") { element in
+            if !Self.removedAnyway.contains(where: { HTTPBytes.equalIgnoringCase(element, $0.utf8) }) {
+                options.append(String(decoding: element, as: UTF8.self))
+            }
+            return false
+        }
+        connectionOptions = options
         connectionOptionLengths = Self.lengthMask(connectionOptions)
         self.keepsUpgrade = keepsUpgrade
     }
 
     /// Whether `field` stops here rather than being forwarded.
     func removes(_ field: HTTPField) -> Bool {
-        // Names equal without case have equal lengths (the comparison folds ASCII only).
-        guard (Self.removableLengths | connectionOptionLengths) & Self.lengthBit(field.name.utf8.count) != 0 else { return false }
+        guard (Self.removableLengths | connectionOptionLengths) & Self.lengthBit(field.nameCount) != 0 else { return false }
         if field.hasName("Upgrade") { return !keepsUpgrade }
         if Self.alwaysRemoved.contains(where: field.hasName) { return true }
         return connectionOptions.contains(where: field.hasName) && !Self.neverRemoved.contains(where: field.hasName)

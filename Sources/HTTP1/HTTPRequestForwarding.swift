@@ -54,13 +54,13 @@ extension HTTPRequestHead {
         var sentRequestID = false
         for field in fields where !hopByHop.removes(field) {
             if field.hasName("X-Forwarded-For") {
-                if !field.value.isEmpty { earlierHops.append(field.value) }
+                if field.valueCount > 0 { earlierHops.append(field.value) }
             } else if field.hasName("Host") {
-                writer.field(field.name, authority ?? field.value[...])
+                if let authority { writer.field(field, value: authority) } else { writer.field(field) }
                 sentHost = true
             } else if !Self.replacedFields.contains(where: field.hasName) {
                 sentRequestID = sentRequestID || field.hasName("X-Request-ID")
-                writer.field(field.name, field.value)
+                writer.field(field)
             }
         }
         if !sentHost, let authority { writer.field("Host", authority) }

@@ -18,18 +18,6 @@ public struct HTTPVersion: Sendable, Hashable, CustomStringConvertible {
     public var description: String { "HTTP/\(major).\(minor)" }
 }
 
-/// One field line: the name as sent (compared without case) and the value without its
-/// surrounding whitespace.
-public struct HTTPField: Sendable, Hashable {
-    public let name: String
-    public let value: String
-
-    public init(name: String, value: String) {
-        self.name = name
-        self.value = value
-    }
-}
-
 /// How the request's body is delimited (RFC 9112 §6.3).
 public enum HTTPBodyFraming: Sendable, Hashable {
     /// No body: neither Content-Length nor Transfer-Encoding.
@@ -76,7 +64,7 @@ public struct HTTPRequestHead: Sendable, Hashable {
     /// Either may carry a port.
     public var routingHost: Substring {
         if let form = HTTPRequestTarget.absoluteForm(target.utf8) { return target[form.authority] }
-        return Substring(values(of: "Host").first ?? "")
+        return Substring(fields.first { $0.hasName("Host") }?.value ?? "")
     }
 
     /// The target as an origin server takes it: an absolute-form target without its scheme
@@ -90,15 +78,14 @@ public struct HTTPRequestHead: Sendable, Hashable {
     /// Whether the client asks to switch protocols (RFC 9110 §7.8): HTTP/1.1, an Upgrade
     /// field, and Connection naming it, without which Upgrade is to be ignored.
     public var upgradeRequested: Bool {
-        version == .http11 && fields.contains { $0.hasName("Upgrade") }
-            && HTTPListSyntax.contains(values(of: "Connection"), "upgrade")
+        version == .http11 && fields.contains { $0.hasName("Upgrade") } && fields.listContains(named: "Connection", "upgrade")
     }
 
     /// An upgrade to WebSocket, the one the Ingress tunnels. Other protocols (h2c above all)
     /// would carry requests past the routing rules once tunnelled, so their Upgrade field
     /// is dropped as hop-by-hop and the request is served as plain HTTP/1.1.
     public var upgradesToWebSocket: Bool {
-        upgradeRequested && HTTPListSyntax.contains(values(of: "Upgrade"), "websocket")
+        upgradeRequested && fields.listContains(named: "Upgrade", "websocket")
     }
 
     /// Whether the client waits for 100 Continue before sending its body (RFC 9110 §10.1.1);

@@ -33,8 +33,8 @@ public struct HTTPResponse: Sendable, Hashable {
         writer.append(" ")
         writer.appendSanitized(status.reason)
         writer.endLine()
-        for field in fields where !field.hasName("Content-Length") && HTTPBytes.isToken(field.name.utf8) {
-            writer.field(field.name, field.value)
+        for field in fields where !field.hasName("Content-Length") && field.withNameBytes(HTTPBytes.isToken) {
+            writer.field(field)
         }
         writer.field("Content-Length", String(body.count))
         writer.endLine()

@@ -19,7 +19,7 @@ extension HTTPResponseHead {
         writer.appendSanitized(reason)
         writer.endLine()
         for field in fields where !hopByHop.removes(field) {
-            writer.field(field.name, field.value)
+            writer.field(field)
         }
         if switching {
             writer.field("Connection", "upgrade")

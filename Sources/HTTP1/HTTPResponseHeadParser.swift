@@ -39,7 +39,7 @@ public struct HTTPResponseHeadParser: Sendable {
         let lines = HTTPFieldLines.lines(head)
         guard let statusLine = lines.first else { return .failure(.invalidStatusLine) }
         return HTTPStartLines.statusLine(statusLine).flatMap { start in
-            HTTPFieldLines.fields(lines.dropFirst(), maximum: maximumFields).map { fields in
+            HTTPFieldLines.fields(lines.dropFirst(), of: head, maximum: maximumFields).map { fields in
                 HTTPResponseHead(version: start.version, status: start.status, reason: start.reason, fields: fields)
             }
         }

@@ -41,6 +41,8 @@ enum HTTPBytes {
     }
 
     static func isWhitespace(_ byte: UInt8) -> Bool { byte == space || byte == tab }
+    /// CR, LF or NUL: what no field may carry into a head we write (RFC 9110 §5.5).
+    static func isLineBreakOrNul(_ byte: UInt8) -> Bool { byte == cr || byte == lf || byte == 0 }
 
     static func isDigit(_ byte: UInt8) -> Bool { (48...57).contains(byte) }
 
@@ -95,10 +97,27 @@ public enum HTTPListSyntax {
     /// `keep-alive` and `upgrade`, without building the list.
     static func contains(_ values: [String], _ token: String) -> Bool {
         values.contains { value in
-            value.utf8.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: true).contains { element in
-                HTTPBytes.equalIgnoringCase(element.trimmingWhitespaceBytes(), token.utf8)
-            }
+            var value = value
+            return value.withUTF8 { contains(UnsafeRawBufferPointer($0), token) }
         }
+    }
+
+    /// Whether any element of the list `bytes` is `token`, without case.
+    static func contains(_ bytes: UnsafeRawBufferPointer, _ token: String) -> Bool {
+        anyElement(of: bytes) { HTTPBytes.equalIgnoringCase($0, token.utf8) }
+    }
+
+    /// Whether `test` holds for an element of the list `bytes` (OWS trimmed, empty elements
+    /// skipped), looking at the elements in order and no further than the first it holds for.
+    static func anyElement(of bytes: UnsafeRawBufferPointer, where test: (UnsafeRawBufferPointer) -> Bool) -> Bool {
+        var start = 0
+        while start <= bytes.count {
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: ",")) ?? bytes.count
+            let element = UnsafeRawBufferPointer(rebasing: bytes[start..<end]).trimmingWhitespaceBytes()
+            if !element.isEmpty, test(UnsafeRawBufferPointer(rebasing: element)) { return true }
+            start = end + 1
+        }
+        return false
     }
 }
 
@@ -110,28 +129,6 @@ extension BidirectionalCollection<UInt8> {
               let last = lastIndex(where: { !HTTPBytes.isWhitespace($0) })
         else { return self[endIndex...] }
         return self[first...last]
-    }
-}
-
-extension HTTPField {
-    /// Whether this field is named `name`, ASCII case ignored (RFC 9110 §5.1).
-    public func hasName(_ name: String) -> Bool {
-        HTTPBytes.equalIgnoringCase(self.name.utf8, name.utf8)
-    }
-}
-
-extension [HTTPField] {
-    /// The values of every field line named `name`, in order received.
-    func values(named name: String) -> [String] {
-        compactMap { $0.hasName(name) ? $0.value : nil }
-    }
-
-    /// Whether a message with these fields keeps its connection (RFC 9112 §9.3): HTTP/1.1
-    /// unless `Connection: close`, HTTP/1.0 only with `Connection: keep-alive`.
-    func keepAlive(version: HTTPVersion) -> Bool {
-        let options = values(named: "Connection")
-        if HTTPListSyntax.contains(options, "close") { return false }
-        return version == .http11 || HTTPListSyntax.contains(options, "keep-alive")
     }
 }
 

@@ -110,6 +110,13 @@ private let proxyFields = "X-Forwarded-Proto: https\r\nX-Forwarded-Port: 8443\r\
         #expect(forwardedResponse("HTTP/1.0 404\r\nContent-Length: 0\r\n\r\n") == "HTTP/1.1 404 \r\nContent-Length: 0\r\n\r\n")
     }
 
+    @Test func aFieldGoesOnAsItCameWithoutItsSurroundingWhitespace() {
+        let response = "HTTP/1.1 200 OK\r\nX-A:  v \t w\t \r\nX-Empty:   \r\nCONNECTION: ,, x-a ,keep-alive,\r\nContent-Length: 0\r\n\r\n"
+        #expect(forwardedResponse(response) == "HTTP/1.1 200 OK\r\nX-Empty: \r\nContent-Length: 0\r\n\r\n")
+        #expect(forwardedResponse("HTTP/1.1 200 OK\r\nX-A:  v \t w\t \r\nContent-Length: 0\r\n\r\n")
+            == "HTTP/1.1 200 OK\r\nX-A: v \t w\r\nContent-Length: 0\r\n\r\n")
+    }
+
     @Test func switchingProtocolsKeepsUpgrade() {
         #expect(forwardedResponse("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: a\r\n\r\n")
             == "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: a\r\nConnection: upgrade\r\n\r\n")
@@ -122,5 +129,37 @@ private let proxyFields = "X-Forwarded-Proto: https\r\nX-Forwarded-Port: 8443\r\
     @Test func everyCommaByteSeparatesAndEmptyElementsAreSkipped() {
         #expect(HTTPListSyntax.elements(["foo,\u{301}bar, baz ,,", "\tqux"]) == ["foo", "\u{301}bar", "baz", "qux"])
         #expect(HTTPListSyntax.elements([" , "]) == [])
+    }
+}
+
+@Suite struct PersistenceTests {
+    private func head(_ text: String) -> HTTPRequestHead? {
+        var parser = HTTPRequestHeadParser()
+        guard case .complete(let head, _) = parser.feed(Array(text.utf8)) else { return nil }
+        return head
+    }
+
+    /// Connection is a list: `close` and `keep-alive` count wherever they stand in it, in any
+    /// case, over any number of field lines.
+    @Test func closeAndKeepAliveAreFoundAnywhereInTheConnectionList() {
+        #expect(head("GET / HTTP/1.1\r\nHost: a\r\nConnection: x-a,, Close \r\n\r\n")?.keepsAlive == false)
+        #expect(head("GET / HTTP/1.1\r\nHost: a\r\nConnection: x-a\r\nConnection: close\r\n\r\n")?.keepsAlive == false)
+        #expect(head("GET / HTTP/1.1\r\nHost: a\r\nConnection: closed, x-close\r\n\r\n")?.keepsAlive == true)
+        #expect(head("GET / HTTP/1.0\r\nConnection: x-a ,KEEP-ALIVE\r\n\r\n")?.keepsAlive == true)
+        #expect(head("GET / HTTP/1.0\r\nConnection: keep-alive-ish\r\n\r\n")?.keepsAlive == false)
+    }
+
+    @Test func aWebSocketUpgradeIsNamedInConnectionAndUpgrade() {
+        #expect(head("GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, Upgrade\r\nUpgrade: h2c, WebSocket\r\n\r\n")?
+            .upgradesToWebSocket == true)
+        #expect(head("GET / HTTP/1.1\r\nHost: a\r\nConnection: upgraded\r\nUpgrade: websocket\r\n\r\n")?.upgradesToWebSocket == false)
+    }
+
+    /// A field made in code can carry no line break or NUL into a head, whoever writes it.
+    @Test func aFieldMadeInCodeHasNoLineBreaks() {
+        let field = HTTPField(name: "X-A\r\n", value: "a\r\nSet-Cookie: b\u{0}")
+        #expect(field.name == "X-A  " && field.value == "a  Set-Cookie: b ")
+        #expect(field == HTTPField(name: "X-A  ", value: "a  Set-Cookie: b "))
+        #expect(field != HTTPField(name: "X-A", value: "  a  Set-Cookie: b "))
     }
 }

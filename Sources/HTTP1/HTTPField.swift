@@ -1,0 +1,96 @@
+// One field line: the name as sent (compared without case) and the value without its
+// surrounding whitespace, both kept as bytes. The fields of a parsed head share one copy of
+// that head's bytes and are ranges of it: a head costs one allocation, not a String for
+// every name and value, and a field is forwarded by copying its bytes, with no encoding or
+// check to repeat (the parser checked them). `name` and `value` make Strings on demand.
+
+public struct HTTPField: Sendable {
+    /// The bytes `name` and `value` are ranges of: a parsed head's, or the field's own.
+    private let storage: [UInt8]
+    private let nameStart: Int32
+    private let nameEnd: Int32
+    private let valueStart: Int32
+    private let valueEnd: Int32
+
+    /// A field made in code. CR, LF and NUL become spaces (RFC 9110 §5.5), so that no field
+    /// can split one message into two wherever it is written.
+    public init(name: String, value: String) {
+        var storage: [UInt8] = []
+        storage.reserveCapacity(name.utf8.count + value.utf8.count)
+        for byte in name.utf8 { storage.append(HTTPBytes.isLineBreakOrNul(byte) ? HTTPBytes.space : byte) }
+        let nameEnd = storage.count
+        for byte in value.utf8 { storage.append(HTTPBytes.isLineBreakOrNul(byte) ? HTTPBytes.space : byte) }
+        self.init(storage: storage, name: 0..<nameEnd, value: nameEnd..<storage.count)
+    }
+
+    /// A field whose name and value are at `name` and `value` in `storage` (a head the parser
+    /// checked).
+    init(storage: [UInt8], name: Range<Int>, value: Range<Int>) {
+        self.storage = storage
+        nameStart = Int32(truncatingIfNeeded: name.lowerBound)
+        nameEnd = Int32(truncatingIfNeeded: name.upperBound)
+        valueStart = Int32(truncatingIfNeeded: value.lowerBound)
+        valueEnd = Int32(truncatingIfNeeded: value.upperBound)
+    }
+
+    public var name: String { withNameBytes { String(decoding: $0, as: UTF8.self) } }
+    public var value: String { withValueBytes { String(decoding: $0, as: UTF8.self) } }
+
+    var nameCount: Int { Int(nameEnd &- nameStart) }
+    var valueCount: Int { Int(valueEnd &- valueStart) }
+
+    func withNameBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        storage.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[Int(nameStart)..<Int(nameEnd)])) }
+    }
+
+    func withValueBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        storage.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[Int(valueStart)..<Int(valueEnd)])) }
+    }
+
+    /// Whether this field is named `name`, ASCII case ignored (RFC 9110 §5.1).
+    public func hasName(_ name: String) -> Bool {
+        // Names equal without case have equal lengths (the comparison folds ASCII only).
+        guard name.utf8.count == nameCount else { return false }
+        return withNameBytes { HTTPBytes.equalIgnoringCase($0, name.utf8) }
+    }
+}
+
+extension HTTPField: Hashable {
+    public static func == (a: HTTPField, b: HTTPField) -> Bool {
+        a.withNameBytes { left in b.withNameBytes { left.elementsEqual($0) } }
+            && a.withValueBytes { left in b.withValueBytes { left.elementsEqual($0) } }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        withNameBytes { hasher.combine(bytes: $0) }
+        hasher.combine(nameCount)
+        withValueBytes { hasher.combine(bytes: $0) }
+    }
+}
+
+extension [HTTPField] {
+    /// The values of every field line named `name`, in order received.
+    func values(named name: String) -> [String] {
+        compactMap { $0.hasName(name) ? $0.value : nil }
+    }
+
+    /// Whether a message with these fields keeps its connection (RFC 9112 §9.3): HTTP/1.1
+    /// unless `Connection: close`, HTTP/1.0 only with `Connection: keep-alive`.
+    func keepAlive(version: HTTPVersion) -> Bool {
+        if listContains(named: "Connection", "close") { return false }
+        return version == .http11 || listContains(named: "Connection", "keep-alive")
+    }
+
+    /// Whether an element of the lists in the fields named `name` is `token`, without case
+    /// (Connection's `close`, Upgrade's `websocket`), read off the fields' bytes.
+    func listContains(named name: String, _ token: String) -> Bool {
+        anyListElement(named: name) { HTTPBytes.equalIgnoringCase($0, token.utf8) }
+    }
+
+    /// Whether `test` holds for an element of the lists in the fields named `name`.
+    func anyListElement(named name: String, where test: (UnsafeRawBufferPointer) -> Bool) -> Bool {
+        contains { field in
+            field.hasName(name) && field.withValueBytes { HTTPListSyntax.anyElement(of: $0, where: test) }
+        }
+    }
+}
