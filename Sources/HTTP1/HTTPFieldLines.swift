@@ -10,7 +10,9 @@ enum HTTPFieldLines {
         var lines: [HTTPHeadBytes] = []
         lines.reserveCapacity(16)
         var start = head.startIndex
-        while let lf = head[start...].firstIndex(of: HTTPBytes.lf) {
+        // The buffer up to the head's end, in the same indices.
+        let bytes = UnsafeRawBufferPointer(rebasing: head.base[..<head.endIndex])
+        while let lf = HTTPBytes.firstIndex(of: HTTPBytes.lf, in: bytes, from: start) {
             let line = head[start..<(lf - 1)]  // without its CR
             if line.isEmpty { break }  // the empty line that ends the head
             lines.append(line)

@@ -123,9 +123,10 @@ struct HTTPHeadAccumulator: Sendable {
 
     /// How many bytes from `start` on are neither CR nor LF.
     private static func ordinaryRun(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int {
-        var end = start
-        while end < bytes.endIndex, bytes[end] != HTTPBytes.cr, bytes[end] != HTTPBytes.lf { end += 1 }
-        return end - start
+        let cr = HTTPBytes.firstIndex(of: HTTPBytes.cr, in: bytes, from: start) ?? bytes.count
+        // A bare LF before the CR ends the run too (and is refused by `take`).
+        let lf = HTTPBytes.firstIndex(of: HTTPBytes.lf, in: UnsafeRawBufferPointer(rebasing: bytes[..<cr]), from: start) ?? cr
+        return lf - start
     }
 
     /// Takes `run` bytes that are neither CR nor LF, inside a line of the head that has

@@ -1,6 +1,7 @@
 // The character classes of RFC 9110 §5.6 and the list rule (#element), as the parsers and
 // the framing rules use them. Bytes, not Characters: HTTP's grammar is defined on octets,
 // and names compare without case on bytes so that no lowercased copy is made per field.
+import Glibc
 
 enum HTTPBytes {
     static let cr: UInt8 = 13
@@ -41,6 +42,15 @@ enum HTTPBytes {
     }
 
     static func isWhitespace(_ byte: UInt8) -> Bool { byte == space || byte == tab }
+    /// The index of the first `byte` in `bytes` at or after `start`, if any: memchr(3), which
+    /// looks at a vector of bytes per step rather than one (heads are searched for their
+    /// line ends byte by byte otherwise).
+    static func firstIndex(of byte: UInt8, in bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
+        guard let base = bytes.baseAddress, start < bytes.count,
+              let found = memchr(base + start, Int32(byte), bytes.count - start) else { return nil }
+        return base.distance(to: UnsafeRawPointer(found))
+    }
+
     /// CR, LF or NUL: what no field may carry into a head we write (RFC 9110 §5.5).
     static func isLineBreakOrNul(_ byte: UInt8) -> Bool { byte == cr || byte == lf || byte == 0 }
 
