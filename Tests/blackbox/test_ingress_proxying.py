@@ -18,7 +18,7 @@ import struct
 
 import pytest
 
-from harness import KiB, MiB, pattern_bytes, pattern_chunks, sha256, wait_until_stalled
+from harness import KiB, MiB, pattern_bytes, pattern_chunks, poll_until, sha256, wait_until_stalled
 from harness.http_backend import requests_seen
 from harness.ingress import (
     HTTPClient, build_request, get, host_rule, http_service_yaml, http_services, ingress_yaml, join_yaml, path_rule, raw_exchange,
@@ -250,6 +250,24 @@ def test_connection_close_from_the_client_ends_the_connection_after_the_answer(
 
     assert response is not None and response.status == 200 and response.json["path"] == "/bye"
     assert ending == "eof"
+
+
+def test_a_client_that_asked_to_close_is_not_waited_for(start_http_backend, start_ingress, write_config):
+    """After the answer to `Connection: close` the daemon closes its end at once, as nginx
+    does, rather than holding the connection until the client's own FIN: a client that
+    keeps its socket open costs it no descriptor."""
+    backend, daemon = one_backend(start_http_backend, start_ingress, write_config)
+
+    with HTTPClient(daemon.ingress_address) as warm:
+        assert warm.get("/warm").status == 200  # opens the endpoint connection that stays pooled
+        baseline = daemon.fd_count()
+        with HTTPClient(daemon.ingress_address) as client:
+            client.send(build_request("GET", "/bye", "foo.example", [("Connection", "close")]))
+            assert client.response().status == 200
+            # The client has not closed its end: only the daemon's is gone.
+            assert poll_until(lambda: daemon.fd_count() == baseline, timeout=1), \
+                f"{daemon.fd_count()} descriptors open, {baseline} before the connection"
+            assert client.wait_closed() == "eof"
 
 
 def test_a_100_mib_chunked_upload_reaches_the_endpoint_intact(start_http_backend, start_ingress, write_config):

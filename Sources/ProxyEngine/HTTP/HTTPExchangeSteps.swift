@@ -48,6 +48,15 @@ extension HTTPProxyHandler {
             return stepHandshake(session)
         case .closing:
             guard session.toClient.isEmpty else { return false }
+            if session.clientSendsNoMore, session.tls == nil, session.fromClient.isEmpty, !session.readable {
+                // The client asked to close after a request it sent whole, and nothing more
+                // has come: closing at once sends a FIN after the answer, as lingering would,
+                // without the turn that waits for the client's own FIN (nginx's
+                // `lingering_close on` decides the same way). Over TLS the client's
+                // close_notify is still to come, and lingering reads it.
+                close(session)
+                return false
+            }
             guard shutDownClient(session) else {
                 session.writable = false
                 return false
@@ -382,6 +391,7 @@ extension HTTPProxyHandler {
         session.toUpstream = ByteQueue()  // an unsent tail went with its connection
         session.exchange = nil
         if exchange.closing {
+            session.clientSendsNoMore = !exchange.request.keepsAlive && exchange.requestBody.isDone
             session.phase = .closing
             setDeadline(session, after: exchange.upstreamTimeout)
         } else {

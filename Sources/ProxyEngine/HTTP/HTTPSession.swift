@@ -173,6 +173,9 @@ final class HTTPSession: SlotOccupant {
     var readable = true
     var writable = true
     var phase = Phase.awaitingHead
+    /// While closing: the last request said `Connection: close` (or was HTTP/1.0 without
+    /// keep-alive) and arrived whole, so the client sends nothing more.
+    var clientSendsNoMore = false
     var parser: HTTPRequestHeadParser
     /// Bytes of the current request head have arrived (a silent keep-alive connection is
     /// closed quietly at the header timeout; one that started a request gets 408).
