@@ -270,6 +270,32 @@ def test_a_client_that_asked_to_close_is_not_waited_for(start_http_backend, star
             assert client.wait_closed() == "eof"
 
 
+def test_idle_keep_alive_connections_hold_no_buffer_of_their_last_response(
+        start_http_backend, start_ingress, write_config):
+    """Connections that carried 16 KiB each way and stay open cost the daemon about what an
+    idle connection costs (its session), not the size of what they carried last."""
+    backend, daemon = one_backend(start_http_backend, start_ingress, write_config)
+    # The endpoint echoes the request's fields twice in its JSON answer (in one write).
+    padding = [("X-Pad", "p" * (8 * KiB))]
+    count = 400
+    clients = []
+    try:
+        with HTTPClient(daemon.ingress_address) as warm:  # the first connections' allocations
+            assert warm.get("/warm", "foo.example", padding).status == 200
+        before = daemon.rss_kib()
+        for _ in range(count):
+            client = HTTPClient(daemon.ingress_address)
+            clients.append(client)
+            response = client.get("/big", "foo.example", padding)
+            assert response.status == 200 and len(response.body) > 16 * KiB
+        growth = (daemon.rss_kib() - before) / count
+    finally:
+        for client in clients:
+            client.close()
+
+    assert growth < 4, f"{growth:.1f} KiB of RSS per idle keep-alive connection"
+
+
 def test_a_100_mib_chunked_upload_reaches_the_endpoint_intact(start_http_backend, start_ingress, write_config):
     backend, daemon = one_backend(start_http_backend, start_ingress, write_config)
 

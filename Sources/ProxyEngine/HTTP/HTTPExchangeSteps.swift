@@ -31,6 +31,12 @@ extension HTTPProxyHandler {
             moved = step(session)
             if !moved, session.phase != .closed { moved = flushQueues(session) }
         }
+        if session.phase == .awaitingHead, session.fromClient.isEmpty, session.toClient.isEmpty {
+            // Between requests: an idle keep-alive connection holds no buffer, whatever size
+            // its last request and response were.
+            session.fromClient.releaseIfEmpty()
+            session.toClient.releaseIfEmpty()
+        }
         updateInterest(session)
     }
 
