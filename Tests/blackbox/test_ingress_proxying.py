@@ -212,6 +212,31 @@ def test_pipelined_requests_are_answered_in_order(start_http_backend, start_ingr
     assert bodies[2]["body_length"] == 3
 
 
+@pytest.mark.parametrize("batch", ["true", "false"], ids=["batched-sends", "sends-one-by-one"])
+def test_bytes_arrive_whole_and_in_order_whether_sends_are_batched_or_not(
+        batch, start_http_backend, start_ingress, write_config):
+    """Writes wait for the end of the worker's turn and go out together (`--batch-sends`, the
+    default) or are made at once: either way pipelined answers come in order, and a download
+    to a reader that pauses (sends cut short by its full socket, then EAGAIN) arrives whole."""
+    backend, daemon = one_backend(start_http_backend, start_ingress, write_config, extra_args=("--batch-sends", batch))
+    size = 8 * MiB + 5
+
+    with HTTPClient(daemon.ingress_address, timeout=30, rcvbuf=64 * KiB) as client:
+        client.send(b"".join(build_request("GET", f"/p/{i}", "foo.example") for i in range(20)))
+        assert [client.response().json["path"] for _ in range(20)] == [f"/p/{i}" for i in range(20)]
+
+        def pause(response):
+            assert response.status == 200
+            wait_until_stalled(lambda: backend.bytes_sent, quiet=0.3, timeout=10)
+
+        client.send(build_request("GET", "/big", "foo.example", [("X-Mode", "length"), ("X-Bytes", str(size))]))
+        response = client.response(keep_body=False, on_head=pause)
+        after = client.get("/after")
+
+    assert (response.body_length, response.body_sha256) == (size, sha256(pattern_bytes(size, seed=size)))
+    assert after.status == 200 and after.json["path"] == "/after"
+
+
 @pytest.mark.parametrize("mode", ["length", "stream", "close-delimited"])
 def test_response_bodies_arrive_whole_however_the_endpoint_frames_them(
         mode, start_http_backend, start_ingress, write_config):

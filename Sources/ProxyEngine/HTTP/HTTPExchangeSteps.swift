@@ -78,8 +78,13 @@ extension HTTPProxyHandler {
     }
 
     /// Writes what waits for the client and the endpoint, as far as their sockets take it;
-    /// whether anything was written (or failed).
+    /// whether anything was written (or failed). With the loop's ring, the writes wait for
+    /// the end of the turn instead, and nothing moves now.
     private func flushQueues(_ session: HTTPSession) -> Bool {
+        if loop.sends != nil, session.tls == nil {
+            deferFlush(session)
+            return false
+        }
         var moved = false
         if !session.toClient.isEmpty, session.writable {
             switch flushClient(session) {

@@ -32,6 +32,10 @@ final class HTTPProxyHandler {
     private(set) var sessions = SlotTable<HTTPSession>()
     var upstreams = SlotTable<Upstream>()
     var idle = UpstreamPool()
+    /// Sessions whose writes wait for the end of the loop's turn, to be made together
+    /// (HTTPDeferredFlushes.swift), and those whose sends came back, to take up again.
+    var deferredFlushes: [HTTPSession] = []
+    var settling: [HTTPSession] = []
     /// Per-worker prefix and counter of generated X-Request-IDs: unique without a system
     /// call per request.
     private let requestIDPrefix: String
@@ -148,7 +152,8 @@ final class HTTPProxyHandler {
     func updateInterest(_ session: HTTPSession) {
         guard session.phase != .closed else { return }
         var wanted: EpollEvents = []
-        if !session.toClient.isEmpty { wanted.insert(.writable) }
+        // Bytes whose send waits for the end of the turn need no readiness.
+        if !session.toClient.isEmpty, !(session.flushDeferred && session.writable) { wanted.insert(.writable) }
         if wantsClientBytes(session) || !session.readable { wanted.insert(.readable) }
         wanted.formUnion(session.tlsWriteWaits)
         if session.tlsReadWaits.contains(.writable) {
@@ -179,7 +184,7 @@ final class HTTPProxyHandler {
     private func wantedEvents(_ upstream: Upstream, _ session: HTTPSession) -> EpollEvents {
         guard upstream.connected else { return .writable }
         var wanted: EpollEvents = []
-        if !session.toUpstream.isEmpty { wanted.insert(.writable) }
+        if !session.toUpstream.isEmpty, !(session.flushDeferred && upstream.writable) { wanted.insert(.writable) }
         if wantsUpstreamBytes(session) || !upstream.readable { wanted.insert(.readable) }
         return wanted
     }

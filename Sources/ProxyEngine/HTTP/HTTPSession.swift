@@ -191,6 +191,14 @@ final class HTTPSession: SlotOccupant {
     var clientShut = false
     var upstreamShut = false
 
+    /// The session's writes wait for the end of the loop's turn (it is in the handler's
+    /// `deferredFlushes`); it is to be taken up again once its sends came back (`settling`),
+    /// and how they failed, if they did.
+    var flushDeferred = false
+    var settling = false
+    var clientSendError: Errno?
+    var upstreamSendError: Errno?
+
     var fromClient = ByteQueue()
     var toClient = ByteQueue()
     var fromUpstream = ByteQueue()

@@ -15,6 +15,10 @@ final class EventLoop {
     var logLimiter = LogLimiter()
     /// The plan's egress rules by client address, for the handlers that choose endpoints.
     var egress = CompiledEgress.none
+    /// The ring the handlers leave sends in, made together at the end of each turn
+    /// (SendRing says why); nil until `startBatchingSends`, or where io_uring is not to be
+    /// had: each send is then made at once.
+    private(set) var sends: SendRing?
     /// Registration tags; 0 is never used.
     private var lastTag: UInt32 = 0
 
@@ -25,6 +29,18 @@ final class EventLoop {
         pool = BufferPool(bufferSize: bufferSize)
         pipes = pipeSize > 0 && pipeLimit > 0 ? PipePool(capacity: pipeSize, limit: pipeLimit) : nil
         epoll = try Epoll(capacity: 256)
+    }
+
+    /// Opens the ring, on the worker's thread, with room for a send in each direction of
+    /// every connection one poll reports (accepts and retries can queue more; a send that
+    /// finds the ring full is made at once). Where io_uring is not to be had, says so.
+    func startBatchingSends() {
+        do {
+            sends = try SendRing(capacity: 2 * epoll.capacity)
+        } catch {
+            logger.notice("Relayed messages are sent one by one: io_uring is not available (\(error))",
+                          metadata: ["event": "io-uring-unavailable"])
+        }
     }
 
     func nextTag() -> UInt32 {

@@ -72,9 +72,9 @@ final class Worker {
     func run() {
         // On this thread: the ring takes the one thread that submits to it to be the one
         // that made it.
-        if batchSends { tcp.startBatchingSends() }
+        if batchSends { loop.startBatchingSends() }
         while !drainFinished {
-            tcp.submitSends()
+            submitSends()
             tcp.applyInterestChanges()
             let count: Int
             do {
@@ -101,6 +101,32 @@ final class Worker {
         udp.closeAll()
         dns.closeAll()
         control.lastCheckIn.store(.max, ordering: .relaxed)  // finished, not stalled
+    }
+
+    /// Most rounds of sends per turn: the completions of one round may queue the sends of
+    /// the next (an Ingress session answers a pipelined request), but not forever.
+    static let sendRoundsPerTurn = 4
+
+    /// Makes the sends the turn left in the loop's ring, in one io_uring_enter(2) per round,
+    /// and hands each result to the handler that queued it; the worker calls it before
+    /// each poll.
+    private func submitSends() {
+        for _ in 0..<Self.sendRoundsPerTurn {
+            http.queueDeferredFlushes()
+            guard let sends = loop.sends, sends.queued > 0 else { return }
+            sends.submit { token, result in
+                let token = EventToken(rawValue: token)
+                switch token.kind {
+                case .httpClient, .httpUpstream: http.sendCompleted(token, result)
+                default: tcp.sendCompleted(token, result)
+                }
+            }
+            if let failure = sends.lastFailure {
+                loop.logLimited(.error, event: .sendRingFailed, subject: "\(failure.rawValue)",
+                                "io_uring_enter failed for batched sends: \(failure); resetting their connections")
+            }
+            http.settleFlushes()
+        }
     }
 
     /// Draining, and nothing (or no time) is left.
@@ -149,7 +175,7 @@ final class Worker {
         if let deadline = loop.timers.earliestDeadline, deadline < earliest { earliest = deadline }
         if let deadline = acceptResumeAt, deadline < earliest { earliest = deadline }
         if let deadline = drainDeadline, deadline < earliest { earliest = deadline }
-        if earliest <= now { return 0 }
+        if earliest <= now || http.hasDeferredFlushes { return 0 }
         return Int32(min((earliest - now + 999_999) / 1_000_000, 60_000))
     }
 

@@ -18,10 +18,9 @@ final class TCPRelayHandler {
     private let pool: BufferPool
     /// The loop's pipes, held here for the same reason; nil when splicing is off.
     private let pipes: PipePool?
-    /// The ring for the sends of messages, made together at the end of each turn
-    /// (`submitSends`); nil until `startBatchingSends`, or where io_uring is not to be
-    /// had: each is then sent at once.
-    private var sends: SendRing?
+    /// The loop's ring for the sends of messages, made together at the end of each turn;
+    /// nil where io_uring is not to be had or batching is off: each is then sent at once.
+    private var sends: SendRing? { loop.sends }
     private(set) var connections = ConnectionTable()
     /// Log one entry per finished connection.
     let accessLog: Bool
@@ -221,30 +220,8 @@ final class TCPRelayHandler {
                    generation: connection.clientTag).rawValue
     }
 
-    /// Opens the ring, on the worker's thread, with room for a send in each direction of
-    /// every connection one poll reports (accepts and retries can queue more; a send that
-    /// finds the ring full is made at once). Where io_uring is not to be had, says so.
-    func startBatchingSends() {
-        do {
-            sends = try SendRing(capacity: 2 * loop.epoll.capacity)
-        } catch {
-            loop.logger.notice("Relayed messages are sent one by one: io_uring is not available (\(error))",
-                               metadata: ["event": "io-uring-unavailable"])
-        }
-    }
-
-    /// Makes the sends the turn's relay steps left in the ring, and settles each
-    /// connection they belong to as a relay step would; the worker calls it before each poll.
-    func submitSends() {
-        guard let sends, sends.queued > 0 else { return }
-        sends.submit { token, result in sendCompleted(EventToken(rawValue: token), result) }
-        if let failure = sends.lastFailure {
-            loop.logLimited(.error, event: .sendRingFailed, subject: "\(failure.rawValue)",
-                            "io_uring_enter failed for the relay's batched sends: \(failure); resetting their connections")
-        }
-    }
-
-    private func sendCompleted(_ token: EventToken, _ result: Result<Int, Errno>) {
+    /// What became of a send a relay step left in the loop's ring (the worker submits them).
+    func sendCompleted(_ token: EventToken, _ result: Result<Int, Errno>) {
         // A send made in this submit for a connection that an earlier completion of it
         // reset reports for a slot that is free, or holds a connection with another tag.
         guard let connection = connections[token.slot], connection.clientTag == token.generation else { return }

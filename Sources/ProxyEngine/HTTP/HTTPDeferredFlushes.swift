@@ -1,0 +1,99 @@
+// The Ingress's writes, made together at the end of the loop's turn: a session whose steps
+// have stalled leaves what it queued for its client and its endpoint where it is, and at
+// the end of the turn every such session's bytes go into the loop's ring and out in one
+// io_uring_enter(2) (SendRing says why: each send that wakes a peer is a point where the
+// scheduler may switch). The ring takes the bytes' address only then, so nothing a step
+// appends or drops in between can move them under it; the results are applied to every
+// session first and the sessions taken up after, so that no step runs while a result of
+// the same submit is still to be applied. Plain HTTP only: over TLS OpenSSL makes the sends.
+import LinuxIO
+
+extension HTTPProxyHandler {
+    var hasDeferredFlushes: Bool { !deferredFlushes.isEmpty }
+
+    /// Leaves the session's writes for the end of the turn, if it has any its sockets take.
+    func deferFlush(_ session: HTTPSession) {
+        guard !session.flushDeferred else { return }
+        let clientWrite = !session.toClient.isEmpty && session.writable
+        let upstreamWrite = session.upstream.map { $0.connected && $0.writable && !session.toUpstream.isEmpty } ?? false
+        guard clientWrite || upstreamWrite else { return }
+        session.flushDeferred = true
+        deferredFlushes.append(session)
+    }
+
+    /// Puts the deferred writes into the loop's ring; the worker submits them next. A session
+    /// whose writes found the ring full is taken up after the submit, and defers them to the
+    /// next round.
+    func queueDeferredFlushes() {
+        guard !deferredFlushes.isEmpty, let sends = loop.sends else { return }
+        for session in deferredFlushes {
+            session.flushDeferred = false
+            guard sessions[session.slot] === session, session.phase != .closed else { continue }
+            var queued = false
+            if !session.toClient.isEmpty, session.writable {
+                queued = queue(session.toClient, on: session.client.rawValue, ring: sends,
+                               token: EventToken(kind: .httpClient, slot: session.slot, generation: session.tag)) || queued
+            }
+            if let upstream = session.upstream, upstream.connected, upstream.writable, !session.toUpstream.isEmpty {
+                queued = queue(session.toUpstream, on: upstream.socket.rawValue, ring: sends,
+                               token: EventToken(kind: .httpUpstream, slot: session.slot, generation: session.tag)) || queued
+            }
+            if !queued { settle(session) }
+        }
+        deferredFlushes.removeAll(keepingCapacity: true)
+    }
+
+    private func queue(_ bytes: ByteQueue, on descriptor: Int32, ring: SendRing, token: EventToken) -> Bool {
+        bytes.withBytes { bytes in
+            guard let start = bytes.baseAddress else { return false }
+            return ring.queue(descriptor: descriptor, buffer: start, count: bytes.count, token: token.rawValue)
+        }
+    }
+
+    /// Applies the result of a send left in the ring: the bytes it took leave their queue; a
+    /// short send or EAGAIN means the socket's buffer is full, and epoll says when it has
+    /// room; an error is kept for `settleFlushes`.
+    func sendCompleted(_ token: EventToken, _ result: Result<Int, Errno>) {
+        guard let session = sessions[token.slot], session.tag == token.generation, session.phase != .closed else { return }
+        let toClient = token.kind == .httpClient
+        switch result {
+        case .success(let count):
+            if toClient { session.toClient.consume(count) } else { session.toUpstream.consume(count) }
+            if toClient, !session.toClient.isEmpty { session.writable = false }
+            if !toClient, !session.toUpstream.isEmpty { session.upstream?.writable = false }
+        case .failure(.wouldBlock):
+            if toClient { session.writable = false } else { session.upstream?.writable = false }
+        case .failure(let error):
+            if toClient { session.clientSendError = error } else { session.upstreamSendError = error }
+        }
+        settle(session)
+    }
+
+    private func settle(_ session: HTTPSession) {
+        guard !session.settling else { return }
+        session.settling = true
+        settling.append(session)
+    }
+
+    /// Takes up every session whose sends came back: a failed send ends it as a failed
+    /// write would, else its steps go on (and may defer writes for the next round).
+    func settleFlushes() {
+        guard !settling.isEmpty else { return }
+        let sessions = settling
+        settling.removeAll(keepingCapacity: true)
+        for session in sessions {
+            session.settling = false
+            guard self.sessions[session.slot] === session, session.phase != .closed else { continue }
+            if session.clientSendError != nil {
+                session.clientSendError = nil
+                abort(session)
+                continue
+            }
+            if let error = session.upstreamSendError {
+                session.upstreamSendError = nil
+                upstreamFailed(session, error)
+            }
+            advance(session)
+        }
+    }
+}
