@@ -21,8 +21,8 @@ struct HTTPHopByHop {
     private let keepsUpgrade: Bool
 
     init(fields: [HTTPField], keepsUpgrade: Bool) {
-        // Most messages name nothing in Connection but itself (`keep-alive`, `close`): the
-        // names removed anyway are not listed again, which leaves nothing to list.
+        // Most messages name nothing in Connection but `keep-alive` or `close`: the names
+        // removed anyway are not listed again, which leaves at most `close` to list.
         var options: [String] = []
         _ = fields.anyListElement(named: "Connection") { element in
             if !Self.removedAnyway.contains(where: { HTTPBytes.equalIgnoringCase(element, $0.utf8) }) {

@@ -62,8 +62,9 @@ public struct EngineSettings: Sendable {
     /// Bytes a relay pipe holds, the most one splice moves (`--relay-pipe-size`); 0 turns
     /// splicing off, and every relay copies through buffers.
     public var pipeSize = EngineSettings.defaultPipeSize
-    /// Sends of relayed messages made together, once per turn of a worker's loop, through
-    /// io_uring (`--batch-sends`); off, or where io_uring is not to be had, each is sent at once.
+    /// Sends of relayed messages and of the Ingress's plain-HTTP writes made together, once
+    /// per turn of a worker's loop, through io_uring (`--batch-sends`); off, or where
+    /// io_uring is not to be had, each is sent at once.
     public var batchSends = true
     /// Relay pipes open at once on the node, shared evenly by the workers.
     public var maxPipes = EngineSettings.maxPipes(descriptorLimit: 1024)

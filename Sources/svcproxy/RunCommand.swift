@@ -79,7 +79,7 @@ struct RunCommand: ParsableCommand {
     var relayPipeSize: Int = EngineSettings.defaultPipeSize
 
     @Option(name: .customLong("batch-sends"), help: ArgumentHelp(
-        "Make the sends of relayed messages together, once per turn of a worker's loop, through io_uring "
+        "Make the sends of relayed messages and of the Ingress's plain HTTP together, once per turn of a worker's loop, through io_uring "
             + "(Linux 6.1 or later; where it is not available each is sent at once, with a notice); false sends each at once.",
         valueName: "true|false"))
     var batchSends = true

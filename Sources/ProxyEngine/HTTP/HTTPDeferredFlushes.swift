@@ -9,7 +9,8 @@
 import LinuxIO
 
 extension HTTPProxyHandler {
-    var hasDeferredFlushes: Bool { !deferredFlushes.isEmpty }
+    /// Sessions wait to be written or taken up: the worker's next poll must not sleep.
+    var hasDeferredFlushes: Bool { !deferredFlushes.isEmpty || !settling.isEmpty }
 
     /// Leaves the session's writes for the end of the turn, if it has any its sockets take.
     func deferFlush(_ session: HTTPSession) {
@@ -22,23 +23,25 @@ extension HTTPProxyHandler {
     }
 
     /// Puts the deferred writes into the loop's ring; the worker submits them next. A session
-    /// whose writes found the ring full is taken up after the submit, and defers them to the
-    /// next round.
+    /// whose writes found the ring full is taken up after the submit and written at once.
     func queueDeferredFlushes() {
         guard !deferredFlushes.isEmpty, let sends = loop.sends else { return }
         for session in deferredFlushes {
             session.flushDeferred = false
             guard sessions[session.slot] === session, session.phase != .closed else { continue }
-            var queued = false
+            var refused = false
             if !session.toClient.isEmpty, session.writable {
-                queued = queue(session.toClient, on: session.client.rawValue, ring: sends,
-                               token: EventToken(kind: .httpClient, slot: session.slot, generation: session.tag)) || queued
+                refused = !queue(session.toClient, on: session.client.rawValue, ring: sends,
+                                 token: EventToken(kind: .httpClient, slot: session.slot, generation: session.tag))
             }
             if let upstream = session.upstream, upstream.connected, upstream.writable, !session.toUpstream.isEmpty {
-                queued = queue(session.toUpstream, on: upstream.socket.rawValue, ring: sends,
-                               token: EventToken(kind: .httpUpstream, slot: session.slot, generation: session.tag)) || queued
+                refused = !queue(session.toUpstream, on: upstream.socket.rawValue, ring: sends,
+                                 token: EventToken(kind: .httpUpstream, slot: session.slot, generation: session.tag)) || refused
             }
-            if !queued { settle(session) }
+            if refused {
+                session.flushAtOnce = true
+                settle(session)
+            }
         }
         deferredFlushes.removeAll(keepingCapacity: true)
     }
@@ -52,7 +55,7 @@ extension HTTPProxyHandler {
 
     /// Applies the result of a send left in the ring: the bytes it took leave their queue; a
     /// short send or EAGAIN means the socket's buffer is full, and epoll says when it has
-    /// room; an error is kept for `settleFlushes`.
+    /// room; after an error the bytes, still queued, are written at once by `settleFlushes`.
     func sendCompleted(_ token: EventToken, _ result: Result<Int, Errno>) {
         guard let session = sessions[token.slot], session.tag == token.generation, session.phase != .closed else { return }
         let toClient = token.kind == .httpClient
@@ -63,8 +66,8 @@ extension HTTPProxyHandler {
             if !toClient, !session.toUpstream.isEmpty { session.upstream?.writable = false }
         case .failure(.wouldBlock):
             if toClient { session.writable = false } else { session.upstream?.writable = false }
-        case .failure(let error):
-            if toClient { session.clientSendError = error } else { session.upstreamSendError = error }
+        case .failure:
+            session.flushAtOnce = true
         }
         settle(session)
     }
@@ -75,8 +78,9 @@ extension HTTPProxyHandler {
         settling.append(session)
     }
 
-    /// Takes up every session whose sends came back: a failed send ends it as a failed
-    /// write would, else its steps go on (and may defer writes for the next round).
+    /// Takes up every session whose sends came back, or found no room in the ring: what is
+    /// to be written at once is, with the direct path's handling of a failure, and the
+    /// session's steps go on (and may defer writes for the next round).
     func settleFlushes() {
         guard !settling.isEmpty else { return }
         let sessions = settling
@@ -84,14 +88,10 @@ extension HTTPProxyHandler {
         for session in sessions {
             session.settling = false
             guard self.sessions[session.slot] === session, session.phase != .closed else { continue }
-            if session.clientSendError != nil {
-                session.clientSendError = nil
-                abort(session)
-                continue
-            }
-            if let error = session.upstreamSendError {
-                session.upstreamSendError = nil
-                upstreamFailed(session, error)
+            if session.flushAtOnce {
+                session.flushAtOnce = false
+                _ = flushNow(session)
+                if session.phase == .closed { continue }
             }
             advance(session)
         }

@@ -1,8 +1,9 @@
-// How a session's bytes move: `advance` takes every step that can be taken now (write what
-// is queued, read what is wanted, parse, route, forward) until each side would block.
+// How a session's bytes move: `advance` takes every step that can be taken now (read what is
+// wanted, parse, route, forward), then writes what they queued (at once, or at the end of
+// the turn: HTTPDeferredFlushes.swift), until each side would block.
 // Backpressure is by construction: a side is read only while what was read from it
-// before has been written on, so a session holds at most one read's worth of body per
-// direction, however slow its peers.
+// before has been written on (a response: all but less than `responseReadAhead`), so a
+// session holds at most a few reads' worth of body per direction, however slow its peers.
 import HTTP1
 import LinuxIO
 import Logging
@@ -85,6 +86,11 @@ extension HTTPProxyHandler {
             deferFlush(session)
             return false
         }
+        return flushNow(session)
+    }
+
+    /// Writes what waits for the client and the endpoint at once.
+    func flushNow(_ session: HTTPSession) -> Bool {
         var moved = false
         if !session.toClient.isEmpty, session.writable {
             switch flushClient(session) {
@@ -265,8 +271,8 @@ extension HTTPProxyHandler {
     private func stepResponse(_ session: HTTPSession) -> Bool {
         guard let exchange = session.exchange, let upstream = session.upstream, upstream.connected else { return false }
         if session.fromUpstream.isEmpty {
-            // What was read before is written on before more is read: the backpressure.
-            guard session.toClient.isEmpty, upstream.readable else { return false }
+            // What was read before is written on before much more is read: the backpressure.
+            guard session.toClient.count < responseReadAhead, upstream.readable else { return false }
             let step = read(from: upstream.socket, into: &session.fromUpstream)
             switch step {
             case .progressed, .drained:

@@ -204,13 +204,18 @@ final class HTTPProxyHandler {
 
     /// Whether the session would read from its endpoint now, were bytes there.
     func wantsUpstreamBytes(_ session: HTTPSession) -> Bool {
-        guard session.fromUpstream.isEmpty, session.toClient.isEmpty, session.upstream?.connected == true else { return false }
+        guard session.fromUpstream.isEmpty, session.upstream?.connected == true else { return false }
         switch session.phase {
-        case .exchanging: return true
-        case .tunnel: return !session.upstreamEnded
+        case .exchanging: return session.toClient.count < responseReadAhead
+        case .tunnel: return !session.upstreamEnded && session.toClient.isEmpty
         default: return false
         }
     }
+
+    /// A response is read on while less than this waits for the client: a head and a body
+    /// one read past a buffer (16 KiB and its head) go out in one send, not two, and a
+    /// session still holds at most three reads of a response, however slow its client.
+    var responseReadAhead: Int { 2 * pool.bufferSize }
 
     // MARK: Timers
 

@@ -193,11 +193,12 @@ final class HTTPSession: SlotOccupant {
 
     /// The session's writes wait for the end of the loop's turn (it is in the handler's
     /// `deferredFlushes`); it is to be taken up again once its sends came back (`settling`),
-    /// and how they failed, if they did.
+    /// and whether its writes are to be made at once then: the ring had no room for them,
+    /// or a send in it failed (made again at once, it fails as a direct write does, or the
+    /// ring's failure, not the socket's, was the cause).
     var flushDeferred = false
     var settling = false
-    var clientSendError: Errno?
-    var upstreamSendError: Errno?
+    var flushAtOnce = false
 
     var fromClient = ByteQueue()
     var toClient = ByteQueue()

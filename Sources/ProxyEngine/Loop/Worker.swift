@@ -49,7 +49,8 @@ final class Worker {
     let checkInInterval: UInt64
     /// How many workers share the node's bounds.
     let workerCount: Int
-    /// Whether the TCP relay makes the sends of a turn together (`--batch-sends`).
+    /// Whether the TCP relay's messages and the Ingress's writes of a turn are sent together
+    /// (`--batch-sends`).
     private let batchSends: Bool
 
     init(index: Int, control: WorkerControl, logger: Logger, settings: EngineSettings, statistics: StatisticsRegistry) throws(Errno) {
@@ -113,7 +114,10 @@ final class Worker {
     private func submitSends() {
         for _ in 0..<Self.sendRoundsPerTurn {
             http.queueDeferredFlushes()
-            guard let sends = loop.sends, sends.queued > 0 else { return }
+            guard let sends = loop.sends, sends.queued > 0 else {
+                http.settleFlushes()  // sessions the ring had no room for
+                return
+            }
             sends.submit { token, result in
                 let token = EventToken(rawValue: token)
                 switch token.kind {
