@@ -1,41 +1,93 @@
 // Bytes of an HTTP session that are waiting: read and not yet parsed, or due to a peer and
-// not yet written. Consumed from the front, appended at the back; the storage is reused
-// while the session is busy and given back when it goes idle, so an idle keep-alive
-// connection holds no buffer.
+// not yet written. Consumed from the front, appended at the back, and read into straight
+// from a socket (no buffer in between to copy out of); the storage is reused while the
+// session is busy and given back when it goes idle, so an idle keep-alive connection holds
+// no buffer. Its own memory rather than an array's, so that a read can fill the spare room
+// at its end: noncopyable, and freed with it.
+import Glibc
 
-struct ByteQueue {
-    private var storage: [UInt8] = []
+struct ByteQueue: ~Copyable {
+    private var storage: UnsafeMutableRawPointer?
+    private var capacity = 0
+    /// The waiting bytes are `storage[start..<end]`.
     private var start = 0
+    private var end = 0
 
-    var count: Int { storage.count - start }
-    var isEmpty: Bool { start == storage.count }
+    init() {}
+
+    deinit { storage?.deallocate() }
+
+    var count: Int { end - start }
+    var isEmpty: Bool { start == end }
 
     mutating func append(_ bytes: UnsafeRawBufferPointer) {
-        storage.append(contentsOf: bytes)
+        guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+        makeRoom(for: bytes.count)
+        storage.unsafelyUnwrapped.advanced(by: end).copyMemory(from: source, byteCount: bytes.count)
+        end += bytes.count
     }
 
     mutating func append(_ bytes: [UInt8]) {
-        storage.append(contentsOf: bytes)
+        bytes.withUnsafeBytes { append($0) }
+    }
+
+    /// Lets `fill` write up to `count` bytes at the end, and keeps as many as it says it
+    /// wrote (none when it returns nil): a read straight into the queue.
+    mutating func append<Failure: Error>(upTo count: Int,
+                                         _ fill: (UnsafeMutableRawPointer, Int) throws(Failure) -> Int?) throws(Failure) -> Int? {
+        makeRoom(for: count)
+        guard let written = try fill(storage.unsafelyUnwrapped.advanced(by: end), count) else { return nil }
+        end += written
+        return written
+    }
+
+    /// Makes room for `count` bytes after those waiting, so that appending them moves
+    /// nothing.
+    mutating func reserve(_ count: Int) {
+        makeRoom(for: count)
     }
 
     /// Drops `count` bytes from the front.
     mutating func consume(_ count: Int) {
         start += count
-        if start == storage.count {
-            storage.removeAll(keepingCapacity: true)
+        if start == end {
             start = 0
+            end = 0
         }
     }
 
     /// Calls `body` with the waiting bytes, in order.
     func withBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
-        storage.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[start...])) }
+        body(UnsafeRawBufferPointer(start: storage.map { $0 + start }, count: count))
     }
 
     /// Gives the storage back to the allocator when nothing waits.
     mutating func releaseIfEmpty() {
-        guard isEmpty, storage.capacity > 0 else { return }
-        storage = []
+        guard isEmpty, let storage else { return }
+        storage.deallocate()
+        self.storage = nil
+        capacity = 0
+    }
+
+    /// Room for `more` bytes after the waiting ones: the waiting bytes moved to the front
+    /// when that makes it, else a larger storage (twice the old, at least).
+    private mutating func makeRoom(for more: Int) {
+        if capacity - end >= more { return }
+        let waiting = count
+        if let storage, capacity - waiting >= more, waiting <= capacity / 2 {
+            // At least half the storage comes free, so bytes are not moved again and again.
+            memmove(storage, storage + start, waiting)
+        } else {
+            let newCapacity = max(2 * capacity, waiting + more)
+            let grown = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 16)
+            if let storage {
+                grown.copyMemory(from: storage + start, byteCount: waiting)
+                storage.deallocate()
+            }
+            storage = grown
+            capacity = newCapacity
+        }
         start = 0
+        end = waiting
     }
 }

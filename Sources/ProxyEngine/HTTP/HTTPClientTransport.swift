@@ -12,13 +12,16 @@ extension HTTPProxyHandler {
     func readClient(_ session: HTTPSession, into queue: inout ByteQueue) -> IOStep {
         guard let tls = session.tls else { return read(from: session.client, into: &queue) }
         session.tlsReadWaits = []
-        let buffer = pool.take()
-        defer { pool.give(buffer) }
-        switch tls.read(into: buffer, count: pool.bufferSize) {
+        var step: TLSStep<Int> = .done(0)
+        _ = queue.append(upTo: pool.bufferSize) { room, count in
+            step = tls.read(into: room, count: count)
+            guard case .done(let read) = step else { return nil }
+            return read
+        }
+        switch step {
         case .done(0):
             return .ended
-        case .done(let count):
-            queue.append(UnsafeRawBufferPointer(start: buffer, count: count))
+        case .done:
             // OpenSSL reads ahead: with nothing left in its buffers the socket was empty
             // when it read, and epoll (level-triggered) reports what comes next.
             return tls.hasBufferedPlaintext ? .progressed : .drained

@@ -46,7 +46,7 @@ extension HTTPProxyHandler {
         deferredFlushes.removeAll(keepingCapacity: true)
     }
 
-    private func queue(_ bytes: ByteQueue, on descriptor: Int32, ring: SendRing, token: EventToken) -> Bool {
+    private func queue(_ bytes: borrowing ByteQueue, on descriptor: Int32, ring: SendRing, token: EventToken) -> Bool {
         bytes.withBytes { bytes in
             guard let start = bytes.baseAddress else { return false }
             return ring.queue(descriptor: descriptor, buffer: start, count: bytes.count, token: token.rawValue)

@@ -127,17 +127,18 @@ extension HTTPProxyHandler {
         return .progressed
     }
 
-    /// One read from `socket` onto the end of `queue`.
+    /// One read from `socket` onto the end of `queue`, straight into its storage.
     func read(from socket: borrowing FileDescriptor, into queue: inout ByteQueue) -> IOStep {
-        let buffer = pool.take()
-        defer { pool.give(buffer) }
+        let size = pool.bufferSize
         do {
-            switch try socket.receive(into: buffer, count: pool.bufferSize) {
-            case .wouldBlock: return .blocked
-            case .done(0): return .ended
-            case .done(let count):
-                queue.append(UnsafeRawBufferPointer(start: buffer, count: count))
-                return count < pool.bufferSize ? .drained : .progressed
+            let read = try queue.append(upTo: size) { (room, count) throws(Errno) -> Int? in
+                guard case .done(let read) = try socket.receive(into: room, count: count) else { return nil }
+                return read
+            }
+            switch read {
+            case nil: return .blocked
+            case 0: return .ended
+            case let count?: return count < size ? .drained : .progressed
             }
         } catch {
             return .failed(error)
@@ -371,6 +372,11 @@ extension HTTPProxyHandler {
         exchange.closing = !exchange.request.keepsAlive || framing == .untilClose || !exchange.requestBody.isDone || draining
         exchange.response = head
         let bytes = head.forwardedHead(clientVersion: exchange.request.version, closing: exchange.closing)
+        if case .contentLength(let length) = framing {
+            // Room for the body as far as it is read before it is written: no storage grown
+            // (and copied) under it.
+            session.toClient.reserve(bytes.count + Int(min(length, UInt64(responseReadAhead + pool.bufferSize))))
+        }
         session.toClient.append(bytes)
         exchange.responseBytes += UInt64(bytes.count)
         exchange.responseBody = BodyProgress(framing)
