@@ -277,18 +277,22 @@ def test_connection_close_from_the_client_ends_the_connection_after_the_answer(
     assert ending == "eof"
 
 
-def test_a_client_that_asked_to_close_is_not_waited_for(start_http_backend, start_ingress, write_config):
-    """After the answer to `Connection: close` the daemon closes its end at once, as nginx
-    does, rather than holding the connection until the client's own FIN: a client that
-    keeps its socket open costs it no descriptor."""
-    backend, daemon = one_backend(start_http_backend, start_ingress, write_config)
+@pytest.mark.parametrize("answered_by", ["endpoint", "daemon"])
+def test_a_client_that_asked_to_close_is_not_waited_for(answered_by, start_http_backend, start_ingress, write_config):
+    """After the answer to `Connection: close` (the endpoint's, or the daemon's own 404) the
+    daemon closes its end at once, as nginx does, rather than holding the connection until
+    the client's FIN: a client that keeps its socket open costs it no descriptor."""
+    backends, services = http_services(start_http_backend, "web")
+    daemon = start_ingress(write_config(join_yaml(services, ingress_yaml("site", rules=[
+        host_rule("foo.example", path_rule("/", "web"))]))))
+    host = "foo.example" if answered_by == "endpoint" else "nobody.example"
 
     with HTTPClient(daemon.ingress_address) as warm:
         assert warm.get("/warm").status == 200  # opens the endpoint connection that stays pooled
         baseline = daemon.fd_count()
         with HTTPClient(daemon.ingress_address) as client:
-            client.send(build_request("GET", "/bye", "foo.example", [("Connection", "close")]))
-            assert client.response().status == 200
+            client.send(build_request("GET", "/bye", host, [("Connection", "close")]))
+            assert client.response().status == (200 if answered_by == "endpoint" else 404)
             # The client has not closed its end: only the daemon's is gone.
             assert poll_until(lambda: daemon.fd_count() == baseline, timeout=1), \
                 f"{daemon.fd_count()} descriptors open, {baseline} before the connection"

@@ -441,6 +441,7 @@ extension HTTPProxyHandler {
         session.toUpstream = ByteQueue()
         session.fromUpstream = ByteQueue()
         if closing || draining {
+            session.clientSendsNoMore = request.map { !$0.keepsAlive && $0.framing == .none } ?? false
             session.phase = .closing
             setDeadline(session, after: Self.lingerTimeout)
         } else {

@@ -174,7 +174,7 @@ final class HTTPSession: SlotOccupant {
     var writable = true
     var phase = Phase.awaitingHead
     /// While closing: the last request said `Connection: close` (or was HTTP/1.0 without
-    /// keep-alive) and arrived whole, so the client sends nothing more.
+    /// keep-alive) and arrived whole (or had no body), so the client sends nothing more.
     var clientSendsNoMore = false
     var parser: HTTPRequestHeadParser
     /// Bytes of the current request head have arrived (a silent keep-alive connection is
