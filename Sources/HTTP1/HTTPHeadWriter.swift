@@ -32,15 +32,13 @@ struct HTTPHeadWriter {
     mutating func appendSanitized(_ text: some StringProtocol) {
         // Values the parser took never hold those bytes: copy them in one go after one look.
         let copied: Bool? = text.utf8.withContiguousStorageIfAvailable { run in
-            guard !run.contains(where: Self.isUnsafe) else { return false }
+            guard !run.contains(where: HTTPBytes.isLineBreakOrNul) else { return false }
             bytes.append(contentsOf: run)
             return true
         }
         guard copied != true else { return }
-        for byte in text.utf8 { bytes.append(Self.isUnsafe(byte) ? HTTPBytes.space : byte) }
+        for byte in text.utf8 { bytes.append(HTTPBytes.isLineBreakOrNul(byte) ? HTTPBytes.space : byte) }
     }
-
-    private static func isUnsafe(_ byte: UInt8) -> Bool { HTTPBytes.isLineBreakOrNul(byte) }
 
     mutating func endLine() {
         bytes.append(HTTPBytes.cr)
@@ -49,20 +47,23 @@ struct HTTPHeadWriter {
 
     /// A field as it is: its bytes hold no CR, LF or NUL (HTTPField sees to it).
     mutating func field(_ field: HTTPField) {
-        field.withNameBytes { bytes.append(contentsOf: $0) }
-        bytes.append(HTTPBytes.colon)
-        bytes.append(HTTPBytes.space)
+        nameOf(field)
         field.withValueBytes { bytes.append(contentsOf: $0) }
         endLine()
     }
 
     /// A field of `field`'s name with another value.
     mutating func field(_ field: HTTPField, value: some StringProtocol) {
+        nameOf(field)
+        appendSanitized(value)
+        endLine()
+    }
+
+    /// `name: ` of a field.
+    private mutating func nameOf(_ field: HTTPField) {
         field.withNameBytes { bytes.append(contentsOf: $0) }
         bytes.append(HTTPBytes.colon)
         bytes.append(HTTPBytes.space)
-        appendSanitized(value)
-        endLine()
     }
 
     /// `name: value` CRLF.

@@ -103,20 +103,6 @@ public enum HTTPListSyntax {
         return elements
     }
 
-    /// Whether any element of `values` is `token`, without case: Connection's `close`,
-    /// `keep-alive` and `upgrade`, without building the list.
-    static func contains(_ values: [String], _ token: String) -> Bool {
-        values.contains { value in
-            var value = value
-            return value.withUTF8 { contains(UnsafeRawBufferPointer($0), token) }
-        }
-    }
-
-    /// Whether any element of the list `bytes` is `token`, without case.
-    static func contains(_ bytes: UnsafeRawBufferPointer, _ token: String) -> Bool {
-        anyElement(of: bytes) { HTTPBytes.equalIgnoringCase($0, token.utf8) }
-    }
-
     /// Whether `test` holds for an element of the list `bytes` (OWS trimmed, empty elements
     /// skipped), looking at the elements in order and no further than the first it holds for.
     static func anyElement(of bytes: UnsafeRawBufferPointer, where test: (UnsafeRawBufferPointer) -> Bool) -> Bool {

@@ -73,7 +73,10 @@ final class Worker {
     func run() {
         // On this thread: the ring takes the one thread that submits to it to be the one
         // that made it.
-        if batchSends { loop.startBatchingSends() }
+        if batchSends {
+            loop.startBatchingSends()
+            tcp.batchSends(through: loop.sends)
+        }
         while !drainFinished {
             submitSends()
             tcp.applyInterestChanges()
@@ -112,24 +115,27 @@ final class Worker {
     /// and hands each result to the handler that queued it; the worker calls it before
     /// each poll.
     private func submitSends() {
+        guard let sends = loop.sends else { return }
         for _ in 0..<Self.sendRoundsPerTurn {
-            http.queueDeferredFlushes()
-            guard let sends = loop.sends, sends.queued > 0 else {
-                http.settleFlushes()  // sessions the ring had no room for
-                return
-            }
-            sends.submit { token, result in
-                let token = EventToken(rawValue: token)
-                switch token.kind {
-                case .httpClient, .httpUpstream: http.sendCompleted(token, result)
-                default: tcp.sendCompleted(token, result)
+            if http.hasDeferredFlushes { http.queueDeferredFlushes() }
+            if sends.queued > 0 {
+                sends.submit { token, result in
+                    let token = EventToken(rawValue: token)
+                    switch token.kind {
+                    case .httpClient, .httpUpstream: http.sendCompleted(token, result)
+                    default: tcp.sendCompleted(token, result)
+                    }
+                }
+                if let failure = sends.lastFailure {
+                    loop.logLimited(.error, event: .sendRingFailed, subject: "\(failure.rawValue)",
+                                    "io_uring_enter failed for batched sends: \(failure); resetting the relayed connections whose sends it did not take")
                 }
             }
-            if let failure = sends.lastFailure {
-                loop.logLimited(.error, event: .sendRingFailed, subject: "\(failure.rawValue)",
-                                "io_uring_enter failed for batched sends: \(failure); resetting their connections")
-            }
+            // Sessions whose sends came back, or found no room in the ring; taken up, they
+            // may leave writes for another round.
+            guard http.hasDeferredFlushes else { return }
             http.settleFlushes()
+            guard http.hasDeferredFlushes else { return }
         }
     }
 

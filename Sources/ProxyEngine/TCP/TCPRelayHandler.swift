@@ -18,9 +18,10 @@ final class TCPRelayHandler {
     private let pool: BufferPool
     /// The loop's pipes, held here for the same reason; nil when splicing is off.
     private let pipes: PipePool?
-    /// The loop's ring for the sends of messages, made together at the end of each turn;
-    /// nil where io_uring is not to be had or batching is off: each is then sent at once.
-    private var sends: SendRing? { loop.sends }
+    /// The loop's ring for the sends of messages, made together at the end of each turn,
+    /// held here as the pool is; nil where io_uring is not to be had or batching is off:
+    /// each is then sent at once.
+    private var sends: SendRing?
     private(set) var connections = ConnectionTable()
     /// Log one entry per finished connection.
     let accessLog: Bool
@@ -218,6 +219,11 @@ final class TCPRelayHandler {
     private func sendToken(_ connection: Connection, from source: RelayMachine.Side) -> UInt64 {
         EventToken(kind: source == .client ? .tcpClient : .tcpBackend, slot: connection.slot,
                    generation: connection.clientTag).rawValue
+    }
+
+    /// Takes the loop's ring, once the worker has opened it.
+    func batchSends(through ring: SendRing?) {
+        sends = ring
     }
 
     /// What became of a send a relay step left in the loop's ring (the worker submits them).
