@@ -75,12 +75,12 @@ void clinux_send_ring_close(struct clinux_send_ring *ring) {
 }
 
 int clinux_send_ring_queue(struct clinux_send_ring *ring, int fd, const void *buffer, unsigned count,
-                           unsigned long long token) {
+                           unsigned long long token, int more) {
     struct io_uring_sqe *sqe = io_uring_get_sqe(&ring->ring);
     if (!sqe) return 0;
     // MSG_DONTWAIT: a send the socket cannot take now completes with -EAGAIN inside the
     // submit instead of waiting in the kernel, so no buffer stays in use past it.
-    io_uring_prep_send(sqe, fd, buffer, count, MSG_NOSIGNAL | MSG_DONTWAIT);
+    io_uring_prep_send(sqe, fd, buffer, count, MSG_NOSIGNAL | MSG_DONTWAIT | (more ? MSG_MORE : 0));
     io_uring_sqe_set_data64(sqe, token);
     return 1;
 }

@@ -38,9 +38,12 @@ public final class SendRing {
     /// Queues a send of `count` bytes at `buffer` on `descriptor`, reported under `token`
     /// by the next `submit`; false when the ring is full (send now instead). The buffer
     /// and descriptor must stay as they are until then, or the send be withdrawn.
-    public func queue(descriptor: Int32, buffer: UnsafeRawPointer, count: Int, token: UInt64) -> Bool {
+    /// `endFollows`: the caller shuts the socket's sending side as soon as the send
+    /// completes whole (`Socket.send(from:count:endFollows:)` says why).
+    public func queue(descriptor: Int32, buffer: UnsafeRawPointer, count: Int, token: UInt64, endFollows: Bool = false) -> Bool {
         guard queued < tokens.count,
-              clinux_send_ring_queue(ring, descriptor, buffer, UInt32(clamping: count), token) != 0 else { return false }
+              clinux_send_ring_queue(ring, descriptor, buffer, UInt32(clamping: count), token, endFollows ? 1 : 0) != 0
+        else { return false }
         queued += 1
         live.append(token)
         return true

@@ -107,10 +107,16 @@ extension FileDescriptor {
 
     /// Sends up to `count` bytes on a connected stream socket; returns how many were
     /// taken. `MSG_NOSIGNAL`: a peer gone is an EPIPE to handle, never a signal.
+    /// `endFollows`: the caller shuts the sending side (shutdown or close) right after a
+    /// send that takes everything, so the last bytes are held (`MSG_MORE`) for the FIN to
+    /// travel with them: one segment for both, and one acknowledgement of both. The
+    /// shutdown is what releases them; without it they would wait for the next send, an
+    /// acknowledgement, or the retransmission timer.
     ///
     /// The corresponding C function is `send`.
-    public func send(from buffer: UnsafeRawPointer, count: Int) throws(Errno) -> IOResult<Int> {
-        try nonBlocking { CLinux.send(rawValue, buffer, count, Int32(MSG_NOSIGNAL)) }
+    public func send(from buffer: UnsafeRawPointer, count: Int, endFollows: Bool = false) throws(Errno) -> IOResult<Int> {
+        let flags = Int32(MSG_NOSIGNAL) | (endFollows ? Int32(MSG_MORE) : 0)
+        return try nonBlocking { CLinux.send(rawValue, buffer, count, flags) }
     }
 
     /// The error a non-blocking connect ended with, or nil if it succeeded (`SO_ERROR`).
@@ -141,6 +147,16 @@ extension FileDescriptor {
     /// once, and must not hold a small reply back waiting for an acknowledgement.
     public func setNoDelay() throws(Errno) {
         try setOption(Int32(IPPROTO_TCP), TCP_NODELAY, 1)
+    }
+
+    /// Holds the acknowledgement that ends a connect's handshake until the first bytes are
+    /// sent, so that it travels with them: one segment fewer for the connecting side and
+    /// the listener, which then accepts a connection whose first bytes are already there.
+    /// Linux reads `TCP_DEFER_ACCEPT` on a connecting socket this way (`tcp_rcv_synsent_state_process`);
+    /// unsent, the acknowledgement leaves on the delayed-ACK timer (200 ms), so set it only
+    /// on a socket that has bytes to send as soon as it connects.
+    public func holdHandshakeAckForData() throws(Errno) {
+        try setOption(Int32(IPPROTO_TCP), TCP_DEFER_ACCEPT, 1)
     }
 
     /// Sets an integer socket option.

@@ -41,8 +41,12 @@ final class ScriptedSocket: RelaySource, RelayDestination {
         return try read(count: count)
     }
 
-    func send(from buffer: UnsafeRawPointer, count: Int) throws(Errno) -> IOResult<Int> {
-        try write(count: count)
+    /// How many sends said the end follows them.
+    private(set) var sendsBeforeEnd = 0
+
+    func send(from buffer: UnsafeRawPointer, count: Int, endFollows: Bool) throws(Errno) -> IOResult<Int> {
+        if endFollows { sendsBeforeEnd += 1 }
+        return try write(count: count)
     }
 
     func splice(fromPipe readEnd: Int32, count: Int) throws(Errno) -> IOResult<Int> {
@@ -87,8 +91,8 @@ final class ScriptedSocket: RelaySource, RelayDestination {
         let (machine, actions) = run([.connected])
         #expect(actions == [.startRelaying])
         #expect(machine.isEstablished && machine.connected)
-        #expect(machine.wantedEvents(.client) == .readable)
-        #expect(machine.wantedEvents(.backend) == .readable)
+        #expect(machine.wantedEvents(.client) == RelayMachine.reading)
+        #expect(machine.wantedEvents(.backend) == RelayMachine.reading)
     }
 
     @Test func whileConnectingOnlyTheEndpointSocketIsWatchedForWritable() {
@@ -143,7 +147,7 @@ final class ScriptedSocket: RelaySource, RelayDestination {
         #expect(machine.handle(.relayed) == .shutDown(client: false, backend: true))
         #expect(machine.handle(.relayed) == .watch, "a half-close is relayed once")
         #expect(machine.wantedEvents(.client) == [], "nothing more is read from an ended client")
-        #expect(machine.wantedEvents(.backend) == .readable)
+        #expect(machine.wantedEvents(.backend) == RelayMachine.reading)
         machine.downstream.sourceEnded = true
         #expect(machine.handle(.relayed) == .close)
         #expect(machine.isClosed)
@@ -170,7 +174,7 @@ final class ScriptedSocket: RelaySource, RelayDestination {
         machine.upstream.sourceEnded = true
         machine.upstream.end = 10
         #expect(machine.handle(.relayed) == .watch)
-        #expect(machine.wantedEvents(.backend) == [.readable, .writable])
+        #expect(machine.wantedEvents(.backend) == RelayMachine.reading.union(.writable))
     }
 }
 
@@ -216,6 +220,42 @@ final class ScriptedSocket: RelaySource, RelayDestination {
         _ = flow.pump(from: source, to: destination, pool: pool, pipes: nil)
         #expect(flow.sourceEnded && flow.isDrained && flow.shouldShutDestination)
         #expect(destination.written == 50)
+    }
+
+    @Test func aSourceEpollSaysEndedIsReadToItsEndAndItsLastBytesAreSentAheadOfTheFIN() {
+        let pool = BufferPool(bufferSize: 50)
+        var flow = Flow()
+        let source = ScriptedSocket(reads: [.bytes(20), .endOfStream])
+        let destination = ScriptedSocket(writes: [.bytes(50)])
+        _ = flow.pump(from: source, to: destination, pool: pool, pipes: nil, sourceHungUp: true)
+        #expect(flow.sourceEnded && flow.shouldShutDestination && destination.written == 20)
+        #expect(destination.sendsBeforeEnd == 1, "the last bytes were not held for the FIN")
+
+        // Without the hang-up, a short read is the last read of the step, as before.
+        var unaware = Flow()
+        let later = ScriptedSocket(reads: [.bytes(20), .endOfStream])
+        let other = ScriptedSocket(writes: [.bytes(50)])
+        _ = unaware.pump(from: later, to: other, pool: pool, pipes: nil)
+        #expect(!unaware.sourceEnded && later.reads.count == 1 && other.sendsBeforeEnd == 0)
+    }
+
+    @Test func aResetFoundReadingToTheEndFailsTheFlowAfterTheBytesBeforeItAreSent() {
+        let pool = BufferPool(bufferSize: 50)
+        var flow = Flow()
+        let source = ScriptedSocket(reads: [.bytes(20), .fail(.connectionReset)])
+        let destination = ScriptedSocket(writes: [.bytes(50)])
+        #expect(flow.pump(from: source, to: destination, pool: pool, pipes: nil, sourceHungUp: true) == .failed(.connectionReset))
+        #expect(destination.written == 20 && flow.pending == 0)
+    }
+
+    @Test func bytesFoundBeforeTheEndJoinThePendingOnesAndAreSentTogether() {
+        let pool = BufferPool(bufferSize: 50)
+        var flow = Flow()
+        let source = ScriptedSocket(reads: [.bytes(20), .bytes(10), .endOfStream])
+        let destination = ScriptedSocket(writes: [.bytes(50)])
+        _ = flow.pump(from: source, to: destination, pool: pool, pipes: nil, sourceHungUp: true)
+        #expect(destination.written == 30 && flow.pending == 0 && !flow.sourceEnded)
+        #expect(destination.sendsBeforeEnd == 0 && source.reads.count == 1)
     }
 
     @Test func aResetMidStreamFailsTheFlowFromEitherSide() {

@@ -84,10 +84,11 @@ struct clinux_send_ring;
 struct clinux_send_ring *clinux_send_ring_open(unsigned entries);
 void clinux_send_ring_close(struct clinux_send_ring *ring);
 
-/// Queues send(fd, buffer, count, MSG_NOSIGNAL | MSG_DONTWAIT) under `token`; 0 when the
-/// ring is full. Nothing is sent before clinux_send_ring_submit.
+/// Queues send(fd, buffer, count, MSG_NOSIGNAL | MSG_DONTWAIT) under `token`, with
+/// MSG_MORE too when `more` is nonzero; 0 when the ring is full. Nothing is sent before
+/// clinux_send_ring_submit.
 int clinux_send_ring_queue(struct clinux_send_ring *ring, int fd, const void *buffer, unsigned count,
-                           unsigned long long token);
+                           unsigned long long token, int more);
 
 /// Turns the queued, not yet submitted send with `token` into a no-op that reports
 /// nothing: its descriptor may close and its buffer be reused. Returns how many it withdrew.

@@ -38,7 +38,7 @@ extension HTTPProxyHandler {
 
     /// Writes what `session.toClient` holds until it is empty or the client would block.
     func flushClient(_ session: HTTPSession) -> IOStep {
-        guard let tls = session.tls else { return flush(&session.toClient, to: session.client) }
+        guard let tls = session.tls else { return flush(&session.toClient, to: session.client, endFollows: session.sendsItsLast) }
         session.tlsWriteWaits = []
         while !session.toClient.isEmpty {
             let step = session.toClient.withBytes { bytes -> TLSStep<Int> in

@@ -32,7 +32,8 @@ extension HTTPProxyHandler {
             var refused = false
             if !session.toClient.isEmpty, session.writable {
                 refused = !queue(session.toClient, on: session.client.rawValue, ring: sends,
-                                 token: EventToken(kind: .httpClient, slot: session.slot, generation: session.tag))
+                                 token: EventToken(kind: .httpClient, slot: session.slot, generation: session.tag),
+                                 endFollows: session.sendsItsLast)
             }
             if let upstream = session.upstream, upstream.connected, upstream.writable, !session.toUpstream.isEmpty {
                 refused = !queue(session.toUpstream, on: upstream.socket.rawValue, ring: sends,
@@ -46,10 +47,11 @@ extension HTTPProxyHandler {
         deferredFlushes.removeAll(keepingCapacity: true)
     }
 
-    private func queue(_ bytes: borrowing ByteQueue, on descriptor: Int32, ring: SendRing, token: EventToken) -> Bool {
+    private func queue(_ bytes: borrowing ByteQueue, on descriptor: Int32, ring: SendRing, token: EventToken,
+                       endFollows: Bool = false) -> Bool {
         bytes.withBytes { bytes in
             guard let start = bytes.baseAddress else { return false }
-            return ring.queue(descriptor: descriptor, buffer: start, count: bytes.count, token: token.rawValue)
+            return ring.queue(descriptor: descriptor, buffer: start, count: bytes.count, token: token.rawValue, endFollows: endFollows)
         }
     }
 

@@ -111,12 +111,18 @@ extension HTTPProxyHandler {
 
     // MARK: Reading and writing
 
-    /// Writes what `queue` holds until it is empty or the socket would block.
-    func flush(_ queue: inout ByteQueue, to socket: borrowing FileDescriptor) -> IOStep {
+    /// Writes what `queue` holds until it is empty or the socket would block. `endFollows`:
+    /// the socket's sending side is shut or closed as soon as the queue is written
+    /// (`Socket.send(from:count:endFollows:)`).
+    func flush(_ queue: inout ByteQueue, to socket: borrowing FileDescriptor, endFollows: Bool = false) -> IOStep {
         while !queue.isEmpty {
             let written = queue.withBytes { (bytes: UnsafeRawBufferPointer) -> Result<IOResult<Int>, Errno> in
                 guard let start = bytes.baseAddress else { return .success(.done(0)) }
-                do throws(Errno) { return .success(try socket.send(from: start, count: bytes.count)) } catch { return .failure(error) }
+                do throws(Errno) {
+                    return .success(try socket.send(from: start, count: bytes.count, endFollows: endFollows))
+                } catch {
+                    return .failure(error)
+                }
             }
             switch written {
             case .failure(let error): return .failed(error)

@@ -20,7 +20,9 @@ protocol RelaySource: ~Copyable {
 
 /// What a flow writes to: a socket, or a script in the tests.
 protocol RelayDestination: ~Copyable {
-    func send(from buffer: UnsafeRawPointer, count: Int) throws(Errno) -> IOResult<Int>
+    /// `endFollows`: the destination's sending side is shut right after a send that
+    /// takes everything (`Socket.send(from:count:endFollows:)`).
+    func send(from buffer: UnsafeRawPointer, count: Int, endFollows: Bool) throws(Errno) -> IOResult<Int>
     func splice(fromPipe readEnd: Int32, count: Int) throws(Errno) -> IOResult<Int>
 }
 
@@ -88,10 +90,12 @@ extension Flow {
     /// while the source streams and one can be had, else through a buffer from `pool`.
     /// A message (a read that did not fill the buffer) is sent through `deferring` when
     /// given: the sends of a turn are then made together (SendRing says why). A stream's
-    /// full buffers are sent at once, so that the step can read on.
+    /// full buffers are sent at once, so that the step can read on. `sourceHungUp`: epoll
+    /// reported the source's end (EPOLLRDHUP), so a short read is followed by the read
+    /// that finds it, and the last bytes go out with the FIN (`Socket.send(from:count:endFollows:)`).
     mutating func pump<Source: RelaySource & ~Copyable, Destination: RelayDestination & ~Copyable>(
         from source: borrowing Source, to destination: borrowing Destination, pool: BufferPool, pipes: PipePool?,
-        deferring: DeferredSend? = nil
+        deferring: DeferredSend? = nil, sourceHungUp: Bool = false
     ) -> PumpOutcome {
         guard !sendQueued else { return .idle }
         do throws(Errno) {
@@ -100,7 +104,7 @@ extension Flow {
                 if pending > 0 {
                     if !readFilledBuffer, pipe == 0, let deferring, let buffer,
                        deferring.ring.queue(descriptor: deferring.descriptor, buffer: buffer + Int(start), count: pending,
-                                            token: deferring.token) {
+                                            token: deferring.token, endFollows: sourceEnded) {
                         sendQueued = true
                         return .idle
                     }
@@ -125,6 +129,20 @@ extension Flow {
                 case .done(let count):
                     took(count, pool: pool, pipes: pipes)
                     budget -= count
+                    if sourceHungUp, !readFilledBuffer {
+                        do {
+                            budget -= try readToEnd(from: source, pool: pool)
+                        } catch {
+                            // The source was reset behind the bytes just read (an endpoint
+                            // that answers and resets): they go out first, as when the reset
+                            // is found a step later.
+                            if case .done(let written)? = try? write(to: destination, pipes: pipes) {
+                                start &+= Int32(truncatingIfNeeded: written)
+                                bytesMoved += UInt64(written)
+                            }
+                            throw error
+                        }
+                    }
                 }
             }
             return .idle
@@ -155,6 +173,25 @@ extension Flow {
         end = Int32(truncatingIfNeeded: count)
         readFilledBuffer = count == (pipe != 0 ? pipes?.capacity : pool.bufferSize)
         streaming = count >= min(pool.bufferSize, pipes?.capacity ?? pool.bufferSize)
+    }
+
+    /// After a short read from a source that epoll reported ended: reads what is left into
+    /// the buffer's free part, which finds the end of stream now rather than a turn later,
+    /// while the bytes before it are still pending: they can then leave with the FIN. The
+    /// bytes it read.
+    private mutating func readToEnd<Source: RelaySource & ~Copyable>(from source: borrowing Source, pool: BufferPool) throws(Errno) -> Int {
+        guard pipe == 0, let buffer, Int(end) < pool.bufferSize else { return 0 }
+        switch try source.receive(into: buffer + Int(end), count: pool.bufferSize - Int(end)) {
+        case .wouldBlock:
+            return 0
+        case .done(0):
+            sourceEnded = true
+            return 0
+        case .done(let count):
+            end &+= Int32(truncatingIfNeeded: count)
+            readFilledBuffer = Int(end) == pool.bufferSize
+            return count
+        }
     }
 
     /// Reads, once and into a buffer, what `source` holds before the destination is known
@@ -217,7 +254,7 @@ extension Flow {
             return try destination.splice(fromPipe: pipes[pipe].readEnd, count: pending)
         }
         guard let buffer else { return .wouldBlock }
-        return try destination.send(from: buffer + Int(start), count: pending)
+        return try destination.send(from: buffer + Int(start), count: pending, endFollows: sourceEnded)
     }
 
     /// Gives the buffer or pipe back: once nothing is pending, or when the connection

@@ -142,6 +142,11 @@ struct RelayMachine: Equatable {
         return .reset(failure)
     }
 
+    /// What a socket being read is watched for: its bytes, and its peer's end
+    /// (EPOLLRDHUP), so that the read that finds the end is made with the one before it
+    /// (`Flow.pump`'s `sourceHungUp`).
+    static let reading: EpollEvents = [.readable, .readHangup]
+
     /// What `side`'s socket must be watched for, derived from the phase and flows alone.
     func wantedEvents(_ side: Side) -> EpollEvents {
         switch phase {
@@ -153,10 +158,10 @@ struct RelayMachine: Equatable {
             var wanted: EpollEvents = []
             switch side {
             case .client:
-                if upstream.wantsRead { wanted.insert(.readable) }
+                if upstream.wantsRead { wanted.formUnion(Self.reading) }
                 if downstream.wantsWrite { wanted.insert(.writable) }
             case .backend:
-                if downstream.wantsRead { wanted.insert(.readable) }
+                if downstream.wantsRead { wanted.formUnion(Self.reading) }
                 if upstream.wantsWrite { wanted.insert(.writable) }
             }
             return wanted

@@ -166,7 +166,8 @@ final class TCPRelayHandler {
 
     private func relay(_ connection: Connection, readFirst side: RelayMachine.Side, _ events: EpollEvents) {
         let other: RelayMachine.Side = side == .client ? .backend : .client
-        if !events.intersection([.readable, .error, .hangup]).isEmpty, let error = pump(connection, from: side) {
+        if !events.intersection([.readable, .error, .hangup]).isEmpty,
+           let error = pump(connection, from: side, sourceHungUp: events.contains(.readHangup)) {
             relayFailed(connection, error, salvaging: other)
             return
         }
@@ -189,8 +190,10 @@ final class TCPRelayHandler {
     }
 
     /// Moves the direction that starts at `source`; the error if it failed. `batching`:
-    /// a message's send may wait in the ring for the end of the turn.
-    private func pump(_ connection: Connection, from source: RelayMachine.Side, batching: Bool = true) -> Errno? {
+    /// a message's send may wait in the ring for the end of the turn. `sourceHungUp`:
+    /// epoll reported that `source`'s peer ended its stream.
+    private func pump(_ connection: Connection, from source: RelayMachine.Side, batching: Bool = true,
+                      sourceHungUp: Bool = false) -> Errno? {
         let sends = batching ? self.sends : nil
         let outcome: PumpOutcome
         switch source {
@@ -198,13 +201,13 @@ final class TCPRelayHandler {
             let before = connection.machine.upstream.bytesMoved
             let deferring = sends.map { DeferredSend(ring: $0, descriptor: connection.backend.rawValue, token: sendToken(connection, from: .client)) }
             outcome = connection.machine.upstream.pump(from: connection.client, to: connection.backend, pool: pool, pipes: pipes,
-                                                       deferring: deferring)
+                                                       deferring: deferring, sourceHungUp: sourceHungUp)
             connection.counters.bytesSent.bump(by: connection.machine.upstream.bytesMoved &- before)
         case .backend:
             let before = connection.machine.downstream.bytesMoved
             let deferring = sends.map { DeferredSend(ring: $0, descriptor: connection.client.rawValue, token: sendToken(connection, from: .backend)) }
             outcome = connection.machine.downstream.pump(from: connection.backend, to: connection.client, pool: pool, pipes: pipes,
-                                                         deferring: deferring)
+                                                         deferring: deferring, sourceHungUp: sourceHungUp)
             connection.counters.bytesReceived.bump(by: connection.machine.downstream.bytesMoved &- before)
         }
         if let refusal = pipes?.refusal { reportPipeRefusal(refusal) }
@@ -350,6 +353,10 @@ final class TCPRelayHandler {
         let target = connection.endpoint
         connection.counters = target.counters[index]
         connection.backendTag = loop.nextTag()
+        // The client's first bytes, read ahead, carry the handshake's last acknowledgement
+        // (two segments fewer per connection on loopback, `nstat TcpOutSegs`). Without
+        // them (a protocol whose server speaks first) the acknowledgement must not wait.
+        if connection.machine.upstream.pending > 0 { try? connection.backend.holdHandshakeAckForData() }
         do {
             switch try connection.backend.connect(to: target.address) {
             case .done:
