@@ -138,3 +138,22 @@ def test_an_ingress_answer_to_a_client_that_asked_to_close_leaves_with_the_fin(
     answer, to_client = ingress_answer(daemon, b"GET /a HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\n\r\n")
     assert answer.startswith(b"HTTP/1.1 400 ")
     assert_ends_with_data_and_fin(to_client)
+
+
+def test_an_ingress_request_on_a_new_endpoint_connection_carries_the_handshakes_last_ack(
+        start_http_backend, start_ingress, write_config):
+    from harness.ingress import http_services, ingress_yaml, join_yaml
+    backends, services = http_services(start_http_backend, "web")
+    daemon = start_ingress(write_config(join_yaml(services, ingress_yaml("site", default_backend=("web", "http")))))
+    backend = backends["web"]
+
+    with LoopbackCapture({backend.port}) as capture:
+        with connect(daemon.ingress_address) as sock:
+            sock.sendall(b"GET /a HTTP/1.1\r\nHost: foo.example\r\nConnection: close\r\n\r\n")
+            answer = recv_to_eof(sock, timeout=10)
+    daemon_to_endpoint = endpoint_connection(capture.segments(), backend.port)
+
+    assert answer.startswith(b"HTTP/1.1 200 ")
+    assert daemon_to_endpoint[0].has(SYN)
+    assert daemon_to_endpoint[1].payload > 0, \
+        "a pure ACK went ahead of the request: " + " ".join(map(str, daemon_to_endpoint))

@@ -24,6 +24,8 @@ extension HTTPProxyHandler {
         do {
             let socket = try FileDescriptor.tcpSocket(for: target.address)
             if let keepAlive { try socket.setKeepAlive(keepAlive) }
+            // A request head is always sent first: it carries the handshake's last ACK.
+            try? socket.holdHandshakeAckForData()
             upstream = Upstream(slot: upstreams.reserveSlot(), tag: loop.nextTag(), socket: socket, target: target)
         } catch {
             loop.logLimited(.warning, event: .socketFailed, subject: "\(error.rawValue)",
