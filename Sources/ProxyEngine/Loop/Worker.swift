@@ -225,6 +225,7 @@ final class Worker {
     /// running out of descriptors (EMFILE/ENFILE) by pausing accepts for a moment instead
     /// of spinning or crashing: the kernel keeps the backlog.
     private func acceptConnections(on listener: WorkerListener) {
+        defer { tcp.startAdmitted() }
         for _ in 0..<Self.acceptsPerEvent {
             let result: IOResult<AcceptedConnection>
             do {
