@@ -111,7 +111,8 @@ extension FileDescriptor {
     /// send that takes everything, so the last bytes are held (`MSG_MORE`) for the FIN to
     /// travel with them: one segment for both, and one acknowledgement of both. The
     /// shutdown is what releases them; without it they would wait for the next send, an
-    /// acknowledgement, or the retransmission timer.
+    /// acknowledgement, `pushHeldBytes`, or a timer of at least 200 ms. A close that
+    /// resets (unread bytes, `setResetOnClose`) discards them: push them first.
     ///
     /// The corresponding C function is `send`.
     public func send(from buffer: UnsafeRawPointer, count: Int, endFollows: Bool = false) throws(Errno) -> IOResult<Int> {
@@ -147,6 +148,13 @@ extension FileDescriptor {
     /// once, and must not hold a small reply back waiting for an acknowledgement.
     public func setNoDelay() throws(Errno) {
         try setOption(Int32(IPPROTO_TCP), TCP_NODELAY, 1)
+    }
+
+    /// Sends at once what `send(from:count:endFollows:)` held back, as setting TCP_NODELAY
+    /// does (`tcp_push_pending_frames`), whether or not it was set: before a reset, which
+    /// would discard them.
+    public func pushHeldBytes() throws(Errno) {
+        try setNoDelay()
     }
 
     /// Holds the acknowledgement that ends a connect's handshake until the first bytes are

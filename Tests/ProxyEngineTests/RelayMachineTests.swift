@@ -239,13 +239,31 @@ final class ScriptedSocket: RelaySource, RelayDestination {
         #expect(!unaware.sourceEnded && later.reads.count == 1 && other.sendsBeforeEnd == 0)
     }
 
-    @Test func aResetFoundReadingToTheEndFailsTheFlowAfterTheBytesBeforeItAreSent() {
+    @Test func aResetFoundReadingToTheEndFailsTheFlowOnlyOnceTheBytesBeforeItAreWritten() {
         let pool = BufferPool(bufferSize: 50)
         var flow = Flow()
         let source = ScriptedSocket(reads: [.bytes(20), .fail(.connectionReset)])
-        let destination = ScriptedSocket(writes: [.bytes(50)])
-        #expect(flow.pump(from: source, to: destination, pool: pool, pipes: nil, sourceHungUp: true) == .failed(.connectionReset))
+        let destination = ScriptedSocket(writes: [.bytes(5), .wouldBlock, .bytes(50)])
+        #expect(flow.pump(from: source, to: destination, pool: pool, pipes: nil, sourceHungUp: true) == .idle)
+        #expect(flow.sourceReset && flow.pending == 15 && !flow.shouldShutDestination && !flow.wantsRead)
+        #expect(flow.pump(from: source, to: destination, pool: pool, pipes: nil) == .idle, "the destination is full")
+        #expect(flow.pump(from: source, to: destination, pool: pool, pipes: nil) == .failed(.connectionReset))
         #expect(destination.written == 20 && flow.pending == 0)
+        #expect(destination.sendsBeforeEnd == 0, "bytes held for a FIN would be lost to the reset")
+    }
+
+    @Test func aResetBehindBytesLeftInTheRingFailsTheFlowWhenTheirSendCompletes() throws {
+        let pool = BufferPool(bufferSize: 1024)
+        let pair = try SocketPair()
+        let ring = try SendRing(capacity: 2)
+        var flow = Flow()
+        let source = ScriptedSocket(reads: [.bytes(100), .fail(.connectionReset)])
+        _ = flow.pump(from: source, to: ScriptedSocket(), pool: pool, pipes: nil,
+                      deferring: DeferredSend(ring: ring, descriptor: pair.sending.rawValue, token: 7), sourceHungUp: true)
+        #expect(flow.sendQueued && flow.sourceReset)
+        let (_, result) = try completion(of: ring)
+        #expect(flow.sendCompleted(result, pool: pool) == .failed(.connectionReset))
+        #expect(flow.bytesMoved == 100)
     }
 
     @Test func bytesFoundBeforeTheEndJoinThePendingOnesAndAreSentTogether() {

@@ -30,11 +30,11 @@ def answer_and_close(conn: socket.socket, backend) -> None:
         if not data:
             return
         request += data
+    backend.record(request)
     conn.send(ANSWER, socket.MSG_MORE)
     conn.shutdown(socket.SHUT_WR)
     while conn.recv(4096):
         pass
-    backend.record(request)
 
 
 def greet_first(conn: socket.socket, backend) -> None:
@@ -90,7 +90,7 @@ def test_the_clients_first_bytes_carry_the_endpoint_handshakes_last_ack(relay_to
 
 def test_an_endpoint_that_speaks_first_gets_the_handshakes_last_ack_at_once(relay_to, node_port):
     """Without bytes from the client the ACK is not held for them: a server that greets
-    first would otherwise not accept until the delayed-ACK timer (200 ms)."""
+    first would otherwise not accept until the delayed-ACK timer sends it, 200 ms on."""
     backend, _ = relay_to(greet_first, "greeting")
 
     with LoopbackCapture({backend.port}) as capture:
@@ -101,9 +101,13 @@ def test_an_endpoint_that_speaks_first_gets_the_handshakes_last_ack_at_once(rela
                 greeting += sock.recv(4096)
     daemon_to_endpoint = endpoint_connection(capture.segments(), backend.port)
 
+    syn_ack = next(s for s in capture.segments() if s.source_port == backend.port and s.has(SYN))
     assert greeting == GREETING
     assert daemon_to_endpoint[0].has(SYN)
     assert daemon_to_endpoint[1].is_pure_ack, " ".join(map(str, daemon_to_endpoint))
+    # Sent by the kernel as the SYN-ACK arrives, or by its delayed-ACK timer 200 ms later.
+    held = daemon_to_endpoint[1].seconds - syn_ack.seconds
+    assert held < 0.1, f"the handshake's last ACK was held {held * 1000:.0f} ms"
 
 
 def ingress_answer(daemon, request: bytes) -> tuple[bytes, list]:

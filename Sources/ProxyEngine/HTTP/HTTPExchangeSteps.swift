@@ -60,7 +60,10 @@ extension HTTPProxyHandler {
                 // has come: closing at once sends a FIN after the answer, as lingering would,
                 // without the turn that waits for the client's own FIN (nginx's
                 // `lingering_close on` decides the same way). Over TLS the client's
-                // close_notify is still to come, and lingering reads it.
+                // close_notify is still to come, and lingering reads it. The shutdown
+                // first sends the answer the socket holds for the FIN (`sendsItsLast`)
+                // even if the client did send more, whose unread bytes make close reset.
+                try? session.client.shutdown(.write)
                 close(session)
                 return false
             }

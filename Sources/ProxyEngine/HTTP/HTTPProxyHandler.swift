@@ -276,7 +276,10 @@ final class HTTPProxyHandler {
         session.phase = .closed
         session.budget?.open.wrappingSubtract(1, ordering: .relaxed)
         session.budget = nil
-        if reset { try? session.client.setResetOnClose() }
+        if reset {
+            if session.sendsItsLast { try? session.client.pushHeldBytes() }  // a reset would discard them
+            try? session.client.setResetOnClose()
+        }
         if let upstream = session.upstream { discard(upstream) }
         session.upstream = nil
         session.exchange = nil

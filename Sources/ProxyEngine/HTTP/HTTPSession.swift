@@ -176,10 +176,10 @@ final class HTTPSession: SlotOccupant {
     /// While closing: the last request said `Connection: close` (or was HTTP/1.0 without
     /// keep-alive) and arrived whole (or had no body), so the client sends nothing more.
     var clientSendsNoMore = false
-    /// What waits for the client is the last of it: the sending half is shut, or the
-    /// socket closed, as soon as it is written, so it can be held for the FIN to travel
-    /// with it (`Socket.send(from:count:endFollows:)`). Plain HTTP: over TLS the
-    /// close_notify alert comes between.
+    /// What waits for the client is the last of it: the sending half is shut as soon as it
+    /// is written, so it can be held for the FIN to travel with it
+    /// (`Socket.send(from:count:endFollows:)`). Plain HTTP: over TLS the close_notify
+    /// alert comes between.
     var sendsItsLast: Bool { phase == .closing && tls == nil }
     var parser: HTTPRequestHeadParser
     /// Bytes of the current request head have arrived (a silent keep-alive connection is

@@ -40,8 +40,12 @@ struct Flow: Equatable {
     /// The PipePool slot of the pipe that holds the pending bytes; 0 when they are in
     /// `buffer`, or none are pending.
     var pipe: UInt16 = 0
-    /// The source reported end of stream (read returned 0).
+    /// The source reported end of stream (read returned 0), or was reset.
     var sourceEnded = false
+    /// The source was reset behind the bytes still pending, found by the read that looked
+    /// for its end (`readToEnd`): once they are written the flow fails, as it would have
+    /// had the reset been found by the next step's read.
+    var sourceReset = false
     /// `shutdown(SHUT_WR)` was sent to the destination: this direction is finished.
     var destinationShut = false
     /// The last read filled the whole buffer, so more is probably waiting.
@@ -56,7 +60,11 @@ struct Flow: Equatable {
     var pending: Int { Int(end &- start) }
     var wantsRead: Bool { !sourceEnded && pending == 0 }
     var wantsWrite: Bool { pending > 0 }
-    var shouldShutDestination: Bool { sourceEnded && pending == 0 && !destinationShut }
+    var shouldShutDestination: Bool { sourceEnded && !sourceReset && pending == 0 && !destinationShut }
+    /// The pending bytes are the last, and a shutdown or close follows them at once: they
+    /// can wait in the socket for the FIN (`Socket.send(from:count:endFollows:)`). Not
+    /// before a reset, which would discard them.
+    var endFollows: Bool { sourceEnded && !sourceReset }
     /// The source ended and every byte it sent was written: nothing more will move.
     var isDrained: Bool { sourceEnded && pending == 0 }
 }
@@ -104,15 +112,18 @@ extension Flow {
                 if pending > 0 {
                     if !readFilledBuffer, pipe == 0, let deferring, let buffer,
                        deferring.ring.queue(descriptor: deferring.descriptor, buffer: buffer + Int(start), count: pending,
-                                            token: deferring.token, endFollows: sourceEnded) {
+                                            token: deferring.token, endFollows: endFollows) {
                         sendQueued = true
                         return .idle
                     }
-                    guard case .done(let written) = try write(to: destination, pipes: pipes) else { return .idle }
+                    guard case .done(let written) = try write(to: destination, pipes: pipes, endFollows: endFollows) else {
+                        return .idle
+                    }
                     start &+= Int32(truncatingIfNeeded: written)
                     bytesMoved += UInt64(written)
                     if pending > 0 { return .idle }  // the socket buffer is full
                     release(to: pool, pipes: pipes)
+                    if sourceReset { return .failed(.connectionReset) }
                     // A short read drained the socket; epoll (level-triggered) reports
                     // more when it comes, which saves a read that would only say EAGAIN.
                     if !readFilledBuffer { return .idle }
@@ -129,20 +140,7 @@ extension Flow {
                 case .done(let count):
                     took(count, pool: pool, pipes: pipes)
                     budget -= count
-                    if sourceHungUp, !readFilledBuffer {
-                        do {
-                            budget -= try readToEnd(from: source, pool: pool)
-                        } catch {
-                            // The source was reset behind the bytes just read (an endpoint
-                            // that answers and resets): they go out first, as when the reset
-                            // is found a step later.
-                            if case .done(let written)? = try? write(to: destination, pipes: pipes) {
-                                start &+= Int32(truncatingIfNeeded: written)
-                                bytesMoved += UInt64(written)
-                            }
-                            throw error
-                        }
-                    }
+                    if sourceHungUp, !readFilledBuffer { budget -= try readToEnd(from: source, pool: pool) }
                 }
             }
             return .idle
@@ -160,8 +158,9 @@ extension Flow {
         case .success(let written):
             start &+= Int32(truncatingIfNeeded: written)
             bytesMoved += UInt64(written)
-            if pending == 0 { release(to: pool, pipes: nil) }
-            return .idle
+            guard pending == 0 else { return .idle }
+            release(to: pool, pipes: nil)
+            return sourceReset ? .failed(.connectionReset) : .idle
         case .failure(let error):
             return error == .wouldBlock ? .idle : .failed(error)
         }
@@ -177,11 +176,20 @@ extension Flow {
 
     /// After a short read from a source that epoll reported ended: reads what is left into
     /// the buffer's free part, which finds the end of stream now rather than a turn later,
-    /// while the bytes before it are still pending: they can then leave with the FIN. The
-    /// bytes it read.
+    /// while the bytes before it are still pending: they can then leave with the FIN.
+    /// Returns how many bytes it read. A reset found here (an endpoint that answers and
+    /// resets) waits until the bytes before it are written (`sourceReset`).
     private mutating func readToEnd<Source: RelaySource & ~Copyable>(from source: borrowing Source, pool: BufferPool) throws(Errno) -> Int {
         guard pipe == 0, let buffer, Int(end) < pool.bufferSize else { return 0 }
-        switch try source.receive(into: buffer + Int(end), count: pool.bufferSize - Int(end)) {
+        let result: IOResult<Int>
+        do {
+            result = try source.receive(into: buffer + Int(end), count: pool.bufferSize - Int(end))
+        } catch .connectionReset {
+            sourceEnded = true
+            sourceReset = true
+            return 0
+        }
+        switch result {
         case .wouldBlock:
             return 0
         case .done(0):
@@ -214,11 +222,14 @@ extension Flow {
 
     /// Writes the pending bytes once; whether the destination took any. A stream socket
     /// still connecting takes none (EAGAIN), and one whose connect failed says why, so
-    /// bytes are never lost to a connect that does not succeed.
+    /// bytes are never lost to a connect that does not succeed. Never held for a FIN:
+    /// what follows is the connect's wait, or a reset.
     mutating func writeAhead<Destination: RelayDestination & ~Copyable>(
         to destination: borrowing Destination, pool: BufferPool, pipes: PipePool?
     ) throws(Errno) -> Bool {
-        guard pending > 0, case .done(let written) = try write(to: destination, pipes: pipes), written > 0 else { return false }
+        guard pending > 0, case .done(let written) = try write(to: destination, pipes: pipes, endFollows: false), written > 0 else {
+            return false
+        }
         start &+= Int32(truncatingIfNeeded: written)
         bytesMoved += UInt64(written)
         if pending == 0 { release(to: pool, pipes: pipes) }
@@ -246,15 +257,16 @@ extension Flow {
         return try source.receive(into: buffer, count: pool.bufferSize)
     }
 
-    /// One write of the pending bytes, from the pipe or the buffer they are in.
+    /// One write of the pending bytes, from the pipe or the buffer they are in; `endFollows`
+    /// as for `Socket.send(from:count:endFollows:)`.
     private func write<Destination: RelayDestination & ~Copyable>(
-        to destination: borrowing Destination, pipes: PipePool?
+        to destination: borrowing Destination, pipes: PipePool?, endFollows: Bool
     ) throws(Errno) -> IOResult<Int> {
         if pipe != 0, let pipes {
             return try destination.splice(fromPipe: pipes[pipe].readEnd, count: pending)
         }
         guard let buffer else { return .wouldBlock }
-        return try destination.send(from: buffer + Int(start), count: pending, endFollows: sourceEnded)
+        return try destination.send(from: buffer + Int(start), count: pending, endFollows: endFollows)
     }
 
     /// Gives the buffer or pipe back: once nothing is pending, or when the connection

@@ -96,7 +96,9 @@ final class TCPRelayHandler {
     /// event's accepts are made rather than after each: a client's first bytes follow its
     /// handshake by microseconds, and the accepts of the others give them time to arrive,
     /// so that more of them are there to carry the endpoint handshake's last ACK
-    /// (`holdHandshakeAckForData`); under `wrk -c50` a worker accepts tens per event.
+    /// (`holdHandshakeAckForData`); under `wrk -c50` a worker accepts tens per event. The
+    /// first waits for the others' accepts (at most `Worker.acceptsPerEvent`, a few
+    /// system calls each: well under a millisecond).
     func startAdmitted() {
         guard !admitted.isEmpty else { return }
         for connection in admitted where connections[connection.slot] === connection {
@@ -590,6 +592,9 @@ final class TCPRelayHandler {
         if connection.machine.connected { connection.counters.closed.bump() }
         if accessLog { logAccess(connection, failure: failure) }
         if failure != nil {
+            // An answer held for a FIN that will not come now goes ahead of the reset.
+            if connection.machine.downstream.endFollows { try? connection.client.pushHeldBytes() }
+            if connection.machine.upstream.endFollows { try? connection.backend.pushHeldBytes() }
             try? connection.client.setResetOnClose()
             try? connection.backend.setResetOnClose()
         }
