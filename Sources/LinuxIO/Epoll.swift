@@ -8,13 +8,22 @@ internal import CLinux
 /// The readiness events a registration asks for or an event reports.
 public struct EpollEvents: OptionSet, Sendable, Hashable {
     public let rawValue: UInt32
-    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    @inlinable public init(rawValue: UInt32) { self.rawValue = rawValue }
 
-    public static let readable = EpollEvents(rawValue: EPOLLIN.rawValue)
-    public static let writable = EpollEvents(rawValue: EPOLLOUT.rawValue)
-    public static let error = EpollEvents(rawValue: EPOLLERR.rawValue)
-    public static let hangup = EpollEvents(rawValue: EPOLLHUP.rawValue)
-    public static let readHangup = EpollEvents(rawValue: EPOLLRDHUP.rawValue)
+    // Inlinable constants (the values of <sys/epoll.h>, which a test compares), not stored
+    // statics: a relay step tests these on every event, and a stored static read from
+    // another module goes through its lazy initializer each time.
+    @inlinable public static var readable: EpollEvents { EpollEvents(rawValue: 0x001) }  // EPOLLIN
+    @inlinable public static var writable: EpollEvents { EpollEvents(rawValue: 0x004) }  // EPOLLOUT
+    @inlinable public static var error: EpollEvents { EpollEvents(rawValue: 0x008) }  // EPOLLERR
+    @inlinable public static var hangup: EpollEvents { EpollEvents(rawValue: 0x010) }  // EPOLLHUP
+    @inlinable public static var readHangup: EpollEvents { EpollEvents(rawValue: 0x2000) }  // EPOLLRDHUP
+
+    /// Whether the constants above are <sys/epoll.h>'s.
+    static var matchKernelHeaders: Bool {
+        readable.rawValue == EPOLLIN.rawValue && writable.rawValue == EPOLLOUT.rawValue && error.rawValue == EPOLLERR.rawValue
+            && hangup.rawValue == EPOLLHUP.rawValue && readHangup.rawValue == EPOLLRDHUP.rawValue
+    }
 }
 
 /// One epoll set and the buffer `wait` fills.

@@ -5,6 +5,10 @@ import Testing
 @testable import LinuxIO
 
 @Suite struct ReadinessKernelTests {
+    @Test func theEventConstantsAreTheKernelHeadersValues() {
+        #expect(EpollEvents.matchKernelHeaders)
+    }
+
     @Test func hangupAndErrorAreReportedEvenForAnEmptyInterestMask() throws {
         let connection = try LoopbackConnection()
         let epoll = try Epoll(capacity: 4)

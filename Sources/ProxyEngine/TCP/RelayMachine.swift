@@ -145,7 +145,7 @@ struct RelayMachine: Equatable {
     /// What a socket being read is watched for: its bytes, and its peer's end
     /// (EPOLLRDHUP), so that the read that finds the end is made with the one before it
     /// (`Flow.pump`'s `sourceHungUp`).
-    static let reading: EpollEvents = [.readable, .readHangup]
+    static var reading: EpollEvents { [.readable, .readHangup] }
 
     /// What `side`'s socket must be watched for, derived from the phase and flows alone.
     func wantedEvents(_ side: Side) -> EpollEvents {
