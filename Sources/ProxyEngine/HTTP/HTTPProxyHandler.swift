@@ -273,13 +273,13 @@ final class HTTPProxyHandler {
     /// Closes the client connection and whatever endpoint connection the session holds.
     func close(_ session: HTTPSession, reset: Bool = false) {
         guard sessions[session.slot] === session, session.phase != .closed else { return }
-        session.phase = .closed
-        session.budget?.open.wrappingSubtract(1, ordering: .relaxed)
-        session.budget = nil
         if reset {
             if session.sendsItsLast { try? session.client.pushHeldBytes() }  // a reset would discard them
             try? session.client.setResetOnClose()
         }
+        session.phase = .closed
+        session.budget?.open.wrappingSubtract(1, ordering: .relaxed)
+        session.budget = nil
         if let upstream = session.upstream { discard(upstream) }
         session.upstream = nil
         session.exchange = nil
