@@ -10,8 +10,9 @@ import socket
 
 import pytest
 
-from harness import Deadline, connect, recv_to_eof, service_yaml
+from harness import Deadline, connect, recv_to_eof
 from harness.capture import FIN, SYN, LoopbackCapture
+from harness.ingress import http_services, ingress_yaml, join_yaml
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="an AF_PACKET capture needs root")
 
@@ -110,15 +111,22 @@ def test_an_endpoint_that_speaks_first_gets_the_handshakes_last_ack_at_once(rela
     assert held < 0.1, f"the handshake's last ACK was held {held * 1000:.0f} ms"
 
 
-def ingress_answer(daemon, request: bytes) -> tuple[bytes, list]:
-    """Sends `request` to the daemon's Ingress on a connection of its own, reads to the end;
-    the answer and the daemon's segments to the client."""
-    port = daemon.ingress_address[1]
-    with LoopbackCapture({port}) as capture:
+def ingress_to_one_backend(start_http_backend, start_ingress, write_config, *extra_args):
+    """A daemon whose Ingress sends every request to one HTTP backend; (backend, daemon)."""
+    backends, services = http_services(start_http_backend, "web")
+    daemon = start_ingress(write_config(join_yaml(services, ingress_yaml("site", default_backend=("web", "http")))),
+                           extra_args=extra_args)
+    return backends["web"], daemon
+
+
+def ask_ingress(daemon, request: bytes, captured_port: int) -> tuple[bytes, list]:
+    """Sends `request` to the daemon's Ingress on a connection of its own and reads to the
+    end; the answer, and the segments on `captured_port` meanwhile."""
+    with LoopbackCapture({captured_port}) as capture:
         with connect(daemon.ingress_address) as sock:
             sock.sendall(request)
             answer = recv_to_eof(sock, timeout=10)
-    return answer, [s for s in capture.segments() if s.source_port == port]
+    return answer, capture.segments()
 
 
 def assert_ends_with_data_and_fin(to_client: list) -> None:
@@ -126,36 +134,31 @@ def assert_ends_with_data_and_fin(to_client: list) -> None:
     assert last.payload and last.has(FIN), "the answer and the FIN left in separate segments: " + " ".join(map(str, to_client))
 
 
+CLOSING_REQUEST = b"GET /a HTTP/1.1\r\nHost: foo.example\r\nConnection: close\r\n\r\n"
+
+
 @pytest.mark.parametrize("batch_sends", ["true", "false"], ids=["batched-sends", "sends-one-by-one"])
 def test_an_ingress_answer_to_a_client_that_asked_to_close_leaves_with_the_fin(
         batch_sends, start_http_backend, start_ingress, write_config):
-    from harness.ingress import http_services, ingress_yaml, join_yaml
-    backends, services = http_services(start_http_backend, "web")
-    daemon = start_ingress(write_config(join_yaml(services, ingress_yaml("site", default_backend=("web", "http")))),
-                           extra_args=("--batch-sends", batch_sends))
+    _, daemon = ingress_to_one_backend(start_http_backend, start_ingress, write_config, "--batch-sends", batch_sends)
+    port = daemon.ingress_address[1]
 
-    answer, to_client = ingress_answer(daemon, b"GET /a HTTP/1.1\r\nHost: foo.example\r\nConnection: close\r\n\r\n")
+    answer, segments = ask_ingress(daemon, CLOSING_REQUEST, port)
     assert answer.startswith(b"HTTP/1.1 200 ")
-    assert_ends_with_data_and_fin(to_client)
+    assert_ends_with_data_and_fin([s for s in segments if s.source_port == port])
 
     # The daemon's own answer, to a request it refuses, ends the connection the same way.
-    answer, to_client = ingress_answer(daemon, b"GET /a HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\n\r\n")
+    answer, segments = ask_ingress(daemon, b"GET /a HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\n\r\n", port)
     assert answer.startswith(b"HTTP/1.1 400 ")
-    assert_ends_with_data_and_fin(to_client)
+    assert_ends_with_data_and_fin([s for s in segments if s.source_port == port])
 
 
 def test_an_ingress_request_on_a_new_endpoint_connection_carries_the_handshakes_last_ack(
         start_http_backend, start_ingress, write_config):
-    from harness.ingress import http_services, ingress_yaml, join_yaml
-    backends, services = http_services(start_http_backend, "web")
-    daemon = start_ingress(write_config(join_yaml(services, ingress_yaml("site", default_backend=("web", "http")))))
-    backend = backends["web"]
+    backend, daemon = ingress_to_one_backend(start_http_backend, start_ingress, write_config)
 
-    with LoopbackCapture({backend.port}) as capture:
-        with connect(daemon.ingress_address) as sock:
-            sock.sendall(b"GET /a HTTP/1.1\r\nHost: foo.example\r\nConnection: close\r\n\r\n")
-            answer = recv_to_eof(sock, timeout=10)
-    daemon_to_endpoint = endpoint_connection(capture.segments(), backend.port)
+    answer, segments = ask_ingress(daemon, CLOSING_REQUEST, backend.port)
+    daemon_to_endpoint = endpoint_connection(segments, backend.port)
 
     assert answer.startswith(b"HTTP/1.1 200 ")
     assert daemon_to_endpoint[0].has(SYN)
