@@ -53,7 +53,8 @@ public struct EngineSettings: Sendable {
     public var checkInInterval: UInt64 = 1_000_000_000
     /// Log one entry per finished connection.
     public var accessLog = false
-    /// Keepalive on client and endpoint sockets; nil turns it off (`--tcp-keepalive 0s`).
+    /// Keepalive on client sockets, and on relayed connections' endpoint sockets once the
+    /// connection has lived a second (KeepAliveQueue); nil turns it off (`--tcp-keepalive 0s`).
     public var keepAlive: KeepAlive? = EngineSettings.defaultKeepAlive
     /// Affinity pins per service port (`--affinity-table-size`).
     public var affinityTableSize = EngineSettings.defaultAffinityTableSize

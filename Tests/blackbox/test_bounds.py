@@ -3,16 +3,18 @@ more per connection nor fills the log. A flood of clients that a NetworkPolicy d
 session-affinity table at its size, and an endpoint that vanishes without a FIN."""
 
 import os
+import re
+import shutil
 import socket
 import subprocess
 import time
 
 import pytest
 
-from harness import Deadline, identify, pick_cluster_ip, pick_port, poll_until
+from harness import Deadline, echo, identify, pick_cluster_ip, pick_port, poll_until
 from harness.netns import ip, namespace_pair, python_in, run_daemons_in
 from harness.admin import metric_total
-from harness.node import documents, name_from, pod_yaml, policy_yaml, selector_service_yaml
+from harness.node import documents, echo_round_trip, name_from, pod_yaml, policy_yaml, selector_service_yaml
 from harness.daemon import service_yaml
 
 DENY_ALL = policy_yaml("deny-all", "  podSelector: {}\n  policyTypes: [Ingress]\n")
@@ -163,3 +165,58 @@ def test_an_endpoint_that_vanishes_without_a_fin_is_closed_by_keepalive(start_da
                 if process is not None:
                     process.kill()  # our own children, by PID
                     process.wait(timeout=10)
+
+
+def keepalive_seconds_left(ss_line: str) -> float | None:
+    """The time until a socket's keepalive timer fires, from `ss -o` ("timer:(keepalive,1.250ms,0)"
+    is 1.25 s: seconds, then "." and the milliseconds; "14sec", "1min5sec"); None without one."""
+    match = re.search(r"timer:\(keepalive,(?:(\d+)min)?(?:(\d+)(?:sec|\.))?(?:(\d+)ms)?,", ss_line)
+    if match is None:
+        return None
+    minutes, seconds, milliseconds = (int(group) if group else 0 for group in match.groups())
+    return minutes * 60 + seconds + milliseconds / 1000
+
+
+@pytest.mark.skipif(shutil.which("ss") is None, reason="needs ss (iproute2)")
+def test_an_endpoint_socket_gets_keepalive_once_its_connection_has_lived_a_second(start_backend, start_daemon,
+                                                                                   write_config):
+    """A connection that ends within its first second never goes silent long enough for a
+    probe, so its endpoint socket is spared the keepalive system calls; a longer one gets
+    keepalive then, and Linux counts the silence from the last segment received, so its
+    probes leave when they would have had keepalive been on from the start."""
+    backend = start_backend(echo)
+    node_port = pick_port(("127.0.0.1",))
+    idle = 3
+    daemon = start_daemon(write_config(service_yaml("alive", node_port=node_port, endpoints=[backend.endpoint])),
+                          extra_args=("--tcp-keepalive", f"{idle}s"))
+
+    def daemons_sockets() -> dict[str, str]:
+        """The daemon's two sockets of the connection: the client's and the endpoint's."""
+        result = subprocess.run(["ss", "-tnopH", "state", "established",
+                                 f"( sport = :{node_port} or dport = :{backend.port} )"],
+                                capture_output=True, text=True, timeout=10)
+        lines = [line for line in result.stdout.splitlines() if f"pid={daemon.pid}," in line]
+        return {"client" if f":{node_port} " in line else "endpoint": line for line in lines}
+
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", node_port), timeout=5) as sock:
+        assert echo_round_trip(sock)
+        silent_since = time.monotonic()  # the endpoint's answer was the last segment either socket received
+        first = daemons_sockets()
+        looked = time.monotonic()
+        assert set(first) == {"client", "endpoint"}, first
+        assert keepalive_seconds_left(first["client"]) is not None, "accepted sockets inherit it from the listener"
+        if looked - started < 0.8:  # a machine this slow cannot tell
+            assert keepalive_seconds_left(first["endpoint"]) is None, first["endpoint"]
+
+        assert poll_until(lambda: keepalive_seconds_left(daemons_sockets().get("endpoint", "")) is not None, 5), \
+            daemons_sockets()
+        later = daemons_sockets()
+        looked = time.monotonic()
+        print(later)
+        for side in ("client", "endpoint"):
+            left = keepalive_seconds_left(later[side])
+            assert left is not None, later[side]
+            # Counted from when keepalive was turned on (a second after the connection
+            # started), the endpoint's would have about a second more left.
+            assert left <= idle - (looked - silent_since) + 0.3, (side, left, looked - silent_since)

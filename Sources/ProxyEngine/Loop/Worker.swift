@@ -185,12 +185,13 @@ final class Worker {
         if let deadline = loop.timers.earliestDeadline, deadline < earliest { earliest = deadline }
         if let deadline = acceptResumeAt, deadline < earliest { earliest = deadline }
         if let deadline = drainDeadline, deadline < earliest { earliest = deadline }
+        if let deadline = tcp.keepAliveDue, deadline < earliest { earliest = deadline }
         if earliest <= now || http.hasDeferredFlushes { return 0 }
         return Int32(min((earliest - now + 999_999) / 1_000_000, 60_000))
     }
 
     private func fireTimers() {
-        guard loop.timers.earliestDeadline != nil || acceptResumeAt != nil else { return }
+        guard loop.timers.earliestDeadline != nil || acceptResumeAt != nil || tcp.keepAliveDue != nil else { return }
         // Timers that no longer matter (their connection closed, connected, or re-armed)
         // stay in the heap until due; once they outnumber the live ones they are dropped,
         // so long timeouts cannot make the heap grow without bound.
@@ -200,6 +201,7 @@ final class Worker {
         }
         let now = MonotonicClock.now()
         if let resume = acceptResumeAt, resume <= now { resumeAccepting() }
+        tcp.setDueKeepAlives(now: now)
         while let entry = loop.timers.popDue(now: now) {
             switch entry.kind {
             case .tcpConnect, .tcpActivity: tcp.timerFired(entry, now: now)

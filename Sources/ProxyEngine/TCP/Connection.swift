@@ -32,6 +32,8 @@ final class Connection: SlotOccupant {
     var backendInterest: EpollEvents = []
     /// Waiting in the handler's list of interest changes to apply before the next poll.
     var interestQueued = false
+    /// The endpoint socket has keepalive on (KeepAliveQueue), and a retry's socket gets it too.
+    var keepAliveSet = false
     let client: FileDescriptor
     /// Replaced (and the old one closed) when a connect attempt fails and the next starts.
     var backend: FileDescriptor

@@ -25,8 +25,11 @@ final class TCPRelayHandler {
     private(set) var connections = ConnectionTable()
     /// Log one entry per finished connection.
     let accessLog: Bool
-    /// Set on endpoint sockets; client sockets inherit it from their listener.
+    /// Set on endpoint sockets once their connection has lived a second (KeepAliveQueue);
+    /// client sockets inherit it from their listener.
     let keepAlive: KeepAlive?
+    /// Connections whose endpoint socket is to get keepalive when they come due.
+    private var keepAliveQueue = KeepAliveQueue()
     /// Connections whose epoll interest may have changed since the loop last polled, by
     /// slot and client tag, applied just before the next poll (`applyInterestChanges`). A
     /// change that a close makes moot then costs nothing: a connection usually ends with
@@ -72,9 +75,11 @@ final class TCPRelayHandler {
             return
         }
         let target = route.endpoint(start: choice.start, attempt: 0, candidates: choice.candidates)
+        // When the queue is full keepalive is turned on at once (KeepAliveQueue.capacity).
+        let keepAliveNow = keepAlive != nil && keepAliveQueue.isFull
         let backend: FileDescriptor
         do {
-            backend = try endpointSocket(for: target)
+            backend = try endpointSocket(for: target, keepAlive: keepAliveNow)
         } catch {
             loop.logLimited(.warning, event: .socketFailed, subject: "\(error.rawValue)",
                             "Failed to create a socket for endpoint \(target.endpoint) of \(route.name): \(error); refusing the connection")
@@ -88,6 +93,7 @@ final class TCPRelayHandler {
                                     attempts: Self.connectTimeouts.count,
                                     acceptedAt: accessLog ? MonotonicClock.now() : 0)
         connection.clientTag = loop.nextTag()
+        connection.keepAliveSet = keepAliveNow
         connections.insert(connection)
         admitted.append(connection)
     }
@@ -101,7 +107,11 @@ final class TCPRelayHandler {
     /// system calls each: well under a millisecond).
     func startAdmitted() {
         guard !admitted.isEmpty else { return }
+        let keepAliveDue = keepAlive == nil ? 0 : MonotonicClock.now() + KeepAliveQueue.delay
         for connection in admitted where connections[connection.slot] === connection {
+            if keepAliveDue != 0, !connection.keepAliveSet {
+                keepAliveQueue.append(.init(due: keepAliveDue, slot: connection.slot, tag: connection.clientTag))
+            }
             do {
                 try connection.machine.upstream.readAhead(from: connection.client, pool: pool)
             } catch {
@@ -113,10 +123,28 @@ final class TCPRelayHandler {
         admitted.removeAll(keepingCapacity: true)
     }
 
-    private func endpointSocket(for target: EndpointTarget) throws(Errno) -> FileDescriptor {
+    /// A socket for `target`, with keepalive on when `keepAlive` says so.
+    private func endpointSocket(for target: EndpointTarget, keepAlive: Bool) throws(Errno) -> FileDescriptor {
         let socket = try FileDescriptor.tcpSocket(for: target.address)
-        if let keepAlive { try socket.setKeepAlive(keepAlive) }
+        if keepAlive, let settings = self.keepAlive { try socket.setKeepAlive(settings) }
         return socket
+    }
+
+    /// When the next connection's endpoint socket is due to get keepalive.
+    var keepAliveDue: UInt64? { keepAliveQueue.earliestDue }
+
+    /// Turns keepalive on for the endpoint sockets of the connections that have lived
+    /// `KeepAliveQueue.delay` and are still open; the worker calls it with its timers.
+    func setDueKeepAlives(now: UInt64) {
+        guard let settings = keepAlive else { return }
+        while let entry = keepAliveQueue.popDue(now: now) {
+            guard let connection = connections[entry.slot], connection.clientTag == entry.tag,
+                  !connection.keepAliveSet, !connection.machine.isClosed else { continue }
+            connection.keepAliveSet = true
+            // setsockopt(2) refuses these options only for a bad descriptor or value
+            // (EBADF, EINVAL), which an open socket and a checked setting do not give.
+            try? connection.backend.setKeepAlive(settings)
+        }
     }
 
     /// Counts and logs (rate-limited, by service port) a connection that is not served.
@@ -450,7 +478,7 @@ final class TCPRelayHandler {
         let next = connection.endpoint
         do {
             // The old socket closes here, which also takes it out of the epoll set.
-            connection.backend = try endpointSocket(for: next)
+            connection.backend = try endpointSocket(for: next, keepAlive: connection.keepAliveSet)
             connection.backendInterest = []
         } catch {
             loop.logLimited(.warning, event: .socketFailed, subject: "\(error.rawValue)",
