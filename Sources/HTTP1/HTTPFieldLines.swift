@@ -52,18 +52,31 @@ enum HTTPFieldLines {
     /// §5.2 lets a recipient refuse, and we do.
     static func check(_ line: HTTPHeadBytes) -> Result<(name: Range<Int>, value: Range<Int>), HTTPParseError> {
         // The checks below look at every byte of every field: over the buffer itself, not a
-        // slice of it, whose every access is range-checked.
+        // slice of it, whose every access is range-checked, and in one pass for a valid line
+        // (a token up to the colon, then value characters); a line that fails is looked at
+        // again by `refusal` to say which rule it broke.
         let bytes = UnsafeRawBufferPointer(rebasing: line)
-        if let first = bytes.first, HTTPBytes.isWhitespace(first) { return .failure(.obsoleteLineFolding) }
-        guard let colon = bytes.firstIndex(of: HTTPBytes.colon) else { return .failure(.missingColon) }
-        let name = UnsafeRawBufferPointer(rebasing: bytes[..<colon])
-        if let last = name.last, HTTPBytes.isWhitespace(last) { return .failure(.whitespaceBeforeColon) }
-        guard HTTPBytes.isToken(name) else { return .failure(.invalidFieldName) }
-        let value = bytes[(colon + 1)...]
-        guard value.allSatisfy(HTTPBytes.isFieldValueCharacter) else { return .failure(.invalidFieldValue) }
-        let trimmed = value.trimmingWhitespaceBytes()
+        let count = bytes.count
+        var colon = 0
+        while colon < count, HTTPBytes.isTokenCharacter(bytes[colon]) { colon += 1 }
+        guard colon > 0, colon < count, bytes[colon] == HTTPBytes.colon else { return .failure(refusal(bytes)) }
+        var valueStart = colon + 1
+        var valueEnd = count
+        for index in valueStart..<count where !HTTPBytes.isFieldValueCharacter(bytes[index]) {
+            return .failure(.invalidFieldValue)
+        }
+        while valueStart < valueEnd, HTTPBytes.isWhitespace(bytes[valueStart]) { valueStart += 1 }
+        while valueEnd > valueStart, HTTPBytes.isWhitespace(bytes[valueEnd - 1]) { valueEnd -= 1 }
         let offset = line.startIndex
-        return .success((name: offset..<(offset + colon),
-                         value: (offset + trimmed.startIndex)..<(offset + trimmed.endIndex)))
+        return .success((name: offset..<(offset + colon), value: (offset + valueStart)..<(offset + valueEnd)))
+    }
+
+    /// Why a field line whose name is not a token ended by a colon is refused, by the first
+    /// of these rules it breaks, in this order.
+    private static func refusal(_ bytes: UnsafeRawBufferPointer) -> HTTPParseError {
+        if let first = bytes.first, HTTPBytes.isWhitespace(first) { return .obsoleteLineFolding }
+        guard let colon = bytes.firstIndex(of: HTTPBytes.colon) else { return .missingColon }
+        if colon > 0, HTTPBytes.isWhitespace(bytes[colon - 1]) { return .whitespaceBeforeColon }
+        return .invalidFieldName
     }
 }

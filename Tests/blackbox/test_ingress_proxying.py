@@ -12,6 +12,7 @@ HTTP says.
 """
 
 import http.client
+import re
 import signal
 import socket
 import struct
@@ -69,8 +70,11 @@ def test_forwarded_headers_are_set_and_the_client_is_appended_to_x_forwarded_for
     assert only(plain, "X-Forwarded-For") == "127.0.0.2"
     assert only(plain, "X-Real-IP") == "127.0.0.2"
     generated = only(plain, "X-Request-ID")
-    assert len(generated) >= 8
-    assert only(again, "X-Request-ID") not in ("", generated), "each request gets an X-Request-ID of its own"
+    # The worker's random stem, its number, and its count of requests in hex: one
+    # connection's requests are counted by one worker.
+    stem, count = generated.rsplit("-", 1)
+    assert re.fullmatch(r"[0-9a-f]{1,16}-[0-9]+", stem) and re.fullmatch(r"[0-9a-f]+", count), generated
+    assert only(again, "X-Request-ID") == f"{stem}-{int(count, 16) + 1:x}", "each request gets an X-Request-ID of its own"
 
 
 def test_hop_by_hop_fields_are_removed_both_ways(start_http_backend, start_ingress, write_config):

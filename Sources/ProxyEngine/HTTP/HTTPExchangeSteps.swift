@@ -218,8 +218,7 @@ extension HTTPProxyHandler {
             redirectToHTTPS(session, request, port: tls.redirectPort)
             return
         }
-        let path = request.originFormTarget.prefix { $0 != "?" }
-        guard let entry = router.decide(host: request.routingHost, path: path) else {
+        guard let entry = router.decide(host: request.routingHost, path: request.originFormPath) else {
             answer(session, .notFound, to: request, statistics: router.unmatched)
             return
         }

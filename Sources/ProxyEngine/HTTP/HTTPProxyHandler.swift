@@ -36,9 +36,9 @@ final class HTTPProxyHandler {
     /// (HTTPDeferredFlushes.swift), and those whose sends came back, to take up again.
     var deferredFlushes: [HTTPSession] = []
     var settling: [HTTPSession] = []
-    /// Per-worker prefix and counter of generated X-Request-IDs: unique without a system
-    /// call per request.
-    private let requestIDPrefix: String
+    /// Per-worker start and counter of generated X-Request-IDs ("<random hex>-<worker>-"
+    /// and the counter in hex): unique without a system call per request.
+    private let requestIDStem: [UInt8]
     private var requestCounter: UInt64 = 0
 
     init(loop: EventLoop, accessLog: Bool, keepAlive: KeepAlive?, upstreamCounters: UpstreamCounters, tlsCounters: TLSCounters) {
@@ -49,15 +49,28 @@ final class HTTPProxyHandler {
         self.keepAlive = keepAlive
         self.upstreamCounters = upstreamCounters
         var random = SystemRandomNumberGenerator()
-        requestIDPrefix = String(random.next() as UInt64, radix: 16)
+        requestIDStem = Array("\(String(random.next() as UInt64, radix: 16))-\(loop.index)-".utf8)
     }
 
     var index: Int { loop.index }
     var openCount: Int { sessions.count }
 
+    /// Written as bytes: with string interpolation this cost 2,300 instructions a request
+    /// (`bench/instructions-per-request --ingress`).
     func nextRequestID() -> String {
         requestCounter &+= 1
-        return "\(requestIDPrefix)-\(index)-\(String(requestCounter, radix: 16))"
+        let counter = requestCounter
+        let digits = max(1, (UInt64.bitWidth - counter.leadingZeroBitCount + 3) / 4)
+        let stem = requestIDStem
+        return String(unsafeUninitializedCapacity: stem.count + digits) { buffer in
+            _ = buffer.initialize(fromContentsOf: stem)
+            var rest = counter
+            for position in (stem.count..<(stem.count + digits)).reversed() {
+                buffer[position] = UInt8(ascii: "0") + UInt8(rest & 0xF) + (rest & 0xF > 9 ? 39 : 0)
+                rest >>= 4
+            }
+            return stem.count + digits
+        }
     }
 
     /// Takes the routing table of a plan (nil: no Ingress of ours). Idle pooled connections

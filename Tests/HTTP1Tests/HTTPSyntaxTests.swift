@@ -1,0 +1,23 @@
+// The character classes the parsers check every byte against, compared over all 256 bytes
+// with RFC 9110's definitions written out.
+import Testing
+@testable import HTTP1
+
+@Suite struct HTTPSyntaxTests {
+    @Test func tokenCharactersAreExactlyRFC9110sTchar() {
+        // tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" /
+        //         "`" / "|" / "~" / DIGIT / ALPHA (RFC 9110 §5.6.2)
+        let tchar = Set(Array("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8))
+        #expect(tchar.count == 77)
+        for byte in UInt8.min...UInt8.max {
+            #expect(HTTPBytes.isTokenCharacter(byte) == tchar.contains(byte), "byte \(byte)")
+        }
+    }
+
+    @Test func fieldValueCharactersAreVisibleSpaceTabAndObsText() {
+        for byte in UInt8.min...UInt8.max {
+            let expected = byte == 0x09 || byte == 0x20 || (0x21...0x7E).contains(byte) || byte >= 0x80
+            #expect(HTTPBytes.isFieldValueCharacter(byte) == expected, "byte \(byte)")
+        }
+    }
+}
