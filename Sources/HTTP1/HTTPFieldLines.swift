@@ -62,7 +62,7 @@ enum HTTPFieldLines {
         guard colon > 0, colon < count, bytes[colon] == HTTPBytes.colon else { return .failure(refusal(bytes)) }
         var valueStart = colon + 1
         var valueEnd = count
-        for index in valueStart..<count where !HTTPBytes.isFieldValueCharacter(bytes[index]) {
+        guard HTTPBytes.areFieldValueBytes(UnsafeRawBufferPointer(rebasing: bytes[valueStart...])) else {
             return .failure(.invalidFieldValue)
         }
         while valueStart < valueEnd, HTTPBytes.isWhitespace(bytes[valueStart]) { valueStart += 1 }

@@ -39,6 +39,30 @@ enum HTTPBytes {
         byte == space || byte == tab || isVisible(byte) || byte >= 0x80
     }
 
+    /// Whether every byte of `bytes` may be in a field value: eight bytes per step, as one
+    /// word, for the values of every field of every head. A control byte (below 0x20) or
+    /// DEL sets its lane's high bit in `flagged`; the lowest such lane always does, since
+    /// no borrow reaches it from below, so a word with none flagged is all allowed. A
+    /// flagged word, which may hold only a tab, is looked at byte by byte.
+    static func areFieldValueBytes(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highBits: UInt64 = 0x8080_8080_8080_8080
+        var index = 0
+        while index + 8 <= bytes.count {
+            let word = bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            let belowSpace = (word &- ones &* 0x20) & ~word
+            let notDelete = word ^ (ones &* 0x7F)
+            let delete = (notDelete &- ones) & ~notDelete
+            if (belowSpace | delete) & highBits != 0 { break }
+            index += 8
+        }
+        while index < bytes.count {
+            guard isFieldValueCharacter(bytes[index]) else { return false }
+            index += 1
+        }
+        return true
+    }
+
     static func isWhitespace(_ byte: UInt8) -> Bool { byte == space || byte == tab }
     /// The index of the first `byte` in `bytes` at or after `start`, if any: memchr(3), which
     /// looks at a vector of bytes per step rather than one (heads are searched for their

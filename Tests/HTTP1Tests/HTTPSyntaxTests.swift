@@ -20,4 +20,24 @@ import Testing
             #expect(HTTPBytes.isFieldValueCharacter(byte) == expected, "byte \(byte)")
         }
     }
+
+    @Test func fieldValueBytesAreCheckedAsEachByteWouldBe() {
+        // Every byte at every position of buffers of 0 to 20 bytes (so across words and
+        // in the tail), among allowed bytes that sit near the forbidden ones.
+        let fillers: [UInt8] = [0x20, 0x21, 0x7E, 0x80, 0xFF, 0x09, 0x41]
+        for length in 0...20 {
+            for position in 0..<max(length, 1) {
+                for byte in UInt8.min...UInt8.max {
+                    var buffer = (0..<length).map { fillers[($0 + length) % fillers.count] }
+                    if length > 0 { buffer[position] = byte }
+                    let expected = buffer.allSatisfy(HTTPBytes.isFieldValueCharacter)
+                    let got = buffer.withUnsafeBytes { HTTPBytes.areFieldValueBytes($0) }
+                    if got != expected {
+                        Issue.record("length \(length), byte \(byte) at \(position): \(got)")
+                        return
+                    }
+                }
+            }
+        }
+    }
 }
