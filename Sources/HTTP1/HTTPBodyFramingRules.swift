@@ -69,12 +69,24 @@ enum HTTPBodyFramingRules {
         for value in values {
             for element in value.utf8.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) {
                 let digits = element.trimmingWhitespaceBytes()
-                guard !digits.isEmpty, digits.allSatisfy(HTTPBytes.isDigit),
-                      let parsed = UInt64(String(decoding: digits, as: UTF8.self)) else { return .failure(.invalidContentLength) }
+                guard !digits.isEmpty, let parsed = decimal(digits) else { return .failure(.invalidContentLength) }
                 if let length, length != parsed { return .failure(.conflictingContentLength) }
                 length = parsed
             }
         }
         return length.map { .success($0) } ?? .failure(.invalidContentLength)
+    }
+
+    /// Decimal digits as a number; nil for any other byte or a value past UInt64.max.
+    private static func decimal(_ digits: some Collection<UInt8>) -> UInt64? {
+        var value: UInt64 = 0
+        for digit in digits {
+            guard HTTPBytes.isDigit(digit) else { return nil }
+            let (tens, overflowed) = value.multipliedReportingOverflow(by: 10)
+            let (sum, carried) = tens.addingReportingOverflow(UInt64(digit &- UInt8(ascii: "0")))
+            guard !overflowed, !carried else { return nil }
+            value = sum
+        }
+        return value
     }
 }
