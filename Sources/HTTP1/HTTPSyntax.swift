@@ -40,10 +40,11 @@ enum HTTPBytes {
     }
 
     /// Whether every byte of `bytes` may be in a field value: eight bytes per step, as one
-    /// word, for the values of every field of every head. A control byte (below 0x20) or
-    /// DEL sets its lane's high bit in `flagged`; the lowest such lane always does, since
-    /// no borrow reaches it from below, so a word with none flagged is all allowed. A
-    /// flagged word, which may hold only a tab, is looked at byte by byte.
+    /// word, for the values of every field of every head. A control byte (below 0x20) sets
+    /// its lane's high bit in `belowSpace`, DEL in `delete`; the lowest such lane always
+    /// does, since no borrow reaches it from below (lanes above it may be set falsely), so
+    /// a word with no high bit set in either is all allowed. A word with one set, which may
+    /// hold only a tab, and the last bytes are looked at one by one.
     static func areFieldValueBytes(_ bytes: UnsafeRawBufferPointer) -> Bool {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highBits: UInt64 = 0x8080_8080_8080_8080
