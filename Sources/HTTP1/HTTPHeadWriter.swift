@@ -24,8 +24,26 @@ struct HTTPHeadWriter {
         bytes.append(contentsOf: more)
     }
 
+    /// A number in decimal, its digits written in place (a String made for it cost 450
+    /// instructions a request for the X-Forwarded-Port alone).
     mutating func append(_ number: Int) {
-        append(String(number))
+        if number < 0 { bytes.append(UInt8(ascii: "-")) }
+        var rest = number.magnitude
+        let start = bytes.count
+        repeat {
+            bytes.append(UInt8(ascii: "0") + UInt8(rest % 10))
+            rest /= 10
+        } while rest > 0
+        bytes[start...].reverse()
+    }
+
+    /// `name: number` CRLF.
+    mutating func field(_ name: some StringProtocol, _ number: Int) {
+        appendSanitized(name)
+        bytes.append(HTTPBytes.colon)
+        bytes.append(HTTPBytes.space)
+        append(number)
+        endLine()
     }
 
     /// Text that is not ours to trust: CR, LF and NUL become spaces.

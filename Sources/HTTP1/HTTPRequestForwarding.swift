@@ -86,7 +86,7 @@ extension HTTPRequestHead {
         let host = routingHost
         if !host.isEmpty { writer.field("X-Forwarded-Host", host) }
         writer.field("X-Forwarded-Proto", context.proto)
-        writer.field("X-Forwarded-Port", String(context.listenerPort))
+        writer.field("X-Forwarded-Port", context.listenerPort)
         writer.field("X-Real-IP", context.clientAddress)
         if !sentRequestID { writer.field("X-Request-ID", context.generatedRequestID) }
     }

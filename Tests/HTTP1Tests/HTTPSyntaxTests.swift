@@ -1,5 +1,5 @@
 // The character classes the parsers check every byte against, compared over all 256 bytes
-// with RFC 9110's definitions written out.
+// with RFC 9110's definitions written out, and numbers as the head writer writes them.
 import Testing
 @testable import HTTP1
 
@@ -38,6 +38,15 @@ import Testing
                     }
                 }
             }
+        }
+    }
+
+    @Test func numbersAreWrittenInDecimalInPlace() {
+        for number in [0, 7, 10, 200, 65_535, Int.max, -1, Int.min] {
+            var writer = HTTPHeadWriter(capacity: 8)
+            writer.append("n=")
+            writer.append(number)
+            #expect(writer.bytes == Array("n=\(number)".utf8))
         }
     }
 }

@@ -96,7 +96,14 @@ private func backend(_ name: String, endpoints: [String]) throws -> IngressBacke
         #expect(kept.count == UpstreamPool.perEndpoint)
         #expect(pool.take(target.endpoint) === kept.last)
         #expect(pool.removeAll { _ in true }.count == UpstreamPool.perEndpoint - 1)
-        #expect(pool.count == 0)
+        #expect(pool.count == 0 && pool.endpointCount == 0)
         #expect(pool.take(target.endpoint) == nil)
+        // Taking the last one keeps the endpoint's list for the connection's return; a sweep drops it.
+        #expect(pool.put(kept[0]))
+        #expect(pool.take(target.endpoint) === kept[0])
+        #expect(pool.count == 0 && pool.endpointCount == 1)
+        #expect(pool.take(target.endpoint) == nil)
+        #expect(pool.removeAll { _ in true }.isEmpty)
+        #expect(pool.endpointCount == 0)
     }
 }

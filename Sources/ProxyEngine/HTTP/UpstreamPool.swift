@@ -17,20 +17,30 @@ struct UpstreamPool {
     private var byEndpoint: [Endpoint: [Upstream]] = [:]
     private(set) var count = 0
 
-    /// The newest idle connection to `endpoint`, taken out of the pool.
+    /// Endpoints with a list in the pool, empty ones included.
+    var endpointCount: Int { byEndpoint.count }
+
+    /// The newest idle connection to `endpoint`, taken out of the pool. One hash of the
+    /// endpoint per call, here and in `put`: an endpoint's list stays when it empties (its
+    /// connection usually comes back before the next request, and a list dropped and made
+    /// again cost two more lookups and an allocation per request); `removeAll` drops the
+    /// empty ones when the routes change.
     mutating func take(_ endpoint: Endpoint) -> Upstream? {
-        guard let upstream = byEndpoint[endpoint]?.popLast() else { return nil }
-        if byEndpoint[endpoint]?.isEmpty == true { byEndpoint[endpoint] = nil }  // endpoints come and go
+        guard let index = byEndpoint.index(forKey: endpoint), let upstream = byEndpoint.values[index].popLast() else { return nil }
         count -= 1
         return upstream
     }
 
     /// Keeps `upstream`; false when the endpoint's share is full.
     mutating func put(_ upstream: Upstream) -> Bool {
-        let endpoint = upstream.target.endpoint
-        guard byEndpoint[endpoint, default: []].count < Self.perEndpoint else { return false }
-        byEndpoint[endpoint, default: []].append(upstream)
+        guard Self.keep(upstream, in: &byEndpoint[upstream.target.endpoint, default: []]) else { return false }
         count += 1
+        return true
+    }
+
+    private static func keep(_ upstream: Upstream, in list: inout [Upstream]) -> Bool {
+        guard list.count < perEndpoint else { return false }
+        list.append(upstream)
         return true
     }
 
@@ -42,10 +52,12 @@ struct UpstreamPool {
         count -= 1
     }
 
-    /// Takes out and returns every pooled connection `condition` picks.
+    /// Takes out and returns every pooled connection `condition` picks, and forgets the
+    /// endpoints left without one.
     mutating func removeAll(where condition: (Upstream) -> Bool) -> [Upstream] {
         let picked = byEndpoint.values.joined().filter(condition)
         for upstream in picked { remove(upstream) }
+        byEndpoint = byEndpoint.filter { !$0.value.isEmpty }
         return picked
     }
 }
