@@ -7,8 +7,8 @@ enum HTTPBodyFramingRules {
     /// A request's framing: Transfer-Encoding with chunked alone, else Content-Length, else
     /// no body (RFC 9112 §6.3 items 3 to 6).
     static func framing(version: HTTPVersion, fields: [HTTPField]) -> Result<HTTPBodyFraming, HTTPParseError> {
-        let lengths = fields.values(named: "Content-Length")
-        let codings = fields.values(named: "Transfer-Encoding")
+        let lengths = fields.filter { $0.hasName("Content-Length") }
+        let codings = fields.filter { $0.hasName("Transfer-Encoding") }
         if !codings.isEmpty {
             // RFC 9112 lets a server process such a request by Transfer-Encoding alone; a
             // proxy that did so would forward what another parser frames differently.
@@ -35,8 +35,8 @@ enum HTTPBodyFramingRules {
         -> Result<HTTPResponseFraming, HTTPParseError>
     {
         if requestMethod == "HEAD" || (100...199).contains(status) || status == 204 || status == 304 { return .success(.none) }
-        let lengths = fields.values(named: "Content-Length")
-        let codings = fields.values(named: "Transfer-Encoding")
+        let lengths = fields.filter { $0.hasName("Content-Length") }
+        let codings = fields.filter { $0.hasName("Transfer-Encoding") }
         if !codings.isEmpty {
             guard lengths.isEmpty else { return .failure(.contentLengthWithTransferEncoding) }
             guard version != .http10 else { return .failure(.transferEncodingInHTTP10) }
@@ -53,26 +53,45 @@ enum HTTPBodyFramingRules {
         case notFinal
     }
 
-    /// Where chunked sits among the transfer codings; refused when applied twice (RFC 9112 §7).
-    private static func chunkedPlacement(_ values: [String]) -> Result<ChunkedPlacement, HTTPParseError> {
-        let codings = HTTPListSyntax.elements(values)
-        let isChunked = { (coding: String) in HTTPBytes.equalIgnoringCase(coding.utf8, "chunked".utf8) }
-        if codings.filter(isChunked).count > 1 { return .failure(.chunkedTwice) }
-        guard let last = codings.last, isChunked(last) else { return .success(.notFinal) }
-        return .success(codings.count == 1 ? .finalAndAlone : .finalAfterOthers)
+    /// Where chunked sits among the transfer codings of `fields` (Transfer-Encoding lines,
+    /// one list); refused when applied twice (RFC 9112 §7). Read off the fields' bytes.
+    private static func chunkedPlacement(_ fields: [HTTPField]) -> Result<ChunkedPlacement, HTTPParseError> {
+        var codings = 0, chunked = 0
+        var lastIsChunked = false
+        for field in fields {
+            _ = field.withValueBytes { value in
+                HTTPListSyntax.anyElement(of: value) { coding in
+                    codings += 1
+                    lastIsChunked = HTTPBytes.equalIgnoringCase(coding, "chunked".utf8)
+                    if lastIsChunked { chunked += 1 }
+                    return false  // every element is looked at
+                }
+            }
+        }
+        if chunked > 1 { return .failure(.chunkedTwice) }
+        guard lastIsChunked else { return .success(.notFinal) }
+        return .success(codings == 1 ? .finalAndAlone : .finalAfterOthers)
     }
 
     /// One decimal value, however often it is repeated (RFC 9110 §8.6 lets a recipient
     /// take `42, 42` as 42); different values, signs, spaces inside or overflow are refused.
-    private static func contentLength(_ values: [String]) -> Result<UInt64, HTTPParseError> {
+    /// `fields` are the Content-Length lines, read as bytes.
+    private static func contentLength(_ fields: [HTTPField]) -> Result<UInt64, HTTPParseError> {
         var length: UInt64?
-        for value in values {
-            for element in value.utf8.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) {
-                let digits = element.trimmingWhitespaceBytes()
-                guard !digits.isEmpty, let parsed = decimal(digits) else { return .failure(.invalidContentLength) }
-                if let length, length != parsed { return .failure(.conflictingContentLength) }
-                length = parsed
+        for field in fields {
+            let refusal: HTTPParseError? = field.withValueBytes { value in
+                var start = 0
+                while start <= value.count {
+                    let end = value[start...].firstIndex(of: UInt8(ascii: ",")) ?? value.count
+                    let digits = UnsafeRawBufferPointer(rebasing: value[start..<end]).trimmingWhitespaceBytes()
+                    guard !digits.isEmpty, let parsed = decimal(digits) else { return .invalidContentLength }
+                    if let length, length != parsed { return .conflictingContentLength }
+                    length = parsed
+                    start = end + 1
+                }
+                return nil
             }
+            if let refusal { return .failure(refusal) }
         }
         return length.map { .success($0) } ?? .failure(.invalidContentLength)
     }

@@ -102,6 +102,7 @@ public struct HTTPRequestHead: Sendable, Hashable {
     /// Whether the client waits for 100 Continue before sending its body (RFC 9110 §10.1.1);
     /// an HTTP/1.0 request's expectation is ignored, as the RFC says.
     public var expectsContinue: Bool {
-        version == .http11 && values(of: "Expect").contains { HTTPBytes.equalIgnoringCase($0.utf8, "100-continue".utf8) }
+        version == .http11
+            && fields.contains { $0.hasName("Expect") && $0.withValueBytes { HTTPBytes.equalIgnoringCase($0, "100-continue".utf8) } }
     }
 }

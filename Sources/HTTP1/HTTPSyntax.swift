@@ -112,20 +112,7 @@ enum HTTPBytes {
 
 /// The list rule (RFC 9110 §5.6.1): elements separated by commas and optional whitespace;
 /// a recipient ignores empty elements. Several field lines of one name form one list.
-public enum HTTPListSyntax {
-    public static func elements(_ values: [String]) -> [String] {
-        // One array built, not one per step: a response's `Connection: keep-alive` is split
-        // on every request.
-        var elements: [String] = []
-        for value in values {
-            for element in value.utf8.split(separator: UInt8(ascii: ",")) {
-                let trimmed = element.trimmingWhitespaceBytes()
-                if !trimmed.isEmpty { elements.append(String(decoding: trimmed, as: UTF8.self)) }
-            }
-        }
-        return elements
-    }
-
+enum HTTPListSyntax {
     /// Whether `test` holds for an element of the list `bytes` (OWS trimmed, empty elements
     /// skipped), looking at the elements in order and no further than the first it holds for.
     static func anyElement(of bytes: UnsafeRawBufferPointer, where test: (UnsafeRawBufferPointer) -> Bool) -> Bool {

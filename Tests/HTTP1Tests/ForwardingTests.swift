@@ -1,6 +1,6 @@
 // The heads the Ingress proxy writes: a request to the endpoint without hop-by-hop fields
 // and with X-Forwarded-*, a response to the client with the proxy's own persistence.
-import HTTP1
+@testable import HTTP1
 import Testing
 
 private let context = HTTPForwardingContext(clientAddress: "192.0.2.7", proto: "https", listenerPort: 8443, generatedRequestID: "gen-1")
@@ -126,9 +126,20 @@ private let proxyFields = "X-Forwarded-Proto: https\r\nX-Forwarded-Port: 8443\r\
 @Suite struct ListSyntaxTests {
     /// RFC 9110 §5.6.1 lists are made of octets: every comma separates, even one a combining
     /// mark follows (one Character to Swift), as `Connection` and `Transfer-Encoding` are read.
+    private func elements(_ list: String) -> [String] {
+        var found: [String] = []
+        _ = Array(list.utf8).withUnsafeBytes { bytes in
+            HTTPListSyntax.anyElement(of: bytes) { element in
+                found.append(String(decoding: element, as: UTF8.self))
+                return false
+            }
+        }
+        return found
+    }
+
     @Test func everyCommaByteSeparatesAndEmptyElementsAreSkipped() {
-        #expect(HTTPListSyntax.elements(["foo,\u{301}bar, baz ,,", "\tqux"]) == ["foo", "\u{301}bar", "baz", "qux"])
-        #expect(HTTPListSyntax.elements([" , "]) == [])
+        #expect(elements("foo,\u{301}bar, baz ,,\tqux") == ["foo", "\u{301}bar", "baz", "qux"])
+        #expect(elements(" , ") == [])
     }
 }
 
