@@ -51,7 +51,16 @@ public struct HTTPField: Sendable {
     public func hasName(_ name: String) -> Bool {
         // Names equal without case have equal lengths (the comparison folds ASCII only).
         guard name.utf8.count == nameCount else { return false }
-        return withNameBytes { HTTPBytes.equalIgnoringCase($0, name.utf8) }
+        return withNameBytes { mine in
+            // A native String's bytes are contiguous: compared in one plain loop, without the
+            // generic comparison's nested closures (asked a dozen times per request).
+            name.utf8.withContiguousStorageIfAvailable { theirs in
+                for index in 0..<theirs.count where HTTPBytes.lowercased(mine[index]) != HTTPBytes.lowercased(theirs[index]) {
+                    return false
+                }
+                return true
+            } ?? HTTPBytes.equalIgnoringCase(mine, name.utf8)
+        }
     }
 }
 
