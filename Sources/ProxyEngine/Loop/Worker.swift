@@ -201,7 +201,7 @@ final class Worker {
         }
         let now = MonotonicClock.now()
         if let resume = acceptResumeAt, resume <= now { resumeAccepting() }
-        tcp.setDueKeepAlives(now: now)
+        if let due = tcp.keepAliveDue, due <= now { tcp.setDueKeepAlives(now: now) }
         while let entry = loop.timers.popDue(now: now) {
             switch entry.kind {
             case .tcpConnect, .tcpActivity: tcp.timerFired(entry, now: now)
