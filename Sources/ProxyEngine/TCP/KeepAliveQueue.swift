@@ -28,6 +28,8 @@ struct KeepAliveQueue {
 
     /// Most connections waiting; beyond it (more than this many connections started within
     /// a second on one worker) a new connection gets keepalive at once, as all did before.
+    /// Checked as a listener event's connections are admitted and queued after them all,
+    /// so the queue may pass it by one event's accepts (`Worker.acceptsPerEvent`).
     static let capacity = 65_536
 
     private var entries: [Entry] = []
