@@ -36,7 +36,7 @@ public struct HTTPResponse: Sendable, Hashable {
         for field in fields where !field.hasName("Content-Length") && field.withNameBytes(HTTPBytes.isToken) {
             writer.field(field)
         }
-        writer.field("Content-Length", String(body.count))
+        writer.field("Content-Length", body.count)
         writer.endLine()
         if includeBody { writer.append(bytes: body) }
         return writer.bytes
