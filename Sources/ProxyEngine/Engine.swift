@@ -67,6 +67,9 @@ public struct EngineSettings: Sendable {
     /// per turn of a worker's loop, through io_uring (`--batch-sends`); off, or where
     /// io_uring is not to be had, each is sent at once.
     public var batchSends = true
+    /// The most times a worker that has just had events yields its CPU and looks again
+    /// before it sleeps (`--yield-before-sleep`, YieldBeforeSleep); 0 never yields.
+    public var yieldRounds = EngineSettings.defaultYieldRounds
     /// Relay pipes open at once on the node, shared evenly by the workers.
     public var maxPipes = EngineSettings.maxPipes(descriptorLimit: 1024)
     /// The node-wide connection limit when neither `--max-connections` nor the
@@ -81,6 +84,8 @@ public struct EngineSettings: Sendable {
     /// What `make bench` chose (README, "Relay pipes").
     public static let defaultPipeSize = 256 * 1024
     public static let defaultKeepAlive = KeepAlive(idleSeconds: 15)
+    public static let defaultYieldRounds = YieldBeforeSleep.defaultRounds
+    public static let maximumYieldRounds = YieldBeforeSleep.maximumRounds
 
     /// A default for `--udp-max-flows`: a flow holds one descriptor; a fifth of what the
     /// limit leaves after the reserve. The connections' default takes the rest (two

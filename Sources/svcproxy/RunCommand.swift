@@ -84,6 +84,14 @@ struct RunCommand: ParsableCommand {
         valueName: "true|false"))
     var batchSends = true
 
+    @Option(name: .customLong("yield-before-sleep"), help: ArgumentHelp(
+        "Most times a worker that has just had events gives its CPU to whatever else waits for it (sched_yield) and looks again "
+            + "before it sleeps in epoll_wait, as long as looking again finds events: where the proxy shares few CPUs with its own "
+            + "clients and endpoints it saves their wakeups, beside CPU-bound jobs it gives up CPU time; "
+            + "0 (the default) sleeps at once, at most \(EngineSettings.maximumYieldRounds); 8 is a good start.",
+        valueName: "n"))
+    var yieldBeforeSleep: Int = EngineSettings.defaultYieldRounds
+
     func validate() throws {
         if config.paths.isEmpty, try apiConnection() == nil {
             throw ValidationError("Missing expected argument '--config <path>' (or --kubeconfig, or --master, to read the API server)")
@@ -100,6 +108,9 @@ struct RunCommand: ParsableCommand {
         }
         if relayPipeSize != 0 && (!(4096...(1 << 20)).contains(relayPipeSize) || relayPipeSize & (relayPipeSize - 1) != 0) {
             throw ValidationError("--relay-pipe-size must be 0 or a power of two from 4096 to 1048576")
+        }
+        if !(0...EngineSettings.maximumYieldRounds).contains(yieldBeforeSleep) {
+            throw ValidationError("--yield-before-sleep must be between 0 and \(EngineSettings.maximumYieldRounds)")
         }
         _ = try gracePeriodNanoseconds()
     }
@@ -143,6 +154,7 @@ struct RunCommand: ParsableCommand {
         engine.bufferSize = relayBufferSize
         engine.pipeSize = relayPipeSize
         engine.batchSends = batchSends
+        engine.yieldRounds = yieldBeforeSleep
         engine.maxPipes = EngineSettings.maxPipes(descriptorLimit: Int(descriptorLimit))
         engine.maxConnections = EngineSettings.maxConnections(descriptorLimit: Int(descriptorLimit))
         engine.maxUDPFlows = EngineSettings.maxUDPFlows(descriptorLimit: Int(descriptorLimit))

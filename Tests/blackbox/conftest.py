@@ -109,15 +109,19 @@ def start_daemon(request, tmp_path, start_backend):
         print("\n".join(problems))
 
 
-@pytest.fixture(params=["true", "false"], ids=["batched-sends", "sends-one-by-one"])
+@pytest.fixture(params=[("--batch-sends", "true"), ("--batch-sends", "false"),
+                        ("--batch-sends", "true", "--yield-before-sleep", "64")],
+                ids=["batched-sends", "sends-one-by-one", "yielding-before-sleep"])
 def relay_to(request, start_backend, start_daemon, write_config, node_port):
     """relay_to(handler) -> (backend, daemon): a Service at `node_port` whose one endpoint
-    runs `handler`, served with `--batch-sends` on and, as a second run of the test, off."""
+    runs `handler`, served with `--batch-sends` on, as a second run of the test off, and as
+    a third with the workers yielding their CPU before they sleep (events found after a
+    yield take the path of those found by epoll_wait's sleep)."""
 
     def start(handler, name: str = "relay"):
         backend = start_backend(handler)
         daemon = start_daemon(write_config(service_yaml(name, node_port=node_port, endpoints=[backend.endpoint])),
-                              extra_args=("--batch-sends", request.param))
+                              extra_args=request.param)
         return backend, daemon
 
     return start

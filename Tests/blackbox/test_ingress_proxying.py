@@ -216,13 +216,16 @@ def test_pipelined_requests_are_answered_in_order(start_http_backend, start_ingr
     assert bodies[2]["body_length"] == 3
 
 
-@pytest.mark.parametrize("batch", ["true", "false"], ids=["batched-sends", "sends-one-by-one"])
+@pytest.mark.parametrize("flags", [("--batch-sends", "true"), ("--batch-sends", "false"),
+                                   ("--batch-sends", "true", "--yield-before-sleep", "64")],
+                         ids=["batched-sends", "sends-one-by-one", "yielding-before-sleep"])
 def test_bytes_arrive_whole_and_in_order_whether_sends_are_batched_or_not(
-        batch, start_http_backend, start_ingress, write_config):
+        flags, start_http_backend, start_ingress, write_config):
     """Writes wait for the end of the worker's turn and go out together (`--batch-sends`, the
-    default) or are made at once: either way pipelined answers come in order, and a download
-    to a reader that pauses (sends cut short by its full socket, then EAGAIN) arrives whole."""
-    backend, daemon = one_backend(start_http_backend, start_ingress, write_config, extra_args=("--batch-sends", batch))
+    default) or are made at once, and the worker sleeps at once or yields first: either way
+    pipelined answers come in order, and a download to a reader that pauses (sends cut short
+    by its full socket, then EAGAIN) arrives whole."""
+    backend, daemon = one_backend(start_http_backend, start_ingress, write_config, extra_args=flags)
     size = 8 * MiB + 5
 
     with HTTPClient(daemon.ingress_address, timeout=30, rcvbuf=64 * KiB) as client:

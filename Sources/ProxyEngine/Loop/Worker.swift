@@ -52,6 +52,8 @@ final class Worker {
     /// Whether the TCP relay's messages and the Ingress's writes of a turn are sent together
     /// (`--batch-sends`).
     private let batchSends: Bool
+    /// Whether, and how long, the worker yields its CPU before it sleeps (`--yield-before-sleep`).
+    private var yielding: YieldBeforeSleep
 
     init(index: Int, control: WorkerControl, logger: Logger, settings: EngineSettings, statistics: StatisticsRegistry) throws(Errno) {
         self.control = control
@@ -60,6 +62,7 @@ final class Worker {
         loop = try EventLoop(index: index, logger: logger, bufferSize: settings.bufferSize, pipeSize: settings.pipeSize,
                              pipeLimit: settings.pipesPerWorker)
         batchSends = settings.batchSends
+        yielding = YieldBeforeSleep(maximum: settings.yieldRounds)
         tcp = TCPRelayHandler(loop: loop, accessLog: settings.accessLog, keepAlive: settings.keepAlive)
         http = HTTPProxyHandler(loop: loop, accessLog: settings.accessLog, keepAlive: settings.keepAlive,
                                 upstreamCounters: statistics.upstream[index], tlsCounters: statistics.tls[index])
@@ -77,12 +80,12 @@ final class Worker {
             loop.startBatchingSends()
             tcp.batchSends(through: loop.sends)
         }
+        var count = 0
         while !drainFinished {
             submitSends()
             tcp.applyInterestChanges()
-            let count: Int
             do {
-                count = try loop.epoll.wait(timeoutMilliseconds: waitTimeout())
+                count = try waitForEvents(afterBusyTurn: count > 0)
             } catch {
                 // Only a bug can get here (EBADF, EINVAL); carrying on without this loop
                 // would hang the next reload, so fail loudly and let systemd restart us.
@@ -177,10 +180,32 @@ final class Worker {
         }
     }
 
-    /// Milliseconds until the earliest deadline, rounded up, and never longer than the
-    /// check-in interval.
-    private func waitTimeout() -> Int32 {
-        let now = MonotonicClock.now()
+    /// Waits for events: after a turn that had some, first in as many rounds of yielding
+    /// the CPU and looking again as `yielding` allows, then in epoll_wait(2) until the
+    /// earliest deadline. Returns how many events the loop's epoll holds.
+    private func waitForEvents(afterBusyTurn busy: Bool) throws(Errno) -> Int {
+        if yielding.maximum == 0 { return try loop.epoll.wait(timeoutMilliseconds: waitTimeout(now: MonotonicClock.now())) }
+        if busy && yielding.rounds > 0 && waitTimeout(now: MonotonicClock.now()) != 0 {
+            for _ in 0..<yielding.rounds {
+                Scheduler.yieldProcessor()
+                let count = try loop.epoll.wait(timeoutMilliseconds: 0)
+                if count > 0 {
+                    yielding.yielded(found: true)
+                    return count
+                }
+            }
+            yielding.yielded(found: false)
+        }
+        let start = MonotonicClock.now()
+        let timeout = waitTimeout(now: start)
+        let count = try loop.epoll.wait(timeoutMilliseconds: timeout)
+        if timeout != 0 { yielding.slept(start: start, end: MonotonicClock.now(), found: count > 0) }
+        return count
+    }
+
+    /// Milliseconds from `now` until the earliest deadline, rounded up, and never longer
+    /// than the check-in interval.
+    private func waitTimeout(now: UInt64) -> Int32 {
         var earliest = now + checkInInterval
         if let deadline = loop.timers.earliestDeadline, deadline < earliest { earliest = deadline }
         if let deadline = acceptResumeAt, deadline < earliest { earliest = deadline }
