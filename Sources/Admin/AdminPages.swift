@@ -53,7 +53,7 @@ struct AdminPages: Sendable {
         switch path {
         case "/metrics":
             let page = MetricsPage(services: statistics.snapshot(), ingress: statistics.ingressSnapshot(), tls: statistics.tlsSnapshot(),
-                                   dns: statistics.dnsSnapshot(),
+                                   dns: statistics.dnsSnapshot(), loops: statistics.loopSnapshot(),
                                    certificates: statistics.servedCertificates, state: state.read(),
                                    listeners: monitor.listeners.load(ordering: .relaxed), startTime: state.startTime,
                                    logMessagesDropped: logMessagesDropped())

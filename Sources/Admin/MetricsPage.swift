@@ -12,6 +12,7 @@ struct MetricsPage {
     let ingress: IngressSnapshot
     let tls: TLSSnapshot
     let dns: DNSSnapshot
+    let loops: LoopSnapshot
     let certificates: [ServedCertificate]
     let state: DaemonState.Snapshot
     let listeners: Int
@@ -66,6 +67,13 @@ struct MetricsPage {
                    "Log messages dropped because the log destination (journal or stderr) did not keep up.")
         out.sample("svcproxy_log_messages_dropped_total", [], logMessagesDropped)
         renderHistogram(&out)
+        out.family("svcproxy_worker_blocking_polls_total", "counter",
+                   "Waits for events in epoll_wait with a timeout, where a worker sleeps when nothing is ready.")
+        out.sample("svcproxy_worker_blocking_polls_total", [], loops.blockingPolls)
+        out.family("svcproxy_worker_yields_total", "counter",
+                   "Times a worker gave its CPU away before sleeping (--yield-before-sleep), by whether it then found events.")
+        out.sample("svcproxy_worker_yields_total", [("result", "events")], loops.yieldsFoundEvents)
+        out.sample("svcproxy_worker_yields_total", [("result", "none")], loops.yieldsFoundNone)
         let udpPorts = Set(state.plan.servicePorts.filter { $0.protocol == .udp }.map(\.name))
         out.udp(services.filter { udpPorts.contains($0.name) })
         out.ingress(ingress)

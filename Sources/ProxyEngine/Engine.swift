@@ -69,7 +69,7 @@ public struct EngineSettings: Sendable {
     public var batchSends = true
     /// The most times a worker that has just had events yields its CPU and looks again
     /// before it sleeps (`--yield-before-sleep`, YieldBeforeSleep); 0 never yields.
-    public var yieldRounds = EngineSettings.defaultYieldRounds
+    public var yieldRoundsLimit = EngineSettings.defaultYieldRounds
     /// Relay pipes open at once on the node, shared evenly by the workers.
     public var maxPipes = EngineSettings.maxPipes(descriptorLimit: 1024)
     /// The node-wide connection limit when neither `--max-connections` nor the
@@ -85,7 +85,8 @@ public struct EngineSettings: Sendable {
     public static let defaultPipeSize = 256 * 1024
     public static let defaultKeepAlive = KeepAlive(idleSeconds: 15)
     public static let defaultYieldRounds = YieldBeforeSleep.defaultRounds
-    public static let maximumYieldRounds = YieldBeforeSleep.maximumRounds
+    /// The most `yieldRoundsLimit` may be.
+    public static let yieldRoundsBound = YieldBeforeSleep.maximumRounds
 
     /// A default for `--udp-max-flows`: a flow holds one descriptor; a fifth of what the
     /// limit leaves after the reserve. The connections' default takes the rest (two

@@ -85,10 +85,10 @@ struct RunCommand: ParsableCommand {
     var batchSends = true
 
     @Option(name: .customLong("yield-before-sleep"), help: ArgumentHelp(
-        "Most times a worker that has just had events gives its CPU to whatever else waits for it (sched_yield) and looks again "
-            + "before it sleeps in epoll_wait, as long as looking again finds events: where the proxy shares few CPUs with its own "
-            + "clients and endpoints it saves their wakeups, beside CPU-bound jobs it gives up CPU time; "
-            + "0 (the default) sleeps at once, at most \(EngineSettings.maximumYieldRounds); 8 is a good start.",
+        "Most times a worker that has just had events, and finds none waiting, gives its CPU to whatever else waits for it "
+            + "(sched_yield) and looks again before it sleeps in epoll_wait: where the proxy shares few CPUs with its own clients "
+            + "and endpoints it saves their wakeups of it, beside CPU-bound jobs it can add their time slice to a request's latency. "
+            + "0 to \(EngineSettings.yieldRoundsBound); 0, the default, never yields.",
         valueName: "n"))
     var yieldBeforeSleep: Int = EngineSettings.defaultYieldRounds
 
@@ -109,8 +109,8 @@ struct RunCommand: ParsableCommand {
         if relayPipeSize != 0 && (!(4096...(1 << 20)).contains(relayPipeSize) || relayPipeSize & (relayPipeSize - 1) != 0) {
             throw ValidationError("--relay-pipe-size must be 0 or a power of two from 4096 to 1048576")
         }
-        if !(0...EngineSettings.maximumYieldRounds).contains(yieldBeforeSleep) {
-            throw ValidationError("--yield-before-sleep must be between 0 and \(EngineSettings.maximumYieldRounds)")
+        if !(0...EngineSettings.yieldRoundsBound).contains(yieldBeforeSleep) {
+            throw ValidationError("--yield-before-sleep must be between 0 and \(EngineSettings.yieldRoundsBound)")
         }
         _ = try gracePeriodNanoseconds()
     }
@@ -154,7 +154,7 @@ struct RunCommand: ParsableCommand {
         engine.bufferSize = relayBufferSize
         engine.pipeSize = relayPipeSize
         engine.batchSends = batchSends
-        engine.yieldRounds = yieldBeforeSleep
+        engine.yieldRoundsLimit = yieldBeforeSleep
         engine.maxPipes = EngineSettings.maxPipes(descriptorLimit: Int(descriptorLimit))
         engine.maxConnections = EngineSettings.maxConnections(descriptorLimit: Int(descriptorLimit))
         engine.maxUDPFlows = EngineSettings.maxUDPFlows(descriptorLimit: Int(descriptorLimit))

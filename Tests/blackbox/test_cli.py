@@ -40,7 +40,7 @@ def test_help_exits_0_and_mentions_run():
     ("run", "--config", "{config}", "--nodeport-addresses", NODEPORT_ADDRESSES, "--affinity-table-size", "0"),
     ("run", "--config", "{config}", "--nodeport-addresses", NODEPORT_ADDRESSES, "--relay-buffer-size", "5000"),
     ("run", "--config", "{config}", "--nodeport-addresses", NODEPORT_ADDRESSES, "--yield-before-sleep", "65"),
-    ("run", "--config", "{config}", "--nodeport-addresses", NODEPORT_ADDRESSES, "--yield-before-sleep", "-1"),
+    ("run", "--config", "{config}", "--nodeport-addresses", NODEPORT_ADDRESSES, "--yield-before-sleep=-1"),
 ], ids=["top-level", "run", "bad-value", "infinite-grace", "century-grace", "keepalive-past-the-kernel-limit",
         "no-affinity-pins", "buffer-not-a-power-of-two", "yield-rounds-past-the-bound", "negative-yield-rounds"])
 def test_bad_flag_exits_64(args, write_config):
@@ -49,6 +49,16 @@ def test_bad_flag_exits_64(args, write_config):
     result = run(*(arg.format(config=config) for arg in args))
 
     assert result.returncode == EX_USAGE, f"exit {result.returncode}, stderr: {result.stderr}"
+
+
+@pytest.mark.parametrize("value", ["65", "-1"])
+def test_yield_rounds_out_of_range_are_refused_naming_the_range(value, write_config):
+    config = write_config(service_yaml("web", node_port=pick_port(), endpoints=[("127.0.0.1", 1)]))
+
+    result = run("run", "--config", config, "--nodeport-addresses", NODEPORT_ADDRESSES, f"--yield-before-sleep={value}")
+
+    assert result.returncode == EX_USAGE, f"exit {result.returncode}, stderr: {result.stderr}"
+    assert "--yield-before-sleep must be between 0 and 64" in result.stderr
 
 
 BAD_NODE_PORT = """\

@@ -219,7 +219,7 @@ def test_pipelined_requests_are_answered_in_order(start_http_backend, start_ingr
 @pytest.mark.parametrize("flags", [("--batch-sends", "true"), ("--batch-sends", "false"),
                                    ("--batch-sends", "true", "--yield-before-sleep", "64")],
                          ids=["batched-sends", "sends-one-by-one", "yielding-before-sleep"])
-def test_bytes_arrive_whole_and_in_order_whether_sends_are_batched_or_not(
+def test_bytes_arrive_whole_and_in_order_however_sends_are_made_and_workers_wait(
         flags, start_http_backend, start_ingress, write_config):
     """Writes wait for the end of the worker's turn and go out together (`--batch-sends`, the
     default) or are made at once, and the worker sleeps at once or yields first: either way

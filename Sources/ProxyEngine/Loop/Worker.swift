@@ -52,8 +52,10 @@ final class Worker {
     /// Whether the TCP relay's messages and the Ingress's writes of a turn are sent together
     /// (`--batch-sends`).
     private let batchSends: Bool
-    /// Whether, and how long, the worker yields its CPU before it sleeps (`--yield-before-sleep`).
-    private var yielding: YieldBeforeSleep
+    /// How many rounds of yielding the CPU and looking again the worker may make before
+    /// it sleeps (`--yield-before-sleep`).
+    private var yieldAllowance: YieldBeforeSleep
+    private let loopCounters: LoopCounters
 
     init(index: Int, control: WorkerControl, logger: Logger, settings: EngineSettings, statistics: StatisticsRegistry) throws(Errno) {
         self.control = control
@@ -62,7 +64,8 @@ final class Worker {
         loop = try EventLoop(index: index, logger: logger, bufferSize: settings.bufferSize, pipeSize: settings.pipeSize,
                              pipeLimit: settings.pipesPerWorker)
         batchSends = settings.batchSends
-        yielding = YieldBeforeSleep(maximum: settings.yieldRounds)
+        yieldAllowance = YieldBeforeSleep(maximum: settings.yieldRoundsLimit)
+        loopCounters = statistics.loops[index]
         tcp = TCPRelayHandler(loop: loop, accessLog: settings.accessLog, keepAlive: settings.keepAlive)
         http = HTTPProxyHandler(loop: loop, accessLog: settings.accessLog, keepAlive: settings.keepAlive,
                                 upstreamCounters: statistics.upstream[index], tlsCounters: statistics.tls[index])
@@ -180,26 +183,28 @@ final class Worker {
         }
     }
 
-    /// Waits for events: after a turn that had some, first in as many rounds of yielding
-    /// the CPU and looking again as `yielding` allows, then in epoll_wait(2) until the
-    /// earliest deadline. Returns how many events the loop's epoll holds.
+    /// Waits for events: after a turn that had some, first by looking and, if none are
+    /// ready, in as many rounds of yielding the CPU and looking again as the allowance
+    /// says (YieldBeforeSleep); then in epoll_wait(2) until the earliest deadline. Returns
+    /// how many events the loop's epoll holds.
     private func waitForEvents(afterBusyTurn busy: Bool) throws(Errno) -> Int {
-        if yielding.maximum == 0 { return try loop.epoll.wait(timeoutMilliseconds: waitTimeout(now: MonotonicClock.now())) }
-        if busy && yielding.rounds > 0 && waitTimeout(now: MonotonicClock.now()) != 0 {
-            for _ in 0..<yielding.rounds {
-                Scheduler.yieldProcessor()
-                let count = try loop.epoll.wait(timeoutMilliseconds: 0)
-                if count > 0 {
-                    yielding.yielded(found: true)
-                    return count
-                }
-            }
-            yielding.yielded(found: false)
+        if busy {
+            let outcome = try yieldAllowance.lookBeforeSleeping(
+                look: { () throws(Errno) -> Int in try loop.epoll.wait(timeoutMilliseconds: 0) },
+                yield: Scheduler.yieldProcessor,
+                timerDue: { waitTimeout(now: MonotonicClock.now()) == 0 })
+            loopCounters.yieldsFoundEvents.bump(by: UInt64(outcome.yields - outcome.yieldsFoundNone))
+            loopCounters.yieldsFoundNone.bump(by: UInt64(outcome.yieldsFoundNone))
+            if outcome.events > 0 { return outcome.events }
         }
         let start = MonotonicClock.now()
         let timeout = waitTimeout(now: start)
+        if timeout != 0 { loopCounters.blockingPolls.bump() }
         let count = try loop.epoll.wait(timeoutMilliseconds: timeout)
-        if timeout != 0 { yielding.slept(start: start, end: MonotonicClock.now(), found: count > 0) }
+        // The clock is read again only where a short sleep can earn a round.
+        if timeout != 0 && yieldAllowance.maximum > 0 {
+            yieldAllowance.slept(start: start, end: MonotonicClock.now(), found: count > 0)
+        }
         return count
     }
 

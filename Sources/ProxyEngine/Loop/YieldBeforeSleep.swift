@@ -12,20 +12,23 @@
 // wakeup would have brought the worker back at once: the README's measurements show both,
 // which is why the operator chooses.
 //
-// The rounds are earned. With nothing else waiting for the CPU a yield returns at once
-// and looking again is pure cost: a round that finds events doubles the next allowance, a
-// fruitless one halves it, and once none is left only a sleep that ended with events
-// within `shortSleep` earns one round back, so that an idle or lightly loaded worker
-// sleeps as before.
+// A worker first looks whether events are already waiting, and yields only when none are.
+// The rounds are earned: with nothing else waiting for the CPU a yield returns at once and
+// looking again is pure cost. A wait whose rounds end with a look that found events
+// doubles the allowance, one whose rounds all found none halves it, and once none is left
+// only a wait in epoll_wait that ended with events within `shortSleepNanoseconds` earns a
+// first round back, so that an idle or lightly loaded worker sleeps as before.
 struct YieldBeforeSleep {
     /// The most rounds (a yield and a look) before sleeping; 0 never yields.
     let maximum: Int
     /// The rounds the next wait may make before it sleeps.
     private(set) var rounds = 0
 
-    /// A sleep shorter than this that ended with events says events come close together:
-    /// a round would likely have found them without the sleep and the wakeup.
-    static let shortSleep: UInt64 = 20_000
+    /// 20 µs. A sleep shorter than this that ended with events says events come close
+    /// together: a round would likely have found them without the sleep and the wakeup.
+    /// (A wait that found events already waiting counts too; it earns a round that the
+    /// first look of the next wait makes moot if the worker stays that busy.)
+    static let shortSleepNanoseconds: UInt64 = 20_000
 
     /// At most 64 rounds: past that a yielding worker would be busy-polling.
     static let maximumRounds = 64
@@ -35,13 +38,43 @@ struct YieldBeforeSleep {
         self.maximum = min(max(0, maximum), Self.maximumRounds)
     }
 
-    /// The rounds made before a sleep found events, or did not.
-    mutating func yielded(found: Bool) {
-        rounds = found ? min(maximum, rounds * 2) : rounds / 2
+    /// What looking before sleeping came to.
+    struct Outcome: Equatable {
+        /// The events the last look found; 0: the worker is to sleep.
+        var events = 0
+        /// Yields made, and how many of them the look after found nothing.
+        var yields = 0
+        var yieldsFoundNone = 0
     }
 
-    /// A wait from `start` to `end` slept and ended with events, or without (its timeout).
+    /// Looks for events once and, if none are waiting, yields and looks again, round after
+    /// round, until a look finds events, the rounds run out or `timerDue` says a deadline
+    /// has come (a timer must not wait for others' time slices). Nothing at all when no
+    /// round is allowed: the worker goes straight to its wait.
+    mutating func lookBeforeSleeping<Failure: Error>(look: () throws(Failure) -> Int, yield: () -> Void,
+                                                     timerDue: () -> Bool) throws(Failure) -> Outcome {
+        var outcome = Outcome()
+        guard rounds > 0, !timerDue() else { return outcome }
+        outcome.events = try look()
+        guard outcome.events == 0 else { return outcome }
+        for _ in 0..<rounds {
+            if timerDue() { break }
+            yield()
+            outcome.yields += 1
+            outcome.events = try look()
+            if outcome.events > 0 {
+                rounds = min(maximum, rounds * 2)
+                return outcome
+            }
+            outcome.yieldsFoundNone += 1
+        }
+        if outcome.yields > 0 { rounds /= 2 }
+        return outcome
+    }
+
+    /// A wait in epoll_wait from `start` to `end` (nanoseconds) ended with events, or
+    /// without (its timeout).
     mutating func slept(start: UInt64, end: UInt64, found: Bool) {
-        if rounds == 0 && found && end &- start < Self.shortSleep { rounds = min(1, maximum) }
+        if rounds == 0 && found && end &- start < Self.shortSleepNanoseconds { rounds = min(1, maximum) }
     }
 }

@@ -14,6 +14,8 @@ public final class StatisticsRegistry: Sendable {
     let tls: [TLSCounters]
     /// Per worker: the cluster DNS's queries and answers.
     let dns: [DNSCounters]
+    /// Per worker: how its loop waited for events.
+    let loops: [LoopCounters]
     let workerCount: Int
     /// The certificates the HTTPS listeners serve, for expiry metrics and `status`.
     private let served = Mutex<[ServedCertificate]>([])
@@ -26,10 +28,14 @@ public final class StatisticsRegistry: Sendable {
         upstream = (0..<workers).map { _ in UpstreamCounters() }
         tls = (0..<workers).map { _ in TLSCounters() }
         dns = (0..<workers).map { _ in DNSCounters() }
+        loops = (0..<workers).map { _ in LoopCounters() }
     }
 
     /// The cluster DNS's counts, summed over workers.
     public func dnsSnapshot() -> DNSSnapshot { DNSSnapshot(dns) }
+
+    /// How the workers waited for events, summed over workers.
+    public func loopSnapshot() -> LoopSnapshot { LoopSnapshot(loops) }
 
     /// The statistics of an Ingress path, made on first use.
     func ingressStatistics(for key: IngressRouteKey) -> IngressRouteStatistics {
