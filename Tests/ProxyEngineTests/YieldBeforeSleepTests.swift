@@ -19,6 +19,7 @@ private final class Looks {
 }
 
 private func allowance(maximum: Int, rounds: Int) -> YieldBeforeSleep {
+    precondition(rounds <= maximum && rounds & (rounds - 1) == 0, "a power of two the allowance can reach")
     var yielding = YieldBeforeSleep(maximum: maximum)
     yielding.slept(start: 0, end: 1, found: true)
     // Doubling up from the earned first round; the script's first look finds nothing, its
@@ -47,7 +48,7 @@ private func allowance(maximum: Int, rounds: Int) -> YieldBeforeSleep {
         var yielding = allowance(maximum: 8, rounds: 4)
         let looks = Looks([3])
         let outcome = yielding.lookBeforeSleeping(look: looks.look, yield: looks.yield, timerDue: { false })
-        #expect(outcome == .init(events: 3, yields: 0, yieldsFoundNone: 0))
+        #expect(outcome == .init(events: 3, yieldsFoundEvents: 0, yieldsFoundNone: 0))
         #expect((looks.looks, looks.yields) == (1, 0))
         #expect(yielding.rounds == 4, "no round made, the allowance stands")
     }
@@ -60,7 +61,7 @@ private func allowance(maximum: Int, rounds: Int) -> YieldBeforeSleep {
         for _ in 0..<5 {
             let looks = Looks([0, 2])
             let outcome = yielding.lookBeforeSleeping(look: looks.look, yield: looks.yield, timerDue: { false })
-            #expect(outcome == .init(events: 2, yields: 1, yieldsFoundNone: 0))
+            #expect(outcome == .init(events: 2, yieldsFoundEvents: 1, yieldsFoundNone: 0))
             seen.append(yielding.rounds)
         }
         #expect(seen == [2, 4, 8, 8, 8])
@@ -72,7 +73,7 @@ private func allowance(maximum: Int, rounds: Int) -> YieldBeforeSleep {
         var yielding = allowance(maximum: 64, rounds: 8)
         let looks = Looks([0, 0, 0, 7])
         let outcome = yielding.lookBeforeSleeping(look: looks.look, yield: looks.yield, timerDue: { false })
-        #expect(outcome == .init(events: 7, yields: 3, yieldsFoundNone: 2))
+        #expect(outcome == .init(events: 7, yieldsFoundEvents: 1, yieldsFoundNone: 2))
         #expect((looks.looks, looks.yields) == (4, 3))
         #expect(yielding.rounds == 16)
     }
@@ -84,7 +85,7 @@ private func allowance(maximum: Int, rounds: Int) -> YieldBeforeSleep {
             let looks = Looks([])
             let before = yielding.rounds
             let outcome = yielding.lookBeforeSleeping(look: looks.look, yield: looks.yield, timerDue: { false })
-            #expect(outcome == .init(events: 0, yields: before, yieldsFoundNone: before))
+            #expect(outcome == .init(events: 0, yieldsFoundEvents: 0, yieldsFoundNone: before))
             #expect(looks.looks == (before > 0 ? before + 1 : 0))
             seen.append(yielding.rounds)
         }
@@ -99,7 +100,7 @@ private func allowance(maximum: Int, rounds: Int) -> YieldBeforeSleep {
             checks += 1
             return checks > 3  // due after the second yield
         })
-        #expect(outcome == .init(events: 0, yields: 2, yieldsFoundNone: 2))
+        #expect(outcome == .init(events: 0, yieldsFoundEvents: 0, yieldsFoundNone: 2))
         #expect(yielding.rounds == 4)
         var due = allowance(maximum: 8, rounds: 8)
         let untouched = Looks([4])

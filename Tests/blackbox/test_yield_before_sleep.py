@@ -70,3 +70,4 @@ def test_workers_yield_before_sleeping_only_when_asked_and_metrics_say_what_it_f
         assert (found, empty) == (0, 0), "the default never yields"
     else:
         assert found > 0, f"no yield found events over the bursts ({empty} found none)"
+        assert empty is not None, "yields that found nothing have their own series"

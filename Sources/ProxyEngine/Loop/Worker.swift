@@ -188,13 +188,13 @@ final class Worker {
     /// says (YieldBeforeSleep); then in epoll_wait(2) until the earliest deadline. Returns
     /// how many events the loop's epoll holds.
     private func waitForEvents(afterBusyTurn busy: Bool) throws(Errno) -> Int {
-        if busy {
+        if busy && yieldAllowance.rounds > 0 {
             let outcome = try yieldAllowance.lookBeforeSleeping(
                 look: { () throws(Errno) -> Int in try loop.epoll.wait(timeoutMilliseconds: 0) },
                 yield: Scheduler.yieldProcessor,
                 timerDue: { waitTimeout(now: MonotonicClock.now()) == 0 })
-            loopCounters.yieldsFoundEvents.bump(by: UInt64(outcome.yields - outcome.yieldsFoundNone))
-            loopCounters.yieldsFoundNone.bump(by: UInt64(outcome.yieldsFoundNone))
+            if outcome.yieldsFoundEvents > 0 { loopCounters.yieldsFoundEvents.bump() }
+            if outcome.yieldsFoundNone > 0 { loopCounters.yieldsFoundNone.bump(by: UInt64(outcome.yieldsFoundNone)) }
             if outcome.events > 0 { return outcome.events }
         }
         let start = MonotonicClock.now()
@@ -202,7 +202,7 @@ final class Worker {
         if timeout != 0 { loopCounters.blockingPolls.bump() }
         let count = try loop.epoll.wait(timeoutMilliseconds: timeout)
         // The clock is read again only where a short sleep can earn a round.
-        if timeout != 0 && yieldAllowance.maximum > 0 {
+        if timeout != 0 && yieldAllowance.maximum > 0 && yieldAllowance.rounds == 0 {
             yieldAllowance.slept(start: start, end: MonotonicClock.now(), found: count > 0)
         }
         return count

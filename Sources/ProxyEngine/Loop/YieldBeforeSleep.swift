@@ -42,8 +42,8 @@ struct YieldBeforeSleep {
     struct Outcome: Equatable {
         /// The events the last look found; 0: the worker is to sleep.
         var events = 0
-        /// Yields made, and how many of them the look after found nothing.
-        var yields = 0
+        /// Yields made, by what the look after each found: events (the last, if any) or none.
+        var yieldsFoundEvents = 0
         var yieldsFoundNone = 0
     }
 
@@ -60,15 +60,15 @@ struct YieldBeforeSleep {
         for _ in 0..<rounds {
             if timerDue() { break }
             yield()
-            outcome.yields += 1
             outcome.events = try look()
             if outcome.events > 0 {
+                outcome.yieldsFoundEvents = 1
                 rounds = min(maximum, rounds * 2)
                 return outcome
             }
             outcome.yieldsFoundNone += 1
         }
-        if outcome.yields > 0 { rounds /= 2 }
+        if outcome.yieldsFoundNone > 0 { rounds /= 2 }
         return outcome
     }
 
