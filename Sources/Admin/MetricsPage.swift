@@ -74,6 +74,14 @@ struct MetricsPage {
                    "Times a worker gave its CPU away before sleeping (--yield-before-sleep), by whether it then found events.")
         out.sample("svcproxy_worker_yields_total", [("result", "events")], loops.yieldsFoundEvents)
         out.sample("svcproxy_worker_yields_total", [("result", "none")], loops.yieldsFoundNone)
+        out.family("svcproxy_worker_connections_accepted_total", "counter",
+                   "Connections a worker accepted, on any listener: how evenly new connections are spread (--connection-steering).")
+        for (worker, accepted) in loops.acceptedPerWorker.enumerated() {
+            out.sample("svcproxy_worker_connections_accepted_total", [("worker", "\(worker)")], accepted)
+        }
+        out.family("svcproxy_connection_steering_by_cpu", "gauge",
+                   "1 while new connections go to the worker numbered after the CPU that received them, 0 while the kernel's hash picks.")
+        out.sample("svcproxy_connection_steering_by_cpu", [], UInt64(loops.steeringByCPU ? 1 : 0))
         let udpPorts = Set(state.plan.servicePorts.filter { $0.protocol == .udp }.map(\.name))
         out.udp(services.filter { udpPorts.contains($0.name) })
         out.ingress(ingress)

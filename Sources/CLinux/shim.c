@@ -2,6 +2,7 @@
 #define _GNU_SOURCE 1
 #include "CLinux.h"
 
+#include <linux/filter.h>
 #include <liburing.h>
 #include <stdlib.h>
 
@@ -32,6 +33,23 @@ int clinux_set_pipe_size(int fd, int bytes) { return fcntl(fd, F_SETPIPE_SZ, byt
 
 long clinux_splice(int from, int to, size_t count) {
     return splice(from, NULL, to, NULL, count, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+}
+
+int clinux_reuseport_steer_by_cpu(int fd, unsigned group_size) {
+    // A <- the CPU this runs on (the one processing the SYN); A <- A % group_size;
+    // return A: the index of the socket in the group that takes the connection.
+    struct sock_filter code[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (__u32)(SKF_AD_OFF + SKF_AD_CPU)),
+        BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, group_size),
+        BPF_STMT(BPF_RET | BPF_A, 0),
+    };
+    struct sock_fprog program = { .len = sizeof code / sizeof code[0], .filter = code };
+    return setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &program, sizeof program);
+}
+
+int clinux_reuseport_detach(int fd) {
+    int unused = 0;
+    return setsockopt(fd, SOL_SOCKET, SO_DETACH_REUSEPORT_BPF, &unused, sizeof unused);
 }
 
 int clinux_block_signals(const int *signals, int count, sigset_t *out) {

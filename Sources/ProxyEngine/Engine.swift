@@ -70,6 +70,8 @@ public struct EngineSettings: Sendable {
     /// The most times a worker that has just had events yields its CPU and looks again
     /// before it sleeps (`--yield-before-sleep`, YieldBeforeSleep); 0 never yields.
     public var yieldRoundsLimit = EngineSettings.defaultYieldRounds
+    /// How a new TCP connection's worker is chosen (`--connection-steering`).
+    public var connectionSteering = ConnectionSteering.cpu
     /// Relay pipes open at once on the node, shared evenly by the workers.
     public var maxPipes = EngineSettings.maxPipes(descriptorLimit: 1024)
     /// The node-wide connection limit when neither `--max-connections` nor the
@@ -176,6 +178,10 @@ public final class Engine {
     private var selfSigned: (certificatePEM: [UInt8], privateKeyPEM: [UInt8])?
     /// The node-wide connection count, for `--max-connections`.
     let budget = ConnectionBudget()
+    /// Set while new TCP connections are steered by CPU (ConnectionSteering): the watch
+    /// on the workers' shares. Nil at one worker, with `--connection-steering hash`, and
+    /// once steering has been given up.
+    private var steeringBalance: SteeringBalance?
 
     /// Starts the event loops with nothing to serve yet; `apply` gives them a plan.
     public init(settings: EngineSettings, logger: Logger) throws(Errno) {
@@ -192,6 +198,35 @@ public final class Engine {
         }
         self.controls = controls
         monitor = EngineMonitor(controls: controls)
+        if settings.connectionSteering == .cpu, settings.workers > 1 {
+            steeringBalance = SteeringBalance(accepted: statistics.loopSnapshot().acceptedPerWorker)
+            statistics.steeringByCPU.store(true, ordering: .relaxed)
+        }
+    }
+
+    /// Whether new TCP connections are steered by CPU, and `balanceSteering` has work.
+    public var steersByCPU: Bool { steeringBalance != nil }
+
+    /// How often the daemon calls `balanceSteering`.
+    public static let steeringCheckInterval: UInt64 = 1_000_000_000
+
+    /// Judges how evenly steering by CPU spread the connections accepted since the last
+    /// judged window, and steers by hash from then on if half the workers or more went
+    /// without their share (connections arrive on too few CPUs).
+    public func balanceSteering() {
+        guard var balance = steeringBalance else { return }
+        let verdict = balance.judge(accepted: statistics.loopSnapshot().acceptedPerWorker)
+        steeringBalance = balance
+        guard case .skewed(let starved, let accepted) = verdict else { return }
+        stopSteeringByCPU()
+        controls.first?.send(.steerByHash)
+        logger.notice("\(starved) of \(controls.count) workers got less than a quarter of their share of the last \(accepted) connections: they arrive on too few CPUs to be steered by CPU; the kernel's hash spreads them over the workers from now on",
+                      metadata: ["event": "steering-by-hash"])
+    }
+
+    private func stopSteeringByCPU() {
+        steeringBalance = nil
+        statistics.steeringByCPU.store(false, ordering: .relaxed)
     }
 
     /// Makes `plan` the one served, changing only what differs, and returns once every
@@ -344,6 +379,7 @@ public final class Engine {
                 let listener = try FileDescriptor.listener(on: socketAddress, freeBind: address.kind.mayBeAbsent)
                 // Accepted sockets inherit keepalive from their listener.
                 if let keepAlive = settings.keepAlive { try listener.setKeepAlive(keepAlive) }
+                if descriptors.isEmpty { steerByCPU(listener, address) }
                 descriptors.append(listener.releaseOwnership())
             } catch {
                 for descriptor in descriptors { FileDescriptor(owning: descriptor).close() }
@@ -351,6 +387,19 @@ public final class Engine {
             }
         }
         return .success(descriptors)
+    }
+
+    /// Attaches the steering program to the group the workers' listeners on `address` are
+    /// to share, while steering by CPU; where the kernel refuses, gives steering up.
+    private func steerByCPU(_ listener: borrowing FileDescriptor, _ address: ListenAddress) {
+        guard steeringBalance != nil else { return }
+        do {
+            try listener.steerConnectionsByCPU(groupSize: controls.count)
+        } catch {
+            stopSteeringByCPU()
+            logger.warning("Could not steer connections on \(address) by CPU (\(error)); the kernel's hash spreads them over the workers",
+                           metadata: ["event": "steering-failed"])
+        }
     }
 
     /// Closes every listener and returns once each worker has: new connections are

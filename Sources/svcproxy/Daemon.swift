@@ -110,6 +110,7 @@ final class Daemon {
         if let apiSource { try events.add(apiSource.queue.wakeUp.descriptor.rawValue, wanted: .readable, token: 1) }
         var nextPing = MonotonicClock.now()
         var nextAPICheck = MonotonicClock.now()
+        var nextSteeringCheck = MonotonicClock.now() + Engine.steeringCheckInterval
         while true {
             let now = MonotonicClock.now()
             if let watchdog, now >= nextPing {
@@ -118,12 +119,16 @@ final class Daemon {
             }
             if let due = loadBalancers.nextAnnouncement, due <= now { loadBalancers.announceDue(now: now) }
             if let due = apiSyncDue, due <= now { syncAPI(engine: engine, admin: endpoints) }
+            if engine.steersByCPU, now >= nextSteeringCheck {
+                engine.balanceSteering()
+                nextSteeringCheck = now + Engine.steeringCheckInterval
+            }
             if apiSource != nil, now >= nextAPICheck {
                 checkAPIHealth(now: now)
                 nextAPICheck = now + 1_000_000_000
             }
             let wakeUps = [watchdog.map { _ in nextPing }, loadBalancers.nextAnnouncement, apiSyncDue,
-                           apiSource.map { _ in nextAPICheck }].compactMap { $0 }
+                           apiSource.map { _ in nextAPICheck }, engine.steersByCPU ? nextSteeringCheck : nil].compactMap { $0 }
             let timeout: Int32 = wakeUps.min().map { Int32(($0 - min(now, $0)) / 1_000_000 + 1) } ?? -1
             let count = try events.wait(timeoutMilliseconds: timeout)
             guard count > 0 else { continue }

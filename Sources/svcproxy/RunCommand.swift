@@ -92,6 +92,14 @@ struct RunCommand: ParsableCommand {
         valueName: "n"))
     var yieldBeforeSleep: Int = EngineSettings.defaultYieldRounds
 
+    @Option(name: .customLong("connection-steering"), help: ArgumentHelp(
+        "Which worker takes a new TCP connection: cpu, the default, gives it to the worker numbered after the CPU that received "
+            + "its handshake (a NIC queue's or a client thread's connections wake one worker), and goes back to hash by itself "
+            + "when connections arrive on too few CPUs to keep every worker busy; hash leaves the choice to the kernel's hash "
+            + "of addresses and ports.",
+        valueName: "cpu|hash"))
+    var connectionSteering: ConnectionSteering = .cpu
+
     func validate() throws {
         if config.paths.isEmpty, try apiConnection() == nil {
             throw ValidationError("Missing expected argument '--config <path>' (or --kubeconfig, or --master, to read the API server)")
@@ -155,6 +163,7 @@ struct RunCommand: ParsableCommand {
         engine.pipeSize = relayPipeSize
         engine.batchSends = batchSends
         engine.yieldRoundsLimit = yieldBeforeSleep
+        engine.connectionSteering = connectionSteering
         engine.maxPipes = EngineSettings.maxPipes(descriptorLimit: Int(descriptorLimit))
         engine.maxConnections = EngineSettings.maxConnections(descriptorLimit: Int(descriptorLimit))
         engine.maxUDPFlows = EngineSettings.maxUDPFlows(descriptorLimit: Int(descriptorLimit))
@@ -225,3 +234,5 @@ extension RunCommand {
     }
 
 }
+
+extension ConnectionSteering: ExpressibleByArgument {}

@@ -275,6 +275,7 @@ final class Worker {
             case .wouldBlock:
                 return
             case .done(let accepted):
+                loopCounters.accepted.bump()
                 if acceptExhaustionLogged {
                     acceptExhaustionLogged = false
                     loop.logger.notice("Accepting connections again: descriptors are available", metadata: ["event": "accept-resumed"])
@@ -319,8 +320,8 @@ final class Worker {
 
     // MARK: Commands
 
-    /// What the engine asks: take on a new set of listeners (a reload) or drain (a
-    /// graceful stop). Open connections are never touched by either: they keep the route
+    /// What the engine asks: take on a new set of listeners (a reload), steer new
+    /// connections by hash, or drain (a graceful stop). Open connections are never touched by either: they keep the route
     /// they were accepted with and finish on their own.
     private func perform(_ command: WorkerCommand) {
         switch command {
@@ -330,11 +331,26 @@ final class Worker {
             if let router { http.take(router.router) }
             if let egress { loop.egress = egress }
             done.signal()
+        case .steerByHash:
+            steerByHash()
         case .drain(let deadline):
             udp.closeAll()  // before their listeners go: flows reply through them
             listeners = [:]
             http.beginDrain()
             drainDeadline = deadline
+        }
+    }
+
+    /// Takes the steering program off the groups of this worker's TCP listeners (each
+    /// worker holds a socket in every group, so one worker's reach all of them).
+    private func steerByHash() {
+        for listener in listeners.values where !listener.isDatagram {
+            do {
+                try listener.descriptor.steerConnectionsByHash()
+            } catch {
+                loop.logger.warning("Could not stop steering connections by CPU on \(listener.address): \(error)",
+                                    metadata: ["event": "steering-failed"])
+            }
         }
     }
 

@@ -16,6 +16,8 @@ public final class StatisticsRegistry: Sendable {
     let dns: [DNSCounters]
     /// Per worker: how its loop waited for events.
     let loops: [LoopCounters]
+    /// Whether the engine steers new connections by CPU (it alone writes it).
+    let steeringByCPU = Atomic<Bool>(false)
     let workerCount: Int
     /// The certificates the HTTPS listeners serve, for expiry metrics and `status`.
     private let served = Mutex<[ServedCertificate]>([])
@@ -35,7 +37,7 @@ public final class StatisticsRegistry: Sendable {
     public func dnsSnapshot() -> DNSSnapshot { DNSSnapshot(dns) }
 
     /// How the workers waited for events, summed over workers.
-    public func loopSnapshot() -> LoopSnapshot { LoopSnapshot(loops) }
+    public func loopSnapshot() -> LoopSnapshot { LoopSnapshot(loops, steeringByCPU: steeringByCPU.load(ordering: .relaxed)) }
 
     /// The statistics of an Ingress path, made on first use.
     func ingressStatistics(for key: IngressRouteKey) -> IngressRouteStatistics {

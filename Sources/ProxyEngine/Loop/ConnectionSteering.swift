@@ -1,0 +1,54 @@
+// Which worker takes a new connection. Each worker listens on its own SO_REUSEPORT socket;
+// by default the group's program gives a connection to the worker numbered after the CPU
+// that received its handshake (LinuxIO's steerConnectionsByCPU). A client thread's
+// connections, or a NIC queue's, then wake one worker and not all of them (README,
+// "Steering connections by CPU", for what that saves). Where connections arrive on fewer CPUs than there are
+// workers (a NIC with one queue, one busy local client), that would leave workers idle:
+// SteeringBalance notices and the engine goes back to the kernel's hash.
+
+/// How a new connection's worker is chosen (`--connection-steering`).
+public enum ConnectionSteering: String, Sendable, CaseIterable {
+    /// By the CPU that received the handshake, until the workers' shares show that too
+    /// few CPUs receive connections; then by hash.
+    case cpu
+    /// By the kernel's hash of the connection's addresses and ports.
+    case hash
+}
+
+/// Judges, from the workers' running counts of accepted connections, whether steering by
+/// CPU leaves workers without their share. A window of at least `minimumPerWorker`
+/// connections per worker is judged at a time; fewer carry over to the next look.
+struct SteeringBalance {
+    /// Connections per worker a window must hold before it is judged: enough that a
+    /// worker's share is not chance (the kernel's hash gives a worker of two fewer than an
+    /// eighth of 128 connections about once in 10^13 windows).
+    static let minimumPerWorker: UInt64 = 64
+
+    enum Verdict: Equatable {
+        /// Too few connections since the last judged window.
+        case undecided
+        case balanced
+        /// `starved` of the workers got less than a quarter of their share of `accepted`.
+        case skewed(starved: Int, accepted: UInt64)
+    }
+
+    /// The counts at the start of the current window.
+    private var windowStart: [UInt64]
+
+    init(accepted: [UInt64]) {
+        windowStart = accepted
+    }
+
+    /// Judges the window that ends with `accepted` (each worker's count since it started):
+    /// skewed when half the workers or more got less than a quarter of an even share.
+    mutating func judge(accepted: [UInt64]) -> Verdict {
+        guard accepted.count == windowStart.count, accepted.count > 1 else { return .undecided }
+        let window = zip(accepted, windowStart).map { $0 &- $1 }
+        let total = window.reduce(0, &+)
+        guard total >= Self.minimumPerWorker * UInt64(window.count) else { return .undecided }
+        windowStart = accepted
+        let quarterShare = total / UInt64(window.count) / 4
+        let starved = window.filter { $0 < quarterShare }.count
+        return 2 * starved >= window.count ? .skewed(starved: starved, accepted: total) : .balanced
+    }
+}
