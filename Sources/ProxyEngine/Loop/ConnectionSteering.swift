@@ -21,7 +21,7 @@ public enum ConnectionSteering: String, Sendable, CaseIterable {
 struct SteeringBalance {
     /// Connections per worker a window must hold before it is judged: enough that a
     /// worker's share is not chance (the kernel's hash gives a worker of two fewer than an
-    /// eighth of 128 connections about once in 10^13 windows).
+    /// eighth of 128 connections less than once in 10^18 windows).
     static let minimumPerWorker: UInt64 = 64
 
     enum Verdict: Equatable {
