@@ -35,6 +35,11 @@ long clinux_splice(int from, int to, size_t count) {
     return splice(from, NULL, to, NULL, count, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 }
 
+static int reuseport_attach(int fd, struct sock_filter *code, unsigned short length) {
+    struct sock_fprog program = { .len = length, .filter = code };
+    return setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &program, sizeof program);
+}
+
 int clinux_reuseport_steer_by_cpu(int fd, unsigned group_size) {
     // A <- the CPU this runs on (the one processing the SYN); A <- A % group_size;
     // return A: the index of the socket in the group that takes the connection.
@@ -43,13 +48,15 @@ int clinux_reuseport_steer_by_cpu(int fd, unsigned group_size) {
         BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, group_size),
         BPF_STMT(BPF_RET | BPF_A, 0),
     };
-    struct sock_fprog program = { .len = sizeof code / sizeof code[0], .filter = code };
-    return setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &program, sizeof program);
+    return reuseport_attach(fd, code, sizeof code / sizeof code[0]);
 }
 
-int clinux_reuseport_detach(int fd) {
-    int unused = 0;
-    return setsockopt(fd, SOL_SOCKET, SO_DETACH_REUSEPORT_BPF, &unused, sizeof unused);
+int clinux_reuseport_steer_by_hash(int fd) {
+    // No group is this large: the kernel falls back to its hash. Replacing the program,
+    // rather than detaching it (SO_DETACH_REUSEPORT_BPF), works on every kernel with the
+    // attach (detaching came in Linux 5.3).
+    struct sock_filter code[] = { BPF_STMT(BPF_RET | BPF_K, 0xffffffff) };
+    return reuseport_attach(fd, code, 1);
 }
 
 int clinux_block_signals(const int *signals, int count, sigset_t *out) {

@@ -32,7 +32,6 @@ public struct Errno: Error, Hashable, Sendable, CustomStringConvertible {
     public static let addressNotAvailable = Errno(rawValue: EADDRNOTAVAIL)
     public static let invalidArgument = Errno(rawValue: EINVAL)
     public static let permissionDenied = Errno(rawValue: EACCES)
-    public static let noEntry = Errno(rawValue: ENOENT)
 
     /// True for the errors that mean "out of descriptors": the process limit or the system's.
     public var isDescriptorExhaustion: Bool { self == .tooManyOpenFiles || self == .fileTableOverflow }

@@ -182,6 +182,9 @@ public final class Engine {
     /// on the workers' shares. Nil at one worker, with `--connection-steering hash`, and
     /// once steering has been given up.
     private var steeringBalance: SteeringBalance?
+    /// Steering by CPU was given up while a plan was being bound: worker 0 is to steer its
+    /// groups by hash once it holds the plan's listeners.
+    private var steeringToHashPending = false
 
     /// Starts the event loops with nothing to serve yet; `apply` gives them a plan.
     public init(settings: EngineSettings, logger: Logger) throws(Errno) {
@@ -212,22 +215,19 @@ public final class Engine {
 
     /// Judges how evenly steering by CPU spread the connections accepted since the last
     /// judged window, and steers by hash from then on if half the workers or more went
-    /// without their share (connections arrive on too few CPUs).
+    /// without their share in this window and the one before (connections arrive on too
+    /// few CPUs).
     public func balanceSteering() {
         guard var balance = steeringBalance else { return }
         let verdict = balance.judge(accepted: statistics.loopSnapshot().acceptedPerWorker)
         steeringBalance = balance
         guard case .skewed(let starved, let accepted) = verdict else { return }
-        stopSteeringByCPU()
-        controls.first?.send(.steerByHash)
-        logger.notice("\(starved) of \(controls.count) workers got less than a quarter of their share of the last \(accepted) connections: they arrive on too few CPUs to be steered by CPU; the kernel's hash spreads them over the workers from now on",
+        steeringBalance = nil
+        controls.first?.send(.steer(.hash))
+        logger.notice("\(starved) of \(controls.count) workers got less than a quarter of their share of the last \(accepted) connections, as in the window before: they arrive on too few CPUs to be steered by CPU; the kernel's hash spreads them over the workers from now on",
                       metadata: ["event": "steering-by-hash"])
     }
 
-    private func stopSteeringByCPU() {
-        steeringBalance = nil
-        statistics.steeringByCPU.store(false, ordering: .relaxed)
-    }
 
     /// Makes `plan` the one served, changing only what differs, and returns once every
     /// worker has taken it on (so dropped ports are free and new ones accept).
@@ -326,6 +326,11 @@ public final class Engine {
                                          udpFlowLimit: plan.connections.maxUDPFlows ?? settings.maxUDPFlows, done: done))
         }
         for _ in controls { done.wait() }
+        if steeringToHashPending {
+            // An attach failed in bind: the groups attached before it must follow.
+            steeringToHashPending = false
+            controls.first?.send(.steer(.hash))
+        }
         statistics.drop(servicePorts: diff.removedServicePorts, endpoints: diff.removedEndpoints)
         served = plan.removingListenAddresses(failed)
         servedWhole = failed.isEmpty
@@ -390,13 +395,15 @@ public final class Engine {
     }
 
     /// Attaches the steering program to the group the workers' listeners on `address` are
-    /// to share, while steering by CPU; where the kernel refuses, gives steering up.
+    /// to share, while steering by CPU; where the kernel refuses, gives steering up (the
+    /// groups attached before are steered by hash once the workers hold them).
     private func steerByCPU(_ listener: borrowing FileDescriptor, _ address: ListenAddress) {
         guard steeringBalance != nil else { return }
         do {
             try listener.steerConnectionsByCPU(groupSize: controls.count)
         } catch {
-            stopSteeringByCPU()
+            steeringBalance = nil
+            steeringToHashPending = true
             logger.warning("Could not steer connections on \(address) by CPU (\(error)); the kernel's hash spreads them over the workers",
                            metadata: ["event": "steering-failed"])
         }

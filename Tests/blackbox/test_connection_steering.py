@@ -1,18 +1,19 @@
 """Which worker takes a new connection (`--connection-steering`). On loopback the kernel
 receives a connection's handshake on the CPU of the thread that connects, so a client
 thread pinned to one CPU plays a NIC queue: by default at two workers its connections all go
-to the worker numbered after that CPU, and /metrics shows each worker's count; with `hash`
-they spread over both. When connections keep arriving on one CPU only, the daemon says so
-and leaves the choice to the kernel's hash, and the next ones spread over both workers."""
+to the worker numbered after that CPU, also on a port a reload added, and /metrics shows
+each worker's count; with `hash` they spread over both. When connections keep arriving on
+one CPU only, the daemon says so and leaves the choice to the kernel's hash, for the ports
+it has and those a reload adds, and the next connections spread over both workers."""
 
 import os
 import threading
 
 import pytest
-from harness import connect, echo, poll_until, service_yaml
+from harness import Deadline, connect, echo, pick_port, poll_until, service_yaml
 from harness.admin import scrape, series
 
-pytestmark = pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs to pin clients to")
+two_cpus = pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs to pin clients to")
 
 WORKERS = 2
 
@@ -46,51 +47,77 @@ def steering_by_cpu(daemon) -> float | None:
     return series(scrape(daemon), "svcproxy_connection_steering_by_cpu")
 
 
-@pytest.fixture
-def echo_service(start_backend, start_daemon, write_config, node_port):
-    def start(*extra_args):
-        backend = start_backend(echo)
-        daemon = start_daemon(write_config(service_yaml("echo", node_port=node_port, endpoints=[backend.endpoint])),
-                              workers=WORKERS, extra_args=extra_args)
-        return daemon, ("127.0.0.1", node_port)
-    return start
+def gained_by_workers(daemon, address, cpu: int, count: int) -> list[int]:
+    before = accepted(daemon)
+    connections_from_cpu(address, cpu, count)
+    return [a - b for a, b in zip(accepted(daemon), before)]
 
 
-def test_by_default_a_cpus_connections_go_to_the_worker_numbered_after_it(echo_service):
-    daemon, address = echo_service()
-    assert steering_by_cpu(daemon) == 1
-    cpus = sorted(os.sched_getaffinity(0))[:WORKERS]
-    for cpu in cpus:
-        before = accepted(daemon)
-        connections_from_cpu(address, cpu, 20)
-        after = accepted(daemon)
-        gained = [a - b for a, b in zip(after, before)]
+def assert_steered_by_cpu(daemon, address) -> None:
+    for cpu in sorted(os.sched_getaffinity(0))[:WORKERS]:
+        gained = gained_by_workers(daemon, address, cpu, 20)
         expected = [20 if worker == cpu % WORKERS else 0 for worker in range(WORKERS)]
         assert gained == expected, f"CPU {cpu}'s connections went to workers {gained}"
 
 
-def test_with_hash_one_cpus_connections_spread_over_the_workers(echo_service):
-    daemon, address = echo_service("--connection-steering", "hash")
-    assert steering_by_cpu(daemon) == 0
-    connections_from_cpu(address, sorted(os.sched_getaffinity(0))[0], 40)
+def assert_spread_by_hash(daemon, address) -> None:
     # The kernel's hash of 40 different client ports leaves a worker without any about
     # once in 10^12 runs.
-    assert all(count > 0 for count in accepted(daemon)), accepted(daemon)
-
-
-def test_steering_gives_way_to_the_hash_when_connections_arrive_on_one_cpu(echo_service):
-    daemon, address = echo_service()
-    cpu = sorted(os.sched_getaffinity(0))[0]
-    # More than the 64 per worker a window needs before the daemon judges it.
-    connections_from_cpu(address, cpu, 160)
-    assert poll_until(lambda: steering_by_cpu(daemon) == 0, timeout=10), accepted(daemon)
-    assert "workers got less than a quarter of their share" in daemon.log_text()
-    assert "the kernel's hash spreads them over the workers from now on" in daemon.log_text()
-
-    before = accepted(daemon)
-    connections_from_cpu(address, cpu, 40)
-    gained = [a - b for a, b in zip(accepted(daemon), before)]
+    gained = gained_by_workers(daemon, address, sorted(os.sched_getaffinity(0))[0], 40)
     assert sum(gained) == 40 and all(count > 0 for count in gained), gained
+
+
+@pytest.fixture
+def echo_service(start_backend, start_daemon, write_config, node_port):
+    """echo_service(*extra_args) -> (daemon, address, add_port): two workers serving an echo
+    Service at `node_port`; add_port() adds a second one by a reload and returns its address."""
+    def start(*extra_args):
+        backend = start_backend(echo)
+        first = service_yaml("echo", node_port=node_port, endpoints=[backend.endpoint])
+        config = write_config(first)
+        daemon = start_daemon(config, workers=WORKERS, extra_args=extra_args)
+
+        def add_port():
+            second_port = pick_port()
+            config.write_text(first + "---\n" + service_yaml("echo-2", node_port=second_port, endpoints=[backend.endpoint]))
+            daemon.reload()
+            return ("127.0.0.1", second_port)
+
+        return daemon, ("127.0.0.1", node_port), add_port
+    return start
+
+
+@two_cpus
+def test_by_default_a_cpus_connections_go_to_the_worker_numbered_after_it(echo_service):
+    daemon, address, add_port = echo_service()
+    assert steering_by_cpu(daemon) == 1
+    assert_steered_by_cpu(daemon, address)
+    assert_steered_by_cpu(daemon, add_port())
+
+
+def test_with_hash_one_cpus_connections_spread_over_the_workers(echo_service):
+    daemon, address, _ = echo_service("--connection-steering", "hash")
+    assert steering_by_cpu(daemon) == 0
+    assert_spread_by_hash(daemon, address)
+
+
+@two_cpus
+def test_steering_gives_way_to_the_hash_when_connections_arrive_on_one_cpu(echo_service):
+    daemon, address, add_port = echo_service()
+    cpu = sorted(os.sched_getaffinity(0))[0]
+    # Windows of more than the 64 per worker the daemon needs before it judges one, judged
+    # once a second; the second skewed window in a row gives steering up.
+    deadline = Deadline(30)
+    while steering_by_cpu(daemon) != 0:
+        assert not deadline.expired(), accepted(daemon)
+        connections_from_cpu(address, cpu, 160)
+        poll_until(lambda: steering_by_cpu(daemon) == 0, timeout=1.5)
+    log = daemon.log_text()
+    assert "workers got less than a quarter of their share" in log
+    assert "the kernel's hash spreads them over the workers from now on" in log
+    assert_spread_by_hash(daemon, address)
+    # A port the reload adds is not steered by CPU either.
+    assert_spread_by_hash(daemon, add_port())
 
 
 def test_one_worker_steers_nothing(start_backend, start_daemon, write_config, node_port):

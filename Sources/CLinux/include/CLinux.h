@@ -62,12 +62,12 @@ int clinux_set_pipe_size(int fd, int bytes);
 /// splice(2) with SPLICE_F_MOVE | SPLICE_F_NONBLOCK, no offsets: one end is a pipe.
 long clinux_splice(int from, int to, size_t count);
 
-/// Attaches to `fd`'s SO_REUSEPORT group a classic BPF program that picks, for each new
-/// connection, the socket at position (receiving CPU modulo `group_size`)
-/// (SO_ATTACH_REUSEPORT_CBPF); detaches whatever program the group has
-/// (SO_DETACH_REUSEPORT_BPF, which fails with ENOENT when there is none).
+/// Attach to `fd`'s SO_REUSEPORT group (SO_ATTACH_REUSEPORT_CBPF, replacing any program it
+/// had) a classic BPF program that picks, for each new connection, the socket at position
+/// (receiving CPU modulo `group_size`); or one that picks no position, which leaves the
+/// choice to the kernel's hash (an index past the group's end falls back to it).
 int clinux_reuseport_steer_by_cpu(int fd, unsigned group_size);
-int clinux_reuseport_detach(int fd);
+int clinux_reuseport_steer_by_hash(int fd);
 
 /// Blocks a set of signals for the calling thread; threads created later inherit it.
 /// Fills `out` with the set, for signalfd.

@@ -17,7 +17,9 @@ public enum ConnectionSteering: String, Sendable, CaseIterable {
 
 /// Judges, from the workers' running counts of accepted connections, whether steering by
 /// CPU leaves workers without their share. A window of at least `minimumPerWorker`
-/// connections per worker is judged at a time; fewer carry over to the next look.
+/// connections per worker is judged at a time; fewer carry over to the next look. One
+/// skewed window may be a burst (a pod filling its connection pool from one thread); two
+/// in a row are how the connections arrive.
 struct SteeringBalance {
     /// Connections per worker a window must hold before it is judged: enough that a
     /// worker's share is not chance (the kernel's hash gives a worker of two fewer than an
@@ -28,12 +30,19 @@ struct SteeringBalance {
         /// Too few connections since the last judged window.
         case undecided
         case balanced
-        /// `starved` of the workers got less than a quarter of their share of `accepted`.
+        /// This window is skewed, the one before was not.
+        case skewedOnce
+        /// This window and the one before were skewed: in this one `starved` of the
+        /// workers got less than a quarter of their share of `accepted`.
         case skewed(starved: Int, accepted: UInt64)
     }
 
+    /// Skewed windows in a row that make the verdict.
+    static let skewedWindowsToGiveUp = 2
+
     /// The counts at the start of the current window.
     private var windowStart: [UInt64]
+    private var skewedInARow = 0
 
     init(accepted: [UInt64]) {
         windowStart = accepted
@@ -42,6 +51,17 @@ struct SteeringBalance {
     /// Judges the window that ends with `accepted` (each worker's count since it started):
     /// skewed when half the workers or more got less than a quarter of an even share.
     mutating func judge(accepted: [UInt64]) -> Verdict {
+        let verdict = judgeWindow(accepted: accepted)
+        switch verdict {
+        case .undecided: return .undecided
+        case .balanced: skewedInARow = 0
+        case .skewedOnce, .skewed: skewedInARow += 1
+        }
+        guard case .skewed = verdict else { return verdict }
+        return skewedInARow >= Self.skewedWindowsToGiveUp ? verdict : .skewedOnce
+    }
+
+    private mutating func judgeWindow(accepted: [UInt64]) -> Verdict {
         guard accepted.count == windowStart.count, accepted.count > 1 else { return .undecided }
         let window = zip(accepted, windowStart).map { $0 &- $1 }
         let total = window.reduce(0, &+)

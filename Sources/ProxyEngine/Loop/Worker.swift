@@ -56,6 +56,8 @@ final class Worker {
     /// it sleeps (`--yield-before-sleep`).
     private var yieldAllowance: YieldBeforeSleep
     private let loopCounters: LoopCounters
+    /// For the steering gauge, which the worker that steers sets.
+    private let statistics: StatisticsRegistry
 
     init(index: Int, control: WorkerControl, logger: Logger, settings: EngineSettings, statistics: StatisticsRegistry) throws(Errno) {
         self.control = control
@@ -66,6 +68,7 @@ final class Worker {
         batchSends = settings.batchSends
         yieldAllowance = YieldBeforeSleep(maximum: settings.yieldRoundsLimit)
         loopCounters = statistics.loops[index]
+        self.statistics = statistics
         tcp = TCPRelayHandler(loop: loop, accessLog: settings.accessLog, keepAlive: settings.keepAlive)
         http = HTTPProxyHandler(loop: loop, accessLog: settings.accessLog, keepAlive: settings.keepAlive,
                                 upstreamCounters: statistics.upstream[index], tlsCounters: statistics.tls[index])
@@ -321,8 +324,8 @@ final class Worker {
     // MARK: Commands
 
     /// What the engine asks: take on a new set of listeners (a reload), steer new
-    /// connections by hash, or drain (a graceful stop). Open connections are never touched by either: they keep the route
-    /// they were accepted with and finish on their own.
+    /// connections another way, or drain (a graceful stop). Open connections are never
+    /// touched by any: they keep the route they were accepted with and finish on their own.
     private func perform(_ command: WorkerCommand) {
         switch command {
         case .applyListeners(let assignments, let changes, let router, let egress, let udpFlowLimit, let done):
@@ -331,8 +334,8 @@ final class Worker {
             if let router { http.take(router.router) }
             if let egress { loop.egress = egress }
             done.signal()
-        case .steerByHash:
-            steerByHash()
+        case .steer(let steering):
+            steer(steering)
         case .drain(let deadline):
             udp.closeAll()  // before their listeners go: flows reply through them
             listeners = [:]
@@ -341,17 +344,24 @@ final class Worker {
         }
     }
 
-    /// Takes the steering program off the groups of this worker's TCP listeners (each
-    /// worker holds a socket in every group, so one worker's reach all of them).
-    private func steerByHash() {
+    /// Steers the groups of this worker's TCP listeners (each worker holds a socket in
+    /// every group, so one worker's reach all of them), and says so on /metrics once every
+    /// group took it.
+    private func steer(_ steering: ConnectionSteering) {
+        var steeredAll = true
         for listener in listeners.values where !listener.isDatagram {
             do {
-                try listener.descriptor.steerConnectionsByHash()
+                switch steering {
+                case .cpu: try listener.descriptor.steerConnectionsByCPU(groupSize: workerCount)
+                case .hash: try listener.descriptor.steerConnectionsByHash()
+                }
             } catch {
-                loop.logger.warning("Could not stop steering connections by CPU on \(listener.address): \(error)",
+                steeredAll = false
+                loop.logger.warning("Could not steer connections on \(listener.address) by \(steering.rawValue): \(error)",
                                     metadata: ["event": "steering-failed"])
             }
         }
+        if steeredAll { statistics.steeringByCPU.store(steering == .cpu, ordering: .relaxed) }
     }
 
     /// Holds `assignments`: kept listeners get their new route, new ones are registered,

@@ -16,7 +16,7 @@ final class LoopCounters: Sendable {
     let accepted = Atomic<UInt64>(0)
 }
 
-/// The workers' waits, summed.
+/// The workers' waits, summed; their accepts, by worker; and how connections are steered.
 public struct LoopSnapshot: Sendable {
     public let blockingPolls: UInt64
     public let yieldsFoundEvents: UInt64

@@ -36,7 +36,8 @@ public final class StatisticsRegistry: Sendable {
     /// The cluster DNS's counts, summed over workers.
     public func dnsSnapshot() -> DNSSnapshot { DNSSnapshot(dns) }
 
-    /// How the workers waited for events, summed over workers.
+    /// How the workers waited for events (summed over workers) and how many connections
+    /// each accepted.
     public func loopSnapshot() -> LoopSnapshot { LoopSnapshot(loops, steeringByCPU: steeringByCPU.load(ordering: .relaxed)) }
 
     /// The statistics of an Ingress path, made on first use.
