@@ -223,7 +223,7 @@ public final class Engine {
         steeringBalance = balance
         guard case .skewed(let starved, let accepted) = verdict else { return }
         steeringBalance = nil
-        controls.first?.send(.steer(.hash))
+        controls.first?.send(.steerByHash)
         logger.notice("\(starved) of \(controls.count) workers got less than a quarter of their share of the last \(accepted) connections, as in the window before: they arrive on too few CPUs to be steered by CPU; the kernel's hash spreads them over the workers from now on",
                       metadata: ["event": "steering-by-hash"])
     }
@@ -329,7 +329,7 @@ public final class Engine {
         if steeringToHashPending {
             // An attach failed in bind: the groups attached before it must follow.
             steeringToHashPending = false
-            controls.first?.send(.steer(.hash))
+            controls.first?.send(.steerByHash)
         }
         statistics.drop(servicePorts: diff.removedServicePorts, endpoints: diff.removedEndpoints)
         served = plan.removingListenAddresses(failed)

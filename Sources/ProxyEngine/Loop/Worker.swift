@@ -324,7 +324,7 @@ final class Worker {
     // MARK: Commands
 
     /// What the engine asks: take on a new set of listeners (a reload), steer new
-    /// connections another way, or drain (a graceful stop). Open connections are never
+    /// connections by hash, or drain (a graceful stop). Open connections are never
     /// touched by any: they keep the route they were accepted with and finish on their own.
     private func perform(_ command: WorkerCommand) {
         switch command {
@@ -334,8 +334,8 @@ final class Worker {
             if let router { http.take(router.router) }
             if let egress { loop.egress = egress }
             done.signal()
-        case .steer(let steering):
-            steer(steering)
+        case .steerByHash:
+            steerByHash()
         case .drain(let deadline):
             udp.closeAll()  // before their listeners go: flows reply through them
             listeners = [:]
@@ -344,24 +344,21 @@ final class Worker {
         }
     }
 
-    /// Steers the groups of this worker's TCP listeners (each worker holds a socket in
-    /// every group, so one worker's reach all of them), and says so on /metrics once every
-    /// group took it.
-    private func steer(_ steering: ConnectionSteering) {
+    /// Steers the groups of this worker's TCP listeners by hash (each worker holds a socket
+    /// in every group, so one worker's reach all of them), and says so on /metrics once
+    /// every group took it.
+    private func steerByHash() {
         var steeredAll = true
         for listener in listeners.values where !listener.isDatagram {
             do {
-                switch steering {
-                case .cpu: try listener.descriptor.steerConnectionsByCPU(groupSize: workerCount)
-                case .hash: try listener.descriptor.steerConnectionsByHash()
-                }
+                try listener.descriptor.steerConnectionsByHash()
             } catch {
                 steeredAll = false
-                loop.logger.warning("Could not steer connections on \(listener.address) by \(steering.rawValue): \(error)",
+                loop.logger.warning("Could not stop steering connections by CPU on \(listener.address): \(error)",
                                     metadata: ["event": "steering-failed"])
             }
         }
-        if steeredAll { statistics.steeringByCPU.store(steering == .cpu, ordering: .relaxed) }
+        if steeredAll { statistics.steeringByCPU.store(false, ordering: .relaxed) }
     }
 
     /// Holds `assignments`: kept listeners get their new route, new ones are registered,

@@ -46,9 +46,9 @@ enum WorkerCommand: Sendable {
     /// `egress`, when given, the egress rules by client address.
     case applyListeners([ListenerAssignment], ListenerChanges, router: RouterChange?, egress: CompiledEgress?, udpFlowLimit: Int,
                         done: DispatchSemaphore)
-    /// Steer the new connections of the TCP listeners' groups this way from now on
-    /// (ConnectionSteering); sent to one worker, whose sockets reach every group.
-    case steer(ConnectionSteering)
+    /// Let the kernel's hash pick the worker of the TCP listeners' new connections from now
+    /// on (ConnectionSteering); sent to one worker, whose sockets reach every group.
+    case steerByHash
     /// Close any listener left and exit once the connections have finished, or at the
     /// deadline (monotonic nanoseconds), whichever comes first.
     case drain(deadline: UInt64)
