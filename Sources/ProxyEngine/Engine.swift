@@ -71,7 +71,7 @@ public struct EngineSettings: Sendable {
     /// before it sleeps (`--yield-before-sleep`, YieldBeforeSleep); 0 never yields.
     public var yieldRoundsLimit = EngineSettings.defaultYieldRounds
     /// How a new TCP connection's worker is chosen (`--connection-steering`).
-    public var connectionSteering = ConnectionSteering.cpu
+    public var connectionSteering = ConnectionSteering.hash
     /// Relay pipes open at once on the node, shared evenly by the workers.
     public var maxPipes = EngineSettings.maxPipes(descriptorLimit: 1024)
     /// The node-wide connection limit when neither `--max-connections` nor the

@@ -93,12 +93,12 @@ struct RunCommand: ParsableCommand {
     var yieldBeforeSleep: Int = EngineSettings.defaultYieldRounds
 
     @Option(name: .customLong("connection-steering"), help: ArgumentHelp(
-        "Which worker takes a new TCP connection: cpu, the default, gives it to the worker numbered after the CPU that received "
-            + "its handshake (a NIC queue's or a client thread's connections wake one worker), and goes back to hash by itself "
-            + "when connections arrive on too few CPUs to keep every worker busy; hash leaves the choice to the kernel's hash "
-            + "of addresses and ports.",
-        valueName: "cpu|hash"))
-    var connectionSteering: ConnectionSteering = .cpu
+        "Which worker takes a new TCP connection: hash, the default, leaves the choice to the kernel's hash of addresses and "
+            + "ports; cpu gives it to the worker numbered after the CPU that received its handshake (a NIC queue's or a client "
+            + "thread's connections wake one worker, not all), and goes back to hash by itself when connections keep arriving "
+            + "on too few CPUs to keep every worker busy.",
+        valueName: "hash|cpu"))
+    var connectionSteering: ConnectionSteering = .hash
 
     func validate() throws {
         if config.paths.isEmpty, try apiConnection() == nil {

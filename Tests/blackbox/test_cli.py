@@ -41,8 +41,10 @@ def test_help_exits_0_and_mentions_run():
     ("run", "--config", "{config}", "--nodeport-addresses", NODEPORT_ADDRESSES, "--relay-buffer-size", "5000"),
     ("run", "--config", "{config}", "--nodeport-addresses", NODEPORT_ADDRESSES, "--yield-before-sleep", "65"),
     ("run", "--config", "{config}", "--nodeport-addresses", NODEPORT_ADDRESSES, "--yield-before-sleep=-1"),
+    ("run", "--config", "{config}", "--nodeport-addresses", NODEPORT_ADDRESSES, "--connection-steering", "queue"),
 ], ids=["top-level", "run", "bad-value", "infinite-grace", "century-grace", "keepalive-past-the-kernel-limit",
-        "no-affinity-pins", "buffer-not-a-power-of-two", "yield-rounds-past-the-bound", "negative-yield-rounds"])
+        "no-affinity-pins", "buffer-not-a-power-of-two", "yield-rounds-past-the-bound", "negative-yield-rounds",
+        "unknown-steering"])
 def test_bad_flag_exits_64(args, write_config):
     config = write_config(service_yaml("web", node_port=pick_port(), endpoints=[("127.0.0.1", 1)]))
 

@@ -1,8 +1,8 @@
 """Which worker takes a new connection (`--connection-steering`). On loopback the kernel
 receives a connection's handshake on the CPU of the thread that connects, so a client
-thread pinned to one CPU plays a NIC queue: by default at two workers its connections all go
-to the worker numbered after that CPU, also on a port a reload added, and /metrics shows
-each worker's count; with `hash` they spread over both. When connections keep arriving on
+thread pinned to one CPU plays a NIC queue: by default (`hash`) its connections spread over
+both workers; with `cpu` they all go to the worker numbered after that CPU, also on a port
+a reload added, and /metrics shows each worker's count. When connections keep arriving on
 one CPU only, the daemon says so and leaves the choice to the kernel's hash, for the ports
 it has and those a reload adds, and the next connections spread over both workers."""
 
@@ -88,22 +88,23 @@ def echo_service(start_backend, start_daemon, write_config, node_port):
 
 
 @two_cpus
-def test_by_default_a_cpus_connections_go_to_the_worker_numbered_after_it(echo_service):
-    daemon, address, add_port = echo_service()
+def test_steered_by_cpu_a_cpus_connections_go_to_the_worker_numbered_after_it(echo_service):
+    daemon, address, add_port = echo_service("--connection-steering", "cpu")
     assert steering_by_cpu(daemon) == 1
     assert_steered_by_cpu(daemon, address)
     assert_steered_by_cpu(daemon, add_port())
 
 
-def test_with_hash_one_cpus_connections_spread_over_the_workers(echo_service):
-    daemon, address, _ = echo_service("--connection-steering", "hash")
+@pytest.mark.parametrize("steering", [(), ("--connection-steering", "hash")], ids=["default", "hash"])
+def test_by_default_and_with_hash_one_cpus_connections_spread_over_the_workers(steering, echo_service):
+    daemon, address, _ = echo_service(*steering)
     assert steering_by_cpu(daemon) == 0
     assert_spread_by_hash(daemon, address)
 
 
 @two_cpus
 def test_steering_gives_way_to_the_hash_when_connections_arrive_on_one_cpu(echo_service):
-    daemon, address, add_port = echo_service()
+    daemon, address, add_port = echo_service("--connection-steering", "cpu")
     cpu = sorted(os.sched_getaffinity(0))[0]
     # Windows of more than the 64 per worker the daemon needs before it judges one, judged
     # once a second; the second skewed window in a row gives steering up.
@@ -122,7 +123,8 @@ def test_steering_gives_way_to_the_hash_when_connections_arrive_on_one_cpu(echo_
 
 def test_one_worker_steers_nothing(start_backend, start_daemon, write_config, node_port):
     backend = start_backend(echo)
-    daemon = start_daemon(write_config(service_yaml("echo", node_port=node_port, endpoints=[backend.endpoint])))
+    daemon = start_daemon(write_config(service_yaml("echo", node_port=node_port, endpoints=[backend.endpoint])),
+                          extra_args=("--connection-steering", "cpu"))
     assert steering_by_cpu(daemon) == 0
     connections_from_cpu(("127.0.0.1", node_port), sorted(os.sched_getaffinity(0))[-1], 5)
     assert accepted(daemon)[0] == 5

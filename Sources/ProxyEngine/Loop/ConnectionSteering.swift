@@ -1,18 +1,22 @@
-// Which worker takes a new connection. Each worker listens on its own SO_REUSEPORT socket;
-// by default the group's program gives a connection to the worker numbered after the CPU
-// that received its handshake (LinuxIO's steerConnectionsByCPU). A client thread's
-// connections, or a NIC queue's, then wake one worker and not all of them (README,
-// "Steering connections by CPU", for what that saves). Where connections arrive on fewer CPUs than there are
-// workers (a NIC with one queue, one busy local client), that would leave workers idle:
-// SteeringBalance notices and the engine goes back to the kernel's hash.
+// Which worker takes a new connection. Each worker listens on its own SO_REUSEPORT socket,
+// and by default the kernel picks one by a hash of the connection's addresses and ports.
+// Asked to (`--connection-steering cpu`), the group's program gives a connection to the
+// worker numbered after the CPU that received its handshake (LinuxIO's
+// steerConnectionsByCPU): a client thread's connections, or a NIC queue's, then wake one
+// worker and not all of them (README, "Steering connections by CPU", for what that saves
+// and costs). Where connections arrive on fewer CPUs than there are workers (a NIC with one
+// queue, one busy local client), that would leave workers idle: SteeringBalance notices
+// and the engine goes back to the kernel's hash. Not the default, because connections
+// already open stay where they are: one client thread's streams all on one worker cost
+// 1.5x the CPU per GB they cost spread over two.
 
 /// How a new connection's worker is chosen (`--connection-steering`).
 public enum ConnectionSteering: String, Sendable, CaseIterable {
+    /// By the kernel's hash of the connection's addresses and ports.
+    case hash
     /// By the CPU that received the handshake, until the workers' shares show that too
     /// few CPUs receive connections; then by hash.
     case cpu
-    /// By the kernel's hash of the connection's addresses and ports.
-    case hash
 }
 
 /// Judges, from the workers' running counts of accepted connections, whether steering by
