@@ -56,7 +56,7 @@ final class Worker {
     /// it sleeps (`--yield-before-sleep`).
     private var yieldAllowance: YieldBeforeSleep
     private let loopCounters: LoopCounters
-    /// For the steering gauge, which the worker that steers sets.
+    /// For the steering gauge, which this worker clears once it steers by hash.
     private let statistics: StatisticsRegistry
 
     init(index: Int, control: WorkerControl, logger: Logger, settings: EngineSettings, statistics: StatisticsRegistry) throws(Errno) {

@@ -16,7 +16,8 @@ public final class StatisticsRegistry: Sendable {
     let dns: [DNSCounters]
     /// Per worker: how its loop waited for events.
     let loops: [LoopCounters]
-    /// Whether the engine steers new connections by CPU (it alone writes it).
+    /// Whether new connections are steered by CPU: set by the engine as it starts, cleared
+    /// by worker 0 once every group it holds steers by hash.
     let steeringByCPU = Atomic<Bool>(false)
     let workerCount: Int
     /// The certificates the HTTPS listeners serve, for expiry metrics and `status`.
