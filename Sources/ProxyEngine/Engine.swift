@@ -228,7 +228,6 @@ public final class Engine {
                       metadata: ["event": "steering-by-hash"])
     }
 
-
     /// Makes `plan` the one served, changing only what differs, and returns once every
     /// worker has taken it on (so dropped ports are free and new ones accept).
     /// `changedServices`, when given, are the only Services whose ports differ from the

@@ -25,9 +25,9 @@ public enum ConnectionSteering: String, Sendable, CaseIterable {
 /// skewed window may be a burst (a pod filling its connection pool from one thread); two
 /// in a row are how the connections arrive.
 struct SteeringBalance {
-    /// Connections per worker a window must hold before it is judged: enough that a
-    /// worker's share is not chance (the kernel's hash gives a worker of two fewer than an
-    /// eighth of 128 connections less than once in 10^18 windows).
+    /// Connections per worker a window must hold before it is judged: enough that the
+    /// shares say on how many CPUs connections arrive, not which few clients happened to
+    /// connect (a pod's pool fills from one thread; two skewed windows in a row are needed).
     static let minimumPerWorker: UInt64 = 64
 
     enum Verdict: Equatable {
