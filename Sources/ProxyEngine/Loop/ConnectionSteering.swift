@@ -55,17 +55,6 @@ struct SteeringBalance {
     /// Judges the window that ends with `accepted` (each worker's count since it started):
     /// skewed when half the workers or more got less than a quarter of an even share.
     mutating func judge(accepted: [UInt64]) -> Verdict {
-        let verdict = judgeWindow(accepted: accepted)
-        switch verdict {
-        case .undecided: return .undecided
-        case .balanced: skewedInARow = 0
-        case .skewedOnce, .skewed: skewedInARow += 1
-        }
-        guard case .skewed = verdict else { return verdict }
-        return skewedInARow >= Self.skewedWindowsToGiveUp ? verdict : .skewedOnce
-    }
-
-    private mutating func judgeWindow(accepted: [UInt64]) -> Verdict {
         guard accepted.count == windowStart.count, accepted.count > 1 else { return .undecided }
         let window = zip(accepted, windowStart).map { $0 &- $1 }
         let total = window.reduce(0, &+)
@@ -73,6 +62,11 @@ struct SteeringBalance {
         windowStart = accepted
         let quarterShare = total / UInt64(window.count) / 4
         let starved = window.filter { $0 < quarterShare }.count
-        return 2 * starved >= window.count ? .skewed(starved: starved, accepted: total) : .balanced
+        guard 2 * starved >= window.count else {
+            skewedInARow = 0
+            return .balanced
+        }
+        skewedInARow += 1
+        return skewedInARow >= Self.skewedWindowsToGiveUp ? .skewed(starved: starved, accepted: total) : .skewedOnce
     }
 }
