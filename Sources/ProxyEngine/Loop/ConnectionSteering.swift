@@ -8,7 +8,9 @@
 // queue, one busy local client), that would leave workers idle: SteeringBalance notices
 // and the engine goes back to the kernel's hash. Not the default, because connections
 // already open stay where they are: one client thread's streams all on one worker cost
-// 1.5x the CPU per GB they cost spread over two.
+// 1.2-1.5x the CPU per GB they cost spread over two. Handing such connections to another
+// worker as they are accepted cannot tell one thread's burst from the start of several
+// threads' and gave the locality away (docs/performance.md).
 
 /// How a new connection's worker is chosen (`--connection-steering`).
 public enum ConnectionSteering: String, Sendable, CaseIterable {
