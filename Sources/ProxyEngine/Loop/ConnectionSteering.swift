@@ -3,15 +3,15 @@
 // Asked to (`--connection-steering cpu`), the group's program gives a connection to the
 // worker numbered after the CPU that received its handshake (LinuxIO's
 // steerConnectionsByCPU): a client thread's connections, or a NIC queue's, then wake one
-// worker and not all of them (docs/performance.md, "Steering connections by CPU", for
-// what that saves and costs). Where connections arrive on fewer CPUs than there are workers (a NIC with one
-// queue, one busy local client), that would leave workers idle: SteeringBalance notices
-// and the engine goes back to the kernel's hash. Not the default, because connections
-// already open stay where they are: one client thread's streams all on one worker cost
-// 1.2-1.5x the CPU per GB they cost spread over two. Handing such connections to another
-// worker as they were accepted could not tell one thread's burst from the start of several
-// threads' and gave the locality away (docs/performance.md, "Handing connections over at
-// accept").
+// worker and not all of them (docs/performance.md, "Steering connections by CPU", for what
+// that saves and costs). Where connections arrive on fewer CPUs than there are workers (a
+// NIC with one queue, one busy local client), that would leave workers idle:
+// SteeringBalance notices and the engine goes back to the kernel's hash. Not the default,
+// because connections already open stay where they are: one client thread's streams all on
+// one worker cost 1.2-1.5x the CPU per GB they cost spread over two. Handing such
+// connections to another worker as they were accepted could not tell one thread's burst
+// from the start of several threads' and gave the locality away (docs/performance.md,
+// "Handing connections over at accept").
 
 /// How a new connection's worker is chosen (`--connection-steering`).
 public enum ConnectionSteering: String, Sendable, CaseIterable {
