@@ -2,6 +2,8 @@
 wildcard SAN of one label, else the default certificate), TLS 1.2 and 1.3 only with ALPN
 http/1.1, and requests routed as over HTTP once the handshake is done, with
 `X-Forwarded-Proto: https` and the HTTPS port in `X-Forwarded-Port`, keep-alive included.
+A burst of handshakes is taken a few per turn of the loop (the rest wait, counted on
+/metrics), and every one of them completes and is served.
 
 The clients are curl, `openssl s_client` and Python's http.client; which certificate was
 served is told by its SHA-256 fingerprint."""
@@ -9,9 +11,12 @@ served is told by its SHA-256 fingerprint."""
 import hashlib
 import http.client
 import json
+import select
 import socket
+import ssl
 
-from harness import MiB, pattern_bytes
+from harness import Deadline, MiB, pattern_bytes
+from harness.admin import scrape, series
 from harness.http_backend import requests_seen
 from harness.tls import (
     DEFAULT_CERT_ARGS, HTTPSClient, client_context, https_curl, s_client, secret_yaml, served_fingerprint, tls_site,
@@ -226,3 +231,48 @@ def test_a_large_response_over_tls_arrives_intact(start_http_backend, start_tls_
     assert streamed.status == 200
     assert (streamed.body_length, streamed.body_sha256) == (size, sent["response_sha256"])
     assert (after.status, after.backend) == (200, "alpha")
+
+
+def test_a_burst_of_handshakes_is_paced_and_every_connection_is_served(start_http_backend, start_tls_ingress,
+                                                                        write_config, tls_material):
+    m = tls_material
+    _, config = tls_site(start_http_backend, m)
+    daemon = start_tls_ingress(write_config(config), extra_args=DEFAULT_CERT_ARGS)
+    context = client_context(m.ca_path)
+    # Every connection first, then every ClientHello back to back: RSA-2048 signatures
+    # (a.example), each longer than a turn's handshake time, so most wait for a later turn.
+    raws = [socket.create_connection(daemon.https_address, timeout=10) for _ in range(40)]
+    clients = [context.wrap_socket(raw, server_hostname="a.example", do_handshake_on_connect=False) for raw in raws]
+    try:
+        pending = set()
+        for client in clients:
+            client.setblocking(False)
+            try:
+                client.do_handshake()
+            except ssl.SSLWantReadError:
+                pending.add(client)
+        deadline = Deadline(30)
+        while pending:
+            assert not deadline.expired(), f"{len(pending)} handshakes did not finish"
+            readable, _, _ = select.select(list(pending), [], [], deadline.remaining())
+            for client in readable:
+                try:
+                    client.do_handshake()
+                    pending.discard(client)
+                except ssl.SSLWantReadError:
+                    pass
+        for client in clients:
+            client.settimeout(10)
+            client.sendall(b"GET /hello HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n")
+        answers = []
+        for client in clients:
+            answer = b""
+            while chunk := client.recv(65536):
+                answer += chunk
+            answers.append(answer)
+        assert all(answer.startswith(b"HTTP/1.1 200 ") and b"alpha" in answer for answer in answers), answers
+        paced = series(scrape(daemon), "svcproxy_ingress_tls_handshakes_paced_total")
+        assert paced and paced > 0, paced
+    finally:
+        for client in clients:
+            client.close()

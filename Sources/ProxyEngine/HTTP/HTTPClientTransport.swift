@@ -79,8 +79,12 @@ extension HTTPProxyHandler {
             awaitHead(session)
             return true
         }
+        guard takeHandshakeTurn(session) else { return false }
         session.tlsReadWaits = []
-        switch tls.handshake() {
+        let started = MonotonicClock.now()
+        let result = tls.handshake()
+        handshakeTimeThisTurn &+= MonotonicClock.now() &- started
+        switch result {
         case .done:
             tlsCounters.handshakeCompleted(version: tls.protocolVersion, resumed: tls.resumed, kernelTLS: tls.kernelTLS.send)
             awaitHead(session)

@@ -36,6 +36,10 @@ final class HTTPProxyHandler {
     /// (HTTPDeferredFlushes.swift), and those whose sends came back, to take up again.
     var deferredFlushes: [HTTPSession] = []
     var settling: [HTTPSession] = []
+    /// TLS handshake steps taken in the loop's current turn, in nanoseconds, and the
+    /// sessions waiting for a later turn's (HTTPHandshakePacing.swift).
+    var handshakeTimeThisTurn: UInt64 = 0
+    var waitingHandshakes: [HTTPSession] = []
     /// Per-worker start and counter of generated X-Request-IDs ("<random hex>-<worker>-"
     /// and the counter in hex): unique without a system call per request.
     private let requestIDStem: [UInt8]

@@ -204,6 +204,9 @@ final class HTTPSession: SlotOccupant {
     var flushDeferred = false
     var settling = false
     var flushAtOnce = false
+    /// Waiting for its handshake's turn: the loop's turn had spent its handshake time
+    /// (HTTPHandshakePacing.swift).
+    var handshakeWaiting = false
 
     var fromClient = ByteQueue()
     var toClient = ByteQueue()

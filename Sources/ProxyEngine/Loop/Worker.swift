@@ -98,6 +98,7 @@ final class Worker {
                 loop.logger.critical("epoll_wait failed: \(error)")
                 fatalError("svcproxy bug: epoll_wait failed in worker \(loop.index): \(error)")
             }
+            http.startTurn()
             for i in 0..<count {
                 let event = loop.epoll.event(at: i)
                 dispatch(EventToken(rawValue: event.token), event.events)
@@ -219,7 +220,7 @@ final class Worker {
         if let deadline = acceptResumeAt, deadline < earliest { earliest = deadline }
         if let deadline = drainDeadline, deadline < earliest { earliest = deadline }
         if let deadline = tcp.keepAliveDue, deadline < earliest { earliest = deadline }
-        if earliest <= now || http.hasDeferredFlushes { return 0 }
+        if earliest <= now || http.hasDeferredFlushes || http.hasWaitingHandshakes { return 0 }
         return Int32(min((earliest - now + 999_999) / 1_000_000, 60_000))
     }
 

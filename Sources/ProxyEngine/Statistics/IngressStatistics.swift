@@ -164,6 +164,8 @@ final class TLSCounters: Sendable {
     let resumed = Atomic<UInt64>(0)
     /// Connections whose records the kernel encrypts (kTLS).
     let kernelTLS = Atomic<UInt64>(0)
+    /// Handshake steps that waited for a later turn of the loop (HTTPHandshakePacing.swift).
+    let paced = Atomic<UInt64>(0)
 
     func handshakeCompleted(version: String, resumed wasResumed: Bool, kernelTLS inKernel: Bool) {
         if version == "TLSv1.3" { tls13.bump() } else { tls12.bump() }
@@ -179,4 +181,5 @@ public struct TLSSnapshot: Sendable {
     public let timedOut: UInt64
     public let resumed: UInt64
     public let kernelTLS: UInt64
+    public let paced: UInt64
 }

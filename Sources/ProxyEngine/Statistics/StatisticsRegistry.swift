@@ -61,7 +61,8 @@ public final class StatisticsRegistry: Sendable {
         func sum(_ value: (TLSCounters) -> UInt64) -> UInt64 { tls.reduce(0) { $0 &+ value($1) } }
         return TLSSnapshot(handshakesTLS12: sum { $0.tls12.current }, handshakesTLS13: sum { $0.tls13.current },
                            failed: sum { $0.failed.current }, timedOut: sum { $0.timedOut.current },
-                           resumed: sum { $0.resumed.current }, kernelTLS: sum { $0.kernelTLS.current })
+                           resumed: sum { $0.resumed.current }, kernelTLS: sum { $0.kernelTLS.current },
+                           paced: sum { $0.paced.current })
     }
 
     /// Every Ingress path's counters, summed over workers, in key order.
