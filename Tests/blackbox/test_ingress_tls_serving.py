@@ -239,9 +239,10 @@ def test_a_burst_of_handshakes_is_paced_and_every_connection_is_served(start_htt
     _, config = tls_site(start_http_backend, m)
     daemon = start_tls_ingress(write_config(config), extra_args=DEFAULT_CERT_ARGS)
     context = client_context(m.ca_path)
-    # Every connection first, then every ClientHello back to back: RSA-2048 signatures
-    # (a.example), each longer than a turn's handshake time, so most wait for a later turn.
-    raws = [socket.create_connection(daemon.https_address, timeout=10) for _ in range(40)]
+    # Every connection first, then every ClientHello back to back, faster than the daemon
+    # makes RSA-2048 signatures (a.example, hundreds of microseconds each): the ClientHellos
+    # pile up, and those beyond a turn's millisecond of handshakes wait for later turns.
+    raws = [socket.create_connection(daemon.https_address, timeout=10) for _ in range(100)]
     clients = [context.wrap_socket(raw, server_hostname="a.example", do_handshake_on_connect=False) for raw in raws]
     try:
         pending = set()

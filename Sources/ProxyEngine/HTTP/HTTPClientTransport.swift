@@ -83,7 +83,7 @@ extension HTTPProxyHandler {
         session.tlsReadWaits = []
         let started = MonotonicClock.now()
         let result = tls.handshake()
-        handshakeTimeThisTurn &+= MonotonicClock.now() &- started
+        handshakeStepTook(MonotonicClock.now() &- started, session)
         switch result {
         case .done:
             tlsCounters.handshakeCompleted(version: tls.protocolVersion, resumed: tls.resumed, kernelTLS: tls.kernelTLS.send)

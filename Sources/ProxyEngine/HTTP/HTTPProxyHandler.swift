@@ -181,6 +181,8 @@ final class HTTPProxyHandler {
         } else {
             wanted.formUnion(session.tlsReadWaits)
         }
+        // Waiting for a turn to take its handshake step: the turn resumes it, not epoll.
+        if session.handshakeWaiting { wanted = [] }
         do {
             try loop.watch(session.client.rawValue, current: session.interest, wanted: wanted,
                            token: EventToken(kind: .httpClient, slot: session.slot, generation: session.tag))
@@ -295,6 +297,7 @@ final class HTTPProxyHandler {
             try? session.client.setResetOnClose()
         }
         session.phase = .closed
+        stopWaitingForHandshake(session)
         session.budget?.open.wrappingSubtract(1, ordering: .relaxed)
         session.budget = nil
         if let upstream = session.upstream { discard(upstream) }

@@ -207,6 +207,8 @@ final class HTTPSession: SlotOccupant {
     /// Waiting for its handshake's turn: the loop's turn had spent its handshake time
     /// (HTTPHandshakePacing.swift).
     var handshakeWaiting = false
+    /// A step of its handshake did the costly work; the rest are not paced.
+    var handshakeCostPaid = false
 
     var fromClient = ByteQueue()
     var toClient = ByteQueue()
