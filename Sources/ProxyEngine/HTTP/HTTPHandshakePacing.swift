@@ -23,7 +23,7 @@ extension HTTPProxyHandler {
     static let costlyHandshakeStep: UInt64 = 50_000
 
     /// Some handshakes wait for a later turn: the worker's next poll must not sleep.
-    var hasWaitingHandshakes: Bool { !waitingHandshakes.isEmpty }
+    var hasWaitingHandshakes: Bool { waitingHead < waitingHandshakes.count }
 
     /// Whether `session` may take a handshake step in this turn; if not, it waits for a
     /// later one.
@@ -42,30 +42,45 @@ extension HTTPProxyHandler {
         if nanoseconds >= Self.costlyHandshakeStep { session.handshakeCostPaid = true }
     }
 
-    /// A session closed while waiting leaves the queue now, so that its descriptor closes
-    /// with it.
+    /// Notes a session closed while it waits. It stays queued, to be passed over, until a
+    /// turn reaches it or closed ones are half the queue, which a turn then drops: their
+    /// descriptors close with them (searching the queue at each close would cost its
+    /// length, and handshake timeouts come due together).
     func stopWaitingForHandshake(_ session: HTTPSession) {
-        guard session.handshakeWaiting else { return }
-        session.handshakeWaiting = false
-        waitingHandshakes.removeAll { $0 === session }
+        if session.handshakeWaiting { closedWhileWaiting += 1 }
     }
 
     /// Starts a turn: its handshake time is unspent, and the sessions that waited take
-    /// their steps first, as far as the time goes.
+    /// their steps first, in order, as far as the time goes.
     func startTurn() {
         handshakeTimeThisTurn = 0
-        guard !waitingHandshakes.isEmpty else { return }
-        let waiting = waitingHandshakes
-        waitingHandshakes = []
-        var next = 0
-        while next < waiting.count, handshakeTimeThisTurn < Self.handshakeTimePerTurn {
-            let session = waiting[next]
-            next += 1
+        guard hasWaitingHandshakes else { return }
+        while waitingHead < waitingHandshakes.count, handshakeTimeThisTurn < Self.handshakeTimePerTurn {
+            let session = waitingHandshakes[waitingHead]
+            waitingHead += 1
             session.handshakeWaiting = false
-            guard sessions[session.slot] === session, session.phase == .handshaking else { continue }
+            guard session.phase == .handshaking, sessions[session.slot] === session else {
+                if session.phase == .closed { closedWhileWaiting -= 1 }
+                continue
+            }
             advance(session)
         }
-        // Those not reached keep their places, ahead of any that had to wait meanwhile.
-        if next < waiting.count { waitingHandshakes = Array(waiting[next...]) + waitingHandshakes }
+        compactWaitingHandshakes()
+    }
+
+    /// Drops the entries turns have passed once they are half the array (each entry is
+    /// moved once on average), and closed sessions once they are half of those left.
+    private func compactWaitingHandshakes() {
+        if waitingHead == waitingHandshakes.count {
+            waitingHandshakes.removeAll(keepingCapacity: true)
+            waitingHead = 0
+            closedWhileWaiting = 0
+            return
+        }
+        let left = waitingHandshakes.count - waitingHead
+        guard 2 * closedWhileWaiting >= left || (waitingHead >= 1024 && 2 * waitingHead >= waitingHandshakes.count) else { return }
+        waitingHandshakes = waitingHandshakes[waitingHead...].filter { $0.phase != .closed }
+        waitingHead = 0
+        closedWhileWaiting = 0
     }
 }

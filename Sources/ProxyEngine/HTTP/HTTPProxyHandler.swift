@@ -37,9 +37,12 @@ final class HTTPProxyHandler {
     var deferredFlushes: [HTTPSession] = []
     var settling: [HTTPSession] = []
     /// TLS handshake steps taken in the loop's current turn, in nanoseconds, and the
-    /// sessions waiting for a later turn's (HTTPHandshakePacing.swift).
+    /// sessions waiting for a later turn's from `waitingHead` on, of which
+    /// `closedWhileWaiting` have closed since (HTTPHandshakePacing.swift).
     var handshakeTimeThisTurn: UInt64 = 0
     var waitingHandshakes: [HTTPSession] = []
+    var waitingHead = 0
+    var closedWhileWaiting = 0
     /// Per-worker start and counter of generated X-Request-IDs ("<random hex>-<worker>-"
     /// and the counter in hex): unique without a system call per request.
     private let requestIDStem: [UInt8]
