@@ -41,7 +41,7 @@ extension MetricsWriter {
         family("svcproxy_ingress_tls_resumptions_total", "counter", "TLS handshakes that resumed a session (ticket).")
         sample("svcproxy_ingress_tls_resumptions_total", [], snapshot.resumed)
         family("svcproxy_ingress_tls_handshakes_paced_total", "counter",
-               "TLS handshake steps that waited for a later turn of a worker's loop, which had spent its handshake time on others.")
+               "TLS handshakes whose costly step waited for a later turn of a worker's loop, which had spent its handshake time on others.")
         sample("svcproxy_ingress_tls_handshakes_paced_total", [], snapshot.paced)
         family("svcproxy_ingress_tls_ktls_connections_total", "counter", "TLS connections whose records the kernel encrypts (kTLS).")
         sample("svcproxy_ingress_tls_ktls_connections_total", [], snapshot.kernelTLS)

@@ -3,9 +3,10 @@
 // connections at once (wrk's hundred, a pool filling after a restart) has all their
 // ClientHellos ready in one poll: shaken hands with one after the other, they held every
 // open connection's requests up for tens of milliseconds (p99 at one worker 21.9 ms
-// against nginx's 7.8, `bench/run --workloads tls-keepalive`). So a turn takes handshake
-// steps for at most `handshakeTimePerTurn`, and the sessions left wait, in the order they
-// came, for the next turns, which begin with them; the requests that are ready go through
+// against nginx's 7.8, `bench/run --workloads tls-keepalive`). So a turn starts no more
+// handshake steps once it has spent `handshakeTimePerTurn` on them (the step under way
+// may run past it), and the sessions left wait, in the order they came, for the next
+// turns, which begin with them; the requests that are ready go through
 // in between, as they do in nginx, which accepts one connection per turn
 // (`multi_accept off`). Only a handshake's costly step waits: the steps after it (reading
 // the client's Finished) take microseconds, and holding them back would make every

@@ -164,7 +164,7 @@ final class TLSCounters: Sendable {
     let resumed = Atomic<UInt64>(0)
     /// Connections whose records the kernel encrypts (kTLS).
     let kernelTLS = Atomic<UInt64>(0)
-    /// Handshake steps that waited for a later turn of the loop (HTTPHandshakePacing.swift).
+    /// Handshakes whose costly step waited for a later turn of the loop (HTTPHandshakePacing.swift).
     let paced = Atomic<UInt64>(0)
 
     func handshakeCompleted(version: String, resumed wasResumed: Bool, kernelTLS inKernel: Bool) {
