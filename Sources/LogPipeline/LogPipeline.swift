@@ -59,14 +59,10 @@ public final class LogPipeline<Sink: LogSink>: Sendable {
     /// - Returns: whether every queued record was written.
     @discardableResult
     public func finish(timeout: UInt64) -> Bool {
-        let deadline = MonotonicClock.now() + timeout
         let drained = lock.withLock {
             closing = true
             lock.broadcast()
-            while !queue.isEmpty || writing, MonotonicClock.now() < deadline {
-                lock.wait(until: deadline)
-            }
-            return queue.isEmpty && !writing
+            return waitForWriter(timeout: timeout)
         }
         guard drained else { return false }
         let thread = lock.withLock { () -> JoinableThread? in
@@ -75,6 +71,26 @@ public final class LogPipeline<Sink: LogSink>: Sendable {
         }
         thread?.join()
         return true
+    }
+
+    /// Waits, at most `timeout` nanoseconds, for the logging thread to write every record
+    /// queued so far, and goes on taking records. The daemon calls it before it says READY=1,
+    /// so that whoever waits for readiness finds the start's lines in the log.
+    ///
+    /// - Returns: whether every queued record was written.
+    @discardableResult
+    public func waitUntilWritten(timeout: UInt64) -> Bool {
+        lock.withLock { waitForWriter(timeout: timeout) }
+    }
+
+    /// With `lock` held: sleeps until the queue is empty and no batch is being written, or
+    /// `timeout` nanoseconds have passed; says which.
+    private func waitForWriter(timeout: UInt64) -> Bool {
+        let deadline = MonotonicClock.now() + timeout
+        while !queue.isEmpty || writing, MonotonicClock.now() < deadline {
+            lock.wait(until: deadline)
+        }
+        return queue.isEmpty && !writing
     }
 
     /// The logging thread: takes everything queued at once, writes it without the lock,
@@ -115,9 +131,10 @@ public final class LogPipeline<Sink: LogSink>: Sendable {
 }
 
 /// What the daemon needs of its pipeline whichever sink it writes to: the drop count for
-/// /metrics, and the flush on the way out.
+/// /metrics, the wait before READY=1, and the flush on the way out.
 public protocol LogPipelineControl: AnyObject, Sendable {
     var dropped: UInt64 { get }
+    @discardableResult func waitUntilWritten(timeout: UInt64) -> Bool
     @discardableResult func finish(timeout: UInt64) -> Bool
 }
 

@@ -133,7 +133,7 @@ extension Daemon {
             checkAPIHealth(now: lastAPISync)
             logger.notice("Synced with the API server \(apiSource.connection.server): \(store.apiObjectCount) objects",
                           metadata: ["event": "api-synced"])
-            SystemdNotifier.ready(status: status)
+            announceReady()
         }
     }
 

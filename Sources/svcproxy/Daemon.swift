@@ -8,6 +8,7 @@ import Foundation
 import Glibc
 import KubeAPI
 import LinuxIO
+import LogPipeline
 import Logging
 import ProxyEngine
 import ServiceConfig
@@ -19,8 +20,8 @@ final class Daemon {
     let gracePeriod: UInt64
     let logger: Logger
     let admin: AdminAddresses
-    /// Log records dropped because the log destination did not keep up, for /metrics.
-    let logMessagesDropped: @Sendable () -> UInt64
+    /// The log pipeline: its drop count for /metrics, and its queue written out before READY=1.
+    let logs: any LogPipelineControl
     /// Shared with the admin thread, which reports it.
     let state = DaemonState()
     private var plan: ProxyPlan
@@ -50,7 +51,7 @@ final class Daemon {
     var apiTriggerTimesWaiting: [Double] = []
 
     init(config: ConfigOptions, engineSettings: EngineSettings, gracePeriod: UInt64, admin: AdminAddresses,
-         logger: Logger, plan: LoadedPlan, store: ObjectStore, logMessagesDropped: @escaping @Sendable () -> UInt64,
+         logger: Logger, plan: LoadedPlan, store: ObjectStore, logs: any LogPipelineControl,
          clusterIPInterface: String? = nil, loadBalancerInterface: String? = nil, apiSource: APISource? = nil,
          minSyncPeriod: UInt64 = 1_000_000_000) {
         self.apiSource = apiSource
@@ -61,7 +62,7 @@ final class Daemon {
         self.engineSettings = engineSettings
         self.gracePeriod = gracePeriod
         self.admin = admin
-        self.logMessagesDropped = logMessagesDropped
+        self.logs = logs
         self.logger = logger
         self.plan = plan.plan
         self.allocations = plan.allocations
@@ -89,7 +90,7 @@ final class Daemon {
         clusterIPs.sync(plan)
         syncLoadBalancers()
         let endpoints = try AdminEndpoints(addresses: admin, version: SvcProxyVersion.current, state: state, engine: engine,
-                                           logMessagesDropped: logMessagesDropped, logger: logger)
+                                           logMessagesDropped: { [logs] in logs.dropped }, logger: logger)
         try endpoints.start()
         defer { endpoints.stop() }
         endpoints.serveHealthChecks(plan.healthChecks)
@@ -102,7 +103,7 @@ final class Daemon {
                 $0.apiSource = APISourceFigures()
             }
         } else {
-            SystemdNotifier.ready(status: status)
+            announceReady()
         }
 
         let events = try Epoll(capacity: 4)
@@ -170,7 +171,7 @@ final class Daemon {
             followNetworkPolicies()
             applyAPIChanges(engine: engine, admin: endpoints)
         }
-        if apiSource == nil || announcedAPIReady { SystemdNotifier.ready(status: status) }
+        if apiSource == nil || announcedAPIReady { announceReady() }
     }
 
     /// Plans the store's objects again (the files read again, the API's changes taken) and
@@ -311,6 +312,14 @@ final class Daemon {
             logger.info("Serving DNS for \(dns.clusterDomain) on \(address.ip.withPort(address.port)) (\(transports.joined(separator: " and "))); \(upstreams)",
                         metadata: ["event": "dns-listening"])
         }
+    }
+
+    /// READY=1 with the status line, once the log's queue is written out (or its wait has
+    /// passed): whoever waits for readiness (systemctl start, a script, a test) then finds
+    /// the lines of the start or the reload in the log.
+    func announceReady() {
+        logs.waitUntilWritten(timeout: LogSetup.readyWaitTimeout)
+        SystemdNotifier.ready(status: status)
     }
 
     /// The one-line summary for STATUS= and the log.

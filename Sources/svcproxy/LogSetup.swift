@@ -10,6 +10,8 @@ import Systemd
 enum LogSetup {
     /// How long the last records may take to reach their destination on the way out.
     static let flushTimeout: UInt64 = 2_000_000_000
+    /// How long READY=1 may wait for the log's queue: a stuck destination delays it no more.
+    static let readyWaitTimeout: UInt64 = 100_000_000
 
     /// Starts the logging thread and makes it the destination of every Logger. Call after
     /// the daemon's signals are blocked (the thread inherits the mask), and only once.

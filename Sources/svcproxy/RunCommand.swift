@@ -178,7 +178,7 @@ struct RunCommand: ParsableCommand {
         let daemon = Daemon(config: config, engineSettings: engine,
                             gracePeriod: try gracePeriodNanoseconds(),
                             admin: admin, logger: logger, plan: loaded, store: store,
-                            logMessagesDropped: { logs.dropped },
+                            logs: logs,
                             clusterIPInterface: clusterIPInterface, loadBalancerInterface: loadBalancerInterface,
                             apiSource: apiSource, minSyncPeriod: try api.minSyncPeriodNanoseconds())
         defer { apiSource?.stop() }

@@ -1,6 +1,7 @@
 // The pipeline with a sink the test holds shut: records are written in the order they were
 // logged, those beyond the capacity are dropped and counted (and the count is itself logged
-// once the sink moves again), and finishing waits for the queue, but never past its deadline.
+// once the sink moves again), and waiting for the writer (before READY=1, or to finish) waits for
+// the queue, but never past its deadline.
 import Logging
 import Synchronization
 import Testing
@@ -74,6 +75,22 @@ private func logged(_ text: String) -> LogEvent {
         #expect(pipeline.finish(timeout: 5_000_000_000))
         // The count follows the batch during which the records were lost.
         #expect(sink.written == ["first", "dropped 6", "queued 0", "queued 1", "queued 2", "queued 3"])
+    }
+
+    @Test func waitingUntilWrittenLeavesThePipelineTakingRecords() throws {
+        let sink = GatedSink()
+        let pipeline = try LogPipeline(sink: sink, capacity: 4)
+        pipeline.submit("held")
+        sink.waitForWriter()
+        #expect(!pipeline.waitUntilWritten(timeout: 50_000_000), "the sink still holds its record")
+
+        sink.openGate()
+        #expect(pipeline.waitUntilWritten(timeout: 5_000_000_000))
+        #expect(sink.written == ["held"])
+        pipeline.submit("after waiting")
+        #expect(pipeline.finish(timeout: 5_000_000_000))
+        #expect(sink.written == ["held", "after waiting"])
+        #expect(pipeline.dropped == 0)
     }
 
     @Test func finishingGivesUpOnAStuckSinkAtItsDeadline() throws {

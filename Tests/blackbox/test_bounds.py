@@ -89,8 +89,7 @@ def test_affinity_at_its_size_bound_serves_new_clients_and_counts_evictions(star
     assert metric_total(daemon, "svcproxy_affinity_evictions_total") == 100
     # The 50 most recent clients are still pinned; one evicted long ago may land anywhere.
     assert [name_from(client, (cluster_ip, port)) for client in clients[-50:]] == answers[-50:]
-    # Written by the logging thread, possibly a moment after READY=1.
-    assert poll_until(lambda: "50 affinity pins per service port" in daemon.log_text(), timeout=5), daemon.log_tail()
+    assert "50 affinity pins per service port" in daemon.log_text(), daemon.log_tail()
 
 
 def ip_netns_read(namespace: str, path: str) -> str:
