@@ -1,5 +1,6 @@
 // The Ingress session's byte queue: bytes come out as they went in, in order, whatever mix
-// of appends, reads into its room, partial consumes and growth they went through.
+// of appends, reads into its room, partial consumes and growth they went through; a head
+// put in front of bytes read with room before them leaves those bytes where they are.
 import Testing
 @testable import ProxyEngine
 
@@ -55,5 +56,52 @@ private func contents(_ queue: borrowing ByteQueue) -> [UInt8] {
         #expect(queue.isEmpty && contents(queue) == [])
         queue.append([7])
         #expect(contents(queue) == [7])
+    }
+
+    @Test func aHeadReplacedInFrontOfItsBodyLeavesTheBodyWhereItWasRead() {
+        var queue = ByteQueue()
+        let response = Array("HTTP/1.1 200 OK\r\nConnection: keep-alive\r\n\r\nbody".utf8)
+        let read = queue.fill(leavingHeadroom: 8, upTo: 100, reserving: 300) { room, count -> Int? in
+            #expect(count == 100)
+            response.withUnsafeBytes { room.copyMemory(from: $0.baseAddress!, byteCount: response.count) }
+            return response.count
+        }
+        #expect(read == response.count)
+        let body = queue.withBytes { $0.baseAddress! } + (response.count - 4)
+        queue.consume(response.count - 4)
+
+        let head = Array("HTTP/1.1 200 OK\r\n\r\n".utf8)
+        #expect(head.withUnsafeBytes { queue.prepend($0) })
+        #expect(contents(queue) == head + Array("body".utf8))
+        #expect(queue.withBytes { $0.baseAddress! } + head.count == body, "the body was not moved")
+        let longer = [UInt8](repeating: 65, count: 200)
+        #expect(!longer.withUnsafeBytes { queue.prepend($0) }, "no room for it in front")
+        #expect(contents(queue) == head + Array("body".utf8))
+
+        // Room for `reserving` after the headroom: appending the rest moves nothing.
+        let start = queue.withBytes { $0.baseAddress! }
+        queue.append([UInt8](repeating: 1, count: 200))
+        #expect(queue.withBytes { $0.baseAddress! } == start)
+    }
+
+    @Test func aTailPastTheResponseMovesToAnotherQueue() {
+        var queue = ByteQueue()
+        queue.append(Array("endNEXT".utf8))
+        var other = ByteQueue()
+        other.append(Array("x".utf8))
+        queue.moveTail(after: 3, onto: &other)
+        #expect(contents(queue) == Array("end".utf8) && contents(other) == Array("xNEXT".utf8))
+        queue.moveTail(after: 3, onto: &other)  // nothing past the first three
+        #expect(contents(queue) == Array("end".utf8) && contents(other) == Array("xNEXT".utf8))
+        queue.moveTail(after: 0, onto: &other)
+        #expect(queue.count == 0 && contents(other) == Array("xNEXTend".utf8))
+    }
+
+    @Test func aFillThatReadsNothingLeavesAnEmptyQueue() {
+        var queue = ByteQueue()
+        #expect(queue.fill(leavingHeadroom: 128, upTo: 64, reserving: 64) { _, _ in nil } == nil)
+        #expect(queue.count == 0)
+        queue.append([5])
+        #expect(contents(queue) == [5])
     }
 }

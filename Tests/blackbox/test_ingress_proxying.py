@@ -147,6 +147,22 @@ def test_a_response_head_and_the_body_read_with_it_reach_the_client_in_one_segme
     assert segments == 20, f"20 answers arrived in {segments} segments"
 
 
+def test_bytes_an_endpoint_sends_past_its_answer_never_answer_the_next_request(
+        start_http_backend, start_ingress, write_config):
+    """The endpoint writes its answer and, in the same send, a second response: the client
+    gets the answer exactly, and its next request goes over another endpoint connection."""
+    backend, daemon = one_backend(start_http_backend, start_ingress, write_config)
+
+    with HTTPClient(daemon.ingress_address) as client:
+        first = client.get("/first", "foo.example", [("X-Mode", "overlong")])
+        second = client.get("/second")
+
+    assert first.status == 200 and first.body == b"exactly this\n"
+    assert second.status == 200 and second.json["path"] == "/second"
+    assert second.header("X-Smuggled") is None
+    assert len({r["connection"] for r in requests_seen(backend)}) == 2
+
+
 def test_python_http_client_keeps_one_connection_while_requests_alternate_between_endpoints(
         start_http_backend, start_ingress, write_config):
     """The standard library's client, as a user's script would use it: one connection,

@@ -41,6 +41,39 @@ struct ByteQueue: ~Copyable {
         return written
     }
 
+    /// Reads into an empty queue as `append(upTo:_:)` does, but leaves `headroom` bytes
+    /// free before what `fill` writes, for `prepend`, and room for `reserving` bytes in all
+    /// after it: a response read where it will be written from, its head replaced in front
+    /// of its body without moving the body.
+    mutating func fill<Failure: Error>(leavingHeadroom headroom: Int, upTo count: Int, reserving: Int,
+                                       _ fill: (UnsafeMutableRawPointer, Int) throws(Failure) -> Int?) throws(Failure) -> Int? {
+        assert(isEmpty, "fill(leavingHeadroom:) reads into an empty queue")
+        makeRoom(for: headroom + max(count, reserving))
+        start = headroom
+        end = headroom
+        let written = try append(upTo: count, fill)
+        if isEmpty { consume(0) }
+        return written
+    }
+
+    /// Puts `bytes` in front of the waiting ones, in the free room before them; false, and
+    /// nothing changed, when that room is too small.
+    mutating func prepend(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard bytes.count <= start, let storage else { return bytes.isEmpty }
+        guard let source = bytes.baseAddress else { return true }
+        start -= bytes.count
+        (storage + start).copyMemory(from: source, byteCount: bytes.count)
+        return true
+    }
+
+    /// Moves the waiting bytes after the first `count` onto the end of `other`.
+    mutating func moveTail(after count: Int, onto other: inout ByteQueue) {
+        guard count < self.count else { return }
+        withBytes { other.append(UnsafeRawBufferPointer(rebasing: $0[count...])) }
+        end = start + count
+        if start == end { consume(0) }
+    }
+
     /// Makes room for `count` bytes after those waiting, so that appending them moves
     /// nothing.
     mutating func reserve(_ count: Int) {

@@ -282,12 +282,16 @@ extension HTTPProxyHandler {
         if session.fromUpstream.isEmpty {
             // What was read before is written on before much more is read: the backpressure.
             guard session.toClient.count < responseReadAhead, upstream.readable else { return false }
-            let step = read(from: upstream.socket, into: &session.fromUpstream)
+            let inPlace = readsInPlace(session, exchange)
+            let before = session.toClient.count
+            let step = inPlace ? readInPlace(from: upstream.socket, into: &session.toClient)
+                : read(from: upstream.socket, into: &session.fromUpstream)
             switch step {
             case .progressed, .drained:
                 if case .drained = step { upstream.readable = false }
                 exchange.receivedAny = true
                 setDeadline(session, after: exchange.upstreamTimeout)
+                if inPlace { takeInPlace(session, exchange, readFrom: before) }
             case .blocked:
                 upstream.readable = false
                 return false
@@ -307,12 +311,88 @@ extension HTTPProxyHandler {
             exchange.responseBytes += UInt64(taken)
             if exchange.responseBody.isDone { finish(session, exchange) }
         case .failure(let error):
-            loop.logLimited(.warning, event: .upstreamProtocol, subject: "\(exchange.entry.backend.servicePort)",
-                            "Endpoint \(exchange.target.endpoint) of \(exchange.entry.backend.servicePort) sent a malformed response body: \(error)")
-            abort(session)
+            rejectBody(session, exchange, error)
         }
         return true
     }
+
+    // MARK: Responses read where they are written from
+
+    /// Whether the endpoint's next bytes are read straight into the client's queue: a body
+    /// under way, or a head with nothing before it there. The head is then replaced in
+    /// place (`prepend`) and the body is never copied in user space; what follows the
+    /// response, if anything, goes back to `fromUpstream` and the steps above.
+    private func readsInPlace(_ session: HTTPSession, _ exchange: Exchange) -> Bool {
+        exchange.response == nil ? session.toClient.isEmpty : !exchange.responseBody.isDone
+    }
+
+    /// One read of a response into the client's queue: a head (with the body that comes
+    /// with it) into the empty queue with room in front for the head that replaces it, and
+    /// for a body one read past a buffer after it; a body onto the end.
+    private func readInPlace(from socket: borrowing FileDescriptor, into queue: inout ByteQueue) -> IOStep {
+        guard queue.isEmpty else { return read(from: socket, into: &queue) }
+        let size = 2 * pool.bufferSize
+        do {
+            let read = try queue.fill(leavingHeadroom: Self.responseHeadroom, upTo: size, reserving: size + pool.bufferSize) {
+                (room, count) throws(Errno) -> Int? in
+                guard case .done(let read) = try socket.receive(into: room, count: count) else { return nil }
+                return read
+            }
+            switch read {
+            case nil: return .blocked
+            case 0: return .ended
+            case let count?: return count < size ? .drained : .progressed
+            }
+        } catch {
+            return .failed(error)
+        }
+    }
+
+    /// Room left in front of a response read in place: its forwarded head is seldom longer
+    /// than the endpoint's (hop-by-hop fields go, `Connection: close` may come).
+    static let responseHeadroom = 128
+
+    /// Takes the bytes just read into the client's queue (those from `offset` on) as the
+    /// response's head or body, where they lie.
+    private func takeInPlace(_ session: HTTPSession, _ exchange: Exchange, readFrom offset: Int) {
+        guard exchange.response == nil else {
+            takeBodyInPlace(session, exchange, from: offset)
+            return
+        }
+        let available = session.toClient.count
+        switch session.toClient.withBytes({ exchange.responseParser.feed($0) }) {
+        case .needMore:
+            session.toClient.consume(available)
+        case .invalid(let error):
+            session.toClient.consume(available)
+            rejectHead(session, exchange, error)
+        case .complete(let head, let consumed):
+            session.toClient.consume(consumed)
+            guard head.status >= 200, head.status != 101 else {
+                // An interim or a switching head: the bytes after it go the steps' way.
+                session.toClient.moveTail(after: 0, onto: &session.fromUpstream)
+                forward(head, of: exchange, on: session)
+                return
+            }
+            forward(head, of: exchange, on: session, bodyInPlace: true)
+        }
+    }
+
+    /// Counts the body bytes in the client's queue from `offset` on against the response's
+    /// framing; bytes past its end go back to `fromUpstream`.
+    private func takeBodyInPlace(_ session: HTTPSession, _ exchange: Exchange, from offset: Int) {
+        let outcome = session.toClient.withBytes { exchange.responseBody.take(UnsafeRawBufferPointer(rebasing: $0[offset...])) }
+        switch outcome {
+        case .success(let taken):
+            exchange.responseBytes += UInt64(taken)
+            session.toClient.moveTail(after: offset + taken, onto: &session.fromUpstream)
+            if exchange.responseBody.isDone { finish(session, exchange) }
+        case .failure(let error):
+            rejectBody(session, exchange, error)
+        }
+    }
+
+    // MARK: Responses read, then moved
 
     private func receiveHead(_ session: HTTPSession, _ exchange: Exchange) {
         let available = session.fromUpstream.count
@@ -322,18 +402,29 @@ extension HTTPProxyHandler {
             session.fromUpstream.consume(available)
         case .invalid(let error):
             session.fromUpstream.consume(available)
-            loop.logLimited(.warning, event: .upstreamProtocol, subject: "\(exchange.entry.backend.servicePort)",
-                            "Endpoint \(exchange.target.endpoint) of \(exchange.entry.backend.servicePort) sent a malformed response head: \(error)")
-            fail(session, exchange, .badGateway)
+            rejectHead(session, exchange, error)
         case .complete(let head, let consumed):
             session.fromUpstream.consume(consumed)
             forward(head, of: exchange, on: session)
         }
     }
 
+    private func rejectHead(_ session: HTTPSession, _ exchange: Exchange, _ error: HTTPParseError) {
+        loop.logLimited(.warning, event: .upstreamProtocol, subject: "\(exchange.entry.backend.servicePort)",
+                        "Endpoint \(exchange.target.endpoint) of \(exchange.entry.backend.servicePort) sent a malformed response head: \(error)")
+        fail(session, exchange, .badGateway)
+    }
+
+    private func rejectBody(_ session: HTTPSession, _ exchange: Exchange, _ error: HTTPParseError) {
+        loop.logLimited(.warning, event: .upstreamProtocol, subject: "\(exchange.entry.backend.servicePort)",
+                        "Endpoint \(exchange.target.endpoint) of \(exchange.entry.backend.servicePort) sent a malformed response body: \(error)")
+        abort(session)
+    }
+
     /// Passes a response head on: an interim one (1xx) and wait for the next, a 101 that
-    /// opens a tunnel, or the final one and its body.
-    private func forward(_ head: HTTPResponseHead, of exchange: Exchange, on session: HTTPSession) {
+    /// opens a tunnel, or the final one and its body. `bodyInPlace`: the client's queue
+    /// holds what followed a final head (readInPlace), and the head goes in front of it.
+    private func forward(_ head: HTTPResponseHead, of exchange: Exchange, on session: HTTPSession, bodyInPlace: Bool = false) {
         if head.status == 101 {
             guard exchange.upgrade else {
                 fail(session, exchange, .badGateway)
@@ -380,14 +471,22 @@ extension HTTPProxyHandler {
         exchange.closing = !exchange.request.keepsAlive || framing == .untilClose || !exchange.requestBody.isDone || draining
         exchange.response = head
         let bytes = head.forwardedHead(clientVersion: exchange.request.version, closing: exchange.closing)
+        exchange.responseBytes += UInt64(bytes.count)
+        exchange.responseBody = BodyProgress(framing)
+        if bodyInPlace {
+            if bytes.withUnsafeBytes({ session.toClient.prepend($0) }) {
+                takeBodyInPlace(session, exchange, from: bytes.count)
+                return
+            }
+            // A head longer than the room in front: the body read with it is moved after all.
+            session.toClient.moveTail(after: 0, onto: &session.fromUpstream)
+        }
         if case .contentLength(let length) = framing {
             // Room for the body as far as it is read before it is written: no storage grown
             // (and copied) under it.
             session.toClient.reserve(bytes.count + Int(min(length, UInt64(responseReadAhead + pool.bufferSize))))
         }
         session.toClient.append(bytes)
-        exchange.responseBytes += UInt64(bytes.count)
-        exchange.responseBody = BodyProgress(framing)
         if exchange.responseBody.isDone { finish(session, exchange) }
     }
 

@@ -404,6 +404,14 @@ def _serve_one(reader: BufferedSocket, head: bytes, backend: Backend, serial: in
             conn.sendall(_head(code, extra + [("Content-Length", str(len(body)))])
                          + (b"" if method == "HEAD" else body))
         return client_keeps_alive
+    if mode == "overlong":
+        # An answer and, in the same send, more than its Content-Length: a second response
+        # nobody asked for, which must never answer the client's next request.
+        record["status"] = 200
+        body = b"exactly this\n"
+        conn.sendall(_head(200, extra + [("Content-Length", str(len(body)))]) + body
+                     + _head(200, [("X-Smuggled", "yes"), ("Content-Length", "0")]))
+        return client_keeps_alive
     if mode in ("length", "stream", "close-delimited"):
         record["status"] = 200
         # Known before the last byte leaves, so a client that has it all can compare at once.
