@@ -104,4 +104,26 @@ private func contents(_ queue: borrowing ByteQueue) -> [UInt8] {
         queue.append([5])
         #expect(contents(queue) == [5])
     }
+
+    @Test func aQueueLeftWaitingKeepsOnlyItsBytes() {
+        var queue = ByteQueue()
+        let response = Array("HTTP/1.1 200 OK\r\n\r\nsmall".utf8)
+        _ = queue.fill(leavingHeadroom: 128, upTo: 32768, reserving: 49152) { room, _ -> Int? in
+            response.withUnsafeBytes { room.copyMemory(from: $0.baseAddress!, byteCount: response.count) }
+            return response.count
+        }
+        queue.releaseSlack()
+        #expect(contents(queue) == response)
+        // Now its own size: the next append cannot fit without growing, so the storage moves.
+        let start = queue.withBytes { $0.baseAddress! }
+        queue.append([1])
+        #expect(queue.withBytes { $0.baseAddress! } != start)
+        #expect(contents(queue) == response + [1])
+
+        var full = ByteQueue()
+        full.append([UInt8](repeating: 7, count: 1000))
+        let before = full.withBytes { $0.baseAddress! }
+        full.releaseSlack()  // more than a quarter of its storage: kept where it is
+        #expect(full.withBytes { $0.baseAddress! } == before)
+    }
 }

@@ -163,6 +163,21 @@ def test_bytes_an_endpoint_sends_past_its_answer_never_answer_the_next_request(
     assert len({r["connection"] for r in requests_seen(backend)}) == 2
 
 
+def test_a_misframed_answer_is_a_502_and_nothing_it_carried_reaches_the_client(
+        start_http_backend, start_ingress, write_config):
+    """The endpoint's head has Content-Length and chunked at once, and a made-up response
+    follows it in the same write: the client gets one 502, then its next request's answer."""
+    backend, daemon = one_backend(start_http_backend, start_ingress, write_config)
+
+    with HTTPClient(daemon.ingress_address) as client:
+        first = client.get("/first", "foo.example", [("X-Mode", "misframed")])
+        second = client.get("/second")
+
+    assert first.status == 502 and first.header("X-Smuggled") is None
+    assert second.status == 200 and second.json["path"] == "/second"
+    assert second.header("X-Smuggled") is None
+
+
 def test_python_http_client_keeps_one_connection_while_requests_alternate_between_endpoints(
         start_http_backend, start_ingress, write_config):
     """The standard library's client, as a user's script would use it: one connection,

@@ -46,12 +46,14 @@ struct ByteQueue: ~Copyable {
     /// after it: a response read where it will be written from, its head replaced in front
     /// of its body without moving the body.
     mutating func fill<Failure: Error>(leavingHeadroom headroom: Int, upTo count: Int, reserving: Int,
-                                       _ fill: (UnsafeMutableRawPointer, Int) throws(Failure) -> Int?) throws(Failure) -> Int? {
+                                       _ receive: (UnsafeMutableRawPointer, Int) throws(Failure) -> Int?) throws(Failure) -> Int? {
         assert(isEmpty, "fill(leavingHeadroom:) reads into an empty queue")
-        makeRoom(for: headroom + max(count, reserving))
+        let needed = headroom + max(count, reserving)
+        if capacity < needed { releaseIfEmpty() }  // then exactly what is needed, not twice the old
+        makeRoom(for: needed)
         start = headroom
         end = headroom
-        let written = try append(upTo: count, fill)
+        let written = try append(upTo: count, receive)
         if isEmpty { consume(0) }
         return written
     }
@@ -92,6 +94,20 @@ struct ByteQueue: ~Copyable {
     /// Calls `body` with the waiting bytes, in order.
     func withBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
         body(UnsafeRawBufferPointer(start: storage.map { $0 + start }, count: count))
+    }
+
+    /// Moves the waiting bytes into storage of their own size when they fill under a quarter
+    /// of it: a queue left waiting on a slow peer then holds what it has to write, not the
+    /// room its reads needed (a small response read in place sits in 48 KiB).
+    mutating func releaseSlack() {
+        guard let storage, count > 0, count <= capacity / 4 else { return }
+        let fitted = UnsafeMutableRawPointer.allocate(byteCount: count, alignment: 16)
+        fitted.copyMemory(from: storage + start, byteCount: count)
+        storage.deallocate()
+        self.storage = fitted
+        capacity = count
+        end = count
+        start = 0
     }
 
     /// Gives the storage back to the allocator when nothing waits.

@@ -64,10 +64,10 @@ extension HTTPProxyHandler {
         switch result {
         case .success(let count):
             if toClient { session.toClient.consume(count) } else { session.toUpstream.consume(count) }
-            if toClient, !session.toClient.isEmpty { session.writable = false }
+            if toClient, !session.toClient.isEmpty { clientBlocked(session) }
             if !toClient, !session.toUpstream.isEmpty { session.upstream?.writable = false }
         case .failure(.wouldBlock):
-            if toClient { session.writable = false } else { session.upstream?.writable = false }
+            if toClient { clientBlocked(session) } else { session.upstream?.writable = false }
         case .failure:
             session.flushAtOnce = true
         }

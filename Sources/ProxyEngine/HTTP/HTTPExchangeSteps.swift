@@ -98,7 +98,7 @@ extension HTTPProxyHandler {
         if !session.toClient.isEmpty, session.writable {
             switch flushClient(session) {
             case .progressed, .drained, .ended: moved = true
-            case .blocked: session.writable = false
+            case .blocked: clientBlocked(session)
             case .failed: abort(session); return false
             }
         }
@@ -110,6 +110,13 @@ extension HTTPProxyHandler {
             }
         }
         return moved
+    }
+
+    /// The client's socket takes no more for now: the session waits for it to drain, holding
+    /// only what it has to write (a small response read in place leaves its read's room).
+    func clientBlocked(_ session: HTTPSession) {
+        session.writable = false
+        session.toClient.releaseSlack()
     }
 
     // MARK: Reading and writing
@@ -291,7 +298,7 @@ extension HTTPProxyHandler {
                 if case .drained = step { upstream.readable = false }
                 exchange.receivedAny = true
                 setDeadline(session, after: exchange.upstreamTimeout)
-                if inPlace { takeInPlace(session, exchange, readFrom: before) }
+                if inPlace { takeInPlace(session, exchange, from: before) }
             case .blocked:
                 upstream.readable = false
                 return false
@@ -348,13 +355,15 @@ extension HTTPProxyHandler {
         }
     }
 
-    /// Room left in front of a response read in place: its forwarded head is seldom longer
-    /// than the endpoint's (hop-by-hop fields go, `Connection: close` may come).
+    /// Room left in front of a response read in place, besides the endpoint's head that the
+    /// forwarded one replaces there (seldom longer: hop-by-hop fields go, `Connection: close`
+    /// may come). A read that held the head alone leaves no body to keep in place, and the
+    /// head is appended as usual.
     static let responseHeadroom = 128
 
     /// Takes the bytes just read into the client's queue (those from `offset` on) as the
     /// response's head or body, where they lie.
-    private func takeInPlace(_ session: HTTPSession, _ exchange: Exchange, readFrom offset: Int) {
+    private func takeInPlace(_ session: HTTPSession, _ exchange: Exchange, from offset: Int) {
         guard exchange.response == nil else {
             takeBodyInPlace(session, exchange, from: offset)
             return
@@ -368,8 +377,8 @@ extension HTTPProxyHandler {
             rejectHead(session, exchange, error)
         case .complete(let head, let consumed):
             session.toClient.consume(consumed)
-            guard head.status >= 200, head.status != 101 else {
-                // An interim or a switching head: the bytes after it go the steps' way.
+            guard head.status >= 200 else {
+                // An interim head (101 too): the bytes after it go the steps' way.
                 session.toClient.moveTail(after: 0, onto: &session.fromUpstream)
                 forward(head, of: exchange, on: session)
                 return
@@ -454,7 +463,7 @@ extension HTTPProxyHandler {
         case .failure(let error):
             loop.logLimited(.warning, event: .upstreamProtocol, subject: "\(exchange.entry.backend.servicePort)",
                             "Endpoint \(exchange.target.endpoint) of \(exchange.entry.backend.servicePort) sent a response with invalid framing: \(error)")
-            fail(session, exchange, .badGateway)
+            refuseHead(session, exchange, bodyInPlace: bodyInPlace)
             return
         }
         // The request went to the endpoint as HTTP/1.0, which forbids a chunked answer
@@ -462,7 +471,7 @@ extension HTTPProxyHandler {
         if exchange.request.version == .http10, framing == .chunked {
             loop.logLimited(.warning, event: .upstreamProtocol, subject: "\(exchange.entry.backend.servicePort)",
                             "Endpoint \(exchange.target.endpoint) of \(exchange.entry.backend.servicePort) answered an HTTP/1.0 request chunked: 502")
-            fail(session, exchange, .badGateway)
+            refuseHead(session, exchange, bodyInPlace: bodyInPlace)
             return
         }
         // A request body still arriving, or a body the endpoint ends by closing, leaves the
@@ -488,6 +497,14 @@ extension HTTPProxyHandler {
         }
         session.toClient.append(bytes)
         if exchange.responseBody.isDone { finish(session, exchange) }
+    }
+
+    /// A final head whose framing cannot be trusted: a 502 in place of the response. Nothing
+    /// the endpoint sent after the head goes out: read in place, it waits in the client's
+    /// queue (all of which is this response's), ahead of where the 502 would go.
+    private func refuseHead(_ session: HTTPSession, _ exchange: Exchange, bodyInPlace: Bool) {
+        if bodyInPlace { session.toClient.consume(session.toClient.count) }
+        fail(session, exchange, .badGateway)
     }
 
     /// The endpoint closed its connection.

@@ -412,6 +412,13 @@ def _serve_one(reader: BufferedSocket, head: bytes, backend: Backend, serial: in
         conn.sendall(_head(200, extra + [("Content-Length", str(len(body)))]) + body
                      + _head(200, [("X-Smuggled", "yes"), ("Content-Length", "0")]))
         return client_keeps_alive
+    if mode == "misframed":
+        # Content-Length and chunked at once (RFC 9112 §6.3: a proxy must not trust either),
+        # and in the same send a made-up response that only the bad framing could smuggle.
+        record["status"] = 200
+        conn.sendall(_head(200, extra + [("Content-Length", "5"), ("Transfer-Encoding", "chunked")])
+                     + _head(200, [("X-Smuggled", "yes"), ("Content-Length", "0")]))
+        return False
     if mode in ("length", "stream", "close-delimited"):
         record["status"] = 200
         # Known before the last byte leaves, so a client that has it all can compare at once.
