@@ -20,6 +20,31 @@ enum IOStep {
     case failed(Errno)
 }
 
+extension IOStep {
+    /// What a read of at most `asked` bytes came to: `read` gives the count, nil when the
+    /// socket had nothing.
+    init(asked: Int, _ read: () throws(Errno) -> Int?) {
+        do {
+            switch try read() {
+            case nil: self = .blocked
+            case 0: self = .ended
+            case let count?: self = count < asked ? .drained : .progressed
+            }
+        } catch {
+            self = .failed(error)
+        }
+    }
+}
+
+extension FileDescriptor {
+    /// `receive(into:count:)` as a ByteQueue's read wants it: the count, or nil when
+    /// nothing waits.
+    func receivedCount(into room: UnsafeMutableRawPointer, count: Int) throws(Errno) -> Int? {
+        guard case .done(let read) = try receive(into: room, count: count) else { return nil }
+        return read
+    }
+}
+
 extension HTTPProxyHandler {
     /// Takes steps until none can move, then writes what they queued, and again, until the
     /// session waits on its sockets. Writing only once the steps stall makes a head and the
@@ -146,18 +171,8 @@ extension HTTPProxyHandler {
     /// One read from `socket` onto the end of `queue`, straight into its storage.
     func read(from socket: borrowing FileDescriptor, into queue: inout ByteQueue) -> IOStep {
         let size = pool.bufferSize
-        do {
-            let read = try queue.append(upTo: size) { (room, count) throws(Errno) -> Int? in
-                guard case .done(let read) = try socket.receive(into: room, count: count) else { return nil }
-                return read
-            }
-            switch read {
-            case nil: return .blocked
-            case 0: return .ended
-            case let count?: return count < size ? .drained : .progressed
-            }
-        } catch {
-            return .failed(error)
+        return IOStep(asked: size) { () throws(Errno) -> Int? in
+            try queue.append(upTo: size) { (room, count) throws(Errno) -> Int? in try socket.receivedCount(into: room, count: count) }
         }
     }
 
@@ -339,19 +354,11 @@ extension HTTPProxyHandler {
     private func readInPlace(from socket: borrowing FileDescriptor, into queue: inout ByteQueue) -> IOStep {
         guard queue.isEmpty else { return read(from: socket, into: &queue) }
         let size = 2 * pool.bufferSize
-        do {
-            let read = try queue.fill(leavingHeadroom: Self.responseHeadroom, upTo: size, reserving: size + pool.bufferSize) {
-                (room, count) throws(Errno) -> Int? in
-                guard case .done(let read) = try socket.receive(into: room, count: count) else { return nil }
-                return read
+        let reserving = size + pool.bufferSize
+        return IOStep(asked: size) { () throws(Errno) -> Int? in
+            try queue.fill(leavingHeadroom: Self.responseHeadroom, upTo: size, reserving: reserving) {
+                (room, count) throws(Errno) -> Int? in try socket.receivedCount(into: room, count: count)
             }
-            switch read {
-            case nil: return .blocked
-            case 0: return .ended
-            case let count?: return count < size ? .drained : .progressed
-            }
-        } catch {
-            return .failed(error)
         }
     }
 
@@ -368,15 +375,12 @@ extension HTTPProxyHandler {
             takeBodyInPlace(session, exchange, from: offset)
             return
         }
-        let available = session.toClient.count
-        switch session.toClient.withBytes({ exchange.responseParser.feed($0) }) {
-        case .needMore:
-            session.toClient.consume(available)
-        case .invalid(let error):
-            session.toClient.consume(available)
+        switch parseResponseHead(from: &session.toClient, exchange) {
+        case .success(nil):
+            break
+        case .failure(let error):
             rejectHead(session, exchange, error)
-        case .complete(let head, let consumed):
-            session.toClient.consume(consumed)
+        case .success(let head?):
             guard head.status >= 200 else {
                 // An interim head (101 too): the bytes after it go the steps' way.
                 session.toClient.moveTail(after: 0, onto: &session.fromUpstream)
@@ -404,17 +408,27 @@ extension HTTPProxyHandler {
     // MARK: Responses read, then moved
 
     private func receiveHead(_ session: HTTPSession, _ exchange: Exchange) {
-        let available = session.fromUpstream.count
-        let result = session.fromUpstream.withBytes { exchange.responseParser.feed($0) }
-        switch result {
+        switch parseResponseHead(from: &session.fromUpstream, exchange) {
+        case .success(nil): break
+        case .failure(let error): rejectHead(session, exchange, error)
+        case .success(let head?): forward(head, of: exchange, on: session)
+        }
+    }
+
+    /// Feeds the response's parser what `queue` holds, and drops from it what the parser
+    /// took: the head once complete (the bytes after it stay), nil while it needs more.
+    private func parseResponseHead(from queue: inout ByteQueue, _ exchange: Exchange) -> Result<HTTPResponseHead?, HTTPParseError> {
+        let available = queue.count
+        switch queue.withBytes({ exchange.responseParser.feed($0) }) {
         case .needMore:
-            session.fromUpstream.consume(available)
+            queue.consume(available)
+            return .success(nil)
         case .invalid(let error):
-            session.fromUpstream.consume(available)
-            rejectHead(session, exchange, error)
+            queue.consume(available)
+            return .failure(error)
         case .complete(let head, let consumed):
-            session.fromUpstream.consume(consumed)
-            forward(head, of: exchange, on: session)
+            queue.consume(consumed)
+            return .success(head)
         }
     }
 
