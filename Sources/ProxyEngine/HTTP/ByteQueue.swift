@@ -42,7 +42,7 @@ struct ByteQueue: ~Copyable {
     }
 
     /// Reads into an empty queue as `append(upTo:_:)` does, but leaves `headroom` bytes
-    /// free before what `fill` writes, for `prepend`, and room for `reserving` bytes in all
+    /// free before what `receive` writes, for `prepend`, and room for `reserving` bytes in all
     /// after it: a response read where it will be written from, its head replaced in front
     /// of its body without moving the body.
     mutating func fill<Failure: Error>(leavingHeadroom headroom: Int, upTo count: Int, reserving: Int,
