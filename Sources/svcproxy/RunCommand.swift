@@ -149,7 +149,7 @@ struct RunCommand: ParsableCommand {
         // back to the kernel at 128 KiB (glibc would have raised both): the Ingress sessions'
         // buffers (48 KiB each with the default 16 KiB buffer size), taken and given back at
         // every request, then had their pages unmapped and faulted in again (and zeroed) over
-        // and over: 0.5 to 2.8 page faults per 16 KiB response at two workers. Up to 8 MiB
+        // and over: 0.2 to 2.8 page faults per 16 KiB response at two workers. Up to 8 MiB
         // free at the top of each arena's heap stay mapped; a reload still gives everything
         // back (malloc_trim in Daemon).
         mallopt(M_TRIM_THRESHOLD, 8 << 20)

@@ -8,7 +8,8 @@ daemon's memory growing. Clients keep their connection alive and may pipeline; H
 clients get bodies they can read. Connections to endpoints are pooled, and a pooled one
 found closed is retried on a fresh one. `Expect: 100-continue`, WebSocket upgrades (a
 two-way tunnel after 101), and responses without a body (HEAD, 1xx, 204, 304) behave as
-HTTP says.
+HTTP says. What an endpoint sends past its answer, or behind a head whose framing is
+refused, never reaches the client.
 """
 
 import http.client
