@@ -11,6 +11,9 @@ public struct HTTPField: Sendable {
     private let nameEnd: Int32
     private let valueStart: Int32
     private let valueEnd: Int32
+    /// The field's line in `storage` reads `name: value` CRLF, as `HTTPHeadWriter` would
+    /// write it: lines like that are forwarded by copying them, several at once.
+    let plainLine: Bool
 
     /// A field made in code. CR, LF and NUL become spaces (RFC 9110 §5.5), so that no field
     /// can split one message into two wherever it is written.
@@ -20,17 +23,18 @@ public struct HTTPField: Sendable {
         for byte in name.utf8 { storage.append(HTTPBytes.isLineBreakOrNul(byte) ? HTTPBytes.space : byte) }
         let nameEnd = storage.count
         for byte in value.utf8 { storage.append(HTTPBytes.isLineBreakOrNul(byte) ? HTTPBytes.space : byte) }
-        self.init(storage: storage, name: 0..<nameEnd, value: nameEnd..<storage.count)
+        self.init(storage: storage, name: 0..<nameEnd, value: nameEnd..<storage.count, plainLine: false)
     }
 
     /// A field whose name and value are at `name` and `value` in `storage` (a head the parser
-    /// checked).
-    init(storage: [UInt8], name: Range<Int>, value: Range<Int>) {
+    /// checked); `plainLine` when its line there is `name: value` CRLF.
+    init(storage: [UInt8], name: Range<Int>, value: Range<Int>, plainLine: Bool) {
         self.storage = storage
         nameStart = Int32(truncatingIfNeeded: name.lowerBound)
         nameEnd = Int32(truncatingIfNeeded: name.upperBound)
         valueStart = Int32(truncatingIfNeeded: value.lowerBound)
         valueEnd = Int32(truncatingIfNeeded: value.upperBound)
+        self.plainLine = plainLine
     }
 
     public var name: String { withNameBytes { String(decoding: $0, as: UTF8.self) } }
@@ -45,6 +49,22 @@ public struct HTTPField: Sendable {
 
     func withValueBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
         storage.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[Int(valueStart)..<Int(valueEnd)])) }
+    }
+
+    /// Where a plain line lies in `storage`, its CRLF included.
+    private var lineRange: Range<Int> { Int(nameStart)..<(Int(valueEnd) + 2) }
+
+    /// Whether `next` is a plain line that starts where this plain line ends, in the same
+    /// head's bytes: the two can be copied as one run.
+    func isFollowed(by next: HTTPField) -> Bool {
+        plainLine && next.plainLine && next.nameStart == valueEnd + 2
+            && storage.withUnsafeBytes { mine in next.storage.withUnsafeBytes { mine.baseAddress == $0.baseAddress } }
+    }
+
+    /// The bytes of the plain lines from this field's through `last`'s, which follow it
+    /// (`isFollowed(by:)` held for every pair between).
+    func withLineBytes<Result>(through last: HTTPField, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        storage.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[lineRange.lowerBound..<last.lineRange.upperBound])) }
     }
 
     /// Whether this field is named `name`, ASCII case ignored (RFC 9110 §5.1).

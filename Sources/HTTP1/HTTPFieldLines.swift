@@ -4,53 +4,70 @@
 // get past what a header could not.
 
 enum HTTPFieldLines {
-    /// The lines of `head` without their CRLF: the first line, then the field lines. The
-    /// empty line that ends the head is left out.
-    static func lines(_ head: HTTPHeadBytes) -> [HTTPHeadBytes] {
-        var lines: [HTTPHeadBytes] = []
-        lines.reserveCapacity(16)
-        var start = head.startIndex
-        // The buffer up to the head's end, in the same indices.
-        let bytes = UnsafeRawBufferPointer(rebasing: head.base[..<head.endIndex])
-        while let lf = HTTPBytes.firstIndex(of: HTTPBytes.lf, in: bytes, from: start) {
-            let line = head[start..<(lf - 1)]  // without its CR
-            if line.isEmpty { break }  // the empty line that ends the head
-            lines.append(line)
-            start = lf + 1
-        }
-        return lines
+    /// The first line of `head` without its CRLF, and where the line after it starts; nil
+    /// when the head starts with its empty line.
+    static func firstLine(_ head: HTTPHeadBytes) -> (line: HTTPHeadBytes, next: Int)? {
+        guard let lf = lineFeed(in: head, from: head.startIndex), lf - 1 > head.startIndex else { return nil }
+        return (head[head.startIndex..<(lf - 1)], lf + 1)
     }
 
-    /// The field lines after a head's first line, at most `maximum` of them; `head` is the
-    /// whole head they are lines of, whose bytes the fields keep a copy of.
-    static func fields(_ lines: ArraySlice<HTTPHeadBytes>, of head: HTTPHeadBytes, maximum: Int) -> Result<[HTTPField], HTTPParseError> {
-        guard lines.count <= maximum else { return .failure(.tooManyFields) }
-        // Whitespace right after the first line would fold into it, or hide a field from
-        // a parser that skips the line (RFC 9112 §2.2).
-        if let first = lines.first?.first, HTTPBytes.isWhitespace(first) { return .failure(.whitespaceBeforeFirstField) }
-        guard let firstLine = lines.first else { return .success([]) }
+    /// The field lines of `head` from `start` (the line after the first) to the empty line,
+    /// at most `maximum` of them; the fields keep a copy of their lines' bytes. One pass,
+    /// each line checked as it is found: no array of lines per head.
+    static func fields(of head: HTTPHeadBytes, from start: Int, maximum: Int) -> Result<[HTTPField], HTTPParseError> {
+        guard let firstEnd = lineFeed(in: head, from: start), firstEnd - 1 > start else { return .success([]) }
         // From the first field line on: the fields' bytes, one copy shared by all of them.
-        let base = firstLine.startIndex
-        let storage = [UInt8](head[base...])
+        let storage = [UInt8](head[start...])
         var fields: [HTTPField] = []
-        fields.reserveCapacity(lines.count)
-        for line in lines {
-            switch check(line) {
+        fields.reserveCapacity(min(maximum, 16))
+        var lineStart = start
+        var lineEnd = firstEnd - 1  // the line's CR
+        while true {
+            let line = head[lineStart..<lineEnd]
+            // Whitespace right after the first line would fold into it, or hide a field from
+            // a parser that skips the line (RFC 9112 §2.2).
+            let checked = fields.isEmpty && HTTPBytes.isWhitespace(line[lineStart])
+                ? .failure(.whitespaceBeforeFirstField) : check(line)
+            switch checked {
             case .success(let ranges):
-                fields.append(HTTPField(storage: storage, name: (ranges.name.lowerBound - base)..<(ranges.name.upperBound - base),
-                                        value: (ranges.value.lowerBound - base)..<(ranges.value.upperBound - base)))
+                guard fields.count < maximum else { return .failure(.tooManyFields) }
+                fields.append(HTTPField(storage: storage, name: (ranges.name.lowerBound - start)..<(ranges.name.upperBound - start),
+                                        value: (ranges.value.lowerBound - start)..<(ranges.value.upperBound - start),
+                                        plainLine: ranges.plain))
             case .failure(let error):
-                return .failure(error)
+                // Too many fields is what a head is refused as, whatever else is wrong with it.
+                return .failure(fieldCount(of: head, from: lineStart) + fields.count > maximum ? .tooManyFields : error)
             }
+            lineStart = lineEnd + 2
+            guard let lf = lineFeed(in: head, from: lineStart), lf - 1 > lineStart else { return .success(fields) }
+            lineEnd = lf - 1
         }
-        return .success(fields)
+    }
+
+    /// How many field lines `head` holds from `start` to its empty line.
+    private static func fieldCount(of head: HTTPHeadBytes, from start: Int) -> Int {
+        var count = 0
+        var lineStart = start
+        while let lf = lineFeed(in: head, from: lineStart), lf - 1 > lineStart {
+            count += 1
+            lineStart = lf + 1
+        }
+        return count
+    }
+
+    /// The index of the first LF of `head` at or after `start`.
+    private static func lineFeed(in head: HTTPHeadBytes, from start: Int) -> Int? {
+        // Searched in the buffer up to the head's end, in the same indices.
+        HTTPBytes.firstIndex(of: HTTPBytes.lf, in: UnsafeRawBufferPointer(rebasing: head.base[..<head.endIndex]), from: start)
     }
 
     /// Checks one field line, `field-name ":" OWS field-value OWS`: where its name and its
     /// value (without the OWS) are, in the indices of the buffer `line` is a slice of. A line
     /// that starts with whitespace continues the previous one (obs-fold), which RFC 9112
     /// §5.2 lets a recipient refuse, and we do.
-    static func check(_ line: HTTPHeadBytes) -> Result<(name: Range<Int>, value: Range<Int>), HTTPParseError> {
+    /// `plain` says the line is written exactly as a proxy writes a field, `name: value`
+    /// with one space and nothing after the value, so that it can be copied as it is.
+    static func check(_ line: HTTPHeadBytes) -> Result<(name: Range<Int>, value: Range<Int>, plain: Bool), HTTPParseError> {
         // The checks below look at every byte of every field: over the buffer itself, not a
         // slice of it, whose every access is range-checked, and in one pass for a valid line
         // (a token up to the colon, then value characters); a line that fails is looked at
@@ -68,7 +85,8 @@ enum HTTPFieldLines {
         while valueStart < valueEnd, HTTPBytes.isWhitespace(bytes[valueStart]) { valueStart += 1 }
         while valueEnd > valueStart, HTTPBytes.isWhitespace(bytes[valueEnd - 1]) { valueEnd -= 1 }
         let offset = line.startIndex
-        return .success((name: offset..<(offset + colon), value: (offset + valueStart)..<(offset + valueEnd)))
+        let plain = valueStart == colon + 2 && bytes[colon + 1] == HTTPBytes.space && valueEnd == count
+        return .success((name: offset..<(offset + colon), value: (offset + valueStart)..<(offset + valueEnd), plain: plain))
     }
 
     /// Why a field line whose name is not a token ended by a colon is refused, by the first

@@ -65,6 +65,15 @@ struct HTTPHeadAccumulator: Sendable {
                 if run > 0 {
                     if let error = takeOrdinary(run) { return refuse(error) }
                     index += run
+                    // The CRLF that ends a line that is not the last (empty) one, in one
+                    // step rather than through `take` a byte at a time.
+                    if index + 1 < bytes.endIndex, bytes[index] == HTTPBytes.cr, bytes[index + 1] == HTTPBytes.lf,
+                       headCount + 2 <= limits.headBytes {
+                        headCount += 2
+                        lineLength = 0
+                        firstLineEnded = true
+                        index += 2
+                    }
                     continue
                 }
             }
@@ -76,8 +85,14 @@ struct HTTPHeadAccumulator: Sendable {
                 if !started, headCount > 0 { runStart = position }
                 continue
             case .ended:
-                head.append(contentsOf: bytes[(runStart ?? position)...position])
-                let result = head.withUnsafeBytes { parse($0[...]) }
+                let result: Result<Head, HTTPParseError>
+                if head.isEmpty {
+                    // The whole head came in this feed: parsed where it lies, not copied first.
+                    result = parse(bytes[(runStart ?? position)...position])
+                } else {
+                    head.append(contentsOf: bytes[(runStart ?? position)...position])
+                    result = head.withUnsafeBytes { parse($0[...]) }
+                }
                 reset()
                 switch result {
                 case .success(let parsed): return .complete(parsed, consumed: index)

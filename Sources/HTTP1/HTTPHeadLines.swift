@@ -5,22 +5,25 @@
 enum HTTPHeadLines {
     /// Parses `head` (request line, field lines, the empty line; every line ends in CRLF).
     static func parse(_ head: HTTPHeadBytes, maximumFields: Int) -> Result<HTTPRequestHead, HTTPParseError> {
-        let lines = HTTPFieldLines.lines(head)
-        guard let requestLine = lines.first else { return .failure(.malformedRequestLine) }
+        guard let (requestLine, next) = HTTPFieldLines.firstLine(head) else { return .failure(.malformedRequestLine) }
         let start: (method: String, target: String, version: HTTPVersion)
         switch HTTPStartLines.requestLine(requestLine) {
         case .success(let parsed): start = parsed
         case .failure(let error): return .failure(error)
         }
         let fields: [HTTPField]
-        switch HTTPFieldLines.fields(lines.dropFirst(), of: head, maximum: maximumFields) {
+        switch HTTPFieldLines.fields(of: head, from: next, maximum: maximumFields) {
         case .success(let parsed): fields = parsed
         case .failure(let error): return .failure(error)
         }
-        let hosts = fields.lazy.filter { $0.hasName("Host") }
-        if hosts.count > 1 { return .failure(.duplicateHost) }
-        if hosts.isEmpty, start.version == .http11 { return .failure(.missingHost) }
-        if let host = hosts.first, !host.withValueBytes(HTTPRequestTarget.isHost) { return .failure(.invalidHost) }
+        // One look through the fields for Host.
+        var host: HTTPField?
+        for field in fields where field.hasName("Host") {
+            if host != nil { return .failure(.duplicateHost) }
+            host = field
+        }
+        if host == nil, start.version == .http11 { return .failure(.missingHost) }
+        if let host, !host.withValueBytes(HTTPRequestTarget.isHost) { return .failure(.invalidHost) }
         return HTTPBodyFramingRules.framing(version: start.version, fields: fields).map { framing in
             HTTPRequestHead(method: start.method, target: start.target, version: start.version, fields: fields, framing: framing)
         }

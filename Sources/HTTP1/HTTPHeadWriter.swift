@@ -68,6 +68,49 @@ struct HTTPHeadWriter {
         endLine()
     }
 
+    /// What a head being forwarded does with one of the fields it was received with.
+    enum Forwarding {
+        case drop
+        case keep
+        /// The field's name with this value instead.
+        case replaceValue(Substring)
+    }
+
+    /// The fields of `fields` as `decide` says, in order. Plain lines (`HTTPField.plainLine`)
+    /// kept one after another are copied as one run of the received head's bytes, rather
+    /// than name, separator, value and line end each.
+    mutating func fields(_ fields: [HTTPField], _ decide: (HTTPField) -> Forwarding) {
+        // The run being gathered: fields[runStart...runEnd], plain lines one after another.
+        var runStart = -1
+        var runEnd = -1
+        for index in fields.indices {
+            let forwarding = decide(fields[index])
+            if case .keep = forwarding, fields[index].plainLine {
+                if runEnd >= 0, runEnd == index - 1, fields[runEnd].isFollowed(by: fields[index]) {
+                    runEnd = index
+                    continue
+                }
+                copyLines(fields, runStart, runEnd)
+                (runStart, runEnd) = (index, index)
+                continue
+            }
+            copyLines(fields, runStart, runEnd)
+            (runStart, runEnd) = (-1, -1)
+            switch forwarding {
+            case .drop: break
+            case .keep: field(fields[index])
+            case .replaceValue(let value): field(fields[index], value: value)
+            }
+        }
+        copyLines(fields, runStart, runEnd)
+    }
+
+    /// The lines of fields[first...last], a run of plain lines; nothing when `first` is -1.
+    private mutating func copyLines(_ fields: [HTTPField], _ first: Int, _ last: Int) {
+        guard first >= 0 else { return }
+        fields[first].withLineBytes(through: fields[last]) { bytes.append(contentsOf: $0) }
+    }
+
     /// A field of `field`'s name with another value.
     mutating func field(_ field: HTTPField, value: some StringProtocol) {
         nameOf(field)

@@ -52,16 +52,19 @@ extension HTTPRequestHead {
         var earlierHops: [String] = []
         var sentHost = false
         var sentRequestID = false
-        for field in fields where !hopByHop.removes(field) {
+        writer.fields(fields) { field in
+            if hopByHop.removes(field) { return .drop }
             if field.hasName("X-Forwarded-For") {
                 if field.valueCount > 0 { earlierHops.append(field.value) }
-            } else if field.hasName("Host") {
-                if let authority { writer.field(field, value: authority) } else { writer.field(field) }
-                sentHost = true
-            } else if !Self.replacedFields.contains(where: field.hasName) {
-                sentRequestID = sentRequestID || field.hasName("X-Request-ID")
-                writer.field(field)
+                return .drop
             }
+            if field.hasName("Host") {
+                sentHost = true
+                return authority.map { .replaceValue($0) } ?? .keep
+            }
+            if Self.replacedFields.contains(where: field.hasName) { return .drop }
+            sentRequestID = sentRequestID || field.hasName("X-Request-ID")
+            return .keep
         }
         if !sentHost, let authority { writer.field("Host", authority) }
         if context.tunnel {

@@ -15,7 +15,13 @@ public struct HTTPVersion: Sendable, Hashable, CustomStringConvertible {
     public static let http10 = HTTPVersion(major: 1, minor: 0)
     public static let http11 = HTTPVersion(major: 1, minor: 1)
 
-    public var description: String { "HTTP/\(major).\(minor)" }
+    /// The two versions in use as literals: every forwarded request line has one, and an
+    /// interpolated one cost two Int descriptions and a string append each time.
+    public var description: String {
+        if self == .http11 { return "HTTP/1.1" }
+        if self == .http10 { return "HTTP/1.0" }
+        return "HTTP/\(major).\(minor)"
+    }
 }
 
 /// How the request's body is delimited (RFC 9112 §6.3).
@@ -36,6 +42,11 @@ public struct HTTPRequestHead: Sendable, Hashable {
     public let version: HTTPVersion
     public let fields: [HTTPField]
     public let framing: HTTPBodyFraming
+    /// The host to route on (RFC 9112 §3.2.2): an absolute-form target's authority, which
+    /// overrides Host, else the Host value; empty for an HTTP/1.0 request without Host.
+    /// Either may carry a port. Found once, as the head is made: the router, the redirect
+    /// and X-Forwarded-Host all ask for it.
+    public let routingHost: Substring
 
     public init(method: String, target: String, version: HTTPVersion, fields: [HTTPField], framing: HTTPBodyFraming) {
         self.method = method
@@ -43,6 +54,11 @@ public struct HTTPRequestHead: Sendable, Hashable {
         self.version = version
         self.fields = fields
         self.framing = framing
+        if let form = HTTPRequestTarget.absoluteForm(target.utf8) {
+            routingHost = target[form.authority]
+        } else {
+            routingHost = Substring(fields.first { $0.hasName("Host") }?.value ?? "")
+        }
     }
 
     /// The values of every field line named `name`, in order; names compare without case.
@@ -71,13 +87,6 @@ public struct HTTPRequestHead: Sendable, Hashable {
         fields.keepAlive(version: version)
     }
 
-    /// The host to route on (RFC 9112 §3.2.2): an absolute-form target's authority, which
-    /// overrides Host, else the Host value; empty for an HTTP/1.0 request without Host.
-    /// Either may carry a port.
-    public var routingHost: Substring {
-        if let form = HTTPRequestTarget.absoluteForm(target.utf8) { return target[form.authority] }
-        return Substring(fields.first { $0.hasName("Host") }?.value ?? "")
-    }
 
     /// The target as an origin server takes it: an absolute-form target without its scheme
     /// and authority (`/` when no path follows them, the query kept); any other unchanged.

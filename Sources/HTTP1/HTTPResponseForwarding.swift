@@ -18,9 +18,7 @@ extension HTTPResponseHead {
         writer.append(" ")
         writer.appendSanitized(reason)
         writer.endLine()
-        for field in fields where !hopByHop.removes(field) {
-            writer.field(field)
-        }
+        writer.fields(fields) { hopByHop.removes($0) ? .drop : .keep }
         if switching {
             writer.field("Connection", "upgrade")
         } else if closing {

@@ -36,10 +36,9 @@ public struct HTTPResponseHeadParser: Sendable {
 
     /// A complete head: status line, field lines, the empty line.
     private static func parse(_ head: HTTPHeadBytes, maximumFields: Int) -> Result<HTTPResponseHead, HTTPParseError> {
-        let lines = HTTPFieldLines.lines(head)
-        guard let statusLine = lines.first else { return .failure(.invalidStatusLine) }
+        guard let (statusLine, next) = HTTPFieldLines.firstLine(head) else { return .failure(.invalidStatusLine) }
         return HTTPStartLines.statusLine(statusLine).flatMap { start in
-            HTTPFieldLines.fields(lines.dropFirst(), of: head, maximum: maximumFields).map { fields in
+            HTTPFieldLines.fields(of: head, from: next, maximum: maximumFields).map { fields in
                 HTTPResponseHead(version: start.version, status: start.status, reason: start.reason, fields: fields)
             }
         }

@@ -117,6 +117,16 @@ private let proxyFields = "X-Forwarded-Proto: https\r\nX-Forwarded-Port: 8443\r\
             == "HTTP/1.1 200 OK\r\nX-A: v \t w\r\nContent-Length: 0\r\n\r\n")
     }
 
+    @Test func linesKeptAsTheyCameAndLinesWrittenAnewKeepTheirOrder() {
+        // Plain lines are copied in runs; a hop-by-hop field ends a run, and a line with
+        // other whitespace, or none after the colon, is written anew in its place.
+        let response = "HTTP/1.1 200 OK\r\nServer: s\r\nDate: d\r\nX-Odd:  o \r\nETag: e\r\nConnection: keep-alive\r\n"
+            + "X-Bare:b\r\nX-Empty: \r\nAccept-Ranges: bytes\r\nContent-Length: 0\r\n\r\n"
+        #expect(forwardedResponse(response)
+            == "HTTP/1.1 200 OK\r\nServer: s\r\nDate: d\r\nX-Odd: o\r\nETag: e\r\nX-Bare: b\r\nX-Empty: \r\n"
+            + "Accept-Ranges: bytes\r\nContent-Length: 0\r\n\r\n")
+    }
+
     @Test func switchingProtocolsKeepsUpgrade() {
         #expect(forwardedResponse("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: a\r\n\r\n")
             == "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: a\r\nConnection: upgrade\r\n\r\n")

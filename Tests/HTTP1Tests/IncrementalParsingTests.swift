@@ -66,7 +66,20 @@ private let request = Array("GET /metrics HTTP/1.1\r\nHost: node\r\n\r\n".utf8)
         #expect(parser.feed(line + filler + Array("a\r\n\r\n".utf8)) == .invalid(.headTooLarge, status: .requestHeaderFieldsTooLarge))
     }
 
+    @Test func theLimitCountsTheLineEndsOfFieldLinesToo() {
+        // The CR of the field line is the head's 64th byte, its LF the 65th.
+        let head = "GET / HTTP/1.1\r\nHost: a\r\nX: " + String(repeating: "a", count: 35) + "\r\nY: b\r\n\r\n"
+        var parser = HTTPRequestHeadParser(limits: .init(headBytes: 64))
+        #expect(parser.feed(Array(head.utf8)) == .invalid(.headTooLarge, status: .requestHeaderFieldsTooLarge))
+        var roomier = HTTPRequestHeadParser(limits: .init(headBytes: 73))
+        guard case .complete = roomier.feed(Array(head.utf8)) else {
+            Issue.record("a head of exactly the limit is refused")
+            return
+        }
+    }
+
     @Test(arguments: [
+        "GET / HTTP/1.1\r\nHost: a\r\nX: 01234567890123456789012345678901234\r\nY: b\r\n\r\n",
         "GET / HTTP/1.1\r\nHost: a\r\n\r\nPOST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\nGET /x HTTP/1.1\r\nHost: a\r\n X: b\r\n\r\n",
         "\r\nGET http://a.example/ HTTP/1.0\r\n\r\nOPTIONS * HTTP/1.1\r\nHost: a\r\n\r\nGET /\u{1} HTTP/1.1\r\n\r\n",
         "GET /0123456789abcdef HTTP/1.1\r\nHost: a\r\n\r\n",

@@ -106,6 +106,10 @@ private let framings: [FramingRow] = [
         #expect(parse("HTTP/1.1 200 OK\r\nX: a\u{0}\r\n\r\n") == .invalid(.invalidFieldValue))
         #expect(parse("HTTP/1.1 200 OK\nX: a\r\n\r\n") == .invalid(.bareLineFeed))
         #expect(parse("HTTP/1.1 200 OK\r\n" + String(repeating: "X: y\r\n", count: 201) + "\r\n") == .invalid(.tooManyFields))
+        // Too many fields is the refusal whatever else is wrong, wherever it is.
+        #expect(parse("HTTP/1.1 200 OK\r\nX : a\r\n" + String(repeating: "X: y\r\n", count: 200) + "\r\n") == .invalid(.tooManyFields))
+        #expect(parse("HTTP/1.1 200 OK\r\nX : a\r\n" + String(repeating: "X: y\r\n", count: 199) + "\r\n")
+            == .invalid(.whitespaceBeforeColon))
     }
 
     @Test func persistenceFollowsTheVersionAndConnection() {
