@@ -17,7 +17,10 @@ struct HTTPHeadWriter {
     }
 
     mutating func append(_ text: some StringProtocol) {
-        bytes.append(contentsOf: text.utf8)
+        // A native string's bytes in one copy; appending its UTF8View went byte by byte
+        // through the view's iterator for a Substring (500 instructions for a short target).
+        let copied: Void? = text.utf8.withContiguousStorageIfAvailable { bytes.append(contentsOf: $0) }
+        if copied == nil { bytes.append(contentsOf: text.utf8) }
     }
 
     mutating func append(bytes more: [UInt8]) {
