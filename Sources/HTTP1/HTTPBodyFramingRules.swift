@@ -7,15 +7,14 @@ enum HTTPBodyFramingRules {
     /// A request's framing: Transfer-Encoding with chunked alone, else Content-Length, else
     /// no body (RFC 9112 §6.3 items 3 to 6).
     static func framing(version: HTTPVersion, fields: [HTTPField]) -> Result<HTTPBodyFraming, HTTPParseError> {
-        let lengths = fields.filter { $0.hasName("Content-Length") }
-        let codings = fields.filter { $0.hasName("Transfer-Encoding") }
-        if !codings.isEmpty {
+        let (lengths, codings) = framingFields(fields)
+        if codings {
             // RFC 9112 lets a server process such a request by Transfer-Encoding alone; a
             // proxy that did so would forward what another parser frames differently.
-            guard lengths.isEmpty else { return .failure(.contentLengthWithTransferEncoding) }
+            guard !lengths else { return .failure(.contentLengthWithTransferEncoding) }
             guard version != .http10 else { return .failure(.transferEncodingInHTTP10) }
             // Only chunked is understood, and only once, last: any other coding earns 501.
-            return chunkedPlacement(codings).flatMap { placement in
+            return chunkedPlacement(fields).flatMap { placement in
                 switch placement {
                 case .finalAndAlone: .success(.chunked)
                 case .finalAfterOthers: .failure(.unknownTransferCoding)
@@ -23,8 +22,8 @@ enum HTTPBodyFramingRules {
                 }
             }
         }
-        guard !lengths.isEmpty else { return .success(.none) }
-        return contentLength(lengths).map { .contentLength($0) }
+        guard lengths else { return .success(.none) }
+        return contentLength(fields).map { .contentLength($0) }
     }
 
     /// A response's framing (RFC 9112 §6.3 items 1 to 7): none for HEAD and for 1xx, 204 and
@@ -35,15 +34,29 @@ enum HTTPBodyFramingRules {
         -> Result<HTTPResponseFraming, HTTPParseError>
     {
         if requestMethod == "HEAD" || (100...199).contains(status) || status == 204 || status == 304 { return .success(.none) }
-        let lengths = fields.filter { $0.hasName("Content-Length") }
-        let codings = fields.filter { $0.hasName("Transfer-Encoding") }
-        if !codings.isEmpty {
-            guard lengths.isEmpty else { return .failure(.contentLengthWithTransferEncoding) }
+        let (lengths, codings) = framingFields(fields)
+        if codings {
+            guard !lengths else { return .failure(.contentLengthWithTransferEncoding) }
             guard version != .http10 else { return .failure(.transferEncodingInHTTP10) }
-            return chunkedPlacement(codings).map { $0 == .notFinal ? .untilClose : .chunked }
+            return chunkedPlacement(fields).map { $0 == .notFinal ? .untilClose : .chunked }
         }
-        guard !lengths.isEmpty else { return .success(.untilClose) }
-        return contentLength(lengths).map { .contentLength($0) }
+        guard lengths else { return .success(.untilClose) }
+        return contentLength(fields).map { .contentLength($0) }
+    }
+
+    /// Whether `fields` have a Content-Length line and a Transfer-Encoding line. The fields
+    /// are looked at in place, by index, here and below: no array of them is made, and
+    /// none is copied (a copy of a field is a retain and a release of its head's bytes).
+    private static func framingFields(_ fields: [HTTPField]) -> (lengths: Bool, codings: Bool) {
+        var lengths = false, codings = false
+        for index in fields.indices {
+            switch fields[index].knownName {
+            case .contentLength: lengths = true
+            case .transferEncoding: codings = true
+            default: break
+            }
+        }
+        return (lengths, codings)
     }
 
     private enum ChunkedPlacement {
@@ -53,13 +66,13 @@ enum HTTPBodyFramingRules {
         case notFinal
     }
 
-    /// Where chunked sits among the transfer codings of `fields` (Transfer-Encoding lines,
-    /// one list); refused when applied twice (RFC 9112 §7). Read off the fields' bytes.
+    /// Where chunked sits among the transfer codings of `fields`' Transfer-Encoding lines
+    /// (one list); refused when applied twice (RFC 9112 §7). Read off the fields' bytes.
     private static func chunkedPlacement(_ fields: [HTTPField]) -> Result<ChunkedPlacement, HTTPParseError> {
         var codings = 0, chunked = 0
         var lastIsChunked = false
-        for field in fields {
-            _ = field.withValueBytes { value in
+        for index in fields.indices where fields[index].knownName == .transferEncoding {
+            _ = fields[index].withValueBytes { value in
                 HTTPListSyntax.anyElement(of: value) { coding in
                     codings += 1
                     lastIsChunked = HTTPBytes.equalIgnoringCase(coding, "chunked".utf8)
@@ -75,11 +88,11 @@ enum HTTPBodyFramingRules {
 
     /// One decimal value, however often it is repeated (RFC 9110 §8.6 lets a recipient
     /// take `42, 42` as 42); different values, signs, spaces inside or overflow are refused.
-    /// `fields` are the Content-Length lines, read as bytes.
+    /// Read off the bytes of `fields`' Content-Length lines.
     private static func contentLength(_ fields: [HTTPField]) -> Result<UInt64, HTTPParseError> {
         var length: UInt64?
-        for field in fields {
-            let refusal: HTTPParseError? = field.withValueBytes { value in
+        for index in fields.indices where fields[index].knownName == .contentLength {
+            let refusal: HTTPParseError? = fields[index].withValueBytes { value in
                 var start = 0
                 while start <= value.count {
                     let end = value[start...].firstIndex(of: UInt8(ascii: ",")) ?? value.count

@@ -14,6 +14,8 @@ public struct HTTPField: Sendable {
     /// The field's line in `storage` reads `name: value` CRLF, as `HTTPHeadWriter` would
     /// write it: lines like that are forwarded by copying them, several at once.
     let plainLine: Bool
+    /// Which of the names the proxy acts on this field has, if any.
+    let knownName: HTTPFieldName
 
     /// A field made in code. CR, LF and NUL become spaces (RFC 9110 §5.5), so that no field
     /// can split one message into two wherever it is written.
@@ -29,12 +31,19 @@ public struct HTTPField: Sendable {
     /// A field whose name and value are at `name` and `value` in `storage` (a head the parser
     /// checked); `plainLine` when its line there is `name: value` CRLF.
     init(storage: [UInt8], name: Range<Int>, value: Range<Int>, plainLine: Bool) {
+        self.init(storage: storage, name: name, value: value, plainLine: plainLine,
+                  knownName: storage.withUnsafeBytes { HTTPFieldName.of(UnsafeRawBufferPointer(rebasing: $0[name])) })
+    }
+
+    /// The same, its known name already told (the parser tells it from the bytes it checks).
+    init(storage: [UInt8], name: Range<Int>, value: Range<Int>, plainLine: Bool, knownName: HTTPFieldName) {
         self.storage = storage
         nameStart = Int32(truncatingIfNeeded: name.lowerBound)
         nameEnd = Int32(truncatingIfNeeded: name.upperBound)
         valueStart = Int32(truncatingIfNeeded: value.lowerBound)
         valueEnd = Int32(truncatingIfNeeded: value.upperBound)
         self.plainLine = plainLine
+        self.knownName = knownName
     }
 
     public var name: String { withNameBytes { String(decoding: $0, as: UTF8.self) } }
@@ -65,6 +74,11 @@ public struct HTTPField: Sendable {
     /// (`isFollowed(by:)` held for every pair between).
     func withLineBytes<Result>(through last: HTTPField, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
         storage.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[lineRange.lowerBound..<last.lineRange.upperBound])) }
+    }
+
+    /// Whether this field has the known name `name` (never true of `.other`).
+    public func hasName(_ name: HTTPFieldName) -> Bool {
+        name != .other && knownName == name
     }
 
     /// Whether this field is named `name`, ASCII case ignored (RFC 9110 §5.1).
@@ -106,20 +120,21 @@ extension [HTTPField] {
     /// Whether a message with these fields keeps its connection (RFC 9112 §9.3): HTTP/1.1
     /// unless `Connection: close`, HTTP/1.0 only with `Connection: keep-alive`.
     func keepAlive(version: HTTPVersion) -> Bool {
-        if listContains(named: "Connection", "close") { return false }
-        return version == .http11 || listContains(named: "Connection", "keep-alive")
+        if listContains(named: .connection, "close") { return false }
+        return version == .http11 || listContains(named: .connection, "keep-alive")
     }
 
     /// Whether an element of the lists in the fields named `name` is `token`, without case
     /// (Connection's `close`, Upgrade's `websocket`), read off the fields' bytes.
-    func listContains(named name: String, _ token: String) -> Bool {
+    func listContains(named name: HTTPFieldName, _ token: String) -> Bool {
         anyListElement(named: name) { HTTPBytes.equalIgnoringCase($0, token.utf8) }
     }
 
     /// Whether `test` holds for an element of the lists in the fields named `name`.
-    func anyListElement(named name: String, where test: (UnsafeRawBufferPointer) -> Bool) -> Bool {
-        contains { field in
-            field.hasName(name) && field.withValueBytes { HTTPListSyntax.anyElement(of: $0, where: test) }
+    func anyListElement(named name: HTTPFieldName, where test: (UnsafeRawBufferPointer) -> Bool) -> Bool {
+        // By index: the fields are not copied (each copy a retain and a release).
+        indices.contains { index in
+            self[index].hasName(name) && self[index].withValueBytes { HTTPListSyntax.anyElement(of: $0, where: test) }
         }
     }
 }

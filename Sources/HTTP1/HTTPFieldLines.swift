@@ -33,7 +33,8 @@ enum HTTPFieldLines {
                 guard fields.count < maximum else { return .failure(.tooManyFields) }
                 fields.append(HTTPField(storage: storage, name: (ranges.name.lowerBound - start)..<(ranges.name.upperBound - start),
                                         value: (ranges.value.lowerBound - start)..<(ranges.value.upperBound - start),
-                                        plainLine: ranges.plain))
+                                        plainLine: ranges.plain,
+                                        knownName: HTTPFieldName.of(UnsafeRawBufferPointer(rebasing: head.base[ranges.name]))))
             case .failure(let error):
                 // Too many fields is what a head is refused as, whatever else is wrong with it.
                 return .failure(fieldCount(of: head, from: lineStart) + fields.count > maximum ? .tooManyFields : error)

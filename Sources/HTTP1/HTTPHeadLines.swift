@@ -18,7 +18,7 @@ enum HTTPHeadLines {
         }
         // One look through the fields for Host.
         var host: HTTPField?
-        for field in fields where field.hasName("Host") {
+        for field in fields where field.hasName(.host) {
             if host != nil { return .failure(.duplicateHost) }
             host = field
         }

@@ -27,10 +27,6 @@ public struct HTTPForwardingContext: Sendable, Hashable {
 }
 
 extension HTTPRequestHead {
-    /// Fields the proxy writes itself; the client's own are dropped, or an endpoint that
-    /// trusts them would believe whatever the client claims.
-    private static let replacedFields = ["X-Forwarded-Host", "X-Forwarded-Proto", "X-Forwarded-Port", "X-Real-IP"]
-
     /// The head to write to the endpoint, request line to empty line.
     ///
     /// The version is the client's: an HTTP/1.0 request goes as HTTP/1.0 with
@@ -54,17 +50,23 @@ extension HTTPRequestHead {
         var sentRequestID = false
         writer.fields(fields) { field in
             if hopByHop.removes(field) { return .drop }
-            if field.hasName("X-Forwarded-For") {
+            switch field.knownName {
+            case .xForwardedFor:
                 if field.valueCount > 0 { earlierHops.append(field.value) }
                 return .drop
-            }
-            if field.hasName("Host") {
+            case .host:
                 sentHost = true
                 return authority.map { .replaceValue($0) } ?? .keep
+            case .xForwardedHost, .xForwardedProto, .xForwardedPort, .xRealIP:
+                // Written by the proxy itself: the client's own are dropped, or an endpoint
+                // that trusts them would believe whatever the client claims.
+                return .drop
+            case .xRequestID:
+                sentRequestID = true
+                return .keep
+            default:
+                return .keep
             }
-            if Self.replacedFields.contains(where: field.hasName) { return .drop }
-            sentRequestID = sentRequestID || field.hasName("X-Request-ID")
-            return .keep
         }
         if !sentHost, let authority { writer.field("Host", authority) }
         if context.tunnel {

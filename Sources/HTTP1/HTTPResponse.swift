@@ -33,7 +33,7 @@ public struct HTTPResponse: Sendable, Hashable {
         writer.append(" ")
         writer.appendSanitized(status.reason)
         writer.endLine()
-        for field in fields where !field.hasName("Content-Length") && field.withNameBytes(HTTPBytes.isToken) {
+        for field in fields where !field.hasName(.contentLength) && field.withNameBytes(HTTPBytes.isToken) {
             writer.field(field)
         }
         writer.field("Content-Length", body.count)
