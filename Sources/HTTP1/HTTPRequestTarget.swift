@@ -58,7 +58,12 @@ enum HTTPRequestTarget {
     /// `uri-host [":" port]` (RFC 9110 §7.2), or nothing at all, which a Host field may be.
     /// No userinfo: a `user@` inside it is how a host is spoofed to a careless router.
     static func isHost(_ bytes: some Collection<UInt8>) -> Bool {
-        let text = Array(bytes)
+        // A field value's bytes are contiguous already: looked at in place, not copied.
+        bytes.withContiguousStorageIfAvailable { isHost(in: UnsafeRawBufferPointer($0)) }
+            ?? Array(bytes).withUnsafeBytes { isHost(in: $0) }
+    }
+
+    private static func isHost(in text: UnsafeRawBufferPointer) -> Bool {
         var index = 0
         if text.first == UInt8(ascii: "[") {
             // IP-literal: an IPv6 address; IPvFuture is not spoken by any endpoint we reach.

@@ -85,9 +85,10 @@ extension HTTPProxyHandler {
     /// session's steps go on (and may defer writes for the next round).
     func settleFlushes() {
         guard !settling.isEmpty else { return }
-        let sessions = settling
-        settling.removeAll(keepingCapacity: true)
-        for session in sessions {
+        // The steps below may settle sessions again: those go into the emptied list.
+        swap(&settling, &settled)
+        defer { settled.removeAll(keepingCapacity: true) }
+        for session in settled {
             session.settling = false
             guard self.sessions[session.slot] === session, session.phase != .closed else { continue }
             if session.flushAtOnce {

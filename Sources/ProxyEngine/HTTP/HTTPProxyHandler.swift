@@ -36,6 +36,9 @@ final class HTTPProxyHandler {
     /// (HTTPDeferredFlushes.swift), and those whose sends came back, to take up again.
     var deferredFlushes: [HTTPSession] = []
     var settling: [HTTPSession] = []
+    /// The sessions `settleFlushes` takes up, swapped with `settling` so that neither list
+    /// is reallocated each time (a copy of `settling` emptied with its capacity kept was).
+    var settled: [HTTPSession] = []
     /// TLS handshake steps taken in the loop's current turn, in nanoseconds, and the
     /// sessions waiting for a later turn's from `waitingHead` on, of which
     /// `closedWhileWaiting` have closed since (HTTPHandshakePacing.swift).
