@@ -45,23 +45,32 @@ enum HTTPBytes {
     /// does, since no borrow reaches it from below (lanes above it may be set falsely), so
     /// a word with no high bit set in either is all allowed. A word with one set, which may
     /// hold only a tab, and the last bytes are looked at one by one.
+    /// The last bytes, fewer than eight, are looked at as the word that ends the buffer
+    /// (overlapping the one before it) when the buffer holds one.
     static func areFieldValueBytes(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highBits: UInt64 = 0x8080_8080_8080_8080
         var index = 0
         while index + 8 <= bytes.count {
-            let word = bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)
-            let belowSpace = (word &- ones &* 0x20) & ~word
-            let notDelete = word ^ (ones &* 0x7F)
-            let delete = (notDelete &- ones) & ~notDelete
-            if (belowSpace | delete) & highBits != 0 { break }
+            if !allAllowed(bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)) { break }
             index += 8
+        }
+        if index == bytes.count { return true }
+        if index + 8 > bytes.count, bytes.count >= 8, allAllowed(bytes.loadUnaligned(fromByteOffset: bytes.count - 8, as: UInt64.self)) {
+            return true
         }
         while index < bytes.count {
             guard isFieldValueCharacter(bytes[index]) else { return false }
             index += 1
         }
         return true
+    }
+
+    /// Whether no lane of `word` is a control byte or DEL (a tab fails too: see above).
+    private static func allAllowed(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let belowSpace = (word &- ones &* 0x20) & ~word
+        let notDelete = word ^ (ones &* 0x7F)
+        let delete = (notDelete &- ones) & ~notDelete
+        return (belowSpace | delete) & (ones &* 0x80) == 0
     }
 
     static func isWhitespace(_ byte: UInt8) -> Bool { byte == space || byte == tab }
