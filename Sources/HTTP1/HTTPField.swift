@@ -130,11 +130,25 @@ extension [HTTPField] {
         anyListElement(named: name) { HTTPBytes.equalIgnoringCase($0, token.utf8) }
     }
 
+    /// The index of the first field named `name`. Fields are looked at by index and by their
+    /// stored name, in a plain loop: a method called on each, or a closure over the array,
+    /// copied every field it looked at (a retain and a release of its head's bytes).
+    public func firstIndex(named name: HTTPFieldName) -> Int? {
+        guard name != .other else { return nil }
+        for index in indices where self[index].knownName == name { return index }
+        return nil
+    }
+
+    /// Whether a field is named `name`.
+    public func contains(named name: HTTPFieldName) -> Bool { firstIndex(named: name) != nil }
+
     /// Whether `test` holds for an element of the lists in the fields named `name`.
     func anyListElement(named name: HTTPFieldName, where test: (UnsafeRawBufferPointer) -> Bool) -> Bool {
-        // By index: the fields are not copied (each copy a retain and a release).
-        indices.contains { index in
-            self[index].hasName(name) && self[index].withValueBytes { HTTPListSyntax.anyElement(of: $0, where: test) }
+        // By index (see `firstIndex(named:)`).
+        guard name != .other else { return false }
+        for index in indices where self[index].knownName == name {
+            if self[index].withValueBytes({ HTTPListSyntax.anyElement(of: $0, where: test) }) { return true }
         }
+        return false
     }
 }

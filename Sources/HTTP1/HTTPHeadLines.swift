@@ -17,13 +17,13 @@ enum HTTPHeadLines {
         case .failure(let error): return .failure(error)
         }
         // One look through the fields for Host.
-        var host: HTTPField?
-        for field in fields where field.hasName(.host) {
+        var host: Int?
+        for index in fields.indices where fields[index].knownName == .host {
             if host != nil { return .failure(.duplicateHost) }
-            host = field
+            host = index
         }
         if host == nil, start.version == .http11 { return .failure(.missingHost) }
-        if let host, !host.withValueBytes(HTTPRequestTarget.isHost) { return .failure(.invalidHost) }
+        if let host, !fields[host].withValueBytes(HTTPRequestTarget.isHost) { return .failure(.invalidHost) }
         return HTTPBodyFramingRules.framing(version: start.version, fields: fields).map { framing in
             HTTPRequestHead(method: start.method, target: start.target, version: start.version, fields: fields, framing: framing)
         }

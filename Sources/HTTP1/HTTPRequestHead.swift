@@ -57,7 +57,7 @@ public struct HTTPRequestHead: Sendable, Hashable {
         if let form = HTTPRequestTarget.absoluteForm(target.utf8) {
             routingHost = target[form.authority]
         } else {
-            routingHost = Substring(fields.first { $0.hasName(.host) }?.value ?? "")
+            routingHost = Substring(fields.firstIndex(named: .host).map { fields[$0].value } ?? "")
         }
     }
 
@@ -101,7 +101,7 @@ public struct HTTPRequestHead: Sendable, Hashable {
     /// Whether the client asks to switch protocols (RFC 9110 §7.8): HTTP/1.1, an Upgrade
     /// field, and Connection naming it, without which Upgrade is to be ignored.
     public var upgradeRequested: Bool {
-        version == .http11 && fields.contains { $0.hasName(.upgrade) } && fields.listContains(named: .connection, "upgrade")
+        version == .http11 && fields.contains(named: .upgrade) && fields.listContains(named: .connection, "upgrade")
     }
 
     /// An upgrade to WebSocket, the one the Ingress tunnels. Other protocols (h2c above all)
@@ -114,7 +114,10 @@ public struct HTTPRequestHead: Sendable, Hashable {
     /// Whether the client waits for 100 Continue before sending its body (RFC 9110 §10.1.1);
     /// an HTTP/1.0 request's expectation is ignored, as the RFC says.
     public var expectsContinue: Bool {
-        version == .http11
-            && fields.contains { $0.hasName(.expect) && $0.withValueBytes { HTTPBytes.equalIgnoringCase($0, "100-continue".utf8) } }
+        guard version == .http11 else { return false }
+        for index in fields.indices where fields[index].knownName == .expect {
+            if fields[index].withValueBytes({ HTTPBytes.equalIgnoringCase($0, "100-continue".utf8) }) { return true }
+        }
+        return false
     }
 }
