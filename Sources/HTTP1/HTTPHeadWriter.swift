@@ -1,14 +1,41 @@
 // The bytes of a head as this module writes them, for the admin server's responses and for
-// the heads the Ingress proxy forwards: UTF-8 appended straight into one reserved buffer, no
-// String built per field. A value is written with a space in place of any CR, LF or NUL
-// (RFC 9110 §5.5), so that nothing handed in can split one message into two.
+// the heads the Ingress proxy forwards: UTF-8 written straight into the storage of the array
+// that is the head, no String built per field. A value is written with a space in place of
+// any CR, LF or NUL (RFC 9110 §5.5), so that nothing handed in can split one message into two.
 
 struct HTTPHeadWriter {
-    private(set) var bytes: [UInt8] = []
+    /// The array's storage, which `bytes(room:_:)` lends for the length of one writing.
+    private let base: UnsafeMutablePointer<UInt8>
+    private let capacity: Int
+    private(set) var count = 0
+    /// A write found no room: what was written is incomplete, and is written again with more.
+    private var overflowed = false
 
-    /// A writer with room for `capacity` bytes, so that a head is one allocation.
-    init(capacity: Int) {
-        bytes.reserveCapacity(capacity)
+    private init(base: UnsafeMutablePointer<UInt8>, capacity: Int) {
+        self.base = base
+        self.capacity = capacity
+    }
+
+    /// The head `write` writes, written into the storage of the array returned, with room for
+    /// `room` bytes at first and twice as much again for as long as it does not fit (`write`
+    /// runs once more each time, from the start). Each append is then a copy and a count: an
+    /// array's `append` checked its uniqueness and capacity each time, about a hundred
+    /// instructions, and a forwarded request head makes some fifty.
+    static func bytes(room: Int, _ write: (inout HTTPHeadWriter) -> Void) -> [UInt8] {
+        var room = max(room, 64)
+        while true {
+            var complete = false
+            let bytes = [UInt8](unsafeUninitializedCapacity: room) { buffer, initialized in
+                initialized = 0
+                guard let base = buffer.baseAddress else { return }
+                var writer = HTTPHeadWriter(base: base, capacity: buffer.count)
+                write(&writer)
+                complete = !writer.overflowed
+                initialized = complete ? writer.count : 0
+            }
+            if complete { return bytes }
+            room *= 2
+        }
     }
 
     /// Room enough for `fields` written as they are, plus `extra` bytes of our own.
@@ -16,26 +43,45 @@ struct HTTPHeadWriter {
         fields.reduce(extra) { $0 + $1.nameCount + $1.valueCount + 4 }
     }
 
+    /// Copies `source` in, or notes that it did not fit.
+    private mutating func put(_ source: UnsafeRawBufferPointer) {
+        guard !overflowed, source.count <= capacity - count else {
+            overflowed = true
+            return
+        }
+        if let from = source.baseAddress { (base + count).initialize(from: from.assumingMemoryBound(to: UInt8.self), count: source.count) }
+        count += source.count
+    }
+
+    private mutating func put(_ byte: UInt8) {
+        guard !overflowed, count < capacity else {
+            overflowed = true
+            return
+        }
+        (base + count).initialize(to: byte)
+        count += 1
+    }
+
     mutating func append(_ text: some StringProtocol) {
         // A native string's bytes in one copy; appending its UTF8View went byte by byte
         // through the view's iterator for a Substring (500 instructions for a short target).
-        let copied: Void? = text.utf8.withContiguousStorageIfAvailable { bytes.append(contentsOf: $0) }
-        if copied == nil { bytes.append(contentsOf: text.utf8) }
+        let copied: Void? = text.utf8.withContiguousStorageIfAvailable { put(UnsafeRawBufferPointer($0)) }
+        if copied == nil { for byte in text.utf8 { put(byte) } }
     }
 
     mutating func append(bytes more: [UInt8]) {
-        bytes.append(contentsOf: more)
+        more.withUnsafeBytes { put($0) }
     }
 
     /// A number in decimal, its digits written in place, first to last (a String made for
     /// it cost 450 instructions a request for the X-Forwarded-Port alone).
     mutating func append(_ number: Int) {
-        if number < 0 { bytes.append(UInt8(ascii: "-")) }
+        if number < 0 { put(UInt8(ascii: "-")) }
         let magnitude = number.magnitude
         var place: UInt = 1
         while place <= magnitude / 10 { place *= 10 }
         repeat {
-            bytes.append(UInt8(ascii: "0") + UInt8(magnitude / place % 10))
+            put(UInt8(ascii: "0") + UInt8(magnitude / place % 10))
             place /= 10
         } while place > 0
     }
@@ -52,22 +98,22 @@ struct HTTPHeadWriter {
         // Values the parser took never hold those bytes: copy them in one go after one look.
         let copied: Bool? = text.utf8.withContiguousStorageIfAvailable { run in
             guard !run.contains(where: HTTPBytes.isLineBreakOrNul) else { return false }
-            bytes.append(contentsOf: run)
+            put(UnsafeRawBufferPointer(run))
             return true
         }
         guard copied != true else { return }
-        for byte in text.utf8 { bytes.append(HTTPBytes.isLineBreakOrNul(byte) ? HTTPBytes.space : byte) }
+        for byte in text.utf8 { put(HTTPBytes.isLineBreakOrNul(byte) ? HTTPBytes.space : byte) }
     }
 
     mutating func endLine() {
-        bytes.append(HTTPBytes.cr)
-        bytes.append(HTTPBytes.lf)
+        put(HTTPBytes.cr)
+        put(HTTPBytes.lf)
     }
 
     /// A field as it is: its bytes hold no CR, LF or NUL (HTTPField sees to it).
     mutating func field(_ field: HTTPField) {
         nameOf(field)
-        field.withValueBytes { bytes.append(contentsOf: $0) }
+        field.withValueBytes { put($0) }
         endLine()
     }
 
@@ -111,7 +157,7 @@ struct HTTPHeadWriter {
     /// The lines of fields[first...last], a run of plain lines; nothing when `first` is -1.
     private mutating func copyLines(_ fields: [HTTPField], _ first: Int, _ last: Int) {
         guard first >= 0 else { return }
-        fields[first].withLineBytes(through: fields[last]) { bytes.append(contentsOf: $0) }
+        fields[first].withLineBytes(through: fields[last]) { put($0) }
     }
 
     /// A field of `field`'s name with another value.
@@ -123,9 +169,9 @@ struct HTTPHeadWriter {
 
     /// `name: ` of a field.
     private mutating func nameOf(_ field: HTTPField) {
-        field.withNameBytes { bytes.append(contentsOf: $0) }
-        bytes.append(HTTPBytes.colon)
-        bytes.append(HTTPBytes.space)
+        field.withNameBytes { put($0) }
+        put(HTTPBytes.colon)
+        put(HTTPBytes.space)
     }
 
     /// `name: value` CRLF, for a name of ours.
@@ -138,8 +184,8 @@ struct HTTPHeadWriter {
     /// `name: ` for a name of ours, a literal: its bytes as they are, with no look for
     /// CR, LF or NUL.
     private mutating func append(name: StaticString) {
-        bytes.append(contentsOf: UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
-        bytes.append(HTTPBytes.colon)
-        bytes.append(HTTPBytes.space)
+        put(UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+        put(HTTPBytes.colon)
+        put(HTTPBytes.space)
     }
 }

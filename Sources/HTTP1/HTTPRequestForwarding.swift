@@ -38,45 +38,45 @@ extension HTTPRequestHead {
     public func forwardedHead(_ context: HTTPForwardingContext) -> [UInt8] {
         let hopByHop = HTTPHopByHop(fields: fields, keepsUpgrade: context.tunnel)
         let authority = HTTPRequestTarget.absoluteForm(target.utf8).map { target[$0.authority] }
-        var writer = HTTPHeadWriter(capacity: HTTPHeadWriter.capacity(for: fields, extra: target.utf8.count + 256))
-        writer.append(method)
-        writer.append(" ")
-        writer.append(originFormTarget)
-        writer.append(" ")
-        writer.append(version.description)
-        writer.endLine()
-        var earlierHops: [String] = []
-        var sentHost = false
-        var sentRequestID = false
-        writer.fields(fields) { field in
-            if hopByHop.removes(field) { return .drop }
-            switch field.knownName {
-            case .xForwardedFor:
-                if field.valueCount > 0 { earlierHops.append(field.value) }
-                return .drop
-            case .host:
-                sentHost = true
-                return authority.map { .replaceValue($0) } ?? .keep
-            case .xForwardedHost, .xForwardedProto, .xForwardedPort, .xRealIP:
-                // Written by the proxy itself: the client's own are dropped, or an endpoint
-                // that trusts them would believe whatever the client claims.
-                return .drop
-            case .xRequestID:
-                sentRequestID = true
-                return .keep
-            default:
-                return .keep
+        return HTTPHeadWriter.bytes(room: HTTPHeadWriter.capacity(for: fields, extra: target.utf8.count + 256)) { writer in
+            writer.append(method)
+            writer.append(" ")
+            writer.append(originFormTarget)
+            writer.append(" ")
+            writer.append(version.description)
+            writer.endLine()
+            var earlierHops: [String] = []
+            var sentHost = false
+            var sentRequestID = false
+            writer.fields(fields) { field in
+                if hopByHop.removes(field) { return .drop }
+                switch field.knownName {
+                case .xForwardedFor:
+                    if field.valueCount > 0 { earlierHops.append(field.value) }
+                    return .drop
+                case .host:
+                    sentHost = true
+                    return authority.map { .replaceValue($0) } ?? .keep
+                case .xForwardedHost, .xForwardedProto, .xForwardedPort, .xRealIP:
+                    // Written by the proxy itself: the client's own are dropped, or an endpoint
+                    // that trusts them would believe whatever the client claims.
+                    return .drop
+                case .xRequestID:
+                    sentRequestID = true
+                    return .keep
+                default:
+                    return .keep
+                }
             }
+            if !sentHost, let authority { writer.field("Host", authority) }
+            if context.tunnel {
+                writer.field("Connection", "Upgrade")
+            } else if version == .http10 {
+                writer.field("Connection", "close")
+            }
+            writeForwardedFields(&writer, context, earlierHops: earlierHops, sentRequestID: sentRequestID)
+            writer.endLine()
         }
-        if !sentHost, let authority { writer.field("Host", authority) }
-        if context.tunnel {
-            writer.field("Connection", "Upgrade")
-        } else if version == .http10 {
-            writer.field("Connection", "close")
-        }
-        writeForwardedFields(&writer, context, earlierHops: earlierHops, sentRequestID: sentRequestID)
-        writer.endLine()
-        return writer.bytes
     }
 
     private func writeForwardedFields(_ writer: inout HTTPHeadWriter, _ context: HTTPForwardingContext, earlierHops: [String],

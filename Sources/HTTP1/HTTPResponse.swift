@@ -27,18 +27,18 @@ public struct HTTPResponse: Sendable, Hashable {
     /// The bytes on the wire, as HTTP/1.1. A response to HEAD leaves the body out but keeps
     /// its Content-Length (RFC 9110 §9.3.2).
     public func serialized(includeBody: Bool = true) -> [UInt8] {
-        var writer = HTTPHeadWriter(capacity: HTTPHeadWriter.capacity(for: fields, extra: 64) + (includeBody ? body.count : 0))
-        writer.append("HTTP/1.1 ")
-        writer.append(status.code)
-        writer.append(" ")
-        writer.appendSanitized(status.reason)
-        writer.endLine()
-        for field in fields where !field.hasName(.contentLength) && field.withNameBytes(HTTPBytes.isToken) {
-            writer.field(field)
+        return HTTPHeadWriter.bytes(room: HTTPHeadWriter.capacity(for: fields, extra: 64) + (includeBody ? body.count : 0)) { writer in
+            writer.append("HTTP/1.1 ")
+            writer.append(status.code)
+            writer.append(" ")
+            writer.appendSanitized(status.reason)
+            writer.endLine()
+            for field in fields where !field.hasName(.contentLength) && field.withNameBytes(HTTPBytes.isToken) {
+                writer.field(field)
+            }
+            writer.field("Content-Length", body.count)
+            writer.endLine()
+            if includeBody { writer.append(bytes: body) }
         }
-        writer.field("Content-Length", body.count)
-        writer.endLine()
-        if includeBody { writer.append(bytes: body) }
-        return writer.bytes
     }
 }

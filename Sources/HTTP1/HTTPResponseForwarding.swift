@@ -12,21 +12,21 @@ extension HTTPResponseHead {
     public func forwardedHead(clientVersion: HTTPVersion, closing: Bool) -> [UInt8] {
         let switching = status == 101
         let hopByHop = HTTPHopByHop(fields: fields, keepsUpgrade: switching)
-        var writer = HTTPHeadWriter(capacity: HTTPHeadWriter.capacity(for: fields, extra: reason.utf8.count + 64))
-        writer.append("HTTP/1.1 ")
-        writer.append(status)
-        writer.append(" ")
-        writer.appendSanitized(reason)
-        writer.endLine()
-        writer.fields(fields) { hopByHop.removes($0) ? .drop : .keep }
-        if switching {
-            writer.field("Connection", "upgrade")
-        } else if closing {
-            writer.field("Connection", "close")
-        } else if clientVersion == .http10 {
-            writer.field("Connection", "keep-alive")
+        return HTTPHeadWriter.bytes(room: HTTPHeadWriter.capacity(for: fields, extra: reason.utf8.count + 64)) { writer in
+            writer.append("HTTP/1.1 ")
+            writer.append(status)
+            writer.append(" ")
+            writer.appendSanitized(reason)
+            writer.endLine()
+            writer.fields(fields) { hopByHop.removes($0) ? .drop : .keep }
+            if switching {
+                writer.field("Connection", "upgrade")
+            } else if closing {
+                writer.field("Connection", "close")
+            } else if clientVersion == .http10 {
+                writer.field("Connection", "keep-alive")
+            }
+            writer.endLine()
         }
-        writer.endLine()
-        return writer.bytes
     }
 }
