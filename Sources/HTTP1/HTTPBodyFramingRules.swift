@@ -45,8 +45,8 @@ enum HTTPBodyFramingRules {
     }
 
     /// Whether `fields` have a Content-Length line and a Transfer-Encoding line. The fields
-    /// are looked at in place, by index, here and below: no array of them is made, and
-    /// none is copied (a copy of a field is a retain and a release of its head's bytes).
+    /// are looked at in place, here and below: no array of them is made, and none is copied
+    /// (a copy of a field is a retain and a release of its head's bytes).
     private static func framingFields(_ fields: [HTTPField]) -> (lengths: Bool, codings: Bool) {
         var lengths = false, codings = false
         for index in fields.indices {
@@ -71,15 +71,11 @@ enum HTTPBodyFramingRules {
     private static func chunkedPlacement(_ fields: [HTTPField]) -> Result<ChunkedPlacement, HTTPParseError> {
         var codings = 0, chunked = 0
         var lastIsChunked = false
-        for index in fields.indices where fields[index].knownName == .transferEncoding {
-            _ = fields[index].withValueBytes { value in
-                HTTPListSyntax.anyElement(of: value) { coding in
-                    codings += 1
-                    lastIsChunked = HTTPBytes.equalIgnoringCase(coding, "chunked".utf8)
-                    if lastIsChunked { chunked += 1 }
-                    return false  // every element is looked at
-                }
-            }
+        _ = fields.anyListElement(named: .transferEncoding) { coding in
+            codings += 1
+            lastIsChunked = HTTPBytes.equalIgnoringCase(coding, "chunked".utf8)
+            if lastIsChunked { chunked += 1 }
+            return false  // every element is looked at
         }
         if chunked > 1 { return .failure(.chunkedTwice) }
         guard lastIsChunked else { return .success(.notFinal) }
@@ -91,21 +87,26 @@ enum HTTPBodyFramingRules {
     /// Read off the bytes of `fields`' Content-Length lines.
     private static func contentLength(_ fields: [HTTPField]) -> Result<UInt64, HTTPParseError> {
         var length: UInt64?
-        for index in fields.indices where fields[index].knownName == .contentLength {
-            let refusal: HTTPParseError? = fields[index].withValueBytes { value in
-                var start = 0
-                while start <= value.count {
-                    let end = value[start...].firstIndex(of: UInt8(ascii: ",")) ?? value.count
-                    let digits = UnsafeRawBufferPointer(rebasing: value[start..<end]).trimmingWhitespaceBytes()
-                    guard !digits.isEmpty, let parsed = decimal(digits) else { return .invalidContentLength }
-                    if let length, length != parsed { return .conflictingContentLength }
-                    length = parsed
-                    start = end + 1
+        var refusal: HTTPParseError?
+        _ = fields.anyValue(named: .contentLength) { value in
+            var start = 0
+            while start <= value.count {
+                let end = value[start...].firstIndex(of: UInt8(ascii: ",")) ?? value.count
+                let digits = UnsafeRawBufferPointer(rebasing: value[start..<end]).trimmingWhitespaceBytes()
+                guard !digits.isEmpty, let parsed = decimal(digits) else {
+                    refusal = .invalidContentLength
+                    return true
                 }
-                return nil
+                if let length, length != parsed {
+                    refusal = .conflictingContentLength
+                    return true
+                }
+                length = parsed
+                start = end + 1
             }
-            if let refusal { return .failure(refusal) }
+            return false
         }
+        if let refusal { return .failure(refusal) }
         return length.map { .success($0) } ?? .failure(.invalidContentLength)
     }
 

@@ -25,17 +25,13 @@ public struct HTTPField: Sendable {
         for byte in name.utf8 { storage.append(HTTPBytes.isLineBreakOrNul(byte) ? HTTPBytes.space : byte) }
         let nameEnd = storage.count
         for byte in value.utf8 { storage.append(HTTPBytes.isLineBreakOrNul(byte) ? HTTPBytes.space : byte) }
-        self.init(storage: storage, name: 0..<nameEnd, value: nameEnd..<storage.count, plainLine: false)
+        self.init(storage: storage, name: 0..<nameEnd, value: nameEnd..<storage.count, plainLine: false,
+                  knownName: storage.withUnsafeBytes { HTTPFieldName.of(UnsafeRawBufferPointer(rebasing: $0[..<nameEnd])) })
     }
 
     /// A field whose name and value are at `name` and `value` in `storage` (a head the parser
-    /// checked); `plainLine` when its line there is `name: value` CRLF.
-    init(storage: [UInt8], name: Range<Int>, value: Range<Int>, plainLine: Bool) {
-        self.init(storage: storage, name: name, value: value, plainLine: plainLine,
-                  knownName: storage.withUnsafeBytes { HTTPFieldName.of(UnsafeRawBufferPointer(rebasing: $0[name])) })
-    }
-
-    /// The same, its known name already told (the parser tells it from the bytes it checks).
+    /// checked, or the field's own bytes); `plainLine` when its line there is `name: value`
+    /// CRLF, `knownName` the name told apart.
     init(storage: [UInt8], name: Range<Int>, value: Range<Int>, plainLine: Bool, knownName: HTTPFieldName) {
         self.storage = storage
         nameStart = Int32(truncatingIfNeeded: name.lowerBound)
@@ -130,9 +126,10 @@ extension [HTTPField] {
         anyListElement(named: name) { HTTPBytes.equalIgnoringCase($0, token.utf8) }
     }
 
-    /// The index of the first field named `name`. Fields are looked at by index and by their
-    /// stored name, in a plain loop: a method called on each, or a closure over the array,
-    /// copied every field it looked at (a retain and a release of its head's bytes).
+    /// The index of the first field named `name`. Here and in `anyValue`, fields are looked at
+    /// by index and by their stored name, in a plain loop: a method called on each, or a
+    /// closure over the array, copied every field it looked at (a retain and a release of its
+    /// head's bytes).
     public func firstIndex(named name: HTTPFieldName) -> Int? {
         guard name != .other else { return nil }
         for index in indices where self[index].knownName == name { return index }
@@ -144,10 +141,15 @@ extension [HTTPField] {
 
     /// Whether `test` holds for an element of the lists in the fields named `name`.
     func anyListElement(named name: HTTPFieldName, where test: (UnsafeRawBufferPointer) -> Bool) -> Bool {
-        // By index (see `firstIndex(named:)`).
+        anyValue(named: name) { HTTPListSyntax.anyElement(of: $0, where: test) }
+    }
+
+    /// Whether `test` holds for the value of a field named `name`, the fields looked at in
+    /// order and no further than the first it holds for.
+    func anyValue(named name: HTTPFieldName, where test: (UnsafeRawBufferPointer) -> Bool) -> Bool {
         guard name != .other else { return false }
         for index in indices where self[index].knownName == name {
-            if self[index].withValueBytes({ HTTPListSyntax.anyElement(of: $0, where: test) }) { return true }
+            if self[index].withValueBytes(test) { return true }
         }
         return false
     }

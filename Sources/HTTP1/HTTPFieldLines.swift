@@ -7,23 +7,22 @@ enum HTTPFieldLines {
     /// The first line of `head` without its CRLF, and where the line after it starts; nil
     /// when the head starts with its empty line.
     static func firstLine(_ head: HTTPHeadBytes) -> (line: HTTPHeadBytes, next: Int)? {
-        guard let lf = lineFeed(in: head, from: head.startIndex), lf - 1 > head.startIndex else { return nil }
-        return (head[head.startIndex..<(lf - 1)], lf + 1)
+        guard let end = lineEnd(in: head, from: head.startIndex) else { return nil }
+        return (head[head.startIndex..<end], end + 2)
     }
 
     /// The field lines of `head` from `start` (the line after the first) to the empty line,
     /// at most `maximum` of them; the fields keep a copy of their lines' bytes. One pass,
     /// each line checked as it is found: no array of lines per head.
     static func fields(of head: HTTPHeadBytes, from start: Int, maximum: Int) -> Result<[HTTPField], HTTPParseError> {
-        guard let firstEnd = lineFeed(in: head, from: start), firstEnd - 1 > start else { return .success([]) }
+        guard var end = lineEnd(in: head, from: start) else { return .success([]) }
         // From the first field line on: the fields' bytes, one copy shared by all of them.
         let storage = [UInt8](head[start...])
         var fields: [HTTPField] = []
         fields.reserveCapacity(min(maximum, 16))
         var lineStart = start
-        var lineEnd = firstEnd - 1  // the line's CR
         while true {
-            let line = head[lineStart..<lineEnd]
+            let line = head[lineStart..<end]  // without its CRLF
             // Whitespace right after the first line would fold into it, or hide a field from
             // a parser that skips the line (RFC 9112 §2.2).
             let checked = fields.isEmpty && HTTPBytes.isWhitespace(line[lineStart])
@@ -39,9 +38,9 @@ enum HTTPFieldLines {
                 // Too many fields is what a head is refused as, whatever else is wrong with it.
                 return .failure(fieldCount(of: head, from: lineStart) + fields.count > maximum ? .tooManyFields : error)
             }
-            lineStart = lineEnd + 2
-            guard let lf = lineFeed(in: head, from: lineStart), lf - 1 > lineStart else { return .success(fields) }
-            lineEnd = lf - 1
+            lineStart = end + 2
+            guard let next = lineEnd(in: head, from: lineStart) else { return .success(fields) }
+            end = next
         }
     }
 
@@ -49,17 +48,20 @@ enum HTTPFieldLines {
     private static func fieldCount(of head: HTTPHeadBytes, from start: Int) -> Int {
         var count = 0
         var lineStart = start
-        while let lf = lineFeed(in: head, from: lineStart), lf - 1 > lineStart {
+        while let end = lineEnd(in: head, from: lineStart) {
             count += 1
-            lineStart = lf + 1
+            lineStart = end + 2
         }
         return count
     }
 
-    /// The index of the first LF of `head` at or after `start`.
-    private static func lineFeed(in head: HTTPHeadBytes, from start: Int) -> Int? {
-        // Searched in the buffer up to the head's end, in the same indices.
-        HTTPBytes.firstIndex(of: HTTPBytes.lf, in: UnsafeRawBufferPointer(rebasing: head.base[..<head.endIndex]), from: start)
+    /// Where the line of `head` that starts at `start` ends (the index of its CR), or nil
+    /// for the empty line that ends the head. The head's lines end in CRLF, so the LF is
+    /// searched for, in the buffer up to the head's end, in the same indices.
+    private static func lineEnd(in head: HTTPHeadBytes, from start: Int) -> Int? {
+        let bytes = UnsafeRawBufferPointer(rebasing: head.base[..<head.endIndex])
+        guard let lf = HTTPBytes.firstIndex(of: HTTPBytes.lf, in: bytes, from: start), lf - 1 > start else { return nil }
+        return lf - 1
     }
 
     /// Checks one field line, `field-name ":" OWS field-value OWS`: where its name and its

@@ -1,13 +1,16 @@
-// Collects one message head a byte at a time until its empty line, for the request and the
-// response parser alike. It checks line endings as they arrive, so a bare CR or LF is
-// refused at once rather than when a limit runs out, and it counts the first line and the
-// whole head against their limits as they grow: a too-long request line is known, and
-// answered with 414, at its limit's next byte, not when the head's limit is reached.
+// Collects one message head up to its empty line, for the request and the response parser
+// alike: the bytes of a line up to its CR in one step, line ends one byte at a time (the
+// CRLF of a line with bytes in it in one step when both have come). It checks line endings
+// as they arrive, so a bare CR or LF is refused at once rather than when a limit runs out,
+// and it counts the first line and the whole head against their limits as they grow: a
+// too-long request line is known, and answered with 414, at its limit's next byte, not when
+// the head's limit is reached.
 
 struct HTTPHeadAccumulator: Sendable {
     private enum Step {
         case needMore
-        /// The empty line arrived: `head` holds the whole head, ending in CRLF CRLF.
+        /// The empty line arrived: the whole head, ending in CRLF CRLF, is `head` and the
+        /// feed's run, or the feed's run alone when the head came in one feed.
         case ended
         case invalid(HTTPParseError)
     }
@@ -18,7 +21,8 @@ struct HTTPHeadAccumulator: Sendable {
     let firstLineTooLong: HTTPParseError
     private var head: [UInt8] = []
     /// Bytes of the head taken so far: those in `head`, and those of the current feed not
-    /// yet copied there (they are copied in one run when the feed ends).
+    /// yet copied there (copied in one run when the feed ends without the head's end; a head
+    /// that ends in the feed it started in is never copied here).
     private var headCount = 0
     /// The last byte taken was a CR, whose LF is still due.
     private var pendingCR = false

@@ -129,13 +129,14 @@ struct HTTPHeadWriter {
     /// kept one after another are copied as one run of the received head's bytes, rather
     /// than name, separator, value and line end each.
     mutating func fields(_ fields: [HTTPField], _ decide: (HTTPField) -> Forwarding) {
-        // The run being gathered: fields[runStart...runEnd], plain lines one after another.
+        // The run being gathered: fields[runStart...runEnd], plain lines one after another
+        // (any other field ends it, so runEnd is always the field before this one).
         var runStart = -1
         var runEnd = -1
         for index in fields.indices {
             let forwarding = decide(fields[index])
             if case .keep = forwarding, fields[index].plainLine {
-                if runEnd >= 0, runEnd == index - 1, fields[runEnd].isFollowed(by: fields[index]) {
+                if runEnd >= 0, fields[runEnd].isFollowed(by: fields[index]) {
                     runEnd = index
                     continue
                 }

@@ -79,6 +79,14 @@ extension HTTPRequestHead {
         }
     }
 
+    /// Whether the client's X-Request-ID goes on to the endpoint: it sent one, and its
+    /// Connection field does not name it (which would make it hop-by-hop, dropped here). When
+    /// not, the context's `generatedRequestID` is what the endpoint gets.
+    public var forwardsItsRequestID: Bool {
+        guard let index = fields.firstIndex(named: .xRequestID) else { return false }
+        return !HTTPHopByHop(fields: fields, keepsUpgrade: upgradesToWebSocket).removes(fields[index])
+    }
+
     private func writeForwardedFields(_ writer: inout HTTPHeadWriter, _ context: HTTPForwardingContext, earlierHops: [String],
                                       sentRequestID: Bool) {
         writer.append("X-Forwarded-For: ")

@@ -114,10 +114,6 @@ public struct HTTPRequestHead: Sendable, Hashable {
     /// Whether the client waits for 100 Continue before sending its body (RFC 9110 §10.1.1);
     /// an HTTP/1.0 request's expectation is ignored, as the RFC says.
     public var expectsContinue: Bool {
-        guard version == .http11 else { return false }
-        for index in fields.indices where fields[index].knownName == .expect {
-            if fields[index].withValueBytes({ HTTPBytes.equalIgnoringCase($0, "100-continue".utf8) }) { return true }
-        }
-        return false
+        version == .http11 && fields.anyValue(named: .expect) { HTTPBytes.equalIgnoringCase($0, "100-continue".utf8) }
     }
 }

@@ -43,10 +43,10 @@ enum HTTPBytes {
     /// word, for the values of every field of every head. A control byte (below 0x20) sets
     /// its lane's high bit in `belowSpace`, DEL in `delete`; the lowest such lane always
     /// does, since no borrow reaches it from below (lanes above it may be set falsely), so
-    /// a word with no high bit set in either is all allowed. A word with one set, which may
-    /// hold only a tab, and the last bytes are looked at one by one.
-    /// The last bytes, fewer than eight, are looked at as the word that ends the buffer
-    /// (overlapping the one before it) when the buffer holds one.
+    /// a word with no high bit set in either is all allowed. The last bytes, fewer than
+    /// eight, are checked as the word that ends the buffer (overlapping the one before it);
+    /// a word that fails, which may hold only a tab, and a buffer shorter than eight bytes
+    /// are looked at one by one.
     static func areFieldValueBytes(_ bytes: UnsafeRawBufferPointer) -> Bool {
         var index = 0
         while index + 8 <= bytes.count {

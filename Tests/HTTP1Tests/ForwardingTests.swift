@@ -43,6 +43,20 @@ private let proxyFields = "X-Forwarded-Proto: https\r\nX-Forwarded-Port: 8443\r\
             + "X-Forwarded-Host: web.test\r\n" + proxyFields + "X-Request-ID: gen-1\r\n\r\n")
     }
 
+    @Test func aRequestIDTheClientMadeHopByHopIsReplacedByOursNotLeftEmpty() {
+        func head(_ text: String) -> HTTPRequestHead? {
+            var parser = HTTPRequestHeadParser()
+            guard case .complete(let head, _) = parser.feed(Array(text.utf8)) else { return nil }
+            return head
+        }
+        #expect(head("GET / HTTP/1.1\r\nHost: web.test\r\nX-Request-ID: abc\r\n\r\n")?.forwardsItsRequestID == true)
+        #expect(head("GET / HTTP/1.1\r\nHost: web.test\r\n\r\n")?.forwardsItsRequestID == false)
+        let listed = "GET / HTTP/1.1\r\nHost: web.test\r\nX-Request-ID: abc\r\nConnection: x-request-id\r\n\r\n"
+        #expect(head(listed)?.forwardsItsRequestID == false)
+        #expect(forwarded(listed) == "GET / HTTP/1.1\r\nHost: web.test\r\nX-Forwarded-For: 192.0.2.7\r\nX-Forwarded-Host: web.test\r\n"
+            + proxyFields + "X-Request-ID: gen-1\r\n\r\n")
+    }
+
     @Test func anAbsoluteFormTargetGoesInOriginFormWithItsAuthorityAsHost() {
         #expect(forwarded("GET http://a.example:8080?q HTTP/1.1\r\nHost: other.test\r\n\r\n")
             == "GET /?q HTTP/1.1\r\nHost: a.example:8080\r\nX-Forwarded-For: 192.0.2.7\r\nX-Forwarded-Host: a.example:8080\r\n"

@@ -253,7 +253,7 @@ extension HTTPProxyHandler {
         }
         let context = HTTPForwardingContext(clientAddress: session.clientAddress, proto: session.tls == nil ? "http" : "https",
                                             listenerPort: session.listenerPort,
-                                            generatedRequestID: request.fields.contains(named: .xRequestID) ? "" : nextRequestID(),
+                                            generatedRequestID: request.forwardsItsRequestID ? "" : nextRequestID(),
                                             tunnel: request.upgradesToWebSocket)
         let exchange = Exchange(request: request, entry: entry, startedAt: MonotonicClock.now(), upstreamTimeout: router.upstreamTimeout,
                                 forwardedHead: request.forwardedHead(context), endpointIndex: endpointIndex)
