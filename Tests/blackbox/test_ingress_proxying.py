@@ -53,6 +53,9 @@ def test_forwarded_headers_are_set_and_the_client_is_appended_to_x_forwarded_for
         ]).json
         plain = client.get("/b", "Foo.Example:8443").json
         again = client.get("/c", "foo.example").json
+        # Named in Connection, the client's X-Request-ID is hop-by-hop: dropped, and one of ours
+        # sent in its place (not an empty one).
+        hidden = client.get("/d", "foo.example", [("X-Request-ID", "req-456"), ("Connection", "X-Request-ID")]).json
 
     def only(answer, name):
         values = [v for n, v in answer["header_list"] if n.lower() == name.lower()]
@@ -76,6 +79,7 @@ def test_forwarded_headers_are_set_and_the_client_is_appended_to_x_forwarded_for
     stem, count = generated.rsplit("-", 1)
     assert re.fullmatch(r"[0-9a-f]{1,16}-[0-9]+", stem) and re.fullmatch(r"[0-9a-f]+", count), generated
     assert only(again, "X-Request-ID") == f"{stem}-{int(count, 16) + 1:x}", "each request gets an X-Request-ID of its own"
+    assert only(hidden, "X-Request-ID") == f"{stem}-{int(count, 16) + 2:x}"
 
 
 def test_hop_by_hop_fields_are_removed_both_ways(start_http_backend, start_ingress, write_config):
