@@ -73,7 +73,7 @@ public struct HTTPField: Sendable {
     }
 
     /// Whether this field has the known name `name` (never true of `.other`).
-    public func hasName(_ name: HTTPFieldName) -> Bool {
+    func hasName(_ name: HTTPFieldName) -> Bool {
         name != .other && knownName == name
     }
 
@@ -130,14 +130,14 @@ extension [HTTPField] {
     /// by index and by their stored name, in a plain loop: a method called on each, or a
     /// closure over the array, copied every field it looked at (a retain and a release of its
     /// head's bytes).
-    public func firstIndex(named name: HTTPFieldName) -> Int? {
+    func firstIndex(named name: HTTPFieldName) -> Int? {
         guard name != .other else { return nil }
         for index in indices where self[index].knownName == name { return index }
         return nil
     }
 
     /// Whether a field is named `name`.
-    public func contains(named name: HTTPFieldName) -> Bool { firstIndex(named: name) != nil }
+    func contains(named name: HTTPFieldName) -> Bool { firstIndex(named: name) != nil }
 
     /// Whether `test` holds for an element of the lists in the fields named `name`.
     func anyListElement(named name: HTTPFieldName, where test: (UnsafeRawBufferPointer) -> Bool) -> Bool {

@@ -3,7 +3,7 @@
 // a head is looked through for them a dozen times (framing, hop-by-hop fields, Host,
 // X-Forwarded-*, persistence).
 
-public enum HTTPFieldName: UInt8, Sendable {
+enum HTTPFieldName: UInt8, Sendable {
     /// Any name not below; not a name to look for.
     case other
     case connection, contentLength, expect, host, keepAlive, proxyConnection, te, trailer, transferEncoding, upgrade

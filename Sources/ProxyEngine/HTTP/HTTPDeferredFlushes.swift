@@ -85,7 +85,9 @@ extension HTTPProxyHandler {
     /// session's steps go on (and may defer writes for the next round).
     func settleFlushes() {
         guard !settling.isEmpty else { return }
-        // The steps below may settle sessions again: those go into the emptied list.
+        // The steps below may settle sessions again: those go into the emptied list. Called
+        // from the worker's loop alone: a call from within the steps would swap back the list
+        // being worked through.
         swap(&settling, &settled)
         defer { settled.removeAll(keepingCapacity: true) }
         for session in settled {
