@@ -77,14 +77,13 @@ enum HTTPFieldLines {
         // again by `refusal` to say which rule it broke.
         let bytes = UnsafeRawBufferPointer(rebasing: line)
         let count = bytes.count
-        var colon = 0
-        while colon < count, HTTPBytes.isTokenCharacter(bytes[colon]) { colon += 1 }
+        let colon = HTTPBytes.tokenEnd(in: bytes)
         guard colon > 0, colon < count, bytes[colon] == HTTPBytes.colon else { return .failure(refusal(bytes)) }
         var valueStart = colon + 1
         var valueEnd = count
-        guard HTTPBytes.areFieldValueBytes(UnsafeRawBufferPointer(rebasing: bytes[valueStart...])) else {
-            return .failure(.invalidFieldValue)
-        }
+        // The name and the colon before the value are allowed value bytes: the value's last
+        // word may take them in.
+        guard HTTPBytes.areFieldValueBytes(bytes, from: valueStart) else { return .failure(.invalidFieldValue) }
         while valueStart < valueEnd, HTTPBytes.isWhitespace(bytes[valueStart]) { valueStart += 1 }
         while valueEnd > valueStart, HTTPBytes.isWhitespace(bytes[valueEnd - 1]) { valueEnd -= 1 }
         let offset = line.startIndex

@@ -78,21 +78,10 @@ extension UnsafeRawBufferPointer {
             let at = Swift.min(offset, count - 8)
             let mine = loadUnaligned(fromByteOffset: at, as: UInt64.self)
             let theirs = spelling.loadUnaligned(fromByteOffset: at, as: UInt64.self)
-            let letters = Self.letterLanes(theirs)
+            let letters = HTTPByteLanes.letterCaseBits(theirs)
             if mine | letters != theirs | letters { return false }
             if at == count - 8 { return true }
             offset += 8
         }
-    }
-
-    /// 0x20 in each lane of `word` (ASCII: no lane's high bit set) that holds a letter.
-    /// Each lane made lowercase is a letter from 0x61 ("a") to 0x7A ("z"): adding to it sets
-    /// its high bit from 0x61 on and from 0x7B on, with no carry out of the lane.
-    private static func letterLanes(_ word: UInt64) -> UInt64 {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let lower = word | (ones &* 0x20)
-        let fromA = lower &+ ones &* (0x80 - 0x61)
-        let pastZ = lower &+ ones &* (0x80 - 0x7B)
-        return (fromA & ~pastZ & (ones &* 0x80)) >> 2
     }
 }

@@ -39,22 +39,36 @@ enum HTTPBytes {
         byte == space || byte == tab || isVisible(byte) || byte >= 0x80
     }
 
-    /// Whether every byte of `bytes` may be in a field value: eight bytes per step, as one
-    /// word, for the values of every field of every head. A control byte (below 0x20) sets
-    /// its lane's high bit in `belowSpace`, DEL in `delete`; the lowest such lane always
-    /// does, since no borrow reaches it from below (lanes above it may be set falsely), so
-    /// a word with no high bit set in either is all allowed. The last bytes, fewer than
-    /// eight, are checked as the word that ends the buffer (overlapping the one before it);
-    /// a word that fails, which may hold only a tab, and a buffer shorter than eight bytes
-    /// are looked at one by one.
-    static func areFieldValueBytes(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    /// The index of the first byte of `bytes` that is not a tchar, or their count: where a
+    /// field name ends. Eight bytes per step while they are letters, digits and hyphens, as
+    /// nearly every name is; from the first other byte on (the colon, or a rarer tchar), and
+    /// for the last bytes, fewer than eight, one at a time.
+    static func tokenEnd(in bytes: UnsafeRawBufferPointer) -> Int {
         var index = 0
         while index + 8 <= bytes.count {
-            if !allAllowed(bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)) { break }
+            let passes = HTTPByteLanes.leadingPasses(HTTPByteLanes.nameLanes(HTTPByteLanes.word(bytes, at: index)))
+            index += passes
+            if passes < 8 { break }
+        }
+        while index < bytes.count, isTokenCharacter(bytes[index]) { index += 1 }
+        return index
+    }
+
+    /// Whether every byte of `bytes` from `start` may be in a field value: eight bytes per
+    /// step, as one word, for the values of every field of every head. The last bytes, fewer
+    /// than eight, are checked as the word that ends the buffer, which may reach back before
+    /// `start`: the bytes there must be allowed ones too (a field line's name and colon are).
+    /// A word that fails, which may hold only a tab, and a buffer shorter than eight bytes
+    /// are looked at one by one.
+    static func areFieldValueBytes(_ bytes: UnsafeRawBufferPointer, from start: Int = 0) -> Bool {
+        var index = start
+        while index + 8 <= bytes.count {
+            if !HTTPByteLanes.areAllFieldValueBytes(HTTPByteLanes.word(bytes, at: index)) { break }
             index += 8
         }
         if index == bytes.count { return true }
-        if index + 8 > bytes.count, bytes.count >= 8, allAllowed(bytes.loadUnaligned(fromByteOffset: bytes.count - 8, as: UInt64.self)) {
+        if index + 8 > bytes.count, bytes.count >= 8,
+           HTTPByteLanes.areAllFieldValueBytes(HTTPByteLanes.word(bytes, at: bytes.count - 8)) {
             return true
         }
         while index < bytes.count {
@@ -62,15 +76,6 @@ enum HTTPBytes {
             index += 1
         }
         return true
-    }
-
-    /// Whether no lane of `word` is a control byte or DEL (a tab fails too: see above).
-    private static func allAllowed(_ word: UInt64) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let belowSpace = (word &- ones &* 0x20) & ~word
-        let notDelete = word ^ (ones &* 0x7F)
-        let delete = (notDelete &- ones) & ~notDelete
-        return (belowSpace | delete) & (ones &* 0x80) == 0
     }
 
     static func isWhitespace(_ byte: UInt8) -> Bool { byte == space || byte == tab }
