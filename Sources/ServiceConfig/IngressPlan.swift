@@ -204,16 +204,19 @@ public struct IngressPlan: Hashable, Sendable {
     public func route(host: Substring, path: Substring) -> IngressRouteMatch {
         switch locate(host: host, path: path) {
         case .path(let host, let path): .path(virtualHosts[host].paths[path])
-        case .defaultBackend(let backend, let ingress): .defaultBackend(backend, ingress: ingress)
+        case .defaultBackend:
+            if let defaultBackend, let defaultBackendIngress { .defaultBackend(defaultBackend, ingress: defaultBackendIngress) } else { .none }
         case .none: .none
         }
     }
 
     /// Where `route` finds a request's path: indexes into `virtualHosts` and its `paths`,
-    /// so that the engine keeps its own per-path state in arrays of the same shape.
+    /// so that the engine keeps its own per-path state in arrays of the same shape; or the
+    /// default backend, which the engine keeps beside them (the backend is not copied out
+    /// of the plan for every request: its strings cost a retain and a release each).
     public enum Location: Hashable, Sendable {
         case path(host: Int, path: Int)
-        case defaultBackend(IngressBackend, ingress: ObjectKey)
+        case defaultBackend
         case none
     }
 
@@ -223,8 +226,7 @@ public struct IngressPlan: Hashable, Sendable {
            let pathIndex = virtualHosts[hostIndex].paths.firstIndex(where: { $0.matches(path) }) {
             return .path(host: hostIndex, path: pathIndex)
         }
-        if let defaultBackend, let defaultBackendIngress { return .defaultBackend(defaultBackend, ingress: defaultBackendIngress) }
-        return .none
+        return defaultBackend != nil && defaultBackendIngress != nil ? .defaultBackend : .none
     }
 
     /// Every backend a request can reach: each has a route of its own in the engine.

@@ -545,7 +545,7 @@ extension HTTPProxyHandler {
         if let upstream = session.upstream {
             session.upstream = nil
             let reusable = requestSent(session, exchange) && exchange.response?.keepsAlive == true && session.fromUpstream.isEmpty
-                && !exchange.upgrade && router?.endpoints.contains(upstream.target.endpoint) == true
+                && !exchange.upgrade && isWanted(upstream)
             if reusable { release(upstream) } else { discard(upstream) }
         }
         session.fromUpstream = ByteQueue()
@@ -558,6 +558,16 @@ extension HTTPProxyHandler {
         } else {
             awaitHead(session)
         }
+    }
+
+    /// Whether the router in use still names `upstream`'s endpoint, so that it may be kept
+    /// for the next request.
+    private func isWanted(_ upstream: Upstream) -> Bool {
+        guard let router else { return false }
+        if upstream.wantedByRouter == routerGeneration { return true }
+        guard router.endpoints.contains(upstream.target.endpoint) else { return false }
+        upstream.wantedByRouter = routerGeneration
+        return true
     }
 
     /// Answers a request ourselves (404, 503, a refusal of the parser, a failed endpoint).

@@ -26,7 +26,10 @@ final class HTTPProxyHandler {
     let upstreamCounters: UpstreamCounters
     let tlsCounters: TLSCounters
     /// The routing table new requests take; swapped by a reload.
-    var router: IngressRouter?
+    private(set) var router: IngressRouter?
+    /// Counts the routers taken, so that an endpoint connection can remember which one it
+    /// was last found wanted by (`Upstream.wantedByRouter`).
+    private(set) var routerGeneration: UInt64 = 0
     /// The daemon is stopping: responses say `Connection: close` and idle connections close.
     private(set) var draining = false
     private(set) var sessions = SlotTable<HTTPSession>()
@@ -87,6 +90,7 @@ final class HTTPProxyHandler {
     /// to endpoints no backend names any more are closed now; busy ones when they finish.
     func take(_ router: IngressRouter?) {
         self.router = router
+        routerGeneration &+= 1
         let wanted = router?.endpoints ?? []
         for upstream in idle.removeAll(where: { !wanted.contains($0.target.endpoint) }) { discard(upstream) }
     }
