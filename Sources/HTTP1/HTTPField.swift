@@ -113,13 +113,6 @@ extension [HTTPField] {
         compactMap { $0.hasName(name) ? $0.value : nil }
     }
 
-    /// Whether a message with these fields keeps its connection (RFC 9112 §9.3): HTTP/1.1
-    /// unless `Connection: close`, HTTP/1.0 only with `Connection: keep-alive`.
-    func keepAlive(version: HTTPVersion) -> Bool {
-        if listContains(named: .connection, "close") { return false }
-        return version == .http11 || listContains(named: .connection, "keep-alive")
-    }
-
     /// Whether an element of the lists in the fields named `name` is `token`, without case
     /// (Connection's `close`, Upgrade's `websocket`), read off the fields' bytes.
     func listContains(named name: HTTPFieldName, _ token: String) -> Bool {

@@ -12,9 +12,16 @@ struct HTTPHopByHop {
     private let connectionOptionLengths: UInt64
     private let keepsUpgrade: Bool
 
-    init(fields: [HTTPField], keepsUpgrade: Bool) {
+    /// The fields of a head whose Connection fields list `connection`.
+    init(fields: [HTTPField], connection: HTTPConnectionOptions, keepsUpgrade: Bool) {
+        self.keepsUpgrade = keepsUpgrade
         // Most messages name nothing in Connection but `keep-alive` or `close`: the names
-        // removed anyway are not listed again, which leaves at most `close` to list.
+        // removed anyway are not listed again, which leaves at most `close` to list, and
+        // nothing to read when only those are there.
+        guard connection.namesOtherFields else {
+            (connectionOptions, connectionOptionLengths) = ([], 0)
+            return
+        }
         var options: [String] = []
         _ = fields.anyListElement(named: .connection) { element in
             if !Self.removedAnyway(HTTPFieldName.of(element)) {
@@ -24,7 +31,6 @@ struct HTTPHopByHop {
         }
         connectionOptions = options
         connectionOptionLengths = options.reduce(0) { $0 | Self.lengthBit($1.utf8.count) }
-        self.keepsUpgrade = keepsUpgrade
     }
 
     /// Whether `field` stops here rather than being forwarded.
@@ -42,7 +48,7 @@ struct HTTPHopByHop {
 
     /// Connection, Keep-Alive, Proxy-Connection, TE, Trailer and Upgrade: decided on
     /// without the Connection list.
-    private static func removedAnyway(_ name: HTTPFieldName) -> Bool {
+    static func removedAnyway(_ name: HTTPFieldName) -> Bool {
         switch name {
         case .connection, .keepAlive, .proxyConnection, .te, .trailer, .upgrade: true
         default: false

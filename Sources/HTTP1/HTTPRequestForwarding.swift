@@ -36,7 +36,7 @@ extension HTTPRequestHead {
     /// origin-form with its authority as Host. X-Forwarded-For gets the client appended to
     /// every earlier hop; X-Request-ID is kept if the client sent one.
     public func forwardedHead(_ context: HTTPForwardingContext) -> [UInt8] {
-        let hopByHop = HTTPHopByHop(fields: fields, keepsUpgrade: context.tunnel)
+        let hopByHop = HTTPHopByHop(fields: fields, connection: connectionOptions, keepsUpgrade: context.tunnel)
         let authority = HTTPRequestTarget.absoluteForm(target.utf8).map { target[$0.authority] }
         return HTTPHeadWriter.bytes(room: HTTPHeadWriter.capacity(for: fields, extra: target.utf8.count + 256)) { writer in
             writer.append(method)
@@ -84,7 +84,7 @@ extension HTTPRequestHead {
     /// not, the context's `generatedRequestID` is what the endpoint gets.
     public var forwardsItsRequestID: Bool {
         guard let index = fields.firstIndex(named: .xRequestID) else { return false }
-        return !HTTPHopByHop(fields: fields, keepsUpgrade: upgradesToWebSocket).removes(fields[index])
+        return !HTTPHopByHop(fields: fields, connection: connectionOptions, keepsUpgrade: upgradesToWebSocket).removes(fields[index])
     }
 
     private func writeForwardedFields(_ writer: inout HTTPHeadWriter, _ context: HTTPForwardingContext, earlierHops: [String],

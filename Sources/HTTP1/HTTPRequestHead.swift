@@ -47,6 +47,8 @@ public struct HTTPRequestHead: Sendable, Hashable {
     /// Either may carry a port. Found once, as the head is made: the router, the redirect
     /// and X-Forwarded-Host all ask for it.
     public let routingHost: Substring
+    /// What its Connection fields list, read once.
+    let connectionOptions: HTTPConnectionOptions
 
     public init(method: String, target: String, version: HTTPVersion, fields: [HTTPField], framing: HTTPBodyFraming) {
         self.method = method
@@ -54,6 +56,7 @@ public struct HTTPRequestHead: Sendable, Hashable {
         self.version = version
         self.fields = fields
         self.framing = framing
+        connectionOptions = HTTPConnectionOptions(fields)
         if let form = HTTPRequestTarget.absoluteForm(target.utf8) {
             routingHost = target[form.authority]
         } else {
@@ -86,7 +89,7 @@ public struct HTTPRequestHead: Sendable, Hashable {
     /// Whether the connection may carry another request after this one (RFC 9112 §9.3):
     /// HTTP/1.1 unless `Connection: close`, HTTP/1.0 only with `Connection: keep-alive`.
     public var keepsAlive: Bool {
-        fields.keepAlive(version: version)
+        connectionOptions.keepsAlive(version: version)
     }
 
 
@@ -101,7 +104,7 @@ public struct HTTPRequestHead: Sendable, Hashable {
     /// Whether the client asks to switch protocols (RFC 9110 §7.8): HTTP/1.1, an Upgrade
     /// field, and Connection naming it, without which Upgrade is to be ignored.
     public var upgradeRequested: Bool {
-        version == .http11 && fields.contains(named: .upgrade) && fields.listContains(named: .connection, "upgrade")
+        version == .http11 && fields.contains(named: .upgrade) && connectionOptions.upgrade
     }
 
     /// An upgrade to WebSocket, the one the Ingress tunnels. Other protocols (h2c above all)

@@ -11,7 +11,7 @@ extension HTTPResponseHead {
     /// HTTP/1.0 client whose connection is kept, which it would otherwise close.
     public func forwardedHead(clientVersion: HTTPVersion, closing: Bool) -> [UInt8] {
         let switching = status == 101
-        let hopByHop = HTTPHopByHop(fields: fields, keepsUpgrade: switching)
+        let hopByHop = HTTPHopByHop(fields: fields, connection: connectionOptions, keepsUpgrade: switching)
         return HTTPHeadWriter.bytes(room: HTTPHeadWriter.capacity(for: fields, extra: reason.utf8.count + 64)) { writer in
             writer.append("HTTP/1.1 ")
             writer.append(status)

@@ -20,12 +20,15 @@ public struct HTTPResponseHead: Sendable, Hashable {
     /// The reason phrase as sent, possibly empty.
     public let reason: String
     public let fields: [HTTPField]
+    /// What its Connection fields list, read once.
+    let connectionOptions: HTTPConnectionOptions
 
     public init(version: HTTPVersion, status: Int, reason: String, fields: [HTTPField]) {
         self.version = version
         self.status = status
         self.reason = reason
         self.fields = fields
+        connectionOptions = HTTPConnectionOptions(fields)
     }
 
     /// The values of every field line named `name`, in order; names compare without case.
@@ -37,7 +40,7 @@ public struct HTTPResponseHead: Sendable, Hashable {
     /// HTTP/1.1 unless `Connection: close`, HTTP/1.0 only with `Connection: keep-alive`.
     /// A body framed `.untilClose` ends the connection regardless.
     public var keepsAlive: Bool {
-        fields.keepAlive(version: version)
+        connectionOptions.keepsAlive(version: version)
     }
 
     /// How the body that follows is framed, for a request of `requestMethod`; a failure when
