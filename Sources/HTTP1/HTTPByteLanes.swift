@@ -42,16 +42,15 @@ enum HTTPByteLanes {
         return (letters | digits | hyphens) & ~word  // and not a byte from 0x80 up
     }
 
-    /// Whether no lane of `word` is a control byte (below 0x20, the tab included) or DEL,
-    /// the bytes a field value may not hold but for the tab: the rest is visible ASCII, the
-    /// space and obs-text, from 0x80 up.
+    /// The lanes of `word` that a field value may hold without a second look: visible
+    /// ASCII, the space and obs-text (from 0x80 up); not a control byte (below 0x20, the tab
+    /// included) or DEL.
     @inline(__always)
-    static func areAllFieldValueBytes(_ word: UInt64) -> Bool {
+    static func valueLanes(_ word: UInt64) -> UInt64 {
         let ascii = word & ~highBits
         let atLeastSpace = ascii &+ ones &* (0x80 - 0x20)
-        let notDelete = (ascii ^ ones &* 0x7F) &+ ones &* 0x7F
-        // A lane passes as obs-text (high bit set), or as ASCII from the space on that is not DEL.
-        return (word | (atLeastSpace & notDelete)) & highBits == highBits
+        let notDelete = (ascii ^ ones &* 0x7F) &+ ones &* 0x7F  // no low bit equals DEL's
+        return (word | (atLeastSpace & notDelete)) & highBits
     }
 
     /// 0x20 in each lane of `ascii` (every lane below 0x80) that holds a letter: what makes

@@ -39,12 +39,13 @@ enum HTTPBytes {
         byte == space || byte == tab || isVisible(byte) || byte >= 0x80
     }
 
-    /// The index of the first byte of `bytes` that is not a tchar, or their count: where a
-    /// field name ends. Eight bytes per step while they are letters, digits and hyphens, as
-    /// nearly every name is; from the first other byte on (the colon, or a rarer tchar), and
-    /// for the last bytes, fewer than eight, one at a time.
-    static func tokenEnd(in bytes: UnsafeRawBufferPointer) -> Int {
-        var index = 0
+    /// The index of the first byte of `bytes` from `start` that is not a tchar, or their
+    /// count: where a field name ends. Eight bytes per step while they are letters, digits
+    /// and hyphens, as nearly every name is; from the first other byte on (the colon, or a
+    /// rarer tchar), and for the last bytes, fewer than eight, one at a time.
+    @inline(__always)
+    static func tokenEnd(in bytes: UnsafeRawBufferPointer, from start: Int = 0) -> Int {
+        var index = start
         while index + 8 <= bytes.count {
             let passes = HTTPByteLanes.leadingPasses(HTTPByteLanes.nameLanes(HTTPByteLanes.word(bytes, at: index)))
             index += passes
@@ -54,28 +55,21 @@ enum HTTPBytes {
         return index
     }
 
-    /// Whether every byte of `bytes` from `start` may be in a field value: eight bytes per
-    /// step, as one word, for the values of every field of every head. The last bytes, fewer
-    /// than eight, are checked as the word that ends the buffer, which may reach back before
-    /// `start`: the bytes there must be allowed ones too (a field line's name and colon are).
-    /// A word that fails, which may hold only a tab, and a buffer shorter than eight bytes
-    /// are looked at one by one.
-    static func areFieldValueBytes(_ bytes: UnsafeRawBufferPointer, from start: Int = 0) -> Bool {
+    /// The index of the first byte of `bytes` from `start` that a field value may not hold
+    /// (a control byte but the tab, or DEL: the CR that ends a field line is one), or their
+    /// count. Eight bytes per step; a tab, which stops a step, is stepped over.
+    @inline(__always)
+    static func fieldValueEnd(in bytes: UnsafeRawBufferPointer, from start: Int) -> Int {
         var index = start
         while index + 8 <= bytes.count {
-            if !HTTPByteLanes.areAllFieldValueBytes(HTTPByteLanes.word(bytes, at: index)) { break }
-            index += 8
-        }
-        if index == bytes.count { return true }
-        if index + 8 > bytes.count, bytes.count >= 8,
-           HTTPByteLanes.areAllFieldValueBytes(HTTPByteLanes.word(bytes, at: bytes.count - 8)) {
-            return true
-        }
-        while index < bytes.count {
-            guard isFieldValueCharacter(bytes[index]) else { return false }
+            let passes = HTTPByteLanes.leadingPasses(HTTPByteLanes.valueLanes(HTTPByteLanes.word(bytes, at: index)))
+            index += passes
+            if passes == 8 { continue }
+            guard bytes[index] == tab else { return index }
             index += 1
         }
-        return true
+        while index < bytes.count, isFieldValueCharacter(bytes[index]) { index += 1 }
+        return index
     }
 
     static func isWhitespace(_ byte: UInt8) -> Bool { byte == space || byte == tab }
