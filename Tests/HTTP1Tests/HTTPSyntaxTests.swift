@@ -14,6 +14,17 @@ import Testing
         }
     }
 
+    @Test func registeredNameCharactersAreExactlyRFC3986s() {
+        // reg-name = *( unreserved / pct-encoded / sub-delims ); unreserved = ALPHA / DIGIT /
+        // "-" / "." / "_" / "~"; sub-delims = "!" / "$" / "&" / "'" / "(" / ")" / "*" / "+" /
+        // "," / ";" / "=" (RFC 3986 §2.2, §2.3, §3.2.2): what a Host's name is made of.
+        let allowed = Set(Array("-._~!$&'()*+,;=0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8))
+        #expect(allowed.count == 77)
+        for byte in UInt8.min...UInt8.max {
+            #expect(HTTPRequestTarget.isRegisteredNameCharacter(byte) == allowed.contains(byte), "byte \(byte)")
+        }
+    }
+
     @Test func fieldValueCharactersAreVisibleSpaceTabAndObsText() {
         for byte in UInt8.min...UInt8.max {
             let expected = byte == 0x09 || byte == 0x20 || (0x21...0x7E).contains(byte) || byte >= 0x80
