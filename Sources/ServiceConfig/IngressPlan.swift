@@ -182,6 +182,9 @@ public struct IngressPlan: Hashable, Sendable {
     public let defaultBackend: IngressBackend?
     /// The Ingress that wrote `defaultBackend`.
     public let defaultBackendIngress: ObjectKey?
+    /// Both of the above are there: asked of every request that no rule takes, without a
+    /// copy of either (their strings cost a retain and a release each).
+    private let hasDefaultBackend: Bool
     public let settings: IngressSettings
     /// HTTPS, while an Ingress of ours has `spec.tls`.
     public internal(set) var tls: IngressTLSPlan?
@@ -193,6 +196,7 @@ public struct IngressPlan: Hashable, Sendable {
         self.virtualHosts = virtualHosts.sorted { $0.host < $1.host }
         self.defaultBackend = defaultBackend
         self.defaultBackendIngress = defaultBackendIngress
+        hasDefaultBackend = defaultBackend != nil && defaultBackendIngress != nil
         self.settings = settings
     }
 
@@ -226,7 +230,7 @@ public struct IngressPlan: Hashable, Sendable {
            let pathIndex = virtualHosts[hostIndex].paths.firstIndex(where: { $0.matches(path) }) {
             return .path(host: hostIndex, path: pathIndex)
         }
-        return defaultBackend != nil && defaultBackendIngress != nil ? .defaultBackend : .none
+        return hasDefaultBackend ? .defaultBackend : .none
     }
 
     /// Every backend a request can reach: each has a route of its own in the engine.
