@@ -15,15 +15,16 @@ enum HTTPByteLanes {
         UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
     }
 
-    /// How many bytes of `word` come before the first lane whose high bit `passing` lacks.
+    /// How many lanes come before the first whose high bit `passing` lacks (8 when none
+    /// does): the bytes of the word tested that passed, in order.
     @inline(__always)
     static func leadingPasses(_ passing: UInt64) -> Int {
         (~passing & highBits).trailingZeroBitCount / 8
     }
 
-    /// The lanes of `ascii` (every lane below 0x80) from `low` to `high`: adding 0x80 - low
-    /// sets a lane's high bit from `low` on, adding 0x7F - high from past `high` on, and
-    /// neither sum passes 0xFF.
+    /// The lanes of `ascii` (every lane below 0x80) from `low` to `high` (both ASCII, low no
+    /// more than high): adding 0x80 - low sets a lane's high bit from `low` on, adding
+    /// 0x7F - high from past `high` on, and neither sum passes 0xFF.
     @inline(__always)
     static func inRange(_ ascii: UInt64, _ low: UInt8, _ high: UInt8) -> UInt64 {
         let fromLow = ascii &+ ones &* UInt64(0x80 - low)

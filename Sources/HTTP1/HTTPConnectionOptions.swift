@@ -5,7 +5,7 @@
 
 struct HTTPConnectionOptions: Sendable, Hashable {
     /// `close` is listed.
-    let close: Bool
+    let listsClose: Bool
     /// `keep-alive` is listed.
     let keepAlive: Bool
     /// `upgrade` is listed.
@@ -15,24 +15,25 @@ struct HTTPConnectionOptions: Sendable, Hashable {
     let namesOtherFields: Bool
 
     init(_ fields: [HTTPField]) {
-        var (close, keepAlive, upgrade, namesOtherFields) = (false, false, false, false)
+        var (listsClose, keepAlive, upgrade, namesOtherFields) = (false, false, false, false)
         _ = fields.anyListElement(named: .connection) { element in
             switch HTTPFieldName.of(element) {
             case .keepAlive: keepAlive = true
             case .upgrade: upgrade = true
             case let name where HTTPHopByHop.removedAnyway(name): break
             default:
+                // `close` is no field name the proxy knows (HTTPFieldName), so it lands here.
                 namesOtherFields = true
-                if HTTPBytes.equalIgnoringCase(element, "close".utf8) { close = true }
+                if HTTPBytes.equalIgnoringCase(element, "close".utf8) { listsClose = true }
             }
             return false
         }
-        (self.close, self.keepAlive, self.upgrade, self.namesOtherFields) = (close, keepAlive, upgrade, namesOtherFields)
+        (self.listsClose, self.keepAlive, self.upgrade, self.namesOtherFields) = (listsClose, keepAlive, upgrade, namesOtherFields)
     }
 
     /// Whether a message listing these keeps its connection (RFC 9112 §9.3): HTTP/1.1
     /// unless `close` is listed, HTTP/1.0 only with `keep-alive`.
     func keepsAlive(version: HTTPVersion) -> Bool {
-        !close && (version == .http11 || keepAlive)
+        !listsClose && (version == .http11 || keepAlive)
     }
 }

@@ -114,7 +114,7 @@ extension [HTTPField] {
     }
 
     /// Whether an element of the lists in the fields named `name` is `token`, without case
-    /// (Connection's `close`, Upgrade's `websocket`), read off the fields' bytes.
+    /// (Upgrade's `websocket`), read off the fields' bytes.
     func listContains(named name: HTTPFieldName, _ token: String) -> Bool {
         anyListElement(named: name) { HTTPBytes.equalIgnoringCase($0, token.utf8) }
     }

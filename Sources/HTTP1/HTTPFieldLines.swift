@@ -30,8 +30,12 @@ enum HTTPFieldLines {
             // a parser that skips the line (RFC 9112 §2.2).
             var error = fields.isEmpty && HTTPBytes.isWhitespace(bytes[lineStart])
                 ? .whitespaceBeforeFirstField : scan(bytes, from: lineStart, into: &line)
-            // The value ends at a byte no value may hold: the line's CR, or a byte refused.
-            if error == nil, line.end >= bytes.count || bytes[line.end] != HTTPBytes.cr { error = .invalidFieldValue }
+            // The value ends at a byte no value may hold: the line's CRLF, or a byte refused.
+            // (The accumulator has refused any CR without its LF already; a line is not
+            // taken to end at one all the same.)
+            if error == nil, line.end + 1 >= bytes.count || bytes[line.end] != HTTPBytes.cr || bytes[line.end + 1] != HTTPBytes.lf {
+                error = .invalidFieldValue
+            }
             if let error {
                 // Too many fields is what a head is refused as, whatever else is wrong with it.
                 return .failure(fieldCount(of: head, from: lineStart) + fields.count > maximum ? .tooManyFields : error)
@@ -80,7 +84,7 @@ enum HTTPFieldLines {
     }
 
     /// Where the parts of a field line are, in the indices of the buffer scanned.
-    struct ScannedLine {
+    private struct ScannedLine {
         var nameEnd = 0
         var valueStart = 0
         var valueEnd = 0

@@ -31,7 +31,9 @@ struct HTTPHeadWriter {
         while true {
             // malloc(3) and free(3): Swift's own allocation goes through posix_memalign(3),
             // twice the instructions for the same alignment.
-            let scratch = (malloc(room) ?? UnsafeMutableRawPointer.allocate(byteCount: room, alignment: 1)).bindMemory(to: UInt8.self, capacity: room)
+            // Out of memory ends the process, as any allocation of Swift's own would.
+            guard let memory = malloc(room) else { fatalError("malloc(\(room)) failed: out of memory") }
+            let scratch = memory.bindMemory(to: UInt8.self, capacity: room)
             defer { free(scratch) }
             var writer = HTTPHeadWriter(base: scratch, capacity: room)
             write(&writer)

@@ -12,12 +12,12 @@ struct HTTPHopByHop {
     private let connectionOptionLengths: UInt64
     private let keepsUpgrade: Bool
 
-    /// The fields of a head whose Connection fields list `connection`.
+    /// The fields of a head, and what that same head's Connection fields list.
     init(fields: [HTTPField], connection: HTTPConnectionOptions, keepsUpgrade: Bool) {
         self.keepsUpgrade = keepsUpgrade
         // Most messages name nothing in Connection but `keep-alive` or `close`: the names
-        // removed anyway are not listed again, which leaves at most `close` to list, and
-        // nothing to read when only those are there.
+        // removed anyway are not listed again, and the list is not read at all unless it
+        // holds something else (`close` included).
         guard connection.namesOtherFields else {
             (connectionOptions, connectionOptionLengths) = ([], 0)
             return

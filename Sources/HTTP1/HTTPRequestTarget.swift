@@ -98,9 +98,7 @@ enum HTTPRequestTarget {
     /// lists the set.
     @inline(__always)
     static func isRegisteredNameCharacter(_ byte: UInt8) -> Bool {
-        let low: UInt64 = 0x2BFF_7FD2_0000_0000  // 0-63: ! $ & ' ( ) * + , - . 0-9 ; =
-        let high: UInt64 = 0x47FF_FFFE_87FF_FFFE  // 64-127: A-Z _ a-z ~
-        let word = byte < 64 ? low : byte < 128 ? high : 0
-        return (word >> UInt64(byte & 63)) & 1 != 0
+        HTTPBytes.isIn(byte, low: 0x2BFF_7FD2_0000_0000,  // 0-63: ! $ & ' ( ) * + , - . 0-9 ; =
+                       high: 0x47FF_FFFE_87FF_FFFE)  // 64-127: A-Z _ a-z ~
     }
 }

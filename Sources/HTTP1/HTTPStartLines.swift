@@ -32,13 +32,13 @@ enum HTTPStartLines {
         guard line.count >= 12, let found = space(in: UnsafeRawBufferPointer(rebasing: line), from: 0) else {
             return .failure(.invalidStatusLine)
         }
-        let space = line.startIndex + found
+        let versionEnd = line.startIndex + found
         let parsedVersion: HTTPVersion
-        switch version(line[..<space]) {
+        switch version(line[..<versionEnd]) {
         case .success(let version): parsedVersion = version
         case .failure(let error): return .failure(error)
         }
-        let code = line[(space + 1)...].prefix(3)
+        let code = line[(versionEnd + 1)...].prefix(3)
         guard code.count == 3, code.allSatisfy(HTTPBytes.isDigit), code.first != UInt8(ascii: "0") else {
             return .failure(.invalidStatusLine)
         }

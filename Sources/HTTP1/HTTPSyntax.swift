@@ -21,8 +21,14 @@ enum HTTPBytes {
     /// comparisons (HTTPSyntaxTests lists the set).
     @inline(__always)
     static func isTokenCharacter(_ byte: UInt8) -> Bool {
-        let low: UInt64 = 0x03FF_6CFA_0000_0000  // 0-63: ! # $ % & ' * + - . 0-9
-        let high: UInt64 = 0x57FF_FFFF_C7FF_FFFE  // 64-127: A-Z ^ _ ` a-z | ~
+        isIn(byte, low: 0x03FF_6CFA_0000_0000,  // 0-63: ! # $ % & ' * + - . 0-9
+             high: 0x57FF_FFFF_C7FF_FFFE)  // 64-127: A-Z ^ _ ` a-z | ~
+    }
+
+    /// Whether `byte` is in the set of ASCII bytes whose bits are set in `low` (bytes 0-63)
+    /// and `high` (64-127): a shift and a mask per byte. No byte from 0x80 up is.
+    @inline(__always)
+    static func isIn(_ byte: UInt8, low: UInt64, high: UInt64) -> Bool {
         let word = byte < 64 ? low : byte < 128 ? high : 0
         return (word >> UInt64(byte & 63)) & 1 != 0
     }
@@ -59,7 +65,7 @@ enum HTTPBytes {
     /// (a control byte but the tab, or DEL: the CR that ends a field line is one), or their
     /// count. Eight bytes per step; a tab, which stops a step, is stepped over.
     @inline(__always)
-    static func fieldValueEnd(in bytes: UnsafeRawBufferPointer, from start: Int) -> Int {
+    static func fieldValueEnd(in bytes: UnsafeRawBufferPointer, from start: Int = 0) -> Int {
         var index = start
         while index + 8 <= bytes.count {
             let passes = HTTPByteLanes.leadingPasses(HTTPByteLanes.valueLanes(HTTPByteLanes.word(bytes, at: index)))

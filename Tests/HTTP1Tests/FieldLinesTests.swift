@@ -63,7 +63,8 @@ import Testing
         // LF end lines: a bare one never reaches here, the accumulator refuses it first).
         let bytes: [UInt8] = [0x00, 0x09, 0x0B, 0x1F, 0x20, 0x21, 0x28, 0x2D, 0x3A, 0x41, 0x5F, 0x7E, 0x7F, 0x80, 0xFF]
         var compared = 0
-        for maximum in [3, 16] {
+        // Limits below, at and above the five lines, so that the count is tested at its edge.
+        for maximum in [3, 4, 5, 16] {
             for lineIndex in lines.indices {
                 for position in lines[lineIndex].indices {
                     for byte in bytes {
@@ -83,11 +84,33 @@ import Testing
         #expect(compared > 2_000)
     }
 
-    @Test func aTrailerLineIsReadByTheSameRules() {
-        for (line, want) in [("X-Checksum: abc", true), ("X-Checksum:\tabc\t", true), (" X: y", false), ("X : y", false),
-                             ("X: a\u{7F}b", false), ("X: a\rb", false), ("X", false), ("", false)] {
-            let got = Array(line.utf8).withUnsafeBytes { HTTPFieldLines.check($0[...]) }
-            if case .success = got { #expect(want, "\(line)") } else { #expect(!want, "\(line)") }
+    @Test func aTrailerLineIsReadByTheSameRulesAsAHeadersLine() {
+        // The same line as a head's second field line (so that no rule of the first applies)
+        // and as a trailer line: the same refusal, or the same name, value and plainness.
+        for text in ["X-Checksum: abc", "X-Checksum:\tabc\t", "X-Checksum:", "X-Checksum:  ", " X: y", "X : y", "X y", "X: a\u{7F}b",
+                     "X: a\u{0}", "(X): y", ": y", "X:y z"] {
+            let line = Array(text.utf8)
+            let asField = parsed([Array("A: b".utf8), line], maximum: 16).map { $0[1] }
+            let asTrailer = line.withUnsafeBytes { buffer in
+                HTTPFieldLines.check(buffer[...]).map { ranges in
+                    Field(name: String(decoding: line[ranges.name], as: UTF8.self), value: String(decoding: line[ranges.value], as: UTF8.self),
+                          plain: ranges.plain)
+                }
+            }
+            #expect(asField == asTrailer, "\(text)")
         }
+    }
+
+    @Test func theConnectionListIsReadOnceForWhatItSays() {
+        func options(_ values: [String]) -> HTTPConnectionOptions {
+            HTTPConnectionOptions(values.map { HTTPField(name: "Connection", value: $0) } + [HTTPField(name: "Host", value: "a")])
+        }
+        #expect(!options([]).namesOtherFields && !options([]).listsClose)
+        #expect(!options(["keep-alive, Upgrade", "TE"]).namesOtherFields)
+        #expect(options(["Keep-Alive"]).keepAlive && options(["x, upgrade"]).upgrade)
+        #expect(options(["CLOSE"]).listsClose && options(["close"]).namesOtherFields)
+        #expect(options([" , X-Foo"]).namesOtherFields && !options([" , X-Foo"]).listsClose)
+        #expect(!options(["close"]).keepsAlive(version: .http11) && options([]).keepsAlive(version: .http11))
+        #expect(!options([]).keepsAlive(version: .http10) && options(["keep-alive"]).keepsAlive(version: .http10))
     }
 }

@@ -144,6 +144,8 @@ struct ByteQueue: ~Copyable {
     /// its default alignment through posix_memalign(3), twice the instructions of malloc for
     /// the same 16 bytes of alignment, and an exchange makes three of these a request.
     private static func allocate(_ byteCount: Int) -> UnsafeMutableRawPointer {
-        malloc(byteCount) ?? UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 16)  // fails as Swift does
+        // Out of memory ends the process, as any allocation of Swift's own would.
+        guard let storage = malloc(byteCount) else { fatalError("malloc(\(byteCount)) failed: out of memory") }
+        return storage
     }
 }

@@ -564,9 +564,9 @@ extension HTTPProxyHandler {
     /// for the next request.
     private func isWanted(_ upstream: Upstream) -> Bool {
         guard let router else { return false }
-        if upstream.wantedByRouter == routerGeneration { return true }
+        if upstream.wantedInRouterGeneration == routerGeneration { return true }
         guard router.endpoints.contains(upstream.target.endpoint) else { return false }
-        upstream.wantedByRouter = routerGeneration
+        upstream.wantedInRouterGeneration = routerGeneration
         return true
     }
 

@@ -28,7 +28,7 @@ final class HTTPProxyHandler {
     /// The routing table new requests take; swapped by a reload.
     private(set) var router: IngressRouter?
     /// Counts the routers taken, so that an endpoint connection can remember which one it
-    /// was last found wanted by (`Upstream.wantedByRouter`).
+    /// was last found wanted by (`Upstream.wantedInRouterGeneration`).
     private(set) var routerGeneration: UInt64 = 0
     /// The daemon is stopping: responses say `Connection: close` and idle connections close.
     private(set) var draining = false

@@ -83,7 +83,7 @@ final class Upstream: SlotOccupant {
     var idleDeadline: UInt64 = 0
     /// The `HTTPProxyHandler.routerGeneration` whose router was last found to name this
     /// connection's endpoint (0: none yet): a set lookup once per reload, not per exchange.
-    var wantedByRouter: UInt64 = 0
+    var wantedInRouterGeneration: UInt64 = 0
 
     init(slot: UInt32, tag: UInt32, socket: consuming FileDescriptor, target: HTTPEndpointTarget) {
         self.slot = slot
