@@ -47,18 +47,10 @@ enum HTTPBytes {
 
     /// The index of the first byte of `bytes` from `start` that is not a tchar, or their
     /// count: where a field name ends. Eight bytes per step while they are letters, digits
-    /// and hyphens, as nearly every name is; from the first other byte on (the colon, or a
-    /// rarer tchar), and for the last bytes, fewer than eight, one at a time.
+    /// and hyphens, as nearly every name is; the colon, or a rarer tchar, one at a time.
     @inline(__always)
     static func tokenEnd(in bytes: UnsafeRawBufferPointer, from start: Int = 0) -> Int {
-        var index = start
-        while index + 8 <= bytes.count {
-            let passes = HTTPByteLanes.leadingPasses(HTTPByteLanes.nameLanes(HTTPByteLanes.word(bytes, at: index)))
-            index += passes
-            if passes < 8 { break }
-        }
-        while index < bytes.count, isTokenCharacter(bytes[index]) { index += 1 }
-        return index
+        firstRefused(in: bytes, from: start, lanes: HTTPByteLanes.nameLanes, allowed: isTokenCharacter)
     }
 
     /// The index of the first byte of `bytes` from `start` that a field value may not hold
@@ -66,15 +58,24 @@ enum HTTPBytes {
     /// count. Eight bytes per step; a tab, which stops a step, is stepped over.
     @inline(__always)
     static func fieldValueEnd(in bytes: UnsafeRawBufferPointer, from start: Int = 0) -> Int {
+        firstRefused(in: bytes, from: start, lanes: HTTPByteLanes.valueLanes, allowed: isFieldValueCharacter)
+    }
+
+    /// The index of the first byte from `start` that `allowed` refuses, or the count: a word
+    /// at a time through the lanes `lanes` passes (bytes `allowed` takes too, the common
+    /// ones), and the byte that stops a word, or one of the last seven, by `allowed`.
+    @inline(__always)
+    private static func firstRefused(in bytes: UnsafeRawBufferPointer, from start: Int, lanes: (UInt64) -> UInt64,
+                                     allowed: (UInt8) -> Bool) -> Int {
         var index = start
         while index + 8 <= bytes.count {
-            let passes = HTTPByteLanes.leadingPasses(HTTPByteLanes.valueLanes(HTTPByteLanes.word(bytes, at: index)))
+            let passes = HTTPByteLanes.leadingPasses(lanes(HTTPByteLanes.word(bytes, at: index)))
             index += passes
             if passes == 8 { continue }
-            guard bytes[index] == tab else { return index }
+            guard allowed(bytes[index]) else { return index }
             index += 1
         }
-        while index < bytes.count, isFieldValueCharacter(bytes[index]) { index += 1 }
+        while index < bytes.count, allowed(bytes[index]) { index += 1 }
         return index
     }
 
