@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <string.h>
 
 uint64_t svcproxy_tls_server_options(void) {
@@ -65,17 +66,29 @@ static int select_http11(SSL *ssl, const unsigned char **out, unsigned char *out
 
 void svcproxy_tls_ctx_select_http11(SSL_CTX *ctx) { SSL_CTX_set_alpn_select_cb(ctx, select_http11, NULL); }
 
+// Fetched once: an implicit fetch (EVP_aes_256_cbc() handed to EVP_EncryptInit_ex) looks
+// the cipher up by name on every ticket, which costs more than sealing the ticket.
+static EVP_CIPHER *ticket_cipher;
+static pthread_once_t ticket_cipher_fetched = PTHREAD_ONCE_INIT;
+static void fetch_ticket_cipher(void) { ticket_cipher = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL); }
+
 int svcproxy_tls_ticket_crypto(EVP_CIPHER_CTX *cipher, EVP_MAC_CTX *mac, const unsigned char *aesKey,
-                               const unsigned char *hmacKey, unsigned char *iv, int encrypt) {
+                               const unsigned char *hmacKey, const unsigned char *binding, size_t bindingLength,
+                               unsigned char *iv, int encrypt) {
+    pthread_once(&ticket_cipher_fetched, fetch_ticket_cipher);
+    if (ticket_cipher == NULL) return -1;
     if (encrypt && RAND_bytes(iv, 16) != 1) return -1;
+    // The MAC's digest can only be named: the HMAC looks it up on every init, as OpenSSL's
+    // own ticket code does.
     OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, (void *)hmacKey, 32),
         OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0),
         OSSL_PARAM_construct_end(),
     };
-    int ok = encrypt ? EVP_EncryptInit_ex(cipher, EVP_aes_256_cbc(), NULL, aesKey, iv)
-                     : EVP_DecryptInit_ex(cipher, EVP_aes_256_cbc(), NULL, aesKey, iv);
-    if (ok != 1 || EVP_MAC_CTX_set_params(mac, params) != 1) return -1;
+    int ok = encrypt ? EVP_EncryptInit_ex(cipher, ticket_cipher, NULL, aesKey, iv)
+                     : EVP_DecryptInit_ex(cipher, ticket_cipher, NULL, aesKey, iv);
+    if (ok != 1 || EVP_MAC_init(mac, hmacKey, 32, params) != 1) return -1;
+    // OpenSSL goes on to MAC the ticket itself, so the MAC covers binding || ticket.
+    if (bindingLength > 0 && EVP_MAC_update(mac, binding, bindingLength) != 1) return -1;
     return 1;
 }
 

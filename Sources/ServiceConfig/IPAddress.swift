@@ -104,10 +104,30 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
     }
 
     public var description: String {
+        if family == .ipv4 { return dottedQuadText }
         var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
         let family = self.family == .ipv4 ? AF_INET : AF_INET6
         _ = bytes.withUnsafeBytes { inet_ntop(family, $0.baseAddress, &text, socklen_t(text.count)) }
         return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// An IPv4 address as four decimal numbers, written here rather than by inet_ntop(3),
+    /// whose sprintf(3) made formatting a client's address (X-Forwarded-For, once per
+    /// connection) cost as much as parsing a request head's field lines. At most 15 bytes,
+    /// so the string is stored inline.
+    private var dottedQuadText: String {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 15) { text in
+            var count = 0
+            for shift in stride(from: 24, through: 0, by: -8) {
+                let octet = Int(truncatingIfNeeded: low >> UInt64(shift)) & 0xff
+                if shift != 24 { text[count] = UInt8(ascii: "."); count += 1 }
+                if octet >= 100 { text[count] = UInt8(truncatingIfNeeded: 48 + octet / 100); count += 1 }
+                if octet >= 10 { text[count] = UInt8(truncatingIfNeeded: 48 + octet / 10 % 10); count += 1 }
+                text[count] = UInt8(truncatingIfNeeded: 48 + octet % 10)
+                count += 1
+            }
+            return String(decoding: UnsafeBufferPointer(rebasing: text[..<count]), as: UTF8.self)
+        }
     }
 
     /// "10.0.0.1:80" or "[fd00::1]:80": the address with a port, as kube-proxy writes it.

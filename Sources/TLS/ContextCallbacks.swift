@@ -23,9 +23,9 @@ final class CallbackState: @unchecked Sendable {
     }
 
     /// The identity of the certificate the connection is on (SNI moved it there before any
-    /// ticket is opened: clientHelloCallback). Tickets are sealed under keys bound to it, so
-    /// a session made with one host's certificate does not resume a connection to a host
-    /// another certificate serves.
+    /// ticket is opened: clientHelloCallback). A ticket's MAC covers it, so a session made
+    /// with one host's certificate does not resume a connection to a host another
+    /// certificate serves.
     func certificateIdentity(of ssl: OpaquePointer) -> [UInt8] {
         SSL_get_SSL_CTX(ssl).flatMap { identities[$0] } ?? []
     }
@@ -84,23 +84,23 @@ private let ticketKeyCallback: @convention(c) (
     guard let (key, renew) = state.ticketKeys.openingKey(named: UnsafeBufferPointer(start: name, count: 16)) else {
         return 0
     }
-    // Under another certificate the MAC key differs, the ticket does not verify, and a full
-    // handshake follows.
+    // Under another certificate the MAC covers another digest, the ticket does not verify,
+    // and a full handshake follows.
     guard seal(key, for: state.certificateIdentity(of: ssl), cipher, mac, iv, encrypt: 0) == 1 else { return -1 }
     return renew ? 2 : 1
 }
 
-/// Sets up the ticket's cipher and MAC: the key's own AES key, and an HMAC key bound to the
-/// certificate (SHA-256 of the key's MAC key and the certificate's digest).
+/// Sets up the ticket's cipher and MAC: the key's own AES and HMAC keys, the HMAC fed the
+/// certificate's digest before the ticket, so a ticket sealed on one certificate's context
+/// fails its MAC on another's.
 private func seal(_ key: TLSTicketKeys.Key, for identity: [UInt8], _ cipher: OpaquePointer, _ mac: OpaquePointer,
                   _ iv: UnsafeMutablePointer<UInt8>, encrypt: Int32) -> Int32 {
-    let bound = key.macKey + identity
-    var macKey = [UInt8](repeating: 0, count: 32)
-    var length: UInt32 = 0
-    guard EVP_Digest(bound, bound.count, &macKey, &length, EVP_sha256(), nil) == 1 else { return -1 }
-    return key.cipherKey.withUnsafeBufferPointer { cipherKey in
-        macKey.withUnsafeBufferPointer { macKey in
-            svcproxy_tls_ticket_crypto(cipher, mac, cipherKey.baseAddress, macKey.baseAddress, iv, encrypt)
+    key.cipherKey.withUnsafeBufferPointer { cipherKey in
+        key.macKey.withUnsafeBufferPointer { macKey in
+            identity.withUnsafeBufferPointer { identity in
+                svcproxy_tls_ticket_crypto(cipher, mac, cipherKey.baseAddress, macKey.baseAddress,
+                                           identity.baseAddress, identity.count, iv, encrypt)
+            }
         }
     }
 }

@@ -50,7 +50,8 @@ final class ServerSSLContext: @unchecked Sendable {
         svcproxy_tls_ctx_select_http11(pointer)
         // One session ID context for all: OpenSSL opens a ticket while the connection is
         // still on the default context, before SNI moves it. What keeps a session to its
-        // certificate is the ticket's MAC key (ContextCallbacks.swift).
+        // certificate is the ticket's MAC, which covers the certificate's digest
+        // (ContextCallbacks.swift).
         let sessionContext = Array("svcproxy".utf8)
         guard svcproxy_tls_ctx_set_versions(pointer, TLS1_2_VERSION, 0) == 1,
               SSL_CTX_set_cipher_list(pointer, intermediateCiphers) == 1,

@@ -1,5 +1,6 @@
 // The hand-read dotted quad agrees with inet_pton (and the leading-zero rule) on every
-// string of digits and dots it is given, so the quick path changes no address.
+// string of digits and dots it is given, and the hand-written one with inet_ntop on every
+// address, so the quick paths change no address.
 import Glibc
 import Testing
 @testable import ServiceConfig
@@ -32,6 +33,26 @@ private func reference(_ text: String) -> UInt32? {
             } else {
                 #expect(parsed?.family != .ipv4, "\(sample)")
             }
+        }
+    }
+
+    @Test func ipv4AddressesPrintAsInetNtopWritesThem() {
+        var random = SplitMix(state: 19)
+        var samples: [UInt32] = [0, 0xffff_ffff, 0x0a00_0001, 0x7f00_0001, 0x0102_0304, 0x6440_000a, 0xc0a8_64c8, 0x0909_6363, 0x6463_0a09]
+        // Every octet value in every place, the others random.
+        for place in 0..<4 {
+            for octet in UInt32(0)...255 {
+                let others = UInt32(truncatingIfNeeded: random.next()) & ~(0xff << (8 * place))
+                samples.append(others | octet << (8 * place))
+            }
+        }
+        for _ in 0..<5000 { samples.append(UInt32(truncatingIfNeeded: random.next())) }
+        for value in samples {
+            var v4 = in_addr(s_addr: value.bigEndian)
+            var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
+            #expect(inet_ntop(AF_INET, &v4, &text, socklen_t(text.count)) != nil)
+            let expected = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            #expect(IPAddress(family: .ipv4, high: 0, low: 0x0000_ffff_0000_0000 | UInt64(value)).description == expected)
         }
     }
 }

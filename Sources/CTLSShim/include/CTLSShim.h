@@ -33,10 +33,12 @@ size_t svcproxy_tls_client_hello_server_name(SSL *ssl, char *out, size_t capacit
 void svcproxy_tls_ctx_select_http11(SSL_CTX *ctx);
 
 /// Sets up a session ticket's cipher (AES-256-CBC) and HMAC (SHA-256) for
-/// SSL_CTX_set_tlsext_ticket_key_evp_cb: with `encrypt`, `iv` (16 bytes) is filled with
-/// random bytes first. Returns 1 on success, -1 on failure.
+/// SSL_CTX_set_tlsext_ticket_key_evp_cb, the HMAC fed `binding` first so that the ticket's
+/// MAC covers it: with `encrypt`, `iv` (16 bytes) is filled with random bytes first.
+/// Returns 1 on success, -1 on failure.
 int svcproxy_tls_ticket_crypto(EVP_CIPHER_CTX *cipher, EVP_MAC_CTX *mac, const unsigned char *aesKey,
-                               const unsigned char *hmacKey, unsigned char *iv, int encrypt);
+                               const unsigned char *hmacKey, const unsigned char *binding, size_t bindingLength,
+                               unsigned char *iv, int encrypt);
 
 /// BIO_get_ktls_send / BIO_get_ktls_recv on the connection's socket BIOs.
 int svcproxy_tls_ktls_send(SSL *ssl);

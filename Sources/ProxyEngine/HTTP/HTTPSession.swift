@@ -161,8 +161,10 @@ final class HTTPSession: SlotOccupant {
     let tag: UInt32
     let client: FileDescriptor
     let peer: SocketAddress?
-    /// The client's address as X-Forwarded-For and the access log write it.
-    let clientAddress: String
+    /// The client's address as X-Forwarded-For and the access log write it: written out on
+    /// first use, since a connection that never completes a request (a TLS handshake alone,
+    /// a port scan) should not pay for formatting it.
+    lazy var clientAddress: String = peer.map { "\(IPAddress($0))" } ?? "unknown"
     let listenerPort: Int
     var interest: EpollEvents = []
     /// HTTPS: the client's TLS connection, through which every byte goes.
@@ -227,7 +229,6 @@ final class HTTPSession: SlotOccupant {
         self.tag = tag
         self.client = client
         self.peer = peer
-        self.clientAddress = peer.map { "\(IPAddress($0))" } ?? "unknown"
         self.listenerPort = listenerPort
         parser = HTTPRequestHeadParser(limits: limits)
     }
