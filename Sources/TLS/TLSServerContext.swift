@@ -44,20 +44,29 @@ public final class TLSServerContext: @unchecked Sendable {
             candidates.append(.init(names: names, listedHosts: hosts, isDefault: isDefault, context: context.pointer))
         }
 
+        var loadedBySecret: [ObjectKey: (material: CertificateMaterial, context: ServerSSLContext)] = [:]
         for certificate in plan.certificates {
             let loaded = TLSCertificates.load(certificate, now: now)
             diagnostics += loaded.diagnostics
             if let material = loaded.material, let context = loaded.context {
                 add(material, context, secret: certificate.secret, hosts: certificate.hosts, isDefault: false)
+                loadedBySecret[certificate.secret] = (material, context)
             }
         }
         if let certificate = plan.defaultCertificate {
-            // The same Secret may also be in `certificates`: its diagnostics are said once.
-            let loaded = TLSCertificates.load(certificate, now: now)
-            let alsoServed = plan.certificates.contains { $0.secret == certificate.secret }
-            if !alsoServed { diagnostics += loaded.diagnostics }
-            if let material = loaded.material, let context = loaded.context {
+            if let (material, context) = loadedBySecret[certificate.secret] {
+                // The same Secret serves hosts too: one context for both, so that a client
+                // naming one of them stays on the context every connection starts on (no
+                // SSL_set_SSL_CTX in the SNI callback).
                 add(material, context, secret: certificate.secret, hosts: certificate.hosts, isDefault: true)
+            } else {
+                // An unusable Secret that `certificates` also holds: its diagnostics are said once.
+                let loaded = TLSCertificates.load(certificate, now: now)
+                let alsoServed = plan.certificates.contains { $0.secret == certificate.secret }
+                if !alsoServed { diagnostics += loaded.diagnostics }
+                if let material = loaded.material, let context = loaded.context {
+                    add(material, context, secret: certificate.secret, hosts: certificate.hosts, isDefault: true)
+                }
             }
         }
         if !served.contains(where: \.isDefault) {
@@ -76,8 +85,8 @@ public final class TLSServerContext: @unchecked Sendable {
         let callbacks = CallbackState(
             selection: SNISelection(defaultContext: defaultContext, candidates: candidates), ticketKeys: ticketKeys,
             identities: Dictionary(contexts.map { ($0.pointer, $0.identity) }, uniquingKeysWith: { first, _ in first }))
-        for context in contexts {
-            try callbacks.install(on: context.pointer, isDefault: context.pointer == defaultContext)
+        for context in Set(contexts.map(\.pointer)) {
+            try callbacks.install(on: context, isDefault: context == defaultContext)
         }
         self.diagnostics = diagnostics
         self.served = served

@@ -1,6 +1,7 @@
 // Session tickets open wherever the same TLSTicketKeys are: across two TLSServerContexts
 // (two reloads, or two workers' views of one plan), in TLS 1.2 and 1.3; a ticket sealed
-// before one rotation still opens, one sealed two rotations ago does not.
+// before one rotation still opens, one sealed two rotations ago does not; a ticket opens
+// only for the certificate it was made with, however the client reaches it.
 import COpenSSL
 import Synchronization
 import Testing
@@ -22,8 +23,9 @@ private final class TestClock: Sendable {
 
     /// A full handshake with `context`, then one byte from the server so that a TLS 1.3
     /// client reads its tickets; returns the session to resume (caller frees it).
-    private func firstSession(_ context: TLSServerContext, _ versions: Versions) throws -> OpaquePointer {
-        let link = try Link(context, serverName: "ecdsa.example.com", versions: versions).handshake()
+    private func firstSession(_ context: TLSServerContext, _ versions: Versions,
+                              serverName: String? = "ecdsa.example.com") throws -> OpaquePointer {
+        let link = try Link(context, serverName: serverName, versions: versions).handshake()
         try #require(link.result.succeeded)
         #expect(!link.server.resumed)
         var byte: UInt8 = 7
@@ -38,11 +40,13 @@ private final class TestClock: Sendable {
     }
 
     /// Whether a handshake with `session` against `context` resumed, on both sides.
-    private func resumes(_ context: TLSServerContext, _ versions: Versions, _ session: OpaquePointer) throws -> Bool {
-        let link = try Link(context, serverName: "ecdsa.example.com", versions: versions, session: session).handshake()
+    private func resumes(_ context: TLSServerContext, _ versions: Versions, _ session: OpaquePointer,
+                         serverName: String? = "ecdsa.example.com",
+                         served: [String] = ["ecdsa.example.com", "www.ecdsa.example.com"]) throws -> Bool {
+        let link = try Link(context, serverName: serverName, versions: versions, session: session).handshake()
         try #require(link.result.succeeded, "\(link.result.serverError ?? "")")
         #expect(link.server.resumed == link.client.resumed)
-        #expect(link.client.servedNames == ["ecdsa.example.com", "www.ecdsa.example.com"])
+        #expect(link.client.servedNames == served)
         return link.server.resumed
     }
 
@@ -73,5 +77,31 @@ private final class TestClock: Sendable {
         defer { SSL_SESSION_free(older) }
         clock.advance(250)  // +400: that key is two intervals old
         #expect(try !resumes(serving, .tls13, older))
+    }
+
+    @Test(arguments: [Versions.tls12, Versions.tls13])
+    func aTicketDoesNotResumeUnderAnotherCertificate(versions: Versions) throws {
+        let serving = try context(TLSTicketKeys())
+        let session = try firstSession(serving, versions)
+        defer { SSL_SESSION_free(session) }
+        #expect(try !resumes(serving, versions, session, serverName: "rsa.example.com", served: ["rsa.example.com"]))
+        #expect(try resumes(serving, versions, session))
+    }
+
+    /// The default certificate's Secret also serves an Ingress's host: with the host's name
+    /// or with none, the client gets that certificate and resumes either way.
+    @Test func theDefaultCertificatesSecretResumesWithOrWithoutItsHostName() throws {
+        let material = try TestMaterial.shared.get()
+        let serving = try TLSServerContext(
+            plan: plan([secret("rsa", material.rsa), secret("ecdsa", material.ecdsa)], defaultCertificate: secret("ecdsa", material.ecdsa)),
+            fallbackDefault: fallbackDefault, ticketKeys: TLSTicketKeys())
+        #expect(serving.served.map(\.isDefault) == [false, false, true])
+        let named = try firstSession(serving, .tls13)
+        defer { SSL_SESSION_free(named) }
+        #expect(try resumes(serving, .tls13, named, serverName: nil))
+        let unnamed = try firstSession(serving, .tls13, serverName: nil)
+        defer { SSL_SESSION_free(unnamed) }
+        #expect(try resumes(serving, .tls13, unnamed))
+        #expect(try !resumes(serving, .tls13, unnamed, serverName: "rsa.example.com", served: ["rsa.example.com"]))
     }
 }
