@@ -72,6 +72,11 @@ static EVP_CIPHER *ticket_cipher;
 static pthread_once_t ticket_cipher_fetched = PTHREAD_ONCE_INIT;
 static void fetch_ticket_cipher(void) { ticket_cipher = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL); }
 
+int svcproxy_tls_ticket_cipher_available(void) {
+    pthread_once(&ticket_cipher_fetched, fetch_ticket_cipher);
+    return ticket_cipher != NULL;
+}
+
 int svcproxy_tls_ticket_crypto(EVP_CIPHER_CTX *cipher, EVP_MAC_CTX *mac, const unsigned char *aesKey,
                                const unsigned char *hmacKey, const unsigned char *binding, size_t bindingLength,
                                unsigned char *iv, int encrypt) {

@@ -130,5 +130,5 @@ private func addressText(_ string: UnsafeMutablePointer<ASN1_STRING>?) -> String
     }
     var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
     guard inet_ntop(family, data, &text, socklen_t(text.count)) != nil else { return nil }
-    return String(cString: text)
+    return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }

@@ -36,6 +36,9 @@ final class CallbackState: @unchecked Sendable {
     /// callback.
     func install(on context: OpaquePointer, isDefault: Bool) throws(TLSError) {
         OpenSSLErrors.clear()
+        guard svcproxy_tls_ticket_cipher_available() == 1 else {
+            throw TLSError(OpenSSLErrors.take(), fallback: "OpenSSL has no AES-256-CBC for session tickets")
+        }
         let state = Unmanaged.passUnretained(self).toOpaque()
         guard SSL_CTX_set_ex_data(context, 0, state) == 1,
               SSL_CTX_set_tlsext_ticket_key_evp_cb(context, ticketKeyCallback) == 1

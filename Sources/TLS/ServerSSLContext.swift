@@ -17,8 +17,8 @@ let intermediateCiphers = [
 /// made from it or switched to it hold their own references).
 final class ServerSSLContext: @unchecked Sendable {
     let pointer: OpaquePointer
-    /// The leaf certificate's SHA-256: the session ID context, and what binds a session
-    /// ticket to the certificate it was issued under.
+    /// The leaf certificate's SHA-256: what binds a session ticket to the certificate it was
+    /// issued under (the ticket's MAC covers it).
     private(set) var identity: [UInt8] = []
 
     /// A server context for `material`, with the settings every context of ours shares.
@@ -48,10 +48,10 @@ final class ServerSSLContext: @unchecked Sendable {
         // every worker and would not survive a reload, while the ticket keys do.
         svcproxy_tls_ctx_disable_session_cache(pointer)
         svcproxy_tls_ctx_select_http11(pointer)
-        // One session ID context for all: OpenSSL opens a ticket while the connection is
-        // still on the default context, before SNI moves it. What keeps a session to its
-        // certificate is the ticket's MAC, which covers the certificate's digest
-        // (ContextCallbacks.swift).
+        // One session ID context for all: a session resumes only under the one it was made
+        // under, and the SNI callback moving a connection to another context must not
+        // change it. What keeps a session to its certificate is the ticket's MAC, which
+        // covers the certificate's digest (ContextCallbacks.swift).
         let sessionContext = Array("svcproxy".utf8)
         guard svcproxy_tls_ctx_set_versions(pointer, TLS1_2_VERSION, 0) == 1,
               SSL_CTX_set_cipher_list(pointer, intermediateCiphers) == 1,

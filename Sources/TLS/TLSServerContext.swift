@@ -16,8 +16,12 @@ public final class TLSServerContext: @unchecked Sendable {
 
     /// Kept alive for the SSL_CTXs' app data (see ContextCallbacks.swift).
     private let callbacks: CallbackState
-    /// Owns the SSL_CTXs that `callbacks.selection` points at.
+    /// Owns the SSL_CTXs that `callbacks.selection` points at (one per Secret: the default
+    /// certificate's Secret may be here twice, as itself and as an Ingress's).
     private let contexts: [ServerSSLContext]
+
+    /// How many SSL_CTXs serve the plan's certificates.
+    var contextCount: Int { Set(contexts.map(\.pointer)).count }
 
     /// Loads `plan.certificates` (unusable ones are left out, with diagnostics) and the
     /// default (`plan.defaultCertificate`, or `fallbackDefault`, the self-signed one, when the
@@ -60,7 +64,8 @@ public final class TLSServerContext: @unchecked Sendable {
                 // SSL_set_SSL_CTX in the SNI callback).
                 add(material, context, secret: certificate.secret, hosts: certificate.hosts, isDefault: true)
             } else {
-                // An unusable Secret that `certificates` also holds: its diagnostics are said once.
+                // A Secret no Ingress lists, or an unusable one that `certificates` also
+                // holds (its diagnostics are said once).
                 let loaded = TLSCertificates.load(certificate, now: now)
                 let alsoServed = plan.certificates.contains { $0.secret == certificate.secret }
                 if !alsoServed { diagnostics += loaded.diagnostics }

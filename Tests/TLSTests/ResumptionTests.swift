@@ -88,14 +88,16 @@ private final class TestClock: Sendable {
         #expect(try resumes(serving, versions, session))
     }
 
-    /// The default certificate's Secret also serves an Ingress's host: with the host's name
-    /// or with none, the client gets that certificate and resumes either way.
+    /// The default certificate's Secret also serves an Ingress's host: one context serves
+    /// both, and with the host's name or with none the client gets that certificate and
+    /// resumes either way.
     @Test func theDefaultCertificatesSecretResumesWithOrWithoutItsHostName() throws {
         let material = try TestMaterial.shared.get()
         let serving = try TLSServerContext(
             plan: plan([secret("rsa", material.rsa), secret("ecdsa", material.ecdsa)], defaultCertificate: secret("ecdsa", material.ecdsa)),
             fallbackDefault: fallbackDefault, ticketKeys: TLSTicketKeys())
         #expect(serving.served.map(\.isDefault) == [false, false, true])
+        #expect(serving.contextCount == 2, "the default shares its Secret's context")
         let named = try firstSession(serving, .tls13)
         defer { SSL_SESSION_free(named) }
         #expect(try resumes(serving, .tls13, named, serverName: nil))

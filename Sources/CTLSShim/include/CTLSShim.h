@@ -32,6 +32,10 @@ size_t svcproxy_tls_client_hello_server_name(SSL *ssl, char *out, size_t capacit
 /// carries on without ALPN (SSL_TLSEXT_ERR_NOACK) rather than failing the handshake.
 void svcproxy_tls_ctx_select_http11(SSL_CTX *ctx);
 
+/// Whether the session tickets' cipher (AES-256-CBC, fetched once for the process) is there:
+/// 1 or 0. Without it every ticket would fail its handshake, so contexts are not built.
+int svcproxy_tls_ticket_cipher_available(void);
+
 /// Sets up a session ticket's cipher (AES-256-CBC) and HMAC (SHA-256) for
 /// SSL_CTX_set_tlsext_ticket_key_evp_cb, the HMAC fed `binding` first so that the ticket's
 /// MAC covers it: with `encrypt`, `iv` (16 bytes) is filled with random bytes first.
