@@ -3,7 +3,8 @@
 // from a socket (no buffer in between to copy out of); the storage is reused while the
 // session is busy and given back when it goes idle, so an idle keep-alive connection holds
 // no buffer. Its own memory rather than an array's, so that a read can fill the spare room
-// at its end: noncopyable, and freed with it.
+// at its end: noncopyable, and given back with it. The storage comes from the worker's
+// BufferPool, which keeps blocks of the sizes reads ask for between requests.
 import Glibc
 
 struct ByteQueue: ~Copyable {
@@ -12,10 +13,14 @@ struct ByteQueue: ~Copyable {
     /// The waiting bytes are `storage[start..<end]`.
     private var start = 0
     private var end = 0
+    /// Where storage comes from and goes back to; nil: straight from malloc(3).
+    private let pool: BufferPool?
 
-    init() {}
+    init(pool: BufferPool? = nil) {
+        self.pool = pool
+    }
 
-    deinit { free(storage) }
+    deinit { release(storage, capacity: capacity) }
 
     var count: Int { end - start }
     var isEmpty: Bool { start == end }
@@ -91,6 +96,13 @@ struct ByteQueue: ~Copyable {
         }
     }
 
+    /// Drops every waiting byte and gives the storage back.
+    mutating func removeAll() {
+        start = 0
+        end = 0
+        releaseIfEmpty()
+    }
+
     /// Calls `body` with the waiting bytes, in order.
     func withBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
         body(UnsafeRawBufferPointer(start: storage.map { $0 + start }, count: count))
@@ -101,19 +113,19 @@ struct ByteQueue: ~Copyable {
     /// room its reads needed (a small response read in place sits in 48 KiB).
     mutating func releaseSlack() {
         guard let storage, count > 0, count <= capacity / 4 else { return }
-        let fitted = Self.allocate(count)
+        let fitted = BufferPool.allocate(count)
         fitted.copyMemory(from: storage + start, byteCount: count)
-        free(storage)
+        release(storage, capacity: capacity)
         self.storage = fitted
         capacity = count
         end = count
         start = 0
     }
 
-    /// Gives the storage back to the allocator when nothing waits.
+    /// Gives the storage back when nothing waits.
     mutating func releaseIfEmpty() {
         guard isEmpty, let storage else { return }
-        free(storage)
+        release(storage, capacity: capacity)
         self.storage = nil
         capacity = 0
     }
@@ -127,11 +139,10 @@ struct ByteQueue: ~Copyable {
             // At least half the storage comes free, so bytes are not moved again and again.
             memmove(storage, storage + start, waiting)
         } else {
-            let newCapacity = max(2 * capacity, waiting + more)
-            let grown = Self.allocate(newCapacity)
+            let (grown, newCapacity) = allocate(atLeast: max(2 * capacity, waiting + more))
             if let storage {
                 grown.copyMemory(from: storage + start, byteCount: waiting)
-                free(storage)
+                release(storage, capacity: capacity)
             }
             storage = grown
             capacity = newCapacity
@@ -140,12 +151,15 @@ struct ByteQueue: ~Copyable {
         end = waiting
     }
 
-    /// Storage from malloc(3), freed with free(3): Swift's own raw allocation asks for
-    /// its default alignment through posix_memalign(3), twice the instructions of malloc for
-    /// the same 16 bytes of alignment, and an exchange makes three of these a request.
-    private static func allocate(_ byteCount: Int) -> UnsafeMutableRawPointer {
-        // Out of memory ends the process, as any allocation of Swift's own would.
-        guard let storage = malloc(byteCount) else { fatalError("malloc(\(byteCount)) failed: out of memory") }
-        return storage
+    @inline(__always)
+    private func allocate(atLeast count: Int) -> (UnsafeMutableRawPointer, Int) {
+        guard let pool else { return (BufferPool.allocate(count), count) }
+        return pool.takeStorage(atLeast: count)
+    }
+
+    @inline(__always)
+    private func release(_ storage: UnsafeMutableRawPointer?, capacity: Int) {
+        guard let storage else { return }
+        if let pool { pool.giveStorage(storage, capacity: capacity) } else { free(storage) }
     }
 }

@@ -548,8 +548,8 @@ extension HTTPProxyHandler {
                 && !exchange.upgrade && isWanted(upstream)
             if reusable { release(upstream) } else { discard(upstream) }
         }
-        session.fromUpstream = ByteQueue()
-        session.toUpstream = ByteQueue()  // an unsent tail went with its connection
+        session.fromUpstream.removeAll()
+        session.toUpstream.removeAll()  // an unsent tail went with its connection
         session.exchange = nil
         if exchange.closing {
             session.clientSendsNoMore = !exchange.request.keepsAlive && exchange.requestBody.isDone
@@ -586,8 +586,8 @@ extension HTTPProxyHandler {
         session.upstream = nil
         // Whatever was queued for the endpoint belonged to this request: it must not go out
         // ahead of the next one.
-        session.toUpstream = ByteQueue()
-        session.fromUpstream = ByteQueue()
+        session.toUpstream.removeAll()
+        session.fromUpstream.removeAll()
         if closing || draining {
             session.clientSendsNoMore = request.map { !$0.keepsAlive && $0.framing == .none } ?? false
             session.phase = .closing
@@ -677,7 +677,7 @@ extension HTTPProxyHandler {
     /// time runs out.
     private func stepLinger(_ session: HTTPSession) -> Bool {
         guard session.readable else { return false }
-        session.fromClient = ByteQueue()
+        session.fromClient.removeAll()
         switch readClient(session, into: &session.fromClient) {
         case .progressed: return true
         case .drained: session.readable = false; return true

@@ -112,7 +112,7 @@ final class HTTPProxyHandler {
             budget = router.budget
         }
         let session = HTTPSession(slot: sessions.reserveSlot(), tag: loop.nextTag(), client: accepted.takeSocket(), peer: peer,
-                                  listenerPort: listenerPort, limits: Self.headLimits)
+                                  listenerPort: listenerPort, limits: Self.headLimits, pool: pool)
         session.budget = budget
         sessions.insert(session)
         if secure {

@@ -215,16 +215,21 @@ final class HTTPSession: SlotOccupant {
     /// A step of its handshake did the costly work; the rest are not paced.
     var handshakeCostPaid = false
 
-    var fromClient = ByteQueue()
-    var toClient = ByteQueue()
-    var fromUpstream = ByteQueue()
-    var toUpstream = ByteQueue()
+    var fromClient: ByteQueue
+    var toClient: ByteQueue
+    var fromUpstream: ByteQueue
+    var toUpstream: ByteQueue
 
     /// When the current wait times out (0: none), and the deadline a timer is armed for.
     var deadline: UInt64 = 0
     var timerDeadline: UInt64 = 0
 
-    init(slot: UInt32, tag: UInt32, client: consuming FileDescriptor, peer: SocketAddress?, listenerPort: Int, limits: HTTPRequestHeadParser.Limits) {
+    init(slot: UInt32, tag: UInt32, client: consuming FileDescriptor, peer: SocketAddress?, listenerPort: Int,
+         limits: HTTPRequestHeadParser.Limits, pool: BufferPool) {
+        fromClient = ByteQueue(pool: pool)
+        toClient = ByteQueue(pool: pool)
+        fromUpstream = ByteQueue(pool: pool)
+        toUpstream = ByteQueue(pool: pool)
         self.slot = slot
         self.tag = tag
         self.client = client

@@ -121,8 +121,8 @@ extension HTTPProxyHandler {
 
     /// Queues the request head again for a new connection; no body byte has moved yet.
     private func resend(_ session: HTTPSession, _ exchange: Exchange) {
-        session.toUpstream = ByteQueue()
-        session.fromUpstream = ByteQueue()
+        session.toUpstream.removeAll()
+        session.fromUpstream.removeAll()
         session.toUpstream.append(exchange.forwardedHead)
     }
 

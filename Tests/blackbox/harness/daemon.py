@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import resource
 import selectors
+import shutil
 import signal
 import socket
 import subprocess
@@ -306,11 +307,8 @@ class Daemon:
     def _close(self) -> None:
         if self.notify.fileno() >= 0:
             self.notify.close()
-            try:
-                os.unlink(self.notify_path)
-                os.rmdir(self.notify_dir)
-            except OSError:
-                pass
+            # The status socket stays behind when the daemon was killed.
+            shutil.rmtree(self.notify_dir, ignore_errors=True)
         if self.pidfd >= 0:
             os.close(self.pidfd)
             self.pidfd = -1
