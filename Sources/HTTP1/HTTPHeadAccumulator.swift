@@ -57,6 +57,9 @@ struct HTTPHeadAccumulator: Sendable {
     mutating func feed<Head>(_ bytes: UnsafeRawBufferPointer,
                              parse: (HTTPHeadBytes) -> Result<Head, HTTPParseError>) -> Fed<Head> {
         if let failure { return .invalid(failure) }
+        if headCount == 0, skippedLineBreaks == 0, !pendingCR, let (parsed, end) = Self.wholeHead(bytes, limits: limits, parse: parse) {
+            return .complete(parsed, consumed: end)
+        }
         // Where this feed's part of the head starts; nil while only empty lines before the
         // first line have come (those are not part of it).
         var runStart: Int? = headCount > 0 ? 0 : nil
@@ -108,6 +111,35 @@ struct HTTPHeadAccumulator: Sendable {
         }
         if let runStart { head.append(contentsOf: bytes[runStart...]) }
         return .needMore
+    }
+
+    /// A head that came whole at the start of `bytes`, within the limits and every line of
+    /// it ending in CRLF, parsed where it lies, and where it ends; nil for anything else (a
+    /// head not yet complete, empty lines before it, a bare LF, a limit passed, a head the
+    /// parser refuses), which the steps above then take from the start, to wait for more or
+    /// to refuse it as they always have. Most heads come whole in one read, and one search
+    /// for each line's LF is all this takes of them: the parser reads every line up to the
+    /// empty one and allows no CR in a start line or a field line but the CRLF that ends it,
+    /// so only a line that starts with a CR is for this to turn away.
+    private static func wholeHead<Head>(_ bytes: UnsafeRawBufferPointer, limits: HTTPRequestHeadParser.Limits,
+                                        parse: (HTTPHeadBytes) -> Result<Head, HTTPParseError>) -> (Head, Int)? {
+        guard let first = bytes.first, first != HTTPBytes.cr, first != HTTPBytes.lf else { return nil }
+        var lineStart = 0
+        var lineLimit = limits.requestLineBytes
+        while let lf = HTTPBytes.firstIndex(of: HTTPBytes.lf, in: bytes, from: lineStart) {
+            let end = lf + 1
+            guard lf > lineStart, bytes[lf - 1] == HTTPBytes.cr, lf - 1 - lineStart <= lineLimit, end <= limits.headBytes else { return nil }
+            if lf - 1 == lineStart {
+                guard case .success(let head) = parse(bytes[..<end]) else { return nil }
+                return (head, end)
+            }
+            // The parser takes a line that starts with a CR for the empty one: here it
+            // would end the head early.
+            guard bytes[lineStart] != HTTPBytes.cr else { return nil }
+            lineStart = end
+            lineLimit = .max
+        }
+        return nil
     }
 
     private mutating func refuse<Head>(_ error: HTTPParseError) -> Fed<Head> {

@@ -85,6 +85,21 @@ private let request = Array("GET /metrics HTTP/1.1\r\nHost: node\r\n\r\n".utf8)
         "GET /0123456789abcdef HTTP/1.1\r\nHost: a\r\n\r\n",
         "GET / HTTP/1.1\r\nHost: a\r\nX: 0123456789012345678901234567890123456789\r\n\r\n",
         "GET / HTTP/1.1\r\nHost: a\r\nX-!#$%&'*+-.^_`|~: 1\r\n\r\nGET / HTTP/1.1\r\nX@: 1\r\n\r\n",
+        // What a head that came whole is taken by at once, on either side of each of its
+        // checks: a CR anywhere but before an LF, an LF without its CR, the request line's
+        // limit (24) and the head's (64) met and passed by one, an empty line held back.
+        "GET / HTTP/1.1\r\nHost: a\rb\r\n\r\n",
+        "GET /\r HTTP/1.1\r\nHost: a\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: a\r\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: a\r\n\r\r\n",
+        "GET / HTTP/1.1\r\n\nHost: a\r\n\r\n",
+        "GET / HTTP/1.1\nHost: a\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: a\u{0}\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: a\r\n\rX\r\n\r\n",
+        "GET /0123456789 HTTP/1.1\r\nHost: a\r\n\r\n",
+        "GET /0123456789a HTTP/1.1\r\nHost: a\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: a\r\nX: 01234567890123456789012345678901\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: a\r\nX: 012345678901234567890123456789012\r\n\r\n",
     ])
     func everySplitGivesTheSameHeadsAsOneFeed(_ text: String) {
         let bytes = Array(text.utf8)

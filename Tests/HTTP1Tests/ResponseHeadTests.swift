@@ -125,10 +125,21 @@ private let framings: [FramingRow] = [
         #expect(responseEvents(bytes) == ["100 Continue 0 @25", "200 OK 1 @63"])
     }
 
-    @Test func everySplitGivesTheSameHeadsAsOneFeed() {
-        let bytes = Array("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nHTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n\r\nHTTP/1.1 200 O\nK".utf8)
+    @Test(arguments: [
+        "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nHTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n\r\nHTTP/1.1 200 O\nK",
+        // A CR in the reason or a value, a CR before the empty line's CRLF, a field line
+        // ending in LF alone: each refused however the head came.
+        "HTTP/1.1 200 O\rK\r\nContent-Length: 0\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nContent-Length: 0\r\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\r\n",
+        "HTTP/1.1 200 OK\r\nContent-Length: 0\n\r\n",
+        "HTTP/1.1 200 OK\r\n\rX\r\nContent-Length: 0\r\n\r\n",
+        "\r\nHTTP/1.1 200 OK\r\n\r\n",
+    ])
+    func everySplitGivesTheSameHeadsAsOneFeed(_ text: String) {
+        let bytes = Array(text.utf8)
         let whole = responseEvents(bytes)
-        #expect(whole.count == 3)
+        #expect(!whole.isEmpty)
         for cut in 1..<bytes.count {
             #expect(responseEvents(bytes, cuts: [cut]) == whole, "cut at \(cut)")
         }
