@@ -186,6 +186,29 @@ struct HTTPHeadWriter {
         endLine()
     }
 
+    /// `name: value` CRLF, for a name and a value of ours.
+    mutating func field(_ name: StaticString, _ value: HTTPFieldValue) {
+        append(name: name)
+        append(value.text)
+        endLine()
+    }
+
+    /// `name: ID` CRLF: the ID's stem, then its number in lowercase hexadecimal.
+    mutating func field(_ name: StaticString, _ id: HTTPRequestID) {
+        append(name: name)
+        append(id.stem.text)
+        if let number = id.number {
+            var shift = max(0, (UInt64.bitWidth - number.leadingZeroBitCount - 1) / 4 * 4)
+            while true {
+                let digit = UInt8(truncatingIfNeeded: number >> UInt64(shift)) & 0xF
+                put(digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "a") + digit - 10)
+                if shift == 0 { break }
+                shift -= 4
+            }
+        }
+        endLine()
+    }
+
     /// `name: ` for a name of ours, a literal: its bytes as they are, with no look for
     /// CR, LF or NUL.
     private mutating func append(name: StaticString) {

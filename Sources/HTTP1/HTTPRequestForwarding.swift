@@ -7,17 +7,18 @@
 /// What the proxy knows about the client's connection that the request does not say.
 public struct HTTPForwardingContext: Sendable, Hashable {
     /// The client's address without port or brackets: "192.0.2.1" or "2001:db8::1".
-    public var clientAddress: String
-    /// "http" or "https": how the client reached the listener.
-    public var proto: String
+    public var clientAddress: HTTPFieldValue
+    /// `.http` or `.https`: how the client reached the listener.
+    public var proto: HTTPFieldValue
     public var listenerPort: Int
     /// The X-Request-ID to send when the client sent none.
-    public var generatedRequestID: String
+    public var generatedRequestID: HTTPRequestID
     /// The request is an Upgrade that the proxy forwards as a tunnel: `Connection: Upgrade`
     /// and the Upgrade field go with it. Set it only when `upgradeRequested` is true.
     public var tunnel: Bool
 
-    public init(clientAddress: String, proto: String, listenerPort: Int, generatedRequestID: String, tunnel: Bool = false) {
+    public init(clientAddress: HTTPFieldValue, proto: HTTPFieldValue, listenerPort: Int, generatedRequestID: HTTPRequestID,
+                tunnel: Bool = false) {
         self.clientAddress = clientAddress
         self.proto = proto
         self.listenerPort = listenerPort
@@ -94,7 +95,7 @@ extension HTTPRequestHead {
             writer.appendSanitized(hop)
             writer.append(", ")
         }
-        writer.appendSanitized(context.clientAddress)
+        writer.append(context.clientAddress.text)
         writer.endLine()
         let host = routingHost
         if !host.isEmpty { writer.field("X-Forwarded-Host", host) }

@@ -81,10 +81,21 @@ private let proxyFields = "X-Forwarded-Proto: https\r\nX-Forwarded-Port: 8443\r\
             + "X-Real-IP: 2001:db8::1\r\nX-Request-ID: gen-1\r\n\r\n")
     }
 
+    @Test(arguments: [0, 1, 9, 10, 15, 16, 255, 0xDEAD_BEEF, UInt64.max] as [UInt64])
+    func aGeneratedRequestIDIsItsStemAndItsNumberInHex(_ number: UInt64) {
+        var numbered = context
+        numbered.generatedRequestID = HTTPRequestID(stem: "7f-0-", number: number)
+        #expect(forwarded("GET / HTTP/1.1\r\nHost: a\r\n\r\n", numbered).contains("\r\nX-Request-ID: 7f-0-\(String(number, radix: 16))\r\n"))
+        #expect(numbered.generatedRequestID.description == "7f-0-\(String(number, radix: 16))")
+    }
+
     @Test func contextValuesCannotSplitTheHead() {
         var hostile = context
         hostile.generatedRequestID = "a\r\nX-Injected: 1"
-        #expect(!forwarded("GET / HTTP/1.1\r\nHost: a\r\n\r\n", hostile).contains("\r\nX-Injected"))
+        hostile.clientAddress = HTTPFieldValue("b\nX-Injected: 2\u{0}")
+        hostile.proto = "c\rX-Injected: 3"
+        let head = forwarded("GET / HTTP/1.1\r\nHost: a\r\n\r\n", hostile)
+        #expect(!head.contains("\r\nX-Injected") && head.contains("X-Real-IP: b X-Injected: 2 \r\n"))
     }
 
     @Test func theForwardedHeadParsesToTheSameFraming() {

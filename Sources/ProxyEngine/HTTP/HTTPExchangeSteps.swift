@@ -251,7 +251,7 @@ extension HTTPProxyHandler {
             answer(session, .serviceUnavailable, to: request, statistics: entry.statistics)
             return
         }
-        let context = HTTPForwardingContext(clientAddress: session.clientAddress, proto: session.tls == nil ? "http" : "https",
+        let context = HTTPForwardingContext(clientAddress: session.clientAddressValue, proto: session.tls == nil ? .http : .https,
                                             listenerPort: session.listenerPort,
                                             generatedRequestID: request.forwardsItsRequestID ? "" : nextRequestID(),
                                             tunnel: request.upgradesToWebSocket)

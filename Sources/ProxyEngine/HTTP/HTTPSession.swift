@@ -165,6 +165,8 @@ final class HTTPSession: SlotOccupant {
     /// first use, since a connection that never completes a request (a TLS handshake alone,
     /// a port scan) should not pay for formatting it.
     lazy var clientAddress: String = peer.map { "\(IPAddress($0))" } ?? "unknown"
+    /// The same as X-Forwarded-For and X-Real-IP write it, checked once for the connection.
+    lazy var clientAddressValue = HTTPFieldValue(clientAddress)
     let listenerPort: Int
     var interest: EpollEvents = []
     /// HTTPS: the client's TLS connection, through which every byte goes.
