@@ -42,6 +42,15 @@ struct HTTPHeadWriter {
         }
     }
 
+    /// Writes the head `write` writes straight into `room`, `capacity` bytes of memory the
+    /// caller owns (the free end of a queue the head is to be sent from): its length, or
+    /// nil when it did not fit, and what was written there is then to be ignored.
+    static func write(into room: UnsafeMutableRawPointer, capacity: Int, _ write: (inout HTTPHeadWriter) -> Void) -> Int? {
+        var writer = HTTPHeadWriter(base: room.bindMemory(to: UInt8.self, capacity: capacity), capacity: capacity)
+        write(&writer)
+        return writer.overflowed ? nil : writer.count
+    }
+
     /// Room enough for `fields` written as they are, plus `extra` bytes of our own.
     static func capacity(for fields: [HTTPField], extra: Int) -> Int {
         fields.reduce(extra) { $0 + $1.nameCount + $1.valueCount + 4 }

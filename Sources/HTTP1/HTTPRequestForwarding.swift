@@ -37,47 +37,59 @@ extension HTTPRequestHead {
     /// origin-form with its authority as Host. X-Forwarded-For gets the client appended to
     /// every earlier hop; X-Request-ID is kept if the client sent one.
     public func forwardedHead(_ context: HTTPForwardingContext) -> [UInt8] {
+        HTTPHeadWriter.bytes(room: forwardedHeadRoom) { writeForwardedHead(&$0, context) }
+    }
+
+    /// Writes `forwardedHead(context)` straight into `room` of `capacity` bytes: its
+    /// length, or nil when it did not fit (`forwardedHeadRoom` nearly always does).
+    public func writeForwardedHead(_ context: HTTPForwardingContext, into room: UnsafeMutableRawPointer, capacity: Int) -> Int? {
+        HTTPHeadWriter.write(into: room, capacity: capacity) { writeForwardedHead(&$0, context) }
+    }
+
+    /// Room for the forwarded head: the received fields and the target, and 256 bytes for
+    /// the proxy's own fields.
+    public var forwardedHeadRoom: Int { HTTPHeadWriter.capacity(for: fields, extra: target.utf8.count + 256) }
+
+    private func writeForwardedHead(_ writer: inout HTTPHeadWriter, _ context: HTTPForwardingContext) {
         let hopByHop = HTTPHopByHop(fields: fields, connection: connectionOptions, keepsUpgrade: context.tunnel)
         let authority = HTTPRequestTarget.absoluteForm(target.utf8).map { target[$0.authority] }
-        return HTTPHeadWriter.bytes(room: HTTPHeadWriter.capacity(for: fields, extra: target.utf8.count + 256)) { writer in
-            writer.append(method)
-            writer.append(" ")
-            writer.append(originFormTarget)
-            writer.append(" ")
-            writer.append(version.description)
-            writer.endLine()
-            var earlierHops: [String] = []
-            var sentHost = false
-            var sentRequestID = false
-            writer.fields(fields) { field in
-                if hopByHop.removes(field) { return .drop }
-                switch field.knownName {
-                case .xForwardedFor:
-                    if field.valueCount > 0 { earlierHops.append(field.value) }
-                    return .drop
-                case .host:
-                    sentHost = true
-                    return authority.map { .replaceValue($0) } ?? .keep
-                case .xForwardedHost, .xForwardedProto, .xForwardedPort, .xRealIP:
-                    // Written by the proxy itself: the client's own are dropped, or an endpoint
-                    // that trusts them would believe whatever the client claims.
-                    return .drop
-                case .xRequestID:
-                    sentRequestID = true
-                    return .keep
-                default:
-                    return .keep
-                }
+        writer.append(method)
+        writer.append(" ")
+        writer.append(originFormTarget)
+        writer.append(" ")
+        writer.append(version.description)
+        writer.endLine()
+        var earlierHops: [String] = []
+        var sentHost = false
+        var sentRequestID = false
+        writer.fields(fields) { field in
+            if hopByHop.removes(field) { return .drop }
+            switch field.knownName {
+            case .xForwardedFor:
+                if field.valueCount > 0 { earlierHops.append(field.value) }
+                return .drop
+            case .host:
+                sentHost = true
+                return authority.map { .replaceValue($0) } ?? .keep
+            case .xForwardedHost, .xForwardedProto, .xForwardedPort, .xRealIP:
+                // Written by the proxy itself: the client's own are dropped, or an endpoint
+                // that trusts them would believe whatever the client claims.
+                return .drop
+            case .xRequestID:
+                sentRequestID = true
+                return .keep
+            default:
+                return .keep
             }
-            if !sentHost, let authority { writer.field("Host", authority) }
-            if context.tunnel {
-                writer.field("Connection", "Upgrade")
-            } else if version == .http10 {
-                writer.field("Connection", "close")
-            }
-            writeForwardedFields(&writer, context, earlierHops: earlierHops, sentRequestID: sentRequestID)
-            writer.endLine()
         }
+        if !sentHost, let authority { writer.field("Host", authority) }
+        if context.tunnel {
+            writer.field("Connection", "Upgrade")
+        } else if version == .http10 {
+            writer.field("Connection", "close")
+        }
+        writeForwardedFields(&writer, context, earlierHops: earlierHops, sentRequestID: sentRequestID)
+        writer.endLine()
     }
 
     /// Whether the client's X-Request-ID goes on to the endpoint: it sent one, and its

@@ -10,23 +10,34 @@ extension HTTPResponseHead {
     /// Otherwise `Connection: close` when `closing`, or `Connection: keep-alive` for an
     /// HTTP/1.0 client whose connection is kept, which it would otherwise close.
     public func forwardedHead(clientVersion: HTTPVersion, closing: Bool) -> [UInt8] {
+        HTTPHeadWriter.bytes(room: forwardedHeadRoom) { writeForwardedHead(&$0, clientVersion: clientVersion, closing: closing) }
+    }
+
+    /// Writes `forwardedHead(clientVersion:closing:)` straight into `room` of `capacity`
+    /// bytes: its length, or nil when it did not fit.
+    public func writeForwardedHead(clientVersion: HTTPVersion, closing: Bool, into room: UnsafeMutableRawPointer, capacity: Int) -> Int? {
+        HTTPHeadWriter.write(into: room, capacity: capacity) { writeForwardedHead(&$0, clientVersion: clientVersion, closing: closing) }
+    }
+
+    /// Room for the forwarded head: the received fields and reason, and 64 bytes more.
+    public var forwardedHeadRoom: Int { HTTPHeadWriter.capacity(for: fields, extra: reason.utf8.count + 64) }
+
+    private func writeForwardedHead(_ writer: inout HTTPHeadWriter, clientVersion: HTTPVersion, closing: Bool) {
         let switching = status == 101
         let hopByHop = HTTPHopByHop(fields: fields, connection: connectionOptions, keepsUpgrade: switching)
-        return HTTPHeadWriter.bytes(room: HTTPHeadWriter.capacity(for: fields, extra: reason.utf8.count + 64)) { writer in
-            writer.append("HTTP/1.1 ")
-            writer.append(status)
-            writer.append(" ")
-            writer.appendSanitized(reason)
-            writer.endLine()
-            writer.fields(fields) { hopByHop.removes($0) ? .drop : .keep }
-            if switching {
-                writer.field("Connection", "upgrade")
-            } else if closing {
-                writer.field("Connection", "close")
-            } else if clientVersion == .http10 {
-                writer.field("Connection", "keep-alive")
-            }
-            writer.endLine()
+        writer.append("HTTP/1.1 ")
+        writer.append(status)
+        writer.append(" ")
+        writer.appendSanitized(reason)
+        writer.endLine()
+        writer.fields(fields) { hopByHop.removes($0) ? .drop : .keep }
+        if switching {
+            writer.field("Connection", "upgrade")
+        } else if closing {
+            writer.field("Connection", "close")
+        } else if clientVersion == .http10 {
+            writer.field("Connection", "keep-alive")
         }
+        writer.endLine()
     }
 }

@@ -89,6 +89,39 @@ private let proxyFields = "X-Forwarded-Proto: https\r\nX-Forwarded-Port: 8443\r\
         #expect(numbered.generatedRequestID.description == "7f-0-\(String(number, radix: 16))")
     }
 
+    @Test func aHeadWrittenInPlaceIsTheHeadOrNothing() {
+        var parser = HTTPRequestHeadParser()
+        guard case .complete(let head, _) = parser.feed(Array("GET /a HTTP/1.1\r\nHost: web.test\r\nX-Forwarded-For: 10.0.0.1\r\n\r\n".utf8)) else {
+            Issue.record("refused")
+            return
+        }
+        let whole = head.forwardedHead(context)
+        #expect(head.forwardedHeadRoom >= whole.count)
+        for capacity in [0, 1, whole.count - 1, whole.count, whole.count + 1] {
+            var room = [UInt8](repeating: 0, count: max(capacity, 1))
+            let written = room.withUnsafeMutableBytes { head.writeForwardedHead(context, into: $0.baseAddress!, capacity: capacity) }
+            #expect(written == (capacity >= whole.count ? whole.count : nil), "capacity \(capacity)")
+            if let written { #expect(Array(room[..<written]) == whole) }
+        }
+
+        var responseParser = HTTPResponseHeadParser()
+        let response = Array("HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n".utf8)
+        guard case .complete(let answer, _) = response.withUnsafeBytes({ responseParser.feed($0) }) else {
+            Issue.record("refused")
+            return
+        }
+        let forwarded = answer.forwardedHead(clientVersion: .http10, closing: false)
+        #expect(answer.forwardedHeadRoom >= forwarded.count)
+        for capacity in [forwarded.count - 1, forwarded.count] {
+            var room = [UInt8](repeating: 0, count: capacity)
+            let written = room.withUnsafeMutableBytes {
+                answer.writeForwardedHead(clientVersion: .http10, closing: false, into: $0.baseAddress!, capacity: capacity)
+            }
+            #expect(written == (capacity == forwarded.count ? forwarded.count : nil))
+            if let written { #expect(Array(room[..<written]) == forwarded) }
+        }
+    }
+
     @Test func contextValuesCannotSplitTheHead() {
         var hostile = context
         hostile.generatedRequestID = "a\r\nX-Injected: 1"

@@ -38,6 +38,20 @@ private func contents(_ queue: borrowing ByteQueue) -> [UInt8] {
         #expect(contents(queue) == expected)
     }
 
+    @Test func whatIsWrittenInPlaceIsAppendedWithMoreRoomUntilItFits() {
+        var queue = ByteQueue()
+        queue.append([1, 2])
+        var offered: [Int] = []
+        let written = queue.appendWritten(room: 100) { room, count in
+            offered.append(count)
+            guard count >= 300 else { return nil }
+            for index in 0..<300 { room.storeBytes(of: UInt8(truncatingIfNeeded: index), toByteOffset: index, as: UInt8.self) }
+            return 300
+        }
+        #expect(written == 300 && offered == [100, 200, 400])
+        #expect(contents(queue) == [1, 2] + (0..<300).map { UInt8(truncatingIfNeeded: $0) })
+    }
+
     @Test func aReadThatTakesNothingLeavesTheQueueAsItWas() {
         var queue = ByteQueue()
         queue.append([1, 2, 3])

@@ -46,6 +46,17 @@ struct ByteQueue: ~Copyable {
         return written
     }
 
+    /// Appends what `write` writes into the room at the end, `room` bytes of it at first and
+    /// twice as many again for as long as `write` says it did not fit (nil); the count
+    /// written.
+    mutating func appendWritten(room: Int, _ write: (UnsafeMutableRawPointer, Int) -> Int?) -> Int {
+        var room = max(room, 64)
+        while true {
+            if let written = append(upTo: room, write) { return written }
+            room *= 2
+        }
+    }
+
     /// Reads into an empty queue as `append(upTo:_:)` does, but leaves `headroom` bytes
     /// free before what `receive` writes, for `prepend`, and room for `reserving` bytes in all
     /// after it: a response read where it will be written from, its head replaced in front

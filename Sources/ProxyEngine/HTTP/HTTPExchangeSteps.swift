@@ -256,13 +256,21 @@ extension HTTPProxyHandler {
                                             generatedRequestID: request.forwardsItsRequestID ? "" : nextRequestID(),
                                             tunnel: request.upgradesToWebSocket)
         let exchange = Exchange(request: request, entry: entry, startedAt: MonotonicClock.now(), upstreamTimeout: router.upstreamTimeout,
-                                forwardedHead: request.forwardedHead(context), endpointIndex: endpointIndex)
+                                context: context, endpointIndex: endpointIndex)
         session.exchange = exchange
         session.phase = .exchanging
-        session.toUpstream.append(exchange.forwardedHead)
-        exchange.requestBytes += UInt64(exchange.forwardedHead.count)
+        exchange.requestBytes += UInt64(queueForwardedHead(exchange, on: session))
         setDeadline(session, after: router.upstreamTimeout)
         attach(session, exchange, pooled: true)
+    }
+
+    /// Writes the exchange's forwarded request head straight into the endpoint's queue; its
+    /// length.
+    func queueForwardedHead(_ exchange: Exchange, on session: HTTPSession) -> Int {
+        let request = exchange.request
+        return session.toUpstream.appendWritten(room: request.forwardedHeadRoom) {
+            request.writeForwardedHead(exchange.context, into: $0, capacity: $1)
+        }
     }
 
     // MARK: Bodies
@@ -493,23 +501,30 @@ extension HTTPProxyHandler {
         // is reused only once every byte of the request was written to it: `finish`.)
         exchange.closing = !exchange.request.keepsAlive || framing == .untilClose || !exchange.requestBody.isDone || draining
         exchange.response = head
-        let bytes = head.forwardedHead(clientVersion: exchange.request.version, closing: exchange.closing)
-        exchange.responseBytes += UInt64(bytes.count)
         exchange.responseBody = BodyProgress(framing)
+        let (version, closing) = (exchange.request.version, exchange.closing)
         if bodyInPlace {
-            if bytes.withUnsafeBytes({ session.toClient.prepend($0) }) {
-                takeBodyInPlace(session, exchange, from: bytes.count)
+            // Written into a buffer of the pool and put in front of the body.
+            let scratch = pool.take()
+            defer { pool.give(scratch) }
+            if let count = head.writeForwardedHead(clientVersion: version, closing: closing, into: scratch, capacity: pool.bufferSize),
+               session.toClient.prepend(UnsafeRawBufferPointer(start: scratch, count: count)) {
+                exchange.responseBytes += UInt64(count)
+                takeBodyInPlace(session, exchange, from: count)
                 return
             }
             // A head longer than the room in front: the body read with it is moved after all.
             session.toClient.moveTail(after: 0, onto: &session.fromUpstream)
         }
+        let room = head.forwardedHeadRoom
         if case .contentLength(let length) = framing {
             // Room for the body as far as it is read before it is written: no storage grown
             // (and copied) under it.
-            session.toClient.reserve(bytes.count + Int(min(length, UInt64(responseReadAhead + pool.bufferSize))))
+            session.toClient.reserve(room + Int(min(length, UInt64(responseReadAhead + pool.bufferSize))))
         }
-        session.toClient.append(bytes)
+        exchange.responseBytes += UInt64(session.toClient.appendWritten(room: room) {
+            head.writeForwardedHead(clientVersion: version, closing: closing, into: $0, capacity: $1)
+        })
         if exchange.responseBody.isDone { finish(session, exchange) }
     }
 

@@ -101,8 +101,9 @@ final class Exchange {
     /// --ingress-upstream-timeout when the request arrived: a reload does not shorten the
     /// wait of a request in flight.
     let upstreamTimeout: UInt64
-    /// The head as forwarded, kept to send again on a fresh connection after a stale one.
-    let forwardedHead: [UInt8]
+    /// What the forwarded head says of the client's connection, kept to write the head again
+    /// for a fresh connection after a stale one (the same head: the same request ID).
+    let context: HTTPForwardingContext
     var requestBody: BodyProgress
     var responseParser = HTTPResponseHeadParser()
     /// The final response's head, once received.
@@ -123,13 +124,13 @@ final class Exchange {
     /// The client connection closes after this response (`Connection: close` was sent).
     var closing = false
 
-    init(request: HTTPRequestHead, entry: IngressRouteEntry, startedAt: UInt64, upstreamTimeout: UInt64, forwardedHead: [UInt8],
+    init(request: HTTPRequestHead, entry: IngressRouteEntry, startedAt: UInt64, upstreamTimeout: UInt64, context: HTTPForwardingContext,
          endpointIndex: Int) {
         self.request = request
         self.upstreamTimeout = upstreamTimeout
         self.entry = entry
         self.startedAt = startedAt
-        self.forwardedHead = forwardedHead
+        self.context = context
         self.endpointIndex = endpointIndex
         requestBody = BodyProgress(request.framing)
         upgrade = request.upgradesToWebSocket

@@ -123,7 +123,7 @@ extension HTTPProxyHandler {
     private func resend(_ session: HTTPSession, _ exchange: Exchange) {
         session.toUpstream.removeAll()
         session.fromUpstream.removeAll()
-        session.toUpstream.append(exchange.forwardedHead)
+        _ = queueForwardedHead(exchange, on: session)
     }
 
     /// Puts a connection that finished an exchange cleanly into the pool, or closes it.
