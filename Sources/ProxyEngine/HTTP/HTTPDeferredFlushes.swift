@@ -44,7 +44,7 @@ extension HTTPProxyHandler {
                 settle(session)
             }
         }
-        deferredFlushes.removeAll(keepingCapacity: true)
+        deferredFlushes.removeAllKeepingStorage()
     }
 
     private func queue(_ bytes: borrowing ByteQueue, on descriptor: Int32, ring: SendRing, token: EventToken,
@@ -89,7 +89,7 @@ extension HTTPProxyHandler {
         // from the worker's loop alone: a call from within the steps would swap back the list
         // being worked through.
         swap(&settling, &settled)
-        defer { settled.removeAll(keepingCapacity: true) }
+        defer { settled.removeAllKeepingStorage() }
         for session in settled {
             session.settling = false
             guard self.sessions[session.slot] === session, session.phase != .closed else { continue }

@@ -120,7 +120,7 @@ final class TCPRelayHandler {
             }
             connect(connection)
         }
-        admitted.removeAll(keepingCapacity: true)
+        admitted.removeAllKeepingStorage()
     }
 
     /// A socket for `target`, with keepalive on when `keepAlive` says so.
@@ -578,7 +578,7 @@ final class TCPRelayHandler {
         guard !interestChanges.isEmpty else { return }
         // Swapped with a spare kept for the purpose, so neither array is copied or reallocated.
         swap(&interestChanges, &interestChangesApplied)
-        defer { interestChangesApplied.removeAll(keepingCapacity: true) }
+        defer { interestChangesApplied.removeAllKeepingStorage() }
         for (slot, tag) in interestChangesApplied {
             guard let connection = connections[slot], connection.clientTag == tag else { continue }
             connection.interestQueued = false
