@@ -37,18 +37,23 @@ extension HTTPRequestHead {
     /// origin-form with its authority as Host. X-Forwarded-For gets the client appended to
     /// every earlier hop; X-Request-ID is kept if the client sent one.
     public func forwardedHead(_ context: HTTPForwardingContext) -> [UInt8] {
-        HTTPHeadWriter.bytes(room: forwardedHeadRoom) { writeForwardedHead(&$0, context) }
+        HTTPHeadWriter.bytes(room: forwardedHeadRoom(context)) { writeForwardedHead(&$0, context) }
     }
 
     /// Writes `forwardedHead(context)` straight into `room` of `capacity` bytes: its
-    /// length, or nil when it did not fit (`forwardedHeadRoom` nearly always does).
+    /// length, or nil when it did not fit (`forwardedHeadRoom(context)` is room enough).
     public func writeForwardedHead(_ context: HTTPForwardingContext, into room: UnsafeMutableRawPointer, capacity: Int) -> Int? {
         HTTPHeadWriter.write(into: room, capacity: capacity) { writeForwardedHead(&$0, context) }
     }
 
-    /// Room for the forwarded head: the received fields and the target, and 256 bytes for
-    /// the proxy's own fields.
-    public var forwardedHeadRoom: Int { HTTPHeadWriter.capacity(for: fields, extra: target.utf8.count + 256) }
+    /// Room for the forwarded head: the received fields, the request line's method and
+    /// target, what the proxy's own fields take from the request and the context (the host,
+    /// the client's address twice, the request ID's stem), and 256 bytes for the rest of
+    /// them (their names, the port, the scheme, the ID's number, a Connection field).
+    public func forwardedHeadRoom(_ context: HTTPForwardingContext) -> Int {
+        HTTPHeadWriter.capacity(for: fields, extra: method.utf8.count + target.utf8.count + routingHost.utf8.count
+                                    + 2 * context.clientAddress.text.utf8.count + context.generatedRequestID.stem.text.utf8.count + 256)
+    }
 
     private func writeForwardedHead(_ writer: inout HTTPHeadWriter, _ context: HTTPForwardingContext) {
         let hopByHop = HTTPHopByHop(fields: fields, connection: connectionOptions, keepsUpgrade: context.tunnel)

@@ -147,11 +147,12 @@ struct RunCommand: ParsableCommand {
         mallopt(M_MMAP_THRESHOLD, 1 << 20)
         // Fixing that threshold also fixes the one above which free(3) hands the top of a heap
         // back to the kernel at 128 KiB (glibc would have raised both): the Ingress sessions'
-        // buffers (48 KiB each with the default 16 KiB buffer size), taken and given back at
-        // every request, then had their pages unmapped and faulted in again (and zeroed) over
-        // and over: 0.2 to 2.8 page faults per 16 KiB response at two workers. Up to 8 MiB
-        // free at the top of each arena's heap stay mapped; a reload still gives everything
-        // back (malloc_trim in Daemon).
+        // buffers (48 KiB each with the default 16 KiB buffer size), given back at every
+        // request when they came from malloc, had their pages unmapped and faulted in again
+        // (and zeroed) over and over: 0.2 to 2.8 page faults per 16 KiB response at two
+        // workers (the workers' BufferPools keep them now, up to a bound). Up to 8 MiB free at
+        // the top of each arena's heap stay mapped; a reload gives the rest back (malloc_trim
+        // in Daemon).
         mallopt(M_TRIM_THRESHOLD, 8 << 20)
         // Kept by the daemon: a reload reads again only the files and documents that changed.
         let store = ObjectStore()

@@ -96,13 +96,25 @@ private let proxyFields = "X-Forwarded-Proto: https\r\nX-Forwarded-Port: 8443\r\
             return
         }
         let whole = head.forwardedHead(context)
-        #expect(head.forwardedHeadRoom >= whole.count)
+        #expect(head.forwardedHeadRoom(context) >= whole.count)
         for capacity in [0, 1, whole.count - 1, whole.count, whole.count + 1] {
             var room = [UInt8](repeating: 0, count: max(capacity, 1))
             let written = room.withUnsafeMutableBytes { head.writeForwardedHead(context, into: $0.baseAddress!, capacity: capacity) }
             #expect(written == (capacity >= whole.count ? whole.count : nil), "capacity \(capacity)")
             if let written { #expect(Array(room[..<written]) == whole) }
         }
+
+        // Room enough for a long host and a long client address, both written twice.
+        var wide = context
+        wide.clientAddress = "2001:db8:1234:5678:9abc:def0:1234:5678"
+        wide.generatedRequestID = HTTPRequestID(stem: "ffffffffffffffff-63-", number: .max)
+        var longParser = HTTPRequestHeadParser()
+        let host = String(repeating: "h", count: 200) + ".example"
+        guard case .complete(let long, _) = longParser.feed(Array("GET / HTTP/1.1\r\nHost: \(host)\r\nX-Forwarded-For: 1\r\n\r\n".utf8)) else {
+            Issue.record("refused")
+            return
+        }
+        #expect(long.forwardedHeadRoom(wide) >= long.forwardedHead(wide).count)
 
         var responseParser = HTTPResponseHeadParser()
         let response = Array("HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n".utf8)

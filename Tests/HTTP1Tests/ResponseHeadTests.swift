@@ -125,21 +125,22 @@ private let framings: [FramingRow] = [
         #expect(responseEvents(bytes) == ["100 Continue 0 @25", "200 OK 1 @63"])
     }
 
+    /// Each input with the number of events one read gives (heads, then a refusal).
     @Test(arguments: [
-        "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nHTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n\r\nHTTP/1.1 200 O\nK",
+        ("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nHTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n\r\nHTTP/1.1 200 O\nK", 3),
         // A CR in the reason or a value, a CR before the empty line's CRLF, a field line
         // ending in LF alone: each refused however the head came.
-        "HTTP/1.1 200 O\rK\r\nContent-Length: 0\r\n\r\n",
-        "HTTP/1.1 200 OK\r\nContent-Length: 0\r\r\n\r\n",
-        "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\r\n",
-        "HTTP/1.1 200 OK\r\nContent-Length: 0\n\r\n",
-        "HTTP/1.1 200 OK\r\n\rX\r\nContent-Length: 0\r\n\r\n",
-        "\r\nHTTP/1.1 200 OK\r\n\r\n",
+        ("HTTP/1.1 200 O\rK\r\nContent-Length: 0\r\n\r\n", 1),
+        ("HTTP/1.1 200 OK\r\nContent-Length: 0\r\r\n\r\n", 1),
+        ("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\r\n", 1),
+        ("HTTP/1.1 200 OK\r\nContent-Length: 0\n\r\n", 1),
+        ("HTTP/1.1 200 OK\r\n\rX\r\nContent-Length: 0\r\n\r\n", 1),
+        ("\r\nHTTP/1.1 200 OK\r\n\r\n", 1),
     ])
-    func everySplitGivesTheSameHeadsAsOneFeed(_ text: String) {
+    func everySplitGivesTheSameHeadsAsOneFeed(_ text: String, _ events: Int) {
         let bytes = Array(text.utf8)
         let whole = responseEvents(bytes)
-        #expect(!whole.isEmpty)
+        #expect(whole.count == events, "\(whole)")
         for cut in 1..<bytes.count {
             #expect(responseEvents(bytes, cuts: [cut]) == whole, "cut at \(cut)")
         }

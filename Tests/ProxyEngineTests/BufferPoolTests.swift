@@ -13,18 +13,18 @@ import Testing
         #expect(pool.take() == buffer)
 
         let large = pool.takeStorage(atLeast: 1025)
-        #expect(large.capacity == 4096)
+        #expect(large.capacity == 3 * 1024 + 256)
         pool.giveStorage(large.storage, capacity: large.capacity)
         #expect(pool.kept == (0, 1))
         let again = pool.takeStorage(atLeast: 3000)
-        #expect(again.storage == large.storage && again.capacity == 4096)
+        #expect(again.storage == large.storage && again.capacity == 3 * 1024 + 256)
         pool.giveStorage(again.storage, capacity: again.capacity)
         pool.give(buffer)
     }
 
     @Test func storageIsOfTheSmallestSizeThatHoldsIt() {
         let pool = BufferPool(bufferSize: 1024)
-        for (asked, capacity) in [(1, 1024), (1024, 1024), (1025, 4096), (4096, 4096), (4097, 4097), (100_000, 100_000)] {
+        for (asked, capacity) in [(1, 1024), (1024, 1024), (1025, 3328), (3328, 3328), (3329, 3329), (100_000, 100_000)] {
             let block = pool.takeStorage(atLeast: asked)
             #expect(block.capacity == capacity, "\(asked) bytes")
             block.storage.storeBytes(of: 0xAB, toByteOffset: capacity - 1, as: UInt8.self)  // all of it is ours
@@ -44,6 +44,14 @@ import Testing
         #expect(pool.kept == (3, 2))
         // The last kept comes out first: the block most likely still in the cache.
         #expect(pool.take() == buffers[2])
+    }
+
+    @Test func largeBlocksAreKeptUpToAMebibyte() {
+        #expect(BufferPool().largeBufferSize == 3 * 16384 + 256)
+        let pool = BufferPool(bufferSize: 1 << 18)
+        let blocks = (0..<3).map { _ in pool.takeStorage(atLeast: 1 << 19) }
+        for block in blocks { pool.giveStorage(block.storage, capacity: block.capacity) }
+        #expect(pool.kept == (0, 1), "one block of 768 KiB under the bound")
     }
 
     @Test func aQueueGivesItsStorageToThePoolAndTakesItBack() {

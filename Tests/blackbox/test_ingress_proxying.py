@@ -228,8 +228,13 @@ def test_a_pooled_connection_found_closed_is_retried_on_a_fresh_one(start_http_b
 
     assert [a.status for a in answers] == [200] * 6, [str(a) for a in answers if a.status != 200]
     assert [a.json["path"] for a in answers] == [f"/{i}" for i in range(6)]
-    dropped = [r for r in requests_seen(backend) if r.get("dropped")]
+    seen = requests_seen(backend)
+    dropped = [r for r in seen if r.get("dropped")]
     assert dropped, "no request was sent on a pooled connection: the retry was not exercised"
+    # The head sent again is the one sent first, field for field, its X-Request-ID too.
+    for first in dropped:
+        again = [r for r in seen if not r.get("dropped") and r["path"] == first["path"]]
+        assert [r["header_list"] for r in again] == [first["header_list"]], (first, again)
 
 
 def test_pipelined_requests_are_answered_in_order(start_http_backend, start_ingress, write_config):
@@ -340,6 +345,22 @@ def test_a_client_that_asked_to_close_is_not_waited_for(answered_by, start_http_
             assert poll_until(lambda: daemon.fd_count() == baseline, timeout=1), \
                 f"{daemon.fd_count()} descriptors open, {baseline} before the connection"
             assert client.wait_closed() == "eof"
+
+
+@pytest.mark.parametrize("head_kib", [1, 20])
+def test_a_response_head_longer_than_a_buffer_arrives_whole_with_its_body(
+        head_kib, start_http_backend, start_ingress, write_config):
+    """A response read where it is written from gets its forwarded head put in front of
+    its body: one longer than a relay buffer (16 KiB) too."""
+    backend, daemon = one_backend(start_http_backend, start_ingress, write_config)
+    value = "v" * (head_kib * KiB)
+    with HTTPClient(daemon.ingress_address) as client:
+        for _ in range(2):
+            response = client.get("/h", "foo.example", [("X-Mode", "length"), ("X-Bytes", "3000"),
+                                                        ("X-Reply-Header", f"X-Long: {value}")])
+            assert response.status == 200
+            assert response.headers_named("X-Long") == [value]
+            assert response.body == pattern_bytes(3000, seed=3000)
 
 
 def test_idle_keep_alive_connections_hold_no_buffer_of_their_last_response(

@@ -65,7 +65,7 @@ struct ByteQueue: ~Copyable {
                                        _ receive: (UnsafeMutableRawPointer, Int) throws(Failure) -> Int?) throws(Failure) -> Int? {
         assert(isEmpty, "fill(leavingHeadroom:) reads into an empty queue")
         let needed = headroom + max(count, reserving)
-        if capacity < needed { releaseIfEmpty() }  // then exactly what is needed, not twice the old
+        if capacity < needed { releaseIfEmpty() }  // then what is needed (a pool's block), not twice the old
         makeRoom(for: needed)
         start = headroom
         end = headroom
@@ -122,6 +122,7 @@ struct ByteQueue: ~Copyable {
     /// Moves the waiting bytes into storage of their own size when they fill under a quarter
     /// of it: a queue left waiting on a slow peer then holds what it has to write, not the
     /// room its reads needed (a small response read in place sits in 48 KiB).
+    /// That storage is the bytes' own size, from malloc(3), not the pool's.
     mutating func releaseSlack() {
         guard let storage, count > 0, count <= capacity / 4 else { return }
         let fitted = BufferPool.allocate(count)

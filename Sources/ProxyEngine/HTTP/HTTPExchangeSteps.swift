@@ -268,8 +268,31 @@ extension HTTPProxyHandler {
     /// length.
     func queueForwardedHead(_ exchange: Exchange, on session: HTTPSession) -> Int {
         let request = exchange.request
-        return session.toUpstream.appendWritten(room: request.forwardedHeadRoom) {
+        return session.toUpstream.appendWritten(room: request.forwardedHeadRoom(exchange.context)) {
             request.writeForwardedHead(exchange.context, into: $0, capacity: $1)
+        }
+    }
+
+    /// Writes a response's forwarded head into storage of the pool (a buffer, and more for
+    /// as long as it does not fit) and puts it in front of the body read in place; its
+    /// length, or nil when the room in front is too small for it.
+    private func prependForwardedHead(_ head: HTTPResponseHead, clientVersion: HTTPVersion, closing: Bool, on session: HTTPSession) -> Int? {
+        var room = pool.bufferSize
+        while true {
+            let scratch = pool.takeStorage(atLeast: room)
+            defer { pool.giveStorage(scratch.storage, capacity: scratch.capacity) }
+            if let count = head.writeForwardedHead(clientVersion: clientVersion, closing: closing, into: scratch.storage, capacity: scratch.capacity) {
+                return session.toClient.prepend(UnsafeRawBufferPointer(start: scratch.storage, count: count)) ? count : nil
+            }
+            room = 2 * scratch.capacity
+        }
+    }
+
+    /// Writes a response's forwarded head straight onto the end of the client's queue; its
+    /// length.
+    private func queueForwardedHead(_ head: HTTPResponseHead, clientVersion: HTTPVersion, closing: Bool, on session: HTTPSession) -> Int {
+        session.toClient.appendWritten(room: head.forwardedHeadRoom) {
+            head.writeForwardedHead(clientVersion: clientVersion, closing: closing, into: $0, capacity: $1)
         }
     }
 
@@ -462,9 +485,7 @@ extension HTTPProxyHandler {
                 return
             }
             exchange.response = head
-            let bytes = head.forwardedHead(clientVersion: exchange.request.version, closing: false)
-            session.toClient.append(bytes)
-            exchange.responseBytes += UInt64(bytes.count)
+            exchange.responseBytes += UInt64(queueForwardedHead(head, clientVersion: exchange.request.version, closing: false, on: session))
             record(exchange, status: head.status, session: session)
             session.phase = .tunnel
             session.deadline = 0  // a tunnel may stay quiet as long as its peers like
@@ -475,7 +496,7 @@ extension HTTPProxyHandler {
         if head.status < 200 {
             exchange.responseParser = HTTPResponseHeadParser()
             // HTTP/1.0 clients know no interim responses (RFC 9110 §15.2).
-            if exchange.request.version == .http11 { session.toClient.append(head.forwardedHead(clientVersion: .http11, closing: false)) }
+            if exchange.request.version == .http11 { _ = queueForwardedHead(head, clientVersion: .http11, closing: false, on: session) }
             return
         }
         let framing: HTTPResponseFraming
@@ -504,11 +525,7 @@ extension HTTPProxyHandler {
         exchange.responseBody = BodyProgress(framing)
         let (version, closing) = (exchange.request.version, exchange.closing)
         if bodyInPlace {
-            // Written into a buffer of the pool and put in front of the body.
-            let scratch = pool.take()
-            defer { pool.give(scratch) }
-            if let count = head.writeForwardedHead(clientVersion: version, closing: closing, into: scratch, capacity: pool.bufferSize),
-               session.toClient.prepend(UnsafeRawBufferPointer(start: scratch, count: count)) {
+            if let count = prependForwardedHead(head, clientVersion: version, closing: closing, on: session) {
                 exchange.responseBytes += UInt64(count)
                 takeBodyInPlace(session, exchange, from: count)
                 return
@@ -522,9 +539,7 @@ extension HTTPProxyHandler {
             // (and copied) under it.
             session.toClient.reserve(room + Int(min(length, UInt64(responseReadAhead + pool.bufferSize))))
         }
-        exchange.responseBytes += UInt64(session.toClient.appendWritten(room: room) {
-            head.writeForwardedHead(clientVersion: version, closing: closing, into: $0, capacity: $1)
-        })
+        exchange.responseBytes += UInt64(queueForwardedHead(head, clientVersion: version, closing: closing, on: session))
         if exchange.responseBody.isDone { finish(session, exchange) }
     }
 

@@ -4,12 +4,14 @@
 // memory follows the number of busy connections, not open ones. One pool per worker: no
 // locks.
 //
-// Blocks of the two sizes reads ask for are kept for reuse: `bufferSize` (a relay buffer, an
-// HTTP read) and `largeBufferSize` (an HTTP response read where it is written from). glibc
-// keeps freed blocks per thread only up to 1 KiB; one of 16 or 64 KiB went back to its
-// arena, and every keep-alive request through the Ingress took three from malloc and gave
-// them back (500-800 instructions a request, 1,600 for a request on a connection of its
-// own, `bench/instructions-per-request --ingress` and `--ingress-close`). Blocks come from
+// Blocks of the two sizes reads ask for are kept for reuse, a bounded number of each:
+// `bufferSize` (a relay buffer, an HTTP read) and `largeBufferSize` (an HTTP response read
+// where it is written from). glibc keeps freed blocks per thread only up to 1 KiB; one of 16
+// or 48 KiB went back to its arena, and every keep-alive request through the Ingress took
+// three from malloc and gave them back (500-800 instructions a request, 1,600 for a request
+// on a connection of its own, `bench/instructions-per-request --ingress` and
+// `--ingress-close`). What is kept stays with the worker: a reload's malloc_trim(3) does
+// not reach it. Blocks come from
 // malloc(3) and go back with free(3): Swift's own raw allocation asks for its alignment
 // through posix_memalign(3), twice malloc's instructions for the same 16 bytes.
 import Glibc
@@ -23,18 +25,22 @@ final class BufferPool {
     static let defaultBufferSize = 16 * 1024
 
     let bufferSize: Int
-    /// Four buffers: room for a response read in place, two buffers' read after a head's
-    /// room and a buffer's more behind it (HTTPExchangeSteps, `readInPlace`).
+    /// Room for a response read in place (HTTPExchangeSteps, `readInPlace`): two buffers'
+    /// read and a buffer's more behind it, after room for a head in front of them
+    /// (`responseHeadroom`, 128 bytes; 256 here).
     let largeBufferSize: Int
     /// Free blocks kept for reuse, of each size; more are returned to the allocator.
     private var free: FreeBlocks
     private var freeLarge: FreeBlocks
+    /// At most this many bytes of large blocks are kept: 21 blocks of 48 KiB with the
+    /// default buffer size, one with the largest (1 MiB buffers).
+    static let retainedLargeBytes = 1 << 20
 
-    init(bufferSize: Int = BufferPool.defaultBufferSize, retained: Int = 64, retainedLarge: Int = 16) {
+    init(bufferSize: Int = BufferPool.defaultBufferSize, retained: Int = 64, retainedLarge: Int? = nil) {
         self.bufferSize = bufferSize
-        largeBufferSize = 4 * bufferSize
+        largeBufferSize = 3 * bufferSize + 256
         free = FreeBlocks(limit: retained)
-        freeLarge = FreeBlocks(limit: retainedLarge)
+        freeLarge = FreeBlocks(limit: retainedLarge ?? max(1, Self.retainedLargeBytes / largeBufferSize))
     }
 
     /// A relay buffer of `bufferSize` bytes.
