@@ -32,12 +32,11 @@ struct HTTPHeadWriter {
             // malloc(3) and free(3): Swift's own allocation goes through posix_memalign(3),
             // twice the instructions for the same alignment.
             // Out of memory ends the process, as any allocation of Swift's own would.
-            guard let memory = malloc(room) else { fatalError("malloc(\(room)) failed: out of memory") }
-            let scratch = memory.bindMemory(to: UInt8.self, capacity: room)
+            guard let scratch = malloc(room) else { fatalError("malloc(\(room)) failed: out of memory") }
             defer { free(scratch) }
-            var writer = HTTPHeadWriter(base: scratch, capacity: room)
-            write(&writer)
-            if !writer.overflowed { return [UInt8](UnsafeBufferPointer(start: scratch, count: writer.count)) }
+            if let count = Self.write(into: scratch, capacity: room, write) {
+                return [UInt8](UnsafeRawBufferPointer(start: scratch, count: count))
+            }
             room *= 2
         }
     }
