@@ -491,6 +491,13 @@ final class ScriptedSocket: RelaySource, RelayDestination {
         #expect(try received.withUnsafeMutableBytes { try pair.receiving.receive(into: $0.baseAddress!, count: $0.count) } == .done(100))
     }
 
+    @Test func onlyAnEndpointsAnswersWaitForTheEndOfTheTurnAndAClientsRequestsGoAtOnce() {
+        // Requests held for the turn's end too cost keep-alive requests per second and
+        // multiplied the worker's sleeps (docs/performance.md, "Requests at once, answers together").
+        #expect(TCPRelayHandler.defersSends(from: .backend))
+        #expect(!TCPRelayHandler.defersSends(from: .client))
+    }
+
     @Test func aFullBufferIsSentAtOnceSoTheStepReadsOnAndOnlyTheShortReadWaits() throws {
         let pool = BufferPool(bufferSize: 1024)
         let pair = try SocketPair()
